@@ -1,0 +1,49 @@
+"""Every gold ticket rule as pure functions and values: no I/O, no clock (dates come in)."""
+
+from .credit import CreditLine, choose_credit_line
+from .errors import (
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    RuleViolationError,
+    StateConflictError,
+    error_from_message,
+)
+from .financing import (
+    DiscountQuote,
+    FinancingApplication,
+    apply_financing,
+    approve_financing,
+    quote_discount,
+    reject_financing,
+)
+from .invoices import allocate_invoices, check_same_invoice
+from .lifecycle import (
+    accept_ticket,
+    cancel_ticket,
+    freeze_ticket,
+    issue_ticket,
+    reject_ticket,
+    split_ticket,
+    unfreeze_ticket,
+)
+from .money import chinese_capital, format_fen, parse_yuan, require_fen
+from .settlement import Payment, SettlementPlan, plan_settlement, settle_piece
+from .status import LIVE, OVERDUE, TERMINAL, TicketStatus, display_status
+from .terms import DEFAULT_MAX_TERM_MONTHS, add_months, check_term
+from .ticket import Invoice, Ticket, parse_date, require_text
+from .transfer import Offer, accept_offer, close_offer, offer_transfer
+
+__all__ = [
+    "CreditLine", "choose_credit_line", "DomainError", "ForbiddenError", "InvalidInputError",
+    "NotFoundError", "RuleViolationError", "StateConflictError", "error_from_message",
+    "DiscountQuote", "FinancingApplication", "apply_financing", "approve_financing",
+    "quote_discount", "reject_financing", "allocate_invoices", "check_same_invoice",
+    "accept_ticket", "cancel_ticket", "freeze_ticket", "issue_ticket", "reject_ticket",
+    "split_ticket", "unfreeze_ticket", "chinese_capital", "format_fen", "parse_yuan",
+    "require_fen", "Payment", "SettlementPlan", "plan_settlement", "settle_piece", "LIVE",
+    "OVERDUE", "TERMINAL", "TicketStatus", "display_status", "DEFAULT_MAX_TERM_MONTHS",
+    "add_months", "check_term", "Invoice", "Ticket", "parse_date", "require_text", "Offer",
+    "accept_offer", "close_offer", "offer_transfer",
+]

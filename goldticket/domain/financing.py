@@ -1,0 +1,165 @@
+"""Financing (discount): a bank buys a piece of a ticket before maturity, less interest and fee."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from .errors import ForbiddenError, InvalidInputError, RuleViolationError, StateConflictError
+from .lifecycle import require_holder, split_ticket
+from .money import format_fen, half_up_div, require_fen
+from .status import TicketStatus, check_transition
+from .ticket import Ticket
+from .transfer import require_not_matured
+
+S = TicketStatus
+DAY_BASES = (360, 365)
+BP_PER_UNIT = 10_000
+MAX_RATE_BP = 10_000  # 100 % a year
+OPEN, APPROVED, REJECTED = "OPEN", "APPROVED", "REJECTED"
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscountQuote:
+    amount_fen: int
+    annual_rate_bp: int
+    value_date: dt.date
+    maturity_date: dt.date
+    day_basis: int
+    fee_bp: int
+    days: int
+    discount_interest_fen: int
+    fee_fen: int
+    proceeds_fen: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["value_date"] = self.value_date.isoformat()
+        data["maturity_date"] = self.maturity_date.isoformat()
+        return data
+
+
+def quote_discount(
+    *,
+    amount_fen: int,
+    annual_rate_bp: int,
+    value_date: dt.date,
+    maturity_date: dt.date,
+    day_basis: int = 360,
+    fee_bp: int = 0,
+) -> DiscountQuote:
+    """Discount interest = amount x rate x days / basis, days = maturity - value date (the
+    first day counted, the last not); interest and fee each rounded half up to the fen."""
+    require_fen(amount_fen)
+    if isinstance(annual_rate_bp, bool) or not isinstance(annual_rate_bp, int):
+        raise InvalidInputError("annual_rate_bp must be an integer number of basis points")
+    if not 0 <= annual_rate_bp <= MAX_RATE_BP:
+        raise InvalidInputError(f"annual_rate_bp must lie between 0 and {MAX_RATE_BP}")
+    if day_basis not in DAY_BASES:
+        raise InvalidInputError("day_basis must be 360 or 365")
+    if isinstance(fee_bp, bool) or not isinstance(fee_bp, int) or not 0 <= fee_bp <= BP_PER_UNIT:
+        raise InvalidInputError("fee_bp must be an integer between 0 and 10000")
+    days = (maturity_date - value_date).days
+    if days < 1:
+        raise RuleViolationError("value date must be before the maturity date")
+    interest = half_up_div(amount_fen * annual_rate_bp * days, BP_PER_UNIT * day_basis)
+    fee = half_up_div(amount_fen * fee_bp, BP_PER_UNIT)
+    proceeds = amount_fen - interest - fee
+    if proceeds < 0:
+        raise RuleViolationError("interest and fee exceed the amount")
+    return DiscountQuote(
+        amount_fen, annual_rate_bp, value_date, maturity_date, day_basis, fee_bp, days, interest, fee, proceeds
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FinancingApplication:
+    id: str
+    ticket_id: str
+    holder_org_id: str
+    bank_org_id: str
+    amount_fen: int
+    status: str = OPEN
+    reason: str | None = None
+    quote: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FinancingApplication:
+        return cls(**data)
+
+
+def apply_financing(
+    ticket: Ticket, *, by_org_id: str, bank_org_id: str, amount_fen: int, application_id: str, today: dt.date
+) -> tuple[Ticket, FinancingApplication]:
+    """The holder asks a bank to discount ``amount_fen`` of ``ticket``; the ticket locks."""
+    require_fen(amount_fen)
+    require_holder(ticket, by_org_id)
+    if bank_org_id == by_org_id:
+        raise InvalidInputError("a member cannot apply to itself for financing")
+    if amount_fen > ticket.amount_fen:
+        raise RuleViolationError(f"amount over balance: ticket {ticket.id} holds {format_fen(ticket.amount_fen)}")
+    check_transition(ticket.id, ticket.status, S.LOCKED_FINANCING)
+    require_not_matured(ticket, today)
+    application = FinancingApplication(application_id, ticket.id, by_org_id, bank_org_id, amount_fen)
+    return ticket.with_changes(status=S.LOCKED_FINANCING, application_id=application_id), application
+
+
+def _require_open(ticket: Ticket, application: FinancingApplication, by_org_id: str) -> None:
+    if application.status != OPEN:
+        raise StateConflictError(f"financing application {application.id} is already {application.status.lower()}")
+    if ticket.application_id != application.id:
+        raise StateConflictError(f"application {application.id} no longer locks ticket {ticket.id}")
+    if by_org_id != application.bank_org_id:
+        raise ForbiddenError(f"only the bank of application {application.id} may decide it")
+
+
+def approve_financing(
+    ticket: Ticket,
+    application: FinancingApplication,
+    *,
+    by_org_id: str,
+    annual_rate_bp: int,
+    value_date: dt.date,
+    day_basis: int,
+    fee_bp: int,
+    financed_id: str,
+    remainder_id: str,
+    tx_id: str,
+) -> tuple[Ticket, Ticket, Ticket | None, FinancingApplication, DiscountQuote]:
+    """The bank approves: the financed piece moves to the bank as FINANCED."""
+    _require_open(ticket, application, by_org_id)
+    if value_date < ticket.issue_date:
+        raise RuleViolationError("value date is before the ticket was issued")
+    quote = quote_discount(
+        amount_fen=application.amount_fen,
+        annual_rate_bp=annual_rate_bp,
+        value_date=value_date,
+        maturity_date=ticket.maturity_date,
+        day_basis=day_basis,
+        fee_bp=fee_bp,
+    )
+    parent, financed, remainder = split_ticket(
+        ticket,
+        part_fen=application.amount_fen,
+        part_holder_org_id=application.bank_org_id,
+        part_status=S.FINANCED,
+        part_id=financed_id,
+        remainder_id=remainder_id,
+        tx_id=tx_id,
+    )
+    approved = dataclasses.replace(application, status=APPROVED, quote=quote.to_dict())
+    return parent, financed, remainder, approved, quote
+
+
+def reject_financing(
+    ticket: Ticket, application: FinancingApplication, *, by_org_id: str, reason: str
+) -> tuple[Ticket, FinancingApplication]:
+    """The bank declines: the ticket unlocks."""
+    _require_open(ticket, application, by_org_id)
+    check_transition(ticket.id, ticket.status, S.ACTIVE)
+    unlocked = ticket.with_changes(status=S.ACTIVE, application_id=None)
+    return unlocked, dataclasses.replace(application, status=REJECTED, reason=reason)

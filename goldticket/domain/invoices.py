@@ -1,0 +1,46 @@
+"""The invoice rule: one invoice backs at most its face amount across all tickets ever issued."""
+
+from __future__ import annotations
+
+from .errors import InvalidInputError, RuleViolationError
+from .money import format_fen
+from .ticket import Invoice
+
+
+def allocate_invoices(
+    amount_fen: int, invoices: tuple[Invoice, ...], used_fen: dict[str, int]
+) -> dict[str, int]:
+    """Draw ``amount_fen`` from ``invoices`` in order, each up to its unused face amount.
+
+    ``used_fen`` maps invoice number -> fen already backing earlier tickets. Returns the
+    new used amount of every invoice drawn on. Raises RuleViolationError when the
+    invoices cannot cover the amount, InvalidInputError on a repeated invoice.
+    """
+    numbers = [invoice.number for invoice in invoices]
+    if not invoices:
+        raise InvalidInputError("a ticket needs at least one invoice")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInputError("an invoice is listed twice")
+    remaining = amount_fen
+    updated: dict[str, int] = {}
+    for invoice in invoices:
+        used = used_fen.get(invoice.number, 0)
+        take = min(remaining, invoice.amount_fen - used)
+        if take > 0:
+            updated[invoice.number] = used + take
+            remaining -= take
+    if remaining > 0:
+        covered = amount_fen - remaining
+        raise RuleViolationError(
+            f"invoice already used: the invoices can back {format_fen(covered)} more, "
+            f"not {format_fen(amount_fen)}"
+        )
+    return updated
+
+
+def check_same_invoice(recorded: Invoice, given: Invoice) -> None:
+    """An invoice number already on the ledger must come back with the same face and hash."""
+    if recorded != given:
+        raise RuleViolationError(
+            f"invoice {given.number} does not match the invoice recorded under that number"
+        )

@@ -1,0 +1,101 @@
+"""Transfer with split: the holder offers part or all of a ticket to another member."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from .errors import ForbiddenError, InvalidInputError, RuleViolationError, StateConflictError
+from .lifecycle import require_holder, split_ticket
+from .money import format_fen, require_fen
+from .status import TicketStatus, check_transition
+from .ticket import Ticket
+
+S = TicketStatus
+OPEN, ACCEPTED, REJECTED, CANCELLED = "OPEN", "ACCEPTED", "REJECTED", "CANCELLED"
+
+
+@dataclasses.dataclass(frozen=True)
+class Offer:
+    id: str
+    ticket_id: str
+    from_org_id: str
+    to_org_id: str
+    amount_fen: int
+    status: str = OPEN
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Offer:
+        return cls(**data)
+
+
+def require_not_matured(ticket: Ticket, today: dt.date) -> None:
+    if today >= ticket.maturity_date:
+        raise RuleViolationError(f"ticket {ticket.id} has reached maturity and can only be settled")
+
+
+def offer_transfer(
+    ticket: Ticket, *, by_org_id: str, to_org_id: str, amount_fen: int, offer_id: str, today: dt.date
+) -> tuple[Ticket, Offer]:
+    """Lock ``ticket`` behind an offer of ``amount_fen`` (1 fen up to the whole) to ``to_org_id``."""
+    require_fen(amount_fen)
+    require_holder(ticket, by_org_id)
+    if to_org_id == by_org_id:
+        raise InvalidInputError("cannot transfer a ticket to its own holder")
+    if amount_fen > ticket.amount_fen:
+        raise RuleViolationError(
+            f"amount over balance: ticket {ticket.id} holds {format_fen(ticket.amount_fen)}"
+        )
+    check_transition(ticket.id, ticket.status, S.LOCKED_TRANSFER)
+    require_not_matured(ticket, today)
+    offer = Offer(offer_id, ticket.id, by_org_id, to_org_id, amount_fen)
+    return ticket.with_changes(status=S.LOCKED_TRANSFER, offer_id=offer_id), offer
+
+
+def _require_open(ticket: Ticket, offer: Offer) -> None:
+    if offer.status != OPEN:
+        raise StateConflictError(f"offer {offer.id} is already {offer.status.lower()}")
+    if ticket.id != offer.ticket_id or ticket.offer_id != offer.id:
+        raise StateConflictError(f"offer {offer.id} no longer locks ticket {ticket.id}")
+
+
+def accept_offer(
+    ticket: Ticket,
+    offer: Offer,
+    *,
+    by_org_id: str,
+    transferred_id: str,
+    remainder_id: str,
+    tx_id: str,
+) -> tuple[Ticket, Ticket, Ticket | None, Offer]:
+    """The payee accepts: (parent SPLIT, payee's piece, holder's remainder or None, offer)."""
+    _require_open(ticket, offer)
+    if by_org_id != offer.to_org_id:
+        raise ForbiddenError(f"only the payee of offer {offer.id} may accept it")
+    parent, part, remainder = split_ticket(
+        ticket,
+        part_fen=offer.amount_fen,
+        part_holder_org_id=offer.to_org_id,
+        part_status=S.ACTIVE,
+        part_id=transferred_id,
+        remainder_id=remainder_id,
+        tx_id=tx_id,
+    )
+    return parent, part, remainder, dataclasses.replace(offer, status=ACCEPTED)
+
+
+def close_offer(ticket: Ticket, offer: Offer, *, by_org_id: str, outcome: str) -> tuple[Ticket, Offer]:
+    """The payee rejects (REJECTED) or the holder cancels (CANCELLED): the ticket unlocks."""
+    _require_open(ticket, offer)
+    party = offer.to_org_id if outcome == REJECTED else offer.from_org_id
+    if outcome not in (REJECTED, CANCELLED):
+        raise InvalidInputError("an offer closes as REJECTED or CANCELLED")
+    if by_org_id != party:
+        who = "payee" if outcome == REJECTED else "holder"
+        raise ForbiddenError(f"only the {who} of offer {offer.id} may do this")
+    check_transition(ticket.id, ticket.status, S.ACTIVE)
+    return ticket.with_changes(status=S.ACTIVE, offer_id=None), dataclasses.replace(offer, status=outcome)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Create .venv with Python >= 3.11 and install GoldTicket with its dev tools.
+# On a fresh Debian machine run as root it installs the Debian packages it needs;
+# otherwise it names them and stops.
+set -euo pipefail
+venv=${VENV:-.venv}
+stamp="$venv/.installed"
+
+find_python() {
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+need_debian() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian packages: $*" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "missing Debian packages; run: sudo apt-get install $*" >&2
+    exit 1
+  fi
+}
+
+python=$(find_python) || { need_debian python3 python3-venv; python=$(find_python); }
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! "$python" -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    need_debian python3-venv
+    "$python" -m venv "$venv"
+  fi
+fi
+
+if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
+  "$venv/bin/python" -m pip install -q --upgrade pip setuptools wheel
+  "$venv/bin/python" -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
