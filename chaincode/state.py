@@ -1,0 +1,87 @@
+"""World-state access for the contract: composite keys, deterministic JSON, typed not-found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from goldticket.domain import InvalidInputError, NotFoundError
+
+CHINA_OFFSET = dt.timedelta(hours=8)
+
+
+def encode(value: dict[str, Any]) -> bytes:
+    """Deterministic JSON: every endorser writes the same bytes for the same value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def decode_request(request: str) -> dict[str, Any]:
+    try:
+        data = json.loads(request)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError("the request is not valid JSON") from error
+    if not isinstance(data, dict):
+        raise InvalidInputError("the request must be a JSON object")
+    return data
+
+
+def derive_id(prefix: str, tx_id: str, index: int = 0) -> str:
+    """An id every endorser derives alike from the transaction id."""
+    return prefix + hashlib.sha256(f"{tx_id}/{index}".encode()).hexdigest()[:20]
+
+
+class State:
+    """The stub's state under our key scheme ``\\x00kind\\x00attr\\x00...``."""
+
+    def __init__(self, stub: Any) -> None:
+        self.stub = stub
+
+    def key(self, kind: str, *attributes: str) -> str:
+        return str(self.stub.create_composite_key(kind, list(attributes)))
+
+    @property
+    def tx_id(self) -> str:
+        return str(self.stub.get_txid())
+
+    def today(self) -> dt.date:
+        """The business date in China, from the transaction timestamp (never the host clock)."""
+        stamp = self.stub.get_tx_timestamp()
+        return (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=stamp.seconds) + CHINA_OFFSET).date()
+
+    async def get(self, kind: str, *attributes: str) -> dict[str, Any] | None:
+        raw = await self.stub.get_state(self.key(kind, *attributes))
+        return json.loads(raw) if raw else None
+
+    async def require(self, kind: str, *attributes: str) -> dict[str, Any]:
+        value = await self.get(kind, *attributes)
+        if value is None:
+            raise NotFoundError(f"no {kind} {'/'.join(attributes)}")
+        return value
+
+    async def put(self, kind: str, attributes: tuple[str, ...], value: dict[str, Any]) -> None:
+        await self.stub.put_state(self.key(kind, *attributes), encode(value))
+
+    async def delete(self, kind: str, *attributes: str) -> None:
+        await self.stub.delete_state(self.key(kind, *attributes))
+
+    async def scan(self, kind: str, *partial: str) -> list[tuple[list[str], dict[str, Any]]]:
+        """Every (attributes, value) under a partial composite key, in key order."""
+        iterator = await self.stub.get_state_by_partial_composite_key(kind, list(partial))
+        items = []
+        async for record in iterator:
+            _, attributes = self.stub.split_composite_key(record.key)
+            items.append((attributes, json.loads(record.value) if record.value else {}))
+        return items
+
+    async def history(self, kind: str, *attributes: str) -> list[tuple[str, dt.datetime, dict[str, Any] | None]]:
+        iterator = await self.stub.get_history_for_key(self.key(kind, *attributes))
+        entries = []
+        async for modification in iterator:
+            when = dt.datetime.fromtimestamp(
+                modification.timestamp.seconds + modification.timestamp.nanos / 1e9, dt.timezone.utc
+            )
+            value = None if modification.is_delete else json.loads(modification.value)
+            entries.append((modification.tx_id, when, value))
+        return entries

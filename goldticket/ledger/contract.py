@@ -1,0 +1,66 @@
+"""The client side of a transaction, after fabric-gateway's Contract: build the proposal,
+have the signer sign it, endorse, have the signer sign the envelope, submit, await commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from goldticket import messages as m
+
+from .errors import CommitError, MVCCConflictError
+from .interfaces import Ledger
+
+
+class SignerLike:  # the Signer interface, structurally (signing is not imported here)
+    identity: m.Identity
+
+    def sign(self, message: bytes) -> bytes:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+class Contract:
+    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.ledger = ledger
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    def _signed_proposal(self, signer: SignerLike, function: str, request: dict[str, Any]) -> Any:
+        proposal = m.build_proposal(
+            channel_id=self.ledger.channel_id,
+            chaincode=self.ledger.chaincode,
+            function=function,
+            args=[json.dumps(request, sort_keys=True, ensure_ascii=False)],
+            creator=signer.identity,
+            timestamp=self._clock(),
+        )
+        return m.signed_proposal(proposal.bytes, signer.sign(proposal.bytes))
+
+    def evaluate(self, signer: SignerLike, function: str, request: dict[str, Any]) -> Any:
+        """Run a query; raises EndorseError (its chaincode_message says why)."""
+        return json.loads(self.ledger.evaluate(self._signed_proposal(signer, function, request)))
+
+    def submit(self, signer: SignerLike, function: str, request: dict[str, Any]) -> tuple[Any, str, int]:
+        """Endorse, sign, submit and wait for commit. Returns (result, tx_id, block number).
+
+        Raises EndorseError, SubmitError, CommitStatusError, or CommitError
+        (MVCCConflictError when another transaction changed what this one read).
+        """
+        prepared = self.ledger.endorse(self._signed_proposal(signer, function, request))
+        envelope = m.signed_envelope(prepared.bytes, signer.sign(prepared.bytes))
+        self.ledger.submit(envelope)
+        status = self.ledger.commit_status(prepared.tx_id, signer)
+        if status.validation_code == "MVCC_READ_CONFLICT":
+            raise MVCCConflictError(
+                f"transaction {prepared.tx_id} conflicted with a concurrent change; nothing was written",
+                prepared.tx_id,
+                status.validation_code,
+            )
+        if not status.ok:
+            raise CommitError(
+                f"transaction {prepared.tx_id} was invalidated: {status.validation_code}",
+                prepared.tx_id,
+                status.validation_code,
+            )
+        return json.loads(prepared.result), prepared.tx_id, status.block_number

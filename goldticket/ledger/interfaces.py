@@ -1,0 +1,61 @@
+"""The Ledger port: what both adapters (embedded ``local`` and ``fabric``) offer.
+
+It takes the same signed messages a Fabric peer's Gateway takes. Signing happens outside,
+through any Signer, with the offline-signing shape of fabric-gateway: the caller builds the
+bytes, the signer signs them, the caller hands the signed message over.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Iterator
+
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import proposal_pb2
+
+from goldticket.messages import Block, PreparedTransaction
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitStatus:
+    tx_id: str
+    validation_code: str  # Fabric's TxValidationCode name, "VALID" when committed
+    block_number: int
+
+    @property
+    def ok(self) -> bool:
+        return self.validation_code == "VALID"
+
+
+class Ledger(abc.ABC):
+    kind: str
+    channel_id: str
+    chaincode: str
+
+    @abc.abstractmethod
+    def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
+        """Run a query and return its result; nothing is written. Raises EndorseError."""
+
+    @abc.abstractmethod
+    def endorse(self, proposal: proposal_pb2.SignedProposal) -> PreparedTransaction:
+        """Simulate the transaction and return the endorsed, unsigned envelope payload."""
+
+    @abc.abstractmethod
+    def submit(self, envelope: common_pb2.Envelope) -> None:
+        """Hand a signed transaction over for ordering and commit. Raises SubmitError."""
+
+    @abc.abstractmethod
+    def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
+        """Wait for and return the commit status of ``tx_id``."""
+
+    @abc.abstractmethod
+    def blocks(self, start: int = 0) -> Iterator[Block]:
+        """Committed blocks from ``start`` on, in order (the read model follows these)."""
+
+    @abc.abstractmethod
+    def height(self) -> int:
+        """The number of blocks committed."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,267 @@
+"""The embedded ledger: one process acting as peer, orderer and committer over SQLite.
+
+It accepts the same signed proposals and transactions as a Fabric peer: it checks the
+creator's certificate against its organisation's CA and the signature (ECDSA P-256, low S),
+simulates the transaction with the chaincode contract in-process, endorses the result with
+its own key, and commits a signed transaction only if every version it read is still
+current (MVCC), writing state, per-key history and a hash-chained block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fabric_chaincode_python.fabric_contract_api import ContractChaincode
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import proposal_pb2, transaction_pb2
+
+from goldticket import messages as m
+
+from ..errors import (
+    CommitStatusError,
+    DuplicateTransactionError,
+    EndorseError,
+    SubmitError,
+    UnknownTransactionError,
+)
+from ..interfaces import CommitStatus, Ledger
+from .store import LedgerStore
+from .stub import SimulationStub
+
+PEER_MSP = "LocalPeerMSP"
+OK_STATUS = 200
+ERROR_THRESHOLD = 400
+CODE_NAMES = {value.number: value.name for value in transaction_pb2.TxValidationCode.DESCRIPTOR.values}
+
+
+@functools.lru_cache(maxsize=4096)
+def _issued_by(cert_pem: bytes, ca_pem: bytes) -> bool:
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_pem)
+        certificate.verify_directly_issued_by(x509.load_pem_x509_certificate(ca_pem))
+    except (ValueError, TypeError, Exception):  # InvalidSignature is not a ValueError
+        return False
+    return True
+
+
+def _valid_at(cert_pem: bytes, when: dt.datetime) -> bool:
+    certificate = m.crypto.load_certificate(cert_pem)
+    return certificate.not_valid_before_utc <= when <= certificate.not_valid_after_utc
+
+
+def _run(coroutine: Any) -> Any:
+    """Drive a coroutine that never suspends (the simulation stub does no real I/O)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("the chaincode awaited something the embedded ledger cannot provide")
+
+
+class LocalLedger(Ledger):
+    kind = "local"
+
+    def __init__(self, path: Path, contract: Any, *, channel_id: str = "goldticket", chaincode: str = "goldticket"):
+        self.channel_id = channel_id
+        self.chaincode = chaincode
+        self._store = LedgerStore(path)
+        self._chaincode = ContractChaincode.new_chaincode(contract)
+        key_pem = self._store.get_meta("peer_key")
+        cert_pem = self._store.get_meta("peer_cert")
+        if key_pem is None or cert_pem is None:
+            raise SubmitError(f"{path} is not an initialised ledger; create it with LocalLedger.create")
+        self._peer_key = serialization.load_pem_private_key(key_pem, password=None)
+        self._peer_identity = m.Identity(PEER_MSP, cert_pem).serialize()
+        self._peer_cert = cert_pem
+        self._msps = self._store.msps()
+        self._commit_done = threading.Condition(self._store.write_lock)
+
+    @classmethod
+    def create(cls, path: Path, msps: dict[str, bytes], contract: Any, **kwargs: Any) -> LocalLedger:
+        """Make a new ledger file that trusts the given organisation CAs, with block 0."""
+        store = LedgerStore(path)
+        if store.get_meta("peer_key") is None:
+            key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "peer0.local")])
+            now = dt.datetime.now(dt.timezone.utc)
+            cert = (
+                x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256())
+            )
+            key_pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            genesis = m.new_block(0, b"", [], [])
+            conn = store.connection()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO meta (name, value) VALUES (?, ?)",
+                [("peer_key", key_pem), ("peer_cert", cert.public_bytes(serialization.Encoding.PEM))],
+            )
+            conn.executemany("INSERT OR REPLACE INTO msp (msp_id, ca_pem) VALUES (?, ?)", list(msps.items()))
+            conn.execute("INSERT INTO blocks (number, hash, data) VALUES (0, ?, ?)", (genesis.hash, genesis.encode()))
+            conn.execute("COMMIT")
+        store.close()
+        return cls(path, contract, **kwargs)
+
+    # ----------------------------------------------------------- endorsement
+    def _check_creator(self, creator: m.Identity, when: dt.datetime, tx_id: str) -> None:
+        ca_pem = self._msps.get(creator.msp_id)
+        if ca_pem is None:
+            raise EndorseError(f"creator MSP {creator.msp_id} is not a member of the channel", tx_id)
+        if not _issued_by(creator.certificate_pem, ca_pem) or not _valid_at(creator.certificate_pem, when):
+            raise EndorseError(f"creator certificate is not valid for {creator.msp_id}", tx_id)
+
+    def _checked_proposal(self, signed: proposal_pb2.SignedProposal) -> m.DecodedProposal:
+        try:
+            proposal = m.decode_proposal(signed.proposal_bytes)
+        except m.MessageError as error:
+            raise EndorseError(str(error)) from error
+        if proposal.channel_id != self.channel_id or proposal.chaincode != self.chaincode:
+            raise EndorseError(f"unknown channel or chaincode {proposal.channel_id}/{proposal.chaincode}", proposal.tx_id)
+        self._check_creator(proposal.creator, dt.datetime.now(dt.timezone.utc), proposal.tx_id)
+        try:
+            m.verify_signature(proposal.creator.certificate_pem, signed.proposal_bytes, signed.signature)
+        except m.BadSignatureError as error:
+            raise EndorseError(f"access denied: {error}", proposal.tx_id) from error
+        if self._store.transaction(proposal.tx_id) is not None:
+            raise DuplicateTransactionError(f"transaction {proposal.tx_id} was already committed", proposal.tx_id)
+        return proposal
+
+    def _simulate(self, proposal: m.DecodedProposal) -> tuple[Any, SimulationStub]:
+        stub = SimulationStub(self._store, proposal)
+        response = _run(self._chaincode.invoke(stub))
+        if response.status >= ERROR_THRESHOLD:
+            raise EndorseError(
+                f"chaincode refused {proposal.function}: {response.message}", proposal.tx_id, response.message
+            )
+        return response, stub
+
+    def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
+        decoded = self._checked_proposal(proposal)
+        response, _ = self._simulate(decoded)
+        return bytes(response.payload)
+
+    def endorse(self, proposal: proposal_pb2.SignedProposal) -> m.PreparedTransaction:
+        decoded = self._checked_proposal(proposal)
+        response, stub = self._simulate(decoded)
+        response_payload = m.build_response_payload(
+            decoded,
+            status=response.status,
+            message=response.message,
+            payload=bytes(response.payload),
+            rwset=stub.read_write_set(self.chaincode),
+            event=stub.event,
+        )
+        signature = m.to_low_s(
+            self._peer_key.sign(  # type: ignore[union-attr, call-arg]
+                m.endorsement_message(response_payload, self._peer_identity), ec.ECDSA(hashes.SHA256())
+            )
+        )
+        payload = m.build_transaction_payload(decoded, response_payload, [(self._peer_identity, signature)])
+        return m.PreparedTransaction(decoded.tx_id, payload, bytes(response.payload))
+
+    # ---------------------------------------------------------------- commit
+    def _validate(self, envelope: common_pb2.Envelope) -> m.DecodedTransaction:
+        try:
+            tx = m.decode_transaction(envelope.payload)
+        except m.MessageError as error:
+            raise SubmitError(f"bad transaction: {error}") from error
+        if tx.channel_id != self.channel_id or tx.chaincode != self.chaincode:
+            raise SubmitError("transaction is for another channel or chaincode", tx.tx_id)
+        try:
+            self._check_creator(tx.creator, dt.datetime.now(dt.timezone.utc), tx.tx_id)
+            m.verify_signature(tx.creator.certificate_pem, envelope.payload, envelope.signature)
+        except (EndorseError, m.BadSignatureError) as error:
+            raise SubmitError(f"bad creator signature: {error}", tx.tx_id) from error
+        if not tx.proposal_hash_matches or not tx.endorsements:
+            raise SubmitError("transaction does not carry an endorsement of its own proposal", tx.tx_id)
+        endorsed = False
+        for endorser, signature in tx.endorsements:
+            if endorser == self._peer_identity:
+                try:
+                    m.verify_signature(self._peer_cert, m.endorsement_message(tx.response_payload_bytes, endorser), signature)
+                    endorsed = True
+                except m.BadSignatureError:
+                    pass
+        if not endorsed or tx.response_status >= ERROR_THRESHOLD:
+            raise SubmitError("endorsement policy failure", tx.tx_id)
+        return tx
+
+    def submit(self, envelope: common_pb2.Envelope) -> None:
+        tx = self._validate(envelope)
+        rwset = next((item for item in tx.rwsets if item.namespace == self.chaincode), None)
+        seconds, nanos = _split_time(tx)
+        with self._store.write_lock:
+            if self._store.transaction(tx.tx_id) is not None:
+                raise DuplicateTransactionError(f"transaction {tx.tx_id} was already submitted", tx.tx_id)
+            code = transaction_pb2.VALID
+            if rwset is not None and any(self._store.version(key) != version for key, version in rwset.reads):
+                code = transaction_pb2.MVCC_READ_CONFLICT
+            self._commit_block(envelope.SerializeToString(), tx, rwset, code, seconds, nanos)
+
+    def _commit_block(
+        self, envelope: bytes, tx: m.DecodedTransaction, rwset: m.ReadWriteSet | None, code: int, seconds: int, nanos: int
+    ) -> None:
+        conn = self._store.connection()
+        number = self._store.height()
+        block = m.new_block(number, self._store.last_block_hash(), [envelope], [code])
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if code == transaction_pb2.VALID and rwset is not None:
+                for write in rwset.writes:
+                    if write.is_delete:
+                        conn.execute("DELETE FROM state WHERE key = ?", (write.key,))
+                    else:
+                        conn.execute(
+                            "INSERT OR REPLACE INTO state (key, value, block, txnum) VALUES (?, ?, ?, 0)",
+                            (write.key, write.value, number),
+                        )
+                    conn.execute(
+                        "INSERT INTO history (key, block, txnum, tx_id, value, is_delete, seconds, nanos)"
+                        " VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
+                        (write.key, number, tx.tx_id, None if write.is_delete else write.value, write.is_delete, seconds, nanos),
+                    )
+            conn.execute(
+                "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, 0, ?)",
+                (tx.tx_id, number, CODE_NAMES[code]),
+            )
+            conn.execute("INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)", (number, block.hash, block.encode()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
+        found = self._store.transaction(tx_id)
+        if found is None:
+            raise UnknownTransactionError(f"no transaction {tx_id} on the ledger", tx_id)
+        return CommitStatus(tx_id, found[2], found[0])
+
+    def blocks(self, start: int = 0) -> Iterator[m.Block]:
+        if start < 0:
+            raise CommitStatusError("block numbers start at 0")
+        for _, data in self._store.blocks(start):
+            yield m.decode_block(data)
+
+    def height(self) -> int:
+        return self._store.height()
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _split_time(tx: m.DecodedTransaction) -> tuple[int, int]:
+    header = common_pb2.ChannelHeader.FromString(tx.channel_header_bytes)
+    return header.timestamp.seconds, header.timestamp.nanos

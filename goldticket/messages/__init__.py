@@ -1,0 +1,37 @@
+"""The Fabric message codec: build, digest, sign-ready bytes and decode. Pure functions over
+the ``fabric_protos`` bindings; it imports nothing else of GoldTicket's. The ledger adapters
+and the signing gateway both stand on it."""
+
+from .blocks import Block, data_hash, decode_block, header_hash, new_block
+from .crypto import is_low_s, sha256, to_low_s, verify_signature
+from .errors import BadSignatureError, MessageError
+from .identity import Identity
+from .proposal import (
+    DecodedProposal,
+    Proposal,
+    build_proposal,
+    compute_tx_id,
+    decode_proposal,
+    proposal_hash,
+    signed_proposal,
+)
+from .transaction import (
+    DecodedTransaction,
+    KeyWrite,
+    PreparedTransaction,
+    ReadWriteSet,
+    build_response_payload,
+    build_transaction_payload,
+    decode_transaction,
+    endorsement_message,
+    signed_envelope,
+)
+
+__all__ = [
+    "Block", "data_hash", "decode_block", "header_hash", "new_block", "is_low_s", "sha256",
+    "to_low_s", "verify_signature", "BadSignatureError", "MessageError", "Identity",
+    "DecodedProposal", "Proposal", "build_proposal", "compute_tx_id", "decode_proposal",
+    "proposal_hash", "signed_proposal", "DecodedTransaction", "KeyWrite", "PreparedTransaction",
+    "ReadWriteSet", "build_response_payload", "build_transaction_payload", "decode_transaction",
+    "endorsement_message", "signed_envelope",
+]

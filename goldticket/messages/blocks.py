@@ -1,0 +1,77 @@
+"""Blocks: Fabric's Block message, its header hash chain and the transaction filter."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fabric_protos.common import common_pb2
+
+from .crypto import sha256
+from .errors import MessageError
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    return bytes([tag]) + _der_length(len(body)) + body
+
+
+def header_hash(number: int, previous_hash: bytes, data_hash: bytes) -> bytes:
+    """Fabric's block hash: SHA-256 of the DER SEQUENCE {number, previous_hash, data_hash}."""
+    number_bytes = number.to_bytes(number.bit_length() // 8 + 1, "big")
+    body = _der(0x02, number_bytes) + _der(0x04, previous_hash) + _der(0x04, data_hash)
+    return sha256(_der(0x30, body))
+
+
+def data_hash(envelopes: list[bytes]) -> bytes:
+    """Fabric's block data hash: SHA-256 of the concatenated transaction envelopes."""
+    return sha256(b"".join(envelopes))
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    number: int
+    previous_hash: bytes
+    data_hash: bytes
+    envelopes: tuple[bytes, ...]
+    validation_codes: tuple[int, ...]
+
+    @property
+    def hash(self) -> bytes:
+        return header_hash(self.number, self.previous_hash, self.data_hash)
+
+    def encode(self) -> bytes:
+        metadata = [b""] * len(common_pb2.BlockMetadataIndex.keys())
+        metadata[common_pb2.TRANSACTIONS_FILTER] = bytes(self.validation_codes)
+        return common_pb2.Block(
+            header=common_pb2.BlockHeader(
+                number=self.number, previous_hash=self.previous_hash, data_hash=self.data_hash
+            ),
+            data=common_pb2.BlockData(data=list(self.envelopes)),
+            metadata=common_pb2.BlockMetadata(metadata=metadata),
+        ).SerializeToString()
+
+
+def new_block(number: int, previous_hash: bytes, envelopes: list[bytes], codes: list[int]) -> Block:
+    if len(envelopes) != len(codes):
+        raise MessageError("one validation code per transaction")
+    return Block(number, previous_hash, data_hash(envelopes), tuple(envelopes), tuple(codes))
+
+
+def decode_block(data: bytes) -> Block:
+    """Decode a Block message and check its data hash. Raises MessageError."""
+    try:
+        block = common_pb2.Block.FromString(data)
+    except Exception as error:
+        raise MessageError("block does not decode") from error
+    envelopes = tuple(bytes(item) for item in block.data.data)
+    metadata = block.metadata.metadata
+    codes = tuple(metadata[common_pb2.TRANSACTIONS_FILTER]) if len(metadata) > 2 else ()
+    if data_hash(list(envelopes)) != block.header.data_hash:
+        raise MessageError(f"block {block.header.number} data hash does not match its transactions")
+    return Block(block.header.number, bytes(block.header.previous_hash), bytes(block.header.data_hash), envelopes, codes)

@@ -1,0 +1,154 @@
+"""Chaincode proposals: build, digest, sign and decode, as a Fabric peer sees them.
+
+A proposal nests serialized bytes: Proposal{header: Header{ChannelHeader{..., extension:
+ChaincodeHeaderExtension}, SignatureHeader{creator, nonce}}, payload: ChaincodeProposalPayload
+{input: ChaincodeInvocationSpec}}. What is signed is the serialized Proposal itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import chaincode_pb2, proposal_pb2
+from google.protobuf import timestamp_pb2
+
+from .crypto import sha256
+from .errors import MessageError
+from .identity import Identity
+
+NONCE_BYTES = 24
+
+
+def compute_tx_id(nonce: bytes, creator: bytes) -> str:
+    """Fabric's transaction id: hex SHA-256 of nonce followed by the serialized creator."""
+    return sha256(nonce + creator).hex()
+
+
+@dataclasses.dataclass(frozen=True)
+class Proposal:
+    """An unsigned proposal: ``bytes`` is what the signer signs, ``digest`` its SHA-256."""
+
+    bytes: bytes
+    tx_id: str
+
+    @property
+    def digest(self) -> bytes:
+        return sha256(self.bytes)
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodedProposal:
+    channel_id: str
+    chaincode: str
+    function: str
+    args: tuple[bytes, ...]
+    creator: Identity
+    creator_bytes: bytes
+    nonce: bytes
+    tx_id: str
+    timestamp: dt.datetime
+    header_bytes: bytes
+    channel_header_bytes: bytes
+    signature_header_bytes: bytes
+    payload_bytes: bytes
+
+    @property
+    def text_args(self) -> tuple[str, ...]:
+        return tuple(arg.decode("utf-8") for arg in self.args)
+
+
+def build_proposal(
+    *,
+    channel_id: str,
+    chaincode: str,
+    function: str,
+    args: list[str] | tuple[str, ...],
+    creator: Identity,
+    timestamp: dt.datetime | None = None,
+    nonce: bytes | None = None,
+) -> Proposal:
+    """A chaincode invocation proposal of ``function(*args)`` by ``creator``."""
+    nonce = nonce if nonce is not None else os.urandom(NONCE_BYTES)
+    creator_bytes = creator.serialize()
+    tx_id = compute_tx_id(nonce, creator_bytes)
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(timestamp or dt.datetime.now(dt.timezone.utc))
+    chaincode_id = chaincode_pb2.ChaincodeID(name=chaincode)
+    channel_header = common_pb2.ChannelHeader(
+        type=common_pb2.ENDORSER_TRANSACTION,
+        channel_id=channel_id,
+        tx_id=tx_id,
+        timestamp=stamp,
+        extension=proposal_pb2.ChaincodeHeaderExtension(chaincode_id=chaincode_id).SerializeToString(),
+    )
+    signature_header = common_pb2.SignatureHeader(creator=creator_bytes, nonce=nonce)
+    header = common_pb2.Header(
+        channel_header=channel_header.SerializeToString(),
+        signature_header=signature_header.SerializeToString(),
+    )
+    spec = chaincode_pb2.ChaincodeSpec(
+        type=chaincode_pb2.ChaincodeSpec.NODE,
+        chaincode_id=chaincode_id,
+        input=chaincode_pb2.ChaincodeInput(args=[function.encode()] + [arg.encode("utf-8") for arg in args]),
+    )
+    payload = proposal_pb2.ChaincodeProposalPayload(
+        input=chaincode_pb2.ChaincodeInvocationSpec(chaincode_spec=spec).SerializeToString()
+    )
+    proposal = proposal_pb2.Proposal(header=header.SerializeToString(), payload=payload.SerializeToString())
+    return Proposal(proposal.SerializeToString(), tx_id)
+
+
+def signed_proposal(proposal_bytes: bytes, signature: bytes) -> proposal_pb2.SignedProposal:
+    """Offline signing: put a signature made elsewhere onto the proposal bytes."""
+    return proposal_pb2.SignedProposal(proposal_bytes=proposal_bytes, signature=signature)
+
+
+def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
+    """Everything a peer or a signing gateway needs to know about a proposal.
+
+    Raises MessageError when any nested message does not parse or the tx id is wrong.
+    """
+    try:
+        proposal = proposal_pb2.Proposal.FromString(proposal_bytes)
+        header = common_pb2.Header.FromString(proposal.header)
+        channel_header = common_pb2.ChannelHeader.FromString(header.channel_header)
+        signature_header = common_pb2.SignatureHeader.FromString(header.signature_header)
+        extension = proposal_pb2.ChaincodeHeaderExtension.FromString(channel_header.extension)
+        payload = proposal_pb2.ChaincodeProposalPayload.FromString(proposal.payload)
+        spec = chaincode_pb2.ChaincodeInvocationSpec.FromString(payload.input).chaincode_spec
+    except Exception as error:
+        raise MessageError("proposal does not decode") from error
+    if channel_header.type != common_pb2.ENDORSER_TRANSACTION:
+        raise MessageError("proposal is not an endorser transaction")
+    if len(signature_header.nonce) < 16:
+        raise MessageError("proposal nonce is too short")
+    tx_id = compute_tx_id(signature_header.nonce, signature_header.creator)
+    if channel_header.tx_id != tx_id:
+        raise MessageError("proposal tx id is not SHA-256(nonce + creator)")
+    if not spec.input.args:
+        raise MessageError("proposal names no function")
+    if spec.chaincode_id.name != extension.chaincode_id.name:
+        raise MessageError("proposal header and payload name different chaincodes")
+    return DecodedProposal(
+        channel_id=channel_header.channel_id,
+        chaincode=spec.chaincode_id.name,
+        function=spec.input.args[0].decode("utf-8", errors="replace"),
+        args=tuple(bytes(arg) for arg in spec.input.args[1:]),
+        creator=Identity.deserialize(signature_header.creator),
+        creator_bytes=bytes(signature_header.creator),
+        nonce=bytes(signature_header.nonce),
+        tx_id=tx_id,
+        timestamp=channel_header.timestamp.ToDatetime(tzinfo=dt.timezone.utc),
+        header_bytes=bytes(proposal.header),
+        channel_header_bytes=bytes(header.channel_header),
+        signature_header_bytes=bytes(header.signature_header),
+        payload_bytes=bytes(proposal.payload),
+    )
+
+
+def proposal_hash(decoded: DecodedProposal) -> bytes:
+    """The hash endorsers bind their response to (channel header, signature header, payload)."""
+    return sha256(decoded.channel_header_bytes + decoded.signature_header_bytes + decoded.payload_bytes)

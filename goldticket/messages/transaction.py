@@ -1,0 +1,217 @@
+"""Endorsed transactions: the proposal response, the envelope the creator signs, and decoding.
+
+Payload{header: the proposal's Header verbatim, data: Transaction{actions: [TransactionAction{
+header: SignatureHeader, payload: ChaincodeActionPayload{chaincode_proposal_payload,
+action: ChaincodeEndorsedAction{proposal_response_payload, endorsements}}}]}}, where the
+proposal response payload carries a ChaincodeAction with the response and the read-write set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fabric_protos.common import common_pb2
+from fabric_protos.ledger.rwset import rwset_pb2
+from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
+from fabric_protos.peer import chaincode_event_pb2, chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
+
+from .crypto import sha256
+from .errors import MessageError
+from .identity import Identity
+from .proposal import DecodedProposal, compute_tx_id
+
+Version = tuple[int, int]  # (block number, transaction number in the block)
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyWrite:
+    key: str
+    value: bytes
+    is_delete: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadWriteSet:
+    """What one chaincode namespace read (with the versions seen) and wrote."""
+
+    namespace: str
+    reads: tuple[tuple[str, Version | None], ...]
+    writes: tuple[KeyWrite, ...]
+
+    def encode(self) -> bytes:
+        kv = kv_rwset_pb2.KVRWSet(
+            reads=[
+                kv_rwset_pb2.KVRead(
+                    key=key, version=kv_rwset_pb2.Version(block_num=v[0], tx_num=v[1]) if v else None
+                )
+                for key, v in self.reads
+            ],
+            writes=[kv_rwset_pb2.KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in self.writes],
+        )
+        return rwset_pb2.TxReadWriteSet(
+            data_model=rwset_pb2.TxReadWriteSet.KV,
+            ns_rwset=[rwset_pb2.NsReadWriteSet(namespace=self.namespace, rwset=kv.SerializeToString())],
+        ).SerializeToString()
+
+
+def decode_rwsets(data: bytes) -> tuple[ReadWriteSet, ...]:
+    result = []
+    for ns in rwset_pb2.TxReadWriteSet.FromString(data).ns_rwset:
+        kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
+        reads = tuple(
+            (r.key, (r.version.block_num, r.version.tx_num) if r.HasField("version") else None) for r in kv.reads
+        )
+        writes = tuple(KeyWrite(w.key, bytes(w.value), w.is_delete) for w in kv.writes)
+        result.append(ReadWriteSet(ns.namespace, reads, writes))
+    return tuple(result)
+
+
+def build_response_payload(
+    proposal: DecodedProposal,
+    *,
+    status: int,
+    message: str,
+    payload: bytes,
+    rwset: ReadWriteSet,
+    event: tuple[str, bytes] | None = None,
+) -> bytes:
+    """The ProposalResponsePayload an endorser signs: proposal hash plus the chaincode action."""
+    events = b""
+    if event is not None:
+        events = chaincode_event_pb2.ChaincodeEvent(
+            chaincode_id=proposal.chaincode, tx_id=proposal.tx_id, event_name=event[0], payload=event[1]
+        ).SerializeToString()
+    action = proposal_pb2.ChaincodeAction(
+        results=rwset.encode(),
+        events=events,
+        response=proposal_response_pb2.Response(status=status, message=message, payload=payload),
+    )
+    action.chaincode_id.name = proposal.chaincode
+    return proposal_response_pb2.ProposalResponsePayload(
+        proposal_hash=sha256(
+            proposal.channel_header_bytes + proposal.signature_header_bytes + proposal.payload_bytes
+        ),
+        extension=action.SerializeToString(),
+    ).SerializeToString()
+
+
+def endorsement_message(response_payload: bytes, endorser: bytes) -> bytes:
+    """What an endorser signs: the response payload followed by its serialized identity."""
+    return response_payload + endorser
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedTransaction:
+    """An endorsed transaction waiting for its creator's signature over ``bytes``."""
+
+    tx_id: str
+    bytes: bytes
+    result: bytes
+
+    @property
+    def digest(self) -> bytes:
+        return sha256(self.bytes)
+
+
+def build_transaction_payload(
+    proposal: DecodedProposal, response_payload: bytes, endorsements: list[tuple[bytes, bytes]]
+) -> bytes:
+    """The Envelope payload for an endorsed proposal; ``endorsements`` are (endorser, signature)."""
+    action_payload = transaction_pb2.ChaincodeActionPayload(
+        chaincode_proposal_payload=proposal.payload_bytes,
+        action=transaction_pb2.ChaincodeEndorsedAction(
+            proposal_response_payload=response_payload,
+            endorsements=[proposal_response_pb2.Endorsement(endorser=e, signature=s) for e, s in endorsements],
+        ),
+    )
+    transaction = transaction_pb2.Transaction(
+        actions=[
+            transaction_pb2.TransactionAction(
+                header=proposal.signature_header_bytes, payload=action_payload.SerializeToString()
+            )
+        ]
+    )
+    header = common_pb2.Header.FromString(proposal.header_bytes)
+    return common_pb2.Payload(header=header, data=transaction.SerializeToString()).SerializeToString()
+
+
+def signed_envelope(payload: bytes, signature: bytes) -> common_pb2.Envelope:
+    return common_pb2.Envelope(payload=payload, signature=signature)
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodedTransaction:
+    tx_id: str
+    channel_id: str
+    creator: Identity
+    creator_bytes: bytes
+    channel_header_bytes: bytes
+    signature_header_bytes: bytes
+    chaincode: str
+    function: str
+    args: tuple[bytes, ...]
+    response_status: int
+    response_message: str
+    response_payload: bytes
+    rwsets: tuple[ReadWriteSet, ...]
+    event: tuple[str, bytes] | None
+    response_payload_bytes: bytes
+    endorsements: tuple[tuple[bytes, bytes], ...]
+    proposal_hash_matches: bool
+
+
+def decode_transaction(payload_bytes: bytes) -> DecodedTransaction:
+    """Decode an endorser transaction's Envelope payload. Raises MessageError."""
+    try:
+        payload = common_pb2.Payload.FromString(payload_bytes)
+        channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+        signature_header = common_pb2.SignatureHeader.FromString(payload.header.signature_header)
+        transaction = transaction_pb2.Transaction.FromString(payload.data)
+        if len(transaction.actions) != 1:
+            raise MessageError("transaction must have exactly one action")
+        action_payload = transaction_pb2.ChaincodeActionPayload.FromString(transaction.actions[0].payload)
+        endorsed = action_payload.action
+        response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
+            endorsed.proposal_response_payload
+        )
+        action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
+        invocation = proposal_pb2.ChaincodeProposalPayload.FromString(action_payload.chaincode_proposal_payload)
+        spec = chaincode_pb2.ChaincodeInvocationSpec.FromString(invocation.input).chaincode_spec
+        event = None
+        if action.events:
+            chaincode_event = chaincode_event_pb2.ChaincodeEvent.FromString(action.events)
+            event = (chaincode_event.event_name, bytes(chaincode_event.payload))
+        rwsets = decode_rwsets(action.results) if action.results else ()
+    except MessageError:
+        raise
+    except Exception as error:
+        raise MessageError("transaction does not decode") from error
+    if channel_header.type != common_pb2.ENDORSER_TRANSACTION or not spec.input.args:
+        raise MessageError("not a chaincode invocation")
+    if transaction.actions[0].header != payload.header.signature_header:
+        raise MessageError("transaction action header differs from the payload header")
+    tx_id = compute_tx_id(signature_header.nonce, signature_header.creator)
+    if tx_id != channel_header.tx_id:
+        raise MessageError("transaction tx id is not SHA-256(nonce + creator)")
+    expected_hash = sha256(
+        payload.header.channel_header + payload.header.signature_header + action_payload.chaincode_proposal_payload
+    )
+    return DecodedTransaction(
+        tx_id=tx_id,
+        channel_id=channel_header.channel_id,
+        creator=Identity.deserialize(signature_header.creator),
+        creator_bytes=bytes(signature_header.creator),
+        channel_header_bytes=bytes(payload.header.channel_header),
+        signature_header_bytes=bytes(payload.header.signature_header),
+        chaincode=spec.chaincode_id.name,
+        function=spec.input.args[0].decode("utf-8", errors="replace"),
+        args=tuple(bytes(arg) for arg in spec.input.args[1:]),
+        response_status=action.response.status,
+        response_message=action.response.message,
+        response_payload=bytes(action.response.payload),
+        rwsets=rwsets,
+        event=event,
+        response_payload_bytes=bytes(endorsed.proposal_response_payload),
+        endorsements=tuple((bytes(e.endorser), bytes(e.signature)) for e in endorsed.endorsements),
+        proposal_hash_matches=expected_hash == response_payload.proposal_hash,
+    )
