@@ -178,11 +178,7 @@ class GoldTicketContract(Contract):
     async def RegisterIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """The card desk registers a member's certificate; its attributes name the member."""
         await tx.caller("operator", admin=True)
-        pem_text = req.get("certificate_pem")
-        if not isinstance(pem_text, str) or not 0 < len(pem_text) <= 8192:
-            raise d.InvalidInputError("certificate_pem must be a PEM certificate")
-        pem = pem_text.encode()
-        subject = caller_from_certificate(d.require_text(req.get("msp_id"), "msp_id", 64), pem)
+        subject = self._subject(req)
         member = await tx.member(subject.member_id)
         if member["msp_id"] != subject.msp_id:
             raise d.RuleViolationError(f"member {member['id']} takes identities from {member['msp_id']}")
@@ -191,10 +187,21 @@ class GoldTicketContract(Contract):
             raise d.StateConflictError("this key was revoked and cannot be registered again")
         return await self._put_identity(tx, subject)
 
+    @staticmethod
+    def _subject(req: dict[str, Any]) -> Caller:
+        pem = req.get("certificate_pem")
+        if not isinstance(pem, str) or not 0 < len(pem) <= 8192:
+            raise d.InvalidInputError("certificate_pem must be a PEM certificate")
+        return caller_from_certificate(d.require_text(req.get("msp_id"), "msp_id", 64), pem.encode())
+
     @transaction
     async def RevokeIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         await tx.caller("operator", admin=True)
-        identity = await tx.require("identity", d.require_text(req.get("key_id"), "key_id", 64))
+        if req.get("certificate_pem"):
+            key_id = self._subject(req).key_id
+        else:
+            key_id = d.require_text(req.get("key_id"), "key_id", 64)
+        identity = await tx.require("identity", key_id)
         if identity["status"] == "REVOKED":
             raise d.StateConflictError("the identity is already revoked")
         identity["status"] = "REVOKED"

@@ -1,0 +1,12 @@
+"""Settlement at maturity: the issuer pays every live piece of a root ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .platform import Actor, Platform
+
+
+def settle_ticket(platform: Platform, issuer: Actor, root_id: str) -> dict[str, Any]:
+    """Returns the clearing statement: ``statement_id``, ``paid``, ``withheld``, ``total_paid_fen``."""
+    return platform.submit(issuer, "SettleTicket", {"root_id": root_id}).result  # type: ignore[no-any-return]

@@ -1,0 +1,59 @@
+"""Every setting, each from one GOLDTICKET_* environment variable with a type and a default."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A setting has a value GoldTicket cannot use."""
+
+    code = "invalid_input"
+
+
+LEDGERS = ("local", "fabric")
+ENVIRONMENTS = ("prod", "dev", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")  # GOLDTICKET_DATA_DIR
+    ledger: str = "local"  # GOLDTICKET_LEDGER: local | fabric
+    env: str = "prod"  # GOLDTICKET_ENV: prod | dev | test
+    today: dt.date | None = None  # GOLDTICKET_TODAY (dev and test only)
+    channel: str = "goldticket"  # GOLDTICKET_CHANNEL
+    chaincode: str = "goldticket"  # GOLDTICKET_CHAINCODE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read the environment; keyword overrides win. Raises ConfigError."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("GOLDTICKET_DATA_DIR", "var")),
+            "ledger": env.get("GOLDTICKET_LEDGER", "local"),
+            "env": env.get("GOLDTICKET_ENV", "prod"),
+            "channel": env.get("GOLDTICKET_CHANNEL", "goldticket"),
+            "chaincode": env.get("GOLDTICKET_CHAINCODE", "goldticket"),
+        }
+        today = env.get("GOLDTICKET_TODAY")
+        if today:
+            try:
+                values["today"] = dt.date.fromisoformat(today)
+            except ValueError as error:
+                raise ConfigError("GOLDTICKET_TODAY must be a date as YYYY-MM-DD") from error
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.ledger not in LEDGERS:
+            raise ConfigError(f"GOLDTICKET_LEDGER must be one of {', '.join(LEDGERS)}")
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"GOLDTICKET_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.today is not None and self.env not in ("dev", "test"):
+            raise ConfigError("GOLDTICKET_TODAY is only allowed when GOLDTICKET_ENV is dev or test")
