@@ -20,8 +20,18 @@ from .state import State, decode_request, derive_id, encode
 
 ROLES = ("operator", "core", "supplier", "bank")
 QUERIES = (
-    "GetMember", "ListMembers", "GetIdentity", "ListCreditLines", "GetTicket", "GetHistory",
-    "GetLineage", "ListTickets", "GetOffer", "GetApplication", "GetCertificate", "Ping",
+    "GetMember",
+    "ListMembers",
+    "GetIdentity",
+    "ListCreditLines",
+    "GetTicket",
+    "GetHistory",
+    "GetLineage",
+    "ListTickets",
+    "GetOffer",
+    "GetApplication",
+    "GetCertificate",
+    "Ping",
 )
 
 
@@ -132,7 +142,9 @@ class GoldTicketContract(Contract):
         }
         await tx.put("member", (member["id"],), member)
         await self._put_identity(tx, caller)
-        await tx.put("config", ("bootstrap",), {"tx_id": tx.tx_id, "max_term_months": d.DEFAULT_MAX_TERM_MONTHS})
+        await tx.put(
+            "config", ("bootstrap",), {"tx_id": tx.tx_id, "max_term_months": d.DEFAULT_MAX_TERM_MONTHS}
+        )
         return member
 
     async def _put_identity(self, tx: Tx, caller: Caller) -> dict[str, Any]:
@@ -268,7 +280,9 @@ class GoldTicketContract(Contract):
                 used[invoice.number] = record["used_fen"]
         for number, used_fen in d.allocate_invoices(ticket.amount_fen, invoices, used).items():
             invoice = next(item for item in invoices if item.number == number)
-            await tx.put("invoice", (core["id"], number), {"invoice": invoice.to_dict(), "used_fen": used_fen})
+            await tx.put(
+                "invoice", (core["id"], number), {"invoice": invoice.to_dict(), "used_fen": used_fen}
+            )
         lines = [d.CreditLine.from_dict(value) for _, value in await tx.scan("credit", core["id"])]
         wanted = req.get("credit_line_id")
         if wanted:
@@ -427,7 +441,7 @@ class GoldTicketContract(Contract):
         for child in (financed, remainder):
             if child is not None:
                 await tx.save(child, "approve_financing", caller)
-        result = {key: value for key, value in quote.to_dict().items()}
+        result = dict(quote.to_dict())
         result.update(financed=public(financed), remainder=public(remainder) if remainder else None)
         return result
 
@@ -494,7 +508,10 @@ class GoldTicketContract(Contract):
     async def RecordCertificate(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         caller, _ = await tx.caller()
         ticket = await tx.ticket(req.get("ticket_id"))
-        if caller.member_id not in (ticket.holder_org_id, ticket.issuer_org_id) and caller.member_id != "operator":
+        if (
+            caller.member_id not in (ticket.holder_org_id, ticket.issuer_org_id)
+            and caller.member_id != "operator"
+        ):
             raise d.ForbiddenError(f"only the holder or issuer of ticket {ticket.id} may certify it")
         digest = d.require_text(req.get("sha256"), "sha256", 64)
         if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
@@ -526,7 +543,12 @@ class GoldTicketContract(Contract):
         for tx_id, when, value in await tx.history("ticket", ticket.id):
             action = (value or {}).get("last_action", {})
             items.append(
-                {"tx_id": tx_id, "timestamp": when.isoformat(), "status": (value or {}).get("status"), **action}
+                {
+                    "tx_id": tx_id,
+                    "timestamp": when.isoformat(),
+                    "status": (value or {}).get("status"),
+                    **action,
+                }
             )
         return {"items": items}
 

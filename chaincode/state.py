@@ -75,12 +75,14 @@ class State:
             items.append((attributes, json.loads(record.value) if record.value else {}))
         return items
 
-    async def history(self, kind: str, *attributes: str) -> list[tuple[str, dt.datetime, dict[str, Any] | None]]:
+    async def history(
+        self, kind: str, *attributes: str
+    ) -> list[tuple[str, dt.datetime, dict[str, Any] | None]]:
         iterator = await self.stub.get_history_for_key(self.key(kind, *attributes))
         entries = []
         async for modification in iterator:
             when = dt.datetime.fromtimestamp(
-                modification.timestamp.seconds + modification.timestamp.nanos / 1e9, dt.timezone.utc
+                modification.timestamp.seconds + modification.timestamp.nanos / 1e9, dt.UTC
             )
             value = None if modification.is_delete else json.loads(modification.value)
             entries.append((modification.tx_id, when, value))

@@ -73,7 +73,9 @@ def init() -> None:
 
     settings = _settings()
     platform = Platform.init(settings)
-    click.echo(f"GoldTicket ready in {settings.data_dir} ({platform.ledger.kind} ledger, height {platform.ledger.height()})")
+    click.echo(
+        f"GoldTicket ready in {settings.data_dir} ({platform.ledger.kind} ledger, height {platform.ledger.height()})"
+    )
     platform.close()
 
 
@@ -84,18 +86,39 @@ def init() -> None:
 @click.option("--maturity-date", required=True)
 @click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
 @click.option("--fee-bp", type=int, default=0)
-@click.option("--json", "as_json", is_flag=True, help="print days, discount_interest_fen, fee_fen, proceeds_fen")
+@click.option(
+    "--json", "as_json", is_flag=True, help="print days, discount_interest_fen, fee_fen, proceeds_fen"
+)
 @handles_errors
-def quote(amount_fen: int, annual_rate_bp: int, value_date: str, maturity_date: str, day_basis: str,
-          fee_bp: int, as_json: bool) -> None:
+def quote(
+    amount_fen: int,
+    annual_rate_bp: int,
+    value_date: str,
+    maturity_date: str,
+    day_basis: str,
+    fee_bp: int,
+    as_json: bool,
+) -> None:
     """Days, discount interest and proceeds of discounting a ticket."""
     from goldticket.services.financing import quote as make_quote
 
-    result = make_quote(amount_fen=amount_fen, annual_rate_bp=annual_rate_bp, value_date=value_date,
-                        maturity_date=maturity_date, day_basis=int(day_basis), fee_bp=fee_bp)
+    result = make_quote(
+        amount_fen=amount_fen,
+        annual_rate_bp=annual_rate_bp,
+        value_date=value_date,
+        maturity_date=maturity_date,
+        day_basis=int(day_basis),
+        fee_bp=fee_bp,
+    )
     if as_json:
-        _out({"days": result.days, "discount_interest_fen": result.discount_interest_fen,
-              "fee_fen": result.fee_fen, "proceeds_fen": result.proceeds_fen})
+        _out(
+            {
+                "days": result.days,
+                "discount_interest_fen": result.discount_interest_fen,
+                "fee_fen": result.fee_fen,
+                "proceeds_fen": result.proceeds_fen,
+            }
+        )
         return
     click.echo(f"amount            {d.format_fen(result.amount_fen)}")
     click.echo(f"days              {result.days}")
@@ -133,12 +156,24 @@ def member() -> None:
 @click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
 @click.option("--fee-bp", type=int, default=0)
 @handles_errors
-def member_add(username: str, member_id: str, name: str, name_en: str, role: str, day_basis: str, fee_bp: int) -> None:
+def member_add(
+    username: str, member_id: str, name: str, name_en: str, role: str, day_basis: str, fee_bp: int
+) -> None:
     from goldticket.services import members
 
     platform = _platform()
-    _out(members.register_member(platform, platform.actor(username), member_id=member_id, name=name, role=role,
-                                 name_en=name_en, day_basis=int(day_basis), fee_bp=fee_bp))
+    _out(
+        members.register_member(
+            platform,
+            platform.actor(username),
+            member_id=member_id,
+            name=name,
+            role=role,
+            name_en=name_en,
+            day_basis=int(day_basis),
+            fee_bp=fee_bp,
+        )
+    )
 
 
 @member.command("list")
@@ -166,7 +201,9 @@ def user_add(username: str, member_id: str, new_username: str, role: str) -> Non
     from goldticket.services import members
 
     platform = _platform()
-    actor = members.add_user(platform, platform.actor(username), member_id=member_id, username=new_username, role=role)
+    actor = members.add_user(
+        platform, platform.actor(username), member_id=member_id, username=new_username, role=role
+    )
     _out({"username": actor.username, "member_id": actor.member_id, "msp_id": actor.signer.identity.msp_id})
 
 
@@ -196,7 +233,11 @@ def credit_grant(username: str, core_org_id: str, limit_fen: int) -> None:
     from goldticket.services import credit as credit_service
 
     platform = _platform()
-    _out(credit_service.grant_credit_line(platform, platform.actor(username), core_org_id=core_org_id, limit_fen=limit_fen))
+    _out(
+        credit_service.grant_credit_line(
+            platform, platform.actor(username), core_org_id=core_org_id, limit_fen=limit_fen
+        )
+    )
 
 
 @credit.command("list")
@@ -231,12 +272,22 @@ def _invoice(text: str) -> dict[str, Any]:
 @click.option("--maturity-date", required=True)
 @click.option("--invoice", "invoices", multiple=True, required=True, help="NUMBER:AMOUNT_FEN:SHA256")
 @handles_errors
-def ticket_issue(username: str, payee: str, amount_fen: int, maturity_date: str, invoices: tuple[str, ...]) -> None:
+def ticket_issue(
+    username: str, payee: str, amount_fen: int, maturity_date: str, invoices: tuple[str, ...]
+) -> None:
     from goldticket.services import tickets
 
     platform = _platform()
-    _out(tickets.issue_ticket(platform, platform.actor(username), payee_org_id=payee, amount_fen=amount_fen,
-                              maturity_date=maturity_date, invoices=[_invoice(item) for item in invoices]))
+    _out(
+        tickets.issue_ticket(
+            platform,
+            platform.actor(username),
+            payee_org_id=payee,
+            amount_fen=amount_fen,
+            maturity_date=maturity_date,
+            invoices=[_invoice(item) for item in invoices],
+        )
+    )
 
 
 def _simple(group: click.Group, name: str, function: str, help_text: str, *, reason: bool = False) -> None:
@@ -278,7 +329,11 @@ def ticket_list(username: str, holder: str | None, root: str | None, status: str
     from goldticket.services import tickets
 
     platform = _platform()
-    _out(tickets.list_tickets(platform, platform.actor(username), holder_org_id=holder, root_id=root, status=status))
+    _out(
+        tickets.list_tickets(
+            platform, platform.actor(username), holder_org_id=holder, root_id=root, status=status
+        )
+    )
 
 
 @ticket.command("transfer")
@@ -292,8 +347,15 @@ def ticket_transfer(username: str, ticket_id: str, to_org_id: str, amount_fen: i
     from goldticket.services import transfers
 
     platform = _platform()
-    _out(transfers.offer_transfer(platform, platform.actor(username), ticket_id=ticket_id, to_org_id=to_org_id,
-                                  amount_fen=amount_fen))
+    _out(
+        transfers.offer_transfer(
+            platform,
+            platform.actor(username),
+            ticket_id=ticket_id,
+            to_org_id=to_org_id,
+            amount_fen=amount_fen,
+        )
+    )
 
 
 @ticket.command("finance")
@@ -307,8 +369,15 @@ def ticket_finance(username: str, ticket_id: str, bank_org_id: str, amount_fen: 
     from goldticket.services import financing
 
     platform = _platform()
-    _out(financing.apply_financing(platform, platform.actor(username), ticket_id=ticket_id, bank_org_id=bank_org_id,
-                                   amount_fen=amount_fen))
+    _out(
+        financing.apply_financing(
+            platform,
+            platform.actor(username),
+            ticket_id=ticket_id,
+            bank_org_id=bank_org_id,
+            amount_fen=amount_fen,
+        )
+    )
 
 
 @main.group()
@@ -336,8 +405,15 @@ def financing_approve(username: str, application_id: str, annual_rate_bp: int, v
     from goldticket.services import financing
 
     platform = _platform()
-    _out(financing.approve_financing(platform, platform.actor(username), application_id=application_id,
-                                     annual_rate_bp=annual_rate_bp, value_date=value_date))
+    _out(
+        financing.approve_financing(
+            platform,
+            platform.actor(username),
+            application_id=application_id,
+            annual_rate_bp=annual_rate_bp,
+            value_date=value_date,
+        )
+    )
 
 
 @financing_group.command("reject")
@@ -349,4 +425,8 @@ def financing_reject(username: str, application_id: str, reason: str) -> None:
     from goldticket.services import financing
 
     platform = _platform()
-    _out(financing.reject_financing(platform, platform.actor(username), application_id=application_id, reason=reason))
+    _out(
+        financing.reject_financing(
+            platform, platform.actor(username), application_id=application_id, reason=reason
+        )
+    )

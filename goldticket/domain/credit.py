@@ -21,6 +21,8 @@ class CreditLine:
         require_fen(self.limit_fen, "limit_fen")
         if self.bank_org_id == self.core_org_id:
             raise InvalidInputError("a bank cannot grant a credit line to itself")
+        if isinstance(self.used_fen, bool) or not isinstance(self.used_fen, int):
+            raise InvalidInputError("used_fen must be an integer number of fen")
         if not 0 <= self.used_fen <= self.limit_fen:
             raise InvalidInputError("used_fen must lie between 0 and the limit")
 
@@ -54,6 +56,7 @@ class CreditLine:
 
 def choose_credit_line(lines: list[CreditLine], amount_fen: int) -> CreditLine:
     """The first line (by id) with room for ``amount_fen``. Raises RuleViolationError."""
+    require_fen(amount_fen)
     for line in sorted(lines, key=lambda item: item.id):
         if line.available_fen >= amount_fen:
             return line

@@ -56,7 +56,7 @@ def quote_discount(
         raise InvalidInputError("annual_rate_bp must be an integer number of basis points")
     if not 0 <= annual_rate_bp <= MAX_RATE_BP:
         raise InvalidInputError(f"annual_rate_bp must lie between 0 and {MAX_RATE_BP}")
-    if day_basis not in DAY_BASES:
+    if isinstance(day_basis, bool) or not isinstance(day_basis, int) or day_basis not in DAY_BASES:
         raise InvalidInputError("day_basis must be 360 or 365")
     if isinstance(fee_bp, bool) or not isinstance(fee_bp, int) or not 0 <= fee_bp <= BP_PER_UNIT:
         raise InvalidInputError("fee_bp must be an integer between 0 and 10000")
@@ -69,7 +69,16 @@ def quote_discount(
     if proceeds < 0:
         raise RuleViolationError("interest and fee exceed the amount")
     return DiscountQuote(
-        amount_fen, annual_rate_bp, value_date, maturity_date, day_basis, fee_bp, days, interest, fee, proceeds
+        amount_fen,
+        annual_rate_bp,
+        value_date,
+        maturity_date,
+        day_basis,
+        fee_bp,
+        days,
+        interest,
+        fee,
+        proceeds,
     )
 
 
@@ -101,7 +110,9 @@ def apply_financing(
     if bank_org_id == by_org_id:
         raise InvalidInputError("a member cannot apply to itself for financing")
     if amount_fen > ticket.amount_fen:
-        raise RuleViolationError(f"amount over balance: ticket {ticket.id} holds {format_fen(ticket.amount_fen)}")
+        raise RuleViolationError(
+            f"amount over balance: ticket {ticket.id} holds {format_fen(ticket.amount_fen)}"
+        )
     check_transition(ticket.id, ticket.status, S.LOCKED_FINANCING)
     require_not_matured(ticket, today)
     application = FinancingApplication(application_id, ticket.id, by_org_id, bank_org_id, amount_fen)
@@ -110,7 +121,9 @@ def apply_financing(
 
 def _require_open(ticket: Ticket, application: FinancingApplication, by_org_id: str) -> None:
     if application.status != OPEN:
-        raise StateConflictError(f"financing application {application.id} is already {application.status.lower()}")
+        raise StateConflictError(
+            f"financing application {application.id} is already {application.status.lower()}"
+        )
     if ticket.application_id != application.id:
         raise StateConflictError(f"application {application.id} no longer locks ticket {ticket.id}")
     if by_org_id != application.bank_org_id:

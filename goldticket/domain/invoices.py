@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import InvalidInputError, RuleViolationError
-from .money import format_fen
+from .money import format_fen, require_fen
 from .ticket import Invoice
 
 
@@ -16,6 +16,7 @@ def allocate_invoices(
     new used amount of every invoice drawn on. Raises RuleViolationError when the
     invoices cannot cover the amount, InvalidInputError on a repeated invoice.
     """
+    require_fen(amount_fen)
     numbers = [invoice.number for invoice in invoices]
     if not invoices:
         raise InvalidInputError("a ticket needs at least one invoice")

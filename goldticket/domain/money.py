@@ -13,7 +13,7 @@ FEN_PER_YUAN = 100
 # 1e13 CNY: far above any real ticket, far below where any arithmetic here could misbehave.
 MAX_FEN = 10**15
 
-_AMOUNT_TEXT = re.compile(r"^(\d{1,3}(,\d{3})*|\d+)(\.\d{1,2})?$")
+_AMOUNT_TEXT = re.compile(r"^([0-9]{1,3}(,[0-9]{3})*|[0-9]+)(\.[0-9]{1,2})?$")
 
 
 def require_fen(value: Any, field: str = "amount_fen", minimum: int = 1) -> int:
@@ -32,6 +32,8 @@ def require_fen(value: Any, field: str = "amount_fen", minimum: int = 1) -> int:
 
 def parse_yuan(text: str) -> int:
     """Parse ``"1,000,000.05"`` or ``"23.4"`` into fen. Raises InvalidInputError."""
+    if not isinstance(text, str):
+        raise InvalidInputError("an amount in yuan must be text such as 1,000.00")
     cleaned = text.strip()
     negative = cleaned.startswith("-")
     if negative:

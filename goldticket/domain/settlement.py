@@ -69,7 +69,9 @@ def plan_settlement(root: Ticket, pieces: list[Ticket], *, by_org_id: str, today
     if root.status in (S.PENDING_ACCEPTANCE, S.REJECTED, S.CANCELLED):
         raise StateConflictError(f"ticket {root.id} is {root.status.value} and has nothing to settle")
     if today < root.maturity_date:
-        raise RuleViolationError(f"not yet mature: ticket {root.id} matures on {root.maturity_date.isoformat()}")
+        raise RuleViolationError(
+            f"not yet mature: ticket {root.id} matures on {root.maturity_date.isoformat()}"
+        )
     if any(piece.root_id != root.id for piece in pieces):
         raise RuleViolationError("a piece of another ticket was given to this settlement")
     ordered = sorted(pieces, key=lambda piece: piece.id)

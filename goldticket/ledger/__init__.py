@@ -35,7 +35,17 @@ def open_local_ledger(data_dir: Path, msps: dict[str, bytes] | None = None) -> L
 
 
 __all__ = [
-    "Contract", "CommitError", "CommitStatusError", "DuplicateTransactionError", "EndorseError",
-    "LedgerError", "MVCCConflictError", "SubmitError", "UnknownTransactionError", "CommitStatus",
-    "Ledger", "open_local_ledger", "LEDGER_FILE",
+    "Contract",
+    "CommitError",
+    "CommitStatusError",
+    "DuplicateTransactionError",
+    "EndorseError",
+    "LedgerError",
+    "MVCCConflictError",
+    "SubmitError",
+    "UnknownTransactionError",
+    "CommitStatus",
+    "Ledger",
+    "open_local_ledger",
+    "LEDGER_FILE",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from goldticket import messages as m
 
@@ -14,17 +14,19 @@ from .errors import CommitError, MVCCConflictError
 from .interfaces import Ledger
 
 
-class SignerLike:  # the Signer interface, structurally (signing is not imported here)
-    identity: m.Identity
+class SignerLike(Protocol):
+    """The Signer interface, structurally: the ledger does not import signing."""
 
-    def sign(self, message: bytes) -> bytes:  # pragma: no cover - protocol
-        raise NotImplementedError
+    @property
+    def identity(self) -> m.Identity: ...
+
+    def sign(self, message: bytes) -> bytes: ...
 
 
 class Contract:
     def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.ledger = ledger
-        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def _signed_proposal(self, signer: SignerLike, function: str, request: dict[str, Any]) -> Any:
         proposal = m.build_proposal(

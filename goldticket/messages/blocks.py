@@ -74,4 +74,10 @@ def decode_block(data: bytes) -> Block:
     codes = tuple(metadata[common_pb2.TRANSACTIONS_FILTER]) if len(metadata) > 2 else ()
     if data_hash(list(envelopes)) != block.header.data_hash:
         raise MessageError(f"block {block.header.number} data hash does not match its transactions")
-    return Block(block.header.number, bytes(block.header.previous_hash), bytes(block.header.data_hash), envelopes, codes)
+    return Block(
+        block.header.number,
+        bytes(block.header.previous_hash),
+        bytes(block.header.data_hash),
+        envelopes,
+        codes,
+    )

@@ -7,6 +7,7 @@ ChaincodeHeaderExtension}, SignatureHeader{creator, nonce}}, payload: ChaincodeP
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import os
@@ -31,11 +32,11 @@ def compute_tx_id(nonce: bytes, creator: bytes) -> str:
 class Proposal:
     """An unsigned proposal: ``bytes`` is what the signer signs, ``digest`` its SHA-256."""
 
-    bytes: bytes
+    bytes: builtins.bytes
     tx_id: str
 
     @property
-    def digest(self) -> bytes:
+    def digest(self) -> builtins.bytes:
         return sha256(self.bytes)
 
 
@@ -75,7 +76,7 @@ def build_proposal(
     creator_bytes = creator.serialize()
     tx_id = compute_tx_id(nonce, creator_bytes)
     stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(timestamp or dt.datetime.now(dt.timezone.utc))
+    stamp.FromDatetime(timestamp or dt.datetime.now(dt.UTC))
     chaincode_id = chaincode_pb2.ChaincodeID(name=chaincode)
     channel_header = common_pb2.ChannelHeader(
         type=common_pb2.ENDORSER_TRANSACTION,
@@ -141,7 +142,7 @@ def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
         creator_bytes=bytes(signature_header.creator),
         nonce=bytes(signature_header.nonce),
         tx_id=tx_id,
-        timestamp=channel_header.timestamp.ToDatetime(tzinfo=dt.timezone.utc),
+        timestamp=channel_header.timestamp.ToDatetime(tzinfo=dt.UTC),
         header_bytes=bytes(proposal.header),
         channel_header_bytes=bytes(header.channel_header),
         signature_header_bytes=bytes(header.signature_header),

@@ -8,12 +8,19 @@ proposal response payload carries a ChaincodeAction with the response and the re
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
-from fabric_protos.peer import chaincode_event_pb2, chaincode_pb2, proposal_pb2, proposal_response_pb2, transaction_pb2
+from fabric_protos.peer import (
+    chaincode_event_pb2,
+    chaincode_pb2,
+    proposal_pb2,
+    proposal_response_pb2,
+    transaction_pb2,
+)
 
 from .crypto import sha256
 from .errors import MessageError
@@ -46,7 +53,9 @@ class ReadWriteSet:
                 )
                 for key, v in self.reads
             ],
-            writes=[kv_rwset_pb2.KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in self.writes],
+            writes=[
+                kv_rwset_pb2.KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in self.writes
+            ],
         )
         return rwset_pb2.TxReadWriteSet(
             data_model=rwset_pb2.TxReadWriteSet.KV,
@@ -59,7 +68,8 @@ def decode_rwsets(data: bytes) -> tuple[ReadWriteSet, ...]:
     for ns in rwset_pb2.TxReadWriteSet.FromString(data).ns_rwset:
         kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
         reads = tuple(
-            (r.key, (r.version.block_num, r.version.tx_num) if r.HasField("version") else None) for r in kv.reads
+            (r.key, (r.version.block_num, r.version.tx_num) if r.HasField("version") else None)
+            for r in kv.reads
         )
         writes = tuple(KeyWrite(w.key, bytes(w.value), w.is_delete) for w in kv.writes)
         result.append(ReadWriteSet(ns.namespace, reads, writes))
@@ -105,11 +115,11 @@ class PreparedTransaction:
     """An endorsed transaction waiting for its creator's signature over ``bytes``."""
 
     tx_id: str
-    bytes: bytes
-    result: bytes
+    bytes: builtins.bytes
+    result: builtins.bytes
 
     @property
-    def digest(self) -> bytes:
+    def digest(self) -> builtins.bytes:
         return sha256(self.bytes)
 
 
@@ -121,7 +131,9 @@ def build_transaction_payload(
         chaincode_proposal_payload=proposal.payload_bytes,
         action=transaction_pb2.ChaincodeEndorsedAction(
             proposal_response_payload=response_payload,
-            endorsements=[proposal_response_pb2.Endorsement(endorser=e, signature=s) for e, s in endorsements],
+            endorsements=[
+                proposal_response_pb2.Endorsement(endorser=e, signature=s) for e, s in endorsements
+            ],
         ),
     )
     transaction = transaction_pb2.Transaction(
@@ -175,7 +187,9 @@ def decode_transaction(payload_bytes: bytes) -> DecodedTransaction:
             endorsed.proposal_response_payload
         )
         action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
-        invocation = proposal_pb2.ChaincodeProposalPayload.FromString(action_payload.chaincode_proposal_payload)
+        invocation = proposal_pb2.ChaincodeProposalPayload.FromString(
+            action_payload.chaincode_proposal_payload
+        )
         spec = chaincode_pb2.ChaincodeInvocationSpec.FromString(invocation.input).chaincode_spec
         event = None
         if action.events:
@@ -194,7 +208,9 @@ def decode_transaction(payload_bytes: bytes) -> DecodedTransaction:
     if tx_id != channel_header.tx_id:
         raise MessageError("transaction tx id is not SHA-256(nonce + creator)")
     expected_hash = sha256(
-        payload.header.channel_header + payload.header.signature_header + action_payload.chaincode_proposal_payload
+        payload.header.channel_header
+        + payload.header.signature_header
+        + action_payload.chaincode_proposal_payload
     )
     return DecodedTransaction(
         tx_id=tx_id,

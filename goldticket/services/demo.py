@@ -35,7 +35,9 @@ def setup_consortium(platform: Platform) -> dict[str, Actor]:
     users = {}
     for member_id, name, name_en, role, username in MEMBERS:
         if member_id not in existing:
-            members.register_member(platform, operator, member_id=member_id, name=name, name_en=name_en, role=role)
+            members.register_member(
+                platform, operator, member_id=member_id, name=name, name_en=name_en, role=role
+            )
         if platform.keystore.has_user(username):
             users[member_id] = platform.actor(username)
         else:
@@ -51,7 +53,9 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
     core, tier1, tier2a, tier2b = users["hdzg"], users["szjm"], users["wxdj"], users["czzg"]
     bank, factor = users["jnyh"], users["hhbl"]
     fmt = d.format_fen
-    say(f"Consortium: {len(MEMBERS)} members on the {platform.ledger.kind} ledger, height {platform.ledger.height()}")
+    say(
+        f"Consortium: {len(MEMBERS)} members on the {platform.ledger.kind} ledger, height {platform.ledger.height()}"
+    )
 
     operator = platform.actor(OPERATOR)
     lines = credit.list_credit_lines(platform, operator, "hdzg")
@@ -64,52 +68,74 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
     today = platform.today()
     maturity = today + dt.timedelta(days=TERM_DAYS)
     invoice_number = f"INV-{today:%Y%m%d}-{platform.ledger.height()}"
-    invoice = {"number": invoice_number, "amount_fen": AMOUNT_FEN,
-               "sha256": hashlib.sha256(invoice_number.encode()).hexdigest()}
-    root = tickets.issue_ticket(platform, core, payee_org_id="szjm", amount_fen=AMOUNT_FEN,
-                                maturity_date=maturity, invoices=[invoice])
-    say(f"2. {names['hdzg']} issues ticket {root['id']}: {fmt(AMOUNT_FEN)} CNY "
-        f"({d.chinese_capital(AMOUNT_FEN)}) to {names['szjm']}, maturity {maturity}")
+    invoice = {
+        "number": invoice_number,
+        "amount_fen": AMOUNT_FEN,
+        "sha256": hashlib.sha256(invoice_number.encode()).hexdigest(),
+    }
+    root = tickets.issue_ticket(
+        platform, core, payee_org_id="szjm", amount_fen=AMOUNT_FEN, maturity_date=maturity, invoices=[invoice]
+    )
+    say(
+        f"2. {names['hdzg']} issues ticket {root['id']}: {fmt(AMOUNT_FEN)} CNY "
+        f"({d.chinese_capital(AMOUNT_FEN)}) to {names['szjm']}, maturity {maturity}"
+    )
     tickets.accept_ticket(platform, tier1, root["id"])
     say(f"3. {names['szjm']} accepts it")
 
-    offer = transfers.offer_transfer(platform, tier1, ticket_id=root["id"], to_org_id="wxdj", amount_fen=60_000_000)
+    offer = transfers.offer_transfer(
+        platform, tier1, ticket_id=root["id"], to_org_id="wxdj", amount_fen=60_000_000
+    )
     moved = transfers.accept_offer(platform, tier2a, offer["offer_id"])
-    say(f"4. {names['szjm']} transfers {fmt(60_000_000)} to {names['wxdj']} (tier 2), keeps {fmt(moved['remainder']['amount_fen'])}")
+    say(
+        f"4. {names['szjm']} transfers {fmt(60_000_000)} to {names['wxdj']} (tier 2), keeps {fmt(moved['remainder']['amount_fen'])}"
+    )
 
     offer = transfers.offer_transfer(
         platform, tier2a, ticket_id=moved["transferred"]["id"], to_org_id="czzg", amount_fen=25_000_000
     )
     moved2 = transfers.accept_offer(platform, tier2b, offer["offer_id"])
-    say(f"5. {names['wxdj']} transfers {fmt(25_000_000)} to {names['czzg']}, keeps {fmt(moved2['remainder']['amount_fen'])}")
+    say(
+        f"5. {names['wxdj']} transfers {fmt(25_000_000)} to {names['czzg']}, keeps {fmt(moved2['remainder']['amount_fen'])}"
+    )
 
     application = financing.apply_financing(
         platform, tier2b, ticket_id=moved2["transferred"]["id"], bank_org_id="hhbl", amount_fen=25_000_000
     )
     approved = financing.approve_financing(
-        platform, factor, application_id=application["application_id"], annual_rate_bp=RATE_BP, value_date=today
+        platform,
+        factor,
+        application_id=application["application_id"],
+        annual_rate_bp=RATE_BP,
+        value_date=today,
     )
-    say(f"6. {names['czzg']} discounts {fmt(25_000_000)} with {names['hhbl']} at {RATE_BP / 100:.2f}% for "
+    say(
+        f"6. {names['czzg']} discounts {fmt(25_000_000)} with {names['hhbl']} at {RATE_BP / 100:.2f}% for "
         f"{approved['days']} days: interest {fmt(approved['discount_interest_fen'])}, "
-        f"proceeds {fmt(approved['proceeds_fen'])}")
+        f"proceeds {fmt(approved['proceeds_fen'])}"
+    )
 
-    at_maturity = Platform(dataclasses.replace(platform.settings, today=maturity), platform.ledger, platform.keystore)
+    at_maturity = Platform(
+        dataclasses.replace(platform.settings, today=maturity), platform.ledger, platform.keystore
+    )
     statement = settlement.settle_ticket(at_maturity, core, root["id"])
     say(f"7. At maturity ({maturity}, demo clock) {names['hdzg']} settles ticket {root['id']}")
 
     say("\nLineage (穿透):")
-    for line in render_lineage(tickets.ticket_lineage(platform, core, root["id"]), names):
-        say(line)
+    for text in render_lineage(tickets.ticket_lineage(platform, core, root["id"]), names):
+        say(text)
     say("\nClearing statement (清分):")
-    for line in render_statement(statement, names):
-        say(line)
+    for text in render_statement(statement, names):
+        say(text)
     return statement
 
 
 def render_lineage(node: dict[str, Any], names: dict[str, str], depth: int = 0) -> list[str]:
     ticket = node["ticket"]
-    line = (f"{'    ' * depth}{ticket['id']}  {d.format_fen(ticket['amount_fen']):>16}  "
-            f"{ticket['status']:<16} {names.get(ticket['holder_org_id'], ticket['holder_org_id'])}")
+    line = (
+        f"{'    ' * depth}{ticket['id']}  {d.format_fen(ticket['amount_fen']):>16}  "
+        f"{ticket['status']:<16} {names.get(ticket['holder_org_id'], ticket['holder_org_id'])}"
+    )
     lines = [line]
     for child in node["children"]:
         lines.extend(render_lineage(child, names, depth + 1))
@@ -117,13 +143,21 @@ def render_lineage(node: dict[str, Any], names: dict[str, str], depth: int = 0) 
 
 
 def render_statement(statement: dict[str, Any], names: dict[str, str]) -> list[str]:
-    lines = [f"statement {statement['statement_id']} for ticket {statement['root_id']} on {statement['settled_on']}"]
+    lines = [
+        f"statement {statement['statement_id']} for ticket {statement['root_id']} on {statement['settled_on']}"
+    ]
     for payment in statement["paid"]:
-        lines.append(f"  paid      {d.format_fen(payment['amount_fen']):>16}  "
-                     f"{names.get(payment['holder_org_id'], payment['holder_org_id'])}  ({payment['ticket_id']})")
+        lines.append(
+            f"  paid      {d.format_fen(payment['amount_fen']):>16}  "
+            f"{names.get(payment['holder_org_id'], payment['holder_org_id'])}  ({payment['ticket_id']})"
+        )
     for payment in statement["withheld"]:
-        lines.append(f"  withheld  {d.format_fen(payment['amount_fen']):>16}  "
-                     f"{names.get(payment['holder_org_id'], payment['holder_org_id'])}  ({payment['ticket_id']})")
-    lines.append(f"  total paid {d.format_fen(statement['total_paid_fen'])} CNY "
-                 f"({d.chinese_capital(statement['total_paid_fen'])})")
+        lines.append(
+            f"  withheld  {d.format_fen(payment['amount_fen']):>16}  "
+            f"{names.get(payment['holder_org_id'], payment['holder_org_id'])}  ({payment['ticket_id']})"
+        )
+    lines.append(
+        f"  total paid {d.format_fen(statement['total_paid_fen'])} CNY "
+        f"({d.chinese_capital(statement['total_paid_fen'])})"
+    )
     return lines

@@ -11,8 +11,13 @@ from .platform import Actor, Platform
 
 
 def quote(
-    *, amount_fen: int, annual_rate_bp: int, value_date: dt.date | str, maturity_date: dt.date | str,
-    day_basis: int = 360, fee_bp: int = 0,
+    *,
+    amount_fen: int,
+    annual_rate_bp: int,
+    value_date: dt.date | str,
+    maturity_date: dt.date | str,
+    day_basis: int = 360,
+    fee_bp: int = 0,
 ) -> d.DiscountQuote:
     """The same computation as approval: days, discount interest, fee and proceeds."""
     return d.quote_discount(
@@ -25,7 +30,9 @@ def quote(
     )
 
 
-def apply_financing(platform: Platform, holder: Actor, *, ticket_id: str, bank_org_id: str, amount_fen: int) -> dict[str, Any]:
+def apply_financing(
+    platform: Platform, holder: Actor, *, ticket_id: str, bank_org_id: str, amount_fen: int
+) -> dict[str, Any]:
     """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING."""
     d.require_fen(amount_fen)
     request = {"ticket_id": ticket_id, "bank_org_id": bank_org_id, "amount_fen": amount_fen}
@@ -37,12 +44,15 @@ def approve_financing(
 ) -> dict[str, Any]:
     """Returns the quote figures plus ``financed`` and ``remainder`` tickets."""
     request = {
-        "application_id": application_id, "annual_rate_bp": annual_rate_bp,
+        "application_id": application_id,
+        "annual_rate_bp": annual_rate_bp,
         "value_date": d.parse_date(value_date, "value_date").isoformat(),
     }
     return platform.submit(banker, "ApproveFinancing", request).result  # type: ignore[no-any-return]
 
 
-def reject_financing(platform: Platform, banker: Actor, *, application_id: str, reason: str) -> dict[str, Any]:
+def reject_financing(
+    platform: Platform, banker: Actor, *, application_id: str, reason: str
+) -> dict[str, Any]:
     request = {"application_id": application_id, "reason": reason}
     return platform.submit(banker, "RejectFinancing", request).result  # type: ignore[no-any-return]

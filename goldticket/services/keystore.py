@@ -46,8 +46,11 @@ class KeyStore:
     def save_ca(self, ca: OrgCA) -> None:
         _write_private(
             self.msp_dir / f"{ca.msp_id}.json",
-            {"msp_id": ca.msp_id, "certificate_pem": ca.certificate_pem.decode(),
-             "private_key_pem": ca.private_key_pem.decode()},
+            {
+                "msp_id": ca.msp_id,
+                "certificate_pem": ca.certificate_pem.decode(),
+                "private_key_pem": ca.private_key_pem.decode(),
+            },
         )
 
     def cas(self) -> dict[str, OrgCA]:
@@ -68,8 +71,14 @@ class KeyStore:
         )
         _write_private(
             self.key_dir / f"{check_username(username)}.json",
-            {"username": username, "member_id": member_id, "role": role, "msp_id": identity.msp_id,
-             "certificate_pem": identity.certificate_pem.decode(), "key_pem": key_pem.decode()},
+            {
+                "username": username,
+                "member_id": member_id,
+                "role": role,
+                "msp_id": identity.msp_id,
+                "certificate_pem": identity.certificate_pem.decode(),
+                "key_pem": key_pem.decode(),
+            },
         )
 
     def has_user(self, username: str) -> bool:

@@ -24,8 +24,13 @@ def register_member(
     if role not in ("core", "supplier", "bank"):
         raise d.InvalidInputError("role must be core, supplier or bank")
     request = {
-        "id": member_id, "name": name, "name_en": name_en, "role": role, "msp_id": ROLE_MSP[role],
-        "day_basis": day_basis, "fee_bp": fee_bp,
+        "id": member_id,
+        "name": name,
+        "name_en": name_en,
+        "role": role,
+        "msp_id": ROLE_MSP[role],
+        "day_basis": day_basis,
+        "fee_bp": fee_bp,
     }
     return platform.submit(operator, "RegisterMember", request).result  # type: ignore[no-any-return]
 
@@ -38,7 +43,9 @@ def list_members(platform: Platform, actor: Actor) -> list[dict[str, Any]]:
     return platform.evaluate(actor, "ListMembers", {})["items"]  # type: ignore[no-any-return]
 
 
-def add_user(platform: Platform, operator: Actor, *, member_id: str, username: str, role: str = "clerk") -> Actor:
+def add_user(
+    platform: Platform, operator: Actor, *, member_id: str, username: str, role: str = "clerk"
+) -> Actor:
     """A new user of ``member_id`` with a certified key registered on the ledger."""
     member = get_member(platform, operator, member_id)
     return platform.enrol_user(operator, username=username, member=member, user_role=role)
@@ -47,5 +54,9 @@ def add_user(platform: Platform, operator: Actor, *, member_id: str, username: s
 def revoke_user(platform: Platform, operator: Actor, username: str, reason: str) -> dict[str, Any]:
     """Revoke a user's identity on the ledger: the key never signs a valid transaction again."""
     identity = platform.actor(username).signer.identity
-    request = {"msp_id": identity.msp_id, "certificate_pem": identity.certificate_pem.decode(), "reason": reason}
+    request = {
+        "msp_id": identity.msp_id,
+        "certificate_pem": identity.certificate_pem.decode(),
+        "reason": reason,
+    }
     return platform.submit(operator, "RevokeIdentity", request).result  # type: ignore[no-any-return]

@@ -11,7 +11,14 @@ import datetime as dt
 from typing import Any
 
 from goldticket import domain as d
-from goldticket.ledger import Contract, EndorseError, Ledger, LedgerError, MVCCConflictError, open_local_ledger
+from goldticket.ledger import (
+    Contract,
+    EndorseError,
+    Ledger,
+    LedgerError,
+    MVCCConflictError,
+    open_local_ledger,
+)
 from goldticket.messages import Identity
 from goldticket.settings import ConfigError, Settings
 from goldticket.signing import OrgCA, Signer, new_member_key
@@ -45,10 +52,10 @@ class Receipt:
 
 def china_clock(today: dt.date | None) -> dt.datetime:
     """Now, or now's time of day on ``today`` (China time) when the clock is set."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if today is None:
         return now
-    return dt.datetime.combine(today, now.astimezone(CHINA).time(), CHINA).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(today, now.astimezone(CHINA).time(), CHINA).astimezone(dt.UTC)
 
 
 class Platform:
@@ -72,7 +79,12 @@ class Platform:
         return cls(settings, ledger, keystore)
 
     @classmethod
-    def init(cls, settings: Settings, operator_name: str = "金票平台运营方", operator_name_en: str = "GoldTicket Operator") -> Platform:
+    def init(
+        cls,
+        settings: Settings,
+        operator_name: str = "金票平台运营方",
+        operator_name_en: str = "GoldTicket Operator",
+    ) -> Platform:
         """Create (once) the data directory, the org CAs, the ledger, the operator member and
         its admin user ``operator``. Running it again changes nothing."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +100,9 @@ class Platform:
             platform._enrol(OPERATOR, OPERATOR, "operator", "admin")
         if ledger.height() <= 1:
             platform.submit(
-                platform.actor(OPERATOR), "Bootstrap", {"id": OPERATOR, "name": operator_name, "name_en": operator_name_en}
+                platform.actor(OPERATOR),
+                "Bootstrap",
+                {"id": OPERATOR, "name": operator_name, "name_en": operator_name_en},
             )
         return platform
 
@@ -104,7 +118,11 @@ class Platform:
             attributes={"member": member_id, "role": user_role, "user": username},
         )
         self.keystore.save_user(
-            username=username, member_id=member_id, role=user_role, identity=Identity(ca.msp_id, certificate), key=key
+            username=username,
+            member_id=member_id,
+            role=user_role,
+            identity=Identity(ca.msp_id, certificate),
+            key=key,
         )
         return self.actor(username)
 
@@ -119,7 +137,10 @@ class Platform:
         self.submit(
             operator,
             "RegisterIdentity",
-            {"msp_id": actor.signer.identity.msp_id, "certificate_pem": actor.signer.identity.certificate_pem.decode()},
+            {
+                "msp_id": actor.signer.identity.msp_id,
+                "certificate_pem": actor.signer.identity.certificate_pem.decode(),
+            },
         )
         return actor
 

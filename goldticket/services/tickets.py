@@ -29,7 +29,9 @@ def issue_ticket(
     for invoice in invoices:
         d.Invoice.from_dict(invoice)
     request = {
-        "payee_org_id": payee_org_id, "amount_fen": amount_fen, "maturity_date": maturity.isoformat(),
+        "payee_org_id": payee_org_id,
+        "amount_fen": amount_fen,
+        "maturity_date": maturity.isoformat(),
         "invoices": invoices,
     }
     return _result(platform.submit(clerk, "IssueTicket", request))
@@ -68,11 +70,18 @@ def with_display_status(ticket: dict[str, Any], today: dt.date) -> dict[str, Any
 
 
 def list_tickets(
-    platform: Platform, actor: Actor, *, holder_org_id: str | None = None, root_id: str | None = None,
+    platform: Platform,
+    actor: Actor,
+    *,
+    holder_org_id: str | None = None,
+    root_id: str | None = None,
     status: str | None = None,
 ) -> list[dict[str, Any]]:
-    request = {key: value for key, value in
-               {"holder_org_id": holder_org_id, "root_id": root_id, "status": status}.items() if value}
+    request = {
+        key: value
+        for key, value in {"holder_org_id": holder_org_id, "root_id": root_id, "status": status}.items()
+        if value
+    }
     today = platform.today()
     return [with_display_status(t, today) for t in platform.evaluate(actor, "ListTickets", request)["items"]]
 

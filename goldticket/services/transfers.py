@@ -9,7 +9,9 @@ from goldticket import domain as d
 from .platform import Actor, Platform
 
 
-def offer_transfer(platform: Platform, holder: Actor, *, ticket_id: str, to_org_id: str, amount_fen: int) -> dict[str, Any]:
+def offer_transfer(
+    platform: Platform, holder: Actor, *, ticket_id: str, to_org_id: str, amount_fen: int
+) -> dict[str, Any]:
     """Returns ``{"offer_id", "ticket"}`` with the ticket LOCKED_TRANSFER."""
     d.require_fen(amount_fen)
     request = {"ticket_id": ticket_id, "to_org_id": to_org_id, "amount_fen": amount_fen}

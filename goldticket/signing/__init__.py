@@ -6,5 +6,11 @@ from .interfaces import Signer
 from .software import SoftwareSigner
 
 __all__ = [
-    "ATTRIBUTES_OID", "OrgCA", "new_member_key", "CertificateError", "SigningError", "Signer", "SoftwareSigner",
+    "ATTRIBUTES_OID",
+    "OrgCA",
+    "new_member_key",
+    "CertificateError",
+    "SigningError",
+    "Signer",
+    "SoftwareSigner",
 ]

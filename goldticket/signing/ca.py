@@ -33,7 +33,7 @@ class OrgCA:
     @classmethod
     def create(cls, msp_id: str, organisation: str, now: dt.datetime | None = None) -> OrgCA:
         key = ec.generate_private_key(ec.SECP256R1())
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         name = x509.Name(
             [
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
@@ -51,9 +51,15 @@ class OrgCA:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -81,7 +87,7 @@ class OrgCA:
             raise CertificateError("member keys must be ECDSA P-256")
         ca_key = serialization.load_pem_private_key(self.private_key_pem, password=None)
         ca_cert = x509.load_pem_x509_certificate(self.certificate_pem)
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         attrs = json.dumps({"attrs": attributes}, sort_keys=True, separators=(",", ":")).encode()
         certificate = (
             x509.CertificateBuilder()

@@ -9,7 +9,6 @@ current (MVCC), writing state, per-key history and a hash-chained block.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import threading
@@ -71,7 +70,9 @@ def _run(coroutine: Any) -> Any:
 class LocalLedger(Ledger):
     kind = "local"
 
-    def __init__(self, path: Path, contract: Any, *, channel_id: str = "goldticket", chaincode: str = "goldticket"):
+    def __init__(
+        self, path: Path, contract: Any, *, channel_id: str = "goldticket", chaincode: str = "goldticket"
+    ):
         self.channel_id = channel_id
         self.chaincode = chaincode
         self._store = LedgerStore(path)
@@ -80,7 +81,10 @@ class LocalLedger(Ledger):
         cert_pem = self._store.get_meta("peer_cert")
         if key_pem is None or cert_pem is None:
             raise SubmitError(f"{path} is not an initialised ledger; create it with LocalLedger.create")
-        self._peer_key = serialization.load_pem_private_key(key_pem, password=None)
+        peer_key = serialization.load_pem_private_key(key_pem, password=None)
+        if not isinstance(peer_key, ec.EllipticCurvePrivateKey):
+            raise SubmitError(f"{path} holds a peer key that is not ECDSA")
+        self._peer_key = peer_key
         self._peer_identity = m.Identity(PEER_MSP, cert_pem).serialize()
         self._peer_cert = cert_pem
         self._msps = self._store.msps()
@@ -93,11 +97,16 @@ class LocalLedger(Ledger):
         if store.get_meta("peer_key") is None:
             key = ec.generate_private_key(ec.SECP256R1())
             name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "peer0.local")])
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             cert = (
-                x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-                .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256())
+                x509.CertificateBuilder()
+                .subject_name(name)
+                .issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(minutes=5))
+                .not_valid_after(now + dt.timedelta(days=3650))
+                .sign(key, hashes.SHA256())
             )
             key_pem = key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -110,7 +119,9 @@ class LocalLedger(Ledger):
                 [("peer_key", key_pem), ("peer_cert", cert.public_bytes(serialization.Encoding.PEM))],
             )
             conn.executemany("INSERT OR REPLACE INTO msp (msp_id, ca_pem) VALUES (?, ?)", list(msps.items()))
-            conn.execute("INSERT INTO blocks (number, hash, data) VALUES (0, ?, ?)", (genesis.hash, genesis.encode()))
+            conn.execute(
+                "INSERT INTO blocks (number, hash, data) VALUES (0, ?, ?)", (genesis.hash, genesis.encode())
+            )
             conn.execute("COMMIT")
         store.close()
         return cls(path, contract, **kwargs)
@@ -129,14 +140,18 @@ class LocalLedger(Ledger):
         except m.MessageError as error:
             raise EndorseError(str(error)) from error
         if proposal.channel_id != self.channel_id or proposal.chaincode != self.chaincode:
-            raise EndorseError(f"unknown channel or chaincode {proposal.channel_id}/{proposal.chaincode}", proposal.tx_id)
-        self._check_creator(proposal.creator, dt.datetime.now(dt.timezone.utc), proposal.tx_id)
+            raise EndorseError(
+                f"unknown channel or chaincode {proposal.channel_id}/{proposal.chaincode}", proposal.tx_id
+            )
+        self._check_creator(proposal.creator, dt.datetime.now(dt.UTC), proposal.tx_id)
         try:
             m.verify_signature(proposal.creator.certificate_pem, signed.proposal_bytes, signed.signature)
         except m.BadSignatureError as error:
             raise EndorseError(f"access denied: {error}", proposal.tx_id) from error
         if self._store.transaction(proposal.tx_id) is not None:
-            raise DuplicateTransactionError(f"transaction {proposal.tx_id} was already committed", proposal.tx_id)
+            raise DuplicateTransactionError(
+                f"transaction {proposal.tx_id} was already committed", proposal.tx_id
+            )
         return proposal
 
     def _simulate(self, proposal: m.DecodedProposal) -> tuple[Any, SimulationStub]:
@@ -181,7 +196,7 @@ class LocalLedger(Ledger):
         if tx.channel_id != self.channel_id or tx.chaincode != self.chaincode:
             raise SubmitError("transaction is for another channel or chaincode", tx.tx_id)
         try:
-            self._check_creator(tx.creator, dt.datetime.now(dt.timezone.utc), tx.tx_id)
+            self._check_creator(tx.creator, dt.datetime.now(dt.UTC), tx.tx_id)
             m.verify_signature(tx.creator.certificate_pem, envelope.payload, envelope.signature)
         except (EndorseError, m.BadSignatureError) as error:
             raise SubmitError(f"bad creator signature: {error}", tx.tx_id) from error
@@ -191,7 +206,9 @@ class LocalLedger(Ledger):
         for endorser, signature in tx.endorsements:
             if endorser == self._peer_identity:
                 try:
-                    m.verify_signature(self._peer_cert, m.endorsement_message(tx.response_payload_bytes, endorser), signature)
+                    m.verify_signature(
+                        self._peer_cert, m.endorsement_message(tx.response_payload_bytes, endorser), signature
+                    )
                     endorsed = True
                 except m.BadSignatureError:
                     pass
@@ -212,7 +229,13 @@ class LocalLedger(Ledger):
             self._commit_block(envelope.SerializeToString(), tx, rwset, code, seconds, nanos)
 
     def _commit_block(
-        self, envelope: bytes, tx: m.DecodedTransaction, rwset: m.ReadWriteSet | None, code: int, seconds: int, nanos: int
+        self,
+        envelope: bytes,
+        tx: m.DecodedTransaction,
+        rwset: m.ReadWriteSet | None,
+        code: int,
+        seconds: int,
+        nanos: int,
     ) -> None:
         conn = self._store.connection()
         number = self._store.height()
@@ -231,13 +254,24 @@ class LocalLedger(Ledger):
                     conn.execute(
                         "INSERT INTO history (key, block, txnum, tx_id, value, is_delete, seconds, nanos)"
                         " VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
-                        (write.key, number, tx.tx_id, None if write.is_delete else write.value, write.is_delete, seconds, nanos),
+                        (
+                            write.key,
+                            number,
+                            tx.tx_id,
+                            None if write.is_delete else write.value,
+                            write.is_delete,
+                            seconds,
+                            nanos,
+                        ),
                     )
             conn.execute(
                 "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, 0, ?)",
                 (tx.tx_id, number, CODE_NAMES[code]),
             )
-            conn.execute("INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)", (number, block.hash, block.encode()))
+            conn.execute(
+                "INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)",
+                (number, block.hash, block.encode()),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -57,7 +57,11 @@ class LedgerStore:
         return {row[0]: bytes(row[1]) for row in self.connection().execute("SELECT msp_id, ca_pem FROM msp")}
 
     def get(self, key: str) -> tuple[bytes, tuple[int, int]] | None:
-        row = self.connection().execute("SELECT value, block, txnum FROM state WHERE key = ?", (key,)).fetchone()
+        row = (
+            self.connection()
+            .execute("SELECT value, block, txnum FROM state WHERE key = ?", (key,))
+            .fetchone()
+        )
         return (bytes(row[0]), (row[1], row[2])) if row else None
 
     def version(self, key: str) -> tuple[int, int] | None:
@@ -75,12 +79,17 @@ class LedgerStore:
             "SELECT tx_id, value, is_delete, seconds, nanos FROM history WHERE key = ? ORDER BY block, txnum",
             (key,),
         )
-        return [(row[0], bytes(row[1]) if row[1] is not None else None, bool(row[2]), row[3], row[4]) for row in rows]
+        return [
+            (row[0], bytes(row[1]) if row[1] is not None else None, bool(row[2]), row[3], row[4])
+            for row in rows
+        ]
 
     def transaction(self, tx_id: str) -> tuple[int, int, str] | None:
-        row = self.connection().execute(
-            "SELECT block, txnum, code FROM transactions WHERE tx_id = ?", (tx_id,)
-        ).fetchone()
+        row = (
+            self.connection()
+            .execute("SELECT block, txnum, code FROM transactions WHERE tx_id = ?", (tx_id,))
+            .fetchone()
+        )
         return (row[0], row[1], row[2]) if row else None
 
     def height(self) -> int:
@@ -94,9 +103,13 @@ class LedgerStore:
     def blocks(self, start: int) -> Iterator[tuple[int, bytes]]:
         number = start
         while True:
-            rows = self.connection().execute(
-                "SELECT number, data FROM blocks WHERE number >= ? ORDER BY number LIMIT 100", (number,)
-            ).fetchall()
+            rows = (
+                self.connection()
+                .execute(
+                    "SELECT number, data FROM blocks WHERE number >= ? ORDER BY number LIMIT 100", (number,)
+                )
+                .fetchall()
+            )
             if not rows:
                 return
             for row in rows:

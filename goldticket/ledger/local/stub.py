@@ -129,4 +129,3 @@ class SimulationStub(ChaincodeStubInterface):
     @property
     def event(self) -> tuple[str, bytes] | None:
         return self._event
-

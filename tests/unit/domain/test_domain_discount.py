@@ -105,7 +105,9 @@ def test_fee_rounds_half_up(amount_fen: int, fee_bp: int, fee_fen: int) -> None:
         (36_000, 10_000, 1, 360, 100),  # exact: 100 % a year for one day
     ],
 )
-def test_interest_rounds_half_up(amount_fen: int, rate_bp: int, days: int, basis: int, interest_fen: int) -> None:
+def test_interest_rounds_half_up(
+    amount_fen: int, rate_bp: int, days: int, basis: int, interest_fen: int
+) -> None:
     q = quote(amount_fen, rate_bp, days, day_basis=basis)
     assert q.days == days
     assert q.discount_interest_fen == interest_fen
@@ -147,11 +149,6 @@ def test_bad_day_basis_is_invalid_input(basis: object) -> None:
         quote(day_basis=basis)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="domain bug: quote_discount accepts day_basis=360.0 (float == 360) and returns float interest/proceeds",
-)
 def test_float_day_basis_is_invalid_input() -> None:
     with pytest.raises(InvalidInputError):
         quote(day_basis=360.0)  # type: ignore[arg-type]
@@ -230,7 +227,9 @@ def test_quote_adds_up_or_refuses_exactly_when_it_cannot(
     st.integers(min_value=0, max_value=1_000),
     st.lists(st.integers(min_value=1, max_value=366), min_size=2, max_size=2),
 )
-def test_interest_is_monotone_in_days(amount: int, rate: int, basis: int, fee_bp: int, days: list[int]) -> None:
+def test_interest_is_monotone_in_days(
+    amount: int, rate: int, basis: int, fee_bp: int, days: list[int]
+) -> None:
     short, long = sorted(days)
     q_short = quote(amount, rate, short, day_basis=basis, fee_bp=fee_bp)
     q_long = quote(amount, rate, long, day_basis=basis, fee_bp=fee_bp)

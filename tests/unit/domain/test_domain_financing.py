@@ -99,7 +99,9 @@ def test_apply_locks_the_ticket() -> None:
 @pytest.mark.parametrize("org", [CORE, SUP_B, BANK])
 def test_only_the_holder_applies(org: str) -> None:
     with pytest.raises(ForbiddenError):
-        apply_financing(active(), by_org_id=org, bank_org_id=OTHER_BANK, amount_fen=1, application_id="A", today=VALUE)
+        apply_financing(
+            active(), by_org_id=org, bank_org_id=OTHER_BANK, amount_fen=1, application_id="A", today=VALUE
+        )
 
 
 def test_cannot_apply_to_oneself() -> None:
@@ -128,7 +130,9 @@ def test_locked_ticket_cannot_apply_again() -> None:
     locked, _ = apply(active())
     with pytest.raises(StateConflictError):
         apply(locked)
-    offered, _ = offer_transfer(active(), by_org_id=SUP_A, to_org_id=SUP_B, amount_fen=1, offer_id="O", today=VALUE)
+    offered, _ = offer_transfer(
+        active(), by_org_id=SUP_A, to_org_id=SUP_B, amount_fen=1, offer_id="O", today=VALUE
+    )
     with pytest.raises(StateConflictError):
         apply(offered)
 
@@ -169,7 +173,11 @@ def test_whole_financing_leaves_no_remainder() -> None:
     parent, financed, remainder, _, quote = approve(locked, application)
     assert parent.status is S.SPLIT
     assert remainder is None
-    assert financed.amount_fen == 100_000_000 and financed.holder_org_id == BANK and financed.status is S.FINANCED
+    assert (
+        financed.amount_fen == 100_000_000
+        and financed.holder_org_id == BANK
+        and financed.status is S.FINANCED
+    )
     # The DOMAIN.md example: 1,000,000.00 at 2.62 % for 75 days.
     assert quote.discount_interest_fen == 545_833 and quote.proceeds_fen == 99_454_167
 
@@ -178,10 +186,19 @@ def test_approve_uses_the_bank_settings() -> None:
     locked, application = apply(active(), 100_000_000)
     *_, quote = approve(locked, application, day_basis=365, fee_bp=5)
     expected = quote_discount(
-        amount_fen=100_000_000, annual_rate_bp=262, value_date=VALUE, maturity_date=MATURITY, day_basis=365, fee_bp=5
+        amount_fen=100_000_000,
+        annual_rate_bp=262,
+        value_date=VALUE,
+        maturity_date=MATURITY,
+        day_basis=365,
+        fee_bp=5,
     )
     assert quote == expected
-    assert quote.discount_interest_fen == 538_356 and quote.fee_fen == 50_000 and quote.proceeds_fen == 99_411_644
+    assert (
+        quote.discount_interest_fen == 538_356
+        and quote.fee_fen == 50_000
+        and quote.proceeds_fen == 99_411_644
+    )
 
 
 @pytest.mark.parametrize("org", [OTHER_BANK, SUP_A, CORE])
@@ -255,7 +272,9 @@ def test_financed_piece_cannot_be_moved_again() -> None:
     with pytest.raises(StateConflictError):
         offer_transfer(financed, by_org_id=BANK, to_org_id=SUP_B, amount_fen=1, offer_id="O", today=VALUE)
     with pytest.raises(StateConflictError):
-        apply_financing(financed, by_org_id=BANK, bank_org_id=OTHER_BANK, amount_fen=1, application_id="A", today=VALUE)
+        apply_financing(
+            financed, by_org_id=BANK, bank_org_id=OTHER_BANK, amount_fen=1, application_id="A", today=VALUE
+        )
 
 
 def test_approving_a_frozen_ticket_conflicts() -> None:
@@ -264,11 +283,6 @@ def test_approving_a_frozen_ticket_conflicts() -> None:
         approve(freeze_ticket(locked), application)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="domain bug: reject_financing on a FROZEN ticket succeeds and returns it ACTIVE (FROZEN -> ACTIVE is allowed)",
-)
 def test_rejecting_financing_does_not_lift_a_freeze() -> None:
     locked, application = apply(active())
     with pytest.raises(StateConflictError):
@@ -286,7 +300,9 @@ def test_rejecting_financing_does_not_lift_a_freeze() -> None:
 def test_financing_splits_exactly(root: int, data: st.DataObject, rate: int, basis: int, fee: int) -> None:
     amount = data.draw(st.integers(min_value=1, max_value=root), label="financed")
     locked, application = apply(active(root), amount)
-    parent, financed, remainder, _, quote = approve(locked, application, rate_bp=rate, day_basis=basis, fee_bp=fee)
+    parent, financed, remainder, _, quote = approve(
+        locked, application, rate_bp=rate, day_basis=basis, fee_bp=fee
+    )
     assert financed.amount_fen == amount == quote.amount_fen
     assert financed.amount_fen + (remainder.amount_fen if remainder else 0) == parent.amount_fen == root
     assert (remainder is None) == (amount == root)

@@ -352,29 +352,21 @@ def test_frozen_ticket_cannot_be_accepted_rejected_cancelled_split_or_settled() 
         settle_piece(frozen_active)
 
 
-FROZEN_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason=(
-        "domain bug: TRANSITIONS[FROZEN] lists the unfreeze targets, so check_transition lets "
-        "offer_transfer/apply_financing move a FROZEN ticket"
-    ),
-)
-
-
-@FROZEN_BUG
 @pytest.mark.parametrize("make", [issue, active], ids=["frozen-pending", "frozen-active"])
 def test_frozen_ticket_cannot_be_offered(make: object) -> None:
     frozen = freeze_ticket(make())  # type: ignore[operator]
     with pytest.raises(StateConflictError):
-        offer_transfer(frozen, by_org_id=SUPPLIER, to_org_id=SUPPLIER_B, amount_fen=1, offer_id="O", today=TODAY)
+        offer_transfer(
+            frozen, by_org_id=SUPPLIER, to_org_id=SUPPLIER_B, amount_fen=1, offer_id="O", today=TODAY
+        )
 
 
-@FROZEN_BUG
 def test_frozen_ticket_cannot_apply_for_financing() -> None:
     frozen = freeze_ticket(active())
     with pytest.raises(StateConflictError):
-        apply_financing(frozen, by_org_id=SUPPLIER, bank_org_id=BANK, amount_fen=1, application_id="A", today=TODAY)
+        apply_financing(
+            frozen, by_org_id=SUPPLIER, bank_org_id=BANK, amount_fen=1, application_id="A", today=TODAY
+        )
 
 
 # --- split ------------------------------------------------------------------------------------
@@ -502,7 +494,12 @@ def test_terminal_ticket_refuses_every_operation(
             ticket, by_org_id=by_org, to_org_id=other_org, amount_fen=amount, offer_id="O-9", today=TODAY
         ),
         "apply_financing": lambda: apply_financing(
-            ticket, by_org_id=by_org, bank_org_id=other_org, amount_fen=amount, application_id="A-9", today=TODAY
+            ticket,
+            by_org_id=by_org,
+            bank_org_id=other_org,
+            amount_fen=amount,
+            application_id="A-9",
+            today=TODAY,
         ),
         "split_ticket": lambda: split_ticket(
             ticket,

@@ -253,7 +253,9 @@ def test_error_from_message_returns_none_for_other_text(text: str) -> None:
 
 @PROPERTY
 @given(
-    st.sampled_from([InvalidInputError, RuleViolationError, StateConflictError, NotFoundError, ForbiddenError]),
+    st.sampled_from(
+        [InvalidInputError, RuleViolationError, StateConflictError, NotFoundError, ForbiddenError]
+    ),
     st.text(),
 )
 def test_error_wire_round_trip_any_message(cls: type[DomainError], message: str) -> None:

@@ -42,14 +42,26 @@ def active(amount_fen: int = 100_000_000, ticket_id: str = "T-1") -> Ticket:
 
 
 def offer(
-    ticket: Ticket, amount_fen: int = 30_000_000, *, to: str = SUP_B, offer_id: str = "O-1", today: dt.date = TODAY
+    ticket: Ticket,
+    amount_fen: int = 30_000_000,
+    *,
+    to: str = SUP_B,
+    offer_id: str = "O-1",
+    today: dt.date = TODAY,
 ) -> tuple[Ticket, Offer]:
     return offer_transfer(
-        ticket, by_org_id=ticket.holder_org_id, to_org_id=to, amount_fen=amount_fen, offer_id=offer_id, today=today
+        ticket,
+        by_org_id=ticket.holder_org_id,
+        to_org_id=to,
+        amount_fen=amount_fen,
+        offer_id=offer_id,
+        today=today,
     )
 
 
-def accept(ticket: Ticket, an_offer: Offer, by: str | None = None) -> tuple[Ticket, Ticket, Ticket | None, Offer]:
+def accept(
+    ticket: Ticket, an_offer: Offer, by: str | None = None
+) -> tuple[Ticket, Ticket, Ticket | None, Offer]:
     return accept_offer(
         ticket,
         an_offer,
@@ -150,7 +162,12 @@ def test_accept_partial_offer_splits_the_ticket() -> None:
     assert parent.status is S.SPLIT and parent.offer_id is None and parent.amount_fen == 100_000_000
     assert accepted.status == "ACCEPTED"
     assert remainder is not None
-    assert (part.id, part.holder_org_id, part.amount_fen, part.status) == ("T-1.t", SUP_B, 30_000_000, S.ACTIVE)
+    assert (part.id, part.holder_org_id, part.amount_fen, part.status) == (
+        "T-1.t",
+        SUP_B,
+        30_000_000,
+        S.ACTIVE,
+    )
     assert (remainder.id, remainder.holder_org_id, remainder.amount_fen, remainder.status) == (
         "T-1.r",
         SUP_A,
@@ -252,11 +269,6 @@ def test_accepting_a_frozen_locked_ticket_conflicts() -> None:
         accept(freeze_ticket(locked), made)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="domain bug: close_offer on a FROZEN ticket succeeds and returns it ACTIVE (FROZEN -> ACTIVE is allowed)",
-)
 @pytest.mark.parametrize(("org", "outcome"), [(SUP_B, "REJECTED"), (SUP_A, "CANCELLED")])
 def test_closing_an_offer_does_not_lift_a_freeze(org: str, outcome: str) -> None:
     locked, made = offer(active())

@@ -1,0 +1,102 @@
+"""Shared fixtures: a platform on a fresh data directory and a demo-sized consortium.
+
+``--ledger local`` (the default) runs everything on the embedded ledger; the Fabric issue
+adds ``--ledger fabric`` so the scenario suite runs unchanged on a real network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from goldticket.services import Actor, Platform, credit, members
+from goldticket.settings import Settings
+
+TODAY = dt.date(2026, 12, 1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--ledger", default="local", choices=["local", "fabric"], help="ledger adapter for scenarios"
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    ledger = request.config.getoption("--ledger")
+    if ledger != "local":
+        pytest.skip("the Fabric adapter arrives with the Fabric network issue")
+    return Settings(data_dir=tmp_path / "data", ledger=ledger, env="test", today=TODAY)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    platform = Platform.init(settings)
+    yield platform
+    platform.close()
+
+
+def on(platform: Platform, day: dt.date) -> Platform:
+    """The same platform with its clock set to ``day`` (GOLDTICKET_TODAY in dev and test)."""
+    return Platform(dataclasses.replace(platform.settings, today=day), platform.ledger, platform.keystore)
+
+
+def invoice(number: str, amount_fen: int) -> dict[str, object]:
+    return {"number": number, "amount_fen": amount_fen, "sha256": hashlib.sha256(number.encode()).hexdigest()}
+
+
+@dataclasses.dataclass
+class Consortium:
+    platform: Platform
+    operator: Actor
+    core: Actor
+    tier1: Actor
+    tier2: Actor
+    tier3: Actor
+    bank: Actor
+    factor: Actor
+    credit_line: dict[str, object]
+
+
+MEMBERS = [
+    ("core", "华东重工", "East China Heavy", "core", "core.clerk"),
+    ("tier1", "苏州精密", "Suzhou Precision", "supplier", "tier1.clerk"),
+    ("tier2", "无锡电机", "Wuxi Motors", "supplier", "tier2.clerk"),
+    ("tier3", "常州铸钢", "Changzhou Steel", "supplier", "tier3.clerk"),
+    ("bank", "江南银行", "Jiangnan Bank", "bank", "bank.credit"),
+    ("factor", "海河保理", "Haihe Factoring", "bank", "factor.credit"),
+]
+
+
+@pytest.fixture
+def consortium(platform: Platform) -> Consortium:
+    operator = platform.actor("operator")
+    actors = {}
+    for member_id, name, name_en, role, username in MEMBERS:
+        members.register_member(
+            platform, operator, member_id=member_id, name=name, name_en=name_en, role=role
+        )
+        actors[member_id] = members.add_user(platform, operator, member_id=member_id, username=username)
+    line = credit.grant_credit_line(platform, actors["bank"], core_org_id="core", limit_fen=10_000_000_000)
+    return Consortium(platform, operator, *(actors[m[0]] for m in MEMBERS), credit_line=line)
+
+
+@pytest.fixture
+def issued_ticket(consortium: Consortium) -> dict[str, object]:
+    """1,000,000.00 issued by ``core`` to ``tier1`` and accepted, maturing in 90 days."""
+    from goldticket.services import tickets
+
+    ticket = tickets.issue_ticket(
+        consortium.platform,
+        consortium.core,
+        payee_org_id="tier1",
+        amount_fen=100_000_000,
+        maturity_date=TODAY + dt.timedelta(days=90),
+        invoices=[invoice("INV-0001", 100_000_000)],
+    )
+    return tickets.accept_ticket(consortium.platform, consortium.tier1, ticket["id"])
