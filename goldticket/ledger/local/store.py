@@ -7,6 +7,16 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from fabric_protos.peer import transaction_pb2
+
+from goldticket.messages import ReadWriteSet, new_block
+
+from ..errors import DuplicateTransactionError
+
+VALID = transaction_pb2.VALID
+MVCC_READ_CONFLICT = transaction_pb2.MVCC_READ_CONFLICT
+CODE_NAMES = {value.number: value.name for value in transaction_pb2.TxValidationCode.DESCRIPTOR.values}
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS msp (msp_id TEXT PRIMARY KEY, ca_pem BLOB NOT NULL);
@@ -99,6 +109,65 @@ class LedgerStore:
     def last_block_hash(self) -> bytes:
         row = self.connection().execute("SELECT hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
         return bytes(row[0]) if row else b""
+
+    def commit(
+        self, envelope: bytes, tx_id: str, rwset: ReadWriteSet | None, seconds: int, nanos: int
+    ) -> int:
+        """Append one block holding ``envelope``: VALID with its writes applied when every
+        version it read is still current, else MVCC_READ_CONFLICT with nothing applied.
+        Runs in one IMMEDIATE transaction, so it is safe against other processes too.
+        Raises DuplicateTransactionError for a tx id already on the ledger. Returns the code."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM transactions WHERE tx_id = ?", (tx_id,)).fetchone():
+                raise DuplicateTransactionError(f"transaction {tx_id} was already submitted", tx_id)
+            code = VALID
+            if rwset is not None and rwset.reads and not self._reads_current(conn, rwset.reads):
+                code = MVCC_READ_CONFLICT
+            last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
+            number, previous_hash = (last[0] + 1, bytes(last[1])) if last else (0, b"")
+            block = new_block(number, previous_hash, [envelope], [code])
+            if code == VALID and rwset is not None and rwset.writes:
+                self._apply(conn, rwset, number, tx_id, seconds, nanos)
+            conn.execute(
+                "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, 0, ?)",
+                (tx_id, number, CODE_NAMES[code]),
+            )
+            conn.execute("INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)", (number, block.hash, block.encode()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return code
+
+    @staticmethod
+    def _reads_current(conn: sqlite3.Connection, reads: tuple[tuple[str, tuple[int, int] | None], ...]) -> bool:
+        expected = dict(reads)
+        found: dict[str, tuple[int, int] | None] = dict.fromkeys(expected)
+        keys = list(expected)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, block, txnum in conn.execute(
+                f"SELECT key, block, txnum FROM state WHERE key IN ({marks})", chunk
+            ):
+                found[key] = (block, txnum)
+        return found == expected
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, rwset: ReadWriteSet, number: int, tx_id: str, seconds: int, nanos: int) -> None:
+        puts = [(w.key, w.value, number) for w in rwset.writes if not w.is_delete]
+        deletes = [(w.key,) for w in rwset.writes if w.is_delete]
+        if puts:
+            conn.executemany("INSERT OR REPLACE INTO state (key, value, block, txnum) VALUES (?, ?, ?, 0)", puts)
+        if deletes:
+            conn.executemany("DELETE FROM state WHERE key = ?", deletes)
+        conn.executemany(
+            "INSERT INTO history (key, block, txnum, tx_id, value, is_delete, seconds, nanos)"
+            " VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
+            [(w.key, number, tx_id, None if w.is_delete else w.value, w.is_delete, seconds, nanos) for w in rwset.writes],
+        )
 
     def blocks(self, start: int) -> Iterator[tuple[int, bytes]]:
         number = start

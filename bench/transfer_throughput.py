@@ -1,0 +1,105 @@
+"""Signed transfer-and-accept operations per second on the embedded ledger, through the
+services layer: each operation is two signed transactions (OfferTransfer by the holder,
+AcceptOffer by the payee), each endorsed, signed again, validated and committed.
+
+    python bench/transfer_throughput.py [--operations N] [--threads T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from goldticket.services import Platform, credit, members, tickets, transfers
+from goldticket.settings import Settings
+
+TODAY = dt.date(2026, 12, 1)
+
+
+def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
+    platform = Platform.init(Settings(data_dir=data_dir, env="test", today=TODAY))
+    operator = platform.actor("operator")
+    members.register_member(platform, operator, member_id="core", name="核心企业", role="core")
+    members.register_member(platform, operator, member_id="bank", name="银行", role="bank")
+    core = members.add_user(platform, operator, member_id="core", username="core.clerk")
+    bank = members.add_user(platform, operator, member_id="bank", username="bank.clerk")
+    credit.grant_credit_line(platform, bank, core_org_id="core", limit_fen=10**14)
+    chains_out = []
+    for index in range(chains):
+        pair = []
+        for side in ("a", "b"):
+            member_id = f"s{index}{side}"
+            members.register_member(platform, operator, member_id=member_id, name=member_id, role="supplier")
+            pair.append(members.add_user(platform, operator, member_id=member_id, username=f"{member_id}.clerk"))
+        number = f"INV-{index}"
+        ticket = tickets.issue_ticket(
+            platform, core, payee_org_id=pair[0].member_id, amount_fen=10**12,
+            maturity_date=TODAY + dt.timedelta(days=180),
+            invoices=[{"number": number, "amount_fen": 10**12, "sha256": hashlib.sha256(number.encode()).hexdigest()}],
+        )
+        tickets.accept_ticket(platform, pair[0], ticket["id"])
+        chains_out.append((pair[0], pair[1], ticket["id"]))
+    return platform, chains_out
+
+
+def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, latencies: list[float]) -> None:
+    for _ in range(count):
+        started = time.perf_counter()
+        offer = transfers.offer_transfer(platform, holder, ticket_id=ticket_id, to_org_id=payee.member_id, amount_fen=1)
+        moved = transfers.accept_offer(platform, payee, offer["offer_id"])
+        latencies.append(time.perf_counter() - started)
+        ticket_id = moved["remainder"]["id"]
+
+
+def measure(operations: int, threads: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        platform, chains = build(Path(tmp), threads)
+        latencies: list[float] = []
+        per_thread = operations // threads
+        workers = [
+            threading.Thread(target=run_chain, args=(platform, holder, payee, ticket_id, per_thread, latencies))
+            for holder, payee, ticket_id in chains
+        ]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - started
+        done = len(latencies)
+        latencies.sort()
+        platform.close()
+        return {
+            "threads": threads,
+            "operations": done,
+            "seconds": elapsed,
+            "ops_per_s": done / elapsed,
+            "tx_per_s": 2 * done / elapsed,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[int(0.99 * (done - 1))] * 1000,
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--operations", type=int, default=2000)
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2, 4])
+    args = parser.parse_args(argv)
+    print("signed transfer-and-accept operations on the embedded ledger (services layer)")
+    print(f"{'threads':>7} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
+    for threads in args.threads:
+        row = measure(args.operations, threads)
+        print(f"{row['threads']:>7} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
+              f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
