@@ -37,12 +37,23 @@ def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
         for side in ("a", "b"):
             member_id = f"s{index}{side}"
             members.register_member(platform, operator, member_id=member_id, name=member_id, role="supplier")
-            pair.append(members.add_user(platform, operator, member_id=member_id, username=f"{member_id}.clerk"))
+            pair.append(
+                members.add_user(platform, operator, member_id=member_id, username=f"{member_id}.clerk")
+            )
         number = f"INV-{index}"
         ticket = tickets.issue_ticket(
-            platform, core, payee_org_id=pair[0].member_id, amount_fen=10**12,
+            platform,
+            core,
+            payee_org_id=pair[0].member_id,
+            amount_fen=10**12,
             maturity_date=TODAY + dt.timedelta(days=180),
-            invoices=[{"number": number, "amount_fen": 10**12, "sha256": hashlib.sha256(number.encode()).hexdigest()}],
+            invoices=[
+                {
+                    "number": number,
+                    "amount_fen": 10**12,
+                    "sha256": hashlib.sha256(number.encode()).hexdigest(),
+                }
+            ],
         )
         tickets.accept_ticket(platform, pair[0], ticket["id"])
         chains_out.append((pair[0], pair[1], ticket["id"]))
@@ -52,7 +63,9 @@ def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
 def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, latencies: list[float]) -> None:
     for _ in range(count):
         started = time.perf_counter()
-        offer = transfers.offer_transfer(platform, holder, ticket_id=ticket_id, to_org_id=payee.member_id, amount_fen=1)
+        offer = transfers.offer_transfer(
+            platform, holder, ticket_id=ticket_id, to_org_id=payee.member_id, amount_fen=1
+        )
         moved = transfers.accept_offer(platform, payee, offer["offer_id"])
         latencies.append(time.perf_counter() - started)
         ticket_id = moved["remainder"]["id"]
@@ -64,7 +77,9 @@ def measure(operations: int, threads: int) -> dict[str, float]:
         latencies: list[float] = []
         per_thread = operations // threads
         workers = [
-            threading.Thread(target=run_chain, args=(platform, holder, payee, ticket_id, per_thread, latencies))
+            threading.Thread(
+                target=run_chain, args=(platform, holder, payee, ticket_id, per_thread, latencies)
+            )
             for holder, payee, ticket_id in chains
         ]
         started = time.perf_counter()
@@ -96,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'threads':>7} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     for threads in args.threads:
         row = measure(args.operations, threads)
-        print(f"{row['threads']:>7} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
-              f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}")
+        print(
+            f"{row['threads']:>7} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
+            f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}"
+        )
     return 0
 
 

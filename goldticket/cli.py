@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -45,10 +46,15 @@ def _settings() -> Settings:
         raise
 
 
-def _platform() -> Any:
+@contextlib.contextmanager
+def _platform() -> Iterator[Any]:
     from goldticket.services import Platform
 
-    return Platform.open(_settings())
+    platform = Platform.open(_settings())
+    try:
+        yield platform
+    finally:
+        platform.close()
 
 
 def _out(value: Any) -> None:
@@ -161,19 +167,19 @@ def member_add(
 ) -> None:
     from goldticket.services import members
 
-    platform = _platform()
-    _out(
-        members.register_member(
-            platform,
-            platform.actor(username),
-            member_id=member_id,
-            name=name,
-            role=role,
-            name_en=name_en,
-            day_basis=int(day_basis),
-            fee_bp=fee_bp,
+    with _platform() as platform:
+        _out(
+            members.register_member(
+                platform,
+                platform.actor(username),
+                member_id=member_id,
+                name=name,
+                role=role,
+                name_en=name_en,
+                day_basis=int(day_basis),
+                fee_bp=fee_bp,
+            )
         )
-    )
 
 
 @member.command("list")
@@ -182,8 +188,8 @@ def member_add(
 def member_list(username: str) -> None:
     from goldticket.services import members
 
-    platform = _platform()
-    _out(members.list_members(platform, platform.actor(username)))
+    with _platform() as platform:
+        _out(members.list_members(platform, platform.actor(username)))
 
 
 @main.group()
@@ -200,11 +206,13 @@ def user() -> None:
 def user_add(username: str, member_id: str, new_username: str, role: str) -> None:
     from goldticket.services import members
 
-    platform = _platform()
-    actor = members.add_user(
-        platform, platform.actor(username), member_id=member_id, username=new_username, role=role
-    )
-    _out({"username": actor.username, "member_id": actor.member_id, "msp_id": actor.signer.identity.msp_id})
+    with _platform() as platform:
+        actor = members.add_user(
+            platform, platform.actor(username), member_id=member_id, username=new_username, role=role
+        )
+        _out(
+            {"username": actor.username, "member_id": actor.member_id, "msp_id": actor.signer.identity.msp_id}
+        )
 
 
 @user.command("revoke")
@@ -215,8 +223,8 @@ def user_add(username: str, member_id: str, new_username: str, role: str) -> Non
 def user_revoke(username: str, target: str, reason: str) -> None:
     from goldticket.services import members
 
-    platform = _platform()
-    _out(members.revoke_user(platform, platform.actor(username), target, reason))
+    with _platform() as platform:
+        _out(members.revoke_user(platform, platform.actor(username), target, reason))
 
 
 @main.group()
@@ -232,12 +240,12 @@ def credit() -> None:
 def credit_grant(username: str, core_org_id: str, limit_fen: int) -> None:
     from goldticket.services import credit as credit_service
 
-    platform = _platform()
-    _out(
-        credit_service.grant_credit_line(
-            platform, platform.actor(username), core_org_id=core_org_id, limit_fen=limit_fen
+    with _platform() as platform:
+        _out(
+            credit_service.grant_credit_line(
+                platform, platform.actor(username), core_org_id=core_org_id, limit_fen=limit_fen
+            )
         )
-    )
 
 
 @credit.command("list")
@@ -247,8 +255,8 @@ def credit_grant(username: str, core_org_id: str, limit_fen: int) -> None:
 def credit_list(username: str, core_org_id: str | None) -> None:
     from goldticket.services import credit as credit_service
 
-    platform = _platform()
-    _out(credit_service.list_credit_lines(platform, platform.actor(username), core_org_id))
+    with _platform() as platform:
+        _out(credit_service.list_credit_lines(platform, platform.actor(username), core_org_id))
 
 
 # ----------------------------------------------------------------------- tickets
@@ -277,17 +285,17 @@ def ticket_issue(
 ) -> None:
     from goldticket.services import tickets
 
-    platform = _platform()
-    _out(
-        tickets.issue_ticket(
-            platform,
-            platform.actor(username),
-            payee_org_id=payee,
-            amount_fen=amount_fen,
-            maturity_date=maturity_date,
-            invoices=[_invoice(item) for item in invoices],
+    with _platform() as platform:
+        _out(
+            tickets.issue_ticket(
+                platform,
+                platform.actor(username),
+                payee_org_id=payee,
+                amount_fen=amount_fen,
+                maturity_date=maturity_date,
+                invoices=[_invoice(item) for item in invoices],
+            )
         )
-    )
 
 
 def _simple(group: click.Group, name: str, function: str, help_text: str, *, reason: bool = False) -> None:
@@ -303,9 +311,9 @@ def _simple(group: click.Group, name: str, function: str, help_text: str, *, rea
 
         module_name, _, attr = function.rpartition(".")
         use_case = getattr(importlib.import_module(f"goldticket.services.{module_name}"), attr)
-        platform = _platform()
-        args = (object_id, reason) if reason is not None else (object_id,)
-        _out(use_case(platform, platform.actor(username), *args))
+        with _platform() as platform:
+            args = (object_id, reason) if reason is not None else (object_id,)
+            _out(use_case(platform, platform.actor(username), *args))
 
 
 _simple(ticket, "accept", "tickets.accept_ticket", "Accept an issued ticket (payee).")
@@ -328,12 +336,12 @@ _simple(ticket, "lineage", "tickets.ticket_lineage", "The tree from the root to 
 def ticket_list(username: str, holder: str | None, root: str | None, status: str | None) -> None:
     from goldticket.services import tickets
 
-    platform = _platform()
-    _out(
-        tickets.list_tickets(
-            platform, platform.actor(username), holder_org_id=holder, root_id=root, status=status
+    with _platform() as platform:
+        _out(
+            tickets.list_tickets(
+                platform, platform.actor(username), holder_org_id=holder, root_id=root, status=status
+            )
         )
-    )
 
 
 @ticket.command("transfer")
@@ -346,16 +354,16 @@ def ticket_transfer(username: str, ticket_id: str, to_org_id: str, amount_fen: i
     """Offer part or all of a ticket to another member (holder)."""
     from goldticket.services import transfers
 
-    platform = _platform()
-    _out(
-        transfers.offer_transfer(
-            platform,
-            platform.actor(username),
-            ticket_id=ticket_id,
-            to_org_id=to_org_id,
-            amount_fen=amount_fen,
+    with _platform() as platform:
+        _out(
+            transfers.offer_transfer(
+                platform,
+                platform.actor(username),
+                ticket_id=ticket_id,
+                to_org_id=to_org_id,
+                amount_fen=amount_fen,
+            )
         )
-    )
 
 
 @ticket.command("finance")
@@ -368,16 +376,16 @@ def ticket_finance(username: str, ticket_id: str, bank_org_id: str, amount_fen: 
     """Apply to a bank to discount part or all of a ticket (holder)."""
     from goldticket.services import financing
 
-    platform = _platform()
-    _out(
-        financing.apply_financing(
-            platform,
-            platform.actor(username),
-            ticket_id=ticket_id,
-            bank_org_id=bank_org_id,
-            amount_fen=amount_fen,
+    with _platform() as platform:
+        _out(
+            financing.apply_financing(
+                platform,
+                platform.actor(username),
+                ticket_id=ticket_id,
+                bank_org_id=bank_org_id,
+                amount_fen=amount_fen,
+            )
         )
-    )
 
 
 @main.group()
@@ -404,16 +412,16 @@ def financing_group() -> None:
 def financing_approve(username: str, application_id: str, annual_rate_bp: int, value_date: str) -> None:
     from goldticket.services import financing
 
-    platform = _platform()
-    _out(
-        financing.approve_financing(
-            platform,
-            platform.actor(username),
-            application_id=application_id,
-            annual_rate_bp=annual_rate_bp,
-            value_date=value_date,
+    with _platform() as platform:
+        _out(
+            financing.approve_financing(
+                platform,
+                platform.actor(username),
+                application_id=application_id,
+                annual_rate_bp=annual_rate_bp,
+                value_date=value_date,
+            )
         )
-    )
 
 
 @financing_group.command("reject")
@@ -424,9 +432,9 @@ def financing_approve(username: str, application_id: str, annual_rate_bp: int, v
 def financing_reject(username: str, application_id: str, reason: str) -> None:
     from goldticket.services import financing
 
-    platform = _platform()
-    _out(
-        financing.reject_financing(
-            platform, platform.actor(username), application_id=application_id, reason=reason
+    with _platform() as platform:
+        _out(
+            financing.reject_financing(
+                platform, platform.actor(username), application_id=application_id, reason=reason
+            )
         )
-    )

@@ -134,7 +134,10 @@ class LedgerStore:
                 "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, 0, ?)",
                 (tx_id, number, CODE_NAMES[code]),
             )
-            conn.execute("INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)", (number, block.hash, block.encode()))
+            conn.execute(
+                "INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)",
+                (number, block.hash, block.encode()),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -142,7 +145,9 @@ class LedgerStore:
         return code
 
     @staticmethod
-    def _reads_current(conn: sqlite3.Connection, reads: tuple[tuple[str, tuple[int, int] | None], ...]) -> bool:
+    def _reads_current(
+        conn: sqlite3.Connection, reads: tuple[tuple[str, tuple[int, int] | None], ...]
+    ) -> bool:
         expected = dict(reads)
         found: dict[str, tuple[int, int] | None] = dict.fromkeys(expected)
         keys = list(expected)
@@ -156,17 +161,24 @@ class LedgerStore:
         return found == expected
 
     @staticmethod
-    def _apply(conn: sqlite3.Connection, rwset: ReadWriteSet, number: int, tx_id: str, seconds: int, nanos: int) -> None:
+    def _apply(
+        conn: sqlite3.Connection, rwset: ReadWriteSet, number: int, tx_id: str, seconds: int, nanos: int
+    ) -> None:
         puts = [(w.key, w.value, number) for w in rwset.writes if not w.is_delete]
         deletes = [(w.key,) for w in rwset.writes if w.is_delete]
         if puts:
-            conn.executemany("INSERT OR REPLACE INTO state (key, value, block, txnum) VALUES (?, ?, ?, 0)", puts)
+            conn.executemany(
+                "INSERT OR REPLACE INTO state (key, value, block, txnum) VALUES (?, ?, ?, 0)", puts
+            )
         if deletes:
             conn.executemany("DELETE FROM state WHERE key = ?", deletes)
         conn.executemany(
             "INSERT INTO history (key, block, txnum, tx_id, value, is_delete, seconds, nanos)"
             " VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
-            [(w.key, number, tx_id, None if w.is_delete else w.value, w.is_delete, seconds, nanos) for w in rwset.writes],
+            [
+                (w.key, number, tx_id, None if w.is_delete else w.value, w.is_delete, seconds, nanos)
+                for w in rwset.writes
+            ],
         )
 
     def blocks(self, start: int) -> Iterator[tuple[int, bytes]]:
