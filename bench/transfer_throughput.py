@@ -71,6 +71,63 @@ def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, lat
         ticket_id = moved["remainder"]["id"]
 
 
+def _process_worker(data_dir: str, usernames: list[tuple[str, str, str]], count: int, start, results) -> None:
+    platform = Platform.open(Settings(data_dir=Path(data_dir), env="test", today=TODAY))
+    latencies: list[float] = []
+    start.wait()
+    for holder, payee, ticket_id in usernames:
+        run_chain(platform, platform.actor(holder), platform.actor(payee), ticket_id, count, latencies)
+    platform.close()
+    results.put(latencies)
+
+
+def measure_processes(operations: int, processes: int) -> dict[str, float]:
+    """Several OS processes (as several portal workers would be) on one embedded ledger file."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory() as tmp:
+        platform, chains = build(Path(tmp), processes)
+        platform.close()
+        start, results = context.Barrier(processes + 1), context.Queue()
+        workers = [
+            context.Process(
+                target=_process_worker,
+                args=(
+                    tmp,
+                    [(holder.username, payee.username, ticket_id)],
+                    operations // processes,
+                    start,
+                    results,
+                ),
+            )
+            for holder, payee, ticket_id in chains
+        ]
+        for worker in workers:
+            worker.start()
+        start.wait()
+        started = time.perf_counter()
+        latencies = [value for _ in workers for value in results.get()]
+        elapsed = time.perf_counter() - started
+        for worker in workers:
+            worker.join()
+        return _row(f"{processes}p", latencies, elapsed)
+
+
+def _row(label: str, latencies: list[float], elapsed: float) -> dict[str, float]:
+    done = len(latencies)
+    latencies.sort()
+    return {
+        "label": label,
+        "operations": done,
+        "seconds": elapsed,
+        "ops_per_s": done / elapsed,
+        "tx_per_s": 2 * done / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(0.99 * (done - 1))] * 1000,
+    }
+
+
 def measure(operations: int, threads: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         platform, chains = build(Path(tmp), threads)
@@ -88,31 +145,24 @@ def measure(operations: int, threads: int) -> dict[str, float]:
         for worker in workers:
             worker.join()
         elapsed = time.perf_counter() - started
-        done = len(latencies)
-        latencies.sort()
         platform.close()
-        return {
-            "threads": threads,
-            "operations": done,
-            "seconds": elapsed,
-            "ops_per_s": done / elapsed,
-            "tx_per_s": 2 * done / elapsed,
-            "p50_ms": statistics.median(latencies) * 1000,
-            "p99_ms": latencies[int(0.99 * (done - 1))] * 1000,
-        }
+        return _row(f"{threads}t", latencies, elapsed)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--operations", type=int, default=2000)
-    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--processes", type=int, nargs="*", default=[2])
     args = parser.parse_args(argv)
-    print("signed transfer-and-accept operations on the embedded ledger (services layer)")
-    print(f"{'threads':>7} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
-    for threads in args.threads:
-        row = measure(args.operations, threads)
+    print("signed transfer-and-accept operations on the embedded ledger (services layer);")
+    print("one operation = OfferTransfer + AcceptOffer, each signed twice, endorsed, validated, committed")
+    print(f"{'workers':>7} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
+    rows = [measure(args.operations, threads) for threads in args.threads]
+    rows += [measure_processes(args.operations, processes) for processes in args.processes]
+    for row in rows:
         print(
-            f"{row['threads']:>7} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
+            f"{row['label']:>7} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
             f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}"
         )
     return 0
