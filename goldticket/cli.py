@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -14,8 +15,20 @@ import click
 from goldticket import domain as d
 from goldticket.ledger import LedgerError
 from goldticket.settings import ConfigError, Settings
+from goldticket.signing.errors import SigningError
 
-EXIT_CODES = {"invalid_input": 2, "not_found": 3, "forbidden": 4, "conflict": 5, "rule_violation": 6}
+EXIT_CODES = {
+    "invalid_input": 2,
+    "not_found": 3,
+    "forbidden": 4,
+    "wrong_pin": 4,
+    "unauthenticated": 4,
+    "conflict": 5,
+    "rule_violation": 6,
+    "card_locked": 7,
+    "card_revoked": 7,
+    "rate_limited": 8,
+}
 
 
 def _fail(code: str, message: str) -> None:
@@ -32,7 +45,7 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (d.DomainError, ConfigError) as error:
             _fail(error.code, str(error))
-        except LedgerError as error:
+        except (LedgerError, SigningError) as error:
             _fail(error.code, str(error))
 
     return run
@@ -63,6 +76,17 @@ def _out(value: Any) -> None:
 
 def _as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--as", "username", required=True, help="the acting user")(fn)
+
+
+def _pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The acting user's card PIN: --pin, GOLDTICKET_PIN, or asked for without echo."""
+    return click.option(
+        "--pin",
+        envvar="GOLDTICKET_PIN",
+        prompt="card PIN",
+        hide_input=True,
+        help="the card's payment password",
+    )(fn)
 
 
 @click.group()
@@ -150,11 +174,10 @@ def demo() -> None:
 # ----------------------------------------------------------------- operator desk
 @main.group()
 def member() -> None:
-    """Members (organisations)."""
+    """Members (organisations), registered by the operator desk."""
 
 
 @member.command("add")
-@_as_option
 @click.option("--id", "member_id", required=True)
 @click.option("--name", required=True)
 @click.option("--name-en", default="")
@@ -162,16 +185,13 @@ def member() -> None:
 @click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
 @click.option("--fee-bp", type=int, default=0)
 @handles_errors
-def member_add(
-    username: str, member_id: str, name: str, name_en: str, role: str, day_basis: str, fee_bp: int
-) -> None:
+def member_add(member_id: str, name: str, name_en: str, role: str, day_basis: str, fee_bp: int) -> None:
     from goldticket.services import members
 
     with _platform() as platform:
         _out(
             members.register_member(
                 platform,
-                platform.actor(username),
                 member_id=member_id,
                 name=name,
                 role=role,
@@ -183,48 +203,162 @@ def member_add(
 
 
 @member.command("list")
-@_as_option
 @handles_errors
-def member_list(username: str) -> None:
+def member_list() -> None:
     from goldticket.services import members
 
     with _platform() as platform:
-        _out(members.list_members(platform, platform.actor(username)))
+        _out(members.list_members(platform))
 
 
 @main.group()
 def user() -> None:
-    """Users and their signing identities."""
+    """Users (the operator desk)."""
 
 
 @user.command("add")
-@_as_option
 @click.option("--member", "member_id", required=True)
-@click.option("--username", "new_username", required=True)
+@click.option("--username", required=True)
 @click.option("--role", type=click.Choice(["admin", "clerk"]), default="clerk")
+@click.option("--pin", envvar="GOLDTICKET_PIN", default=None, help="issue the user's card with this PIN too")
 @handles_errors
-def user_add(username: str, member_id: str, new_username: str, role: str) -> None:
-    from goldticket.services import members
+def user_add(member_id: str, username: str, role: str, pin: str | None) -> None:
+    from goldticket.services import cards, members
 
     with _platform() as platform:
-        actor = members.add_user(
-            platform, platform.actor(username), member_id=member_id, username=new_username, role=role
-        )
+        actor = members.add_user(platform, member_id=member_id, username=username, role=role, pin=pin)
         _out(
-            {"username": actor.username, "member_id": actor.member_id, "msp_id": actor.signer.identity.msp_id}
+            {
+                "username": actor.username,
+                "member_id": actor.member_id,
+                "role": actor.role,
+                "cards": cards.cards_of(platform, username),
+            }
         )
 
 
 @user.command("revoke")
-@_as_option
-@click.argument("target")
-@click.option("--reason", required=True)
+@click.argument("username")
 @handles_errors
-def user_revoke(username: str, target: str, reason: str) -> None:
+def user_revoke(username: str) -> None:
+    """Eliminate the user's cards: the identity is revoked on the ledger."""
     from goldticket.services import members
 
     with _platform() as platform:
-        _out(members.revoke_user(platform, platform.actor(username), target, reason))
+        _out(members.revoke_user(platform, username))
+
+
+@main.group()
+def card() -> None:
+    """BSIM cards at the operator desk: open, issue, report-lost, replace, eliminate, unlock."""
+
+
+def _desk(name: str, function: str, help_text: str, *, pin: bool = False) -> None:
+    @card.command(name, help=help_text)
+    @click.argument("serial")
+    @click.option(
+        "--pin",
+        envvar="GOLDTICKET_PIN",
+        prompt=pin or None,
+        hide_input=True,
+        required=pin,
+        hidden=not pin,
+        default=None,
+    )
+    @handles_errors
+    def command(serial: str, pin: str | None) -> None:
+        from goldticket.services import cards
+
+        with _platform() as platform:
+            use_case = getattr(cards, function)
+            _out(use_case(platform, serial, pin) if pin is not None else use_case(platform, serial))
+
+
+@card.command("open")
+@click.argument("username")
+@click.option("--backend", type=click.Choice(["pkcs11", "software"]), default=None)
+@handles_errors
+def card_open(username: str, backend: str | None) -> None:
+    """Bind a blank card to a user (开卡)."""
+    from goldticket.services import cards
+
+    with _platform() as platform:
+        _out(cards.open_card(platform, username, backend))
+
+
+_desk("issue", "issue_card", "Issue an opened card: key, certificate, ledger identity (发卡).", pin=True)
+_desk("report-lost", "report_lost", "Suspend a card at once.")
+_desk("eliminate", "eliminate_card", "Revoke the identity on the ledger and destroy the key (销卡).")
+_desk("unlock", "unlock_card", "Unlock a card locked by wrong PINs.")
+
+
+@card.command("replace")
+@click.argument("serial")
+@click.option("--pin", envvar="GOLDTICKET_PIN", prompt="card PIN", hide_input=True)
+@click.option("--operator-password", envvar="GOLDTICKET_OPERATOR_PASSWORD", prompt=True, hide_input=True)
+@handles_errors
+def card_replace(serial: str, pin: str, operator_password: str) -> None:
+    """A new card with the same key, recovered from the backup (补卡)."""
+    from goldticket.services import cards
+
+    with _platform() as platform:
+        _out(cards.replace_card(platform, serial, pin=pin, operator_password=operator_password))
+
+
+@card.command("list")
+@click.argument("username")
+@handles_errors
+def card_list(username: str) -> None:
+    from goldticket.services import cards
+
+    with _platform() as platform:
+        _out(cards.cards_of(platform, username))
+
+
+@main.group()
+def signer() -> None:
+    """The signing gateway."""
+
+
+@signer.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=8700)
+@handles_errors
+def signer_serve(host: str, port: int) -> None:
+    """Serve the cards of this data directory to callers holding the deployment secret."""
+    from goldticket.services.keystore import KeyStore
+    from goldticket.services.platform import Cards
+    from goldticket.signing.gateway import GatewayServer
+
+    settings = _settings()
+    secret = settings.signer_secret or KeyStore(settings.data_dir).signer_secret()
+    server = GatewayServer((host, port), Cards.open(settings).service, secret.encode())
+    click.echo(f"signing gateway on {server.url}", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@signer.command("verify-audit")
+@handles_errors
+def signer_verify_audit() -> None:
+    """Check the audit log's hash chain."""
+    from goldticket.signing.audit import verify
+
+    result = verify(_settings().data_dir / "cards" / "audit.jsonl")
+    _out(
+        {
+            "ok": result.ok,
+            "entries": result.entries,
+            "first_bad_line": result.first_bad_line,
+            "reason": result.reason,
+        }
+    )
+    if not result.ok:
+        sys.exit(9)
 
 
 @main.group()
@@ -234,29 +368,29 @@ def credit() -> None:
 
 @credit.command("grant")
 @_as_option
+@_pin_option
 @click.option("--core", "core_org_id", required=True)
 @click.option("--limit-fen", type=int, required=True)
 @handles_errors
-def credit_grant(username: str, core_org_id: str, limit_fen: int) -> None:
+def credit_grant(username: str, pin: str, core_org_id: str, limit_fen: int) -> None:
     from goldticket.services import credit as credit_service
 
     with _platform() as platform:
         _out(
             credit_service.grant_credit_line(
-                platform, platform.actor(username), core_org_id=core_org_id, limit_fen=limit_fen
+                platform, platform.actor(username), core_org_id=core_org_id, limit_fen=limit_fen, pin=pin
             )
         )
 
 
 @credit.command("list")
-@_as_option
 @click.option("--core", "core_org_id")
 @handles_errors
-def credit_list(username: str, core_org_id: str | None) -> None:
+def credit_list(core_org_id: str | None) -> None:
     from goldticket.services import credit as credit_service
 
     with _platform() as platform:
-        _out(credit_service.list_credit_lines(platform, platform.actor(username), core_org_id))
+        _out(credit_service.list_credit_lines(platform, None, core_org_id))  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------- tickets
@@ -275,16 +409,18 @@ def _invoice(text: str) -> dict[str, Any]:
 
 @ticket.command("issue")
 @_as_option
+@_pin_option
 @click.option("--payee", required=True)
 @click.option("--amount-fen", type=int, required=True)
 @click.option("--maturity-date", required=True)
 @click.option("--invoice", "invoices", multiple=True, required=True, help="NUMBER:AMOUNT_FEN:SHA256")
 @handles_errors
 def ticket_issue(
-    username: str, payee: str, amount_fen: int, maturity_date: str, invoices: tuple[str, ...]
+    username: str, pin: str, payee: str, amount_fen: int, maturity_date: str, invoices: tuple[str, ...]
 ) -> None:
     from goldticket.services import tickets
 
+    parsed = [_invoice(item) for item in invoices]
     with _platform() as platform:
         _out(
             tickets.issue_ticket(
@@ -293,64 +429,71 @@ def ticket_issue(
                 payee_org_id=payee,
                 amount_fen=amount_fen,
                 maturity_date=maturity_date,
-                invoices=[_invoice(item) for item in invoices],
+                invoices=parsed,
+                pin=pin,
             )
         )
 
 
-def _simple(group: click.Group, name: str, function: str, help_text: str, *, reason: bool = False) -> None:
-    """A command ``NAME --as USER ID [--reason R]`` that runs one use case on one id."""
+def _write(group: click.Group, name: str, function: str, help_text: str, *, reason: bool = False) -> None:
+    """A command ``NAME --as USER --pin PIN ID [--reason R]`` running one write use case."""
 
     @group.command(name, help=help_text)
     @_as_option
+    @_pin_option
     @click.argument("object_id")
     @click.option("--reason", required=reason, default=None, hidden=not reason)
     @handles_errors
-    def command(username: str, object_id: str, reason: str | None) -> None:
-        import importlib
+    def command(username: str, pin: str, object_id: str, reason: str | None) -> None:
+        module_name, _, attr = function.rpartition(".")
+        use_case = getattr(importlib.import_module(f"goldticket.services.{module_name}"), attr)
+        args = (object_id, reason) if reason is not None else (object_id,)
+        with _platform() as platform:
+            _out(use_case(platform, platform.actor(username), *args, pin=pin))
 
+
+def _read(group: click.Group, name: str, function: str, help_text: str) -> None:
+    @group.command(name, help=help_text)
+    @click.argument("object_id")
+    @handles_errors
+    def command(object_id: str) -> None:
         module_name, _, attr = function.rpartition(".")
         use_case = getattr(importlib.import_module(f"goldticket.services.{module_name}"), attr)
         with _platform() as platform:
-            args = (object_id, reason) if reason is not None else (object_id,)
-            _out(use_case(platform, platform.actor(username), *args))
+            _out(use_case(platform, None, object_id))
 
 
-_simple(ticket, "accept", "tickets.accept_ticket", "Accept an issued ticket (payee).")
-_simple(ticket, "reject", "tickets.reject_ticket", "Refuse an issued ticket (payee).", reason=True)
-_simple(ticket, "cancel", "tickets.cancel_ticket", "Withdraw a ticket before acceptance (issuer).")
-_simple(ticket, "freeze", "tickets.freeze_ticket", "Freeze a ticket (operator).", reason=True)
-_simple(ticket, "unfreeze", "tickets.unfreeze_ticket", "Unfreeze a ticket (operator).")
-_simple(ticket, "settle", "settlement.settle_ticket", "Settle a root ticket at maturity (issuer).")
-_simple(ticket, "show", "tickets.get_ticket", "Show a ticket.")
-_simple(ticket, "history", "tickets.ticket_history", "Every transaction that touched a ticket.")
-_simple(ticket, "lineage", "tickets.ticket_lineage", "The tree from the root to today's pieces.")
+_write(ticket, "accept", "tickets.accept_ticket", "Accept an issued ticket (payee).")
+_write(ticket, "reject", "tickets.reject_ticket", "Refuse an issued ticket (payee).", reason=True)
+_write(ticket, "cancel", "tickets.cancel_ticket", "Withdraw a ticket before acceptance (issuer).")
+_write(ticket, "freeze", "tickets.freeze_ticket", "Freeze a ticket (operator).", reason=True)
+_write(ticket, "unfreeze", "tickets.unfreeze_ticket", "Unfreeze a ticket (operator).")
+_write(ticket, "settle", "settlement.settle_ticket", "Settle a root ticket at maturity (issuer).")
+_read(ticket, "show", "tickets.get_ticket", "Show a ticket.")
+_read(ticket, "history", "tickets.ticket_history", "Every transaction that touched a ticket.")
+_read(ticket, "lineage", "tickets.ticket_lineage", "The tree from the root to today's pieces.")
 
 
 @ticket.command("list")
-@_as_option
 @click.option("--holder")
 @click.option("--root")
 @click.option("--status")
 @handles_errors
-def ticket_list(username: str, holder: str | None, root: str | None, status: str | None) -> None:
+def ticket_list(holder: str | None, root: str | None, status: str | None) -> None:
     from goldticket.services import tickets
 
     with _platform() as platform:
-        _out(
-            tickets.list_tickets(
-                platform, platform.actor(username), holder_org_id=holder, root_id=root, status=status
-            )
-        )
+        _out(tickets.list_tickets(platform, None, holder_org_id=holder, root_id=root, status=status))  # type: ignore[arg-type]
 
 
 @ticket.command("transfer")
 @_as_option
+@_pin_option
 @click.argument("ticket_id")
 @click.option("--to", "to_org_id", required=True)
 @click.option("--amount-fen", type=int, required=True)
 @handles_errors
-def ticket_transfer(username: str, ticket_id: str, to_org_id: str, amount_fen: int) -> None:
+def ticket_transfer(username: str, pin: str, ticket_id: str, to_org_id: str, amount_fen: int) -> None:
     """Offer part or all of a ticket to another member (holder)."""
     from goldticket.services import transfers
 
@@ -362,17 +505,19 @@ def ticket_transfer(username: str, ticket_id: str, to_org_id: str, amount_fen: i
                 ticket_id=ticket_id,
                 to_org_id=to_org_id,
                 amount_fen=amount_fen,
+                pin=pin,
             )
         )
 
 
 @ticket.command("finance")
 @_as_option
+@_pin_option
 @click.argument("ticket_id")
 @click.option("--bank", "bank_org_id", required=True)
 @click.option("--amount-fen", type=int, required=True)
 @handles_errors
-def ticket_finance(username: str, ticket_id: str, bank_org_id: str, amount_fen: int) -> None:
+def ticket_finance(username: str, pin: str, ticket_id: str, bank_org_id: str, amount_fen: int) -> None:
     """Apply to a bank to discount part or all of a ticket (holder)."""
     from goldticket.services import financing
 
@@ -384,6 +529,7 @@ def ticket_finance(username: str, ticket_id: str, bank_org_id: str, amount_fen: 
                 ticket_id=ticket_id,
                 bank_org_id=bank_org_id,
                 amount_fen=amount_fen,
+                pin=pin,
             )
         )
 
@@ -393,9 +539,9 @@ def offer() -> None:
     """Transfer offers."""
 
 
-_simple(offer, "accept", "transfers.accept_offer", "Accept a transfer offer (payee).")
-_simple(offer, "reject", "transfers.reject_offer", "Refuse a transfer offer (payee).")
-_simple(offer, "cancel", "transfers.cancel_offer", "Withdraw a transfer offer (holder).")
+_write(offer, "accept", "transfers.accept_offer", "Accept a transfer offer (payee).")
+_write(offer, "reject", "transfers.reject_offer", "Refuse a transfer offer (payee).")
+_write(offer, "cancel", "transfers.cancel_offer", "Withdraw a transfer offer (holder).")
 
 
 @main.group("financing")
@@ -405,11 +551,14 @@ def financing_group() -> None:
 
 @financing_group.command("approve")
 @_as_option
+@_pin_option
 @click.argument("application_id")
 @click.option("--annual-rate-bp", type=int, required=True)
 @click.option("--value-date", required=True)
 @handles_errors
-def financing_approve(username: str, application_id: str, annual_rate_bp: int, value_date: str) -> None:
+def financing_approve(
+    username: str, pin: str, application_id: str, annual_rate_bp: int, value_date: str
+) -> None:
     from goldticket.services import financing
 
     with _platform() as platform:
@@ -420,21 +569,27 @@ def financing_approve(username: str, application_id: str, annual_rate_bp: int, v
                 application_id=application_id,
                 annual_rate_bp=annual_rate_bp,
                 value_date=value_date,
+                pin=pin,
             )
         )
 
 
 @financing_group.command("reject")
 @_as_option
+@_pin_option
 @click.argument("application_id")
 @click.option("--reason", required=True)
 @handles_errors
-def financing_reject(username: str, application_id: str, reason: str) -> None:
+def financing_reject(username: str, pin: str, application_id: str, reason: str) -> None:
     from goldticket.services import financing
 
     with _platform() as platform:
         _out(
             financing.reject_financing(
-                platform, platform.actor(username), application_id=application_id, reason=reason
+                platform, platform.actor(username), application_id=application_id, reason=reason, pin=pin
             )
         )
+
+
+if __name__ == "__main__":
+    main()

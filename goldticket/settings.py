@@ -27,6 +27,13 @@ class Settings:
     today: dt.date | None = None  # GOLDTICKET_TODAY (dev and test only)
     channel: str = "goldticket"  # GOLDTICKET_CHANNEL
     chaincode: str = "goldticket"  # GOLDTICKET_CHAINCODE
+    card_backend: str = ""  # GOLDTICKET_CARD_BACKEND: pkcs11 | software ("" = pkcs11 where a module is found)
+    pkcs11_module: str = ""  # GOLDTICKET_PKCS11_MODULE ("" = SoftHSM2 where installed)
+    card_kdf_n: int = 2**15  # GOLDTICKET_CARD_KDF_N: scrypt cost of software cards and seed backups
+    signer_url: str = ""  # GOLDTICKET_SIGNER_URL: a running signing gateway ("" = in-process)
+    signer_secret: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_SIGNER_SECRET
+    operator_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PASSWORD
+    operator_pin: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PIN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -38,7 +45,19 @@ class Settings:
             "env": env.get("GOLDTICKET_ENV", "prod"),
             "channel": env.get("GOLDTICKET_CHANNEL", "goldticket"),
             "chaincode": env.get("GOLDTICKET_CHAINCODE", "goldticket"),
+            "card_backend": env.get("GOLDTICKET_CARD_BACKEND", ""),
+            "pkcs11_module": env.get("GOLDTICKET_PKCS11_MODULE", ""),
+            "signer_url": env.get("GOLDTICKET_SIGNER_URL", ""),
+            "signer_secret": env.get("GOLDTICKET_SIGNER_SECRET", ""),
+            "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
+            "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
         }
+        kdf_n = env.get("GOLDTICKET_CARD_KDF_N")
+        if kdf_n:
+            try:
+                values["card_kdf_n"] = int(kdf_n)
+            except ValueError as error:
+                raise ConfigError("GOLDTICKET_CARD_KDF_N must be a power of two") from error
         today = env.get("GOLDTICKET_TODAY")
         if today:
             try:
@@ -55,5 +74,9 @@ class Settings:
             raise ConfigError(f"GOLDTICKET_LEDGER must be one of {', '.join(LEDGERS)}")
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"GOLDTICKET_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.card_backend not in ("", "pkcs11", "software"):
+            raise ConfigError("GOLDTICKET_CARD_BACKEND must be pkcs11 or software")
+        if not 2**14 <= self.card_kdf_n <= 2**18 or self.card_kdf_n & (self.card_kdf_n - 1):
+            raise ConfigError("GOLDTICKET_CARD_KDF_N must be a power of two from 16384 to 262144")
         if self.today is not None and self.env not in ("dev", "test"):
             raise ConfigError("GOLDTICKET_TODAY is only allowed when GOLDTICKET_ENV is dev or test")

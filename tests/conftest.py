@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY, invoice
 
 from goldticket.services import Actor, Platform, credit, members
 from goldticket.settings import Settings
-
-TODAY = dt.date(2026, 12, 1)
+from goldticket.signing import SoftwareSigner, new_member_key
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--ledger", default="local", choices=["local", "fabric"], help="ledger adapter for scenarios"
+    )
+    parser.addoption(
+        "--cards", default="", choices=["", "pkcs11", "software"], help="card backend (default: pkcs11 if SoftHSM2)"
     )
 
 
@@ -31,7 +33,16 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     ledger = request.config.getoption("--ledger")
     if ledger != "local":
         pytest.skip("the Fabric adapter arrives with the Fabric network issue")
-    return Settings(data_dir=tmp_path / "data", ledger=ledger, env="test", today=TODAY)
+    return Settings(
+        data_dir=tmp_path / "data",
+        ledger=ledger,
+        env="test",
+        today=TODAY,
+        card_backend=request.config.getoption("--cards"),
+        card_kdf_n=2**14,
+        operator_password=OPERATOR_PASSWORD,
+        operator_pin=OPERATOR_PIN,
+    )
 
 
 @pytest.fixture
@@ -39,15 +50,6 @@ def platform(settings: Settings) -> Iterator[Platform]:
     platform = Platform.init(settings)
     yield platform
     platform.close()
-
-
-def on(platform: Platform, day: dt.date) -> Platform:
-    """The same platform with its clock set to ``day`` (GOLDTICKET_TODAY in dev and test)."""
-    return Platform(dataclasses.replace(platform.settings, today=day), platform.ledger, platform.keystore)
-
-
-def invoice(number: str, amount_fen: int) -> dict[str, object]:
-    return {"number": number, "amount_fen": amount_fen, "sha256": hashlib.sha256(number.encode()).hexdigest()}
 
 
 @dataclasses.dataclass
@@ -78,11 +80,11 @@ def consortium(platform: Platform) -> Consortium:
     operator = platform.actor("operator")
     actors = {}
     for member_id, name, name_en, role, username in MEMBERS:
-        members.register_member(
-            platform, operator, member_id=member_id, name=name, name_en=name_en, role=role
-        )
-        actors[member_id] = members.add_user(platform, operator, member_id=member_id, username=username)
-    line = credit.grant_credit_line(platform, actors["bank"], core_org_id="core", limit_fen=10_000_000_000)
+        members.register_member(platform, member_id=member_id, name=name, name_en=name_en, role=role)
+        actors[member_id] = members.add_user(platform, member_id=member_id, username=username, pin=PIN)
+    line = credit.grant_credit_line(
+        platform, actors["bank"], core_org_id="core", limit_fen=10_000_000_000, pin=PIN
+    )
     return Consortium(platform, operator, *(actors[m[0]] for m in MEMBERS), credit_line=line)
 
 
@@ -98,5 +100,38 @@ def issued_ticket(consortium: Consortium) -> dict[str, object]:
         amount_fen=100_000_000,
         maturity_date=TODAY + dt.timedelta(days=90),
         invoices=[invoice("INV-0001", 100_000_000)],
+        pin=PIN,
     )
-    return tickets.accept_ticket(consortium.platform, consortium.tier1, ticket["id"])
+    return tickets.accept_ticket(consortium.platform, consortium.tier1, ticket["id"], pin=PIN)
+
+
+def software_identity(consortium: Consortium, member_id: str, username: str) -> SoftwareSigner:
+    """A software key for ``member_id`` certified by its org CA and registered on the ledger:
+    for tests of the ledger itself, below the cards."""
+    from goldticket.messages import Identity
+    from goldticket.services.platform import ROLE_MSP
+
+    platform = consortium.platform
+    role = platform.evaluate("GetMember", {"id": member_id})["role"]
+    ca = platform.keystore.cas()[ROLE_MSP[role]]
+    key = new_member_key()
+    cert = ca.issue(
+        key.public_key(),
+        common_name=username,
+        attributes={"member": member_id, "role": "clerk", "user": username},
+    )
+    operator, pin = platform.operator()
+    platform.submit(
+        operator, "RegisterIdentity", {"msp_id": ca.msp_id, "certificate_pem": cert.decode()}, pin=pin
+    )
+    return SoftwareSigner(key, Identity(ca.msp_id, cert))
+
+
+@pytest.fixture
+def tier1_key(consortium: Consortium) -> SoftwareSigner:
+    return software_identity(consortium, "tier1", "tier1.software")
+
+
+@pytest.fixture
+def tier2_key(consortium: Consortium) -> SoftwareSigner:
+    return software_identity(consortium, "tier2", "tier2.software")

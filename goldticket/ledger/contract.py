@@ -20,7 +20,7 @@ class SignerLike(Protocol):
     @property
     def identity(self) -> m.Identity: ...
 
-    def sign(self, message: bytes) -> bytes: ...
+    def sign(self, message: bytes, purpose: str = ...) -> bytes: ...
 
 
 class Contract:
@@ -37,7 +37,7 @@ class Contract:
             creator=signer.identity,
             timestamp=self._clock(),
         )
-        return m.signed_proposal(proposal.bytes, signer.sign(proposal.bytes))
+        return m.signed_proposal(proposal.bytes, signer.sign(proposal.bytes, purpose="proposal"))
 
     def evaluate(self, signer: SignerLike, function: str, request: dict[str, Any]) -> Any:
         """Run a query; raises EndorseError (its chaincode_message says why)."""
@@ -50,7 +50,7 @@ class Contract:
         (MVCCConflictError when another transaction changed what this one read).
         """
         prepared = self.ledger.endorse(self._signed_proposal(signer, function, request))
-        envelope = m.signed_envelope(prepared.bytes, signer.sign(prepared.bytes))
+        envelope = m.signed_envelope(prepared.bytes, signer.sign(prepared.bytes, purpose="transaction"))
         self.ledger.submit(envelope)
         status = self.ledger.commit_status(prepared.tx_id, signer)
         if status.validation_code == "MVCC_READ_CONFLICT":

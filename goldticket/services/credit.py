@@ -10,11 +10,11 @@ from .platform import Actor, Platform
 
 
 def grant_credit_line(
-    platform: Platform, bank_user: Actor, *, core_org_id: str, limit_fen: int
+    platform: Platform, bank_user: Actor, *, core_org_id: str, limit_fen: int, pin: str
 ) -> dict[str, Any]:
     d.require_fen(limit_fen, "limit_fen")
     return platform.submit(
-        bank_user, "GrantCreditLine", {"core_org_id": core_org_id, "limit_fen": limit_fen}
+        bank_user, "GrantCreditLine", {"core_org_id": core_org_id, "limit_fen": limit_fen}, pin=pin
     ).result  # type: ignore[no-any-return]
 
 
@@ -22,4 +22,4 @@ def list_credit_lines(
     platform: Platform, actor: Actor, core_org_id: str | None = None
 ) -> list[dict[str, Any]]:
     request = {"core_org_id": core_org_id} if core_org_id else {}
-    return platform.evaluate(actor, "ListCreditLines", request)["items"]  # type: ignore[no-any-return]
+    return platform.evaluate("ListCreditLines", request)["items"]  # type: ignore[no-any-return]

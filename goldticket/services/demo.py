@@ -23,25 +23,25 @@ MEMBERS = [
     ("jnyh", "江南商业银行", "Jiangnan Commercial Bank", "bank", "jnyh.credit"),
     ("hhbl", "海河商业保理有限公司", "Haihe Commercial Factoring Co.", "bank", "hhbl.credit"),
 ]
+DEMO_PIN = "135790"  # every demo user's card PIN (documented demo credentials)
 AMOUNT_FEN = 100_000_000  # 1,000,000.00 CNY
 TERM_DAYS = 90
 RATE_BP = 262
 
 
 def setup_consortium(platform: Platform) -> dict[str, Actor]:
-    """Register the demo members and one user each (skipping what already exists)."""
-    operator = platform.actor(OPERATOR)
-    existing = {member["id"] for member in members.list_members(platform, operator)}
+    """Register the demo members and one user each with a card (skipping what already exists)."""
+    existing = {member["id"] for member in members.list_members(platform)}
     users = {}
     for member_id, name, name_en, role, username in MEMBERS:
         if member_id not in existing:
-            members.register_member(
-                platform, operator, member_id=member_id, name=name, name_en=name_en, role=role
-            )
+            members.register_member(platform, member_id=member_id, name=name, name_en=name_en, role=role)
         if platform.keystore.has_user(username):
             users[member_id] = platform.actor(username)
         else:
-            users[member_id] = members.add_user(platform, operator, member_id=member_id, username=username)
+            users[member_id] = members.add_user(
+                platform, member_id=member_id, username=username, pin=DEMO_PIN
+            )
     return users
 
 
@@ -58,9 +58,12 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
     )
 
     operator = platform.actor(OPERATOR)
+    pin = DEMO_PIN
     lines = credit.list_credit_lines(platform, operator, "hdzg")
     if not any(line["limit_fen"] - line["used_fen"] >= AMOUNT_FEN for line in lines):
-        line = credit.grant_credit_line(platform, bank, core_org_id="hdzg", limit_fen=50 * AMOUNT_FEN)
+        line = credit.grant_credit_line(
+            platform, bank, core_org_id="hdzg", limit_fen=50 * AMOUNT_FEN, pin=pin
+        )
         say(f"1. {names['jnyh']} grants {names['hdzg']} a credit line of {fmt(line['limit_fen'])} CNY")
     else:
         say("1. The core enterprise already has a credit line")
@@ -74,33 +77,49 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
         "sha256": hashlib.sha256(invoice_number.encode()).hexdigest(),
     }
     root = tickets.issue_ticket(
-        platform, core, payee_org_id="szjm", amount_fen=AMOUNT_FEN, maturity_date=maturity, invoices=[invoice]
+        platform,
+        core,
+        payee_org_id="szjm",
+        amount_fen=AMOUNT_FEN,
+        maturity_date=maturity,
+        invoices=[invoice],
+        pin=pin,
     )
     say(
         f"2. {names['hdzg']} issues ticket {root['id']}: {fmt(AMOUNT_FEN)} CNY "
         f"({d.chinese_capital(AMOUNT_FEN)}) to {names['szjm']}, maturity {maturity}"
     )
-    tickets.accept_ticket(platform, tier1, root["id"])
+    tickets.accept_ticket(platform, tier1, root["id"], pin=pin)
     say(f"3. {names['szjm']} accepts it")
 
     offer = transfers.offer_transfer(
-        platform, tier1, ticket_id=root["id"], to_org_id="wxdj", amount_fen=60_000_000
+        platform, tier1, ticket_id=root["id"], to_org_id="wxdj", amount_fen=60_000_000, pin=pin
     )
-    moved = transfers.accept_offer(platform, tier2a, offer["offer_id"])
+    moved = transfers.accept_offer(platform, tier2a, offer["offer_id"], pin=pin)
     say(
         f"4. {names['szjm']} transfers {fmt(60_000_000)} to {names['wxdj']} (tier 2), keeps {fmt(moved['remainder']['amount_fen'])}"
     )
 
     offer = transfers.offer_transfer(
-        platform, tier2a, ticket_id=moved["transferred"]["id"], to_org_id="czzg", amount_fen=25_000_000
+        platform,
+        tier2a,
+        ticket_id=moved["transferred"]["id"],
+        to_org_id="czzg",
+        amount_fen=25_000_000,
+        pin=pin,
     )
-    moved2 = transfers.accept_offer(platform, tier2b, offer["offer_id"])
+    moved2 = transfers.accept_offer(platform, tier2b, offer["offer_id"], pin=pin)
     say(
         f"5. {names['wxdj']} transfers {fmt(25_000_000)} to {names['czzg']}, keeps {fmt(moved2['remainder']['amount_fen'])}"
     )
 
     application = financing.apply_financing(
-        platform, tier2b, ticket_id=moved2["transferred"]["id"], bank_org_id="hhbl", amount_fen=25_000_000
+        platform,
+        tier2b,
+        ticket_id=moved2["transferred"]["id"],
+        bank_org_id="hhbl",
+        amount_fen=25_000_000,
+        pin=pin,
     )
     approved = financing.approve_financing(
         platform,
@@ -108,6 +127,7 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
         application_id=application["application_id"],
         annual_rate_bp=RATE_BP,
         value_date=today,
+        pin=pin,
     )
     say(
         f"6. {names['czzg']} discounts {fmt(25_000_000)} with {names['hhbl']} at {RATE_BP / 100:.2f}% for "
@@ -116,9 +136,12 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
     )
 
     at_maturity = Platform(
-        dataclasses.replace(platform.settings, today=maturity), platform.ledger, platform.keystore
+        dataclasses.replace(platform.settings, today=maturity),
+        platform.ledger,
+        platform.keystore,
+        platform.cards,
     )
-    statement = settlement.settle_ticket(at_maturity, core, root["id"])
+    statement = settlement.settle_ticket(at_maturity, core, root["id"], pin=pin)
     say(f"7. At maturity ({maturity}, demo clock) {names['hdzg']} settles ticket {root['id']}")
 
     say("\nLineage (穿透):")

@@ -31,16 +31,22 @@ def quote(
 
 
 def apply_financing(
-    platform: Platform, holder: Actor, *, ticket_id: str, bank_org_id: str, amount_fen: int
+    platform: Platform, holder: Actor, *, ticket_id: str, bank_org_id: str, amount_fen: int, pin: str
 ) -> dict[str, Any]:
     """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING."""
     d.require_fen(amount_fen)
     request = {"ticket_id": ticket_id, "bank_org_id": bank_org_id, "amount_fen": amount_fen}
-    return platform.submit(holder, "ApplyFinancing", request).result  # type: ignore[no-any-return]
+    return platform.submit(holder, "ApplyFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
 
 def approve_financing(
-    platform: Platform, banker: Actor, *, application_id: str, annual_rate_bp: int, value_date: dt.date | str
+    platform: Platform,
+    banker: Actor,
+    *,
+    application_id: str,
+    annual_rate_bp: int,
+    value_date: dt.date | str,
+    pin: str,
 ) -> dict[str, Any]:
     """Returns the quote figures plus ``financed`` and ``remainder`` tickets."""
     request = {
@@ -48,11 +54,11 @@ def approve_financing(
         "annual_rate_bp": annual_rate_bp,
         "value_date": d.parse_date(value_date, "value_date").isoformat(),
     }
-    return platform.submit(banker, "ApproveFinancing", request).result  # type: ignore[no-any-return]
+    return platform.submit(banker, "ApproveFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
 
 def reject_financing(
-    platform: Platform, banker: Actor, *, application_id: str, reason: str
+    platform: Platform, banker: Actor, *, application_id: str, reason: str, pin: str
 ) -> dict[str, Any]:
     request = {"application_id": application_id, "reason": reason}
-    return platform.submit(banker, "RejectFinancing", request).result  # type: ignore[no-any-return]
+    return platform.submit(banker, "RejectFinancing", request, pin=pin).result  # type: ignore[no-any-return]

@@ -1,7 +1,7 @@
-"""Where organisation CAs and users' signing keys live under the data directory.
-
-Files are written owner-only (0600). Issue #4 moves users' keys into BSIM cards behind the
-same Signer interface; until then a user's key is a software key on this machine.
+"""What the platform keeps on disk under the data directory, owner-only (0600): the
+organisation CAs, the user directory (who belongs to which member, with which role), the
+portal's own read identity (a software key that signs queries, never a ledger write), and the
+signing gateway's deployment secret. Users' signing keys live in cards, not here.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,12 @@ from goldticket.signing import OrgCA, SoftwareSigner
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 
-def _write_private(path: Path, data: dict[str, Any]) -> None:
+def write_private(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
+        json.dump(data, handle, indent=1, sort_keys=True, ensure_ascii=False)
     os.replace(tmp, path)
 
 
@@ -39,12 +40,13 @@ def check_username(username: str) -> str:
 
 class KeyStore:
     def __init__(self, data_dir: Path) -> None:
-        self.msp_dir = Path(data_dir) / "msp"
-        self.key_dir = Path(data_dir) / "keys"
+        self.data_dir = Path(data_dir)
+        self.msp_dir = self.data_dir / "msp"
+        self.user_dir = self.data_dir / "users"
 
     # organisation CAs
     def save_ca(self, ca: OrgCA) -> None:
-        _write_private(
+        write_private(
             self.msp_dir / f"{ca.msp_id}.json",
             {
                 "msp_id": ca.msp_id,
@@ -62,34 +64,47 @@ class KeyStore:
             )
         return result
 
-    # users
-    def save_user(
-        self, *, username: str, member_id: str, role: str, identity: Identity, key: ec.EllipticCurvePrivateKey
-    ) -> None:
+    # the user directory
+    def save_user(self, *, username: str, member_id: str, role: str) -> None:
+        write_private(
+            self.user_dir / f"{check_username(username)}.json",
+            {"username": username, "member_id": member_id, "role": role},
+        )
+
+    def has_user(self, username: str) -> bool:
+        return (self.user_dir / f"{check_username(username)}.json").exists()
+
+    def user(self, username: str) -> dict[str, str]:
+        path = self.user_dir / f"{check_username(username)}.json"
+        if not path.exists():
+            raise NotFoundError(f"no user {username}")
+        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+    # the portal's read identity
+    def reader(self) -> SoftwareSigner | None:
+        path = self.data_dir / "reader.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        key = serialization.load_pem_private_key(data["key_pem"].encode(), password=None)
+        return SoftwareSigner(key, Identity(data["msp_id"], data["certificate_pem"].encode()))  # type: ignore[arg-type]
+
+    def save_reader(self, key: ec.EllipticCurvePrivateKey, identity: Identity) -> None:
         key_pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        _write_private(
-            self.key_dir / f"{check_username(username)}.json",
+        write_private(
+            self.data_dir / "reader.json",
             {
-                "username": username,
-                "member_id": member_id,
-                "role": role,
                 "msp_id": identity.msp_id,
                 "certificate_pem": identity.certificate_pem.decode(),
                 "key_pem": key_pem.decode(),
             },
         )
 
-    def has_user(self, username: str) -> bool:
-        return (self.key_dir / f"{check_username(username)}.json").exists()
-
-    def user(self, username: str) -> tuple[dict[str, str], SoftwareSigner]:
-        """(user record without the key, the user's signer). Raises NotFoundError."""
-        path = self.key_dir / f"{check_username(username)}.json"
+    # the signing gateway's deployment secret
+    def signer_secret(self) -> str:
+        path = self.data_dir / "signer.secret"
         if not path.exists():
-            raise NotFoundError(f"no user {username} on this machine")
-        data = json.loads(path.read_text(encoding="utf-8"))
-        key = serialization.load_pem_private_key(data.pop("key_pem").encode(), password=None)
-        identity = Identity(data["msp_id"], data["certificate_pem"].encode())
-        return data, SoftwareSigner(key, identity)  # type: ignore[arg-type]
+            write_private(path, {"secret": secrets.token_urlsafe(32)})
+        return str(json.loads(path.read_text(encoding="utf-8"))["secret"])

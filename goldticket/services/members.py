@@ -6,12 +6,12 @@ from typing import Any
 
 from goldticket import domain as d
 
+from . import cards
 from .platform import ROLE_MSP, Actor, Platform
 
 
 def register_member(
     platform: Platform,
-    operator: Actor,
     *,
     member_id: str,
     name: str,
@@ -20,7 +20,8 @@ def register_member(
     day_basis: int = 360,
     fee_bp: int = 0,
 ) -> dict[str, Any]:
-    """Register a core enterprise, supplier or bank. Its MSP follows from its role."""
+    """Register a core enterprise, supplier or bank, signed by the operator desk. Its MSP
+    follows from its role."""
     if role not in ("core", "supplier", "bank"):
         raise d.InvalidInputError("role must be core, supplier or bank")
     request = {
@@ -32,31 +33,33 @@ def register_member(
         "day_basis": day_basis,
         "fee_bp": fee_bp,
     }
-    return platform.submit(operator, "RegisterMember", request).result  # type: ignore[no-any-return]
+    operator, pin = platform.operator()
+    return platform.submit(operator, "RegisterMember", request, pin=pin).result  # type: ignore[no-any-return]
 
 
-def get_member(platform: Platform, actor: Actor, member_id: str) -> dict[str, Any]:
-    return platform.evaluate(actor, "GetMember", {"id": member_id})  # type: ignore[no-any-return]
+def get_member(platform: Platform, member_id: str) -> dict[str, Any]:
+    return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
 
 
-def list_members(platform: Platform, actor: Actor) -> list[dict[str, Any]]:
-    return platform.evaluate(actor, "ListMembers", {})["items"]  # type: ignore[no-any-return]
+def list_members(platform: Platform) -> list[dict[str, Any]]:
+    return platform.evaluate("ListMembers", {})["items"]  # type: ignore[no-any-return]
 
 
 def add_user(
-    platform: Platform, operator: Actor, *, member_id: str, username: str, role: str = "clerk"
+    platform: Platform, *, member_id: str, username: str, role: str = "clerk", pin: str | None = None
 ) -> Actor:
-    """A new user of ``member_id`` with a certified key registered on the ledger."""
-    member = get_member(platform, operator, member_id)
-    return platform.enrol_user(operator, username=username, member=member, user_role=role)
+    """A new user of ``member_id``; with ``pin``, their card is opened and issued too."""
+    get_member(platform, member_id)
+    actor = platform.add_user(username=username, member_id=member_id, user_role=role)
+    if pin is not None:
+        cards.enrol(platform, username, pin)
+    return actor
 
 
-def revoke_user(platform: Platform, operator: Actor, username: str, reason: str) -> dict[str, Any]:
-    """Revoke a user's identity on the ledger: the key never signs a valid transaction again."""
-    identity = platform.actor(username).signer.identity
-    request = {
-        "msp_id": identity.msp_id,
-        "certificate_pem": identity.certificate_pem.decode(),
-        "reason": reason,
-    }
-    return platform.submit(operator, "RevokeIdentity", request).result  # type: ignore[no-any-return]
+def revoke_user(platform: Platform, username: str) -> list[dict[str, Any]]:
+    """Eliminate every live card of the user: the identity is revoked on the ledger."""
+    return [
+        cards.eliminate_card(platform, card["serial"])
+        for card in cards.cards_of(platform, username)
+        if card["status"] in ("ACTIVE", "SUSPENDED", "OPENED")
+    ]

@@ -1,7 +1,10 @@
-"""The running platform: settings, ledger, CAs and users' signers, and one way to transact.
+"""The running platform: settings, ledger, CAs, the user directory, the cards and one way to
+transact.
 
-Every use case goes through :meth:`Platform.submit` or :meth:`Platform.evaluate`, which sign
-with the acting user's signer and turn ledger and chaincode refusals into typed errors.
+Every ledger write goes through :meth:`Platform.submit`, signed inside the acting user's card
+with the PIN given for that operation, through the signing service (in-process, or the signing
+gateway named by GOLDTICKET_SIGNER_URL). Queries are signed by the portal's read identity.
+Ledger and chaincode refusals come back as typed errors.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ from goldticket.ledger import (
 from goldticket.messages import Identity
 from goldticket.settings import ConfigError, Settings
 from goldticket.signing import OrgCA, Signer, new_member_key
+from goldticket.signing.audit import AuditLog
+from goldticket.signing.cards.interfaces import CardFactory
+from goldticket.signing.cards.pkcs11 import Pkcs11CardFactory, default_module_path
+from goldticket.signing.cards.software import SoftwareCardFactory
+from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
+from goldticket.signing.registry import CardRegistry
+from goldticket.signing.service import SigningService
 
 from .keystore import KeyStore, check_username
 
@@ -33,12 +43,11 @@ OPERATOR = "operator"
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
-    """A signed-in user: who they are and the signer that acts for them."""
+    """A signed-in user. What they sign, they sign with their card and a PIN per operation."""
 
     username: str
     member_id: str
     role: str
-    signer: Signer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,12 +67,50 @@ def china_clock(today: dt.date | None) -> dt.datetime:
     return dt.datetime.combine(today, now.astimezone(CHINA).time(), CHINA).astimezone(dt.UTC)
 
 
+@dataclasses.dataclass
+class Cards:
+    """The signing side kept on this machine: registry, card backends, audit log, service."""
+
+    registry: CardRegistry
+    factories: dict[str, CardFactory]
+    default_backend: str
+    service: SigningService
+
+    @classmethod
+    def open(cls, settings: Settings) -> Cards:
+        base = settings.data_dir / "cards"
+        factories: dict[str, CardFactory] = {
+            "software": SoftwareCardFactory(base / "software", scrypt_n=settings.card_kdf_n)
+        }
+        module = settings.pkcs11_module or default_module_path()
+        if module:
+            factories["pkcs11"] = Pkcs11CardFactory(
+                module, token_dir=base / "softhsm" / "tokens" if "softhsm" in module else None
+            )
+        backend = settings.card_backend or ("pkcs11" if "pkcs11" in factories else "software")
+        if backend not in factories:
+            raise ConfigError("GOLDTICKET_CARD_BACKEND=pkcs11 needs a PKCS#11 module (install softhsm2)")
+        registry = CardRegistry(base / "registry.sqlite")
+        service = SigningService(registry, factories, AuditLog(base / "audit.jsonl"))
+        return cls(registry, factories, backend, service)
+
+
 class Platform:
-    def __init__(self, settings: Settings, ledger: Ledger, keystore: KeyStore) -> None:
+    def __init__(self, settings: Settings, ledger: Ledger, keystore: KeyStore, cards: Cards) -> None:
         self.settings = settings
         self.ledger = ledger
         self.keystore = keystore
+        self.cards = cards
+        self.signing: SigningBackend = (
+            GatewayClient(settings.signer_url, settings.signer_secret or keystore.signer_secret())
+            if settings.signer_url
+            else cards.service
+        )
         self.contract = Contract(ledger, clock=lambda: china_clock(self.settings.today))
+        reader = keystore.reader()
+        if reader is None:
+            raise ConfigError(f"{settings.data_dir} is not initialised; run `goldticket init`")
+        self.reader: Signer = reader
 
     # ---------------------------------------------------------------- setup
     @classmethod
@@ -71,12 +118,11 @@ class Platform:
         """The platform on an initialised data directory. Raises ConfigError."""
         if settings.ledger != "local":
             raise ConfigError("the Fabric ledger adapter is not available yet; use GOLDTICKET_LEDGER=local")
-        keystore = KeyStore(settings.data_dir)
         try:
             ledger = open_local_ledger(settings.data_dir)
         except LedgerError as error:
             raise ConfigError(str(error)) from error
-        return cls(settings, ledger, keystore)
+        return cls(settings, ledger, KeyStore(settings.data_dir), Cards.open(settings))
 
     @classmethod
     def init(
@@ -85,8 +131,14 @@ class Platform:
         operator_name: str = "金票平台运营方",
         operator_name_en: str = "GoldTicket Operator",
     ) -> Platform:
-        """Create (once) the data directory, the org CAs, the ledger, the operator member and
-        its admin user ``operator``. Running it again changes nothing."""
+        """Create (once) the data directory, the org CAs, the ledger, the portal's read identity,
+        the operator member, its admin user ``operator`` and that user's card (PIN
+        GOLDTICKET_OPERATOR_PIN, seed backup under GOLDTICKET_OPERATOR_PASSWORD).
+        Running it again changes nothing."""
+        if not settings.operator_password or not settings.operator_pin:
+            raise ConfigError(
+                "set GOLDTICKET_OPERATOR_PASSWORD and GOLDTICKET_OPERATOR_PIN before `goldticket init`"
+            )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         keystore = KeyStore(settings.data_dir)
         cas = keystore.cas()
@@ -94,69 +146,70 @@ class Platform:
             if msp_id not in cas:
                 cas[msp_id] = OrgCA.create(msp_id, organisation)
                 keystore.save_ca(cas[msp_id])
-        ledger = open_local_ledger(settings.data_dir, {msp: ca.certificate_pem for msp, ca in cas.items()})
-        platform = cls(settings, ledger, keystore)
-        if not keystore.has_user(OPERATOR):
-            platform._enrol(OPERATOR, OPERATOR, "operator", "admin")
-        if ledger.height() <= 1:
-            platform.submit(
-                platform.actor(OPERATOR),
-                "Bootstrap",
-                {"id": OPERATOR, "name": operator_name, "name_en": operator_name_en},
+        if keystore.reader() is None:
+            key = new_member_key()
+            ca = cas["OperatorMSP"]
+            attrs = {"member": OPERATOR, "role": "reader", "user": "portal"}
+            keystore.save_reader(
+                key, Identity(ca.msp_id, ca.issue(key.public_key(), common_name="portal", attributes=attrs))
             )
+        ledger = open_local_ledger(settings.data_dir, {msp: ca.certificate_pem for msp, ca in cas.items()})
+        platform = cls(settings, ledger, keystore, Cards.open(settings))
+        if not keystore.has_user(OPERATOR):
+            keystore.save_user(username=OPERATOR, member_id=OPERATOR, role="admin")
+        from . import cards as desk
+
+        if not any(card.status == "ACTIVE" for card in platform.cards.registry.cards_of(OPERATOR)):
+            card = platform.cards.registry.open(
+                username=OPERATOR,
+                member_id=OPERATOR,
+                user_role="admin",
+                backend=platform.cards.default_backend,
+            )
+            desk.personalise(platform, card.serial, settings.operator_pin, member_role="operator")
+        if ledger.height() <= 1:
+            request = {"id": OPERATOR, "name": operator_name, "name_en": operator_name_en}
+            platform.submit(platform.actor(OPERATOR), "Bootstrap", request, pin=settings.operator_pin)
         return platform
 
     def close(self) -> None:
         self.ledger.close()
+        self.cards.registry.close()
 
-    def _enrol(self, username: str, member_id: str, member_role: str, user_role: str) -> Actor:
-        ca = self.keystore.cas()[ROLE_MSP[member_role]]
-        key = new_member_key()
-        certificate = ca.issue(
-            key.public_key(),
-            common_name=f"{username}@{member_id}",
-            attributes={"member": member_id, "role": user_role, "user": username},
-        )
-        self.keystore.save_user(
-            username=username,
-            member_id=member_id,
-            role=user_role,
-            identity=Identity(ca.msp_id, certificate),
-            key=key,
-        )
-        return self.actor(username)
-
-    def enrol_user(self, operator: Actor, *, username: str, member: dict[str, Any], user_role: str) -> Actor:
-        """Make a key and certificate for a new user of ``member`` and register it on the ledger."""
+    def add_user(self, *, username: str, member_id: str, user_role: str) -> Actor:
         check_username(username)
         if user_role not in ("admin", "clerk"):
             raise d.InvalidInputError("a user's role is admin or clerk")
         if self.keystore.has_user(username):
             raise d.StateConflictError(f"user {username} already exists")
-        actor = self._enrol(username, member["id"], member["role"], user_role)
-        self.submit(
-            operator,
-            "RegisterIdentity",
-            {
-                "msp_id": actor.signer.identity.msp_id,
-                "certificate_pem": actor.signer.identity.certificate_pem.decode(),
-            },
-        )
-        return actor
+        self.keystore.save_user(username=username, member_id=member_id, role=user_role)
+        return self.actor(username)
 
     def actor(self, username: str) -> Actor:
-        record, signer = self.keystore.user(username)
-        return Actor(record["username"], record["member_id"], record["role"], signer)
+        record = self.keystore.user(username)
+        return Actor(record["username"], record["member_id"], record["role"])
+
+    def operator(self) -> tuple[Actor, str]:
+        """The operator desk's actor and PIN (GOLDTICKET_OPERATOR_PIN)."""
+        if not self.settings.operator_pin:
+            raise ConfigError("the operator desk needs GOLDTICKET_OPERATOR_PIN")
+        return self.actor(OPERATOR), self.settings.operator_pin
 
     def today(self) -> dt.date:
         return china_clock(self.settings.today).astimezone(CHINA).date()
 
     # ------------------------------------------------------------- transact
-    def submit(self, actor: Actor, function: str, request: dict[str, Any]) -> Receipt:
-        """Sign with the actor's signer and commit. Raises a DomainError for a refusal
-        (StateConflictError when a concurrent transaction won) or a LedgerError."""
+    def signer(self, actor: Actor, pin: str, function: str, request: dict[str, Any]) -> IntentSigner:
+        serial = self.cards.registry.active_card(actor.username).serial
+        return IntentSigner(self.signing, serial, pin, {"function": function, "request": request})
+
+    def submit(self, actor: Actor, function: str, request: dict[str, Any], *, pin: str) -> Receipt:
+        """Sign inside the actor's card with ``pin`` and commit. Raises a DomainError for a
+        refusal (StateConflictError when a concurrent transaction won), a SigningError for a
+        card problem (wrong PIN, locked, revoked) or a LedgerError."""
+        signer = self.signer(actor, pin, function, request)
         try:
-            result, tx_id, block = self.contract.submit(actor.signer, function, request)
+            result, tx_id, block = self.contract.submit(signer, function, request)
         except EndorseError as error:
             raise _translate(error) from error
         except MVCCConflictError as error:
@@ -165,9 +218,10 @@ class Platform:
             ) from error
         return Receipt(result, tx_id, block)
 
-    def evaluate(self, actor: Actor, function: str, request: dict[str, Any]) -> Any:
+    def evaluate(self, function: str, request: dict[str, Any]) -> Any:
+        """Run a query, signed by the portal's read identity."""
         try:
-            return self.contract.evaluate(actor.signer, function, request)
+            return self.contract.evaluate(self.reader, function, request)
         except EndorseError as error:
             raise _translate(error) from error
 

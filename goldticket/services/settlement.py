@@ -7,6 +7,6 @@ from typing import Any
 from .platform import Actor, Platform
 
 
-def settle_ticket(platform: Platform, issuer: Actor, root_id: str) -> dict[str, Any]:
+def settle_ticket(platform: Platform, issuer: Actor, root_id: str, *, pin: str) -> dict[str, Any]:
     """Returns the clearing statement: ``statement_id``, ``paid``, ``withheld``, ``total_paid_fen``."""
-    return platform.submit(issuer, "SettleTicket", {"root_id": root_id}).result  # type: ignore[no-any-return]
+    return platform.submit(issuer, "SettleTicket", {"root_id": root_id}, pin=pin).result  # type: ignore[no-any-return]

@@ -22,6 +22,7 @@ def issue_ticket(
     amount_fen: int,
     maturity_date: dt.date | str,
     invoices: list[dict[str, Any]],
+    pin: str,
 ) -> dict[str, Any]:
     """A core-enterprise clerk issues a ticket to a supplier; it waits for acceptance."""
     d.require_fen(amount_fen)
@@ -34,32 +35,40 @@ def issue_ticket(
         "maturity_date": maturity.isoformat(),
         "invoices": invoices,
     }
-    return _result(platform.submit(clerk, "IssueTicket", request))
+    return _result(platform.submit(clerk, "IssueTicket", request, pin=pin))
 
 
-def accept_ticket(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, Any]:
-    return _result(platform.submit(actor, "AcceptTicket", {"ticket_id": ticket_id}))
+def accept_ticket(platform: Platform, actor: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:
+    return _result(platform.submit(actor, "AcceptTicket", {"ticket_id": ticket_id}, pin=pin))
 
 
-def reject_ticket(platform: Platform, actor: Actor, ticket_id: str, reason: str) -> dict[str, Any]:
-    return _result(platform.submit(actor, "RejectTicket", {"ticket_id": ticket_id, "reason": reason}))
+def reject_ticket(
+    platform: Platform, actor: Actor, ticket_id: str, reason: str, *, pin: str
+) -> dict[str, Any]:
+    return _result(
+        platform.submit(actor, "RejectTicket", {"ticket_id": ticket_id, "reason": reason}, pin=pin)
+    )
 
 
-def cancel_ticket(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, Any]:
-    return _result(platform.submit(actor, "CancelTicket", {"ticket_id": ticket_id}))
+def cancel_ticket(platform: Platform, actor: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:
+    return _result(platform.submit(actor, "CancelTicket", {"ticket_id": ticket_id}, pin=pin))
 
 
-def freeze_ticket(platform: Platform, operator: Actor, ticket_id: str, reason: str) -> dict[str, Any]:
-    return _result(platform.submit(operator, "FreezeTicket", {"ticket_id": ticket_id, "reason": reason}))
+def freeze_ticket(
+    platform: Platform, operator: Actor, ticket_id: str, reason: str, *, pin: str
+) -> dict[str, Any]:
+    return _result(
+        platform.submit(operator, "FreezeTicket", {"ticket_id": ticket_id, "reason": reason}, pin=pin)
+    )
 
 
-def unfreeze_ticket(platform: Platform, operator: Actor, ticket_id: str) -> dict[str, Any]:
-    return _result(platform.submit(operator, "UnfreezeTicket", {"ticket_id": ticket_id}))
+def unfreeze_ticket(platform: Platform, operator: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:
+    return _result(platform.submit(operator, "UnfreezeTicket", {"ticket_id": ticket_id}, pin=pin))
 
 
 def get_ticket(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, Any]:
     """The ticket as stored, with ``display_status`` (OVERDUE past maturity, unpaid)."""
-    ticket = platform.evaluate(actor, "GetTicket", {"ticket_id": ticket_id})
+    ticket = platform.evaluate("GetTicket", {"ticket_id": ticket_id})
     return with_display_status(ticket, platform.today())
 
 
@@ -83,12 +92,12 @@ def list_tickets(
         if value
     }
     today = platform.today()
-    return [with_display_status(t, today) for t in platform.evaluate(actor, "ListTickets", request)["items"]]
+    return [with_display_status(t, today) for t in platform.evaluate("ListTickets", request)["items"]]
 
 
 def ticket_history(platform: Platform, actor: Actor, ticket_id: str) -> list[dict[str, Any]]:
     """Every transaction that touched the ticket, with the block that holds it."""
-    items = platform.evaluate(actor, "GetHistory", {"ticket_id": ticket_id})["items"]
+    items = platform.evaluate("GetHistory", {"ticket_id": ticket_id})["items"]
     for item in items:
         item["block"] = platform.ledger.commit_status(item["tx_id"]).block_number
     return items  # type: ignore[no-any-return]
@@ -96,4 +105,4 @@ def ticket_history(platform: Platform, actor: Actor, ticket_id: str) -> list[dic
 
 def ticket_lineage(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, Any]:
     """The tree from the root down to the pieces held today."""
-    return platform.evaluate(actor, "GetLineage", {"ticket_id": ticket_id})  # type: ignore[no-any-return]
+    return platform.evaluate("GetLineage", {"ticket_id": ticket_id})  # type: ignore[no-any-return]

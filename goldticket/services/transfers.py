@@ -10,22 +10,22 @@ from .platform import Actor, Platform
 
 
 def offer_transfer(
-    platform: Platform, holder: Actor, *, ticket_id: str, to_org_id: str, amount_fen: int
+    platform: Platform, holder: Actor, *, ticket_id: str, to_org_id: str, amount_fen: int, pin: str
 ) -> dict[str, Any]:
     """Returns ``{"offer_id", "ticket"}`` with the ticket LOCKED_TRANSFER."""
     d.require_fen(amount_fen)
     request = {"ticket_id": ticket_id, "to_org_id": to_org_id, "amount_fen": amount_fen}
-    return platform.submit(holder, "OfferTransfer", request).result  # type: ignore[no-any-return]
+    return platform.submit(holder, "OfferTransfer", request, pin=pin).result  # type: ignore[no-any-return]
 
 
-def accept_offer(platform: Platform, payee: Actor, offer_id: str) -> dict[str, Any]:
+def accept_offer(platform: Platform, payee: Actor, offer_id: str, *, pin: str) -> dict[str, Any]:
     """Returns ``{"transferred": ticket, "remainder": ticket or None}``."""
-    return platform.submit(payee, "AcceptOffer", {"offer_id": offer_id}).result  # type: ignore[no-any-return]
+    return platform.submit(payee, "AcceptOffer", {"offer_id": offer_id}, pin=pin).result  # type: ignore[no-any-return]
 
 
-def reject_offer(platform: Platform, payee: Actor, offer_id: str) -> dict[str, Any]:
-    return platform.submit(payee, "RejectOffer", {"offer_id": offer_id}).result  # type: ignore[no-any-return]
+def reject_offer(platform: Platform, payee: Actor, offer_id: str, *, pin: str) -> dict[str, Any]:
+    return platform.submit(payee, "RejectOffer", {"offer_id": offer_id}, pin=pin).result  # type: ignore[no-any-return]
 
 
-def cancel_offer(platform: Platform, holder: Actor, offer_id: str) -> dict[str, Any]:
-    return platform.submit(holder, "CancelOffer", {"offer_id": offer_id}).result  # type: ignore[no-any-return]
+def cancel_offer(platform: Platform, holder: Actor, offer_id: str, *, pin: str) -> dict[str, Any]:
+    return platform.submit(holder, "CancelOffer", {"offer_id": offer_id}, pin=pin).result  # type: ignore[no-any-return]

@@ -20,5 +20,7 @@ class Signer(abc.ABC):
         """The MSP ID and certificate the signatures verify under."""
 
     @abc.abstractmethod
-    def sign(self, message: bytes) -> bytes:
-        """DER signature (low S) over SHA-256 of ``message``. Raises SigningError."""
+    def sign(self, message: bytes, purpose: str = "proposal") -> bytes:
+        """DER signature (low S) over SHA-256 of ``message``. ``purpose`` says what the bytes
+        are ("proposal", "transaction", "commit_status") so a gateway knows how to decode
+        them. Raises SigningError."""

@@ -22,7 +22,7 @@ class SoftwareSigner(Signer):
     def identity(self) -> Identity:
         return self._identity
 
-    def sign(self, message: bytes) -> bytes:
+    def sign(self, message: bytes, purpose: str = "proposal") -> bytes:
         return to_low_s(self._private_key.sign(message, ec.ECDSA(hashes.SHA256())))
 
     def __repr__(self) -> str:  # never show the key

@@ -8,12 +8,13 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from fabric_protos.common import common_pb2
+from support import PIN
 
 from goldticket import messages as m
 from goldticket.domain import ForbiddenError, StateConflictError
 from goldticket.ledger import DuplicateTransactionError, EndorseError, MVCCConflictError, SubmitError
 from goldticket.messages.crypto import P256_N
-from goldticket.services import transfers
+from goldticket.services import members, transfers
 from goldticket.signing import OrgCA, SoftwareSigner, new_member_key
 
 pytestmark = pytest.mark.functional
@@ -37,7 +38,7 @@ def signed(platform, signer, function="Ping", request=None):
 def test_a_signed_transaction_commits_into_a_hash_chained_block(consortium):
     platform, ledger = consortium.platform, consortium.platform.ledger
     height = ledger.height()
-    receipt = platform.submit(consortium.tier1, "Ping", {})
+    receipt = platform.submit(consortium.tier1, "Ping", {}, pin=PIN)
     assert receipt.block == height
     assert ledger.height() == height + 1
     blocks = list(ledger.blocks(0))
@@ -51,8 +52,8 @@ def test_a_signed_transaction_commits_into_a_hash_chained_block(consortium):
     assert ledger.commit_status(receipt.tx_id).ok
 
 
-def test_a_signature_over_other_bytes_is_refused(consortium):
-    ledger, signer = consortium.platform.ledger, consortium.tier1.signer
+def test_a_signature_over_other_bytes_is_refused(consortium, tier1_key):
+    ledger, signer = consortium.platform.ledger, tier1_key
     proposal = proposal_for(consortium.platform, signer)
     height = ledger.height()
     with pytest.raises(EndorseError, match="does not verify"):
@@ -60,8 +61,8 @@ def test_a_signature_over_other_bytes_is_refused(consortium):
     assert ledger.height() == height
 
 
-def test_a_high_s_signature_is_refused(consortium):
-    ledger, signer = consortium.platform.ledger, consortium.tier1.signer
+def test_a_high_s_signature_is_refused(consortium, tier1_key):
+    ledger, signer = consortium.platform.ledger, tier1_key
     proposal = proposal_for(consortium.platform, signer)
     r, s = decode_dss_signature(signer.sign(proposal.bytes))
     high = encode_dss_signature(r, P256_N - s)
@@ -92,17 +93,17 @@ def test_an_unregistered_identity_is_refused_by_the_chaincode(consortium):
     assert refused.value.chaincode_message.startswith("forbidden: the signer's identity is not registered")
 
 
-def test_an_envelope_signed_by_someone_else_is_refused(consortium):
+def test_an_envelope_signed_by_someone_else_is_refused(consortium, tier1_key, tier2_key):
     ledger = consortium.platform.ledger
-    prepared = ledger.endorse(signed(consortium.platform, consortium.tier1.signer))
+    prepared = ledger.endorse(signed(consortium.platform, tier1_key))
     height = ledger.height()
     with pytest.raises(SubmitError, match="bad creator signature"):
-        ledger.submit(m.signed_envelope(prepared.bytes, consortium.tier2.signer.sign(prepared.bytes)))
+        ledger.submit(m.signed_envelope(prepared.bytes, tier2_key.sign(prepared.bytes)))
     assert ledger.height() == height
 
 
-def test_a_replayed_transaction_is_refused(consortium):
-    ledger, signer = consortium.platform.ledger, consortium.tier1.signer
+def test_a_replayed_transaction_is_refused(consortium, tier1_key):
+    ledger, signer = consortium.platform.ledger, tier1_key
     proposal = signed(consortium.platform, signer)
     prepared = ledger.endorse(proposal)
     envelope = m.signed_envelope(prepared.bytes, signer.sign(prepared.bytes))
@@ -115,9 +116,9 @@ def test_a_replayed_transaction_is_refused(consortium):
     assert ledger.height() == height
 
 
-def test_an_altered_write_set_fails_endorsement_validation(consortium):
+def test_an_altered_write_set_fails_endorsement_validation(consortium, tier1_key):
     """A portal or peer that swaps what is written gets the transaction refused."""
-    ledger, signer = consortium.platform.ledger, consortium.tier1.signer
+    ledger, signer = consortium.platform.ledger, tier1_key
     prepared = ledger.endorse(signed(consortium.platform, signer))
     tampered = prepared.bytes.replace(b"Ping", b"Pong")
     assert tampered != prepared.bytes
@@ -125,26 +126,26 @@ def test_an_altered_write_set_fails_endorsement_validation(consortium):
         ledger.submit(m.signed_envelope(tampered, signer.sign(tampered)))
 
 
-def test_of_two_endorsed_conflicting_transfers_only_the_first_commits(consortium, issued_ticket):
+def test_of_two_endorsed_conflicting_transfers_only_the_first_commits(consortium, issued_ticket, tier1_key):
     platform = consortium.platform
     ticket_id = issued_ticket["id"]
 
     def endorse(to_org):
         request = {"ticket_id": ticket_id, "to_org_id": to_org, "amount_fen": 1000}
-        return platform.ledger.endorse(signed(platform, consortium.tier1.signer, "OfferTransfer", request))
+        return platform.ledger.endorse(signed(platform, tier1_key, "OfferTransfer", request))
 
     first, second = endorse("tier2"), endorse("tier3")
-    signer = consortium.tier1.signer
+    signer = tier1_key
     platform.ledger.submit(m.signed_envelope(first.bytes, signer.sign(first.bytes)))
     platform.ledger.submit(m.signed_envelope(second.bytes, signer.sign(second.bytes)))
     assert platform.ledger.commit_status(first.tx_id).validation_code == "VALID"
     assert platform.ledger.commit_status(second.tx_id).validation_code == "MVCC_READ_CONFLICT"
-    ticket = platform.evaluate(consortium.tier1, "GetTicket", {"ticket_id": ticket_id})
-    offer = platform.evaluate(consortium.tier1, "GetOffer", {"offer_id": ticket["offer_id"]})
+    ticket = platform.evaluate("GetTicket", {"ticket_id": ticket_id})
+    offer = platform.evaluate("GetOffer", {"offer_id": ticket["offer_id"]})
     assert offer["to_org_id"] == "tier2"
 
 
-def test_the_client_reports_an_mvcc_conflict_as_a_typed_error(consortium, issued_ticket):
+def test_the_client_reports_an_mvcc_conflict_as_a_typed_error(consortium, issued_ticket, tier1_key):
     """A competing transfer commits between this one's endorsement and its submission."""
     from goldticket.ledger import Contract
 
@@ -156,18 +157,18 @@ def test_the_client_reports_an_mvcc_conflict_as_a_typed_error(consortium, issued
     def endorse_then_race(proposal):
         prepared = original_endorse(proposal)
         ledger.endorse = original_endorse
-        Contract(ledger).submit(consortium.tier1.signer, "OfferTransfer", {**request, "to_org_id": "tier3"})
+        Contract(ledger).submit(tier1_key, "OfferTransfer", {**request, "to_org_id": "tier3"})
         return prepared
 
     ledger.endorse = endorse_then_race
     try:
         with pytest.raises(MVCCConflictError) as conflict:
-            Contract(ledger).submit(consortium.tier1.signer, "OfferTransfer", request)
+            Contract(ledger).submit(tier1_key, "OfferTransfer", request)
     finally:
         ledger.endorse = original_endorse
     assert ledger.commit_status(conflict.value.tx_id).validation_code == "MVCC_READ_CONFLICT"
-    ticket = platform.evaluate(consortium.tier1, "GetTicket", {"ticket_id": issued_ticket["id"]})
-    offer = platform.evaluate(consortium.tier1, "GetOffer", {"offer_id": ticket["offer_id"]})
+    ticket = platform.evaluate("GetTicket", {"ticket_id": issued_ticket["id"]})
+    offer = platform.evaluate("GetOffer", {"offer_id": ticket["offer_id"]})
     assert offer["to_org_id"] == "tier3"
 
 
@@ -187,6 +188,7 @@ def test_many_threads_offering_one_ticket_exactly_one_wins(consortium, issued_ti
                 ticket_id=issued_ticket["id"],
                 to_org_id=("tier2", "tier3")[index % 2],
                 amount_fen=100 + index,
+                pin=PIN,
             )
         except StateConflictError as error:
             result = error
@@ -201,19 +203,30 @@ def test_many_threads_offering_one_ticket_exactly_one_wins(consortium, issued_ti
     wins = [item for item in outcomes if isinstance(item, dict)]
     assert len(wins) == 1
     assert all(isinstance(item, StateConflictError) for item in outcomes if item not in wins)
-    ticket = platform.evaluate(consortium.tier1, "GetTicket", {"ticket_id": issued_ticket["id"]})
+    ticket = platform.evaluate("GetTicket", {"ticket_id": issued_ticket["id"]})
     assert ticket["status"] == "LOCKED_TRANSFER" and ticket["offer_id"] == wins[0]["offer_id"]
 
 
-def test_a_revoked_identity_can_no_longer_transact(consortium, issued_ticket):
-    from goldticket.services import members
+def test_a_revoked_identity_can_no_longer_transact(consortium, issued_ticket, tier1_key):
+    from goldticket.ledger import Contract
+    from goldticket.signing.errors import CardRevokedError
 
-    members.revoke_user(consortium.platform, consortium.operator, "tier1.clerk", "card lost")
-    with pytest.raises(ForbiddenError, match="revoked"):
-        transfers.offer_transfer(
-            consortium.platform,
-            consortium.tier1,
-            ticket_id=issued_ticket["id"],
-            to_org_id="tier2",
-            amount_fen=1,
-        )
+    platform = consortium.platform
+    operator, pin = platform.operator()
+    identity = tier1_key.identity
+    request = {
+        "msp_id": identity.msp_id,
+        "certificate_pem": identity.certificate_pem.decode(),
+        "reason": "lost",
+    }
+    platform.submit(operator, "RevokeIdentity", request, pin=pin)
+    offer = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1}
+    with pytest.raises(EndorseError) as refused:
+        Contract(platform.ledger).submit(tier1_key, "OfferTransfer", offer)
+    assert refused.value.chaincode_message.startswith(
+        "forbidden: the signer's identity is not registered or has been revoked"
+    )
+
+    members.revoke_user(platform, "tier1.clerk")
+    with pytest.raises((CardRevokedError, ForbiddenError)):
+        transfers.offer_transfer(platform, consortium.tier1, **offer, pin=PIN)

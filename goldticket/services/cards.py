@@ -1,0 +1,151 @@
+"""The operator's card desk: open (开卡), issue (发卡), report lost, replace (补卡), eliminate
+(销卡) and unlock a member's BSIM card.
+
+Issuing generates a BIP-39 seed, derives the P-256 key by SLIP-0010, puts it into the card as
+a never-extractable key, has the member's org CA certify it with member and role attributes,
+registers the identity on the ledger and keeps the seed only as a backup encrypted twice
+(operator password, then the user's PIN). A real BSIM derives inside the card; see
+docs/cards.md. Replacing recovers the same key from the backup (both passwords needed), so the
+certificate and the ledger identity stay, and the old card never signs again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goldticket import domain as d
+from goldticket.signing.backup import open_backup, seal
+from goldticket.signing.errors import CardStateError
+from goldticket.signing.registry import CardRecord
+from goldticket.signing.seed import derive_private_value, new_mnemonic, public_key_of
+
+from .platform import ROLE_MSP, Platform
+
+
+def _member(platform: Platform, member_id: str) -> dict[str, Any]:
+    return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
+
+
+def _check_pin(pin: Any) -> str:
+    if not isinstance(pin, str) or not pin.isdigit() or not 6 <= len(pin) <= 12:
+        raise d.InvalidInputError("a card PIN is 6 to 12 digits")
+    return pin
+
+
+def open_card(platform: Platform, username: str, backend: str | None = None) -> dict[str, Any]:
+    """Bind a blank card to a user (开卡). Returns the card's public record."""
+    user = platform.actor(username)
+    record = platform.cards.registry.open(
+        username=user.username,
+        member_id=user.member_id,
+        user_role=user.role,
+        backend=backend or platform.cards.default_backend,
+    )
+    return record.public()
+
+
+def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) -> CardRecord:
+    """Seed, key, certificate and backup for an OPENED card; the ledger is not touched."""
+    _check_pin(pin)
+    registry = platform.cards.registry
+    record = registry.get(serial)
+    if record.status != "OPENED":
+        raise CardStateError(f"card {serial} is {record.status}; only an opened card can be issued")
+    mnemonic = new_mnemonic()
+    private_value = derive_private_value(mnemonic)
+    card = platform.cards.service.card_for(record)
+    card.put_key(private_value, pin)
+    ca = platform.keystore.cas()[ROLE_MSP[member_role]]
+    certificate = ca.issue(
+        public_key_of(private_value),
+        common_name=f"{record.username}@{record.member_id}",
+        attributes={"member": record.member_id, "role": record.user_role, "user": record.username},
+    )
+    backup = seal(
+        mnemonic,
+        operator_password=platform.settings.operator_password,
+        pin=pin,
+        n=platform.settings.card_kdf_n,
+    )
+    del mnemonic, private_value  # the seed lives on only inside the backup
+    return registry.activate(serial, msp_id=ca.msp_id, certificate_pem=certificate.decode(), backup=backup)
+
+
+def issue_card(platform: Platform, serial: str, pin: str) -> dict[str, Any]:
+    """发卡: personalise the card and register its identity on the ledger."""
+    record = platform.cards.registry.get(serial)
+    member = _member(platform, record.member_id)
+    issued = personalise(platform, serial, pin, member_role=member["role"])
+    operator, operator_pin = platform.operator()
+    platform.submit(
+        operator,
+        "RegisterIdentity",
+        {"msp_id": issued.msp_id, "certificate_pem": issued.certificate_pem},
+        pin=operator_pin,
+    )
+    return issued.public()
+
+
+def enrol(platform: Platform, username: str, pin: str, backend: str | None = None) -> dict[str, Any]:
+    """Open and issue a card for ``username`` in one step."""
+    return issue_card(platform, open_card(platform, username, backend)["serial"], pin)
+
+
+def report_lost(platform: Platform, serial: str) -> dict[str, Any]:
+    """The card is suspended at once; it signs nothing until replaced."""
+    platform.cards.registry.suspend(serial)
+    return {"status": "suspended", "serial": serial}
+
+
+def replace_card(platform: Platform, serial: str, *, pin: str, operator_password: str) -> dict[str, Any]:
+    """补卡: a new card with the same key, recovered from the backup with both passwords."""
+    registry = platform.cards.registry
+    old = registry.get(serial)
+    if old.status not in ("SUSPENDED", "ACTIVE") or old.backup is None:
+        raise CardStateError(f"card {serial} is {old.status} and cannot be replaced")
+    mnemonic = open_backup(old.backup, operator_password=operator_password, pin=pin)
+    private_value = derive_private_value(mnemonic)
+    new = registry.open(
+        username=old.username,
+        member_id=old.member_id,
+        user_role=old.user_role,
+        backend=platform.cards.default_backend,
+        replaces=serial,
+    )
+    platform.cards.service.card_for(new).put_key(private_value, pin)
+    backup = seal(mnemonic, operator_password=operator_password, pin=pin, n=platform.settings.card_kdf_n)
+    del mnemonic, private_value
+    issued = registry.activate(
+        new.serial, msp_id=old.msp_id or "", certificate_pem=old.certificate_pem or "", backup=backup
+    )
+    platform.cards.service.card_for(old).destroy()
+    registry.mark_replaced(serial)
+    return issued.public()
+
+
+def eliminate_card(platform: Platform, serial: str) -> dict[str, Any]:
+    """销卡: revoke the identity on the ledger and destroy the key."""
+    registry = platform.cards.registry
+    record = registry.get(serial)
+    if record.status == "ELIMINATED":
+        raise CardStateError(f"card {serial} is already eliminated")
+    if record.certificate_pem:
+        operator, operator_pin = platform.operator()
+        platform.submit(
+            operator,
+            "RevokeIdentity",
+            {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem, "reason": "card eliminated"},
+            pin=operator_pin,
+        )
+    platform.cards.service.card_for(record).destroy()
+    registry.eliminate(serial)
+    return {"status": "eliminated", "serial": serial}
+
+
+def unlock_card(platform: Platform, serial: str) -> dict[str, Any]:
+    """At the desk only: forget the wrong PINs of a locked card."""
+    return platform.cards.registry.unlock(serial).public()
+
+
+def cards_of(platform: Platform, username: str) -> list[dict[str, Any]]:
+    return [record.public() for record in platform.cards.registry.cards_of(username)]

@@ -1,0 +1,217 @@
+"""The signing gateway's audit log: append-only JSON lines, each chained to the one before.
+
+Line ``k`` (counting from 1) is the canonical JSON of::
+
+    {"seq": k, "time": "<UTC ISO 8601>", "prev": "<sha256 hex of line k-1, or 64 zeros>",
+     "entry": {...}, "hash": "<sha256 hex of the canonical JSON of seq, time, prev, entry>"}
+
+Canonical JSON: sorted keys, separators ``(",", ":")``, ``ensure_ascii=False``, UTF-8, no NaN.
+Changing, deleting, inserting or reordering any line breaks the chain at that line, which
+:func:`verify` reports. The chain proves order and integrity against edits, not against someone
+who rewrites the whole tail with fresh hashes; anchor the last hash elsewhere for that.
+
+Appends are safe across threads (a lock) and processes (``fcntl.flock`` on the file, which is
+opened with ``O_APPEND``); each line is flushed and ``fsync``-ed before ``append`` returns.
+The log never holds secrets: entries with a key such as ``pin`` or ``password`` are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import AuditLogError
+
+GENESIS = "0" * 64
+SECRET_KEYS = frozenset({"pin", "password", "seed", "mnemonic", "private_key"})
+_LINE_FIELDS = {"seq", "time", "prev", "entry", "hash"}
+_TAIL_CHUNK = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyResult:
+    """``entries`` counts the lines that verified: all of them when ``ok``, else those before
+    ``first_bad_line`` (1-based), whose fault ``reason`` describes."""
+
+    ok: bool
+    entries: int
+    first_bad_line: int | None = None
+    reason: str | None = None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def line_hash(seq: int, time: str, prev: str, entry: dict[str, Any]) -> str:
+    body = {"seq": seq, "time": time, "prev": prev, "entry": entry}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+class AuditLog:
+    """An audit log in the JSON-lines file ``path`` (created on the first append).
+
+    ``clock`` returns the current time as an aware datetime (tests inject a fixed one)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._lock = threading.Lock()
+
+    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Write ``entry`` as the next line and return that line as a dict.
+
+        Raises ValueError if ``entry`` holds a secret-named key at any depth or is not JSON
+        (TypeError for values JSON cannot encode); SigningError if the last line of the file is
+        damaged, so the chain cannot continue until someone repairs it."""
+        if not isinstance(entry, dict):
+            raise ValueError("an audit entry must be a dict")
+        refuse_secrets(entry)
+        entry = json.loads(canonical_json(entry))  # what verify will read back
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
+                seq, prev = self._next_position()
+                time = self._now()  # under the lock, so times never run backwards down the log
+                line: dict[str, Any] = {"seq": seq, "time": time, "prev": prev, "entry": entry}
+                line["hash"] = line_hash(seq, time, prev, entry)
+                _write_all(fd, (canonical_json(line) + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        if seq == 1:
+            _fsync_directory(self.path.parent)
+        return line
+
+    def verify(self) -> VerifyResult:
+        return verify(self.path)
+
+    def _now(self) -> str:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the audit clock must return an aware datetime")
+        return now.astimezone(dt.UTC).isoformat()
+
+    def _next_position(self) -> tuple[int, str]:
+        last = _last_line(self.path)
+        if last is None:
+            return 1, GENESIS
+        try:
+            record = json.loads(last)
+            seq = record["seq"]
+        except (ValueError, TypeError, KeyError):
+            seq = None
+        if type(seq) is not int or not last.endswith(b"\n"):
+            raise AuditLogError(f"the audit log {self.path} ends with a damaged line; verify and repair it")
+        return seq + 1, hashlib.sha256(last.rstrip(b"\n")).hexdigest()
+
+
+def refuse_secrets(value: Any, where: str = "entry") -> None:
+    """Raise ValueError if a dict anywhere in ``value`` has a key named like a secret: ``pin``,
+    ``password``, ``seed``, ``mnemonic``, ``private_key``, in any case, with ``-`` or ``_``, or
+    ending in ``_<name>`` (``operator_password``, ``new_pin``). The message names the key, not
+    its value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _is_secret_key(str(key)):
+                raise ValueError(f"the audit log never holds secrets: {where} has a key {str(key)!r}")
+            refuse_secrets(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            refuse_secrets(item, f"{where}[{index}]")
+
+
+def _is_secret_key(key: str) -> bool:
+    name = key.lower().replace("-", "_")
+    return any(name == secret or name.endswith("_" + secret) for secret in SECRET_KEYS)
+
+
+def verify(path: str | os.PathLike[str]) -> VerifyResult:
+    """Check every line's hash, the chain of ``prev`` hashes and consecutive ``seq`` numbers
+    from 1. A missing or empty file verifies as ok with 0 entries."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - held open across the lock below
+    except FileNotFoundError:
+        return VerifyResult(ok=True, entries=0)
+    with file:
+        fcntl.flock(file.fileno(), fcntl.LOCK_SH)  # no half-written line from a writer
+        prev = GENESIS
+        number = 0
+        for number, raw in enumerate(file, start=1):
+            reason = _check_line(raw, number, prev)
+            if reason is not None:
+                return VerifyResult(ok=False, entries=number - 1, first_bad_line=number, reason=reason)
+            prev = hashlib.sha256(raw.rstrip(b"\n")).hexdigest()
+    return VerifyResult(ok=True, entries=number)
+
+
+def _check_line(raw: bytes, number: int, prev: str) -> str | None:
+    if not raw.endswith(b"\n"):
+        return "incomplete last line"
+    text = raw[:-1]
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return "not JSON"
+    if not isinstance(record, dict) or set(record) != _LINE_FIELDS:
+        return "not an audit line"
+    if canonical_json(record).encode() != text:
+        return "not canonical JSON"
+    if type(record["seq"]) is not int or record["seq"] != number:
+        return f"seq {record['seq']!r} where {number} was due"
+    if record["prev"] != prev:
+        return "prev does not match the line before"
+    if not isinstance(record["entry"], dict) or not isinstance(record["time"], str):
+        return "malformed entry or time"
+    if record["hash"] != line_hash(record["seq"], record["time"], record["prev"], record["entry"]):
+        return "hash does not match the line"
+    return None
+
+
+def _last_line(path: Path) -> bytes | None:
+    """The file's last line including its newline, or None for a missing or empty file."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - read backwards in chunks
+    except FileNotFoundError:
+        return None
+    with file:
+        end = file.seek(0, os.SEEK_END)
+        if end == 0:
+            return None
+        tail = b""
+        position = end
+        while position > 0:
+            step = min(_TAIL_CHUNK, position)
+            position -= step
+            file.seek(position)
+            tail = file.read(step) + tail
+            newline = tail.rfind(b"\n", 0, len(tail) - 1)
+            if newline != -1:
+                return tail[newline + 1 :]
+        return tail
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,421 @@
+"""A PKCS#11 card: one token per card, the token's label being the card's serial.
+
+In development the tokens live in SoftHSM2 (``token_dir`` given): the factory writes its own
+SoftHSM2 configuration, creates a card's token with ``softhsm2-util`` and deletes it when the
+card is destroyed. With a real BSIM or HSM module (no ``token_dir``) the token already exists;
+the card only logs in with the PIN and stores or uses its key.
+
+The key is imported (the card's key is derived from a seed outside the token, see DOMAIN.md),
+as a sensitive, non-extractable, non-copyable token object: the token signs with it but never
+gives it out. The public half is a public token object, readable without the PIN.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import termios
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import pkcs11
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass, Token
+from pkcs11 import exceptions as p11
+
+from goldticket.messages.crypto import P256_N, to_low_s
+
+from ..errors import CardLockedError, CardNotFoundError, CardStateError, SigningError, WrongPinError
+from .interfaces import Card, CardFactory
+from .software import check_digest, check_new_pin, check_serial
+
+if TYPE_CHECKING:
+    from pkcs11._pkcs11 import lib as Library
+
+log = logging.getLogger(__name__)
+
+SOFTHSM_MODULE_PATHS = (
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+)
+# DER of the OID 1.2.840.10045.3.1.7 (prime256v1, NIST P-256): the token's CKA_EC_PARAMS.
+P256_PARAMETERS = bytes.fromhex("06082a8648ce3d030107")
+SOFTHSM_UTIL_TIMEOUT_SECONDS = 30
+
+T = TypeVar("T")
+
+
+def default_module_path() -> str | None:
+    """The SoftHSM2 module, if installed where Debian or Ubuntu put it."""
+    return next((path for path in SOFTHSM_MODULE_PATHS if os.path.exists(path)), None)
+
+
+# Token visibility, measured with SoftHSM 2.6.1 and python-pkcs11 0.10.1: SoftHSM reads its
+# token directory only in C_Initialize. A token that another process (softhsm2-util) creates
+# afterwards is not listed by C_GetSlotList, so get_slots/get_token do not see it; a token it
+# deletes stays listed and fails with CKR_GENERAL_ERROR on use. Only finalising and
+# initialising the library again (lib.reinitialize(): ~0.1 ms with a few tokens, ~21 ms with
+# 200, as SoftHSM loads every token) shows the change; it also closes every session of the
+# process. A failed C_Login leaks its session in python-pkcs11, so we refresh after one too. C_Initialize re-reads SOFTHSM2_CONF
+# too, so one loaded module can serve factories with different token directories in turn.
+# Hence one _Module per module file, one lock around every use (no session outlives a call),
+# a reinitialisation after we create or delete a token, and on a lookup miss or an unexpected
+# token error one reinitialisation and retry, which also finds tokens made by other processes.
+class _Module:
+    """One PKCS#11 module loaded in this process, shared by every factory that uses it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self._library: Library | None = None
+        self._config: Path | None = None
+        self._tokens: dict[str, Token] | None = None
+
+    def activate(self, config: Path | None) -> Library:
+        """The library, initialised with ``config`` (a SoftHSM2 configuration file) when one is
+        given. Call with the lock held."""
+        if config is not None and config != self._config:
+            # SoftHSM2 reads SOFTHSM2_CONF in C_Initialize: set it before the first load.
+            os.environ["SOFTHSM2_CONF"] = str(config)
+            self._config = config
+            if self._library is not None:
+                self.refresh()
+        if self._library is None:
+            self._library = pkcs11.lib(self.path)
+        if not self._library.initialized:
+            self._library.initialize()
+        return self._library
+
+    def refresh(self) -> None:
+        """Finalise and initialise the library: it sees the token directory as it is now."""
+        self._tokens = None
+        if self._library is not None:
+            self._library.reinitialize()
+
+    def find_token(self, config: Path | None, label: str, *, fresh: bool = False) -> Token | None:
+        """The token labelled ``label``, looking again after a refresh if it is not known, or
+        in any case if ``fresh`` (a token deleted elsewhere stays known until a refresh)."""
+        library = self.activate(config)
+        if fresh:
+            self.refresh()
+        if self._tokens is not None:
+            if label in self._tokens:
+                return self._tokens[label]
+            self.refresh()
+        self._tokens = _tokens_by_label(library)
+        return self._tokens.get(label)
+
+    def run(self, config: Path | None, label: str, operation: Callable[[Token], T]) -> T:
+        """``operation`` on the token labelled ``label`` under the lock, retried once after a
+        refresh if the token fails (it may have been deleted or replaced by another process).
+        Raises CardNotFoundError if there is no such token."""
+        with self.lock:
+            for attempt in range(2):
+                token = self.find_token(config, label)
+                if token is None:
+                    raise CardNotFoundError(f"card {label} holds no key")
+                try:
+                    return operation(token)
+                except p11.PKCS11Error as error:
+                    if attempt:
+                        raise SigningError(
+                            f"card {label}: the token failed ({type(error).__name__})"
+                        ) from error
+                    self.refresh()
+        raise AssertionError("unreachable")
+
+
+def _tokens_by_label(library: Library) -> dict[str, Token]:
+    tokens: dict[str, Token] = {}
+    for slot in library.get_slots(token_present=True):
+        try:
+            token = slot.get_token()
+        except p11.PKCS11Error:  # a slot left over by a token deleted elsewhere
+            continue
+        if token.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED:
+            tokens.setdefault(token.label, token)
+    return tokens
+
+
+_MODULES: dict[str, _Module] = {}
+_MODULES_LOCK = threading.Lock()
+
+
+def _module(path: str) -> _Module:
+    # One entry per file: /usr/lib/softhsm/libsofthsm2.so is a symlink, and two lib objects on
+    # one dlopen handle would finalise each other.
+    real_path = os.path.realpath(path)
+    with _MODULES_LOCK:
+        if real_path not in _MODULES:
+            _MODULES[real_path] = _Module(real_path)
+        return _MODULES[real_path]
+
+
+class Pkcs11CardFactory(CardFactory):
+    """Cards on the tokens of one PKCS#11 module. With ``token_dir`` the module is SoftHSM2 and
+    the factory manages its tokens there, with its configuration in ``token_dir/../softhsm2.conf``
+    (left as it is if it already points at ``token_dir``)."""
+
+    name = "pkcs11"
+
+    def __init__(self, module_path: str, token_dir: Path | None = None) -> None:
+        if not os.path.exists(module_path):
+            raise ValueError(f"no PKCS#11 module at {module_path}")
+        self.module_path = module_path
+        self.token_dir = Path(token_dir).resolve() if token_dir is not None else None
+        self.config_path = _write_softhsm_config(self.token_dir) if self.token_dir is not None else None
+        self._module = _module(module_path)
+
+    def card(self, serial: str) -> Pkcs11Card:
+        return Pkcs11Card(check_serial(serial), self)
+
+    def _softhsm_util(
+        self, *arguments: str, answers: str | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run softhsm2-util on this factory's token directory. ``answers`` are typed at its
+        prompts through a pseudo-terminal: it reads PINs from a terminal only, and this keeps
+        them off its command line, which any local user can read in /proc."""
+        executable = shutil.which("softhsm2-util")
+        if executable is None or self.config_path is None:
+            raise SigningError("softhsm2-util is not installed")
+        command = [executable, *arguments, "--module", self._module.path]
+        environment = dict(os.environ, SOFTHSM2_CONF=str(self.config_path))
+        terminal, tool_side = os.openpty()
+        try:
+            settings = termios.tcgetattr(tool_side)
+            settings[3] &= ~termios.ECHO  # lflag: do not echo the PINs back to us
+            termios.tcsetattr(tool_side, termios.TCSANOW, settings)
+            if answers is not None:
+                os.write(terminal, answers.encode("utf-8"))
+            return subprocess.run(
+                command,
+                stdin=tool_side,
+                capture_output=True,
+                env=environment,
+                timeout=SOFTHSM_UTIL_TIMEOUT_SECONDS,
+                check=False,
+            )
+        finally:
+            os.close(tool_side)
+            os.close(terminal)
+
+
+class Pkcs11Card(Card):
+    def __init__(self, serial: str, factory: Pkcs11CardFactory) -> None:
+        self.serial = check_serial(serial)
+        self._factory = factory
+        self._module = factory._module
+        self._config = factory.config_path
+
+    def __repr__(self) -> str:
+        return f"Pkcs11Card({self.serial!r})"
+
+    def put_key(self, private_value: int, pin: str) -> None:
+        """On SoftHSM2, create the token with ``pin`` as its user PIN and a random security
+        officer PIN that is thrown away (so nobody can reset the user PIN); elsewhere log in to
+        the existing token. Raises CardStateError if the card holds a key, CardNotFoundError if
+        a real token is missing, WrongPinError, ValueError for a bad scalar or PIN."""
+        if not 0 < private_value < P256_N:
+            raise ValueError("a P-256 private scalar lies in [1, n)")
+        check_new_pin(pin)
+        with self._module.lock:
+            if self._factory.token_dir is None:
+                token = self._module.find_token(self._config, self.serial)
+                if token is None:
+                    raise CardNotFoundError(f"no token labelled {self.serial}")
+                self._store_key(token, private_value, pin)
+                return
+            if self._module.find_token(self._config, self.serial, fresh=True) is not None:
+                raise CardStateError(f"card {self.serial} already holds a key")
+            self._create_token(pin)
+            try:
+                token = self._module.find_token(self._config, self.serial)
+                if token is None:
+                    raise SigningError(f"card {self.serial}: the new token is not visible")
+                self._store_key(token, private_value, pin)
+            except Exception:
+                self._delete_token()
+                raise
+        log.info("pkcs11 card %s personalised", self.serial)
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        """Raises CardNotFoundError if the card holds no key."""
+
+        def read(token: Token) -> ec.EllipticCurvePublicKey:
+            with token.open() as session:
+                point = _public_key_object(session, self.serial)[Attribute.EC_POINT]
+            return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unwrap_ec_point(point))
+
+        return self._module.run(self._config, self.serial, read)
+
+    def sign_digest(self, digest: bytes, pin: str) -> bytes:
+        """Raises WrongPinError, CardLockedError, CardNotFoundError."""
+        check_digest(digest)
+
+        def sign(token: Token) -> bytes:
+            with self._login(token, pin) as session:
+                try:
+                    key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=self.serial)
+                except p11.NoSuchKey:
+                    raise CardNotFoundError(f"card {self.serial} holds no key") from None
+                if not isinstance(key, pkcs11.SignMixin):
+                    raise SigningError(f"card {self.serial}: its key cannot sign")
+                # SoftHSM2 refuses CKM_ECDSA_SHA256; CKM_ECDSA signs the digest as given.
+                raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+            r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+            return to_low_s(encode_dss_signature(r, s))
+
+        return self._module.run(self._config, self.serial, sign)
+
+    def destroy(self) -> None:
+        """Delete the card's SoftHSM2 token. On other modules erasing the private key needs a
+        login the interface does not give, so this raises CardStateError there."""
+        if self._factory.token_dir is None:
+            raise CardStateError("this card's token can only be erased by its security officer")
+        with self._module.lock:
+            if self._module.find_token(self._config, self.serial, fresh=True) is None:
+                return
+            self._delete_token()
+            if self._module.find_token(self._config, self.serial) is not None:
+                raise SigningError(f"card {self.serial}: its token could not be deleted")
+        log.info("pkcs11 card %s destroyed", self.serial)
+
+    def exists(self) -> bool:
+        def has_key(token: Token) -> bool:
+            with token.open() as session:
+                # list(), not any(): a half-read search would end after its session closed.
+                return bool(list(session.get_objects(_public_key_template(self.serial))))
+
+        try:
+            return self._module.run(self._config, self.serial, has_key)
+        except CardNotFoundError:
+            return False
+
+    def _login(self, token: Token, pin: str, *, rw: bool = False) -> pkcs11.Session:
+        try:
+            return token.open(rw=rw, user_pin=pin)
+        except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
+            error: SigningError = WrongPinError("wrong PIN")
+        except p11.PinLocked:
+            error = CardLockedError(f"card {self.serial} is locked")
+        except p11.PinExpired:
+            error = CardStateError(f"card {self.serial}: its PIN has expired")
+        # python-pkcs11 does not close the session it opened when C_Login fails; a refresh
+        # closes every session of the process, and no other is open while we hold the lock.
+        self._module.refresh()
+        raise error
+
+    def _store_key(self, token: Token, private_value: int, pin: str) -> None:
+        with self._login(token, pin, rw=True) as session:
+            if list(session.get_objects({Attribute.LABEL: self.serial})):
+                raise CardStateError(f"card {self.serial} already holds a key")
+            session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                    Attribute.KEY_TYPE: KeyType.EC,
+                    Attribute.EC_PARAMS: P256_PARAMETERS,
+                    Attribute.VALUE: private_value.to_bytes(32, "big"),
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: True,
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: False,
+                    Attribute.COPYABLE: False,
+                    Attribute.DERIVE: False,
+                    Attribute.SIGN: True,
+                    Attribute.LABEL: self.serial,
+                    Attribute.ID: self.serial.encode(),
+                }
+            )
+            point = (
+                ec.derive_private_key(private_value, ec.SECP256R1())
+                .public_key()
+                .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+            )
+            session.create_object(
+                {
+                    **_public_key_template(self.serial),
+                    Attribute.KEY_TYPE: KeyType.EC,
+                    Attribute.EC_PARAMS: P256_PARAMETERS,
+                    Attribute.EC_POINT: b"\x04\x41" + point,  # DER OCTET STRING of 65 bytes
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: False,
+                    Attribute.VERIFY: True,
+                    Attribute.ID: self.serial.encode(),
+                }
+            )
+
+    def _create_token(self, pin: str) -> None:
+        so_pin = os.urandom(24).hex()
+        result = self._factory._softhsm_util(
+            "--init-token", "--free", "--label", self.serial, answers=f"{so_pin}\n{so_pin}\n{pin}\n{pin}\n"
+        )
+        self._module.refresh()
+        if result.returncode != 0:
+            raise SigningError(
+                f"card {self.serial}: softhsm2-util could not create the token: {_errors(result)}"
+            )
+
+    def _delete_token(self) -> None:
+        result = self._factory._softhsm_util("--delete-token", "--token", self.serial)
+        self._module.refresh()
+        if result.returncode != 0:
+            log.warning("pkcs11 card %s: softhsm2-util --delete-token: %s", self.serial, _errors(result))
+
+
+def _public_key_template(serial: str) -> dict[Attribute, object]:
+    return {Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.LABEL: serial}
+
+
+def _public_key_object(session: pkcs11.Session, serial: str) -> pkcs11.Object:
+    objects = list(session.get_objects(_public_key_template(serial)))
+    if not objects:
+        raise CardNotFoundError(f"card {serial} holds no key")
+    if len(objects) > 1 or objects[0][Attribute.EC_PARAMS] != P256_PARAMETERS:
+        raise SigningError(f"card {serial}: its token does not hold one P-256 key")
+    return objects[0]
+
+
+def _unwrap_ec_point(value: bytes) -> bytes:
+    """The X9.62 point from CKA_EC_POINT: a DER OCTET STRING, or bare on a few modules."""
+    if len(value) == 67 and value[:2] == b"\x04\x41":
+        return value[2:]
+    if len(value) == 65 and value[0] == 4:
+        return value
+    raise SigningError("a token holds a malformed EC point")
+
+
+def _errors(result: subprocess.CompletedProcess[bytes]) -> str:
+    # Only stderr: stdout echoes the prompts with one '*' per PIN character.
+    return result.stderr.decode("utf-8", "replace").strip() or f"exit status {result.returncode}"
+
+
+def _write_softhsm_config(token_dir: Path) -> Path:
+    """``token_dir/../softhsm2.conf`` pointing at ``token_dir``; raises ValueError if that file
+    exists and points elsewhere."""
+    token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config = token_dir.parent / "softhsm2.conf"
+    if config.exists():
+        if _configured_token_dir(config) != token_dir:
+            raise ValueError(f"{config} configures another token directory")
+        return config
+    temporary = config.with_name(f".{config.name}.{os.getpid()}.tmp")
+    temporary.write_text(
+        f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\n"
+        "slots.removable = false\n"
+    )
+    os.replace(temporary, config)
+    return config
+
+
+def _configured_token_dir(config: Path) -> Path | None:
+    for line in config.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "directories.tokendir":
+            return Path(value.strip()).resolve()
+    return None

@@ -1,0 +1,181 @@
+"""What a user asked for, and the checks that a Fabric message does exactly that.
+
+The gateway signs a proposal only if its creator is the card's identity and its function and
+JSON argument are the intent's; it signs a transaction envelope only if it belongs to a
+proposal it signed for the same intent (same header, same proposal hash) and the write set the
+endorsers produced is what the intent implies. Anything else is refused with a reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from goldticket.messages import (
+    DecodedProposal,
+    DecodedTransaction,
+    Identity,
+    MessageError,
+    decode_proposal,
+    decode_transaction,
+)
+
+from .errors import RefusedError
+
+KEY_SEPARATOR = "\x00"
+# Request fields naming the object an operation changes, and the state kind it lives under.
+# (A settlement writes the root's clearing statement, keyed by the root id first.)
+TARGETS = {"ticket_id": "ticket", "root_id": "statement", "offer_id": "offer", "application_id": "application"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Intent:
+    function: str
+    request: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Intent:
+        if not isinstance(data, dict) or not isinstance(data.get("function"), str):
+            raise RefusedError("the intent must name a function and its request")
+        request = data.get("request")
+        if not isinstance(request, dict):
+            raise RefusedError("the intent's request must be an object")
+        return cls(data["function"], request)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"function": self.function, "request": self.request}
+
+
+def split_key(key: str) -> tuple[str, list[str]] | None:
+    """(kind, attributes) of a composite key, or None for a plain key."""
+    if not key.startswith(KEY_SEPARATOR):
+        return None
+    parts = key[1:].split(KEY_SEPARATOR)
+    return parts[0], parts[1:-1]
+
+
+def check_proposal(message: bytes, intent: Intent, identity: Identity) -> DecodedProposal:
+    """Raise RefusedError unless ``message`` is a proposal by ``identity`` doing ``intent``."""
+    try:
+        proposal = decode_proposal(message)
+    except MessageError as error:
+        raise RefusedError(f"not a proposal the gateway can read: {error}") from error
+    if proposal.creator != identity:
+        raise RefusedError("the proposal's creator is not this card's identity")
+    if proposal.function != intent.function:
+        raise RefusedError(f"the proposal calls {proposal.function}, the intent is {intent.function}")
+    if len(proposal.args) != 1 or _json(proposal.args[0]) != intent.request:
+        raise RefusedError("the proposal's arguments differ from the intent")
+    return proposal
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def check_transaction(
+    message: bytes, intent: Intent, identity: Identity, proposal: DecodedProposal
+) -> DecodedTransaction:
+    """Raise RefusedError unless the envelope payload belongs to ``proposal`` and its write set
+    is what ``intent`` implies."""
+    try:
+        tx = decode_transaction(message)
+    except MessageError as error:
+        raise RefusedError(f"not a transaction the gateway can read: {error}") from error
+    if tx.tx_id != proposal.tx_id or tx.creator != identity:
+        raise RefusedError("the transaction does not belong to the proposal signed for this intent")
+    if (tx.channel_header_bytes, tx.signature_header_bytes) != (
+        proposal.channel_header_bytes,
+        proposal.signature_header_bytes,
+    ):
+        raise RefusedError("the transaction's header is not the signed proposal's header")
+    if not tx.proposal_hash_matches or (tx.function, tx.args) != (proposal.function, proposal.args):
+        raise RefusedError("the endorsed proposal is not the one signed for this intent")
+    if tx.response_status >= 400:
+        raise RefusedError("the endorsers refused the proposal")
+    check_writes(intent, tx)
+    return tx
+
+
+def _writes(tx: DecodedTransaction) -> dict[tuple[str, tuple[str, ...]], dict[str, Any] | None]:
+    writes: dict[tuple[str, tuple[str, ...]], dict[str, Any] | None] = {}
+    if len(tx.rwsets) != 1 or tx.rwsets[0].namespace != tx.chaincode:
+        raise RefusedError("the transaction writes outside its own chaincode")
+    for write in tx.rwsets[0].writes:
+        parsed = split_key(write.key)
+        if parsed is None:
+            raise RefusedError(f"the transaction writes an unexpected key {write.key!r}")
+        value = None if write.is_delete else _json(write.value)
+        writes[(parsed[0], tuple(parsed[1]))] = value
+    return writes
+
+
+def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
+    """The keys and amounts the write set changes must be the ones the intent names."""
+    writes = _writes(tx)
+    request = intent.request
+    for field, kind in TARGETS.items():
+        if field in request and not any(
+            written_kind == kind and attrs[:1] == (str(request[field]),) for written_kind, attrs in writes
+        ):
+            raise RefusedError(
+                f"the transaction does not change the {kind} {request[field]} the intent names"
+            )
+    tickets = {attrs[0]: value for (kind, attrs), value in writes.items() if kind == "ticket" and value}
+    offers = [value for (kind, _), value in writes.items() if kind == "offer" and value]
+    applications = [value for (kind, _), value in writes.items() if kind == "application" and value]
+    _check_conservation(tickets, tx.tx_id)
+    expected = request.get("amount_fen")
+    if intent.function == "OfferTransfer":
+        _one(
+            offers,
+            "offer",
+            amount_fen=expected,
+            to_org_id=request.get("to_org_id"),
+            ticket_id=request.get("ticket_id"),
+        )
+    elif intent.function == "ApplyFinancing":
+        _one(applications, "application", amount_fen=expected, bank_org_id=request.get("bank_org_id"))
+    elif intent.function == "IssueTicket":
+        new = list(tickets.values())
+        if len(new) != 1:
+            raise RefusedError("an issue must create exactly one ticket")
+        _same(
+            new[0],
+            "ticket",
+            amount_fen=expected,
+            holder_org_id=request.get("payee_org_id"),
+            maturity_date=request.get("maturity_date"),
+            status="PENDING_ACCEPTANCE",
+        )
+
+
+def _check_conservation(tickets: dict[str, dict[str, Any]], tx_id: str) -> None:
+    """Pieces this transaction creates must add up exactly to the piece they split."""
+    children: dict[str, int] = {}
+    for ticket in tickets.values():
+        parent = ticket.get("parent_id")
+        if parent and ticket.get("tx_id") == tx_id:
+            children[parent] = children.get(parent, 0) + int(ticket.get("amount_fen", 0))
+    for parent_id, total in children.items():
+        parent = tickets.get(parent_id)
+        if parent is None or parent.get("status") != "SPLIT" or parent.get("amount_fen") != total:
+            raise RefusedError(f"the new pieces of ticket {parent_id} do not add up to it")
+
+
+def _one(values: list[dict[str, Any]], what: str, **expected: Any) -> None:
+    if len(values) != 1:
+        raise RefusedError(f"the transaction must write exactly one {what}")
+    _same(values[0], what, **expected)
+
+
+def _same(value: dict[str, Any], what: str, **expected: Any) -> None:
+    for field, wanted in expected.items():
+        if wanted is not None and value.get(field) != wanted:
+            raise RefusedError(
+                f"the {what} written has {field} {value.get(field)!r}, the intent says {wanted!r}"
+            )

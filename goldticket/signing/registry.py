@@ -1,0 +1,200 @@
+"""The card registry: which card belongs to whom, its life-cycle status and its PIN-try count.
+
+One SQLite file beside the cards, owned by the signing gateway. Counting wrong PINs here makes
+the 5-try lock hold for every backend, whether or not the token counts on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from .errors import CardLockedError, CardNotFoundError, CardRevokedError, CardStateError
+
+MAX_WRONG_PINS = 5
+OPENED, ACTIVE, SUSPENDED, REPLACED, ELIMINATED = "OPENED", "ACTIVE", "SUSPENDED", "REPLACED", "ELIMINATED"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cards (
+    serial TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    user_role TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    status TEXT NOT NULL,
+    wrong_pins INTEGER NOT NULL DEFAULT 0,
+    msp_id TEXT,
+    certificate_pem TEXT,
+    backup TEXT,
+    replaces TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX IF NOT EXISTS cards_by_user ON cards (username, status);
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class CardRecord:
+    serial: str
+    username: str
+    member_id: str
+    user_role: str
+    backend: str
+    status: str
+    wrong_pins: int
+    msp_id: str | None
+    certificate_pem: str | None
+    backup: dict[str, Any] | None
+    replaces: str | None
+
+    @property
+    def locked(self) -> bool:
+        return self.wrong_pins >= MAX_WRONG_PINS
+
+    def public(self) -> dict[str, Any]:
+        """What the desk may show: never the backup record."""
+        return {
+            "card_id": self.serial,
+            "serial": self.serial,
+            "username": self.username,
+            "member_id": self.member_id,
+            "status": self.status,
+            "locked": self.locked,
+            "backend": self.backend,
+            "certificate_pem": self.certificate_pem,
+        }
+
+
+class CardRegistry:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn().executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> CardRecord:
+        data = dict(row)
+        data.pop("created_at", None)
+        data["backup"] = json.loads(data["backup"]) if data["backup"] else None
+        return CardRecord(**data)
+
+    def get(self, serial: str) -> CardRecord:
+        row = self._conn().execute("SELECT * FROM cards WHERE serial = ?", (serial,)).fetchone()
+        if row is None:
+            raise CardNotFoundError(f"no card {serial}")
+        return self._record(row)
+
+    def active_card(self, username: str) -> CardRecord:
+        """The user's card that signs today. Raises CardNotFoundError or CardRevokedError."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT * FROM cards WHERE username = ? ORDER BY created_at DESC, rowid DESC", (username,)
+            )
+            .fetchall()
+        )
+        records = [self._record(row) for row in rows]
+        for record in records:
+            if record.status == ACTIVE:
+                return record
+        if any(record.status in (SUSPENDED, ELIMINATED) for record in records):
+            raise CardRevokedError(
+                f"the card of {username} is suspended or eliminated; ask the operator desk for a new one"
+            )
+        raise CardNotFoundError(f"{username} has no issued card")
+
+    def cards_of(self, username: str) -> list[CardRecord]:
+        rows = self._conn().execute("SELECT * FROM cards WHERE username = ? ORDER BY rowid", (username,))
+        return [self._record(row) for row in rows]
+
+    def open(
+        self, *, username: str, member_id: str, user_role: str, backend: str, replaces: str | None = None
+    ) -> CardRecord:
+        """Bind a new blank card to a user (开卡). Returns its record with a fresh serial."""
+        serial = "BS" + secrets.token_hex(8).upper()
+        self._conn().execute(
+            "INSERT INTO cards (serial, username, member_id, user_role, backend, status, replaces)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (serial, username, member_id, user_role, backend, OPENED, replaces),
+        )
+        return self.get(serial)
+
+    def _transition(self, serial: str, allowed: tuple[str, ...], status: str, **fields: Any) -> CardRecord:
+        record = self.get(serial)
+        if record.status not in allowed:
+            raise CardStateError(f"card {serial} is {record.status} and cannot become {status}")
+        assignments = ", ".join(f"{name} = ?" for name in ("status", *fields))
+        values = [status, *(json.dumps(v) if name == "backup" else v for name, v in fields.items())]
+        self._conn().execute(f"UPDATE cards SET {assignments} WHERE serial = ?", (*values, serial))
+        return self.get(serial)
+
+    def activate(
+        self, serial: str, *, msp_id: str, certificate_pem: str, backup: dict[str, Any]
+    ) -> CardRecord:
+        return self._transition(
+            serial, (OPENED,), ACTIVE, msp_id=msp_id, certificate_pem=certificate_pem, backup=backup
+        )
+
+    def suspend(self, serial: str) -> CardRecord:
+        return self._transition(serial, (ACTIVE,), SUSPENDED)
+
+    def mark_replaced(self, serial: str) -> CardRecord:
+        return self._transition(serial, (SUSPENDED, ACTIVE), REPLACED)
+
+    def eliminate(self, serial: str) -> CardRecord:
+        return self._transition(serial, (OPENED, ACTIVE, SUSPENDED), ELIMINATED)
+
+    def check_can_sign(self, serial: str) -> CardRecord:
+        record = self.get(serial)
+        if record.status in (SUSPENDED, REPLACED, ELIMINATED):
+            raise CardRevokedError(f"card {serial} is {record.status.lower()} and signs nothing")
+        if record.status != ACTIVE:
+            raise CardStateError(f"card {serial} has not been issued")
+        if record.locked:
+            raise CardLockedError(
+                f"card {serial} is locked after {MAX_WRONG_PINS} wrong PINs; the operator desk unlocks it"
+            )
+        return record
+
+    def wrong_pin(self, serial: str) -> int:
+        """Count a wrong PIN; returns the tries left (0 means the card is now locked)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("UPDATE cards SET wrong_pins = wrong_pins + 1 WHERE serial = ?", (serial,))
+            count = conn.execute("SELECT wrong_pins FROM cards WHERE serial = ?", (serial,)).fetchone()[0]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return max(0, MAX_WRONG_PINS - int(count))
+
+    def right_pin(self, serial: str) -> None:
+        self._conn().execute("UPDATE cards SET wrong_pins = 0 WHERE serial = ? AND wrong_pins > 0", (serial,))
+
+    def unlock(self, serial: str) -> CardRecord:
+        """Operator desk only: forget the wrong PINs."""
+        self.get(serial)
+        self._conn().execute("UPDATE cards SET wrong_pins = 0 WHERE serial = ?", (serial,))
+        return self.get(serial)

@@ -1,0 +1,25 @@
+"""Constants and helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+
+from goldticket.services import Platform
+
+TODAY = dt.date(2026, 12, 1)
+PIN = "135790"
+OPERATOR_PIN = "246810"
+OPERATOR_PASSWORD = "operator desk password"
+
+
+def on(platform: Platform, day: dt.date) -> Platform:
+    """The same platform with its clock set to ``day`` (GOLDTICKET_TODAY in dev and test)."""
+    return Platform(
+        dataclasses.replace(platform.settings, today=day), platform.ledger, platform.keystore, platform.cards
+    )
+
+
+def invoice(number: str, amount_fen: int) -> dict[str, object]:
+    return {"number": number, "amount_fen": amount_fen, "sha256": hashlib.sha256(number.encode()).hexdigest()}
