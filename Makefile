@@ -8,8 +8,12 @@ export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 install:
 	@bash tools/venv.sh
 
+# Demo credentials (documented in the README); set your own for anything real.
+DEMO_ENV = GOLDTICKET_OPERATOR_PASSWORD="$${GOLDTICKET_OPERATOR_PASSWORD:-demo operator password}" \
+	GOLDTICKET_OPERATOR_PIN="$${GOLDTICKET_OPERATOR_PIN:-246810}"
+
 run: install
-	$(BIN)/goldticket demo
+	$(DEMO_ENV) $(BIN)/goldticket demo
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -25,6 +29,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/transfer_throughput.py
+	$(BIN)/python bench/gateway_signatures.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache

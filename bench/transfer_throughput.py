@@ -21,24 +21,38 @@ from goldticket.services import Platform, credit, members, tickets, transfers
 from goldticket.settings import Settings
 
 TODAY = dt.date(2026, 12, 1)
+PIN = "135790"
+CARDS = ""  # "" = PKCS#11 (SoftHSM2) where installed; --cards picks
+
+
+def bench_settings(data_dir: Path, cards: str = "") -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        env="test",
+        today=TODAY,
+        card_backend=cards,
+        card_kdf_n=2**14,
+        operator_password="bench operator password",
+        operator_pin="246810",
+        signer_rate=100_000,
+    )
 
 
 def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
-    platform = Platform.init(Settings(data_dir=data_dir, env="test", today=TODAY))
-    operator = platform.actor("operator")
-    members.register_member(platform, operator, member_id="core", name="核心企业", role="core")
-    members.register_member(platform, operator, member_id="bank", name="银行", role="bank")
-    core = members.add_user(platform, operator, member_id="core", username="core.clerk")
-    bank = members.add_user(platform, operator, member_id="bank", username="bank.clerk")
-    credit.grant_credit_line(platform, bank, core_org_id="core", limit_fen=10**14)
+    platform = Platform.init(bench_settings(data_dir, CARDS))
+    members.register_member(platform, member_id="core", name="核心企业", role="core")
+    members.register_member(platform, member_id="bank", name="银行", role="bank")
+    core = members.add_user(platform, member_id="core", username="core.clerk", pin=PIN)
+    bank = members.add_user(platform, member_id="bank", username="bank.clerk", pin=PIN)
+    credit.grant_credit_line(platform, bank, core_org_id="core", limit_fen=10**14, pin=PIN)
     chains_out = []
     for index in range(chains):
         pair = []
         for side in ("a", "b"):
             member_id = f"s{index}{side}"
-            members.register_member(platform, operator, member_id=member_id, name=member_id, role="supplier")
+            members.register_member(platform, member_id=member_id, name=member_id, role="supplier")
             pair.append(
-                members.add_user(platform, operator, member_id=member_id, username=f"{member_id}.clerk")
+                members.add_user(platform, member_id=member_id, username=f"{member_id}.clerk", pin=PIN)
             )
         number = f"INV-{index}"
         ticket = tickets.issue_ticket(
@@ -54,8 +68,9 @@ def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
                     "sha256": hashlib.sha256(number.encode()).hexdigest(),
                 }
             ],
+            pin=PIN,
         )
-        tickets.accept_ticket(platform, pair[0], ticket["id"])
+        tickets.accept_ticket(platform, pair[0], ticket["id"], pin=PIN)
         chains_out.append((pair[0], pair[1], ticket["id"]))
     return platform, chains_out
 
@@ -64,15 +79,15 @@ def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, lat
     for _ in range(count):
         started = time.perf_counter()
         offer = transfers.offer_transfer(
-            platform, holder, ticket_id=ticket_id, to_org_id=payee.member_id, amount_fen=1
+            platform, holder, ticket_id=ticket_id, to_org_id=payee.member_id, amount_fen=1, pin=PIN
         )
-        moved = transfers.accept_offer(platform, payee, offer["offer_id"])
+        moved = transfers.accept_offer(platform, payee, offer["offer_id"], pin=PIN)
         latencies.append(time.perf_counter() - started)
         ticket_id = moved["remainder"]["id"]
 
 
 def _process_worker(data_dir: str, usernames: list[tuple[str, str, str]], count: int, start, results) -> None:
-    platform = Platform.open(Settings(data_dir=Path(data_dir), env="test", today=TODAY))
+    platform = Platform.open(bench_settings(Path(data_dir), CARDS))
     latencies: list[float] = []
     start.wait()
     for holder, payee, ticket_id in usernames:
@@ -154,9 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--operations", type=int, default=2000)
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--processes", type=int, nargs="*", default=[2])
+    parser.add_argument("--cards", choices=["", "pkcs11", "software"], default="")
     args = parser.parse_args(argv)
+    global CARDS
+    CARDS = args.cards
     print("signed transfer-and-accept operations on the embedded ledger (services layer);")
-    print("one operation = OfferTransfer + AcceptOffer, each signed twice, endorsed, validated, committed")
+    print(
+        "one operation = OfferTransfer + AcceptOffer, each signed twice in the user's card (PIN checked each"
+    )
+    print("time, intent checked, audit-logged), endorsed, validated and committed")
     print(f"{'workers':>7} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     rows = [measure(args.operations, threads) for threads in args.threads]
     rows += [measure_processes(args.operations, processes) for processes in args.processes]

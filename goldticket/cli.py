@@ -254,24 +254,30 @@ def card() -> None:
 
 
 def _desk(name: str, function: str, help_text: str, *, pin: bool = False) -> None:
-    @card.command(name, help=help_text)
-    @click.argument("serial")
-    @click.option(
-        "--pin",
-        envvar="GOLDTICKET_PIN",
-        prompt=pin or None,
-        hide_input=True,
-        required=pin,
-        hidden=not pin,
-        default=None,
-    )
-    @handles_errors
-    def command(serial: str, pin: str | None) -> None:
+    """A desk command on one card serial; with ``pin``, it also takes the card's PIN."""
+
+    def run(serial: str, *args: str) -> None:
         from goldticket.services import cards
 
         with _platform() as platform:
-            use_case = getattr(cards, function)
-            _out(use_case(platform, serial, pin) if pin is not None else use_case(platform, serial))
+            _out(getattr(cards, function)(platform, serial, *args))
+
+    if pin:
+
+        @card.command(name, help=help_text)
+        @click.argument("serial")
+        @click.option("--pin", envvar="GOLDTICKET_PIN", prompt="card PIN", hide_input=True)
+        @handles_errors
+        def with_pin(serial: str, pin: str) -> None:
+            run(serial, pin)
+
+    else:
+
+        @card.command(name, help=help_text)
+        @click.argument("serial")
+        @handles_errors
+        def without_pin(serial: str) -> None:
+            run(serial)
 
 
 @card.command("open")

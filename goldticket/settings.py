@@ -31,6 +31,7 @@ class Settings:
     pkcs11_module: str = ""  # GOLDTICKET_PKCS11_MODULE ("" = SoftHSM2 where installed)
     card_kdf_n: int = 2**15  # GOLDTICKET_CARD_KDF_N: scrypt cost of software cards and seed backups
     signer_url: str = ""  # GOLDTICKET_SIGNER_URL: a running signing gateway ("" = in-process)
+    signer_rate: float = 10.0  # GOLDTICKET_SIGNER_RATE: signatures a second one card may make (burst 3x)
     signer_secret: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_SIGNER_SECRET
     operator_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PASSWORD
     operator_pin: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PIN
@@ -52,6 +53,12 @@ class Settings:
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
         }
+        rate = env.get("GOLDTICKET_SIGNER_RATE")
+        if rate:
+            try:
+                values["signer_rate"] = float(rate)
+            except ValueError as error:
+                raise ConfigError("GOLDTICKET_SIGNER_RATE must be a number of signatures a second") from error
         kdf_n = env.get("GOLDTICKET_CARD_KDF_N")
         if kdf_n:
             try:
@@ -74,6 +81,8 @@ class Settings:
             raise ConfigError(f"GOLDTICKET_LEDGER must be one of {', '.join(LEDGERS)}")
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"GOLDTICKET_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if not 0 < self.signer_rate <= 100_000:
+            raise ConfigError("GOLDTICKET_SIGNER_RATE must be above 0")
         if self.card_backend not in ("", "pkcs11", "software"):
             raise ConfigError("GOLDTICKET_CARD_BACKEND must be pkcs11 or software")
         if not 2**14 <= self.card_kdf_n <= 2**18 or self.card_kdf_n & (self.card_kdf_n - 1):

@@ -24,7 +24,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ledger", default="local", choices=["local", "fabric"], help="ledger adapter for scenarios"
     )
     parser.addoption(
-        "--cards", default="", choices=["", "pkcs11", "software"], help="card backend (default: pkcs11 if SoftHSM2)"
+        "--cards",
+        default="",
+        choices=["", "pkcs11", "software"],
+        help="card backend (default: pkcs11 if SoftHSM2)",
     )
 
 
@@ -40,6 +43,7 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
         today=TODAY,
         card_backend=request.config.getoption("--cards"),
         card_kdf_n=2**14,
+        signer_rate=1000.0,
         operator_password=OPERATOR_PASSWORD,
         operator_pin=OPERATOR_PIN,
     )

@@ -38,6 +38,16 @@ if [ ! -x "$venv/bin/python" ]; then
   fi
 fi
 
+# SoftHSM2 stands in for the BSIM cards' secure element (PKCS#11). Without it GoldTicket
+# falls back to software cards, so it is installed when we may, and named when we may not.
+if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] && [ ! -e /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    need_debian softhsm2
+  else
+    echo "note: softhsm2 is not installed (sudo apt-get install softhsm2); using software cards" >&2
+  fi
+fi
+
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
   "$venv/bin/python" -m pip install -q --upgrade pip setuptools wheel
   "$venv/bin/python" -m pip install -q -e '.[dev]'

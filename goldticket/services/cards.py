@@ -26,7 +26,7 @@ def _member(platform: Platform, member_id: str) -> dict[str, Any]:
     return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
 
 
-def _check_pin(pin: Any) -> str:
+def check_pin(pin: Any) -> str:
     if not isinstance(pin, str) or not pin.isdigit() or not 6 <= len(pin) <= 12:
         raise d.InvalidInputError("a card PIN is 6 to 12 digits")
     return pin
@@ -46,7 +46,7 @@ def open_card(platform: Platform, username: str, backend: str | None = None) -> 
 
 def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) -> CardRecord:
     """Seed, key, certificate and backup for an OPENED card; the ledger is not touched."""
-    _check_pin(pin)
+    check_pin(pin)
     registry = platform.cards.registry
     record = registry.get(serial)
     if record.status != "OPENED":

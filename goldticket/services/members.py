@@ -50,6 +50,8 @@ def add_user(
 ) -> Actor:
     """A new user of ``member_id``; with ``pin``, their card is opened and issued too."""
     get_member(platform, member_id)
+    if pin is not None:
+        cards.check_pin(pin)
     actor = platform.add_user(username=username, member_id=member_id, user_role=role)
     if pin is not None:
         cards.enrol(platform, username, pin)

@@ -91,7 +91,13 @@ class Cards:
         if backend not in factories:
             raise ConfigError("GOLDTICKET_CARD_BACKEND=pkcs11 needs a PKCS#11 module (install softhsm2)")
         registry = CardRegistry(base / "registry.sqlite")
-        service = SigningService(registry, factories, AuditLog(base / "audit.jsonl"))
+        service = SigningService(
+            registry,
+            factories,
+            AuditLog(base / "audit.jsonl"),
+            rate_per_second=settings.signer_rate,
+            burst=3 * settings.signer_rate,
+        )
         return cls(registry, factories, backend, service)
 
 

@@ -70,6 +70,8 @@ class GatewayClient:
                 code, message = payload["error"], payload["message"]
             except (ValueError, KeyError):
                 raise GatewayUnavailableError(f"the signing gateway answered HTTP {error.code}") from error
+            finally:
+                error.close()
             raise ERRORS.get(code, SigningError)(message) from None
         except (urllib.error.URLError, OSError) as error:
             raise GatewayUnavailableError(f"the signing gateway at {self.url} is unreachable") from error

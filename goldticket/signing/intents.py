@@ -26,7 +26,12 @@ from .errors import RefusedError
 KEY_SEPARATOR = "\x00"
 # Request fields naming the object an operation changes, and the state kind it lives under.
 # (A settlement writes the root's clearing statement, keyed by the root id first.)
-TARGETS = {"ticket_id": "ticket", "root_id": "statement", "offer_id": "offer", "application_id": "application"}
+TARGETS = {
+    "ticket_id": "ticket",
+    "root_id": "statement",
+    "offer_id": "offer",
+    "application_id": "application",
+}
 
 
 @dataclasses.dataclass(frozen=True)

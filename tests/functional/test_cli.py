@@ -1,4 +1,9 @@
-"""The ``goldticket`` command line, run in-process with click's CliRunner on a fresh data dir."""
+"""The ``goldticket`` command line, run in-process with click's CliRunner on a fresh data dir.
+
+Every ledger write is signed inside the acting user's card (SoftHSM2 tokens through PKCS#11, the
+default backend) with the PIN given to that command; the operator desk signs with
+GOLDTICKET_OPERATOR_PIN. Reads take no user.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ from goldticket.cli import main
 pytestmark = pytest.mark.functional
 
 TODAY = dt.date(2026, 12, 1)
+PIN = "135790"
+WRONG_PIN = "999999"
+OPERATOR_PIN = "246810"
+OPERATOR_PASSWORD = "desk password 1"
+SECRETS = (PIN, WRONG_PIN, OPERATOR_PIN, OPERATOR_PASSWORD)
+SERIAL = re.compile(r"^BS[0-9A-F]{16}$")
 QUOTE = [
     "quote",
     "--amount-fen",
@@ -28,32 +39,57 @@ QUOTE = [
     "--maturity-date",
     "2026-03-17",
 ]
+# (member id, name, role); each member gets one user "<id>.clerk" whose card PIN is PIN.
+MEMBERS = [
+    ("c1", "核心企业一", "core"),
+    ("s1", "供应商一", "supplier"),
+    ("s2", "供应商二", "supplier"),
+    ("b1", "银行一", "bank"),
+]
+LIMIT_FEN = 100_000_000
+AMOUNT_FEN = 5_000_000
+MATURITY = TODAY + dt.timedelta(days=30)
+
+Env = dict[str, str | None]
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str | None]:
-    """A fresh data directory and a fixed clock; other GOLDTICKET_* settings unset."""
+def env(tmp_path: Path) -> Env:
+    """A fresh data directory, a fixed clock and the operator desk's secrets; every other
+    GOLDTICKET_* setting unset, so cards use the default (PKCS#11) backend in-process."""
     return {
         "GOLDTICKET_DATA_DIR": str(tmp_path / "var"),
         "GOLDTICKET_ENV": "test",
         "GOLDTICKET_TODAY": TODAY.isoformat(),
+        "GOLDTICKET_OPERATOR_PASSWORD": OPERATOR_PASSWORD,
+        "GOLDTICKET_OPERATOR_PIN": OPERATOR_PIN,
+        "GOLDTICKET_CARD_KDF_N": "16384",
+        "GOLDTICKET_PIN": None,
+        "GOLDTICKET_CARD_BACKEND": None,
+        "GOLDTICKET_PKCS11_MODULE": None,
+        "GOLDTICKET_SIGNER_URL": None,
+        "GOLDTICKET_SIGNER_SECRET": None,
         "GOLDTICKET_LEDGER": None,
         "GOLDTICKET_CHANNEL": None,
         "GOLDTICKET_CHAINCODE": None,
     }
 
 
-def run(env: dict[str, str | None], *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+def run(env: Env, *args: str, code: int = 0, stdin: str | None = None) -> Result:
+    """Run one command; check its exit code and that no PIN or password is ever printed."""
+    result = CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
     assert result.exit_code == code, (args, result.exit_code, result.stdout, result.stderr)
+    for secret in SECRETS:
+        assert secret not in result.stdout, (args, "a secret on stdout")
+        assert secret not in result.stderr, (args, "a secret on stderr")
     return result
 
 
-def run_json(env: dict[str, str | None], *args: str) -> Any:
+def run_json(env: Env, *args: str) -> Any:
     return json.loads(run(env, *args).stdout)
 
 
-def fail(env: dict[str, str | None], *args: str, code: int, error: str) -> Result:
+def fail(env: Env, *args: str, code: int, error: str) -> Result:
     result = run(env, *args, code=code)
     assert result.stderr.startswith(f"error: {error}:"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -61,15 +97,74 @@ def fail(env: dict[str, str | None], *args: str, code: int, error: str) -> Resul
     return result
 
 
-def height(env: dict[str, str | None]) -> int:
+def height(env: Env) -> int:
     """Run ``init`` (idempotent) and read the ledger height it prints."""
     match = re.search(r"height (\d+)", run(env, "init").stdout)
     assert match, "init prints the ledger height"
     return int(match.group(1))
 
 
+def cards(env: Env, username: str) -> list[dict[str, Any]]:
+    return run_json(env, "card", "list", username)  # type: ignore[no-any-return]
+
+
+def serial_of(env: Env, username: str) -> str:
+    (active,) = [card for card in cards(env, username) if card["status"] == "ACTIVE"]
+    return active["serial"]  # type: ignore[no-any-return]
+
+
+def as_user(username: str, pin: str = PIN) -> list[str]:
+    return ["--as", username, "--pin", pin]
+
+
+def issue_args(
+    username: str = "c1.clerk", pin: str | None = PIN, *, number: str = "INV1", amount_fen: int = AMOUNT_FEN
+) -> list[str]:
+    """``ticket issue`` by ``username`` to s1; without ``--pin`` when ``pin`` is None."""
+    digest = hashlib.sha256(number.encode()).hexdigest()
+    return [
+        "ticket",
+        "issue",
+        "--as",
+        username,
+        *(["--pin", pin] if pin is not None else []),
+        "--payee",
+        "s1",
+        "--maturity-date",
+        MATURITY.isoformat(),
+        "--amount-fen",
+        str(amount_fen),
+        "--invoice",
+        f"{number}:{amount_fen}:{digest}",
+    ]
+
+
+def grant(username: str = "b1.clerk", pin: str = PIN) -> list[str]:
+    """A small write: ``username`` grants c1 a (further) credit line."""
+    return ["credit", "grant", *as_user(username, pin), "--core", "c1", "--limit-fen", "1000"]
+
+
+@pytest.fixture
+def consortium(env: Env) -> Env:
+    """init, four members each with a clerk holding an issued card, and a credit line b1 -> c1."""
+    run(env, "init")
+    for member_id, name, role in MEMBERS:
+        run(env, "member", "add", "--id", member_id, "--name", name, "--role", role)
+        run(env, "user", "add", "--member", member_id, "--username", f"{member_id}.clerk", "--pin", PIN)
+    run(env, "credit", "grant", *as_user("b1.clerk"), "--core", "c1", "--limit-fen", str(LIMIT_FEN))
+    return env
+
+
+@pytest.fixture
+def accepted(consortium: Env) -> str:
+    """A ticket of AMOUNT_FEN issued by c1 to s1 and accepted; its id."""
+    ticket_id: str = run_json(consortium, *issue_args())["id"]
+    run(consortium, "ticket", "accept", *as_user("s1.clerk"), ticket_id)
+    return ticket_id
+
+
 # ---------------------------------------------------------------------- quote
-def test_quote_json(env: dict[str, str | None]) -> None:
+def test_quote_json(env: Env) -> None:
     assert run_json(env, *QUOTE, "--json") == {
         "days": 75,
         "discount_interest_fen": 545833,
@@ -78,7 +173,7 @@ def test_quote_json(env: dict[str, str | None]) -> None:
     }
 
 
-def test_quote_human(env: dict[str, str | None]) -> None:
+def test_quote_human(env: Env) -> None:
     out = run(env, *QUOTE).stdout
     assert "1,000,000.00" in out
     assert re.search(r"^days\s+75$", out, re.M)
@@ -86,7 +181,7 @@ def test_quote_human(env: dict[str, str | None]) -> None:
     assert "994,541.67" in out
 
 
-def test_quote_day_basis_365(env: dict[str, str | None]) -> None:
+def test_quote_day_basis_365(env: Env) -> None:
     # 100,000,000 x 2.62% x 75 / 365 = 538,356.16... fen -> 538,356
     assert run_json(env, *QUOTE, "--day-basis", "365", "--json") == {
         "days": 75,
@@ -96,7 +191,7 @@ def test_quote_day_basis_365(env: dict[str, str | None]) -> None:
     }
 
 
-def test_quote_with_fee(env: dict[str, str | None]) -> None:
+def test_quote_with_fee(env: Env) -> None:
     # fee 10 bp of 1,000,000.00 = 1,000.00
     result = run_json(env, *QUOTE, "--fee-bp", "10", "--json")
     assert result == {
@@ -108,40 +203,51 @@ def test_quote_with_fee(env: dict[str, str | None]) -> None:
 
 
 @pytest.mark.parametrize("bad", ["2026-02-30", "2026/01/01", "20260101", "tomorrow", "2026-1-1"])
-def test_quote_bad_date_is_invalid_input(env: dict[str, str | None], bad: str) -> None:
+def test_quote_bad_date_is_invalid_input(env: Env, bad: str) -> None:
     args = [*QUOTE]
     args[args.index("--value-date") + 1] = bad
     fail(env, *args, code=2, error="invalid_input")
 
 
-def test_quote_bad_amount_is_invalid_input(env: dict[str, str | None]) -> None:
+def test_quote_bad_amount_is_invalid_input(env: Env) -> None:
     args = [*QUOTE]
     args[args.index("--amount-fen") + 1] = "0"
     fail(env, *args, code=2, error="invalid_input")
 
 
-def test_quote_value_date_after_maturity_is_rule_violation(env: dict[str, str | None]) -> None:
+def test_quote_value_date_after_maturity_is_rule_violation(env: Env) -> None:
     args = [*QUOTE]
     args[args.index("--value-date") + 1] = "2026-04-01"
     fail(env, *args, code=6, error="rule_violation")
 
 
 # ---------------------------------------------------------------- init, demo
-def test_init_is_idempotent(env: dict[str, str | None], tmp_path: Path) -> None:
+def test_init_is_idempotent(env: Env, tmp_path: Path) -> None:
     first = height(env)
     assert first >= 1
     assert (tmp_path / "var").is_dir()
     assert height(env) == first
+    (card,) = cards(env, "operator")  # one operator card, not one per init
+    assert card["status"] == "ACTIVE"
+    assert card["backend"] == "pkcs11"
+    assert SERIAL.match(card["serial"])
 
 
-def test_today_without_test_env_is_refused(env: dict[str, str | None], tmp_path: Path) -> None:
+@pytest.mark.parametrize("variable", ["GOLDTICKET_OPERATOR_PIN", "GOLDTICKET_OPERATOR_PASSWORD"])
+def test_init_needs_the_operator_secrets(env: Env, tmp_path: Path, variable: str) -> None:
+    result = fail({**env, variable: None}, "init", code=2, error="invalid_input")
+    assert variable in result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_today_without_test_env_is_refused(env: Env, tmp_path: Path) -> None:
     env = {**env, "GOLDTICKET_ENV": None, "GOLDTICKET_TODAY": "2027-01-01"}
     result = fail(env, "init", code=2, error="invalid_input")
     assert "GOLDTICKET_TODAY" in result.stderr
     assert not (tmp_path / "var").exists()
 
 
-def test_demo_runs_twice(env: dict[str, str | None]) -> None:
+def test_demo_runs_twice(env: Env) -> None:
     tickets = []
     for _ in range(2):
         out = run(env, "demo").stdout
@@ -154,111 +260,329 @@ def test_demo_runs_twice(env: dict[str, str | None]) -> None:
     assert tickets[0] != tickets[1]
 
 
-def test_show_unknown_ticket_is_not_found(env: dict[str, str | None]) -> None:
+def test_show_unknown_ticket_is_not_found(env: Env) -> None:
     run(env, "init")
-    fail(env, "ticket", "show", "--as", "operator", "NOSUCH", code=3, error="not_found")
+    fail(env, "ticket", "show", "NOSUCH", code=3, error="not_found")
 
 
-def test_unknown_local_user_is_not_found(env: dict[str, str | None]) -> None:
+def test_reads_take_no_user(env: Env) -> None:
     run(env, "init")
-    fail(env, "ticket", "show", "--as", "nobody", "X", code=3, error="not_found")
+    for args in (["ticket", "show", "X"], ["ticket", "list"], ["credit", "list"]):
+        result = run(env, *args[:2], "--as", "operator", *args[2:], code=2)
+        assert "No such option '--as'" in result.stderr
 
 
-# ------------------------------------------------------------ operations
-def test_scripted_operations(env: dict[str, str | None]) -> None:
+def test_unknown_user_is_not_found(env: Env) -> None:
     run(env, "init")
-    for member_id, name, role in (
-        ("s1", "供应商一", "supplier"),
-        ("c1", "核心企业一", "core"),
-        ("b1", "银行一", "bank"),
-    ):
-        created = run_json(
-            env, "member", "add", "--as", "operator", "--id", member_id, "--name", name, "--role", role
-        )
-        assert created["id"] == member_id
-        assert created["name"] == name
-        assert created["role"] == role
-    for member_id in ("c1", "s1", "b1"):
-        added = run_json(
-            env, "user", "add", "--as", "operator", "--member", member_id, "--username", f"{member_id}.clerk"
-        )
-        assert added["username"] == f"{member_id}.clerk"
-        assert added["member_id"] == member_id
-    line = run_json(env, "credit", "grant", "--as", "b1.clerk", "--core", "c1", "--limit-fen", "100000000")
-    assert line["core_org_id"] == "c1"
-    assert line["bank_org_id"] == "b1"
-    assert line["limit_fen"] == 100000000
+    fail(env, *issue_args("nobody"), code=3, error="not_found")
 
-    maturity = (TODAY + dt.timedelta(days=30)).isoformat()
-    digest = hashlib.sha256(b"INV1").hexdigest()
-    issue = ["ticket", "issue", "--as", "c1.clerk", "--payee", "s1", "--maturity-date", maturity]
-    issued = run_json(env, *issue, "--amount-fen", "5000000", "--invoice", f"INV1:5000000:{digest}")
+
+# ------------------------------------------------------- members, users, cards
+def test_members_users_and_cards(env: Env) -> None:
+    run(env, "init")
+    created = run_json(env, "member", "add", "--id", "s1", "--name", "供应商一", "--role", "supplier")
+    assert (created["id"], created["name"], created["role"]) == ("s1", "供应商一", "supplier")
+    # The operator desk signs member registrations itself: there is no --as any more.
+    refused = run(
+        env, "member", "add", "--as", "operator", "--id", "s2", "--name", "x", "--role", "core", code=2
+    )
+    assert "No such option '--as'" in refused.stderr
+    listed = run_json(env, "member", "list")
+    assert sorted(member["id"] for member in listed) == ["operator", "s1"]
+
+    added = run_json(env, "user", "add", "--member", "s1", "--username", "s1.clerk", "--pin", PIN)
+    assert (added["username"], added["member_id"], added["role"]) == ("s1.clerk", "s1", "clerk")
+    (card,) = added["cards"]
+    assert card["status"] == "ACTIVE"
+    assert SERIAL.match(card["serial"])
+    assert card["backend"] == "pkcs11"
+    assert card["locked"] is False
+    assert card["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "backup" not in card
+    assert cards(env, "s1.clerk") == [card]
+
+    fail(env, "user", "add", "--member", "s1", "--username", "s1.clerk", code=5, error="conflict")
+    fail(env, "user", "add", "--member", "ghost", "--username", "ghost.clerk", code=3, error="not_found")
+
+
+def test_open_and_issue_a_card_at_the_desk(env: Env) -> None:
+    run(env, "init")
+    run(env, "member", "add", "--id", "s1", "--name", "供应商一", "--role", "supplier")
+    added = run_json(env, "user", "add", "--member", "s1", "--username", "s1.clerk")
+    assert added["cards"] == []
+    opened = run_json(env, "card", "open", "s1.clerk")
+    assert opened["status"] == "OPENED"
+    assert opened["certificate_pem"] is None
+    fail(env, "card", "issue", opened["serial"], "--pin", "12", code=2, error="invalid_input")
+    issued = run_json(env, "card", "issue", opened["serial"], "--pin", PIN)
+    assert (issued["serial"], issued["status"]) == (opened["serial"], "ACTIVE")
+    fail(env, "card", "issue", opened["serial"], "--pin", PIN, code=5, error="conflict")
+    assert cards(env, "s1.clerk") == [issued]
+
+
+# -------------------------------------------------------------- operations
+def test_life_cycle(consortium: Env) -> None:
+    env = consortium
+    (line,) = run_json(env, "credit", "list", "--core", "c1")
+    assert (line["bank_org_id"], line["limit_fen"], line["used_fen"]) == ("b1", LIMIT_FEN, 0)
+
+    issued = run_json(env, *issue_args())
     ticket_id = issued["id"]
     assert issued["status"] == "PENDING_ACCEPTANCE"
-    assert issued["amount_fen"] == 5000000
-    assert issued["issuer_org_id"] == "c1"
-    assert issued["maturity_date"] == maturity
+    assert (issued["amount_fen"], issued["issuer_org_id"]) == (AMOUNT_FEN, "c1")
+    assert issued["maturity_date"] == MATURITY.isoformat()
 
-    accepted = run_json(env, "ticket", "accept", "--as", "s1.clerk", ticket_id)
-    assert accepted["id"] == ticket_id
-    assert accepted["status"] == "ACTIVE"
-    assert accepted["holder_org_id"] == "s1"
+    # The PIN may come from GOLDTICKET_PIN instead of --pin.
+    accepted = run_json({**env, "GOLDTICKET_PIN": PIN}, "ticket", "accept", "--as", "s1.clerk", ticket_id)
+    assert (accepted["id"], accepted["status"], accepted["holder_org_id"]) == (ticket_id, "ACTIVE", "s1")
 
-    held = run_json(env, "ticket", "list", "--as", "s1.clerk", "--holder", "s1")
-    assert [(t["id"], t["status"], t["amount_fen"]) for t in held] == [(ticket_id, "ACTIVE", 5000000)]
-
-    shown = run_json(env, "ticket", "show", "--as", "s1.clerk", ticket_id)
-    assert shown["status"] == "ACTIVE"
-
-    history = run_json(env, "ticket", "history", "--as", "s1.clerk", ticket_id)
-    assert len(history) == 2
-    assert all(isinstance(entry["block"], int) and entry["block"] > 0 for entry in history)
-    assert history[0]["block"] < history[1]["block"]
+    held = run_json(env, "ticket", "list", "--holder", "s1")
+    assert [(t["id"], t["status"], t["amount_fen"]) for t in held] == [(ticket_id, "ACTIVE", AMOUNT_FEN)]
+    assert run_json(env, "ticket", "show", ticket_id)["status"] == "ACTIVE"
+    history = run_json(env, "ticket", "history", ticket_id)
     assert [entry["action"] for entry in history] == ["issue", "accept"]
+    assert [entry["by_user"] for entry in history] == ["c1.clerk", "s1.clerk"]
     assert history[0]["tx_id"] == issued["tx_id"]  # a ticket's tx_id is the one that created it
-    assert history[1]["by_user"] == "s1.clerk"
+    assert 0 < history[0]["block"] < history[1]["block"]
+    (line,) = run_json(env, "credit", "list", "--core", "c1")
+    assert line["used_fen"] == AMOUNT_FEN
 
-    lines = run_json(env, "credit", "list", "--as", "b1.clerk", "--core", "c1")
-    assert [(x["limit_fen"], x["used_fen"]) for x in lines] == [(100000000, 5000000)]
+    # s1 passes 2,000,000 on to s2, who discounts 1,500,000 of it with b1.
+    offer = run_json(
+        env, "ticket", "transfer", ticket_id, *as_user("s1.clerk"), "--to", "s2", "--amount-fen", "2000000"
+    )
+    assert offer["ticket"]["status"] == "LOCKED_TRANSFER"
+    moved = run_json(env, "offer", "accept", *as_user("s2.clerk"), offer["offer_id"])
+    part, kept = moved["transferred"], moved["remainder"]
+    assert (part["holder_org_id"], part["amount_fen"]) == ("s2", 2_000_000)
+    assert (kept["holder_org_id"], kept["amount_fen"]) == ("s1", 3_000_000)
 
+    applied = run_json(
+        env, "ticket", "finance", part["id"], *as_user("s2.clerk"), "--bank", "b1", "--amount-fen", "1500000"
+    )
+    assert applied["ticket"]["status"] == "LOCKED_FINANCING"
+    approve = ["financing", "approve", applied["application_id"], *as_user("b1.clerk")]
+    approved = run_json(env, *approve, "--annual-rate-bp", "262", "--value-date", TODAY.isoformat())
+    assert approved["days"] == 30
+    assert approved["financed"]["holder_org_id"] == "b1"
+    assert approved["financed"]["amount_fen"] == 1_500_000
+    assert approved["remainder"]["amount_fen"] == 500_000
+    assert approved["proceeds_fen"] == 1_500_000 - approved["discount_interest_fen"]
+
+    # Only the operator freezes, with the operator desk's card.
+    freeze = ["ticket", "freeze", kept["id"], "--reason", "court order 2026-001"]
+    fail(env, *freeze, *as_user("s1.clerk"), code=4, error="forbidden")
+    frozen = run_json(env, *freeze, *as_user("operator", OPERATOR_PIN))
+    assert frozen["status"] == "FROZEN"
+
+    lineage = run_json(env, "ticket", "lineage", approved["financed"]["id"])
+    assert lineage["ticket"]["id"] == ticket_id
+    pieces = {child["ticket"]["id"]: child for child in lineage["children"]}
+    assert set(pieces) == {part["id"], kept["id"]}
+    assert pieces[kept["id"]]["children"] == []
+    financed = {(c["ticket"]["id"], c["ticket"]["holder_org_id"]) for c in pieces[part["id"]]["children"]}
+    assert financed == {(approved["financed"]["id"], "b1"), (approved["remainder"]["id"], "s2")}
+
+    # Settlement: the issuer, at or after maturity; the frozen piece is withheld.
+    settle = ["ticket", "settle", ticket_id, *as_user("c1.clerk")]
+    fail(env, *settle, code=6, error="rule_violation")
+    at_maturity = {**env, "GOLDTICKET_TODAY": MATURITY.isoformat()}
+    statement = run_json(at_maturity, *settle)
+    assert sorted((p["holder_org_id"], p["amount_fen"]) for p in statement["paid"]) == [
+        ("b1", 1_500_000),
+        ("s2", 500_000),
+    ]
+    assert [(p["holder_org_id"], p["amount_fen"]) for p in statement["withheld"]] == [("s1", 3_000_000)]
+    assert statement["total_paid_fen"] == 2_000_000
+    assert statement["settled_on"] == MATURITY.isoformat()
+    assert run_json(env, "ticket", "show", kept["id"])["status"] == "FROZEN"
+
+
+def test_refused_requests_write_nothing(accepted: str, consortium: Env) -> None:
+    env = consortium
     before = height(env)
-    listing = run(env, "ticket", "list", "--as", "s1.clerk", "--holder", "s1").stdout
-    # Nothing is written by refused requests: a zero amount, a malformed invoice, a past maturity.
-    fail(
-        env, *issue, "--amount-fen", "0", "--invoice", f"INV2:5000000:{digest}", code=2, error="invalid_input"
-    )
-    fail(env, *issue, "--amount-fen", "5000000", "--invoice", "INV2-5000000", code=2, error="invalid_input")
-    fail(
-        env,
-        *issue,
-        "--amount-fen",
-        "5000000",
-        "--invoice",
-        f"INV2:5e6:{digest}",
-        code=2,
-        error="invalid_input",
-    )
+    credit = run(env, "credit", "list", "--core", "c1").stdout
+    listing = run(env, "ticket", "list", "--holder", "s1").stdout
+    fail(env, *issue_args(amount_fen=0), code=2, error="invalid_input")
+    bad_invoice = issue_args()
+    bad_invoice[-1] = "INV2-5000000"
+    fail(env, *bad_invoice, code=2, error="invalid_input")
+    bad_invoice[-1] = f"INV2:5e6:{hashlib.sha256(b'INV2').hexdigest()}"
+    fail(env, *bad_invoice, code=2, error="invalid_input")
+    fail(env, "ticket", "accept", *as_user("s1.clerk"), accepted, code=5, error="conflict")
     assert height(env) == before
-    assert run_json(env, "credit", "list", "--as", "b1.clerk", "--core", "c1") == lines
-    assert run(env, "ticket", "list", "--as", "s1.clerk", "--holder", "s1").stdout == listing
-
-    # The ticket is now accepted: accepting again is a state conflict.
-    result = run(env, "ticket", "accept", "--as", "s1.clerk", ticket_id, code=5)
-    assert result.stderr.startswith("error: conflict:")
+    assert run(env, "credit", "list", "--core", "c1").stdout == credit
+    assert run(env, "ticket", "list", "--holder", "s1").stdout == listing
 
 
-def test_operations_need_a_known_member(env: dict[str, str | None]) -> None:
+def test_pin_is_asked_for_without_echo(consortium: Env) -> None:
+    result = run(consortium, *issue_args(pin=None), stdin=f"{PIN}\n")
+    assert "card PIN" in result.stdout
+    assert json.loads(result.stdout[result.stdout.index("{") :])["status"] == "PENDING_ACCEPTANCE"
+
+
+# ----------------------------------------------------------------- PINs
+def test_wrong_pin_is_refused_and_writes_nothing(consortium: Env) -> None:
+    env = consortium
+    before = height(env)
+    result = fail(env, *issue_args(pin=WRONG_PIN), code=4, error="wrong_pin")
+    assert "4 tries left" in result.stderr
+    assert height(env) == before
+    # A right PIN forgets the wrong one: the next wrong PIN has 4 tries left again.
+    run(env, *grant())
+    assert "4 tries left" in fail(env, *grant(pin=WRONG_PIN), code=4, error="wrong_pin").stderr
+
+
+def test_five_wrong_pins_lock_the_card_until_the_desk_unlocks_it(consortium: Env) -> None:
+    env = consortium
+    for left in (4, 3, 2, 1, 0):
+        result = run(env, *grant(pin=WRONG_PIN), code=4)
+        assert result.stderr.startswith("error: wrong_pin:")
+        assert f"{left} tries left" in result.stderr
+    before = height(env)
+    fail(env, *grant(), code=7, error="card_locked")
+    assert height(env) == before
+    serial = serial_of(env, "b1.clerk")
+    assert cards(env, "b1.clerk")[0]["locked"] is True
+    # Other users' cards are not affected.
+    run(env, *issue_args())
+
+    unlocked = run_json(env, "card", "unlock", serial)
+    assert (unlocked["serial"], unlocked["locked"], unlocked["status"]) == (serial, False, "ACTIVE")
+    run(env, *grant())
+    assert height(env) == before + 2
+
+
+# -------------------------------------------------------------- card desk
+def test_report_lost_then_replace_keeps_the_certificate(accepted: str, consortium: Env) -> None:
+    env = consortium
+    (old,) = cards(env, "s1.clerk")
+    assert run_json(env, "card", "report-lost", old["serial"]) == {
+        "status": "suspended",
+        "serial": old["serial"],
+    }
+    transfer = ["ticket", "transfer", accepted, *as_user("s1.clerk"), "--to", "s2", "--amount-fen", "1000000"]
+    fail(env, *transfer, code=7, error="card_revoked")
+    assert cards(env, "s1.clerk")[0]["status"] == "SUSPENDED"
+
+    # Replacing needs both the operator password and the user's PIN; a wrong one changes nothing.
+    suspended = cards(env, "s1.clerk")
+    replace = ["card", "replace", old["serial"]]
+    fail(env, *replace, "--pin", PIN, "--operator-password", "not the password", code=4, error="forbidden")
+    fail(
+        env, *replace, "--pin", WRONG_PIN, "--operator-password", OPERATOR_PASSWORD, code=4, error="forbidden"
+    )
+    assert cards(env, "s1.clerk") == suspended
+    fail(env, *transfer, code=7, error="card_revoked")
+
+    new = run_json(env, *replace, "--pin", PIN, "--operator-password", OPERATOR_PASSWORD)
+    assert new["serial"] != old["serial"]
+    assert SERIAL.match(new["serial"])
+    assert new["status"] == "ACTIVE"
+    listed = {card["serial"]: card for card in cards(env, "s1.clerk")}
+    assert listed[old["serial"]]["status"] == "REPLACED"
+    assert listed[new["serial"]]["status"] == "ACTIVE"
+    assert listed[new["serial"]]["certificate_pem"] == old["certificate_pem"]
+
+    # The new card signs as the same user with the same (still registered) identity.
+    offer = run_json(env, *transfer)
+    assert offer["ticket"]["status"] == "LOCKED_TRANSFER"
+    history = run_json(env, "ticket", "history", accepted)
+    assert history[-1]["action"] == "offer_transfer"
+    assert history[-1]["by_user"] == "s1.clerk"
+    assert history[-1]["card_serial"] == history[-2]["card_serial"]  # the certificate's serial
+    fail(env, *replace, "--pin", PIN, "--operator-password", OPERATOR_PASSWORD, code=5, error="conflict")
+
+
+def test_replace_takes_the_operator_password_from_the_environment(consortium: Env) -> None:
+    env = consortium
+    old = serial_of(env, "b1.clerk")
+    new = run_json(env, "card", "replace", old, "--pin", PIN)
+    assert new["serial"] != old
+    run(env, *grant())
+
+
+def test_eliminated_card_signs_nothing(consortium: Env) -> None:
+    env = consortium
+    serial = serial_of(env, "b1.clerk")
+    assert run_json(env, "card", "eliminate", serial) == {"status": "eliminated", "serial": serial}
+    fail(env, *grant(), code=7, error="card_revoked")
+    fail(env, "card", "eliminate", serial, code=5, error="conflict")
+    fail(env, "card", "replace", serial, "--pin", PIN, code=5, error="conflict")
+    (card,) = cards(env, "b1.clerk")
+    assert card["status"] == "ELIMINATED"
+
+    # A new card (a new key and certificate) lets the user sign again.
+    opened = run_json(env, "card", "open", "b1.clerk")
+    run(env, "card", "issue", opened["serial"], "--pin", PIN)
+    run(env, *grant())
+
+
+def test_revoked_user_signs_nothing(consortium: Env) -> None:
+    env = consortium
+    serial = serial_of(env, "c1.clerk")
+    assert run_json(env, "user", "revoke", "c1.clerk") == [{"status": "eliminated", "serial": serial}]
+    fail(env, *issue_args("c1.clerk"), code=7, error="card_revoked")
+    assert [card["status"] for card in cards(env, "c1.clerk")] == ["ELIMINATED"]
+    assert run_json(env, "user", "revoke", "c1.clerk") == []
+
+
+# ------------------------------------------------------------------- audit
+def test_audit_log_verifies_and_reveals_an_edit(accepted: str, consortium: Env, tmp_path: Path) -> None:
+    env = consortium
+    transfer = ["ticket", "transfer", accepted, "--to", "s2", "--amount-fen", "1"]
+    fail(env, *transfer, *as_user("s1.clerk", WRONG_PIN), code=4, error="wrong_pin")
+    report = run_json(env, "signer", "verify-audit")
+    assert report["ok"] is True
+    assert report["entries"] > 0
+    assert report["first_bad_line"] is None
+
+    log = tmp_path / "var" / "cards" / "audit.jsonl"
+    text = log.read_text(encoding="utf-8")
+    for secret in SECRETS:
+        assert secret not in text
+    lines = text.splitlines(keepends=True)
+    assert len(lines) == report["entries"]
+    assert any('"result":"refused"' in line and '"code":"wrong_pin"' in line for line in lines)
+
+    middle = len(lines) // 2
+    record = json.loads(lines[middle])
+    digest = record["entry"]["digest"]
+    record["entry"]["digest"] = ("0" if digest[0] != "0" else "1") + digest[1:]  # one character
+    edited = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    assert len(edited) == len(lines[middle]) and edited != lines[middle]
+    lines[middle] = edited
+    log.write_text("".join(lines), encoding="utf-8")
+
+    result = run(env, "signer", "verify-audit", code=9)
+    broken = json.loads(result.stdout)
+    assert broken["ok"] is False
+    assert broken["first_bad_line"] == middle + 1
+    assert broken["entries"] == middle
+    assert broken["reason"]
+
+
+# ------------------------------------------------------ once bugs, now fixed
+def test_desk_commands_without_a_pin_ignore_goldticket_pin(consortium: Env) -> None:
+    serial = serial_of(consortium, "s1.clerk")
+    run({**consortium, "GOLDTICKET_PIN": PIN}, "card", "report-lost", serial)
+
+
+def test_user_add_with_a_bad_pin_leaves_nothing_behind(env: Env) -> None:
     run(env, "init")
+    run(env, "member", "add", "--id", "s1", "--name", "供应商一", "--role", "supplier")
     fail(
         env,
         "user",
         "add",
-        "--as",
-        "operator",
         "--member",
-        "ghost",
+        "s1",
         "--username",
-        "ghost.clerk",
-        code=3,
-        error="not_found",
+        "s1.clerk",
+        "--pin",
+        "12",
+        code=2,
+        error="invalid_input",
     )
+    assert cards(env, "s1.clerk") == []
+    run(env, "user", "add", "--member", "s1", "--username", "s1.clerk", "--pin", PIN)

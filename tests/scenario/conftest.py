@@ -32,7 +32,9 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
     }
     gateway = subprocess.Popen(
         [sys.executable, "-m", "goldticket.cli", "signer", "serve", "--port", "0"],
-        env=env, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = gateway.stderr.readline() if gateway.stderr else ""
@@ -41,7 +43,9 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
         url = line.strip().rsplit(" ", 1)[-1]
         remote = Platform(
             dataclasses.replace(settings, signer_url=url, signer_secret=secret),
-            platform.ledger, platform.keystore, platform.cards,
+            platform.ledger,
+            platform.keystore,
+            platform.cards,
         )
         yield remote
     finally:

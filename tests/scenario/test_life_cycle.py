@@ -323,7 +323,9 @@ def test_frozen_pieces_are_withheld_then_paid_after_unfreezing(consortium, issue
         p, c.tier1, ticket_id=root, to_org_id="tier2", amount_fen=30_000_000, pin=PIN
     )
     moved = transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
-    frozen = tickets.freeze_ticket(p, c.operator, moved["transferred"]["id"], "court order 2026-001", pin=OPERATOR_PIN)
+    frozen = tickets.freeze_ticket(
+        p, c.operator, moved["transferred"]["id"], "court order 2026-001", pin=OPERATOR_PIN
+    )
     assert frozen["status"] == "FROZEN"
     with pytest.raises(ForbiddenError):
         tickets.freeze_ticket(p, c.core, moved["remainder"]["id"], "not an operator", pin=PIN)

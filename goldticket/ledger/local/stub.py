@@ -20,6 +20,7 @@ from fabric_chaincode_python.fabric_shim.utils import (
 from fabric_protos.ledger.queryresult import kv_query_result_pb2
 from google.protobuf import timestamp_pb2
 
+import chaincode.shim_fixes  # noqa: F401 - the library's logging set-up, undone
 from goldticket.messages import DecodedProposal, KeyWrite, ReadWriteSet
 
 from .store import LedgerStore
