@@ -103,10 +103,24 @@ class Tx(State):
             await self.put("piece", (ticket.root_id, ticket.id), {})
         if old is not None and old.holder_org_id != ticket.holder_org_id:
             await self.delete("holding", old.holder_org_id, old.id)
-        if d.TicketStatus(ticket.status) in d.LIVE or ticket.status is d.TicketStatus.PENDING_ACCEPTANCE:
+        if ticket.status in d.LIVE or ticket.status is d.TicketStatus.PENDING_ACCEPTANCE:
             await self.put("holding", (ticket.holder_org_id, ticket.id), {})
         else:
             await self.delete("holding", ticket.holder_org_id, ticket.id)
+
+    async def save_split(
+        self,
+        parent: d.Ticket,
+        children: tuple[d.Ticket, d.Ticket | None],
+        action: str,
+        caller: Caller,
+        old: d.Ticket,
+    ) -> None:
+        """A consumed ticket and the pieces it split into (the remainder may be None)."""
+        await self.save(parent, action, caller, old)
+        for child in children:
+            if child is not None:
+                await self.save(child, action, caller)
 
 
 def public(ticket: d.Ticket) -> dict[str, Any]:
@@ -371,10 +385,7 @@ class GoldTicketContract(Contract):
             tx_id=tx.tx_id,
         )
         await tx.put("offer", (offer.id,), closed.to_dict())
-        await tx.save(parent, "accept_transfer", caller, old)
-        for child in (part, remainder):
-            if child is not None:
-                await tx.save(child, "accept_transfer", caller)
+        await tx.save_split(parent, (part, remainder), "accept_transfer", caller, old)
         return {"transferred": public(part), "remainder": public(remainder) if remainder else None}
 
     async def _close_offer(self, tx: Tx, req: dict[str, Any], outcome: str) -> dict[str, Any]:
@@ -437,10 +448,7 @@ class GoldTicketContract(Contract):
             tx_id=tx.tx_id,
         )
         await tx.put("application", (application.id,), approved.to_dict())
-        await tx.save(parent, "approve_financing", caller, old)
-        for child in (financed, remainder):
-            if child is not None:
-                await tx.save(child, "approve_financing", caller)
+        await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
         result = dict(quote.to_dict())
         result.update(financed=public(financed), remainder=public(remainder) if remainder else None)
         return result

@@ -260,3 +260,27 @@ def test_each_card_is_rate_limited(consortium, issued_ticket):
             message=proposal.bytes,
             intent={"function": "OfferTransfer", "request": request},
         )
+
+
+def test_an_unreachable_gateway_is_a_typed_error(consortium, issued_ticket):
+    import socket
+
+    from goldticket.signing.errors import GatewayUnavailableError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    remote = Platform(
+        dataclasses.replace(
+            consortium.platform.settings, signer_url=f"http://127.0.0.1:{port}", signer_secret=SECRET
+        ),
+        consortium.platform.ledger,
+        consortium.platform.keystore,
+        consortium.platform.cards,
+    )
+    height = remote.ledger.height()
+    with pytest.raises(GatewayUnavailableError):
+        transfers.offer_transfer(
+            remote, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=1, pin=PIN
+        )
+    assert remote.ledger.height() == height
