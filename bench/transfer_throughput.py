@@ -2,7 +2,11 @@
 services layer: each operation is two signed transactions (OfferTransfer by the holder,
 AcceptOffer by the payee), each endorsed, signed again, validated and committed.
 
-    python bench/transfer_throughput.py [--operations N] [--threads T]
+    python bench/transfer_throughput.py [--operations N] [--threads T ...] [--processes P ...]
+        [--cards pkcs11|software] [--keys]
+
+--keys measures the ledger core alone: the same services and ledger, but each user signs
+with a software key registered on the ledger instead of a card (no PIN check, no gateway).
 """
 
 from __future__ import annotations
@@ -75,6 +79,27 @@ def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
     return platform, chains_out
 
 
+def use_software_keys(platform: Platform, actors: list) -> None:
+    """Sign as each actor with a registered software key instead of the card (``--keys``)."""
+    from goldticket.messages import Identity
+    from goldticket.services.platform import ROLE_MSP
+    from goldticket.signing import SoftwareSigner, new_member_key
+
+    operator, operator_pin = platform.operator()
+    keys = {}
+    for actor in actors:
+        ca = platform.keystore.cas()[
+            ROLE_MSP[platform.evaluate("GetMember", {"id": actor.member_id})["role"]]
+        ]
+        key = new_member_key()
+        attributes = {"member": actor.member_id, "role": actor.role, "user": actor.username}
+        cert = ca.issue(key.public_key(), common_name=actor.username, attributes=attributes)
+        request = {"msp_id": ca.msp_id, "certificate_pem": cert.decode()}
+        platform.submit(operator, "RegisterIdentity", request, pin=operator_pin)
+        keys[actor.username] = SoftwareSigner(key, Identity(ca.msp_id, cert))
+    platform.signer = lambda actor, pin, function, request: keys[actor.username]  # type: ignore[method-assign]
+
+
 def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, latencies: list[float]) -> None:
     for _ in range(count):
         started = time.perf_counter()
@@ -143,9 +168,11 @@ def _row(label: str, latencies: list[float], elapsed: float) -> dict[str, float]
     }
 
 
-def measure(operations: int, threads: int) -> dict[str, float]:
+def measure(operations: int, threads: int, keys: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         platform, chains = build(Path(tmp), threads)
+        if keys:
+            use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
         latencies: list[float] = []
         per_thread = operations // threads
         workers = [
@@ -161,7 +188,7 @@ def measure(operations: int, threads: int) -> dict[str, float]:
             worker.join()
         elapsed = time.perf_counter() - started
         platform.close()
-        return _row(f"{threads}t", latencies, elapsed)
+        return _row(f"{threads}t" + (" keys" if keys else ""), latencies, elapsed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--processes", type=int, nargs="*", default=[2])
     parser.add_argument("--cards", choices=["", "pkcs11", "software"], default="")
+    parser.add_argument("--keys", action="store_true", help="also the ledger core with software keys")
     args = parser.parse_args(argv)
     global CARDS
     CARDS = args.cards
@@ -178,12 +206,14 @@ def main(argv: list[str] | None = None) -> int:
         "one operation = OfferTransfer + AcceptOffer, each signed twice in the user's card (PIN checked each"
     )
     print("time, intent checked, audit-logged), endorsed, validated and committed")
-    print(f"{'workers':>7} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
+    print(f"{'workers':>9} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     rows = [measure(args.operations, threads) for threads in args.threads]
     rows += [measure_processes(args.operations, processes) for processes in args.processes]
+    if args.keys:
+        rows += [measure(args.operations, threads, keys=True) for threads in args.threads]
     for row in rows:
         print(
-            f"{row['label']:>7} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
+            f"{row['label']:>9} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
             f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}"
         )
     return 0
