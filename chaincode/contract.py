@@ -245,6 +245,9 @@ class GoldTicketContract(Contract):
 
     @transaction
     async def GetIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """By ``key_id``, or by ``msp_id`` and ``certificate_pem``."""
+        if req.get("certificate_pem"):
+            return await tx.require("identity", self._subject(req).key_id)
         return await tx.require("identity", d.require_text(req.get("key_id"), "key_id", 64))
 
     @transaction

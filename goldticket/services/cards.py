@@ -72,10 +72,17 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
 
 
 def issue_card(platform: Platform, serial: str, pin: str) -> dict[str, Any]:
-    """发卡: personalise the card and register its identity on the ledger."""
+    """发卡: personalise the card and register its identity on the ledger.
+
+    If an earlier attempt personalised the card but failed before the ledger registered it,
+    issuing again finishes the registration (with the same PIN, checked by the card)."""
     record = platform.cards.registry.get(serial)
-    member = _member(platform, record.member_id)
-    issued = personalise(platform, serial, pin, member_role=member["role"])
+    if record.status == "ACTIVE" and not _registered(platform, record):
+        platform.cards.service.check_pin(record, check_pin(pin))
+        issued = record
+    else:
+        member = _member(platform, record.member_id)
+        issued = personalise(platform, serial, pin, member_role=member["role"])
     operator, operator_pin = platform.operator()
     platform.submit(
         operator,
@@ -84,6 +91,15 @@ def issue_card(platform: Platform, serial: str, pin: str) -> dict[str, Any]:
         pin=operator_pin,
     )
     return issued.public()
+
+
+def _registered(platform: Platform, record: CardRecord) -> bool:
+    request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
+    try:
+        platform.evaluate("GetIdentity", request)
+    except d.NotFoundError:
+        return False
+    return True
 
 
 def enrol(platform: Platform, username: str, pin: str, backend: str | None = None) -> dict[str, Any]:

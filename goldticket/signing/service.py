@@ -117,6 +117,11 @@ class SigningService:
             return remembered[2]
         raise RefusedError(f"the gateway signs proposals and transactions, not {purpose!r}")
 
+    def check_pin(self, record: CardRecord, pin: str) -> None:
+        """Prove the PIN on the card (a signature over zeros), counting a wrong one."""
+        self.registry.check_can_sign(record.serial)
+        self._sign_on_card(record, bytes(32), pin)
+
     def _sign_on_card(self, record: CardRecord, digest: bytes, pin: str) -> bytes:
         if not isinstance(pin, str) or not pin:
             raise WrongPinError("a PIN is required", None)

@@ -112,3 +112,29 @@ def test_the_registry_survives_a_restart(consortium):
     again = CardRegistry(path)
     assert again.active_card("tier1.clerk").serial == card_of(consortium, consortium.tier1).serial
     again.close()
+
+
+def test_issuing_again_finishes_a_registration_that_failed(consortium):
+    """A card personalised but never registered (the ledger call failed) can be issued again."""
+    from goldticket.domain import ForbiddenError, NotFoundError
+    from goldticket.services import members
+
+    platform = consortium.platform
+    members.add_user(platform, member_id="tier3", username="tier3.second")
+    serial = cards.open_card(platform, "tier3.second")["serial"]
+    record = cards.personalise(platform, serial, PIN, member_role="supplier")  # as if the ledger call failed
+    request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
+    with pytest.raises(NotFoundError):
+        platform.evaluate("GetIdentity", request)
+    with pytest.raises(ForbiddenError):
+        platform.submit(
+            platform.actor("tier3.second"),
+            "RecordCertificate",
+            {"ticket_id": "x", "sha256": "0" * 64},
+            pin=PIN,
+        )
+    issued = cards.issue_card(platform, serial, PIN)
+    assert issued["serial"] == serial
+    assert platform.evaluate("GetIdentity", request)["status"] == "ACTIVE"
+    with pytest.raises(CardStateError):
+        cards.issue_card(platform, serial, PIN)
