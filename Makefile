@@ -9,7 +9,7 @@ install:
 	@bash tools/venv.sh
 
 # Demo credentials (documented in the README); set your own for anything real.
-DEMO_ENV = GOLDTICKET_OPERATOR_PASSWORD="$${GOLDTICKET_OPERATOR_PASSWORD:-demo operator password}" \
+DEMO_ENV = GOLDTICKET_ENV="$${GOLDTICKET_ENV:-dev}" GOLDTICKET_OPERATOR_PASSWORD="$${GOLDTICKET_OPERATOR_PASSWORD:-demo operator password}" \
 	GOLDTICKET_OPERATOR_PIN="$${GOLDTICKET_OPERATOR_PIN:-246810}"
 
 run: install

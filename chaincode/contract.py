@@ -68,7 +68,8 @@ class Tx(State):
         identity = await self.get("identity", caller.key_id)
         if identity is None or identity["status"] != "ACTIVE":
             raise d.ForbiddenError("the signer's identity is not registered or has been revoked")
-        if identity["member_id"] != caller.member_id or identity["msp_id"] != caller.msp_id:
+        registered = (identity["member_id"], identity["msp_id"], identity["role"], identity["user"])
+        if registered != (caller.member_id, caller.msp_id, caller.role, caller.user):
             raise d.ForbiddenError("the signer's certificate does not match its registered identity")
         member = await self.require("member", caller.member_id)
         if member["msp_id"] != caller.msp_id:
@@ -295,11 +296,14 @@ class GoldTicketContract(Contract):
             if record is not None:
                 d.check_same_invoice(d.Invoice.from_dict(record["invoice"]), invoice)
                 used[invoice.number] = record["used_fen"]
+        draws = {}
         for number, used_fen in d.allocate_invoices(ticket.amount_fen, invoices, used).items():
             invoice = next(item for item in invoices if item.number == number)
+            draws[number] = used_fen - used.get(number, 0)
             await tx.put(
                 "invoice", (core["id"], number), {"invoice": invoice.to_dict(), "used_fen": used_fen}
             )
+        await tx.put("draws", (ticket.id,), draws)
         lines = [d.CreditLine.from_dict(value) for _, value in await tx.scan("credit", core["id"])]
         wanted = req.get("credit_line_id")
         if wanted:
@@ -317,13 +321,13 @@ class GoldTicketContract(Contract):
         await tx.put("credit", (ticket.issuer_org_id, line.id), line.release(amount_fen).to_dict())
 
     async def _release_invoices(self, tx: Tx, ticket: d.Ticket) -> None:
-        remaining = ticket.amount_fen
-        for invoice in reversed(ticket.invoices):
-            record = await tx.require("invoice", ticket.issuer_org_id, invoice.number)
-            give_back = min(remaining, record["used_fen"])
-            record["used_fen"] -= give_back
-            remaining -= give_back
-            await tx.put("invoice", (ticket.issuer_org_id, invoice.number), record)
+        """Give back exactly what this ticket drew from each invoice when it was issued."""
+        draws = await tx.require("draws", ticket.id)
+        for number, drawn_fen in sorted(draws.items()):
+            record = await tx.require("invoice", ticket.issuer_org_id, number)
+            record["used_fen"] -= drawn_fen
+            await tx.put("invoice", (ticket.issuer_org_id, number), record)
+        await tx.delete("draws", ticket.id)
 
     @transaction
     async def AcceptTicket(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -386,6 +390,7 @@ class GoldTicketContract(Contract):
             transferred_id=derive_id("TK", tx.tx_id, 1),
             remainder_id=derive_id("TK", tx.tx_id, 2),
             tx_id=tx.tx_id,
+            today=tx.today(),
         )
         await tx.put("offer", (offer.id,), closed.to_dict())
         await tx.save_split(parent, (part, remainder), "accept_transfer", caller, old)
@@ -449,6 +454,7 @@ class GoldTicketContract(Contract):
             financed_id=derive_id("TK", tx.tx_id, 1),
             remainder_id=derive_id("TK", tx.tx_id, 2),
             tx_id=tx.tx_id,
+            today=tx.today(),
         )
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
@@ -517,16 +523,18 @@ class GoldTicketContract(Contract):
     # ------------------------------------------------------------- certificates
     @transaction
     async def RecordCertificate(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        caller, _ = await tx.caller()
+        caller, member = await tx.caller()
         ticket = await tx.ticket(req.get("ticket_id"))
         if (
             caller.member_id not in (ticket.holder_org_id, ticket.issuer_org_id)
-            and caller.member_id != "operator"
+            and member["role"] != "operator"
         ):
             raise d.ForbiddenError(f"only the holder or issuer of ticket {ticket.id} may certify it")
         digest = d.require_text(req.get("sha256"), "sha256", 64)
         if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
             raise d.InvalidInputError("sha256 must be 64 lowercase hex digits")
+        if await tx.get("certificate", digest) is not None:
+            raise d.StateConflictError("a certificate with this hash is already recorded")
         record = {
             "sha256": digest,
             "ticket_id": ticket.id,

@@ -164,7 +164,12 @@ def demo() -> None:
     from goldticket.services import Platform
     from goldticket.services.demo import run_demo
 
-    platform = Platform.init(_settings())
+    settings = _settings()
+    if settings.env == "prod":
+        raise ConfigError(
+            "the demo moves the clock to maturity; run it with GOLDTICKET_ENV=dev (make run does)"
+        )
+    platform = Platform.init(settings)
     try:
         run_demo(platform, click.echo)
     finally:

@@ -142,11 +142,18 @@ def approve_financing(
     financed_id: str,
     remainder_id: str,
     tx_id: str,
+    today: dt.date | None = None,
 ) -> tuple[Ticket, Ticket, Ticket | None, FinancingApplication, DiscountQuote]:
-    """The bank approves: the financed piece moves to the bank as FINANCED."""
+    """The bank approves: the financed piece moves to the bank as FINANCED. With ``today``,
+    the value date may not lie in the past (no backdating the interest) and a matured ticket
+    cannot be financed."""
     _require_open(ticket, application, by_org_id)
     if value_date < ticket.issue_date:
         raise RuleViolationError("value date is before the ticket was issued")
+    if today is not None:
+        require_not_matured(ticket, today)
+        if value_date < today:
+            raise RuleViolationError("value date is in the past")
     quote = quote_discount(
         amount_fen=application.amount_fen,
         annual_rate_bp=annual_rate_bp,

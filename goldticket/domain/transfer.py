@@ -71,11 +71,15 @@ def accept_offer(
     transferred_id: str,
     remainder_id: str,
     tx_id: str,
+    today: dt.date | None = None,
 ) -> tuple[Ticket, Ticket, Ticket | None, Offer]:
-    """The payee accepts: (parent SPLIT, payee's piece, holder's remainder or None, offer)."""
+    """The payee accepts: (parent SPLIT, payee's piece, holder's remainder or None, offer).
+    With ``today``, an offer can no longer be accepted once the ticket has matured."""
     _require_open(ticket, offer)
     if by_org_id != offer.to_org_id:
         raise ForbiddenError(f"only the payee of offer {offer.id} may accept it")
+    if today is not None:
+        require_not_matured(ticket, today)
     parent, part, remainder = split_ticket(
         ticket,
         part_fen=offer.amount_fen,

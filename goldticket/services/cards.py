@@ -54,6 +54,8 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
     mnemonic = new_mnemonic()
     private_value = derive_private_value(mnemonic)
     card = platform.cards.service.card_for(record)
+    if card.exists():  # an earlier attempt stopped after putting a key: start this card afresh
+        card.destroy()
     card.put_key(private_value, pin)
     ca = platform.keystore.cas()[ROLE_MSP[member_role]]
     certificate = ca.issue(
@@ -121,6 +123,14 @@ def replace_card(platform: Platform, serial: str, *, pin: str, operator_password
         raise CardStateError(f"card {serial} is {old.status} and cannot be replaced")
     mnemonic = open_backup(old.backup, operator_password=operator_password, pin=pin)
     private_value = derive_private_value(mnemonic)
+    for card in registry.cards_of(old.username):  # an earlier replacement stopped half-way
+        if card.replaces == serial and card.status == "OPENED":
+            platform.cards.service.card_for(card).destroy()
+            registry.eliminate(card.serial)
+        elif card.replaces == serial and card.status == "ACTIVE":
+            platform.cards.service.card_for(old).destroy()
+            registry.mark_replaced(serial)
+            return card.public()
     new = registry.open(
         username=old.username,
         member_id=old.member_id,
@@ -140,19 +150,31 @@ def replace_card(platform: Platform, serial: str, *, pin: str, operator_password
 
 
 def eliminate_card(platform: Platform, serial: str) -> dict[str, Any]:
-    """销卡: revoke the identity on the ledger and destroy the key."""
+    """销卡: revoke the identity on the ledger and destroy the key. A card whose key lives on in
+    a replacement card keeps the identity; a retry after a failure finishes the job."""
     registry = platform.cards.registry
     record = registry.get(serial)
-    if record.status == "ELIMINATED":
-        raise CardStateError(f"card {serial} is already eliminated")
-    if record.certificate_pem:
+    if record.status in ("ELIMINATED", "REPLACED"):
+        raise CardStateError(f"card {serial} is {record.status.lower()} and cannot be eliminated")
+    others = [
+        card
+        for card in registry.cards_of(record.username)
+        if card.serial != serial
+        and card.certificate_pem == record.certificate_pem
+        and card.status in ("ACTIVE", "SUSPENDED")
+    ]
+    if record.certificate_pem and not others:
         operator, operator_pin = platform.operator()
-        platform.submit(
-            operator,
-            "RevokeIdentity",
-            {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem, "reason": "card eliminated"},
-            pin=operator_pin,
-        )
+        request = {
+            "msp_id": record.msp_id,
+            "certificate_pem": record.certificate_pem,
+            "reason": "card eliminated",
+        }
+        try:
+            platform.submit(operator, "RevokeIdentity", request, pin=operator_pin)
+        except d.StateConflictError:
+            if platform.evaluate("GetIdentity", request)["status"] != "REVOKED":
+                raise
     platform.cards.service.card_for(record).destroy()
     registry.eliminate(serial)
     return {"status": "eliminated", "serial": serial}

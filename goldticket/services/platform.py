@@ -125,7 +125,7 @@ class Platform:
         if settings.ledger != "local":
             raise ConfigError("the Fabric ledger adapter is not available yet; use GOLDTICKET_LEDGER=local")
         try:
-            ledger = open_local_ledger(settings.data_dir)
+            ledger = open_local_ledger(settings.data_dir, check_time=settings.env == "prod")
         except LedgerError as error:
             raise ConfigError(str(error)) from error
         return cls(settings, ledger, KeyStore(settings.data_dir), Cards.open(settings))
@@ -159,7 +159,8 @@ class Platform:
             keystore.save_reader(
                 key, Identity(ca.msp_id, ca.issue(key.public_key(), common_name="portal", attributes=attrs))
             )
-        ledger = open_local_ledger(settings.data_dir, {msp: ca.certificate_pem for msp, ca in cas.items()})
+        msps = {msp: ca.certificate_pem for msp, ca in cas.items()}
+        ledger = open_local_ledger(settings.data_dir, msps, check_time=settings.env == "prod")
         platform = cls(settings, ledger, keystore, Cards.open(settings))
         if not keystore.has_user(OPERATOR):
             keystore.save_user(username=OPERATOR, member_id=OPERATOR, role="admin")

@@ -43,6 +43,7 @@ log = logging.getLogger("goldticket.signer")
 class _Handler(BaseHTTPRequestHandler):
     server: GatewayServer
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds a connection may sit idle or half-sent
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         log.info("%s %s", self.address_string(), format % args)
@@ -91,7 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/v1/sign":
             self._error("not_found", "no such endpoint")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
         if length <= 0 or length > MAX_BODY:
             self.close_connection = True
             self._error("invalid_input", f"the body must be 1 to {MAX_BODY} bytes")

@@ -32,6 +32,34 @@ TARGETS = {
     "offer_id": "offer",
     "application_id": "application",
 }
+_TICKET = frozenset({"ticket", "holding"})
+_SPLIT = _TICKET | {"piece"}
+# The state kinds each function may write; anything else in the write set is refused.
+WRITABLE: dict[str, frozenset[str]] = {
+    "Ping": frozenset(),
+    "Bootstrap": frozenset({"member", "identity", "config"}),
+    "RegisterMember": frozenset({"member"}),
+    "RegisterIdentity": frozenset({"identity"}),
+    "RevokeIdentity": frozenset({"identity"}),
+    "GrantCreditLine": frozenset({"credit"}),
+    "IssueTicket": _SPLIT | {"invoice", "credit", "draws"},
+    "AcceptTicket": _TICKET,
+    "RejectTicket": _TICKET | {"invoice", "credit", "draws"},
+    "CancelTicket": _TICKET | {"invoice", "credit", "draws"},
+    "OfferTransfer": _TICKET | {"offer"},
+    "AcceptOffer": _SPLIT | {"offer"},
+    "RejectOffer": _TICKET | {"offer"},
+    "CancelOffer": _TICKET | {"offer"},
+    "ApplyFinancing": _TICKET | {"application"},
+    "ApproveFinancing": _SPLIT | {"application"},
+    "RejectFinancing": _TICKET | {"application"},
+    "SettleTicket": _TICKET | {"offer", "application", "credit", "statement"},
+    "FreezeTicket": _TICKET,
+    "UnfreezeTicket": _TICKET,
+    "RecordCertificate": frozenset({"certificate"}),
+}
+# Where a function writes no ticket, the request's ticket id names what it reads, not changes.
+_TARGETS_BY_FUNCTION = {"RecordCertificate": {"sha256": "certificate"}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,7 +151,13 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
     """The keys and amounts the write set changes must be the ones the intent names."""
     writes = _writes(tx)
     request = intent.request
-    for field, kind in TARGETS.items():
+    allowed = WRITABLE.get(intent.function)
+    if allowed is None:
+        raise RefusedError(f"the gateway does not sign {intent.function} transactions")
+    stray = sorted({kind for kind, _ in writes} - allowed)
+    if stray:
+        raise RefusedError(f"{intent.function} may not write {', '.join(stray)}")
+    for field, kind in _TARGETS_BY_FUNCTION.get(intent.function, TARGETS).items():
         if field in request and not any(
             written_kind == kind and attrs[:1] == (str(request[field]),) for written_kind, attrs in writes
         ):
@@ -134,6 +168,7 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
     offers = [value for (kind, _), value in writes.items() if kind == "offer" and value]
     applications = [value for (kind, _), value in writes.items() if kind == "application" and value]
     _check_conservation(tickets, tx.tx_id)
+    _check_tickets_touched(intent, tickets, offers + applications, tx.tx_id)
     expected = request.get("amount_fen")
     if intent.function == "OfferTransfer":
         _one(
@@ -170,6 +205,20 @@ def _check_conservation(tickets: dict[str, dict[str, Any]], tx_id: str) -> None:
         parent = tickets.get(parent_id)
         if parent is None or parent.get("status") != "SPLIT" or parent.get("amount_fen") != total:
             raise RefusedError(f"the new pieces of ticket {parent_id} do not add up to it")
+
+
+def _check_tickets_touched(
+    intent: Intent, tickets: dict[str, dict[str, Any]], links: list[dict[str, Any]], tx_id: str
+) -> None:
+    """Every ticket written is the one the intent names (directly, or through the offer or
+    application it names), a piece this transaction creates, or a piece of the root it settles."""
+    named = {str(intent.request[field]) for field in ("ticket_id",) if field in intent.request}
+    named |= {str(link["ticket_id"]) for link in links if link.get("ticket_id")}
+    root = intent.request.get("root_id") if intent.function == "SettleTicket" else None
+    for ticket_id, ticket in tickets.items():
+        if ticket_id in named or ticket.get("tx_id") == tx_id or (root and ticket.get("root_id") == root):
+            continue
+        raise RefusedError(f"the transaction changes ticket {ticket_id}, which the intent does not name")
 
 
 def _one(values: list[dict[str, Any]], what: str, **expected: Any) -> None:

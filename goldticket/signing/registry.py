@@ -177,18 +177,31 @@ class CardRegistry:
             )
         return record
 
-    def wrong_pin(self, serial: str) -> int:
-        """Count a wrong PIN; returns the tries left (0 means the card is now locked)."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("UPDATE cards SET wrong_pins = wrong_pins + 1 WHERE serial = ?", (serial,))
-            count = conn.execute("SELECT wrong_pins FROM cards WHERE serial = ?", (serial,)).fetchone()[0]
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return max(0, MAX_WRONG_PINS - int(count))
+    def reserve_try(self, serial: str) -> None:
+        """Count a PIN try before the card sees it, atomically, so that parallel requests cannot
+        try more than MAX_WRONG_PINS wrong PINs. Raises CardLockedError when none is left.
+        A right PIN then clears the count (``right_pin``); a card error gives the try back."""
+        changed = (
+            self._conn()
+            .execute(
+                "UPDATE cards SET wrong_pins = wrong_pins + 1 WHERE serial = ? AND wrong_pins < ?",
+                (serial, MAX_WRONG_PINS),
+            )
+            .rowcount
+        )
+        if changed == 0:
+            self.get(serial)
+            raise CardLockedError(
+                f"card {serial} is locked after {MAX_WRONG_PINS} wrong PINs; the operator desk unlocks it"
+            )
+
+    def tries_left(self, serial: str) -> int:
+        return max(0, MAX_WRONG_PINS - self.get(serial).wrong_pins)
+
+    def give_back_try(self, serial: str) -> None:
+        self._conn().execute(
+            "UPDATE cards SET wrong_pins = wrong_pins - 1 WHERE serial = ? AND wrong_pins > 0", (serial,)
+        )
 
     def right_pin(self, serial: str) -> None:
         self._conn().execute("UPDATE cards SET wrong_pins = 0 WHERE serial = ? AND wrong_pins > 0", (serial,))

@@ -94,8 +94,12 @@ class SigningService:
             entry.update(result="refused", code=error.code, reason=str(error))
             self.audit.append(entry)
             raise
-        if purpose == "proposal" and proposal is not None:
-            self._remember(serial, parsed, proposal)
+        if proposal is not None:
+            if purpose == "proposal":
+                self._remember(serial, parsed, proposal)
+            else:
+                with self._lock:  # one envelope per signed proposal
+                    self._proposals.pop(proposal.tx_id, None)
         entry.update(result="signed", tx_id=proposal.tx_id if proposal is not None else None)
         self.audit.append(entry)
         return signature
@@ -126,11 +130,15 @@ class SigningService:
         if not isinstance(pin, str) or not pin:
             raise WrongPinError("a PIN is required", None)
         card = self.card_for(record)
+        self.registry.reserve_try(record.serial)
         try:
             signature: bytes = card.sign_digest(digest, pin)
         except WrongPinError:
-            left = self.registry.wrong_pin(record.serial)
+            left = self.registry.tries_left(record.serial)
             raise WrongPinError(f"wrong PIN for card {record.serial}; {left} tries left", left) from None
+        except BaseException:
+            self.registry.give_back_try(record.serial)
+            raise
         self.registry.right_pin(record.serial)
         return signature
 

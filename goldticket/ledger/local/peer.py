@@ -41,6 +41,7 @@ PEER_MSP = "LocalPeerMSP"
 OK_STATUS = 200
 ERROR_THRESHOLD = 400
 ENDORSEMENT_MEMORY = 10_000
+TIME_WINDOW = dt.timedelta(minutes=15)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -72,8 +73,18 @@ class LocalLedger(Ledger):
     kind = "local"
 
     def __init__(
-        self, path: Path, contract: Any, *, channel_id: str = "goldticket", chaincode: str = "goldticket"
+        self,
+        path: Path,
+        contract: Any,
+        *,
+        channel_id: str = "goldticket",
+        chaincode: str = "goldticket",
+        time_window: dt.timedelta | None = TIME_WINDOW,
     ):
+        """``time_window``: how far a proposal's timestamp may be from this ledger's clock, as
+        Fabric peers check (peer.authentication.timewindow, 15 minutes); the chaincode takes its
+        business date from that timestamp. None turns the check off (dev and test clocks)."""
+        self._time_window = time_window
         self.channel_id = channel_id
         self.chaincode = chaincode
         self._store = LedgerStore(path)
@@ -147,7 +158,10 @@ class LocalLedger(Ledger):
             raise EndorseError(
                 f"unknown channel or chaincode {proposal.channel_id}/{proposal.chaincode}", proposal.tx_id
             )
-        self._check_creator(proposal.creator, dt.datetime.now(dt.UTC), proposal.tx_id)
+        now = dt.datetime.now(dt.UTC)
+        if self._time_window is not None and abs(proposal.timestamp - now) > self._time_window:
+            raise EndorseError("the proposal's timestamp is outside the ledger's time window", proposal.tx_id)
+        self._check_creator(proposal.creator, now, proposal.tx_id)
         try:
             m.verify_signature(proposal.creator.certificate_pem, signed.proposal_bytes, signed.signature)
         except m.BadSignatureError as error:

@@ -138,3 +138,28 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
     assert platform.evaluate("GetIdentity", request)["status"] == "ACTIVE"
     with pytest.raises(CardStateError):
         cards.issue_card(platform, serial, PIN)
+
+
+def test_a_replaced_card_cannot_be_eliminated_and_its_replacement_keeps_signing(consortium, issued_ticket):
+    platform = consortium.platform
+    old = card_of(consortium, consortium.tier1)
+    cards.report_lost(platform, old.serial)
+    cards.replace_card(platform, old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD)
+    with pytest.raises(CardStateError):
+        cards.eliminate_card(platform, old.serial)
+    offer = transfers.offer_transfer(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=1, pin=PIN
+    )
+    assert offer["offer_id"]
+
+
+def test_issuing_again_after_a_crash_past_put_key_starts_afresh(consortium):
+    from goldticket.services import members
+
+    platform = consortium.platform
+    members.add_user(platform, member_id="tier3", username="tier3.third")
+    serial = cards.open_card(platform, "tier3.third")["serial"]
+    record = platform.cards.registry.get(serial)
+    platform.cards.service.card_for(record).put_key(12345, PIN)  # as if issuing stopped right after
+    issued = cards.issue_card(platform, serial, PIN)
+    assert issued["status"] == "ACTIVE"

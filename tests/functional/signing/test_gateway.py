@@ -284,3 +284,92 @@ def test_an_unreachable_gateway_is_a_typed_error(consortium, issued_ticket):
             remote, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=1, pin=PIN
         )
     assert remote.ledger.height() == height
+
+
+def test_parallel_wrong_pins_cannot_try_more_than_five(consortium, issued_ticket):
+    import threading
+
+    service = consortium.platform.cards.service
+    serial = serial_of(consortium, consortium.tier1)
+    request, proposal = offer_proposal(consortium, issued_ticket["id"], service.identity(serial))
+    intent = {"function": "OfferTransfer", "request": request}
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def guess():
+        start.wait()
+        try:
+            service.sign(
+                serial=serial, pin="000000", purpose="proposal", message=proposal.bytes, intent=intent
+            )
+        except (WrongPinError, CardLockedError) as error:
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("WrongPinError") == 5 and outcomes.count("CardLockedError") == 7
+    assert consortium.platform.cards.registry.get(serial).wrong_pins == 5
+
+
+def test_one_proposal_gets_one_envelope_signature(consortium, issued_ticket, client):
+    ledger = consortium.platform.ledger
+    serial = serial_of(consortium, consortium.tier1)
+    request, proposal = offer_proposal(consortium, issued_ticket["id"], client.identity(serial))
+    intent = {"function": "OfferTransfer", "request": request}
+    signature = client.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+    prepared = ledger.endorse(m.signed_proposal(proposal.bytes, signature))
+    client.sign(serial=serial, pin=PIN, purpose="transaction", message=prepared.bytes, intent=intent)
+    with pytest.raises(RefusedError, match="no proposal"):
+        client.sign(serial=serial, pin=PIN, purpose="transaction", message=prepared.bytes, intent=intent)
+
+
+def test_a_write_set_beyond_the_intent_is_refused(consortium, issued_ticket, tier1_key):
+    """An endorser that adds writes the intent does not imply (here: a different function's
+    write set presented under an AcceptTicket intent) gets no signature."""
+    from goldticket.signing.intents import Intent, check_writes
+
+    ledger = consortium.platform.ledger
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 7}
+    _, proposal = offer_proposal(consortium, issued_ticket["id"], tier1_key.identity, amount=7)
+    prepared = ledger.endorse(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
+    tx = m.decode_transaction(prepared.bytes)
+    check_writes(Intent("OfferTransfer", request), tx)
+    with pytest.raises(RefusedError, match="may not write offer"):
+        check_writes(Intent("AcceptTicket", {"ticket_id": issued_ticket["id"]}), tx)
+    with pytest.raises(RefusedError, match="does not sign"):
+        check_writes(Intent("Whatever", {}), tx)
+
+
+def test_the_ledger_refuses_a_proposal_far_from_its_clock(consortium, tier1_key):
+    import datetime as dt
+
+    from chaincode import GoldTicketContract
+    from goldticket.ledger import EndorseError
+    from goldticket.ledger.local.peer import LocalLedger
+
+    strict = LocalLedger(consortium.platform.ledger._store.path, GoldTicketContract())
+    try:
+        for shift in (dt.timedelta(days=1), -dt.timedelta(hours=1)):
+            proposal = m.build_proposal(
+                channel_id="goldticket",
+                chaincode="goldticket",
+                function="Ping",
+                args=["{}"],
+                creator=tier1_key.identity,
+                timestamp=dt.datetime.now(dt.UTC) + shift,
+            )
+            with pytest.raises(EndorseError, match="time window"):
+                strict.evaluate(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
+        proposal = m.build_proposal(
+            channel_id="goldticket",
+            chaincode="goldticket",
+            function="Ping",
+            args=["{}"],
+            creator=tier1_key.identity,
+        )
+        assert strict.evaluate(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
+    finally:
+        strict.close()

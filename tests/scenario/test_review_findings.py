@@ -1,0 +1,69 @@
+"""Regressions for what the code review found: each of these once went wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from support import PIN, TODAY, invoice, on
+
+from goldticket.domain import RuleViolationError, StateConflictError
+from goldticket.services import financing, tickets, transfers
+
+pytestmark = pytest.mark.scenario
+MATURITY = TODAY + dt.timedelta(days=90)
+
+
+def test_rejecting_a_ticket_gives_back_only_what_it_drew_from_each_invoice(consortium):
+    c, p = consortium, consortium.platform
+    a, b = invoice("INV-A", 100), invoice("INV-B", 100)
+    tickets.issue_ticket(
+        p, c.core, payee_org_id="tier1", amount_fen=30, maturity_date=MATURITY, invoices=[b], pin=PIN
+    )
+    t2 = tickets.issue_ticket(
+        p, c.core, payee_org_id="tier1", amount_fen=150, maturity_date=MATURITY, invoices=[a, b], pin=PIN
+    )
+    tickets.reject_ticket(p, c.tier1, t2["id"], "wrong", pin=PIN)
+    with pytest.raises(RuleViolationError, match="invoice already used"):
+        tickets.issue_ticket(
+            p, c.core, payee_org_id="tier2", amount_fen=71, maturity_date=MATURITY, invoices=[b], pin=PIN
+        )
+    tickets.issue_ticket(
+        p, c.core, payee_org_id="tier2", amount_fen=70, maturity_date=MATURITY, invoices=[b], pin=PIN
+    )
+    tickets.issue_ticket(
+        p, c.core, payee_org_id="tier2", amount_fen=100, maturity_date=MATURITY, invoices=[a], pin=PIN
+    )
+
+
+def test_no_backdated_value_date_and_nothing_moves_after_maturity(consortium, issued_ticket):
+    c, p = consortium, consortium.platform
+    application = financing.apply_financing(
+        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=1000, pin=PIN
+    )
+    with pytest.raises(RuleViolationError, match="value date is in the past"):
+        financing.approve_financing(
+            on(p, TODAY + dt.timedelta(days=5)),
+            c.bank,
+            application_id=application["application_id"],
+            annual_rate_bp=300,
+            value_date=TODAY,
+            pin=PIN,
+        )
+    financing.reject_financing(p, c.bank, application_id=application["application_id"], reason="no", pin=PIN)
+    offer = transfers.offer_transfer(
+        p, c.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=5, pin=PIN
+    )
+    with pytest.raises(RuleViolationError, match="reached maturity"):
+        transfers.accept_offer(on(p, MATURITY), c.tier2, offer["offer_id"], pin=PIN)
+
+
+def test_a_certificate_hash_is_recorded_once_through_the_card(consortium, issued_ticket):
+    c, p = consortium, consortium.platform
+    digest = "ab" * 32
+    record = p.submit(
+        c.tier1, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": digest}, pin=PIN
+    ).result
+    assert record["ticket_id"] == issued_ticket["id"]
+    with pytest.raises(StateConflictError, match="already recorded"):
+        p.submit(c.core, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": digest}, pin=PIN)
