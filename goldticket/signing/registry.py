@@ -82,6 +82,8 @@ class CardRegistry:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a counted PIN try survives a crash of the process (not a power cut).
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
