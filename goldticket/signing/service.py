@@ -59,6 +59,7 @@ class SigningService:
             collections.OrderedDict()
         )
         self._lock = threading.Lock()
+        self._card_locks: dict[str, threading.Lock] = {}
 
     def identity(self, serial: str) -> Identity:
         record = self.registry.get(serial)
@@ -130,17 +131,25 @@ class SigningService:
         if not isinstance(pin, str) or not pin:
             raise WrongPinError("a PIN is required", None)
         card = self.card_for(record)
-        self.registry.reserve_try(record.serial)
-        try:
-            signature: bytes = card.sign_digest(digest, pin)
-        except WrongPinError:
-            left = self.registry.tries_left(record.serial)
-            raise WrongPinError(f"wrong PIN for card {record.serial}; {left} tries left", left) from None
-        except BaseException:
-            self.registry.give_back_try(record.serial)
-            raise
-        self.registry.right_pin(record.serial)
+        # One PIN check at a time per card, as on a real card: an in-flight right PIN must not
+        # count as a try against a concurrent one. The registry's atomic reservation still holds
+        # the limit across processes.
+        with self._card_lock(record.serial):
+            self.registry.reserve_try(record.serial)
+            try:
+                signature: bytes = card.sign_digest(digest, pin)
+            except WrongPinError:
+                left = self.registry.tries_left(record.serial)
+                raise WrongPinError(f"wrong PIN for card {record.serial}; {left} tries left", left) from None
+            except BaseException:
+                self.registry.give_back_try(record.serial)
+                raise
+            self.registry.right_pin(record.serial)
         return signature
+
+    def _card_lock(self, serial: str) -> threading.Lock:
+        with self._lock:
+            return self._card_locks.setdefault(serial, threading.Lock())
 
     def _rate_limit(self, serial: str) -> None:
         with self._lock:

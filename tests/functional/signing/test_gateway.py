@@ -373,3 +373,28 @@ def test_the_ledger_refuses_a_proposal_far_from_its_clock(consortium, tier1_key)
         assert strict.evaluate(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
     finally:
         strict.close()
+
+
+def test_parallel_right_pins_never_lock_the_card(consortium, issued_ticket):
+    import threading
+
+    service = consortium.platform.cards.service
+    serial = serial_of(consortium, consortium.tier1)
+    request, proposal = offer_proposal(consortium, issued_ticket["id"], service.identity(serial))
+    intent = {"function": "OfferTransfer", "request": request}
+    failures: list[Exception] = []
+    start = threading.Barrier(10)
+
+    def sign():
+        start.wait()
+        try:
+            service.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+        except Exception as error:  # any failure is the finding
+            failures.append(error)
+
+    threads = [threading.Thread(target=sign) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and consortium.platform.cards.registry.get(serial).wrong_pins == 0
