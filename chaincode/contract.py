@@ -124,6 +124,12 @@ class Tx(State):
                 await self.save(child, action, caller)
 
 
+def _term_months(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+        raise d.InvalidInputError("max_term_months must be a whole number of months from 1 to 12")
+    return value
+
+
 def public(ticket: d.Ticket) -> dict[str, Any]:
     data = ticket.to_dict()
     if ticket.offer_id is None:
@@ -157,10 +163,18 @@ class GoldTicketContract(Contract):
         }
         await tx.put("member", (member["id"],), member)
         await self._put_identity(tx, caller)
-        await tx.put(
-            "config", ("bootstrap",), {"tx_id": tx.tx_id, "max_term_months": d.DEFAULT_MAX_TERM_MONTHS}
-        )
+        months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
+        await tx.put("config", ("bootstrap",), {"tx_id": tx.tx_id, "max_term_months": months})
         return member
+
+    @transaction
+    async def SetTermCap(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operator sets the longest payment term new tickets may have (1 to 12 months)."""
+        await tx.caller("operator", admin=True)
+        config = await tx.require("config", "bootstrap")
+        config["max_term_months"] = _term_months(req.get("max_term_months"))
+        await tx.put("config", ("bootstrap",), config)
+        return config
 
     async def _put_identity(self, tx: Tx, caller: Caller) -> dict[str, Any]:
         identity = {
@@ -593,8 +607,10 @@ class GoldTicketContract(Contract):
             ids = [attrs[1] for attrs, _ in await tx.scan("piece", req["root_id"])]
         elif req.get("holder_org_id"):
             ids = [attrs[1] for attrs, _ in await tx.scan("holding", req["holder_org_id"])]
+        elif req.get("status"):
+            ids = [attrs[0] for attrs, _ in await tx.scan("ticket")]
         else:
-            raise d.InvalidInputError("list tickets by root_id or holder_org_id")
+            raise d.InvalidInputError("list tickets by root_id, holder_org_id or status")
         tickets = [public(await tx.ticket(ticket_id)) for ticket_id in ids]
         if req.get("status"):
             tickets = [t for t in tickets if t["status"] == req["status"]]

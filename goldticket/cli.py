@@ -216,6 +216,17 @@ def member_list() -> None:
         _out(members.list_members(platform))
 
 
+@member.command("term-cap")
+@click.argument("months", type=int)
+@handles_errors
+def member_term_cap(months: int) -> None:
+    """Set the longest payment term of new tickets, in months (1-12)."""
+    from goldticket.services import members
+
+    with _platform() as platform:
+        _out(members.set_term_cap(platform, months))
+
+
 @main.group()
 def user() -> None:
     """Users (the operator desk)."""

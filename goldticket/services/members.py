@@ -65,3 +65,10 @@ def revoke_user(platform: Platform, username: str) -> list[dict[str, Any]]:
         for card in cards.cards_of(platform, username)
         if card["status"] in ("ACTIVE", "SUSPENDED", "OPENED")
     ]
+
+
+def set_term_cap(platform: Platform, max_term_months: int) -> dict[str, Any]:
+    """The operator desk sets the longest payment term of new tickets (1 to 12 months;
+    Chinese rules since 2025-06: in principle at most 6, never over 12)."""
+    operator, pin = platform.operator()
+    return platform.submit(operator, "SetTermCap", {"max_term_months": max_term_months}, pin=pin).result  # type: ignore[no-any-return]

@@ -39,6 +39,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "Ping": frozenset(),
     "Bootstrap": frozenset({"member", "identity", "config"}),
     "RegisterMember": frozenset({"member"}),
+    "SetTermCap": frozenset({"config"}),
     "RegisterIdentity": frozenset({"identity"}),
     "RevokeIdentity": frozenset({"identity"}),
     "GrantCreditLine": frozenset({"credit"}),

@@ -67,3 +67,26 @@ def test_a_certificate_hash_is_recorded_once_through_the_card(consortium, issued
     assert record["ticket_id"] == issued_ticket["id"]
     with pytest.raises(StateConflictError, match="already recorded"):
         p.submit(c.core, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": digest}, pin=PIN)
+
+
+def test_the_operator_sets_the_term_cap_and_lists_by_status(consortium, issued_ticket):
+    from goldticket.services import members
+
+    c, p = consortium, consortium.platform
+    assert members.set_term_cap(p, 6)["max_term_months"] == 6
+    with pytest.raises(RuleViolationError, match="at most 6 months"):
+        tickets.issue_ticket(
+            p,
+            c.core,
+            payee_org_id="tier1",
+            amount_fen=1,
+            maturity_date=TODAY + dt.timedelta(days=200),
+            invoices=[invoice("INV-CAP", 1)],
+            pin=PIN,
+        )
+    from goldticket.domain import InvalidInputError
+
+    with pytest.raises(InvalidInputError):
+        members.set_term_cap(p, 13)
+    active = tickets.list_tickets(p, c.core, status="ACTIVE")
+    assert [t["id"] for t in active] == [issued_ticket["id"]]
