@@ -191,6 +191,7 @@ def member() -> None:
 @click.option("--fee-bp", type=int, default=0)
 @handles_errors
 def member_add(member_id: str, name: str, name_en: str, role: str, day_basis: str, fee_bp: int) -> None:
+    """Register a core enterprise, supplier or bank (signed by the operator desk)."""
     from goldticket.services import members
 
     with _platform() as platform:
@@ -210,6 +211,7 @@ def member_add(member_id: str, name: str, name_en: str, role: str, day_basis: st
 @member.command("list")
 @handles_errors
 def member_list() -> None:
+    """Every registered member."""
     from goldticket.services import members
 
     with _platform() as platform:
@@ -239,6 +241,7 @@ def user() -> None:
 @click.option("--pin", envvar="GOLDTICKET_PIN", default=None, help="issue the user's card with this PIN too")
 @handles_errors
 def user_add(member_id: str, username: str, role: str, pin: str | None) -> None:
+    """Add a user to a member; with --pin, open and issue their card too."""
     from goldticket.services import cards, members
 
     with _platform() as platform:
@@ -331,6 +334,7 @@ def card_replace(serial: str, pin: str, operator_password: str) -> None:
 @click.argument("username")
 @handles_errors
 def card_list(username: str) -> None:
+    """The cards of a user, newest last."""
     from goldticket.services import cards
 
     with _platform() as platform:
@@ -395,6 +399,7 @@ def credit() -> None:
 @click.option("--limit-fen", type=int, required=True)
 @handles_errors
 def credit_grant(username: str, pin: str, core_org_id: str, limit_fen: int) -> None:
+    """A bank grants a core enterprise a credit line."""
     from goldticket.services import credit as credit_service
 
     with _platform() as platform:
@@ -409,6 +414,7 @@ def credit_grant(username: str, pin: str, core_org_id: str, limit_fen: int) -> N
 @click.option("--core", "core_org_id")
 @handles_errors
 def credit_list(core_org_id: str | None) -> None:
+    """Credit lines, of one core enterprise with --core."""
     from goldticket.services import credit as credit_service
 
     with _platform() as platform:
@@ -502,6 +508,7 @@ _read(ticket, "lineage", "tickets.ticket_lineage", "The tree from the root to to
 @click.option("--status")
 @handles_errors
 def ticket_list(holder: str | None, root: str | None, status: str | None) -> None:
+    """Tickets by holder, root or status."""
     from goldticket.services import tickets
 
     with _platform() as platform:
@@ -581,6 +588,7 @@ def financing_group() -> None:
 def financing_approve(
     username: str, pin: str, application_id: str, annual_rate_bp: int, value_date: str
 ) -> None:
+    """The bank approves a financing application at an annual rate from a value date."""
     from goldticket.services import financing
 
     with _platform() as platform:
@@ -603,6 +611,7 @@ def financing_approve(
 @click.option("--reason", required=True)
 @handles_errors
 def financing_reject(username: str, pin: str, application_id: str, reason: str) -> None:
+    """The bank declines a financing application."""
     from goldticket.services import financing
 
     with _platform() as platform:
