@@ -27,6 +27,7 @@ from goldticket.settings import Settings
 TODAY = dt.date(2026, 12, 1)
 PIN = "135790"
 CARDS = ""  # "" = PKCS#11 (SoftHSM2) where installed; --cards picks
+KEYS: dict = {}  # username -> software signer, with --keys (inherited by forked workers)
 
 
 def bench_settings(data_dir: Path, cards: str = "") -> Settings:
@@ -86,7 +87,6 @@ def use_software_keys(platform: Platform, actors: list) -> None:
     from goldticket.signing import SoftwareSigner, new_member_key
 
     operator, operator_pin = platform.operator()
-    keys = {}
     for actor in actors:
         ca = platform.keystore.cas()[
             ROLE_MSP[platform.evaluate("GetMember", {"id": actor.member_id})["role"]]
@@ -96,8 +96,12 @@ def use_software_keys(platform: Platform, actors: list) -> None:
         cert = ca.issue(key.public_key(), common_name=actor.username, attributes=attributes)
         request = {"msp_id": ca.msp_id, "certificate_pem": cert.decode()}
         platform.submit(operator, "RegisterIdentity", request, pin=operator_pin)
-        keys[actor.username] = SoftwareSigner(key, Identity(ca.msp_id, cert))
-    platform.signer = lambda actor, pin, function, request: keys[actor.username]  # type: ignore[method-assign]
+        KEYS[actor.username] = SoftwareSigner(key, Identity(ca.msp_id, cert))
+    sign_with_keys(platform)
+
+
+def sign_with_keys(platform: Platform) -> None:
+    platform.signer = lambda actor, pin, function, request: KEYS[actor.username]  # type: ignore[method-assign]
 
 
 def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, latencies: list[float]) -> None:
@@ -113,6 +117,8 @@ def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, lat
 
 def _process_worker(data_dir: str, usernames: list[tuple[str, str, str]], count: int, start, results) -> None:
     platform = Platform.open(bench_settings(Path(data_dir), CARDS))
+    if KEYS:
+        sign_with_keys(platform)
     latencies: list[float] = []
     start.wait()
     for holder, payee, ticket_id in usernames:
@@ -121,13 +127,16 @@ def _process_worker(data_dir: str, usernames: list[tuple[str, str, str]], count:
     results.put(latencies)
 
 
-def measure_processes(operations: int, processes: int) -> dict[str, float]:
+def measure_processes(operations: int, processes: int, keys: bool = False) -> dict[str, float]:
     """Several OS processes (as several portal workers would be) on one embedded ledger file."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp:
         platform, chains = build(Path(tmp), processes)
+        KEYS.clear()
+        if keys:
+            use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
         platform.close()
         start, results = context.Barrier(processes + 1), context.Queue()
         workers = [
@@ -151,7 +160,8 @@ def measure_processes(operations: int, processes: int) -> dict[str, float]:
         elapsed = time.perf_counter() - started
         for worker in workers:
             worker.join()
-        return _row(f"{processes}p", latencies, elapsed)
+        KEYS.clear()
+        return _row(f"{processes}p" + (" keys" if keys else ""), latencies, elapsed)
 
 
 def _row(label: str, latencies: list[float], elapsed: float) -> dict[str, float]:
@@ -171,6 +181,7 @@ def _row(label: str, latencies: list[float], elapsed: float) -> dict[str, float]
 def measure(operations: int, threads: int, keys: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         platform, chains = build(Path(tmp), threads)
+        KEYS.clear()
         if keys:
             use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
         latencies: list[float] = []
@@ -211,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += [measure_processes(args.operations, processes) for processes in args.processes]
     if args.keys:
         rows += [measure(args.operations, threads, keys=True) for threads in args.threads]
+        rows += [measure_processes(args.operations, processes, keys=True) for processes in args.processes]
     for row in rows:
         print(
             f"{row['label']:>9} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
