@@ -1,0 +1,5 @@
+"""``python -m goldticket.cli``."""
+
+from goldticket.cli import main
+
+main()

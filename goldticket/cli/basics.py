@@ -1,0 +1,91 @@
+"""``init``, ``quote`` and ``demo``: the commands that stand outside any group."""
+
+from __future__ import annotations
+
+import click
+
+from goldticket import domain as d
+from goldticket.settings import ConfigError
+
+from ._common import handles_errors, out, settings
+
+
+@click.command()
+@handles_errors
+def init() -> None:
+    """Create the data directory, ledger, org CAs and the operator admin (idempotent)."""
+    from goldticket.services import Platform
+
+    current = settings()
+    platform = Platform.init(current)
+    click.echo(
+        f"GoldTicket ready in {current.data_dir} ({platform.ledger.kind} ledger, height {platform.ledger.height()})"
+    )
+    platform.close()
+
+
+@click.command()
+@click.option("--amount-fen", type=int, required=True)
+@click.option("--annual-rate-bp", type=int, required=True)
+@click.option("--value-date", required=True)
+@click.option("--maturity-date", required=True)
+@click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
+@click.option("--fee-bp", type=int, default=0)
+@click.option(
+    "--json", "as_json", is_flag=True, help="print days, discount_interest_fen, fee_fen, proceeds_fen"
+)
+@handles_errors
+def quote(
+    amount_fen: int,
+    annual_rate_bp: int,
+    value_date: str,
+    maturity_date: str,
+    day_basis: str,
+    fee_bp: int,
+    as_json: bool,
+) -> None:
+    """Days, discount interest and proceeds of discounting a ticket."""
+    from goldticket.services.financing import quote as make_quote
+
+    result = make_quote(
+        amount_fen=amount_fen,
+        annual_rate_bp=annual_rate_bp,
+        value_date=value_date,
+        maturity_date=maturity_date,
+        day_basis=int(day_basis),
+        fee_bp=fee_bp,
+    )
+    if as_json:
+        out(
+            {
+                "days": result.days,
+                "discount_interest_fen": result.discount_interest_fen,
+                "fee_fen": result.fee_fen,
+                "proceeds_fen": result.proceeds_fen,
+            }
+        )
+        return
+    click.echo(f"amount            {d.format_fen(result.amount_fen)}")
+    click.echo(f"days              {result.days}")
+    click.echo(f"discount interest {d.format_fen(result.discount_interest_fen)}")
+    click.echo(f"fee               {d.format_fen(result.fee_fen)}")
+    click.echo(f"proceeds          {d.format_fen(result.proceeds_fen)}")
+
+
+@click.command()
+@handles_errors
+def demo() -> None:
+    """Build a demo consortium and run a whole life cycle, printing each step."""
+    from goldticket.services import Platform
+    from goldticket.services.demo import run_demo
+
+    current = settings()
+    if current.env == "prod":
+        raise ConfigError(
+            "the demo moves the clock to maturity; run it with GOLDTICKET_ENV=dev (make run does)"
+        )
+    platform = Platform.init(current)
+    try:
+        run_demo(platform, click.echo)
+    finally:
+        platform.close()

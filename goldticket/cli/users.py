@@ -1,0 +1,45 @@
+"""``goldticket user``: users of members, at the operator desk."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import handles_errors, out, platform
+
+
+@click.group()
+def user() -> None:
+    """Users (the operator desk)."""
+
+
+@user.command("add")
+@click.option("--member", "member_id", required=True)
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "clerk"]), default="clerk")
+@click.option("--pin", envvar="GOLDTICKET_PIN", default=None, help="issue the user's card with this PIN too")
+@handles_errors
+def user_add(member_id: str, username: str, role: str, pin: str | None) -> None:
+    """Add a user to a member; with --pin, open and issue their card too."""
+    from goldticket.services import cards, members
+
+    with platform() as opened:
+        actor = members.add_user(opened, member_id=member_id, username=username, role=role, pin=pin)
+        out(
+            {
+                "username": actor.username,
+                "member_id": actor.member_id,
+                "role": actor.role,
+                "cards": cards.cards_of(opened, username),
+            }
+        )
+
+
+@user.command("revoke")
+@click.argument("username")
+@handles_errors
+def user_revoke(username: str) -> None:
+    """Eliminate the user's cards: the identity is revoked on the ledger."""
+    from goldticket.services import members
+
+    with platform() as opened:
+        out(members.revoke_user(opened, username))
