@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint format bench install clean
+.PHONY: run test lint format bench install clean network-up network-down network-clean network-status
 
 install:
 	@bash tools/venv.sh
@@ -19,17 +19,31 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check goldticket chaincode tests bench
-	$(BIN)/ruff format --check goldticket chaincode tests bench
-	$(BIN)/mypy goldticket chaincode
+	$(BIN)/ruff check goldticket chaincode tests bench fabric-network
+	$(BIN)/ruff format --check goldticket chaincode tests bench fabric-network
+	$(BIN)/mypy goldticket chaincode fabric-network/fabnet
 
 format: install
-	$(BIN)/ruff format goldticket chaincode tests bench
-	$(BIN)/ruff check --fix goldticket chaincode tests bench
+	$(BIN)/ruff format goldticket chaincode tests bench fabric-network
+	$(BIN)/ruff check --fix goldticket chaincode tests bench fabric-network
 
 bench: install
 	$(BIN)/python bench/transfer_throughput.py
 	$(BIN)/python bench/gateway_signatures.py
+
+# A Fabric network of native processes on 127.0.0.1 (fabric-network/network.py): ORDERERS=3 for
+# a raft cluster; FABRIC_BIN for your own Fabric 3.1.x binaries.
+network-up: install
+	$(BIN)/python fabric-network/network.py up
+
+network-down: install
+	$(BIN)/python fabric-network/network.py down
+
+network-clean: install
+	$(BIN)/python fabric-network/network.py clean
+
+network-status: install
+	$(BIN)/python fabric-network/network.py status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache

@@ -15,6 +15,11 @@ from .proposal import (
     proposal_hash,
     signed_proposal,
 )
+from .requests import (
+    commit_status_request,
+    deliver_payload,
+    signed_commit_status_request,
+)
 from .transaction import (
     DecodedTransaction,
     KeyWrite,
@@ -47,6 +52,9 @@ __all__ = [
     "decode_proposal",
     "proposal_hash",
     "signed_proposal",
+    "commit_status_request",
+    "deliver_payload",
+    "signed_commit_status_request",
     "DecodedTransaction",
     "KeyWrite",
     "PreparedTransaction",

@@ -1,25 +1,32 @@
 """Organisation certificate authorities and member certificates.
 
 A member certificate carries the member id, user and role as attributes in the same
-extension Fabric CA uses: OID 1.2.3.4.5.6.7.8.1 holding JSON ``{"attrs": {...}}``.
+extension Fabric CA uses: OID 1.2.3.4.5.6.7.8.1 holding JSON ``{"attrs": {...}}``, and exactly
+one organisational unit naming its Fabric node role (``client``, or ``admin`` for a member's
+admin users): with NodeOUs on, a Fabric MSP accepts an identity only with exactly one OU that
+resolves to client, peer, orderer or admin. The same CAs certify the Fabric nodes (peers,
+orderers, the organisation's own admin) and their TLS keys, so a member's card certificate
+works on both the embedded ledger and a Fabric network.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import json
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .errors import CertificateError
 
 ATTRIBUTES_OID = x509.ObjectIdentifier("1.2.3.4.5.6.7.8.1")
 CA_YEARS = 10
 MEMBER_YEARS = 2
+NODE_OUS = ("client", "admin", "peer", "orderer")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,33 +89,94 @@ class OrgCA:
         attributes: dict[str, str],
         now: dt.datetime | None = None,
     ) -> bytes:
-        """A PEM member certificate for ``public_key`` carrying ``attributes``."""
-        if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name != "secp256r1":
-            raise CertificateError("member keys must be ECDSA P-256")
-        ca_key = serialization.load_pem_private_key(self.private_key_pem, password=None)
+        """A PEM member certificate for ``public_key`` carrying ``attributes``; its OU is
+        ``admin`` when the attributes' role is admin, else ``client``."""
+        _check_key(public_key)
+        attrs = json.dumps({"attrs": attributes}, sort_keys=True, separators=(",", ":")).encode()
+        node_ou = "admin" if attributes.get("role") == "admin" else "client"
+        builder = self._builder(public_key, common_name, node_ou, now).add_extension(
+            x509.UnrecognizedExtension(ATTRIBUTES_OID, attrs), critical=False
+        )
+        return self._sign(builder)
+
+    def issue_node(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        *,
+        common_name: str,
+        node_ou: str,
+        now: dt.datetime | None = None,
+    ) -> bytes:
+        """A PEM certificate for a Fabric node or organisation admin (``node_ou`` is one of
+        client, admin, peer, orderer), without member attributes."""
+        _check_key(public_key)
+        if node_ou not in NODE_OUS:
+            raise CertificateError(f"node OU must be one of {', '.join(NODE_OUS)}")
+        return self._sign(self._builder(public_key, common_name, node_ou, now))
+
+    def issue_tls(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        *,
+        common_name: str,
+        hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+        now: dt.datetime | None = None,
+    ) -> bytes:
+        """A PEM TLS certificate (server and client auth) for ``hosts`` (names or IP addresses)."""
+        _check_key(public_key)
+        names: list[x509.GeneralName] = []
+        for host in (common_name, *hosts):
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        builder = (
+            self._builder(public_key, common_name, None, now)
+            .add_extension(x509.SubjectAlternativeName(list(dict.fromkeys(names))), critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
+        )
+        return self._sign(builder)
+
+    def _builder(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        common_name: str,
+        node_ou: str | None,
+        now: dt.datetime | None,
+    ) -> x509.CertificateBuilder:
         ca_cert = x509.load_pem_x509_certificate(self.certificate_pem)
         now = now or dt.datetime.now(dt.UTC)
-        attrs = json.dumps({"attrs": attributes}, sort_keys=True, separators=(",", ":")).encode()
-        certificate = (
+        subject = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.msp_id)]
+        if node_ou is not None:
+            subject.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, node_ou))
+        subject.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+        return (
             x509.CertificateBuilder()
-            .subject_name(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.msp_id),
-                        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                    ]
-                )
-            )
+            .subject_name(x509.Name(subject))
             .issuer_name(ca_cert.subject)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=365 * MEMBER_YEARS))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.UnrecognizedExtension(ATTRIBUTES_OID, attrs), critical=False)
-            .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+                critical=False,
+            )
         )
+
+    def _sign(self, builder: x509.CertificateBuilder) -> bytes:
+        ca_key = serialization.load_pem_private_key(self.private_key_pem, password=None)
+        certificate = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
         return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _check_key(public_key: object) -> None:
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name != "secp256r1":
+        raise CertificateError("member keys must be ECDSA P-256")
 
 
 def new_member_key() -> ec.EllipticCurvePrivateKey:

@@ -1,0 +1,175 @@
+"""Where everything of one network lives and which ports it uses.
+
+The network's state lives under ``<data dir>/fabric`` (the data directory whose organisation
+CAs made its crypto): crypto material, the channel's genesis block, orderer and peer ledgers,
+logs, PID files and the connection profile GoldTicket reads with GOLDTICKET_LEDGER=fabric.
+
+Ports, from a base B (GOLDTICKET_FABRIC_PORT_BASE, default 7050): orderer i listens on B+i,
+its admin API on B+10+i and operations on B+20+i; the peer of org k (0 operator, 1 core,
+2 bank) listens on B+100+10k, takes chaincode connections on +1, serves operations on +2, and
+its org's chaincode server listens on +3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from .errors import NetworkError
+
+HOST = "127.0.0.1"
+CHANNEL = "goldticket"
+CHAINCODE = "goldticket"
+CHAINCODE_VERSION = "1.0"
+ORDERER_MSP = "OrdererMSP"
+# The peer organisations, matching docs/decisions.md: MSP id and the short name in node names.
+PEER_ORGS = (("OperatorMSP", "operator"), ("CoreMSP", "core"), ("BankMSP", "bank"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Orderer:
+    index: int
+    port: int
+    admin_port: int
+    operations_port: int
+
+    @property
+    def name(self) -> str:
+        return f"orderer{self.index}"
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    msp_id: str
+    org: str
+    port: int
+
+    @property
+    def name(self) -> str:
+        return f"peer0.{self.org}"
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def chaincode_port(self) -> int:
+        return self.port + 1
+
+    @property
+    def operations_port(self) -> int:
+        return self.port + 2
+
+    @property
+    def chaincode_server_port(self) -> int:
+        return self.port + 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    data_dir: Path
+    root: Path
+    orderers: tuple[Orderer, ...]
+    peers: tuple[Peer, ...]
+    batch_timeout: str = "250ms"
+    channel: str = CHANNEL
+    chaincode: str = CHAINCODE
+
+    @classmethod
+    def create(
+        cls,
+        data_dir: Path,
+        *,
+        root: Path | None = None,
+        orderers: int = 1,
+        port_base: int = 7050,
+        batch_timeout: str = "250ms",
+    ) -> Layout:
+        if orderers not in (1, 3, 5):
+            raise NetworkError("ORDERERS must be 1, 3 or 5 (a raft cluster of an odd size)")
+        if not 1024 <= port_base <= 65000:
+            raise NetworkError("the port base must be between 1024 and 65000")
+        data_dir = Path(data_dir).resolve()
+        return cls(
+            data_dir=data_dir,
+            root=(root or data_dir / "fabric").resolve(),
+            orderers=tuple(
+                Orderer(i, port_base + i, port_base + 10 + i, port_base + 20 + i) for i in range(orderers)
+            ),
+            peers=tuple(
+                Peer(msp_id, org, port_base + 100 + 10 * k) for k, (msp_id, org) in enumerate(PEER_ORGS)
+            ),
+            batch_timeout=batch_timeout,
+        )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Layout:
+        env = dict(os.environ if environ is None else environ)
+        try:
+            orderers = int(env.get("ORDERERS") or 1)
+            port_base = int(env.get("GOLDTICKET_FABRIC_PORT_BASE") or 7050)
+        except ValueError as error:
+            raise NetworkError("ORDERERS and GOLDTICKET_FABRIC_PORT_BASE must be whole numbers") from error
+        data_dir = Path(env.get("GOLDTICKET_DATA_DIR") or "var")
+        root = env.get("GOLDTICKET_FABRIC_DIR")
+        return cls.create(
+            data_dir,
+            root=Path(root) if root else None,
+            orderers=orderers,
+            port_base=port_base,
+            batch_timeout=env.get("GOLDTICKET_FABRIC_BATCH_TIMEOUT") or "250ms",
+        )
+
+    # ----------------------------------------------------------------- paths
+    @property
+    def crypto(self) -> Path:
+        return self.root / "crypto"
+
+    def org_dir(self, msp_id: str) -> Path:
+        return self.crypto / msp_id
+
+    def org_msp(self, msp_id: str) -> Path:
+        """The organisation's MSP as the channel config knows it (CA certs and NodeOUs)."""
+        return self.org_dir(msp_id) / "msp"
+
+    def node_dir(self, msp_id: str, name: str) -> Path:
+        return self.org_dir(msp_id) / name
+
+    def admin_dir(self, msp_id: str) -> Path:
+        return self.org_dir(msp_id) / "admin"
+
+    def ca_pem(self, msp_id: str) -> Path:
+        return self.org_msp(msp_id) / "cacerts" / "ca.pem"
+
+    @property
+    def genesis_block(self) -> Path:
+        return self.root / "channel" / f"{self.channel}.block"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def pids(self) -> Path:
+        return self.root / "pids"
+
+    @property
+    def ledgers(self) -> Path:
+        return self.root / "ledgers"
+
+    @property
+    def package(self) -> Path:
+        return self.root / "chaincode" / f"{self.chaincode}.tar.gz"
+
+    @property
+    def profile(self) -> Path:
+        return self.root / "connection.json"
+
+    @property
+    def msp_ids(self) -> tuple[str, ...]:
+        return (ORDERER_MSP, *(peer.msp_id for peer in self.peers))

@@ -1,0 +1,226 @@
+"""Channel membership and the chaincode definition, through Fabric's own CLIs.
+
+Orderers join the channel with ``osnadmin`` (v3 has no system channel), peers with ``peer
+channel join``. The chaincode package (metadata.json of type goldticket-ccaas plus a
+connection.json) is built once so its package id never changes; every organisation installs
+it, approves the definition, and one commit makes it live on the channel.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import tarfile
+import time
+
+from .binaries import Binaries
+from .crypto import write_file
+from .errors import NetworkError
+from .layout import CHAINCODE_VERSION, ORDERER_MSP, Layout, Orderer, Peer
+from .nodes import admin_env
+
+SEQUENCE = 1
+
+
+def run(command: list[str], env: dict[str, str], what: str, *, timeout: float = 60) -> str:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise NetworkError(f"{what} failed: {(result.stderr or result.stdout).strip()[-1500:]}")
+    return result.stdout
+
+
+def retry(action: object, what: str, timeout: float = 30.0) -> str:
+    """Retry a step the network may refuse while it settles (no raft leader yet, a peer still
+    joining), every 0.25 s up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return action()  # type: ignore[operator, no-any-return]
+        except NetworkError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+# ------------------------------------------------------------------- channel
+def _osnadmin(layout: Layout, binaries: Binaries, orderer: Orderer, *args: str) -> list[str]:
+    admin_tls = layout.admin_dir(ORDERER_MSP) / "tls"
+    return [
+        binaries.tool("osnadmin"),
+        "channel",
+        *args,
+        "-o",
+        f"127.0.0.1:{orderer.admin_port}",
+        "--ca-file",
+        str(layout.ca_pem(ORDERER_MSP)),
+        "--client-cert",
+        str(admin_tls / "server.crt"),
+        "--client-key",
+        str(admin_tls / "server.key"),
+    ]
+
+
+def join_orderer(layout: Layout, binaries: Binaries, orderer: Orderer) -> bool:
+    env = {"PATH": "/usr/bin:/bin"}
+    listed = run(
+        _osnadmin(layout, binaries, orderer, "list"), env, f"osnadmin channel list on {orderer.name}"
+    )
+    if f'"{layout.channel}"' in listed:
+        return False
+    command = _osnadmin(layout, binaries, orderer, "join", "--channelID", layout.channel)
+    run(command + ["--config-block", str(layout.genesis_block)], env, f"{orderer.name} joining the channel")
+    return True
+
+
+def join_peer(layout: Layout, binaries: Binaries, peer: Peer) -> bool:
+    env = admin_env(layout, binaries, peer)
+    listed = run([binaries.tool("peer"), "channel", "list"], env, f"peer channel list on {peer.name}")
+    if layout.channel in listed.split():
+        return False
+    join = [binaries.tool("peer"), "channel", "join", "-b", str(layout.genesis_block)]
+    retry(lambda: run(join, env, f"{peer.name} joining the channel"), f"{peer.name} joining")
+    return True
+
+
+# ------------------------------------------------------------------ chaincode
+def _tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def ensure_package(layout: Layout) -> bool:
+    """The CCaaS package, made once (its bytes fix the package id)."""
+    if layout.package.exists():
+        return False
+    connection = {"address": "127.0.0.1:0", "dial_timeout": "10s", "tls_required": False}
+    code = _tar({"connection.json": json.dumps(connection).encode()})
+    metadata = {"type": "goldticket-ccaas", "label": f"{layout.chaincode}_{CHAINCODE_VERSION}"}
+    write_file(layout.package, _tar({"metadata.json": json.dumps(metadata).encode(), "code.tar.gz": code}))
+    return True
+
+
+def package_id(layout: Layout, binaries: Binaries) -> str:
+    peer = layout.peers[0]
+    out = run(
+        [binaries.tool("peer"), "lifecycle", "chaincode", "calculatepackageid", str(layout.package)],
+        admin_env(layout, binaries, peer),
+        "calculating the package id",
+    )
+    return out.strip()
+
+
+def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str) -> bool:
+    env = admin_env(layout, binaries, peer)
+    listed = run(
+        [binaries.tool("peer"), "lifecycle", "chaincode", "queryinstalled", "--output", "json"],
+        env,
+        f"queryinstalled on {peer.name}",
+    )
+    if pkg_id in listed:
+        return False
+    run(
+        [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)],
+        env,
+        f"installing the chaincode on {peer.name}",
+        timeout=120,
+    )
+    return True
+
+
+def _orderer_args(layout: Layout) -> list[str]:
+    return ["-o", layout.orderers[0].address, "--tls", "--cafile", str(layout.ca_pem(ORDERER_MSP))]
+
+
+def _definition(layout: Layout, name: str) -> list[str]:
+    return [
+        "--channelID",
+        layout.channel,
+        "--name",
+        name,
+        "--version",
+        CHAINCODE_VERSION,
+        "--sequence",
+        str(SEQUENCE),
+    ]
+
+
+def committed(layout: Layout, binaries: Binaries, name: str) -> bool:
+    result = subprocess.run(
+        [
+            binaries.tool("peer"),
+            "lifecycle",
+            "chaincode",
+            "querycommitted",
+            "--channelID",
+            layout.channel,
+            "--name",
+            name,
+        ],
+        env=admin_env(layout, binaries, layout.peers[0]),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return result.returncode == 0
+
+
+def approved(layout: Layout, binaries: Binaries, peer: Peer, name: str) -> bool:
+    out = run(
+        [
+            binaries.tool("peer"),
+            "lifecycle",
+            "chaincode",
+            "checkcommitreadiness",
+            *_definition(layout, name),
+            "--output",
+            "json",
+        ],
+        admin_env(layout, binaries, peer),
+        f"checkcommitreadiness on {peer.name}",
+    )
+    return bool(json.loads(out)["approvals"].get(peer.msp_id))
+
+
+def approve(layout: Layout, binaries: Binaries, peer: Peer, name: str, pkg_id: str) -> bool:
+    if approved(layout, binaries, peer, name):
+        return False
+    command = [
+        binaries.tool("peer"),
+        "lifecycle",
+        "chaincode",
+        "approveformyorg",
+        *_orderer_args(layout),
+        *_definition(layout, name),
+        "--package-id",
+        pkg_id,
+        "--waitForEventTimeout",
+        "30s",
+    ]
+    env = admin_env(layout, binaries, peer)
+    retry(lambda: run(command, env, f"{peer.msp_id} approving {name}"), "approve")
+    return True
+
+
+def commit(layout: Layout, binaries: Binaries, name: str) -> bool:
+    if committed(layout, binaries, name):
+        return False
+    command = [
+        binaries.tool("peer"),
+        "lifecycle",
+        "chaincode",
+        "commit",
+        *_orderer_args(layout),
+        *_definition(layout, name),
+    ]
+    for peer in layout.peers:
+        command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]
+    command += ["--waitForEventTimeout", "30s"]
+    env = admin_env(layout, binaries, layout.peers[0])
+    retry(lambda: run(command, env, f"committing {name}"), "commit")
+    return True

@@ -1,0 +1,166 @@
+"""up, down, clean and status of one network, each step timed and printed.
+
+``up`` is idempotent: every step first checks whether it is already done (crypto, genesis
+block, running processes, channel membership, installed package, approvals, commit) and
+returns only when a real transaction has committed through the Gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import configtx, crypto, lifecycle, nodes
+from .binaries import Binaries, find_binaries
+from .layout import ORDERER_MSP, Layout
+
+Say = Callable[[str], None]
+
+
+class Steps:
+    """Prints each step with its time."""
+
+    def __init__(self, say: Say) -> None:
+        self.say = say
+        self.started = time.monotonic()
+
+    def run(self, what: str, action: Callable[[], Any]) -> Any:
+        start = time.monotonic()
+        result = action()
+        note = "" if result is None else (" (done before)" if result is False else "")
+        self.say(f"  {what}{note}: {time.monotonic() - start:.2f} s")
+        return result
+
+
+def process_names(layout: Layout) -> list[str]:
+    names = [o.name for o in layout.orderers]
+    names += [p.name for p in layout.peers]
+    names += [f"chaincode.{p.org}" for p in layout.peers]
+    return names
+
+
+def _start_orderers(layout: Layout, binaries: Binaries) -> None:
+    for orderer in layout.orderers:
+        env = nodes.orderer_env(layout, binaries, orderer)
+        nodes.start(layout, orderer.name, nodes.orderer_command(binaries), env)
+    for orderer in layout.orderers:
+        log = layout.logs / f"{orderer.name}.log"
+        nodes.wait_until(lambda o=orderer: nodes.healthy(o.operations_port), orderer.name, 30, log)
+
+
+def _start_peers(layout: Layout, binaries: Binaries) -> None:
+    for peer in layout.peers:
+        nodes.start(layout, peer.name, nodes.peer_command(binaries), nodes.peer_env(layout, binaries, peer))
+    for peer in layout.peers:
+        log = layout.logs / f"{peer.name}.log"
+        nodes.wait_until(lambda p=peer: nodes.healthy(p.operations_port), peer.name, 30, log)
+
+
+def _start_chaincode_servers(layout: Layout, pkg_id: str) -> None:
+    for peer in layout.peers:
+        name = f"chaincode.{peer.org}"
+        nodes.start(layout, name, nodes.chaincode_command(), nodes.chaincode_env(peer, pkg_id))
+    for peer in layout.peers:
+        log = layout.logs / f"chaincode.{peer.org}.log"
+        nodes.wait_until(
+            lambda p=peer: nodes.listening(p.chaincode_server_port), f"chaincode.{peer.org}", 30, log
+        )
+
+
+def write_profile(layout: Layout) -> None:
+    """The connection profile GoldTicket reads with GOLDTICKET_LEDGER=fabric."""
+    profile = {
+        "channel": layout.channel,
+        "chaincode": layout.chaincode,
+        "peers": [
+            {
+                "name": peer.name,
+                "msp_id": peer.msp_id,
+                "address": peer.address,
+                "tls_ca_pem": layout.ca_pem(peer.msp_id).read_text(),
+            }
+            for peer in layout.peers
+        ],
+        "orderers": [
+            {"name": o.name, "address": o.address, "tls_ca_pem": layout.ca_pem(ORDERER_MSP).read_text()}
+            for o in layout.orderers
+        ],
+    }
+    crypto.write_file(layout.profile, json.dumps(profile, indent=1).encode())
+
+
+def deploy_chaincode(layout: Layout, binaries: Binaries, name: str, pkg_id: str) -> None:
+    """Approve by every organisation and commit a definition ``name`` of the installed package."""
+    for peer in layout.peers:
+        lifecycle.approve(layout, binaries, peer, name, pkg_id)
+    lifecycle.commit(layout, binaries, name)
+
+
+def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None = None) -> None:
+    steps = Steps(say)
+    say(f"network {layout.root} ({len(layout.orderers)} orderer(s), 3 peer organisations)")
+    layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    binaries = steps.run("Fabric binaries", lambda: find_binaries())
+    steps.run("crypto material from the organisation CAs", lambda: crypto.ensure_crypto(layout))
+    steps.run("channel genesis block", lambda: configtx.ensure_genesis_block(layout, binaries))
+    steps.run("orderers started", lambda: _start_orderers(layout, binaries))
+    steps.run(
+        "orderers joined the channel",
+        lambda: [lifecycle.join_orderer(layout, binaries, o) for o in layout.orderers],
+    )
+    steps.run("peers started", lambda: _start_peers(layout, binaries))
+    steps.run(
+        "peers joined the channel", lambda: [lifecycle.join_peer(layout, binaries, p) for p in layout.peers]
+    )
+    steps.run("chaincode package", lambda: lifecycle.ensure_package(layout))
+    pkg_id = steps.run("package id", lambda: lifecycle.package_id(layout, binaries))
+    steps.run("chaincode servers started", lambda: _start_chaincode_servers(layout, pkg_id))
+    steps.run(
+        "package installed on every peer",
+        lambda: [lifecycle.install(layout, binaries, p, pkg_id) for p in layout.peers],
+    )
+    steps.run(
+        "chaincode definition approved and committed",
+        lambda: deploy_chaincode(layout, binaries, layout.chaincode, pkg_id),
+    )
+    steps.run("connection profile", lambda: write_profile(layout))
+    if probe is not None:
+        steps.run("a transaction committed through the Gateway", lambda: probe(layout))
+    say(f"network up in {time.monotonic() - steps.started:.1f} s; profile {layout.profile}")
+
+
+def down(layout: Layout, say: Say = print) -> None:
+    """Stop exactly the processes ``up`` started; ledgers stay."""
+    stopped = []
+    # chaincode servers and peers first, then orderers
+    for name in reversed(process_names(layout)):
+        if nodes.stop(layout, name):
+            stopped.append(name)
+    say(f"stopped {', '.join(stopped) if stopped else 'nothing (no process was running)'}")
+
+
+def clean(layout: Layout, say: Say = print) -> None:
+    """Stop the processes and remove the network's folder (ledgers, crypto, logs)."""
+    down(layout, say)
+    if layout.root.exists():
+        shutil.rmtree(layout.root)
+        say(f"removed {layout.root}")
+
+
+def status(layout: Layout, say: Say = print) -> bool:
+    """Print each process's state; True when all run."""
+    all_up = True
+    for name in process_names(layout):
+        pid = nodes.running(layout, name)
+        all_up &= pid is not None
+        say(f"  {name:<20} {'running, pid ' + str(pid) if pid else 'stopped'}")
+    say(f"profile: {layout.profile if layout.profile.exists() else 'none'}")
+    return all_up
+
+
+def layout_from(path: Path | None = None) -> Layout:
+    return Layout.from_env() if path is None else Layout.create(path)

@@ -1,0 +1,232 @@
+"""The network's processes: each node's environment (Fabric's sample config overridden by
+CORE_*/ORDERER_* variables), starting and stopping them with PID files, and health checks.
+
+A PID file holds the process id and its start time (from /proc), so ``down`` stops exactly the
+processes this tool started and never a process that later took the same id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from .binaries import HERE, Binaries
+from .errors import NetworkError
+from .layout import ORDERER_MSP, Layout, Orderer, Peer
+
+BUILDER_NAME = "goldticket-ccaas"
+ADDRESS_VARIABLE = "GOLDTICKET_CCAAS_ADDRESS"
+REPOSITORY = HERE.parent
+
+
+def _base_env(binaries: Binaries) -> dict[str, str]:
+    return {
+        "PATH": f"{binaries.bin_dir}:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "FABRIC_CFG_PATH": str(binaries.config_dir),
+        "FABRIC_LOGGING_SPEC": os.environ.get("GOLDTICKET_FABRIC_LOGGING", "info"),
+    }
+
+
+def orderer_env(layout: Layout, binaries: Binaries, orderer: Orderer) -> dict[str, str]:
+    node = layout.node_dir(ORDERER_MSP, orderer.name)
+    tls, ca = node / "tls", layout.ca_pem(ORDERER_MSP)
+    store = layout.ledgers / orderer.name
+    return {
+        **_base_env(binaries),
+        "ORDERER_GENERAL_LISTENADDRESS": "127.0.0.1",
+        "ORDERER_GENERAL_LISTENPORT": str(orderer.port),
+        "ORDERER_GENERAL_LOCALMSPID": ORDERER_MSP,
+        "ORDERER_GENERAL_LOCALMSPDIR": str(node / "msp"),
+        "ORDERER_GENERAL_TLS_ENABLED": "true",
+        "ORDERER_GENERAL_TLS_PRIVATEKEY": str(tls / "server.key"),
+        "ORDERER_GENERAL_TLS_CERTIFICATE": str(tls / "server.crt"),
+        "ORDERER_GENERAL_TLS_ROOTCAS": f"[{ca}]",
+        "ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE": str(tls / "server.crt"),
+        "ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY": str(tls / "server.key"),
+        "ORDERER_GENERAL_CLUSTER_ROOTCAS": f"[{ca}]",
+        "ORDERER_GENERAL_BOOTSTRAPMETHOD": "none",
+        "ORDERER_CHANNELPARTICIPATION_ENABLED": "true",
+        "ORDERER_ADMIN_LISTENADDRESS": f"127.0.0.1:{orderer.admin_port}",
+        "ORDERER_ADMIN_TLS_ENABLED": "true",
+        "ORDERER_ADMIN_TLS_PRIVATEKEY": str(tls / "server.key"),
+        "ORDERER_ADMIN_TLS_CERTIFICATE": str(tls / "server.crt"),
+        "ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED": "true",
+        "ORDERER_ADMIN_TLS_CLIENTROOTCAS": f"[{ca}]",
+        "ORDERER_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{orderer.operations_port}",
+        "ORDERER_FILELEDGER_LOCATION": str(store / "blocks"),
+        "ORDERER_CONSENSUS_WALDIR": str(store / "etcdraft" / "wal"),
+        "ORDERER_CONSENSUS_SNAPDIR": str(store / "etcdraft" / "snapshot"),
+    }
+
+
+def peer_env(layout: Layout, binaries: Binaries, peer: Peer) -> dict[str, str]:
+    node = layout.node_dir(peer.msp_id, peer.name)
+    builder = {
+        "name": BUILDER_NAME,
+        "path": str(HERE / "builder"),
+        "propagateEnvironment": [ADDRESS_VARIABLE],
+    }
+    return {
+        **_base_env(binaries),
+        "CORE_PEER_ID": peer.name,
+        "CORE_PEER_LOCALMSPID": peer.msp_id,
+        "CORE_PEER_MSPCONFIGPATH": str(node / "msp"),
+        "CORE_PEER_LISTENADDRESS": peer.address,
+        "CORE_PEER_ADDRESS": peer.address,
+        "CORE_PEER_CHAINCODELISTENADDRESS": f"127.0.0.1:{peer.chaincode_port}",
+        "CORE_PEER_CHAINCODEADDRESS": f"127.0.0.1:{peer.chaincode_port}",
+        "CORE_PEER_GOSSIP_BOOTSTRAP": peer.address,
+        "CORE_PEER_GOSSIP_EXTERNALENDPOINT": peer.address,
+        # The first gossip handshake races the other peers' channel joins; the default 25 s
+        # reconnect leaves the Gateway finding "no combination of peers" that long.
+        "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "1s",
+        "CORE_PEER_TLS_ENABLED": "true",
+        "CORE_PEER_TLS_CERT_FILE": str(node / "tls" / "server.crt"),
+        "CORE_PEER_TLS_KEY_FILE": str(node / "tls" / "server.key"),
+        "CORE_PEER_TLS_ROOTCERT_FILE": str(node / "tls" / "ca.crt"),
+        "CORE_PEER_FILESYSTEMPATH": str(layout.ledgers / peer.name),
+        "CORE_LEDGER_SNAPSHOTS_ROOTDIR": str(layout.ledgers / peer.name / "snapshots"),
+        "CORE_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{peer.operations_port}",
+        "CORE_VM_ENDPOINT": "",  # no Docker: chaincode runs as a service
+        "CORE_CHAINCODE_EXTERNALBUILDERS": json.dumps([builder]),
+        ADDRESS_VARIABLE: f"127.0.0.1:{peer.chaincode_server_port}",
+    }
+
+
+def admin_env(layout: Layout, binaries: Binaries, peer: Peer) -> dict[str, str]:
+    """The peer CLI acting as the organisation's admin against its own peer."""
+    return {
+        **_base_env(binaries),
+        "FABRIC_LOGGING_SPEC": "grpc=warning:warning",
+        "CORE_PEER_LOCALMSPID": peer.msp_id,
+        "CORE_PEER_MSPCONFIGPATH": str(layout.admin_dir(peer.msp_id) / "msp"),
+        "CORE_PEER_ADDRESS": peer.address,
+        "CORE_PEER_TLS_ENABLED": "true",
+        "CORE_PEER_TLS_ROOTCERT_FILE": str(layout.ca_pem(peer.msp_id)),
+    }
+
+
+def chaincode_env(peer: Peer, package_id: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(REPOSITORY),
+        "CHAINCODE_ID": package_id,
+        "CHAINCODE_SERVER_ADDRESS": f"127.0.0.1:{peer.chaincode_server_port}",
+    }
+
+
+# ------------------------------------------------------------------ processes
+def _start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def running(layout: Layout, name: str) -> int | None:
+    """The PID of the process this tool started as ``name``, if it is still the same process."""
+    path = layout.pids / f"{name}.pid"
+    try:
+        pid_text, started = path.read_text().split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    return pid if _start_time(pid) == started else None
+
+
+def start(layout: Layout, name: str, command: list[str], env: dict[str, str]) -> int:
+    """Start ``command`` detached, logging to logs/<name>.log; returns its PID (or the PID of the
+    same process already running)."""
+    pid = running(layout, name)
+    if pid is not None:
+        return pid
+    layout.logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+    layout.pids.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (layout.logs / f"{name}.log").open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=layout.root,
+        )
+    started = _start_time(process.pid)
+    if started is None:
+        raise NetworkError(f"{name} exited at once; see {layout.logs / (name + '.log')}")
+    (layout.pids / f"{name}.pid").write_text(f"{process.pid} {started}\n")
+    return process.pid
+
+
+def stop(layout: Layout, name: str, *, timeout: float = 10.0, sig: int = signal.SIGTERM) -> bool:
+    """Stop the process started as ``name`` (SIGTERM, then SIGKILL). True if one was running."""
+    pid = running(layout, name)
+    (layout.pids / f"{name}.pid").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _start_time(pid) is None or _is_zombie(pid):
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def orderer_command(binaries: Binaries) -> list[str]:
+    return [binaries.tool("orderer")]
+
+
+def peer_command(binaries: Binaries) -> list[str]:
+    return [binaries.tool("peer"), "node", "start"]
+
+
+def chaincode_command() -> list[str]:
+    return [sys.executable, "-m", "chaincode.server"]
+
+
+# -------------------------------------------------------------------- health
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until(check: object, what: str, timeout: float, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    hint = f"; see {log}" if log else ""
+    raise NetworkError(f"{what} did not come up within {timeout:.0f} s{hint}")

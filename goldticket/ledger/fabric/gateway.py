@@ -1,0 +1,260 @@
+"""FabricLedger: the Ledger port over Fabric's Gateway gRPC service, with offline signing.
+
+The caller builds and signs the proposal and the envelope (any Signer: software keys or cards
+through the signing gateway); this client only carries signed bytes. It holds every
+organisation's gateway peer and moves on when one is unreachable, which the official clients
+do not:
+
+- evaluate and endorse go to the next gateway (a proposal has no effect until submitted);
+- a submit whose outcome is unknown (the gateway went away mid-call) is resolved by asking
+  another gateway for the transaction's commit status; if it has not committed, the same
+  signed envelope is submitted again through that gateway (never a new endorsement), so a
+  write commits at most once: Fabric marks a second copy of a transaction id
+  DUPLICATE_TXID and the commit status reports the first;
+- commit status is asked again of another gateway.
+
+Errors come back by phase (EndorseError, SubmitError, CommitStatusError) carrying the
+transaction id; the caller (``ledger.Contract``) turns an invalid commit into CommitError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import grpc
+from fabric_protos.common import common_pb2
+from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.peer import events_pb2_grpc, proposal_pb2, transaction_pb2
+
+from goldticket import messages as m
+
+from ..contract import SignerLike
+from ..errors import CommitStatusError, EndorseError, LedgerError, SubmitError
+from ..interfaces import CommitStatus, Ledger
+from .profile import ConnectionProfile, PeerEndpoint
+from .status import GatewayFailure, failure
+
+T = TypeVar("T")
+CHANNEL_OPTIONS = (
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.max_receive_message_length", 100 * 1024 * 1024),
+    ("grpc.max_send_message_length", 100 * 1024 * 1024),
+    # Reconnect quickly to a peer that comes back after a restart.
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2_000),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deadlines:
+    """Per-call deadlines in seconds (those of fabric-samples' gateway applications)."""
+
+    evaluate: float = 5.0
+    endorse: float = 15.0
+    submit: float = 5.0
+    commit_status: float = 60.0
+    # How long a gateway taken over after a failed submit waits for the transaction to show up
+    # before it submits the same envelope again (a few orderer batches).
+    resolve: float = 3.0
+    deliver: float = 30.0
+
+
+class _Peer:
+    def __init__(self, endpoint: PeerEndpoint) -> None:
+        self.endpoint = endpoint
+        credentials = grpc.ssl_channel_credentials(root_certificates=endpoint.tls_ca_pem)
+        self.channel = grpc.secure_channel(endpoint.address, credentials, options=list(CHANNEL_OPTIONS))
+        self.gateway = gateway_pb2_grpc.GatewayStub(self.channel)
+        self.deliver = events_pb2_grpc.DeliverStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+class FabricLedger(Ledger):
+    kind = "fabric"
+
+    def __init__(
+        self, profile: ConnectionProfile, reader: SignerLike, deadlines: Deadlines | None = None
+    ) -> None:
+        """``reader`` signs commit-status and Deliver requests (any channel Reader will do)."""
+        self.channel_id = profile.channel
+        self.chaincode = profile.chaincode
+        self.profile = profile
+        self._reader = reader
+        self._deadlines = deadlines or Deadlines()
+        self._peers = [_Peer(endpoint) for endpoint in profile.peers]
+        self._current = 0
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------- calls
+    def _order(self) -> list[_Peer]:
+        with self._lock:
+            start = self._current
+        return self._peers[start:] + self._peers[:start]
+
+    def _prefer(self, peer: _Peer) -> None:
+        with self._lock:
+            self._current = self._peers.index(peer)
+
+    def _each_gateway(
+        self, call: Callable[[_Peer], T], on_failure: Callable[[GatewayFailure], Exception]
+    ) -> T:
+        """``call`` on the current gateway, then the next ones while they are unreachable."""
+        last: GatewayFailure | None = None
+        for peer in self._order():
+            try:
+                result = call(peer)
+            except grpc.RpcError as error:
+                last = failure(error)
+                if last.retryable:
+                    continue
+                raise on_failure(last) from error
+            self._prefer(peer)
+            return result
+        assert last is not None
+        raise on_failure(last)
+
+    # ------------------------------------------------------------ the port
+    def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
+        tx_id = _tx_id_of_proposal(proposal)
+        request = gateway_pb2.EvaluateRequest(
+            transaction_id=tx_id, channel_id=self.channel_id, proposed_transaction=proposal
+        )
+
+        def call(peer: _Peer) -> bytes:
+            response = peer.gateway.Evaluate(request, timeout=self._deadlines.evaluate)
+            return bytes(response.result.payload)
+
+        return self._each_gateway(call, lambda f: _endorse_error("evaluate", f, tx_id))
+
+    def endorse(self, proposal: proposal_pb2.SignedProposal) -> m.PreparedTransaction:
+        tx_id = _tx_id_of_proposal(proposal)
+        request = gateway_pb2.EndorseRequest(
+            transaction_id=tx_id, channel_id=self.channel_id, proposed_transaction=proposal
+        )
+
+        def call(peer: _Peer) -> common_pb2.Envelope:
+            return peer.gateway.Endorse(request, timeout=self._deadlines.endorse).prepared_transaction
+
+        envelope = self._each_gateway(call, lambda f: _endorse_error("endorse", f, tx_id))
+        payload = bytes(envelope.payload)
+        try:
+            result = m.decode_transaction(payload).response_payload
+        except m.MessageError as error:
+            raise EndorseError(
+                f"the gateway returned a transaction that does not decode: {error}", tx_id
+            ) from error
+        return m.PreparedTransaction(tx_id, payload, result)
+
+    def submit(self, envelope: common_pb2.Envelope) -> None:
+        tx_id = _tx_id_of_envelope(envelope)
+        request = gateway_pb2.SubmitRequest(
+            transaction_id=tx_id, channel_id=self.channel_id, prepared_transaction=envelope
+        )
+        peers = self._order()
+        for index, peer in enumerate(peers):
+            try:
+                peer.gateway.Submit(request, timeout=self._deadlines.submit)
+            except grpc.RpcError as error:
+                found = failure(error)
+                if found.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise SubmitError(f"submit refused: {found.describe()}", tx_id) from error
+                # The outcome is unknown: ask the next gateway whether it committed.
+                for other in peers[index + 1 :]:
+                    try:
+                        self._status(other, tx_id, self._deadlines.resolve)
+                    except grpc.RpcError as status_error:
+                        if failure(status_error).code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                            break  # reachable, not committed: submit the same envelope there
+                        continue
+                    self._prefer(other)
+                    return
+                continue
+            self._prefer(peer)
+            return
+        raise SubmitError(f"no gateway accepted transaction {tx_id}: every peer is unreachable", tx_id)
+
+    def _status(self, peer: _Peer, tx_id: str, timeout: float) -> gateway_pb2.CommitStatusResponse:
+        request = m.commit_status_request(tx_id, self.channel_id, self._reader.identity)
+        signed = m.signed_commit_status_request(request, self._reader.sign(request, purpose="commit_status"))
+        return peer.gateway.CommitStatus(signed, timeout=timeout)
+
+    def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
+        """Wait for ``tx_id`` to commit (``sign`` is unused: the reader signs the request)."""
+
+        def call(peer: _Peer) -> gateway_pb2.CommitStatusResponse:
+            return self._status(peer, tx_id, self._deadlines.commit_status)
+
+        response = self._each_gateway(
+            call, lambda f: CommitStatusError(f"commit status of {tx_id} unknown: {f.describe()}", tx_id)
+        )
+        code = transaction_pb2.TxValidationCode.Name(response.result)
+        return CommitStatus(tx_id, code, response.block_number)
+
+    # ---------------------------------------------------------------- blocks
+    def _deliver(self, start: int, *, newest: bool = False) -> Iterator[m.Block]:
+        identity = self._reader.identity
+        payload = m.deliver_payload(self.channel_id, identity, start, newest=newest)
+        envelope = common_pb2.Envelope(
+            payload=payload, signature=self._reader.sign(payload, purpose="deliver")
+        )
+
+        def call(peer: _Peer) -> list[bytes]:
+            blocks = []
+            for response in peer.deliver.Deliver(iter([envelope]), timeout=self._deadlines.deliver):
+                kind = response.WhichOneof("Type")
+                if kind == "block":
+                    blocks.append(response.block.SerializeToString())
+                elif kind == "status":
+                    if response.status != common_pb2.SUCCESS:
+                        name = common_pb2.Status.Name(response.status)
+                        raise CommitStatusError(f"the peer refused to deliver blocks: {name}")
+                    break
+            return blocks
+
+        for data in self._each_gateway(
+            call, lambda f: CommitStatusError(f"cannot read blocks: {f.describe()}")
+        ):
+            yield m.decode_block(data)
+
+    def blocks(self, start: int = 0) -> Iterator[m.Block]:
+        if start < 0:
+            raise CommitStatusError("block numbers start at 0")
+        if start >= self.height():
+            return iter(())
+        return self._deliver(start)
+
+    def height(self) -> int:
+        newest = list(self._deliver(0, newest=True))
+        return newest[-1].number + 1 if newest else 0
+
+    def close(self) -> None:
+        for peer in self._peers:
+            peer.close()
+
+
+def _endorse_error(phase: str, found: GatewayFailure, tx_id: str) -> LedgerError:
+    chaincode_message = found.chaincode_message()
+    if chaincode_message is not None:
+        return EndorseError(f"chaincode refused the {phase}: {chaincode_message}", tx_id, chaincode_message)
+    return EndorseError(f"{phase} failed: {found.describe()}", tx_id)
+
+
+def _tx_id_of_proposal(proposal: proposal_pb2.SignedProposal) -> str:
+    try:
+        return m.decode_proposal(proposal.proposal_bytes).tx_id
+    except m.MessageError as error:
+        raise EndorseError(f"bad proposal: {error}") from error
+
+
+def _tx_id_of_envelope(envelope: common_pb2.Envelope) -> str:
+    try:
+        payload = common_pb2.Payload.FromString(envelope.payload)
+        return str(common_pb2.ChannelHeader.FromString(payload.header.channel_header).tx_id)
+    except Exception as error:
+        raise SubmitError("the envelope does not decode") from error
