@@ -34,7 +34,7 @@ bench: install
 # A Fabric network of native processes on 127.0.0.1 (fabric-network/network.py): ORDERERS=3 for
 # a raft cluster; FABRIC_BIN for your own Fabric 3.1.x binaries.
 network-up: install
-	$(BIN)/python fabric-network/network.py up
+	GOLDTICKET_ENV="$${GOLDTICKET_ENV:-dev}" $(BIN)/python fabric-network/network.py up
 
 network-down: install
 	$(BIN)/python fabric-network/network.py down

@@ -27,6 +27,7 @@ class Settings:
     today: dt.date | None = None  # GOLDTICKET_TODAY (dev and test only)
     channel: str = "goldticket"  # GOLDTICKET_CHANNEL
     chaincode: str = "goldticket"  # GOLDTICKET_CHAINCODE
+    fabric_profile: Path | None = None  # GOLDTICKET_FABRIC_PROFILE (None = <data dir>/fabric/...)
     card_backend: str = ""  # GOLDTICKET_CARD_BACKEND: pkcs11 | software ("" = pkcs11 where a module is found)
     pkcs11_module: str = ""  # GOLDTICKET_PKCS11_MODULE ("" = SoftHSM2 where installed)
     card_kdf_n: int = 2**15  # GOLDTICKET_CARD_KDF_N: scrypt cost of software cards and seed backups
@@ -46,6 +47,7 @@ class Settings:
             "env": env.get("GOLDTICKET_ENV", "prod"),
             "channel": env.get("GOLDTICKET_CHANNEL", "goldticket"),
             "chaincode": env.get("GOLDTICKET_CHAINCODE", "goldticket"),
+            "fabric_profile": Path(profile) if (profile := env.get("GOLDTICKET_FABRIC_PROFILE")) else None,
             "card_backend": env.get("GOLDTICKET_CARD_BACKEND", ""),
             "pkcs11_module": env.get("GOLDTICKET_PKCS11_MODULE", ""),
             "signer_url": env.get("GOLDTICKET_SIGNER_URL", ""),
@@ -75,6 +77,11 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
+
+    @property
+    def fabric_profile_path(self) -> Path:
+        """The Fabric connection profile ``make network-up`` wrote for this data directory."""
+        return self.fabric_profile or self.data_dir / "fabric" / "connection.json"
 
     def check(self) -> None:
         if self.ledger not in LEDGERS:

@@ -77,6 +77,7 @@ class Layout:
     orderers: tuple[Orderer, ...]
     peers: tuple[Peer, ...]
     batch_timeout: str = "250ms"
+    time_window: str = "15m"
     channel: str = CHANNEL
     chaincode: str = CHAINCODE
 
@@ -89,6 +90,7 @@ class Layout:
         orderers: int = 1,
         port_base: int = 7050,
         batch_timeout: str = "250ms",
+        time_window: str = "15m",
     ) -> Layout:
         if orderers not in (1, 3, 5):
             raise NetworkError("ORDERERS must be 1, 3 or 5 (a raft cluster of an odd size)")
@@ -105,6 +107,7 @@ class Layout:
                 Peer(msp_id, org, port_base + 100 + 10 * k) for k, (msp_id, org) in enumerate(PEER_ORGS)
             ),
             batch_timeout=batch_timeout,
+            time_window=time_window,
         )
 
     @classmethod
@@ -117,12 +120,18 @@ class Layout:
             raise NetworkError("ORDERERS and GOLDTICKET_FABRIC_PORT_BASE must be whole numbers") from error
         data_dir = Path(env.get("GOLDTICKET_DATA_DIR") or "var")
         root = env.get("GOLDTICKET_FABRIC_DIR")
+        # Peers refuse proposals stamped outside a window around their clock (15 minutes). In
+        # dev and test GoldTicket's clock may be set (GOLDTICKET_TODAY) to exercise maturity and
+        # settlement, so those networks accept any time within ten years; prod keeps 15 minutes.
+        environment = env.get("GOLDTICKET_ENV") or "prod"
+        window = env.get("GOLDTICKET_FABRIC_TIME_WINDOW") or ("15m" if environment == "prod" else "87600h")
         return cls.create(
             data_dir,
             root=Path(root) if root else None,
             orderers=orderers,
             port_base=port_base,
             batch_timeout=env.get("GOLDTICKET_FABRIC_BATCH_TIMEOUT") or "250ms",
+            time_window=window,
         )
 
     # ----------------------------------------------------------------- paths

@@ -93,11 +93,14 @@ def write_profile(layout: Layout) -> None:
     crypto.write_file(layout.profile, json.dumps(profile, indent=1).encode())
 
 
-def deploy_chaincode(layout: Layout, binaries: Binaries, name: str, pkg_id: str) -> None:
-    """Approve by every organisation and commit a definition ``name`` of the installed package."""
+def deploy_chaincode(layout: Layout, binaries: Binaries, name: str, pkg_id: str) -> bool:
+    """Approve by every organisation and commit a definition ``name`` of the installed package.
+    False when it was committed before."""
+    if lifecycle.committed(layout, binaries, name):
+        return False
     for peer in layout.peers:
         lifecycle.approve(layout, binaries, peer, name, pkg_id)
-    lifecycle.commit(layout, binaries, name)
+    return lifecycle.commit(layout, binaries, name)
 
 
 def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None = None) -> None:

@@ -122,13 +122,8 @@ class Platform:
     @classmethod
     def open(cls, settings: Settings) -> Platform:
         """The platform on an initialised data directory. Raises ConfigError."""
-        if settings.ledger != "local":
-            raise ConfigError("the Fabric ledger adapter is not available yet; use GOLDTICKET_LEDGER=local")
-        try:
-            ledger = open_local_ledger(settings.data_dir, check_time=settings.env == "prod")
-        except LedgerError as error:
-            raise ConfigError(str(error)) from error
-        return cls(settings, ledger, KeyStore(settings.data_dir), Cards.open(settings))
+        keystore = KeyStore(settings.data_dir)
+        return cls(settings, open_ledger(settings, keystore), keystore, Cards.open(settings))
 
     @classmethod
     def init(
@@ -160,7 +155,7 @@ class Platform:
                 key, Identity(ca.msp_id, ca.issue(key.public_key(), common_name="portal", attributes=attrs))
             )
         msps = {msp: ca.certificate_pem for msp, ca in cas.items()}
-        ledger = open_local_ledger(settings.data_dir, msps, check_time=settings.env == "prod")
+        ledger = open_ledger(settings, keystore, msps)
         platform = cls(settings, ledger, keystore, Cards.open(settings))
         if not keystore.has_user(OPERATOR):
             keystore.save_user(username=OPERATOR, member_id=OPERATOR, role="admin")
@@ -174,10 +169,18 @@ class Platform:
                 backend=platform.cards.default_backend,
             )
             desk.personalise(platform, card.serial, settings.operator_pin, member_role="operator")
-        if ledger.height() <= 1:
+        if not platform.bootstrapped():
             request = {"id": OPERATOR, "name": operator_name, "name_en": operator_name_en}
             platform.submit(platform.actor(OPERATOR), "Bootstrap", request, pin=settings.operator_pin)
         return platform
+
+    def bootstrapped(self) -> bool:
+        """Whether the ledger knows the operator member (``Bootstrap`` has committed)."""
+        try:
+            self.evaluate("GetMember", {"id": OPERATOR})
+        except d.NotFoundError:
+            return False
+        return True
 
     def close(self) -> None:
         self.ledger.close()
@@ -231,6 +234,30 @@ class Platform:
             return self.contract.evaluate(self.reader, function, request)
         except EndorseError as error:
             raise _translate(error) from error
+
+
+def open_ledger(settings: Settings, keystore: KeyStore, msps: dict[str, bytes] | None = None) -> Ledger:
+    """The ledger GOLDTICKET_LEDGER names: the embedded one under the data directory (created
+    trusting ``msps`` when missing), or the Fabric channel of the connection profile
+    ``make network-up`` wrote. Raises ConfigError."""
+    try:
+        if settings.ledger == "local":
+            return open_local_ledger(settings.data_dir, msps, check_time=settings.env == "prod")
+        from goldticket.ledger.fabric import ConnectionProfile, FabricLedger
+
+        reader = keystore.reader()
+        if reader is None:
+            raise ConfigError(f"{settings.data_dir} is not initialised; run `goldticket init`")
+        profile = ConnectionProfile.load(settings.fabric_profile_path)
+        if settings.chaincode != profile.chaincode:
+            profile = profile.with_chaincode(settings.chaincode)
+        if settings.channel != profile.channel:
+            raise ConfigError(
+                f"GOLDTICKET_CHANNEL is {settings.channel}, the network's channel is {profile.channel}"
+            )
+        return FabricLedger(profile, reader)
+    except LedgerError as error:
+        raise ConfigError(str(error)) from error
 
 
 def _translate(error: EndorseError) -> Exception:

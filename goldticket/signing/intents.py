@@ -135,11 +135,18 @@ def check_transaction(
     return tx
 
 
+# A Fabric peer adds a read of the chaincode definition (its sequence in ``_lifecycle``) to
+# every transaction's read set, so a definition change invalidates transactions in flight.
+LIFECYCLE_NAMESPACE = "_lifecycle"
+
+
 def _writes(tx: DecodedTransaction) -> dict[tuple[str, tuple[str, ...]], dict[str, Any] | None]:
     writes: dict[tuple[str, tuple[str, ...]], dict[str, Any] | None] = {}
-    if len(tx.rwsets) != 1 or tx.rwsets[0].namespace != tx.chaincode:
+    own = [rwset for rwset in tx.rwsets if rwset.namespace == tx.chaincode]
+    others = [rwset for rwset in tx.rwsets if rwset.namespace != tx.chaincode]
+    if len(own) != 1 or any(rwset.namespace != LIFECYCLE_NAMESPACE or rwset.writes for rwset in others):
         raise RefusedError("the transaction writes outside its own chaincode")
-    for write in tx.rwsets[0].writes:
+    for write in own[0].writes:
         parsed = split_key(write.key)
         if parsed is None:
             raise RefusedError(f"the transaction writes an unexpected key {write.key!r}")
