@@ -19,13 +19,13 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check goldticket chaincode tests bench fabric-network
-	$(BIN)/ruff format --check goldticket chaincode tests bench fabric-network
-	$(BIN)/mypy goldticket chaincode fabric-network/fabnet
+	$(BIN)/ruff check goldticket chaincode web tests bench fabric-network
+	$(BIN)/ruff format --check goldticket chaincode web tests bench fabric-network
+	$(BIN)/mypy goldticket chaincode web fabric-network/fabnet
 
 format: install
-	$(BIN)/ruff format goldticket chaincode tests bench fabric-network
-	$(BIN)/ruff check --fix goldticket chaincode tests bench fabric-network
+	$(BIN)/ruff format goldticket chaincode web tests bench fabric-network
+	$(BIN)/ruff check --fix goldticket chaincode web tests bench fabric-network
 
 bench: install
 	$(BIN)/python bench/transfer_throughput.py

@@ -36,6 +36,10 @@ class Settings:
     signer_secret: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_SIGNER_SECRET
     operator_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PASSWORD
     operator_pin: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PIN
+    # GOLDTICKET_DATABASE_URL: the portal's database ("" = SQLite portal.sqlite in data_dir)
+    database_url: str = dataclasses.field(default="", repr=False)
+    token_ttl: int = 8 * 3600  # GOLDTICKET_TOKEN_TTL: seconds an API token lives
+    password_memory_kib: int = 65536  # GOLDTICKET_PASSWORD_MEMORY_KIB: argon2id memory cost of new hashes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -54,7 +58,15 @@ class Settings:
             "signer_secret": env.get("GOLDTICKET_SIGNER_SECRET", ""),
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
+            "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
         }
+        for name, variable in (("token_ttl", "TOKEN_TTL"), ("password_memory_kib", "PASSWORD_MEMORY_KIB")):
+            text = env.get(f"GOLDTICKET_{variable}")
+            if text:
+                try:
+                    values[name] = int(text)
+                except ValueError as error:
+                    raise ConfigError(f"GOLDTICKET_{variable} must be a whole number") from error
         rate = env.get("GOLDTICKET_SIGNER_RATE")
         if rate:
             try:
@@ -96,3 +108,12 @@ class Settings:
             raise ConfigError("GOLDTICKET_CARD_KDF_N must be a power of two from 16384 to 262144")
         if self.today is not None and self.env not in ("dev", "test"):
             raise ConfigError("GOLDTICKET_TODAY is only allowed when GOLDTICKET_ENV is dev or test")
+        if not 60 <= self.token_ttl <= 30 * 86400:
+            raise ConfigError("GOLDTICKET_TOKEN_TTL must be from 60 seconds to 30 days")
+        if not 8192 <= self.password_memory_kib <= 4 * 1024 * 1024:
+            raise ConfigError("GOLDTICKET_PASSWORD_MEMORY_KIB must be from 8192 to 4194304")
+
+    @property
+    def portal_database_url(self) -> str:
+        """GOLDTICKET_DATABASE_URL, or the SQLite file ``portal.sqlite`` in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'portal.sqlite').resolve()}"

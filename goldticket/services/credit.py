@@ -6,6 +6,7 @@ from typing import Any
 
 from goldticket import domain as d
 
+from . import access
 from .platform import Actor, Platform
 
 
@@ -13,6 +14,7 @@ def grant_credit_line(
     platform: Platform, bank_user: Actor, *, core_org_id: str, limit_fen: int, pin: str
 ) -> dict[str, Any]:
     d.require_fen(limit_fen, "limit_fen")
+    access.require_member_role(platform, bank_user, "bank")
     return platform.submit(
         bank_user, "GrantCreditLine", {"core_org_id": core_org_id, "limit_fen": limit_fen}, pin=pin
     ).result  # type: ignore[no-any-return]

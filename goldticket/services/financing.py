@@ -7,6 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
+from . import access
 from .platform import Actor, Platform
 
 
@@ -35,6 +36,7 @@ def apply_financing(
 ) -> dict[str, Any]:
     """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING."""
     d.require_fen(amount_fen)
+    access.require_holder(platform, holder, ticket_id)
     request = {"ticket_id": ticket_id, "bank_org_id": bank_org_id, "amount_fen": amount_fen}
     return platform.submit(holder, "ApplyFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
@@ -49,6 +51,7 @@ def approve_financing(
     pin: str,
 ) -> dict[str, Any]:
     """Returns the quote figures plus ``financed`` and ``remainder`` tickets."""
+    access.require_application_bank(platform, banker, application_id)
     request = {
         "application_id": application_id,
         "annual_rate_bp": annual_rate_bp,
@@ -60,5 +63,6 @@ def approve_financing(
 def reject_financing(
     platform: Platform, banker: Actor, *, application_id: str, reason: str, pin: str
 ) -> dict[str, Any]:
+    access.require_application_bank(platform, banker, application_id)
     request = {"application_id": application_id, "reason": reason}
     return platform.submit(banker, "RejectFinancing", request, pin=pin).result  # type: ignore[no-any-return]

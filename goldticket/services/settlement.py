@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import access
 from .platform import Actor, Platform
 
 
 def settle_ticket(platform: Platform, issuer: Actor, root_id: str, *, pin: str) -> dict[str, Any]:
     """Returns the clearing statement: ``statement_id``, ``paid``, ``withheld``, ``total_paid_fen``."""
+    access.require_issuer(platform, issuer, root_id)
     return platform.submit(issuer, "SettleTicket", {"root_id": root_id}, pin=pin).result  # type: ignore[no-any-return]

@@ -7,6 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
+from . import access
 from .platform import Actor, Platform
 
 
@@ -29,6 +30,7 @@ def issue_ticket(
     maturity = d.parse_date(maturity_date, "maturity_date")
     for invoice in invoices:
         d.Invoice.from_dict(invoice)
+    access.require_member_role(platform, clerk, "core")
     request = {
         "payee_org_id": payee_org_id,
         "amount_fen": amount_fen,
@@ -39,30 +41,35 @@ def issue_ticket(
 
 
 def accept_ticket(platform: Platform, actor: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:
+    access.require_holder(platform, actor, ticket_id)
     return _result(platform.submit(actor, "AcceptTicket", {"ticket_id": ticket_id}, pin=pin))
 
 
 def reject_ticket(
     platform: Platform, actor: Actor, ticket_id: str, reason: str, *, pin: str
 ) -> dict[str, Any]:
+    access.require_holder(platform, actor, ticket_id)
     return _result(
         platform.submit(actor, "RejectTicket", {"ticket_id": ticket_id, "reason": reason}, pin=pin)
     )
 
 
 def cancel_ticket(platform: Platform, actor: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:
+    access.require_issuer(platform, actor, ticket_id)
     return _result(platform.submit(actor, "CancelTicket", {"ticket_id": ticket_id}, pin=pin))
 
 
 def freeze_ticket(
     platform: Platform, operator: Actor, ticket_id: str, reason: str, *, pin: str
 ) -> dict[str, Any]:
+    access.require_operator(operator)
     return _result(
         platform.submit(operator, "FreezeTicket", {"ticket_id": ticket_id, "reason": reason}, pin=pin)
     )
 
 
 def unfreeze_ticket(platform: Platform, operator: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:
+    access.require_operator(operator)
     return _result(platform.submit(operator, "UnfreezeTicket", {"ticket_id": ticket_id}, pin=pin))
 
 

@@ -1,0 +1,151 @@
+"""Accounts: logins of member users, passwords hashed with argon2id, API tokens that expire
+and can be revoked, and login rate limiting.
+
+A token is 32 random bytes shown to its owner once; the database keeps only its SHA-256.
+Failed logins are counted per username and per client address over a window, in the
+database, so every worker process sees the same count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+
+from goldticket import domain as d
+from goldticket.store.models import Account, LoginFailure, Token
+
+from . import access, members
+from .errors import RateLimitedError, UnauthenticatedError
+from .platform import Actor
+from .portal import Portal
+
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_CLIENT = 50
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite forgets the zone
+
+
+def hasher(portal: Portal) -> PasswordHasher:
+    return PasswordHasher(memory_cost=portal.settings.password_memory_kib, time_cost=2, parallelism=2)
+
+
+def check_password(password: Any) -> str:
+    if not isinstance(password, str) or not 10 <= len(password) <= 256:
+        raise d.InvalidInputError("a password is 10 to 256 characters")
+    return password
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def ensure_account(portal: Portal, *, username: str, org_id: str, role: str, password: str) -> bool:
+    """Create the login account unless it exists (``init`` and the demo). True if created."""
+    with portal.database.session(immediate=True) as session:
+        if session.get(Account, username) is not None:
+            return False
+        session.add(
+            Account(
+                username=username,
+                org_id=org_id,
+                role=role,
+                password_hash=hasher(portal).hash(check_password(password)),
+                created_at=_now(),
+            )
+        )
+        return True
+
+
+def create_user(
+    portal: Portal, desk: Actor, *, org_id: str, username: str, password: str, role: str
+) -> dict[str, Any]:
+    """The operator desk adds a user to a member: the user directory entry and a login."""
+    access.require_operator_admin(desk)
+    check_password(password)
+    members.get_member(portal.platform, d.require_text(org_id, "org_id", 64))
+    with portal.database.session() as session:
+        if session.get(Account, username) is not None:
+            raise d.StateConflictError(f"user {username} already exists")
+    actor = members.add_user(portal.platform, member_id=org_id, username=username, role=role)
+    ensure_account(portal, username=actor.username, org_id=org_id, role=role, password=password)
+    return {"id": actor.username, "username": actor.username, "org_id": org_id, "role": role}
+
+
+def login(portal: Portal, username: Any, password: Any, client: str) -> dict[str, Any]:
+    """A new token for a right password. Raises UnauthenticatedError or RateLimitedError."""
+    if not isinstance(username, str) or not isinstance(password, str) or len(password) > 256:
+        raise d.InvalidInputError("username and password are strings")
+    username = username[:64]
+    now = _now()
+    with portal.database.session(immediate=True) as session:
+        since = now - FAILURE_WINDOW
+        session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+        by_user = session.scalar(select(func.count()).where(LoginFailure.username == username))
+        by_client = session.scalar(select(func.count()).where(LoginFailure.client == client))
+        if (by_user or 0) >= MAX_FAILURES_PER_USER or (by_client or 0) >= MAX_FAILURES_PER_CLIENT:
+            raise RateLimitedError("too many failed logins; try again in 15 minutes")
+        account = session.get(Account, username)
+    if not _verify(portal, account.password_hash if account else None, password):
+        with portal.database.session(immediate=True) as session:
+            session.add(LoginFailure(username=username, client=client[:64], at=now))
+        raise UnauthenticatedError("wrong username or password")
+    assert account is not None
+    token = secrets.token_urlsafe(32)
+    expires = now + dt.timedelta(seconds=portal.settings.token_ttl)
+    with portal.database.session(immediate=True) as session:
+        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        session.add(
+            Token(token_sha256=_token_digest(token), username=username, created_at=now, expires_at=expires)
+        )
+    return {"token": token, "expires_at": expires.replace(microsecond=0).isoformat()}
+
+
+def _verify(portal: Portal, stored: str | None, password: str) -> bool:
+    """Argon2 verification; an unknown user costs the same as a known one."""
+    if stored is None:
+        memory = portal.settings.password_memory_kib
+        if memory not in _DUMMY_HASHES:
+            _DUMMY_HASHES[memory] = hasher(portal).hash("not anyone's password")
+        stored = _DUMMY_HASHES[memory]
+        known = False
+    else:
+        known = True
+    try:
+        hasher(portal).verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return known
+
+
+def authenticate(portal: Portal, token: str) -> Actor:
+    """The user a bearer token belongs to. Raises UnauthenticatedError."""
+    with portal.database.session() as session:
+        row = session.get(Token, _token_digest(token))
+        if row is None or row.revoked_at is not None or _aware(row.expires_at) <= _now():
+            raise UnauthenticatedError("the token is unknown, expired or revoked")
+        account = session.get(Account, row.username)
+        if account is None:
+            raise UnauthenticatedError("the token's user no longer exists")
+        return Actor(account.username, account.org_id, account.role)
+
+
+def revoke(portal: Portal, token: str) -> None:
+    """Revoke a token at once (logout); later requests with it are unauthenticated."""
+    with portal.database.session() as session:
+        row = session.get(Token, _token_digest(token))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = _now()

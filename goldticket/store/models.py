@@ -1,0 +1,158 @@
+"""The portal's own tables: accounts, tokens, login failures, idempotency records, and the
+read model projected from ledger blocks (tickets, offers, financing applications, credit
+lines, members, history, who takes part in which ticket tree) with its checkpoint.
+
+Money columns are BigInteger fen; ledger documents are kept whole as JSON text next to the
+columns that lists filter and sort on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    """A person who logs in: the username is the user's id, shared with the card registry."""
+
+    __tablename__ = "accounts"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Token(Base):
+    """An API token, kept only as its SHA-256."""
+
+    __tablename__ = "tokens"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed login, counted per username and per client address over a window."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class IdempotencyRecord(Base):
+    """A write made under an Idempotency-Key: the request's fingerprint (the body without the
+    PIN), the ledger transaction once its proposal is signed, and the response once done."""
+
+    __tablename__ = "idempotency"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # pending | done
+    owner: Mapped[str] = mapped_column(String(128))
+    tx_ids: Mapped[str] = mapped_column(Text, default="")
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Checkpoint(Base):
+    """How far the follower has projected: the next block to read and the last block's hash."""
+
+    __tablename__ = "checkpoint"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(64))
+
+
+class MemberRow(Base):
+    __tablename__ = "rm_members"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class TicketRow(Base):
+    __tablename__ = "rm_tickets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    root_id: Mapped[str] = mapped_column(String(32), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    issuer_org_id: Mapped[str] = mapped_column(String(64))
+    holder_org_id: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    maturity_date: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(32))
+    block: Mapped[int] = mapped_column(BigInteger)
+    doc: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_rm_tickets_holder_status", "holder_org_id", "status", "id"),
+        Index("ix_rm_tickets_status", "status", "id"),
+    )
+
+
+class HistoryRow(Base):
+    __tablename__ = "rm_history"
+    ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tx_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+    txnum: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    by_org_id: Mapped[str] = mapped_column(String(64))
+    by_user: Mapped[str] = mapped_column(String(64))
+    card_serial: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[str] = mapped_column(String(40))
+
+
+class OfferRow(Base):
+    __tablename__ = "rm_offers"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(32), index=True)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class ApplicationRow(Base):
+    __tablename__ = "rm_applications"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(32), index=True)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class CreditLineRow(Base):
+    __tablename__ = "rm_credit_lines"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bank_org_id: Mapped[str] = mapped_column(String(64), index=True)
+    core_org_id: Mapped[str] = mapped_column(String(64), index=True)
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class ParticipantRow(Base):
+    """An organisation that has held, issued, been offered or asked to finance a piece of the
+    tree under ``root_id``: it may read that tree."""
+
+    __tablename__ = "rm_participants"
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    root_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    __table_args__ = (UniqueConstraint("root_id", "org_id", name="uq_rm_participants_root_org"),)
+
+
+PROJECTION_TABLES = (
+    MemberRow,
+    TicketRow,
+    HistoryRow,
+    OfferRow,
+    ApplicationRow,
+    CreditLineRow,
+    ParticipantRow,
+    Checkpoint,
+)

@@ -1,0 +1,95 @@
+"""Web fixtures: a portal on a fresh data directory whose writes are signed through a real
+signing gateway (an HTTP server on a port of its own, holding the cards), the Flask
+application over it, and a consortium built over HTTP by the operator desk."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from apiclient import MATURITY, MEMBERS, PASSWORD, Members, invoice, login
+from flask.testing import FlaskClient
+from support import OPERATOR_PASSWORD, PIN
+
+from goldticket.services.platform import Cards
+from goldticket.services.portal import Portal
+from goldticket.settings import Settings
+from goldticket.signing.gateway import GatewayServer
+from web import create_app
+
+
+@pytest.fixture
+def web_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, password_memory_kib=8192, database_url=_database_url(settings))
+
+
+def _database_url(settings: Settings) -> str:
+    return ""  # SQLite in the data directory; test_postgres.py runs the suite's core on PostgreSQL
+
+
+@pytest.fixture
+def portal(web_settings: Settings) -> Iterator[Portal]:
+    Portal.init(web_settings).close()
+    cards = Cards.open(web_settings)
+    secret = "test gateway secret " + web_settings.data_dir.name
+    server = GatewayServer(("127.0.0.1", 0), cards.service, secret.encode())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    portal = Portal.open(dataclasses.replace(web_settings, signer_url=server.url, signer_secret=secret))
+    try:
+        yield portal
+    finally:
+        portal.close()
+        server.shutdown()
+        server.server_close()
+        cards.registry.close()
+
+
+@pytest.fixture
+def app(portal: Portal) -> Any:
+    return create_app({"TESTING": True, "GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0})
+
+
+@pytest.fixture
+def client(app: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def members(client: FlaskClient) -> Members:
+    operator = login(client, "operator", OPERATOR_PASSWORD)
+    users, cards = {}, {}
+    for org_id, role, username in MEMBERS:
+        operator.post("/orgs", {"id": org_id, "name": f"{org_id} 公司", "role": role}, expect=201)
+        operator.post(
+            "/users",
+            {"org_id": org_id, "username": username, "password": PASSWORD, "role": "clerk"},
+            expect=201,
+        )
+        card = operator.post("/cards", {"user_id": username, "pin": PIN}, expect=201)
+        cards[org_id] = card["card_id"]
+        users[org_id] = login(client, username)
+    line = users["bank"].post(
+        "/credit-lines", {"core_org_id": "core", "limit_fen": 10_000_000_000, "pin": PIN}, expect=201
+    )
+    return Members(client, operator, users, line, cards)
+
+
+@pytest.fixture
+def accepted(members: Members) -> dict[str, Any]:
+    """1,000,000.00 issued by core to tier1 and accepted."""
+    issued = members["core"].post(
+        "/tickets",
+        {
+            "payee_org_id": "tier1",
+            "amount_fen": 100_000_000,
+            "maturity_date": MATURITY.isoformat(),
+            "invoices": [invoice("INV-1", 100_000_000)],
+            "pin": PIN,
+        },
+        expect=201,
+    )
+    return members["tier1"].post(f"/tickets/{issued['id']}/accept", {"pin": PIN}, expect=200)  # type: ignore[no-any-return]

@@ -1,0 +1,61 @@
+"""The GoldTicket web application: the HTTP API (and, next, the portal's pages) over the
+services. ``create_app`` builds it; nothing is read at import time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from goldticket.services.portal import Portal
+from goldticket.settings import ConfigError, Settings
+
+from . import errors, health, observability
+from .api import bp as api_bp
+
+log = logging.getLogger("goldticket.web")
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The application. ``test_config`` may carry ``GOLDTICKET_PORTAL`` (an open Portal, which
+    the caller closes) or ``GOLDTICKET_SETTINGS``; otherwise settings come from GOLDTICKET_*."""
+    app = Flask(__name__)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False, FOLLOW_SECONDS=1.0)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    portal = app.config.get("GOLDTICKET_PORTAL")
+    if portal is None:
+        settings = app.config.get("GOLDTICKET_SETTINGS") or Settings.from_env()
+        if settings.env == "prod" and not settings.signer_url:
+            raise ConfigError(
+                "the portal signs through the signing gateway: set GOLDTICKET_SIGNER_URL (goldticket serve does)"
+            )
+        portal = Portal.open(settings)
+    app.extensions["goldticket"] = portal
+    errors.init_app(app)
+    observability.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health.bp)
+    if app.config["FOLLOW_SECONDS"]:
+        _follow(portal, float(app.config["FOLLOW_SECONDS"]))
+    return app
+
+
+def _follow(portal: Portal, every: float) -> None:
+    """Keep the read model up with writes made elsewhere (other workers, the CLI, other
+    organisations' clients on Fabric)."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                portal.follower.catch_up()
+            except Exception:  # the next round tries again; the lag shows in /metrics
+                log.exception("the follower could not catch up")
+
+    threading.Thread(target=loop, name="goldticket-follower", daemon=True).start()

@@ -1,0 +1,13 @@
+"""API v1 under /api/v1: one blueprint per area, nested in the ``api`` blueprint."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from . import auth, credit, desk, offers, service, tickets
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+for area in (auth, desk, credit, tickets, offers, service):
+    bp.register_blueprint(area.bp)
+
+__all__ = ["bp"]

@@ -1,0 +1,155 @@
+"""How an API endpoint is declared: its route, its request schema (pydantic, which both
+validates the body and feeds the OpenAPI document), whether it needs a token, and for ledger
+writes the idempotent run with the read model caught up before the answer leaves."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
+from flask import Blueprint, current_app, g, jsonify, request
+
+from goldticket.services import accounts, idempotency
+from goldticket.services.platform import Actor
+from goldticket.services.portal import Portal
+
+from ..errors import ApiError
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    method: str
+    rule: str  # relative to /api/v1, Flask syntax
+    summary: str
+    body: type[pydantic.BaseModel] | None
+    query: type[pydantic.BaseModel] | None
+    status: int
+    auth: bool
+    idempotent: bool
+    tag: str
+
+
+OPERATIONS: list[Operation] = []
+
+
+def portal() -> Portal:
+    return current_app.extensions["goldticket"]  # type: ignore[no-any-return]
+
+
+def _describe(error: pydantic.ValidationError) -> str:
+    """Field and reason of each problem; never the input (it may hold a PIN)."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False)[:5]:
+        where = ".".join(str(part) for part in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg'].lower()}")
+    return "; ".join(parts)
+
+
+def _parse_body(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raw = b"{}"
+    elif request.mimetype != "application/json":
+        raise ApiError("unsupported_media_type", "send the body as application/json")
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except pydantic.ValidationError as error:
+        raise ApiError("invalid_input", _describe(error)) from None
+
+
+def _parse_query(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+    try:
+        return model.model_validate(dict(request.args.items()))
+    except pydantic.ValidationError as error:
+        raise ApiError("invalid_input", _describe(error)) from None
+
+
+def current_actor() -> Actor:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError("unauthenticated", "send Authorization: Bearer <token> (POST /api/v1/auth/token)")
+    actor = accounts.authenticate(portal(), token.strip())
+    g.actor = actor
+    return actor
+
+
+class Write:
+    """A ledger write in a view: ``run(perform, present)`` where ``perform`` calls the use case
+    and ``present`` turns its (chaincode) result into the answer's body."""
+
+    def __init__(self, actor: Actor, status: int, body: pydantic.BaseModel | None) -> None:
+        self.actor = actor
+        self.status = status
+        self.body = body
+
+    def run(self, perform: Callable[[], Any], present: Callable[[Any], Any] = lambda result: result) -> Any:
+        current = portal()
+
+        def once() -> tuple[int, Any]:
+            answer = present(perform())
+            current.follower.catch_up()  # the next read sees this write
+            return self.status, answer
+
+        def recover(result: Any) -> tuple[int, Any]:
+            current.follower.catch_up()
+            return self.status, present(result)
+
+        shown = self.body.model_dump(mode="json") if self.body is not None else {}
+        fingerprint = idempotency.fingerprint(request.method, request.path, shown)
+        key = request.headers.get("Idempotency-Key")
+        outcome = idempotency.run(current, self.actor, key, fingerprint, once, recover)
+        response = jsonify(outcome.body)
+        response.status_code = outcome.status
+        if outcome.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+
+def endpoint(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    body: type[pydantic.BaseModel] | None = None,
+    query: type[pydantic.BaseModel] | None = None,
+    status: int = 200,
+    auth: bool = True,
+    write: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a view. It is called with ``actor`` (when ``auth``), ``body``/``query`` models
+    (when given), ``write`` (a :class:`Write`, when ``write``) and the URL's variables."""
+    prefix = bp.url_prefix or ""
+    OPERATIONS.append(Operation(method, prefix + rule, summary, body, query, status, auth, write, bp.name))
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def handle(**url: Any) -> Any:
+            kwargs: dict[str, Any] = dict(url)
+            actor = current_actor() if auth else None
+            if auth:
+                kwargs["actor"] = actor
+            parsed = _parse_body(body) if body is not None else None
+            if body is not None:
+                kwargs["body"] = parsed
+            if query is not None:
+                kwargs["query"] = _parse_query(query)
+            if write:
+                assert actor is not None
+                kwargs["write"] = Write(actor, status, parsed)
+                return view(**kwargs)
+            result = view(**kwargs)
+            if isinstance(result, tuple | list | dict):
+                response = jsonify(result)
+                response.status_code = status
+                return response
+            return result
+
+        bp.add_url_rule(rule, endpoint=f"{view.__name__}", view_func=handle, methods=[method])
+        return handle
+
+    return decorate

@@ -1,0 +1,128 @@
+"""The operator desk: members, users and their cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from goldticket.services import accounts, desk, reads
+from goldticket.services.platform import Actor
+
+from ._endpoint import Write, endpoint, portal
+from .schemas import Empty, NewCard, NewOrg, NewUser, ReplaceCard
+
+bp = Blueprint("desk", __name__)
+
+
+@endpoint(
+    bp, "/orgs", "POST", summary="Register a member (operator admin)", body=NewOrg, status=201, write=True
+)
+def create_org(actor: Actor, body: NewOrg, write: Write) -> Any:
+    return write.run(
+        lambda: desk.create_org(
+            portal(),
+            actor,
+            name=body.name,
+            role=body.role,
+            org_id=body.id,
+            name_en=body.name_en,
+            day_basis=body.day_basis,
+            fee_bp=body.fee_bp,
+        ),
+        desk.present_member,
+    )
+
+
+@endpoint(bp, "/orgs", "GET", summary="Every member: id, names, role, MSP")
+def list_orgs(actor: Actor) -> dict[str, Any]:
+    return reads.list_members(portal(), actor)
+
+
+@endpoint(
+    bp,
+    "/users",
+    "POST",
+    summary="Add a user to a member (operator admin)",
+    body=NewUser,
+    status=201,
+    write=True,
+)
+def create_user(actor: Actor, body: NewUser, write: Write) -> Any:
+    return write.run(
+        lambda: accounts.create_user(
+            portal(),
+            actor,
+            org_id=body.org_id,
+            username=body.username,
+            password=body.password,
+            role=body.role,
+        )
+    )
+
+
+def _card_of(user_id: str) -> Any:
+    """After a crash: the card whose registration committed is the user's newest active card."""
+
+    def recover(result: Any) -> Any:
+        records = portal().platform.cards.registry.cards_of(user_id)
+        active = [record for record in records if record.status == "ACTIVE"]
+        return desk.present_card(active[-1].public())
+
+    return recover
+
+
+@endpoint(
+    bp,
+    "/cards",
+    "POST",
+    summary="Open and issue a user's card (operator admin)",
+    body=NewCard,
+    status=201,
+    write=True,
+)
+def create_card(actor: Actor, body: NewCard, write: Write) -> Any:
+    recover = _card_of(body.user_id)
+    return write.run(
+        lambda: desk.issue_card(portal(), actor, user_id=body.user_id, pin=body.pin),
+        lambda result: result if "card_id" in result else recover(result),
+    )
+
+
+@endpoint(
+    bp, "/cards/<card_id>/report-lost", "POST", summary="Suspend a lost card at once", body=Empty, write=True
+)
+def report_lost(actor: Actor, body: Empty, write: Write, card_id: str) -> Any:
+    return write.run(lambda: desk.report_lost(portal(), actor, card_id))
+
+
+@endpoint(
+    bp,
+    "/cards/<card_id>/replace",
+    "POST",
+    summary="A new card with the same key (补卡)",
+    body=ReplaceCard,
+    status=201,
+    write=True,
+)
+def replace_card(actor: Actor, body: ReplaceCard, write: Write, card_id: str) -> Any:
+    return write.run(
+        lambda: desk.replace_card(
+            portal(), actor, card_id, pin=body.pin, operator_password=body.operator_password
+        )
+    )
+
+
+@endpoint(
+    bp,
+    "/cards/<card_id>",
+    "DELETE",
+    summary="Eliminate a card: revoke its identity (销卡)",
+    body=Empty,
+    write=True,
+)
+def eliminate_card(actor: Actor, body: Empty, write: Write, card_id: str) -> Any:
+    return write.run(
+        lambda: desk.eliminate_card(portal(), actor, card_id),
+        lambda result: {"card_id": card_id, "status": "eliminated"},
+    )

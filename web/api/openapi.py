@@ -1,0 +1,89 @@
+"""The OpenAPI 3.1 document, generated from the declared operations and their pydantic
+schemas: the classes that validate a request are the ones described."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pydantic
+
+import goldticket
+
+from ._endpoint import OPERATIONS
+
+PREFIX = "/api/v1"
+ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+}
+
+
+def _path(rule: str) -> str:
+    return PREFIX + re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def _schema(model: type[pydantic.BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def document() -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": ERROR}
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        path = _path(op.rule)
+        operation: dict[str, Any] = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
+            "responses": {
+                str(op.status): {"description": "done", "content": {"application/json": {"schema": {}}}},
+                "default": {
+                    "description": "an error",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+        }
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{([a-z_]+)}", path)
+        ]
+        if op.query is not None:
+            query_schema = op.query.model_json_schema()
+            required = set(query_schema.get("required", []))
+            for name, prop in query_schema["properties"].items():
+                parameters.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+        if op.idempotent:
+            parameters.append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 128},
+                    "description": "a retry with the same key and body returns the first result",
+                }
+            )
+        if parameters:
+            operation["parameters"] = parameters
+        if op.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema(op.body, components)}},
+            }
+        if op.auth:
+            operation["security"] = [{"bearer": []}]
+        paths.setdefault(path, {})[op.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "GoldTicket API", "version": goldticket.__version__},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,86 @@
+"""Every error leaves as ``{"error": code, "message": sentence}`` with the status of its code
+(../shared/API.md); never an HTML page, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+from goldticket.domain import DomainError
+from goldticket.ledger import LedgerError
+from goldticket.settings import ConfigError
+from goldticket.signing.errors import SigningError
+
+log = logging.getLogger("goldticket.web")
+
+STATUS = {
+    "invalid_input": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "wrong_pin": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "rule_violation": 422,
+    "card_locked": 423,
+    "card_revoked": 423,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "signing_failed": 502,
+    "gateway_unavailable": 503,
+    "ledger_error": 503,
+    "audit_failed": 503,
+}
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ApiError(Exception):
+    """An error raised by the web layer itself (bad body, missing token)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def error_response(code: str, message: str, status: int | None = None) -> Any:
+    response = jsonify({"error": code, "message": message})
+    response.status_code = status or STATUS.get(code, 500)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Any:
+        return error_response(error.code, error.message)
+
+    @app.errorhandler(DomainError)
+    @app.errorhandler(SigningError)
+    @app.errorhandler(LedgerError)
+    @app.errorhandler(ConfigError)
+    def typed(error: Any) -> Any:
+        code = getattr(error, "code", "internal_error")
+        if STATUS.get(code, 500) >= 500:
+            log.warning("request %s failed: %s: %s", g.get("request_id"), code, error)
+        return error_response(code, str(error))
+
+    @app.errorhandler(HTTPException)
+    def http(error: HTTPException) -> Any:
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "invalid_input" if status < 500 else "internal_error")
+        return error_response(code, (error.description or error.name).rstrip("."), status)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        log.error("request %s failed", g.get("request_id"), exc_info=error)
+        return error_response("internal_error", "the server failed; the request id is in the logs", 500)
