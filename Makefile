@@ -14,6 +14,7 @@ DEMO_ENV = GOLDTICKET_ENV="$${GOLDTICKET_ENV:-dev}" GOLDTICKET_OPERATOR_PASSWORD
 
 run: install
 	$(DEMO_ENV) $(BIN)/goldticket demo
+	$(DEMO_ENV) $(BIN)/goldticket serve --host "$${GOLDTICKET_HOST:-127.0.0.1}" --port "$${GOLDTICKET_PORT:-8000}"
 
 test: install
 	$(BIN)/python -m pytest -q

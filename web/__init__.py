@@ -37,6 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             )
         portal = Portal.open(settings)
     app.extensions["goldticket"] = portal
+    if not app.testing and not logging.getLogger("goldticket").handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logging.getLogger("goldticket").addHandler(handler)
+        logging.getLogger("goldticket").setLevel(logging.INFO)
     errors.init_app(app)
     observability.init_app(app)
     app.register_blueprint(api_bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import basics, cards, credit, financing, members, offers, signer, tickets, users
+from . import basics, cards, credit, financing, members, offers, portal, signer, tickets, users
 
 
 @click.group()
@@ -26,6 +26,8 @@ for command in (
     tickets.ticket,
     offers.offer,
     financing.financing_group,
+    portal.serve,
+    portal.reindex,
 ):
     main.add_command(command)
 

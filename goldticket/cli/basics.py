@@ -13,15 +13,14 @@ from ._common import handles_errors, out, settings
 @click.command()
 @handles_errors
 def init() -> None:
-    """Create the data directory, ledger, org CAs and the operator admin (idempotent)."""
-    from goldticket.services import Platform
+    """Create the data directory, ledger, org CAs, database and the operator admin (idempotent)."""
+    from goldticket.services.portal import Portal
 
     current = settings()
-    platform = Platform.init(current)
-    click.echo(
-        f"GoldTicket ready in {current.data_dir} ({platform.ledger.kind} ledger, height {platform.ledger.height()})"
-    )
-    platform.close()
+    portal = Portal.init(current)
+    ledger = portal.platform.ledger
+    click.echo(f"GoldTicket ready in {current.data_dir} ({ledger.kind} ledger, height {ledger.height()})")
+    portal.close()
 
 
 @click.command()
@@ -76,16 +75,23 @@ def quote(
 @handles_errors
 def demo() -> None:
     """Build a demo consortium and run a whole life cycle, printing each step."""
-    from goldticket.services import Platform
+    from goldticket.services import accounts
     from goldticket.services.demo import run_demo
+    from goldticket.services.portal import Portal
 
     current = settings()
     if current.env == "prod":
         raise ConfigError(
             "the demo moves the clock to maturity; run it with GOLDTICKET_ENV=dev (make run does)"
         )
-    platform = Platform.init(current)
+    portal = Portal.init(current)
     try:
-        run_demo(platform, click.echo)
+        run_demo(portal.platform, click.echo)
+        logins = accounts.ensure_demo_accounts(portal)
+        portal.follower.catch_up()
+        click.echo("\nDemo logins (password for each): " + ", ".join(logins))
+        click.echo(
+            f"  password {accounts.DEMO_PASSWORD!r}, card PIN {accounts.DEMO_PIN!r}; operator password from GOLDTICKET_OPERATOR_PASSWORD"
+        )
     finally:
-        platform.close()
+        portal.close()

@@ -149,3 +149,18 @@ def revoke(portal: Portal, token: str) -> None:
         row = session.get(Token, _token_digest(token))
         if row is not None and row.revoked_at is None:
             row.revoked_at = _now()
+
+
+DEMO_PASSWORD = "demo password"  # documented demo credentials (README), never for real use
+DEMO_PIN = "135790"
+
+
+def ensure_demo_accounts(portal: Portal) -> list[str]:
+    """Logins for the demo consortium's users (``goldticket demo``); returns their usernames."""
+    from .demo import MEMBERS
+
+    names = []
+    for member_id, _, _, _, username in MEMBERS:
+        ensure_account(portal, username=username, org_id=member_id, role="clerk", password=DEMO_PASSWORD)
+        names.append(username)
+    return names
