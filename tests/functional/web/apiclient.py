@@ -63,6 +63,10 @@ class Members:
     def __getitem__(self, org_id: str) -> Api:
         return self.users[org_id]
 
+    @property
+    def usernames(self) -> list[tuple[str, str]]:
+        return [(org_id, username) for org_id, _, username in MEMBERS]
+
 
 def invoice(number: str, amount_fen: int) -> dict[str, Any]:
     return {"number": number, "amount_fen": amount_fen, "sha256": hashlib.sha256(number.encode()).hexdigest()}
