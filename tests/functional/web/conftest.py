@@ -23,11 +23,8 @@ from web import create_app
 
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, password_memory_kib=8192, database_url=_database_url(settings))
-
-
-def _database_url(settings: Settings) -> str:
-    return ""  # SQLite in the data directory; test_postgres.py runs the suite's core on PostgreSQL
+    """SQLite in the data directory; test_postgres.py runs the suite's core on PostgreSQL."""
+    return dataclasses.replace(settings, password_memory_kib=8192)
 
 
 @pytest.fixture

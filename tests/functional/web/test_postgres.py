@@ -1,0 +1,43 @@
+"""The web suite's core on PostgreSQL: the same tests, with the portal's database in a fresh
+PostgreSQL database each. Set GOLDTICKET_TEST_POSTGRES_URL (CI gets it from
+tools/postgres.sh); without it these tests skip."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from test_api import (  # noqa: F401 - collected again here, on PostgreSQL
+    test_a_retry_after_a_crash_returns_the_committed_result,
+    test_idempotency_keys,
+    test_rebuilding_the_read_model_gives_the_same_state,
+    test_sixteen_concurrent_transfers_one_wins,
+)
+from test_authorization import (  # noqa: F401
+    test_logins_are_rate_limited,
+    test_members_read_only_the_trees_they_take_part_in,
+)
+from test_life_cycle import test_life_cycle  # noqa: F401
+
+from goldticket.settings import Settings
+
+pytestmark = pytest.mark.functional
+SERVER_URL = os.environ.get("GOLDTICKET_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def web_settings(settings: Settings) -> Iterator[Settings]:
+    if not SERVER_URL:
+        pytest.skip("no PostgreSQL: set GOLDTICKET_TEST_POSTGRES_URL (bash tools/postgres.sh prints one)")
+    import psycopg
+
+    name = f"goldticket_test_{secrets.token_hex(4)}"
+    with psycopg.connect(SERVER_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base = SERVER_URL.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+    yield dataclasses.replace(settings, password_memory_kib=8192, database_url=f"{base}/{name}")
+    with psycopg.connect(SERVER_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
