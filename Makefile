@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint format bench install clean network-up network-down network-clean network-status
+.PHONY: run test test-fabric lint format bench install clean network-up network-down network-clean network-status
 
 install:
 	@bash tools/venv.sh
@@ -18,6 +18,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The scenario and integration tests on a real Fabric network: the one GOLDTICKET_TEST_NETWORK
+# names (a data directory after `make network-up`), else one the test session brings up itself.
+test-fabric: install
+	$(BIN)/python -m pytest -q --ledger fabric tests/scenario tests/integration
 
 lint: install
 	$(BIN)/ruff check goldticket chaincode web tests bench fabric-network

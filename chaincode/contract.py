@@ -43,7 +43,12 @@ def transaction(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[st
             result = await fn(self, Tx(ctx), decode_request(request))
         except d.DomainError as error:
             raise Exception(error.wire()) from None
-        return encode(result).decode("utf-8")
+        encoded = encode(result)
+        if fn.__name__ not in QUERIES:
+            # One event per write, named by the transaction, carrying its result: listeners on
+            # the channel learn what changed without decoding write sets.
+            ctx.get_stub().set_event(fn.__name__, encoded)
+        return encoded.decode("utf-8")
 
     # Not functools.wraps: the library reads the signature, which must stay (ctx, request).
     run.__name__ = run.__qualname__ = fn.__name__

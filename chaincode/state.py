@@ -78,6 +78,7 @@ class State:
     async def history(
         self, kind: str, *attributes: str
     ) -> list[tuple[str, dt.datetime, dict[str, Any] | None]]:
+        """Every change of the key, oldest first (a Fabric peer returns them newest first)."""
         iterator = await self.stub.get_history_for_key(self.key(kind, *attributes))
         entries = []
         async for modification in iterator:
@@ -86,4 +87,5 @@ class State:
             )
             value = None if modification.is_delete else json.loads(modification.value)
             entries.append((modification.tx_id, when, value))
+        entries.reverse()
         return entries

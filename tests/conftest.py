@@ -31,14 +31,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+def fabric_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The Fabric network of ``--ledger fabric`` runs (tests/fabric_network.py)."""
+    import fabric_network as testnet
+
+    yield from testnet.start(tmp_path_factory.mktemp("fabric"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     ledger = request.config.getoption("--ledger")
-    if ledger != "local":
-        pytest.skip("the Fabric adapter arrives with the Fabric network issue")
+    data_dir, chaincode, profile = tmp_path / "data", "goldticket", None
+    if ledger == "fabric":
+        network = request.getfixturevalue("fabric_network")
+        data_dir = network.data_dir(data_dir)
+        chaincode, profile = network.fresh_chaincode(), network.layout.profile
     return Settings(
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         ledger=ledger,
+        chaincode=chaincode,
+        fabric_profile=profile,
         env="test",
         today=TODAY,
         card_backend=request.config.getoption("--cards"),

@@ -13,6 +13,8 @@ import json
 import subprocess
 import tarfile
 import time
+from pathlib import Path
+from typing import Any
 
 from .binaries import Binaries
 from .crypto import write_file
@@ -30,13 +32,13 @@ def run(command: list[str], env: dict[str, str], what: str, *, timeout: float = 
     return result.stdout
 
 
-def retry(action: object, what: str, timeout: float = 30.0) -> str:
+def retry(action: object, what: str, timeout: float = 30.0) -> Any:
     """Retry a step the network may refuse while it settles (no raft leader yet, a peer still
     joining), every 0.25 s up to ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return action()  # type: ignore[operator, no-any-return]
+            return action()  # type: ignore[operator]
         except NetworkError:
             if time.monotonic() > deadline:
                 raise
@@ -94,28 +96,40 @@ def _tar(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def write_package(path: Path, label: str, address: str = "127.0.0.1:0") -> None:
+    """A CCaaS package for our external builder; the placeholder address means "each peer's
+    own chaincode server" (see builder/bin/build)."""
+    connection = {"address": address, "dial_timeout": "10s", "tls_required": False}
+    code = _tar({"connection.json": json.dumps(connection).encode()})
+    metadata = {"type": "goldticket-ccaas", "label": label}
+    write_file(path, _tar({"metadata.json": json.dumps(metadata).encode(), "code.tar.gz": code}))
+
+
 def ensure_package(layout: Layout) -> bool:
     """The CCaaS package, made once (its bytes fix the package id)."""
     if layout.package.exists():
         return False
-    connection = {"address": "127.0.0.1:0", "dial_timeout": "10s", "tls_required": False}
-    code = _tar({"connection.json": json.dumps(connection).encode()})
-    metadata = {"type": "goldticket-ccaas", "label": f"{layout.chaincode}_{CHAINCODE_VERSION}"}
-    write_file(layout.package, _tar({"metadata.json": json.dumps(metadata).encode(), "code.tar.gz": code}))
+    write_package(layout.package, f"{layout.chaincode}_{CHAINCODE_VERSION}")
     return True
 
 
-def package_id(layout: Layout, binaries: Binaries) -> str:
+def package_id(layout: Layout, binaries: Binaries, package: Path | None = None) -> str:
     peer = layout.peers[0]
     out = run(
-        [binaries.tool("peer"), "lifecycle", "chaincode", "calculatepackageid", str(layout.package)],
+        [
+            binaries.tool("peer"),
+            "lifecycle",
+            "chaincode",
+            "calculatepackageid",
+            str(package or layout.package),
+        ],
         admin_env(layout, binaries, peer),
         "calculating the package id",
     )
     return out.strip()
 
 
-def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str) -> bool:
+def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str, package: Path | None = None) -> bool:
     env = admin_env(layout, binaries, peer)
     listed = run(
         [binaries.tool("peer"), "lifecycle", "chaincode", "queryinstalled", "--output", "json"],
@@ -125,7 +139,7 @@ def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str) -> bool
     if pkg_id in listed:
         return False
     run(
-        [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)],
+        [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(package or layout.package)],
         env,
         f"installing the chaincode on {peer.name}",
         timeout=120,
@@ -188,7 +202,7 @@ def approved(layout: Layout, binaries: Binaries, peer: Peer, name: str) -> bool:
 
 
 def approve(layout: Layout, binaries: Binaries, peer: Peer, name: str, pkg_id: str) -> bool:
-    if approved(layout, binaries, peer, name):
+    if retry(lambda: approved(layout, binaries, peer, name), f"{peer.name} readiness"):
         return False
     command = [
         binaries.tool("peer"),

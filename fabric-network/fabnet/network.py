@@ -50,6 +50,7 @@ def _start_orderers(layout: Layout, binaries: Binaries) -> None:
     for orderer in layout.orderers:
         log = layout.logs / f"{orderer.name}.log"
         nodes.wait_until(lambda o=orderer: nodes.healthy(o.operations_port), orderer.name, 30, log)
+        nodes.wait_until(lambda o=orderer: nodes.listening(o.admin_port), f"{orderer.name} admin", 30, log)
 
 
 def _start_peers(layout: Layout, binaries: Binaries) -> None:

@@ -24,6 +24,9 @@ from .layout import ORDERER_MSP, Layout, Orderer, Peer
 BUILDER_NAME = "goldticket-ccaas"
 ADDRESS_VARIABLE = "GOLDTICKET_CCAAS_ADDRESS"
 REPOSITORY = HERE.parent
+# Processes this Python process started: kept so they are reaped when they exit (no zombies)
+# and never garbage-collected while running (which would warn).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def _base_env(binaries: Binaries) -> dict[str, str]:
@@ -61,6 +64,7 @@ def orderer_env(layout: Layout, binaries: Binaries, orderer: Orderer) -> dict[st
         "ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED": "true",
         "ORDERER_ADMIN_TLS_CLIENTROOTCAS": f"[{ca}]",
         "ORDERER_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{orderer.operations_port}",
+        "ORDERER_METRICS_PROVIDER": "prometheus",  # /metrics tells which orderer leads the raft
         "ORDERER_FILELEDGER_LOCATION": str(store / "blocks"),
         "ORDERER_CONSENSUS_WALDIR": str(store / "etcdraft" / "wal"),
         "ORDERER_CONSENSUS_SNAPDIR": str(store / "etcdraft" / "snapshot"),
@@ -163,6 +167,7 @@ def start(layout: Layout, name: str, command: list[str], env: dict[str, str]) ->
             start_new_session=True,
             cwd=layout.root,
         )
+    _CHILDREN[process.pid] = process
     started = _start_time(process.pid)
     if started is None:
         raise NetworkError(f"{name} exited at once; see {layout.logs / (name + '.log')}")
@@ -190,6 +195,10 @@ def stop(layout: Layout, name: str, *, timeout: float = 10.0, sig: int = signal.
 
 
 def _is_zombie(pid: int) -> bool:
+    child = _CHILDREN.get(pid)
+    if child is not None and child.poll() is not None:
+        del _CHILDREN[pid]
+        return True
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:

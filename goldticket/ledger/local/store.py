@@ -86,7 +86,7 @@ class LedgerStore:
 
     def history(self, key: str) -> list[tuple[str, bytes | None, bool, int, int]]:
         rows = self.connection().execute(
-            "SELECT tx_id, value, is_delete, seconds, nanos FROM history WHERE key = ? ORDER BY block, txnum",
+            "SELECT tx_id, value, is_delete, seconds, nanos FROM history WHERE key = ? ORDER BY block DESC, txnum DESC",
             (key,),
         )
         return [

@@ -94,6 +94,7 @@ class SimulationStub(ChaincodeStubInterface):
         return await self.get_state_by_range(prefix, prefix + MAX_UNICODE_RUNE)
 
     async def get_history_for_key(self, key: str) -> _Records:
+        """Every committed change of ``key``, newest first, as a Fabric peer (v2+) returns it."""
         records = []
         for tx_id, value, is_delete, seconds, nanos in self._store.history(key):
             records.append(

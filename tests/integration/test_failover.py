@@ -1,0 +1,110 @@
+"""Killing Fabric nodes in the middle of a run of submissions (kill -9, then restart).
+
+Each submission must either commit exactly once or end with a clear error; an acknowledged
+write is never lost and nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fabric_checks import committed_codes, kill, outcome, raft_leader, restart
+
+from goldticket.ledger import LedgerError
+from goldticket.services import Platform
+
+pytestmark = pytest.mark.integration
+RUN = 24
+
+
+def _run(platform: Platform, prefix: str, killer: threading.Event) -> list[tuple[str, str, object]]:
+    """Register RUN members one after another; after the fourth, tell the killer to strike."""
+    results = []
+    operator, pin = platform.operator()
+    for i in range(RUN):
+        member_id = f"{prefix}{i:02d}"
+        request = {"id": member_id, "name": member_id, "role": "supplier", "msp_id": "OperatorMSP"}
+        kind, value = outcome(
+            lambda request=request: platform.submit(operator, "RegisterMember", request, pin=pin)
+        )
+        results.append((member_id, kind, value))
+        if i == 3:
+            killer.set()
+    return results
+
+
+def _strike(
+    platform: Platform, prefix: str, victim: object, network: object
+) -> list[tuple[str, str, object]]:
+    killer = threading.Event()
+    killed: list[str] = []
+
+    def strike() -> None:
+        killer.wait(60)
+        name = victim() if callable(victim) else str(victim)
+        kill(network.layout, name)  # type: ignore[attr-defined]
+        killed.append(name)
+
+    thread = threading.Thread(target=strike)
+    thread.start()
+    start = platform.ledger.height()
+    try:
+        results = _run(platform, prefix, killer)
+    finally:
+        thread.join()
+    _check(platform, results, start)
+    for name in killed:
+        restart(network.layout, name)  # type: ignore[attr-defined]
+    return results
+
+
+def _check(platform: Platform, results: list[tuple[str, str, object]], start: int) -> None:
+    codes = committed_codes(platform, start)
+    for member_id, kind, value in results:
+        if kind == "ok":
+            tx_id = value.tx_id  # type: ignore[attr-defined]
+            assert codes[tx_id].count(0) == 1, f"{member_id} acknowledged but committed {codes[tx_id]}"
+        else:
+            assert isinstance(value, LedgerError | Exception) and str(value), (
+                f"{member_id}: unclear {value!r}"
+            )
+    for tx_id, found in codes.items():
+        assert found.count(0) <= 1, f"{tx_id} committed twice"
+    acknowledged = {member_id for member_id, kind, _ in results if kind == "ok"}
+    listed = {item["id"] for item in platform.evaluate("ListMembers", {})["items"]}
+    assert acknowledged <= listed
+
+
+@pytest.fixture
+def network(fabric_network: object) -> Iterator[object]:
+    yield fabric_network
+
+
+def test_killing_the_gateway_peer_fails_over_to_another_organisation(
+    platform: Platform, network: object
+) -> None:
+    gateway = platform.ledger.profile.peers[0].name  # type: ignore[attr-defined]
+    results = _strike(platform, "gw", gateway, network)
+    committed = [member_id for member_id, kind, _ in results if kind == "ok"]
+    # after the failover every later submission commits through another organisation's gateway
+    assert committed[-10:] == [f"gw{i:02d}" for i in range(RUN - 10, RUN)]
+
+
+def test_killing_a_peer_that_is_not_the_gateway_interrupts_nothing(
+    platform: Platform, network: object
+) -> None:
+    other = platform.ledger.profile.peers[-1].name  # type: ignore[attr-defined]
+    results = _strike(platform, "np", other, network)
+    assert [kind for _, kind, _ in results] == ["ok"] * RUN
+
+
+def test_killing_the_raft_leader_loses_no_acknowledged_write(platform: Platform, network: object) -> None:
+    layout = network.layout  # type: ignore[attr-defined]
+    if len(layout.orderers) < 3:
+        pytest.skip("needs a raft cluster: ORDERERS=3")
+    results = _strike(platform, "rl", lambda: raft_leader(layout), network)
+    assert sum(kind == "ok" for _, kind, _ in results) >= RUN // 2
+    time.sleep(0.1)
