@@ -90,7 +90,9 @@ def list_tickets(
     per_page: Any = None,
 ) -> dict[str, Any]:
     number, size = page_args(page, per_page)
-    query = _visible(select(TicketRow), actor)
+    # a holder always takes part in its ticket's tree: its own holdings need no visibility join
+    own = holder_org_id is not None and holder_org_id == actor.member_id
+    query = select(TicketRow) if own else _visible(select(TicketRow), actor)
     if holder_org_id:
         query = query.where(TicketRow.holder_org_id == holder_org_id)
     if status:
