@@ -20,7 +20,7 @@ from test_authorization import (  # noqa: F401
     test_logins_are_rate_limited,
     test_members_read_only_the_trees_they_take_part_in,
 )
-from test_life_cycle import test_life_cycle  # noqa: F401
+from test_web_life_cycle import test_life_cycle  # noqa: F401
 
 from goldticket.settings import Settings
 
