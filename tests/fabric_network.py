@@ -64,4 +64,7 @@ def start(tmp_root: Path) -> Iterator[TestNetwork]:
         network.up(layout, say=lambda _: None, probe=lambda lay: probe.ping(lay) and None)
         yield TestNetwork(layout, lifecycle.package_id(layout, binaries.find_binaries()))
     finally:
+        network.down(layout, say=lambda _: None)
+        if layout.logs.exists():  # kept with pytest's temporary folders for a post-mortem
+            shutil.copytree(layout.logs, tmp_root / "logs", dirs_exist_ok=True)
         network.clean(layout, say=lambda _: None)

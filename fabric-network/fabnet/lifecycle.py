@@ -28,7 +28,9 @@ SEQUENCE = 1
 def run(command: list[str], env: dict[str, str], what: str, *, timeout: float = 60) -> str:
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
-        raise NetworkError(f"{what} failed: {(result.stderr or result.stdout).strip()[-1500:]}")
+        output = (result.stderr or result.stdout).strip()
+        errors = [line for line in output.splitlines() if line.startswith("Error:")]
+        raise NetworkError(f"{what} failed: {' '.join(errors) if errors else output[-1500:]}")
     return result.stdout
 
 
@@ -77,7 +79,8 @@ def join_orderer(layout: Layout, binaries: Binaries, orderer: Orderer) -> bool:
 
 def join_peer(layout: Layout, binaries: Binaries, peer: Peer) -> bool:
     env = admin_env(layout, binaries, peer)
-    listed = run([binaries.tool("peer"), "channel", "list"], env, f"peer channel list on {peer.name}")
+    command = [binaries.tool("peer"), "channel", "list"]
+    listed = retry(lambda: run(command, env, f"peer channel list on {peer.name}"), "peer channel list")
     if layout.channel in listed.split():
         return False
     join = [binaries.tool("peer"), "channel", "join", "-b", str(layout.genesis_block)]

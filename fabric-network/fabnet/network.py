@@ -46,25 +46,32 @@ def process_names(layout: Layout) -> list[str]:
 def _start_orderers(layout: Layout, binaries: Binaries) -> None:
     for orderer in layout.orderers:
         env = nodes.orderer_env(layout, binaries, orderer)
-        nodes.start(layout, orderer.name, nodes.orderer_command(binaries), env)
+        ports = (orderer.port, orderer.admin_port, orderer.operations_port)
+        nodes.start(layout, orderer.name, nodes.orderer_command(binaries), env, ports)
     for orderer in layout.orderers:
         log = layout.logs / f"{orderer.name}.log"
-        nodes.wait_until(lambda o=orderer: nodes.healthy(o.operations_port), orderer.name, 30, log)
+        alive = lambda o=orderer: nodes.running(layout, o.name) is not None  # noqa: E731
+        nodes.wait_until(lambda o=orderer: nodes.healthy(o.operations_port), orderer.name, 30, log, alive)
         nodes.wait_until(lambda o=orderer: nodes.listening(o.admin_port), f"{orderer.name} admin", 30, log)
 
 
 def _start_peers(layout: Layout, binaries: Binaries) -> None:
     for peer in layout.peers:
-        nodes.start(layout, peer.name, nodes.peer_command(binaries), nodes.peer_env(layout, binaries, peer))
+        env = nodes.peer_env(layout, binaries, peer)
+        ports = (peer.port, peer.chaincode_port, peer.operations_port)
+        nodes.start(layout, peer.name, nodes.peer_command(binaries), env, ports)
     for peer in layout.peers:
         log = layout.logs / f"{peer.name}.log"
-        nodes.wait_until(lambda p=peer: nodes.healthy(p.operations_port), peer.name, 30, log)
+        alive = lambda p=peer: nodes.running(layout, p.name) is not None  # noqa: E731
+        nodes.wait_until(lambda p=peer: nodes.healthy(p.operations_port), peer.name, 30, log, alive)
+        nodes.wait_until(lambda p=peer: nodes.listening(p.port), f"{peer.name} endpoint", 30, log)
 
 
 def _start_chaincode_servers(layout: Layout, pkg_id: str) -> None:
     for peer in layout.peers:
         name = f"chaincode.{peer.org}"
-        nodes.start(layout, name, nodes.chaincode_command(), nodes.chaincode_env(peer, pkg_id))
+        env = nodes.chaincode_env(peer, pkg_id)
+        nodes.start(layout, name, nodes.chaincode_command(), env, (peer.chaincode_server_port,))
     for peer in layout.peers:
         log = layout.logs / f"chaincode.{peer.org}.log"
         nodes.wait_until(
@@ -138,10 +145,14 @@ def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None 
 
 
 def down(layout: Layout, say: Say = print) -> None:
-    """Stop exactly the processes ``up`` started; ledgers stay."""
+    """Stop exactly the processes ``up`` started (every PID file, whatever ORDERERS says now);
+    ledgers stay."""
     stopped = []
+    names = process_names(layout)
+    if layout.pids.exists():
+        names += sorted(path.stem for path in layout.pids.glob("*.pid") if path.stem not in names)
     # chaincode servers and peers first, then orderers
-    for name in reversed(process_names(layout)):
+    for name in sorted(names, key=lambda name: name.startswith("orderer")):
         if nodes.stop(layout, name):
             stopped.append(name)
     say(f"stopped {', '.join(stopped) if stopped else 'nothing (no process was running)'}")

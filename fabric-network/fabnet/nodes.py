@@ -146,15 +146,23 @@ def running(layout: Layout, name: str) -> int | None:
         pid = int(pid_text)
     except (OSError, ValueError):
         return None
-    return pid if _start_time(pid) == started else None
+    return pid if _start_time(pid) == started and not _is_zombie(pid) else None
 
 
-def start(layout: Layout, name: str, command: list[str], env: dict[str, str]) -> int:
+def start(
+    layout: Layout, name: str, command: list[str], env: dict[str, str], ports: tuple[int, ...] = ()
+) -> int:
     """Start ``command`` detached, logging to logs/<name>.log; returns its PID (or the PID of the
     same process already running)."""
     pid = running(layout, name)
     if pid is not None:
         return pid
+    busy = [port for port in ports if listening(port)]
+    if busy:
+        raise NetworkError(
+            f"cannot start {name}: port {busy[0]} is taken by another process "
+            "(another network? set GOLDTICKET_FABRIC_PORT_BASE, or stop it)"
+        )
     layout.logs.mkdir(parents=True, exist_ok=True, mode=0o700)
     layout.pids.mkdir(parents=True, exist_ok=True, mode=0o700)
     with (layout.logs / f"{name}.log").open("ab") as log:
@@ -232,11 +240,17 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_until(check: object, what: str, timeout: float, log: Path | None = None) -> None:
+def wait_until(
+    check: object, what: str, timeout: float, log: Path | None = None, alive: object = None
+) -> None:
+    """Poll ``check`` until true; give up after ``timeout`` or as soon as ``alive`` says the
+    process died, naming the log to read."""
     deadline = time.monotonic() + timeout
+    hint = f"; see {log}" if log else ""
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
             return
+        if alive is not None and not alive():  # type: ignore[operator]
+            raise NetworkError(f"{what} exited{hint}")
         time.sleep(0.05)
-    hint = f"; see {log}" if log else ""
     raise NetworkError(f"{what} did not come up within {timeout:.0f} s{hint}")

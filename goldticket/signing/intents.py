@@ -144,9 +144,12 @@ def _writes(tx: DecodedTransaction) -> dict[tuple[str, tuple[str, ...]], dict[st
     writes: dict[tuple[str, tuple[str, ...]], dict[str, Any] | None] = {}
     own = [rwset for rwset in tx.rwsets if rwset.namespace == tx.chaincode]
     others = [rwset for rwset in tx.rwsets if rwset.namespace != tx.chaincode]
-    if len(own) != 1 or any(rwset.namespace != LIFECYCLE_NAMESPACE or rwset.writes for rwset in others):
-        raise RefusedError("the transaction writes outside its own chaincode")
-    for write in own[0].writes:
+    # (A transaction that reads and writes nothing of its own, such as Ping, has no rwset of its
+    # own namespace on Fabric.)
+    if len(own) > 1 or any(rwset.namespace != LIFECYCLE_NAMESPACE or rwset.writes for rwset in others):
+        namespaces = ", ".join(f"{r.namespace} ({len(r.writes)} writes)" for r in tx.rwsets)
+        raise RefusedError(f"the transaction writes outside its own chaincode {tx.chaincode}: {namespaces}")
+    for write in own[0].writes if own else ():
         parsed = split_key(write.key)
         if parsed is None:
             raise RefusedError(f"the transaction writes an unexpected key {write.key!r}")

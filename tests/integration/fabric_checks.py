@@ -50,20 +50,25 @@ def _dead(pid: int) -> bool:
 
 
 def restart(layout: Layout, name: str) -> None:
-    """Start a killed peer or orderer again with the environment ``up`` gave it."""
+    """Start a killed peer or orderer again with the environment ``up`` gave it, and wait
+    until it serves."""
     fabric = binaries.find_binaries()
+    log = layout.logs / f"{name}.log"
     for peer in layout.peers:
         if peer.name == name:
-            nodes.start(layout, name, nodes.peer_command(fabric), nodes.peer_env(layout, fabric, peer))
-            nodes.wait_until(lambda port=peer.operations_port: nodes.healthy(port), name, 30)
-            return
-    for orderer in layout.orderers:
-        if orderer.name == name:
-            env = nodes.orderer_env(layout, fabric, orderer)
-            nodes.start(layout, name, nodes.orderer_command(fabric), env)
-            nodes.wait_until(lambda port=orderer.operations_port: nodes.healthy(port), name, 30)
-            return
-    raise AssertionError(f"no node {name}")
+            ports = (peer.port, peer.chaincode_port, peer.operations_port)
+            nodes.start(layout, name, nodes.peer_command(fabric), nodes.peer_env(layout, fabric, peer), ports)
+            port = peer.operations_port
+            break
+    else:
+        orderer = next(o for o in layout.orderers if o.name == name)
+        ports = (orderer.port, orderer.admin_port, orderer.operations_port)
+        nodes.start(
+            layout, name, nodes.orderer_command(fabric), nodes.orderer_env(layout, fabric, orderer), ports
+        )
+        port = orderer.operations_port
+    alive = lambda: nodes.running(layout, name) is not None  # noqa: E731
+    nodes.wait_until(lambda: nodes.healthy(port), name, 60, log, alive)
 
 
 def raft_leader(layout: Layout, timeout: float = 30.0) -> str:
