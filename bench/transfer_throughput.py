@@ -43,8 +43,8 @@ def bench_settings(data_dir: Path, cards: str = "") -> Settings:
     )
 
 
-def build(data_dir: Path, chains: int) -> tuple[Platform, list[tuple]]:
-    platform = Platform.init(bench_settings(data_dir, CARDS))
+def build(data_dir: Path, chains: int, settings: Settings | None = None) -> tuple[Platform, list[tuple]]:
+    platform = Platform.init(settings or bench_settings(data_dir, CARDS))
     members.register_member(platform, member_id="core", name="核心企业", role="core")
     members.register_member(platform, member_id="bank", name="银行", role="bank")
     core = members.add_user(platform, member_id="core", username="core.clerk", pin=PIN)

@@ -36,7 +36,7 @@ _TICKET = frozenset({"ticket", "holding"})
 _SPLIT = _TICKET | {"piece"}
 # The state kinds each function may write; anything else in the write set is refused.
 WRITABLE: dict[str, frozenset[str]] = {
-    "Ping": frozenset(),
+    "Ping": frozenset({"ping"}),
     "Bootstrap": frozenset({"member", "identity", "config"}),
     "RegisterMember": frozenset({"member"}),
     "SetTermCap": frozenset({"config"}),

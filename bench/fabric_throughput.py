@@ -1,0 +1,172 @@
+"""GoldTicket on a real Fabric network: write transactions per second and commit latency at 50
+concurrent clients, beside a one-key Ping in the same run (the bare-Fabric ceiling).
+
+    python bench/fabric_throughput.py [--clients 50] [--seconds 30] [--rounds 2]
+        [--batch-timeout 250ms] [--orderers 1] [--network DATA_DIR]
+
+It brings up its own network (ports from 37050) unless --network names the data directory of
+one that is up. Each client signs with its own software key registered on the ledger (the
+ledger and Fabric are measured, not the cards). A GoldTicket operation is a transfer and its
+acceptance: OfferTransfer by the holder, then AcceptOffer by the payee, two transactions that
+each read and write the ticket, its offer and holdings and create a piece. Ping writes one key.
+Latency is from building the proposal to the commit status (endorse, sign, submit, commit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY / "fabric-network"))
+sys.path.insert(0, str(REPOSITORY / "bench"))
+
+from fabnet import binaries, lifecycle, network, probe  # noqa: E402
+from fabnet.layout import Layout  # noqa: E402
+from transfer_throughput import PIN, bench_settings, build, use_software_keys  # noqa: E402
+
+from goldticket.services import transfers  # noqa: E402
+
+
+@dataclasses.dataclass
+class Phase:
+    name: str
+    transactions: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.transactions / self.seconds
+
+    def percentile(self, q: int) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))] if ordered else float("nan")
+
+
+def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int]) -> Phase:
+    """Each client repeats ``step`` (which returns how many transactions it committed) until
+    ``seconds`` have passed."""
+    latencies: list[float] = []
+    counts = [0] * clients
+    errors = [0] * clients
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                done = step(index)
+            except Exception:  # noqa: BLE001 - counted, the run goes on
+                errors[index] += 1
+                continue
+            elapsed = (time.perf_counter() - started) / done
+            with lock:
+                latencies.extend([elapsed] * done)
+            counts[index] += done
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    return Phase(name, sum(counts), time.monotonic() - started, latencies, sum(errors))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch-timeout", default="250ms")
+    parser.add_argument("--orderers", type=int, default=1)
+    parser.add_argument("--network", help="data directory of a network that is up")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="gt-fabric-bench-") as tmp:
+        if args.network:
+            layout = Layout.from_env({"GOLDTICKET_DATA_DIR": args.network})
+        else:
+            layout = Layout.create(
+                Path(tmp) / "network",
+                orderers=args.orderers,
+                port_base=37050,
+                batch_timeout=args.batch_timeout,
+            )
+            layout = dataclasses.replace(layout, time_window="87600h")
+            network.up(
+                layout,
+                say=lambda line: print(line, file=sys.stderr),
+                probe=lambda lay: probe.ping(lay) and None,
+            )
+        try:
+            return measure(layout, Path(tmp), args)
+        finally:
+            if not args.network:
+                network.clean(layout, say=lambda _: None)
+
+
+def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
+    fabric = binaries.find_binaries()
+    pkg_id = lifecycle.package_id(layout, fabric)
+    name = f"bench{int(time.time())}"
+    network.deploy_chaincode(layout, fabric, name, pkg_id)
+    probe.ping(layout, chaincode=name)
+    data_dir = tmp / "data"
+    shutil.copytree(layout.data_dir / "msp", data_dir / "msp")
+    settings = dataclasses.replace(
+        bench_settings(data_dir), ledger="fabric", chaincode=name, fabric_profile=layout.profile
+    )
+    started = time.monotonic()
+    platform, chains = build(data_dir, args.clients, settings)
+    use_software_keys(platform, [actor for chain in chains for actor in chain[:2]])
+    print(f"set-up: {args.clients} chains in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    operator, operator_pin = platform.operator()
+    reader = platform.reader
+    heads = [chain[2] for chain in chains]
+
+    def ping(index: int) -> int:
+        platform.contract.submit(reader, "Ping", {"key": f"client{index}"})
+        return 1
+
+    def move(index: int) -> int:
+        holder, payee, _ = chains[index]
+        offer = transfers.offer_transfer(
+            platform, holder, ticket_id=heads[index], to_org_id=payee.member_id, amount_fen=1, pin=PIN
+        )
+        moved = transfers.accept_offer(platform, payee, offer["offer_id"], pin=PIN)
+        heads[index] = moved["remainder"]["id"]
+        return 2
+
+    phases = []
+    for _ in range(args.rounds):
+        phases.append(run_phase("ping (one key)", args.clients, args.seconds, ping))
+        phases.append(run_phase("GoldTicket transfer+accept", args.clients, args.seconds, move))
+    print(
+        f"\nFabric v3.1.5, {len(layout.orderers)} raft orderer(s), 3 peer orgs, MAJORITY endorsement, "
+        f"BatchTimeout {layout.batch_timeout}, {args.clients} concurrent clients, {args.seconds:.0f} s a phase"
+    )
+    print(f"{'phase':<28} {'tx':>6} {'tx/s':>7} {'p50 s':>7} {'p99 s':>7} {'errors':>7}")
+    for phase in phases:
+        print(
+            f"{phase.name:<28} {phase.transactions:>6} {phase.rate:>7.1f} "
+            f"{phase.percentile(50):>7.3f} {phase.percentile(99):>7.3f} {phase.errors:>7}"
+        )
+    ping_rate = statistics.mean(p.rate for p in phases if p.name.startswith("ping"))
+    move_rate = statistics.mean(p.rate for p in phases if not p.name.startswith("ping"))
+    print(f"GoldTicket writes / ping rate: {move_rate / ping_rate:.0%}")
+    platform.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
