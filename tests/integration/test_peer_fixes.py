@@ -1,0 +1,113 @@
+"""chaincode/peer_fixes.py against real peers, with a small probe chaincode served by our
+server on this test's own port (its package names that address, so the external builder keeps
+it): a peer ERROR reply fails the call, events reach the block, overlapping transactions all
+commit. tests/unit/chaincode/test_peer_fixes.py shows each gap on the library itself."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fabnet import binaries, lifecycle, network
+from fabnet.probe import admin_signer
+from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import proposal_response_pb2
+
+from chaincode.peer_fixes import build_server
+from goldticket import messages as m
+from goldticket.ledger import Contract, EndorseError
+from goldticket.ledger.fabric import ConnectionProfile, FabricLedger
+
+pytestmark = pytest.mark.integration
+
+
+class ProbeChaincode(Chaincode):  # type: ignore[misc]
+    async def init(self, stub: Any) -> Any:
+        return proposal_response_pb2.Response(status=200)
+
+    async def invoke(self, stub: Any) -> Any:
+        function, _ = stub.get_function_and_parameters()
+        if function == "CallMissing":  # the peer answers this request with ERROR
+            await stub.invoke_chaincode("no-such-chaincode", ["Anything"])
+        elif function == "Write":
+            await stub.put_state(f"key-{stub.get_txid()}", b"value")
+            stub.set_event("Written", stub.get_txid().encode())
+        return proposal_response_pb2.Response(status=200, payload=b'{"ok": true}')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def probe_ledger(fabric_network: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FabricLedger]:
+    layout = fabric_network.layout
+    fabric = binaries.find_binaries()
+    port = _free_port()
+    package = tmp_path_factory.mktemp("probe") / "probe.tar.gz"
+    lifecycle.write_package(package, f"probe_{secrets.token_hex(3)}", f"127.0.0.1:{port}")
+    package_id = lifecycle.package_id(layout, fabric, package)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        server, _ = build_server(ProbeChaincode(), package_id, f"127.0.0.1:{port}")
+        await server.start()
+        await stop.wait()
+        await server.stop(0)
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        for peer in layout.peers:
+            lifecycle.install(layout, fabric, peer, package_id, package)
+        name = f"probe{secrets.token_hex(4)}"
+        network.deploy_chaincode(layout, fabric, name, package_id)
+        signer = admin_signer(layout, layout.peers[0].msp_id)
+        ledger = FabricLedger(ConnectionProfile.load(layout.profile).with_chaincode(name), signer)
+        yield ledger
+        ledger.close()
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+
+
+def _submit(ledger: FabricLedger, function: str) -> tuple[Any, str, int]:
+    signer = admin_signer_of(ledger)
+    return Contract(ledger).submit(signer, function, {})
+
+
+def admin_signer_of(ledger: FabricLedger) -> Any:
+    return ledger._reader
+
+
+def test_a_peer_error_reply_fails_the_transaction(probe_ledger: FabricLedger) -> None:
+    with pytest.raises(EndorseError) as refused:
+        _submit(probe_ledger, "CallMissing")
+    assert "INVOKE_CHAINCODE failed" in str(refused.value)  # the peer's own reason
+
+
+def test_an_event_reaches_the_block(probe_ledger: FabricLedger) -> None:
+    _, tx_id, block_number = _submit(probe_ledger, "Write")
+    (block,) = [b for b in probe_ledger.blocks(block_number) if b.number == block_number]
+    for envelope in block.envelopes:
+        tx = m.decode_transaction(common_pb2.Envelope.FromString(envelope).payload)
+        if tx.tx_id == tx_id:
+            assert tx.event == ("Written", tx_id.encode())
+            return
+    raise AssertionError("transaction not in its block")
+
+
+def test_forty_overlapping_transactions_all_commit(probe_ledger: FabricLedger) -> None:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
+        results = list(pool.map(lambda _: _submit(probe_ledger, "Write"), range(40)))
+    assert len({tx_id for _, tx_id, _ in results}) == 40
