@@ -89,9 +89,10 @@ def demo() -> None:
         run_demo(portal.platform, click.echo)
         logins = accounts.ensure_demo_accounts(portal)
         portal.follower.catch_up()
-        click.echo("\nDemo logins (password for each): " + ", ".join(logins))
+        click.echo("\nDemo logins for the API: " + ", ".join(logins))
         click.echo(
-            f"  password {accounts.DEMO_PASSWORD!r}, card PIN {accounts.DEMO_PIN!r}; operator password from GOLDTICKET_OPERATOR_PASSWORD"
+            f"  password {accounts.DEMO_PASSWORD!r} each; user operator logs in with GOLDTICKET_OPERATOR_PASSWORD;"
+            " card PINs are in the README (never printed)"
         )
     finally:
         portal.close()

@@ -152,7 +152,6 @@ def revoke(portal: Portal, token: str) -> None:
 
 
 DEMO_PASSWORD = "demo password"  # documented demo credentials (README), never for real use
-DEMO_PIN = "135790"
 
 
 def ensure_demo_accounts(portal: Portal) -> list[str]:
