@@ -130,13 +130,17 @@ def run(coroutine: Any) -> Any:
 
 # ----------------------------------------------------------------- stream writes
 def test_library_loses_replies_when_transactions_overlap() -> None:
-    completed = run(_peer(_library_server, transactions=100))
-    assert len(completed) < 100
+    """The overlap is a race: a few rounds of 200 transactions at once lose replies (on a real
+    peer every such loss is a 30 s stall); if no round ever does, the library has a fix."""
+    for _ in range(5):
+        if len(run(_peer(_library_server, transactions=200))) < 200:
+            return
+    raise AssertionError("the library's handler answered every overlapping transaction")
 
 
 def test_one_writer_answers_every_transaction() -> None:
-    completed = run(_peer(_our_server, transactions=100))
-    assert sorted(message.txid for message in completed) == sorted(f"tx{i}" for i in range(100))
+    completed = run(_peer(_our_server, transactions=200))
+    assert sorted(message.txid for message in completed) == sorted(f"tx{i}" for i in range(200))
 
 
 # ------------------------------------------------------------------------ events
