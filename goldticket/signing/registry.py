@@ -1,15 +1,20 @@
 """The card registry: which card belongs to whom, its life-cycle status and its PIN-try count.
 
 One SQLite file beside the cards, owned by the signing gateway. Counting wrong PINs here makes
-the 5-try lock hold for every backend, whether or not the token counts on its own.
+the 5-try lock hold for every backend, whether or not the token counts on its own. The file holds
+every card's seed backup: it is created 0600 in a 0700 directory whatever the umask (SQLite gives
+its -wal and -shm files the same mode), and commits with ``synchronous=FULL`` so that a counted
+PIN try is on disk before the card sees the PIN, power loss included.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -70,10 +75,23 @@ class CardRecord:
         }
 
 
+def _private_file(path: Path) -> None:
+    """The directory 0700 and the file (and any -wal/-shm beside it) 0600, umask or not."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for item, mode in ((path.parent, 0o700), (path, 0o600)):
+        if stat.S_IMODE(item.stat().st_mode) != mode:
+            os.chmod(item, mode)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists() and stat.S_IMODE(side.stat().st_mode) != 0o600:
+            os.chmod(side, 0o600)
+
+
 class CardRegistry:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(self.path)
         self._local = threading.local()
         self._conn().executescript(SCHEMA)
 
@@ -82,8 +100,8 @@ class CardRegistry:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a counted PIN try survives a crash of the process (not a power cut).
-            conn.execute("PRAGMA synchronous=NORMAL")
+            # WAL + FULL: a counted PIN try survives a power cut, not only a crash of the process.
+            conn.execute("PRAGMA synchronous=FULL")
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn

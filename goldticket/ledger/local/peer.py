@@ -3,8 +3,10 @@
 It accepts the same signed proposals and transactions as a Fabric peer: it checks the
 creator's certificate against its organisation's CA and the signature (ECDSA P-256, low S),
 simulates the transaction with the chaincode contract in-process, endorses the result with
-its own key, and commits a signed transaction only if every version it read is still
-current (MVCC), writing state, per-key history and a hash-chained block.
+its own key, and commits a signed transaction only if every endorsement in it verifies and
+every version it read is still current (MVCC), writing state, per-key history and a
+hash-chained block. Transactions submitted concurrently share a block and one durable SQLite
+commit (``committer``). ``verify`` re-checks a whole ledger file afterwards.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from ..errors import (
     CommitStatusError,
     DuplicateTransactionError,
     EndorseError,
+    LedgerError,
     SubmitError,
     UnknownTransactionError,
 )
 from ..interfaces import CommitStatus, Ledger
-from .store import LedgerStore
+from .committer import GroupCommitter
+from .store import LedgerStore, PendingCommit
 from .stub import SimulationStub
 
 PEER_MSP = "LocalPeerMSP"
@@ -100,8 +104,10 @@ class LocalLedger(Ledger):
         self._peer_identity = m.Identity(PEER_MSP, cert_pem).serialize()
         self._peer_cert = cert_pem
         self._msps = self._store.msps()
-        # Hashes of response payloads this peer endorsed recently: checking one is the same
-        # proof as verifying our own signature over it, at a fraction of the cost.
+        self._committer = GroupCommitter(self._store)
+        # Hashes of the whole transaction payloads this peer returned recently (response and
+        # endorsement list included): an envelope carrying exactly those bytes holds only our
+        # own endorsement, so it needs no second ECDSA check. Anything else is verified.
         self._endorsed: collections.OrderedDict[str, bytes] = collections.OrderedDict()
         self._endorsed_lock = threading.Lock()
 
@@ -204,7 +210,7 @@ class LocalLedger(Ledger):
         )
         payload = m.build_transaction_payload(decoded, response_payload, [(self._peer_identity, signature)])
         with self._endorsed_lock:
-            self._endorsed[decoded.tx_id] = m.sha256(response_payload)
+            self._endorsed[decoded.tx_id] = m.sha256(payload)
             while len(self._endorsed) > ENDORSEMENT_MEMORY:
                 self._endorsed.popitem(last=False)
         return m.PreparedTransaction(decoded.tx_id, payload, bytes(response.payload))
@@ -224,28 +230,64 @@ class LocalLedger(Ledger):
             raise SubmitError(f"bad creator signature: {error}", tx.tx_id) from error
         if not tx.proposal_hash_matches or not tx.endorsements:
             raise SubmitError("transaction does not carry an endorsement of its own proposal", tx.tx_id)
+        if tx.response_status >= ERROR_THRESHOLD:
+            raise SubmitError("endorsement policy failure: the chaincode refused this proposal", tx.tx_id)
         with self._endorsed_lock:
             remembered = self._endorsed.pop(tx.tx_id, None)
-        endorsed = remembered is not None and remembered == m.sha256(tx.response_payload_bytes)
-        for endorser, signature in tx.endorsements:
-            if endorser == self._peer_identity and not endorsed:
-                try:
-                    m.verify_signature(
-                        self._peer_cert, m.endorsement_message(tx.response_payload_bytes, endorser), signature
-                    )
-                    endorsed = True
-                except m.BadSignatureError:
-                    pass
-        if not endorsed or tx.response_status >= ERROR_THRESHOLD:
-            raise SubmitError("endorsement policy failure", tx.tx_id)
+        if remembered is None or remembered != m.sha256(envelope.payload):
+            self._verify_endorsements(tx)
         return tx
 
-    def submit(self, envelope: common_pb2.Envelope) -> None:
+    def _verify_endorsements(self, tx: m.DecodedTransaction) -> None:
+        """Every endorsement must be this peer's and verify over the response payload (the
+        endorsement policy is: this peer). Raises SubmitError naming what failed."""
+        for endorser, signature in tx.endorsements:
+            if endorser != self._peer_identity:
+                raise SubmitError(
+                    "endorsement policy failure: an endorsement by an unknown endorser", tx.tx_id
+                )
+            try:
+                m.verify_signature(
+                    self._peer_cert, m.endorsement_message(tx.response_payload_bytes, endorser), signature
+                )
+            except m.BadSignatureError as error:
+                raise SubmitError(
+                    f"endorsement policy failure: an endorsement signature {error}", tx.tx_id
+                ) from error
+
+    def _pending(self, envelope: common_pb2.Envelope) -> PendingCommit:
         tx = self._validate(envelope)
         rwset = next((item for item in tx.rwsets if item.namespace == self.chaincode), None)
         seconds, nanos = _split_time(tx)
-        with self._store.write_lock:
-            self._store.commit(envelope.SerializeToString(), tx.tx_id, rwset, seconds, nanos)
+        return PendingCommit(envelope.SerializeToString(), tx.tx_id, rwset, seconds, nanos)
+
+    def submit(self, envelope: common_pb2.Envelope) -> None:
+        """Validate the signed transaction and commit it in the next block (shared with any
+        transactions submitted concurrently); returns once that block is durable. Raises
+        SubmitError (DuplicateTransactionError for a tx id already on the ledger)."""
+        self._committer.commit(self._pending(envelope))
+
+    def submit_all(self, envelopes: list[common_pb2.Envelope]) -> list[LedgerError | None]:
+        """Submit several transactions as one block, in order, as an orderer batches them.
+        Returns per envelope None (committed; its commit status says VALID or
+        MVCC_READ_CONFLICT) or the error that kept it out of the block."""
+        results: list[LedgerError | None] = []
+        pending: list[PendingCommit] = []
+        for envelope in envelopes:
+            try:
+                pending.append(self._pending(envelope))
+                results.append(None)
+            except LedgerError as error:
+                results.append(error)
+        outcomes = iter(self._committer.commit_all(pending))
+        for index, result in enumerate(results):
+            if result is None:
+                outcome = next(outcomes)
+                if isinstance(outcome, LedgerError):
+                    results[index] = outcome
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+        return results
 
     def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
         found = self._store.transaction(tx_id)

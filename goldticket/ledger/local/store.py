@@ -1,10 +1,19 @@
-"""The embedded ledger's SQLite file: versioned world state, per-key history, blocks."""
+"""The embedded ledger's SQLite file: versioned world state, per-key history, blocks.
+
+The file holds the peer's private key, so it and SQLite's -wal and -shm files beside it are
+created 0600 in a 0700 directory whatever the umask (SQLite gives the -wal and -shm files the
+database file's own mode). Commits use ``synchronous=FULL``: a block that ``commit_batch``
+returned survives a power loss, not only a crash of the process.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sqlite3
+import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fabric_protos.peer import transaction_pb2
@@ -35,13 +44,57 @@ CREATE TABLE IF NOT EXISTS transactions (
 """
 
 
-class LedgerStore:
-    """One SQLite connection per thread over one file; writes go through ``write()``."""
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
-    def __init__(self, path: Path) -> None:
+
+def private_file(path: Path) -> None:
+    """Make ``path`` (and its directory) owner-only before SQLite opens it: the directory 0700,
+    the file created 0600 when missing, and an existing file or side file tightened to 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(path.parent, 0o700)  # mkdir's mode is masked by the umask; chmod is not
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
+        if file.exists():
+            _owner_only(file, 0o600)
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    if stat.S_IMODE(path.stat().st_mode) != mode:
+        os.chmod(path, mode)
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingCommit:
+    """One validated transaction waiting for a block: its envelope and what it read and wrote."""
+
+    envelope: bytes
+    tx_id: str
+    rwset: ReadWriteSet | None
+    seconds: int
+    nanos: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Committed:
+    """Where a transaction of a batch went: its block, position and validation code."""
+
+    tx_id: str
+    block: int
+    txnum: int
+    code: int
+
+
+class LedgerStore:
+    """One SQLite connection per thread over one file. ``durable=False`` (synchronous=OFF) is for
+    scratch copies only, such as the state ``verify`` replays into."""
+
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
         self.path = Path(path)
+        self._durable = durable
         self._local = threading.local()
         self.write_lock = threading.RLock()
+        private_file(self.path)
         self.connection().executescript(SCHEMA)
 
     def connection(self) -> sqlite3.Connection:
@@ -49,7 +102,7 @@ class LedgerStore:
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA synchronous=FULL" if self._durable else "PRAGMA synchronous=OFF")
             self._local.conn = conn
         return conn
 
@@ -113,36 +166,70 @@ class LedgerStore:
     def commit(
         self, envelope: bytes, tx_id: str, rwset: ReadWriteSet | None, seconds: int, nanos: int
     ) -> int:
-        """Append one block holding ``envelope``: VALID with its writes applied when every
-        version it read is still current, else MVCC_READ_CONFLICT with nothing applied.
-        Runs in one IMMEDIATE transaction, so it is safe against other processes too.
-        Raises DuplicateTransactionError for a tx id already on the ledger. Returns the code."""
+        """Append one block holding ``envelope`` alone (see ``commit_batch``). Raises
+        DuplicateTransactionError for a tx id already on the ledger. Returns the code."""
+        outcome = self.commit_batch([PendingCommit(envelope, tx_id, rwset, seconds, nanos)])[0]
+        if isinstance(outcome, DuplicateTransactionError):
+            raise outcome
+        return outcome.code
+
+    def commit_batch(self, batch: Sequence[PendingCommit]) -> list[Committed | DuplicateTransactionError]:
+        """Append one block holding the batch's transactions in order, as an orderer cuts a
+        block: each is VALID with its writes applied when every version it read is still current
+        (earlier transactions of the same block included), else MVCC_READ_CONFLICT with nothing
+        applied, so of two conflicting transactions exactly one is VALID. A tx id already on the
+        ledger (or earlier in the batch) stays out of the block and gets a
+        DuplicateTransactionError. One IMMEDIATE transaction, safe against other processes too:
+        the whole block commits or none of it does. Returns one outcome per transaction."""
         conn = self.connection()
+        outcomes: list[Committed | DuplicateTransactionError] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if conn.execute("SELECT 1 FROM transactions WHERE tx_id = ?", (tx_id,)).fetchone():
-                raise DuplicateTransactionError(f"transaction {tx_id} was already submitted", tx_id)
-            code = VALID
-            if rwset is not None and rwset.reads and not self._reads_current(conn, rwset.reads):
-                code = MVCC_READ_CONFLICT
             last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
             number, previous_hash = (last[0] + 1, bytes(last[1])) if last else (0, b"")
-            block = new_block(number, previous_hash, [envelope], [code])
-            if code == VALID and rwset is not None and rwset.writes:
-                self._apply(conn, rwset, number, tx_id, seconds, nanos)
-            conn.execute(
-                "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, 0, ?)",
-                (tx_id, number, CODE_NAMES[code]),
-            )
-            conn.execute(
-                "INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)",
-                (number, block.hash, block.encode()),
-            )
+            seen: set[str] = set()
+            envelopes: list[bytes] = []
+            codes: list[int] = []
+            for item in batch:
+                if (
+                    item.tx_id in seen
+                    or conn.execute("SELECT 1 FROM transactions WHERE tx_id = ?", (item.tx_id,)).fetchone()
+                ):
+                    outcomes.append(
+                        DuplicateTransactionError(
+                            f"transaction {item.tx_id} was already submitted", item.tx_id
+                        )
+                    )
+                    continue
+                seen.add(item.tx_id)
+                txnum = len(envelopes)
+                code = VALID
+                if (
+                    item.rwset is not None
+                    and item.rwset.reads
+                    and not self._reads_current(conn, item.rwset.reads)
+                ):
+                    code = MVCC_READ_CONFLICT
+                if code == VALID and item.rwset is not None and item.rwset.writes:
+                    self._apply(conn, item.rwset, number, txnum, item.tx_id, item.seconds, item.nanos)
+                conn.execute(
+                    "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, ?, ?)",
+                    (item.tx_id, number, txnum, CODE_NAMES[code]),
+                )
+                envelopes.append(item.envelope)
+                codes.append(code)
+                outcomes.append(Committed(item.tx_id, number, txnum, code))
+            if envelopes:
+                block = new_block(number, previous_hash, envelopes, codes)
+                conn.execute(
+                    "INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)",
+                    (number, block.hash, block.encode()),
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return code
+        return outcomes
 
     @staticmethod
     def _reads_current(
@@ -162,21 +249,27 @@ class LedgerStore:
 
     @staticmethod
     def _apply(
-        conn: sqlite3.Connection, rwset: ReadWriteSet, number: int, tx_id: str, seconds: int, nanos: int
+        conn: sqlite3.Connection,
+        rwset: ReadWriteSet,
+        number: int,
+        txnum: int,
+        tx_id: str,
+        seconds: int,
+        nanos: int,
     ) -> None:
-        puts = [(w.key, w.value, number) for w in rwset.writes if not w.is_delete]
+        puts = [(w.key, w.value, number, txnum) for w in rwset.writes if not w.is_delete]
         deletes = [(w.key,) for w in rwset.writes if w.is_delete]
         if puts:
             conn.executemany(
-                "INSERT OR REPLACE INTO state (key, value, block, txnum) VALUES (?, ?, ?, 0)", puts
+                "INSERT OR REPLACE INTO state (key, value, block, txnum) VALUES (?, ?, ?, ?)", puts
             )
         if deletes:
             conn.executemany("DELETE FROM state WHERE key = ?", deletes)
         conn.executemany(
             "INSERT INTO history (key, block, txnum, tx_id, value, is_delete, seconds, nanos)"
-            " VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (w.key, number, tx_id, None if w.is_delete else w.value, w.is_delete, seconds, nanos)
+                (w.key, number, txnum, tx_id, None if w.is_delete else w.value, w.is_delete, seconds, nanos)
                 for w in rwset.writes
             ],
         )
