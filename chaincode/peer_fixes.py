@@ -16,7 +16,7 @@ gRPC server ourselves and give it a subclass of the library's Handler.
 - **Log noise.** The library's handler logs a WARNING for every message and the payload of
   every message at INFO; ours logs nothing per message.
 
-tests/integration/test_peer_fixes.py runs each against a real peer and
+tests/integration/test_chaincode_server.py runs each against a real peer and
 tests/unit/chaincode/test_peer_fixes.py checks the library still has each gap.
 """
 

@@ -1,7 +1,7 @@
 """The gaps of fabric-chaincode-python 2.5.4 that chaincode/peer_fixes.py works around, each
 shown on the library's own handler and server against a real gRPC stream (a test client
 plays the peer), and each fixed by ours. If the library fixes a gap, its "library" test fails:
-then the workaround can go. tests/integration/test_peer_fixes.py runs ours against real peers.
+then the workaround can go. tests/integration/test_chaincode_server.py runs ours against real peers.
 """
 
 from __future__ import annotations
