@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import basics, cards, credit, financing, members, offers, portal, signer, tickets, users
+from . import basics, cards, credit, financing, ledger, members, offers, portal, signer, tickets, users
 
 
 @click.group()
@@ -28,6 +28,7 @@ for command in (
     financing.financing_group,
     portal.serve,
     portal.reindex,
+    ledger.ledger_group,
 ):
     main.add_command(command)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .contract import Contract
 from .errors import (
@@ -16,6 +17,9 @@ from .errors import (
     UnknownTransactionError,
 )
 from .interfaces import CommitStatus, Ledger
+
+if TYPE_CHECKING:
+    from .local.verify import VerifyReport
 
 LEDGER_FILE = "ledger.sqlite"
 
@@ -40,6 +44,29 @@ def open_local_ledger(
     return LocalLedger(path, GoldTicketContract(), time_window=window)
 
 
+def verify_local_ledger(
+    data_dir: Path,
+    trusted_msps: dict[str, bytes] | None = None,
+    *,
+    channel_id: str = "goldticket",
+    chaincode: str = "goldticket",
+) -> VerifyReport:
+    """Re-check the embedded ledger under ``data_dir`` block by block, replaying every valid
+    transaction through the chaincode (``goldticket.ledger.local.verify``). Raises LedgerError
+    when there is no ledger there."""
+    from chaincode import GoldTicketContract
+
+    from .local.verify import verify_ledger
+
+    return verify_ledger(
+        Path(data_dir) / LEDGER_FILE,
+        GoldTicketContract(),
+        channel_id=channel_id,
+        chaincode=chaincode,
+        trusted_msps=trusted_msps,
+    )
+
+
 __all__ = [
     "Contract",
     "CommitError",
@@ -53,5 +80,6 @@ __all__ = [
     "CommitStatus",
     "Ledger",
     "open_local_ledger",
+    "verify_local_ledger",
     "LEDGER_FILE",
 ]
