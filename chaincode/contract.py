@@ -23,6 +23,7 @@ QUERIES = (
     "GetMember",
     "ListMembers",
     "GetIdentity",
+    "ListIdentities",
     "ListCreditLines",
     "GetTicket",
     "GetHistory",
@@ -181,17 +182,28 @@ class GoldTicketContract(Contract):
         await tx.put("config", ("bootstrap",), config)
         return config
 
-    async def _put_identity(self, tx: Tx, caller: Caller) -> dict[str, Any]:
+    async def _put_identity(
+        self, tx: Tx, caller: Caller, status: str = "ACTIVE", **extra: str
+    ) -> dict[str, Any]:
         identity = {
             "key_id": caller.key_id,
             "member_id": caller.member_id,
             "user": caller.user,
             "role": caller.role,
             "msp_id": caller.msp_id,
-            "status": "ACTIVE",
+            "status": status,
+            **extra,
         }
         await tx.put("identity", (caller.key_id,), identity)
+        await tx.put("member_identity", (caller.member_id, caller.key_id), {})
         return identity
+
+    async def _has_active_admin(self, tx: Tx, member_id: str) -> bool:
+        for attributes, _ in await tx.scan("member_identity", member_id):
+            identity = await tx.get("identity", attributes[-1])
+            if identity is not None and identity["status"] == "ACTIVE" and identity["role"] == "admin":
+                return True
+        return False
 
     @transaction
     async def RegisterMember(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -222,8 +234,11 @@ class GoldTicketContract(Contract):
 
     @transaction
     async def RegisterIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        """The card desk registers a member's certificate; its attributes name the member."""
-        await tx.caller("operator", admin=True)
+        """The card desk proposes a member's certificate (its attributes name the member). While
+        the member has no admin with an active identity (onboarding) it is registered ACTIVE at
+        once; after that it waits, PENDING_APPROVAL, until an admin of that member approves it:
+        no one, the operator included, makes a user of another member."""
+        caller, _ = await tx.caller("operator", admin=True)
         subject = self._subject(req)
         member = await tx.member(subject.member_id)
         if member["msp_id"] != subject.msp_id:
@@ -231,7 +246,36 @@ class GoldTicketContract(Contract):
         existing = await tx.get("identity", subject.key_id)
         if existing is not None and existing["status"] == "REVOKED":
             raise d.StateConflictError("this key was revoked and cannot be registered again")
-        return await self._put_identity(tx, subject)
+        if existing is not None:
+            return existing  # registered or waiting already: the desk retried
+        status = "PENDING_APPROVAL" if await self._has_active_admin(tx, member["id"]) else "ACTIVE"
+        return await self._put_identity(tx, subject, status, proposed_by=caller.user)
+
+    @transaction
+    async def ApproveIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """An admin of the identity's own member approves a proposed identity."""
+        caller, _ = await tx.caller(admin=True)
+        key_id = self._subject(req).key_id if req.get("certificate_pem") else None
+        identity = await tx.require("identity", key_id or d.require_text(req.get("key_id"), "key_id", 64))
+        if identity["member_id"] != caller.member_id:
+            raise d.ForbiddenError("only an admin of the identity's own member may approve it")
+        if identity["status"] != "PENDING_APPROVAL":
+            raise d.StateConflictError(f"the identity is {identity['status']}, not waiting for approval")
+        identity["status"] = "ACTIVE"
+        identity["approved_by"] = caller.user
+        await tx.put("identity", (identity["key_id"],), identity)
+        return identity
+
+    @transaction
+    async def ListIdentities(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A member's identities with their status (revocations included), for its admins."""
+        member_id = d.require_text(req.get("member_id"), "member_id", 64)
+        items = []
+        for attributes, _ in await tx.scan("member_identity", member_id):
+            identity = await tx.get("identity", attributes[-1])
+            if identity is not None:
+                items.append(identity)
+        return {"items": items}
 
     @staticmethod
     def _subject(req: dict[str, Any]) -> Caller:
@@ -242,7 +286,8 @@ class GoldTicketContract(Contract):
 
     @transaction
     async def RevokeIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        await tx.caller("operator", admin=True)
+        """The operator stops an identity at once (a lost card); its member sees it listed."""
+        caller, _ = await tx.caller("operator", admin=True)
         if req.get("certificate_pem"):
             key_id = self._subject(req).key_id
         else:
@@ -252,6 +297,7 @@ class GoldTicketContract(Contract):
             raise d.StateConflictError("the identity is already revoked")
         identity["status"] = "REVOKED"
         identity["reason"] = str(req.get("reason") or "")
+        identity["revoked_by"] = caller.user
         await tx.put("identity", (identity["key_id"],), identity)
         return identity
 
@@ -315,19 +361,25 @@ class GoldTicketContract(Contract):
             tx_id=tx.tx_id,
             max_term_months=config["max_term_months"],
         )
+        # An invoice is its document: records are keyed by its SHA-256, across every issuer.
         used: dict[str, int] = {}
         for invoice in invoices:
-            record = await tx.get("invoice", core["id"], invoice.number)
+            record = await tx.get("invoice", invoice.sha256)
             if record is not None:
                 d.check_same_invoice(d.Invoice.from_dict(record["invoice"]), invoice)
-                used[invoice.number] = record["used_fen"]
+                used[invoice.sha256] = record["used_fen"]
+            numbered = await tx.get("invoice_number", core["id"], invoice.number)
+            if numbered is not None and numbered["sha256"] != invoice.sha256:
+                raise d.RuleViolationError(
+                    f"invoice {invoice.number} does not match the invoice recorded under that number"
+                )
+            if numbered is None:
+                await tx.put("invoice_number", (core["id"], invoice.number), {"sha256": invoice.sha256})
         draws = {}
-        for number, used_fen in d.allocate_invoices(ticket.amount_fen, invoices, used).items():
-            invoice = next(item for item in invoices if item.number == number)
-            draws[number] = used_fen - used.get(number, 0)
-            await tx.put(
-                "invoice", (core["id"], number), {"invoice": invoice.to_dict(), "used_fen": used_fen}
-            )
+        for sha256, used_fen in d.allocate_invoices(ticket.amount_fen, invoices, used).items():
+            invoice = next(item for item in invoices if item.sha256 == sha256)
+            draws[sha256] = used_fen - used.get(sha256, 0)
+            await tx.put("invoice", (sha256,), {"invoice": invoice.to_dict(), "used_fen": used_fen})
         await tx.put("draws", (ticket.id,), draws)
         lines = [d.CreditLine.from_dict(value) for _, value in await tx.scan("credit", core["id"])]
         wanted = req.get("credit_line_id")
@@ -348,10 +400,10 @@ class GoldTicketContract(Contract):
     async def _release_invoices(self, tx: Tx, ticket: d.Ticket) -> None:
         """Give back exactly what this ticket drew from each invoice when it was issued."""
         draws = await tx.require("draws", ticket.id)
-        for number, drawn_fen in sorted(draws.items()):
-            record = await tx.require("invoice", ticket.issuer_org_id, number)
+        for sha256, drawn_fen in sorted(draws.items()):
+            record = await tx.require("invoice", sha256)
             record["used_fen"] -= drawn_fen
-            await tx.put("invoice", (ticket.issuer_org_id, number), record)
+            await tx.put("invoice", (sha256,), record)
         await tx.delete("draws", ticket.id)
 
     @transaction

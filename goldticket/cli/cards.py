@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ._common import handles_errors, out, platform
+from ._common import as_option, handles_errors, out, pin_option, platform
 
 
 @click.group()
 def card() -> None:
-    """BSIM cards at the operator desk: open, issue, report-lost, replace, eliminate, unlock."""
+    """BSIM cards at the operator desk: open, issue, report-lost, replace, eliminate, unlock;
+    a member's admin approves its new cards."""
 
 
 def _desk(name: str, function: str, help_text: str, *, pin: bool = False) -> None:
@@ -55,6 +56,20 @@ _desk("issue", "issue_card", "Issue an opened card: key, certificate, ledger ide
 _desk("report-lost", "report_lost", "Suspend a card at once.")
 _desk("eliminate", "eliminate_card", "Revoke the identity on the ledger and destroy the key (销卡).")
 _desk("unlock", "unlock_card", "Unlock a card locked by wrong PINs.")
+
+
+@card.command("approve")
+@as_option
+@pin_option
+@click.argument("serial")
+@handles_errors
+def card_approve(username: str, pin: str, serial: str) -> None:
+    """An admin of the card's member approves the identity the desk proposed (signed in the
+    admin's own card). Once a member has an admin, its new cards sign nothing until then."""
+    from goldticket.services import cards
+
+    with platform() as opened:
+        out(cards.approve_card(opened, opened.actor(username), serial, pin))
 
 
 @card.command("replace")

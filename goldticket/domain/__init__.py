@@ -32,7 +32,7 @@ from .money import chinese_capital, format_fen, parse_yuan, require_fen
 from .settlement import Payment, SettlementPlan, plan_settlement, settle_piece
 from .status import LIVE, OVERDUE, TERMINAL, TicketStatus, display_status
 from .terms import DEFAULT_MAX_TERM_MONTHS, add_months, check_term
-from .ticket import Invoice, Ticket, parse_date, require_text
+from .ticket import Invoice, Ticket, normalise_invoice_number, parse_date, require_text
 from .transfer import Offer, accept_offer, close_offer, offer_transfer
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "Ticket",
     "parse_date",
     "require_text",
+    "normalise_invoice_number",
     "Offer",
     "accept_offer",
     "close_offer",

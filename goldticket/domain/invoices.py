@@ -1,4 +1,6 @@
-"""The invoice rule: one invoice backs at most its face amount across all tickets ever issued."""
+"""The invoice rule: one invoice document (known by its SHA-256) backs at most its face amount
+across all tickets of all issuers ever; a known document under another number or face amount
+is refused."""
 
 from __future__ import annotations
 
@@ -12,23 +14,25 @@ def allocate_invoices(
 ) -> dict[str, int]:
     """Draw ``amount_fen`` from ``invoices`` in order, each up to its unused face amount.
 
-    ``used_fen`` maps invoice number -> fen already backing earlier tickets. Returns the
-    new used amount of every invoice drawn on. Raises RuleViolationError when the
-    invoices cannot cover the amount, InvalidInputError on a repeated invoice.
+    ``used_fen`` maps a document's SHA-256 -> fen already backing earlier tickets. Returns
+    the new used amount of every document drawn on. Raises RuleViolationError when the
+    invoices cannot cover the amount, InvalidInputError on a repeated invoice (the same
+    document or the same number twice).
     """
     require_fen(amount_fen)
-    numbers = [invoice.number for invoice in invoices]
     if not invoices:
         raise InvalidInputError("a ticket needs at least one invoice")
-    if len(set(numbers)) != len(numbers):
+    hashes = [invoice.sha256 for invoice in invoices]
+    numbers = [invoice.number for invoice in invoices]
+    if len(set(hashes)) != len(hashes) or len(set(numbers)) != len(numbers):
         raise InvalidInputError("an invoice is listed twice")
     remaining = amount_fen
     updated: dict[str, int] = {}
     for invoice in invoices:
-        used = used_fen.get(invoice.number, 0)
+        used = used_fen.get(invoice.sha256, 0)
         take = min(remaining, invoice.amount_fen - used)
         if take > 0:
-            updated[invoice.number] = used + take
+            updated[invoice.sha256] = used + take
             remaining -= take
     if remaining > 0:
         covered = amount_fen - remaining
@@ -40,8 +44,10 @@ def allocate_invoices(
 
 
 def check_same_invoice(recorded: Invoice, given: Invoice) -> None:
-    """An invoice number already on the ledger must come back with the same face and hash."""
+    """A document already on the ledger must come back with the same (normalised) number and
+    face amount."""
     if recorded != given:
         raise RuleViolationError(
-            f"invoice {given.number} does not match the invoice recorded under that number"
+            f"invoice {given.number} does not match the invoice recorded for that document "
+            f"({recorded.number}, {format_fen(recorded.amount_fen)})"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from .errors import InvalidInputError
@@ -38,6 +39,12 @@ def require_text(value: Any, field: str, max_length: int = 128) -> str:
     return value
 
 
+def normalise_invoice_number(number: str) -> str:
+    """One spelling per invoice number: Unicode NFKC (full-width to ASCII), no outer spaces,
+    inner runs of spaces as one, upper case. ``INV-9``, ``inv-9 `` and ``ＩＮＶ－９`` are one."""
+    return " ".join(unicodedata.normalize("NFKC", number).split()).upper()
+
+
 @dataclasses.dataclass(frozen=True)
 class Invoice:
     """An invoice that backs a ticket: its number, face amount and document hash."""
@@ -48,6 +55,7 @@ class Invoice:
 
     def __post_init__(self) -> None:
         require_text(self.number, "invoice number", 64)
+        object.__setattr__(self, "number", normalise_invoice_number(self.number))
         require_fen(self.amount_fen, "invoice amount_fen")
         if not isinstance(self.sha256, str) or not _SHA256_HEX.match(self.sha256):
             raise InvalidInputError("invoice sha256 must be 64 lowercase hex digits")

@@ -19,7 +19,7 @@ from goldticket.signing.errors import CardStateError
 from goldticket.signing.registry import CardRecord
 from goldticket.signing.seed import derive_private_value, new_mnemonic, public_key_of
 
-from .platform import ROLE_MSP, Platform
+from .platform import ROLE_MSP, Actor, Platform
 
 
 def _member(platform: Platform, member_id: str) -> dict[str, Any]:
@@ -86,13 +86,38 @@ def issue_card(platform: Platform, serial: str, pin: str) -> dict[str, Any]:
         member = _member(platform, record.member_id)
         issued = personalise(platform, serial, pin, member_role=member["role"])
     operator, operator_pin = platform.operator()
-    platform.submit(
+    identity = platform.submit(
         operator,
         "RegisterIdentity",
         {"msp_id": issued.msp_id, "certificate_pem": issued.certificate_pem},
         pin=operator_pin,
-    )
-    return issued.public()
+    ).result
+    return {**issued.public(), "ledger_status": identity["status"]}
+
+
+def approve_card(platform: Platform, admin: Actor, serial: str, pin: str) -> dict[str, Any]:
+    """An admin of the card's own member approves the identity the desk proposed, signed in the
+    admin's card; until then the card signs nothing the ledger accepts. The chaincode checks
+    the same (the desk cannot approve for a member)."""
+    record = platform.cards.registry.get(serial)
+    if admin.role != "admin" or admin.member_id != record.member_id:
+        raise d.ForbiddenError("only an admin of the card's own member may approve it")
+    if not record.certificate_pem:
+        raise CardStateError(f"card {serial} has not been issued")
+    request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
+    identity = platform.submit(admin, "ApproveIdentity", request, pin=pin).result
+    return {**record.public(), "ledger_status": identity["status"]}
+
+
+def ledger_status(platform: Platform, record: CardRecord) -> str | None:
+    """The card's identity on the ledger: ACTIVE, PENDING_APPROVAL, REVOKED, or None."""
+    if not record.certificate_pem:
+        return None
+    request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
+    try:
+        return str(platform.evaluate("GetIdentity", request)["status"])
+    except d.NotFoundError:
+        return None
 
 
 def _registered(platform: Platform, record: CardRecord) -> bool:
@@ -186,4 +211,8 @@ def unlock_card(platform: Platform, serial: str) -> dict[str, Any]:
 
 
 def cards_of(platform: Platform, username: str) -> list[dict[str, Any]]:
-    return [record.public() for record in platform.cards.registry.cards_of(username)]
+    """A user's cards, each with its identity's status on the ledger (``ledger_status``)."""
+    return [
+        {**record.public(), "ledger_status": ledger_status(platform, record)}
+        for record in platform.cards.registry.cards_of(username)
+    ]

@@ -46,15 +46,24 @@ def present_member(member: dict[str, Any]) -> dict[str, Any]:
 def present_card(record: dict[str, Any]) -> dict[str, Any]:
     shown = {key: record[key] for key in ("card_id", "serial", "username", "certificate_pem")}
     shown["status"] = record["status"].lower()
+    if record.get("ledger_status") == "PENDING_APPROVAL" and shown["status"] == "active":
+        shown["status"] = "pending_approval"  # it signs nothing until its member's admin approves
     return shown
 
 
 def issue_card(portal: Portal, desk: Actor, *, user_id: str, pin: str) -> dict[str, Any]:
-    """Open and issue a card for a user (开卡 + 发卡); its identity is registered at once."""
+    """Open and issue a card for a user (开卡 + 发卡). Its identity is registered at once while
+    the member has no admin with an active card; after that it waits for their approval."""
     access.require_operator_admin(desk)
     cards.check_pin(pin)
     user = portal.platform.actor(d.require_text(user_id, "user_id", 64))
     return present_card(cards.enrol(portal.platform, user.username, pin))
+
+
+def approve_card(portal: Portal, admin: Actor, card_id: str, *, pin: str) -> dict[str, Any]:
+    """An admin of the card's member approves its identity (signed in the admin's card)."""
+    _card(portal, card_id)
+    return present_card(cards.approve_card(portal.platform, admin, card_id, pin))
 
 
 def _card(portal: Portal, card_id: str) -> None:

@@ -37,13 +37,14 @@ _SPLIT = _TICKET | {"piece"}
 # The state kinds each function may write; anything else in the write set is refused.
 WRITABLE: dict[str, frozenset[str]] = {
     "Ping": frozenset({"ping"}),
-    "Bootstrap": frozenset({"member", "identity", "config"}),
+    "Bootstrap": frozenset({"member", "identity", "member_identity", "config"}),
     "RegisterMember": frozenset({"member"}),
     "SetTermCap": frozenset({"config"}),
-    "RegisterIdentity": frozenset({"identity"}),
+    "RegisterIdentity": frozenset({"identity", "member_identity"}),
+    "ApproveIdentity": frozenset({"identity"}),
     "RevokeIdentity": frozenset({"identity"}),
     "GrantCreditLine": frozenset({"credit"}),
-    "IssueTicket": _SPLIT | {"invoice", "credit", "draws"},
+    "IssueTicket": _SPLIT | {"invoice", "invoice_number", "credit", "draws"},
     "AcceptTicket": _TICKET,
     "RejectTicket": _TICKET | {"invoice", "credit", "draws"},
     "CancelTicket": _TICKET | {"invoice", "credit", "draws"},

@@ -86,17 +86,28 @@ class Write:
         self.status = status
         self.body = body
 
-    def run(self, perform: Callable[[], Any], present: Callable[[Any], Any] = lambda result: result) -> Any:
+    def run(
+        self,
+        perform: Callable[[], Any],
+        present: Callable[[Any], Any] = lambda result: result,
+        status_of: Callable[[Any], int] | None = None,
+    ) -> Any:
+        """``status_of`` picks the status from the answer where it varies (202 for a card that
+        waits for approval)."""
         current = portal()
+
+        def status(answer: Any) -> int:
+            return status_of(answer) if status_of is not None else self.status
 
         def once() -> tuple[int, Any]:
             answer = present(perform())
             current.follower.catch_up()  # the next read sees this write
-            return self.status, answer
+            return status(answer), answer
 
         def recover(result: Any) -> tuple[int, Any]:
             current.follower.catch_up()
-            return self.status, present(result)
+            answer = present(result)
+            return status(answer), answer
 
         shown = self.body.model_dump(mode="json") if self.body is not None else {}
         fingerprint = idempotency.fingerprint(request.method, request.path, shown)

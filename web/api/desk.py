@@ -10,7 +10,7 @@ from goldticket.services import accounts, desk, reads
 from goldticket.services.platform import Actor
 
 from ._endpoint import Write, endpoint, portal
-from .schemas import Empty, NewCard, NewOrg, NewUser, ReplaceCard
+from .schemas import Empty, NewCard, NewOrg, NewUser, ReplaceCard, Signed
 
 bp = Blueprint("desk", __name__)
 
@@ -86,6 +86,22 @@ def create_card(actor: Actor, body: NewCard, write: Write) -> Any:
     return write.run(
         lambda: desk.issue_card(portal(), actor, user_id=body.user_id, pin=body.pin),
         lambda result: result if "card_id" in result else recover(result),
+        lambda answer: 202 if answer.get("status") == "pending_approval" else 201,
+    )
+
+
+@endpoint(
+    bp,
+    "/cards/<card_id>/approve",
+    "POST",
+    summary="An admin of the card's member approves its identity",
+    body=Signed,
+    write=True,
+)
+def approve_card(actor: Actor, body: Signed, write: Write, card_id: str) -> Any:
+    return write.run(
+        lambda: desk.approve_card(portal(), actor, card_id, pin=body.pin),
+        lambda result: result if "card_id" in result else {"card_id": card_id, "status": "active"},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +23,7 @@ from goldticket.domain.lifecycle import (
 )
 from goldticket.domain.settlement import Payment, SettlementPlan, plan_settlement, settle_piece
 from goldticket.domain.status import LIVE, TicketStatus
-from goldticket.domain.ticket import Invoice, Ticket
+from goldticket.domain.ticket import Invoice, Ticket, normalise_invoice_number
 from goldticket.domain.transfer import accept_offer, close_offer, offer_transfer
 
 pytestmark = pytest.mark.unit
@@ -503,37 +504,53 @@ def test_credit_line_used_stays_within_the_limit(limit: int, operations: list[tu
 # --- invoices ---------------------------------------------------------------------------------
 
 
-def inv(number: str, amount_fen: int, sha: str = SHA) -> Invoice:
-    return Invoice(number, amount_fen, sha)
+def h(number: str) -> str:
+    """The test document hash of invoice ``number``: each number its own document."""
+    return hashlib.sha256(number.encode()).hexdigest()
+
+
+def inv(number: str, amount_fen: int, sha: str | None = None) -> Invoice:
+    return Invoice(number, amount_fen, sha or h(number))
 
 
 INVOICES = (inv("I-1", 100), inv("I-2", 200), inv("I-3", 300))
 
 
 def test_allocate_invoices_draws_in_order() -> None:
-    assert allocate_invoices(250, INVOICES, {}) == {"I-1": 100, "I-2": 150}
-    assert allocate_invoices(50, INVOICES, {}) == {"I-1": 50}
-    assert allocate_invoices(250, INVOICES, {"I-1": 60}) == {"I-1": 100, "I-2": 200, "I-3": 10}
+    assert allocate_invoices(250, INVOICES, {}) == {h("I-1"): 100, h("I-2"): 150}
+    assert allocate_invoices(50, INVOICES, {}) == {h("I-1"): 50}
+    assert allocate_invoices(250, INVOICES, {h("I-1"): 60}) == {h("I-1"): 100, h("I-2"): 200, h("I-3"): 10}
     # A fully used invoice is skipped and not reported.
-    assert allocate_invoices(10, INVOICES, {"I-1": 100}) == {"I-2": 10}
+    assert allocate_invoices(10, INVOICES, {h("I-1"): 100}) == {h("I-2"): 10}
     # Exactly what is left is fine.
-    assert allocate_invoices(600, INVOICES, {}) == {"I-1": 100, "I-2": 200, "I-3": 300}
+    assert allocate_invoices(600, INVOICES, {}) == {h("I-1"): 100, h("I-2"): 200, h("I-3"): 300}
 
 
 def test_allocate_invoices_refuses_over_use() -> None:
     with pytest.raises(RuleViolationError, match="invoice already used"):
         allocate_invoices(601, INVOICES, {})
     with pytest.raises(RuleViolationError, match="invoice already used"):
-        allocate_invoices(1, (inv("I-1", 100),), {"I-1": 100})
+        allocate_invoices(1, (inv("I-1", 100),), {h("I-1"): 100})
     with pytest.raises(RuleViolationError, match="invoice already used"):
-        allocate_invoices(541, INVOICES, {"I-1": 60})
+        allocate_invoices(541, INVOICES, {h("I-1"): 60})
 
 
-def test_allocate_invoices_refuses_a_duplicate_number() -> None:
+def test_allocate_invoices_refuses_a_document_or_number_listed_twice() -> None:
     with pytest.raises(InvalidInputError, match="listed twice"):
         allocate_invoices(10, (inv("I-1", 100), inv("I-1", 100)), {})
-    with pytest.raises(InvalidInputError, match="listed twice"):
+    with pytest.raises(InvalidInputError, match="listed twice"):  # one number, two documents
         allocate_invoices(10, (inv("I-1", 100), inv("I-2", 100), inv("I-1", 50, "cd" * 32)), {})
+    with pytest.raises(InvalidInputError, match="listed twice"):  # one document, two numbers
+        allocate_invoices(10, (inv("I-1", 100), inv("I-9", 100, h("I-1"))), {})
+    with pytest.raises(InvalidInputError, match="listed twice"):  # one number, spelled twice
+        allocate_invoices(10, (inv("inv-1", 100, "ab" * 32), inv(" INV-1", 100, "cd" * 32)), {})
+
+
+def test_invoice_numbers_have_one_spelling() -> None:
+    assert {inv(n, 1, "ab" * 32).number for n in ("INV-9", "INV-9 ", "inv-9", "ＩＮＶ－９", " inv-9")} == {
+        "INV-9"
+    }
+    assert normalise_invoice_number("fp  2026\t001") == "FP 2026 001"
 
 
 def test_allocate_invoices_needs_an_invoice() -> None:
@@ -542,11 +559,13 @@ def test_allocate_invoices_needs_an_invoice() -> None:
 
 
 def test_check_same_invoice() -> None:
-    check_same_invoice(inv("I-1", 100), inv("I-1", 100))
+    check_same_invoice(inv("I-1", 100), inv("i-1 ", 100, h("I-1")))
     with pytest.raises(RuleViolationError, match="I-1"):
         check_same_invoice(inv("I-1", 100), inv("I-1", 101))
     with pytest.raises(RuleViolationError, match="does not match"):
         check_same_invoice(inv("I-1", 100), inv("I-1", 100, "cd" * 32))
+    with pytest.raises(RuleViolationError, match="does not match"):
+        check_same_invoice(inv("I-1", 100), inv("I-2", 100, h("I-1")))
 
 
 @PROPERTY
