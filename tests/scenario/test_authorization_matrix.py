@@ -1,0 +1,210 @@
+"""The chaincode's authorization matrix: every write transaction, simulated (endorsed, never
+committed) against one prepared state, signed by each of: the operator's admin and a clerk, the
+issuing core and a second core, the holder and another supplier, a supplier's admin, the bank
+that was asked and a second bank, a revoked identity and one never registered. Exactly the
+expected signers pass; every other gets the expected refusal, on whichever ledger runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from support import PIN, TODAY, invoice
+
+from goldticket.domain import DomainError, error_from_message
+from goldticket.ledger import Contract, EndorseError
+from goldticket.messages import Identity
+from goldticket.services import financing, members, tickets, transfers
+from goldticket.services.platform import ROLE_MSP, china_clock
+from goldticket.signing import SoftwareSigner, new_member_key
+
+pytestmark = pytest.mark.scenario
+MATURITY = TODAY + dt.timedelta(days=90)
+ACTORS = (
+    "operator_admin",
+    "operator_clerk",
+    "core",
+    "core2",
+    "tier1",
+    "tier1_admin",
+    "tier2",
+    "bank",
+    "factor",
+    "revoked",
+    "unregistered",
+)
+
+
+def _key(p, member_id: str, username: str, role: str = "clerk", *, register: bool = True) -> SoftwareSigner:
+    member = p.evaluate("GetMember", {"id": member_id})
+    ca = p.keystore.cas()[ROLE_MSP[member["role"]]]
+    key = new_member_key()
+    attributes = {"member": member_id, "role": role, "user": username}
+    signer = SoftwareSigner(
+        key, Identity(ca.msp_id, ca.issue(key.public_key(), common_name=username, attributes=attributes))
+    )
+    if register:
+        operator, pin = p.operator()
+        request = {"msp_id": ca.msp_id, "certificate_pem": signer.identity.certificate_pem.decode()}
+        p.submit(operator, "RegisterIdentity", request, pin=pin)
+    return signer
+
+
+@pytest.fixture
+def world(consortium):
+    c, p = consortium, consortium.platform
+    members.register_member(p, member_id="core2", name="第二核心", role="core")
+    members.add_user(p, member_id="core2", username="core2.clerk", pin=PIN)
+    operator, pin = p.operator()
+    signers = {
+        "core": _key(p, "core", "core.key"),
+        "core2": _key(p, "core2", "core2.key"),
+        "tier1": _key(p, "tier1", "tier1.key"),
+        "tier2": _key(p, "tier2", "tier2.key"),
+        "bank": _key(p, "bank", "bank.key"),
+        "factor": _key(p, "factor", "factor.key"),
+        "operator_clerk": _key(p, "operator", "operator.clerk.key"),
+        "revoked": _key(p, "tier1", "tier1.revoked"),
+        "unregistered": _key(p, "tier1", "tier1.stranger", register=False),
+        # tier1's first admin is registered at once (onboarding)...
+        "tier1_admin": _key(p, "tier1", "tier1.admin.key", role="admin"),
+    }
+    # ...the operator's other users need an operator admin's approval (its first, the desk card)
+    admin = _key(p, "operator", "operator.admin.key", role="admin")
+    p.submit(operator, "ApproveIdentity", _cert(admin), pin=pin)
+    signers["operator_admin"] = admin
+    p.submit(operator, "ApproveIdentity", _cert(signers["operator_clerk"]), pin=pin)
+    p.submit(operator, "RevokeIdentity", {**_cert(signers["revoked"]), "reason": "lost"}, pin=pin)
+    pending = _key(p, "tier1", "tier1.pending")  # tier1 has an admin now: this one waits
+    to_revoke = _key(p, "tier2", "tier2.other")
+
+    def issue(number: str):
+        return tickets.issue_ticket(
+            p,
+            c.core,
+            payee_org_id="tier1",
+            amount_fen=1_000_000,
+            maturity_date=MATURITY,
+            invoices=[invoice(number, 1_000_000)],
+            pin=PIN,
+        )
+
+    waiting = issue("M-PENDING")
+    active = tickets.accept_ticket(p, c.tier1, issue("M-ACTIVE")["id"], pin=PIN)
+    offered = tickets.accept_ticket(p, c.tier1, issue("M-OFFER")["id"], pin=PIN)
+    offer = transfers.offer_transfer(
+        p, c.tier1, ticket_id=offered["id"], to_org_id="tier2", amount_fen=100, pin=PIN
+    )
+    applied = tickets.accept_ticket(p, c.tier1, issue("M-APPLY")["id"], pin=PIN)
+    application = financing.apply_financing(
+        p, c.tier1, ticket_id=applied["id"], bank_org_id="bank", amount_fen=100, pin=PIN
+    )
+    frozen = tickets.accept_ticket(p, c.tier1, issue("M-FROZEN")["id"], pin=PIN)
+    p.submit(operator, "FreezeTicket", {"ticket_id": frozen["id"], "reason": "court order"}, pin=pin)
+    fresh = {"number": "M-NEW", "amount_fen": 500, "sha256": hashlib.sha256(b"M-NEW").hexdigest()}
+    requests = {
+        "Bootstrap": {"id": "operator", "name": "x"},
+        "SetTermCap": {"max_term_months": 6},
+        "RegisterMember": {"id": "new", "name": "新", "role": "supplier", "msp_id": "OperatorMSP"},
+        "RegisterIdentity": _cert(_key(p, "tier2", "tier2.proposed", register=False)),
+        "ApproveIdentity": _cert(pending),
+        "RevokeIdentity": {**_cert(to_revoke), "reason": "lost"},
+        "GrantCreditLine": {"core_org_id": "core", "limit_fen": 1_000},
+        "IssueTicket": {
+            "payee_org_id": "tier1",
+            "amount_fen": 500,
+            "maturity_date": MATURITY.isoformat(),
+            "invoices": [fresh],
+        },
+        "AcceptTicket": {"ticket_id": waiting["id"]},
+        "RejectTicket": {"ticket_id": waiting["id"]},
+        "CancelTicket": {"ticket_id": waiting["id"]},
+        "OfferTransfer": {"ticket_id": active["id"], "to_org_id": "tier2", "amount_fen": 100},
+        "AcceptOffer": {"offer_id": offer["offer_id"]},
+        "RejectOffer": {"offer_id": offer["offer_id"]},
+        "CancelOffer": {"offer_id": offer["offer_id"]},
+        "ApplyFinancing": {"ticket_id": active["id"], "bank_org_id": "bank", "amount_fen": 100},
+        "ApproveFinancing": {
+            "application_id": application["application_id"],
+            "annual_rate_bp": 262,
+            "value_date": TODAY.isoformat(),
+        },
+        "RejectFinancing": {"application_id": application["application_id"], "reason": "no"},
+        "SettleTicket": {"root_id": active["id"]},
+        "FreezeTicket": {"ticket_id": active["id"], "reason": "court order"},
+        "UnfreezeTicket": {"ticket_id": frozen["id"]},
+        "RecordCertificate": {"ticket_id": active["id"], "sha256": "ab" * 32},
+    }
+    return p, signers, requests
+
+
+def _cert(signer: SoftwareSigner) -> dict[str, str]:
+    return {"msp_id": signer.identity.msp_id, "certificate_pem": signer.identity.certificate_pem.decode()}
+
+
+# What each signer gets: "ok", or the error code of the refusal. Unlisted signers: forbidden.
+OPERATOR = {"operator_admin": "ok"}
+EXPECTED: dict[str, dict[str, str]] = {
+    "Bootstrap": dict.fromkeys(ACTORS, "conflict"),
+    "SetTermCap": OPERATOR,
+    "RegisterMember": OPERATOR,
+    "RegisterIdentity": OPERATOR,
+    "ApproveIdentity": {"tier1_admin": "ok"},
+    "RevokeIdentity": OPERATOR,
+    "GrantCreditLine": {"bank": "ok", "factor": "ok"},
+    "IssueTicket": {"core": "ok", "core2": "rule_violation"},  # core2 has no credit line
+    "AcceptTicket": {"tier1": "ok", "tier1_admin": "ok"},
+    "RejectTicket": {"tier1": "ok", "tier1_admin": "ok"},
+    "CancelTicket": {"core": "ok"},
+    "OfferTransfer": {"tier1": "ok", "tier1_admin": "ok"},
+    "AcceptOffer": {"tier2": "ok"},
+    "RejectOffer": {"tier2": "ok"},
+    "CancelOffer": {"tier1": "ok", "tier1_admin": "ok"},
+    "ApplyFinancing": {"tier1": "ok", "tier1_admin": "ok"},
+    "ApproveFinancing": {"bank": "ok"},
+    "RejectFinancing": {"bank": "ok"},
+    "SettleTicket": {"core": "ok"},
+    "FreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},
+    "UnfreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},
+    "RecordCertificate": {
+        "operator_admin": "ok",
+        "operator_clerk": "ok",
+        "core": "ok",
+        "tier1": "ok",
+        "tier1_admin": "ok",
+    },
+}
+
+
+def _outcome(contract: Contract, signer: SoftwareSigner, function: str, request: dict) -> str:
+    try:
+        contract.evaluate(signer, function, request)
+    except EndorseError as error:
+        typed = error_from_message(error.chaincode_message or "")
+        return typed.code if isinstance(typed, DomainError) else f"untyped: {error}"
+    return "ok"
+
+
+def test_every_write_transaction_by_every_signer(world):
+    p, signers, requests = world
+    assert set(requests) == set(EXPECTED)
+    today = Contract(p.ledger, clock=lambda: china_clock(TODAY))
+    at_maturity = Contract(p.ledger, clock=lambda: china_clock(MATURITY))
+    found: dict[str, dict[str, str]] = {}
+    for function, request in requests.items():
+        contract = at_maturity if function == "SettleTicket" else today
+        found[function] = {actor: _outcome(contract, signers[actor], function, request) for actor in ACTORS}
+    wanted = {
+        function: {actor: allowed.get(actor, "forbidden") for actor in ACTORS}
+        for function, allowed in EXPECTED.items()
+    }
+    mismatches = {
+        function: {
+            actor: (found[function][actor], wanted[function][actor])
+            for actor in ACTORS
+            if found[function][actor] != wanted[function][actor]
+        }
+        for function in EXPECTED
+    }
+    assert {function: diff for function, diff in mismatches.items() if diff} == {}
