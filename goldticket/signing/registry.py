@@ -219,12 +219,23 @@ class CardRegistry:
         return max(0, MAX_WRONG_PINS - self.get(serial).wrong_pins)
 
     def give_back_try(self, serial: str) -> None:
-        self._conn().execute(
-            "UPDATE cards SET wrong_pins = wrong_pins - 1 WHERE serial = ? AND wrong_pins > 0", (serial,)
+        self._lowering(
+            "UPDATE cards SET wrong_pins = wrong_pins - 1 WHERE serial = ? AND wrong_pins > 0", serial
         )
 
     def right_pin(self, serial: str) -> None:
-        self._conn().execute("UPDATE cards SET wrong_pins = 0 WHERE serial = ? AND wrong_pins > 0", (serial,))
+        self._lowering("UPDATE cards SET wrong_pins = 0 WHERE serial = ? AND wrong_pins > 0", serial)
+
+    def _lowering(self, statement: str, serial: str) -> None:
+        """A write that only lowers a count commits without its own fsync (synchronous=NORMAL):
+        a power cut can at worst bring back a try that was counted, never lose one, and the next
+        durable commit (the next ``reserve_try``) syncs it anyway. One fsync per signature."""
+        conn = self._conn()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute(statement, (serial,))
+        finally:
+            conn.execute("PRAGMA synchronous=FULL")
 
     def unlock(self, serial: str) -> CardRecord:
         """Operator desk only: forget the wrong PINs."""

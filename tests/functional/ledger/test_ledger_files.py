@@ -92,6 +92,9 @@ def test_the_card_registry_is_owner_only_under_umask_000_and_full_sync(tmp_path,
         for side in sidecars(registry_file):
             assert side.exists() and mode(side) == 0o600, side.name
         assert registry._conn().execute("PRAGMA synchronous").fetchone()[0] == FULL
+        registry.right_pin(card.serial)  # lowering a count skips its own fsync, then FULL again
+        assert registry._conn().execute("PRAGMA synchronous").fetchone()[0] == FULL
+        assert registry.get(card.serial).wrong_pins == 0
     finally:
         registry.close()
 
