@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fabric lint format bench install clean network-up network-down network-clean network-status
+.PHONY: run test test-fabric mutants lint format bench install clean network-up network-down network-clean network-status
 
 install:
 	@bash tools/venv.sh
@@ -32,6 +32,11 @@ lint: install
 format: install
 	$(BIN)/ruff format goldticket chaincode web tests bench fabric-network
 	$(BIN)/ruff check --fix goldticket chaincode web tests bench fabric-network
+
+# Targeted mutation testing of authorization, intent and validation checks (tools/mutants.py);
+# long (each mutant runs its tests), so not part of `make test`.
+mutants: install
+	$(BIN)/python tools/mutants.py --jobs 2
 
 bench: install
 	$(BIN)/python bench/transfer_throughput.py
