@@ -34,6 +34,7 @@ class Settings:
     signer_url: str = ""  # GOLDTICKET_SIGNER_URL: a running signing gateway ("" = in-process)
     signer_rate: float = 10.0  # GOLDTICKET_SIGNER_RATE: signatures a second one card may make (burst 3x)
     signer_secret: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_SIGNER_SECRET
+    signer_tls_dir: Path | None = None  # GOLDTICKET_SIGNER_TLS_DIR (None = <data dir>/signer-tls)
     operator_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PASSWORD
     operator_pin: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PIN
     # GOLDTICKET_DATABASE_URL: the portal's database ("" = SQLite portal.sqlite in data_dir)
@@ -56,6 +57,7 @@ class Settings:
             "pkcs11_module": env.get("GOLDTICKET_PKCS11_MODULE", ""),
             "signer_url": env.get("GOLDTICKET_SIGNER_URL", ""),
             "signer_secret": env.get("GOLDTICKET_SIGNER_SECRET", ""),
+            "signer_tls_dir": Path(tls) if (tls := env.get("GOLDTICKET_SIGNER_TLS_DIR")) else None,
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
             "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
@@ -89,6 +91,11 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
+
+    @property
+    def signer_tls_path(self) -> Path:
+        """The signing gateway's mutual-TLS files (``goldticket signer tls`` writes them)."""
+        return self.signer_tls_dir or self.data_dir / "signer-tls"
 
     @property
     def fabric_profile_path(self) -> Path:

@@ -33,7 +33,7 @@ def reindex() -> None:
 
 def _start_gateway(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     gateway = subprocess.Popen(
-        [sys.executable, "-m", "goldticket.cli", "signer", "serve", "--port", "0"],
+        [sys.executable, "-m", "goldticket.cli", "signer", "serve"],  # on <data>/signer.sock
         env=env,
         stderr=subprocess.PIPE,
         text=True,

@@ -15,18 +15,44 @@ def signer() -> None:
 
 
 @signer.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8700)
+@click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(),
+    default=None,
+    help="Unix socket (default <data>/signer.sock)",
+)
+@click.option("--host", default=None, help="listen on TCP (127.0.0.1 unless --tls)")
+@click.option("--port", type=int, default=None, help="TCP port (0: any free port)")
+@click.option(
+    "--tls", "tls_dir", type=click.Path(), default=None, help="mutual TLS with the files `signer tls` wrote"
+)
 @handles_errors
-def signer_serve(host: str, port: int) -> None:
-    """Serve the cards of this data directory to callers holding the deployment secret."""
+def signer_serve(socket_path: str | None, host: str | None, port: int | None, tls_dir: str | None) -> None:
+    """Serve the cards of this data directory to callers holding the deployment secret: on a
+    Unix socket by default; on TCP with --port (plain HTTP on loopback only, else --tls)."""
+    from pathlib import Path
+
     from goldticket.services.keystore import KeyStore
     from goldticket.services.platform import Cards
-    from goldticket.signing.gateway import GatewayServer
+    from goldticket.signing.gateway import GatewayServer, UnixGatewayServer
+    from goldticket.signing.transport import SOCKET_NAME, TransportError, server_context
 
     current = settings()
-    secret = current.signer_secret or KeyStore(current.data_dir).signer_secret()
-    server = GatewayServer((host, port), Cards.open(current).service, secret.encode())
+    secret = (current.signer_secret or KeyStore(current.data_dir).signer_secret()).encode()
+    service = Cards.open(current).service
+    server: GatewayServer | UnixGatewayServer
+    if port is None and host is None and tls_dir is None:
+        server = UnixGatewayServer(
+            Path(socket_path) if socket_path else current.data_dir / SOCKET_NAME, service, secret
+        )
+    else:
+        if socket_path:
+            raise TransportError("--socket and --host/--port/--tls exclude each other")
+        tls = server_context(Path(tls_dir)) if tls_dir else None
+        server = GatewayServer(
+            (host or "127.0.0.1", 8700 if port is None else port), service, secret, tls=tls
+        )
     click.echo(f"signing gateway on {server.url}", err=True)
     try:
         server.serve_forever()
@@ -34,6 +60,23 @@ def signer_serve(host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@signer.command("tls")
+@click.option("--host", "hosts", multiple=True, default=("localhost", "127.0.0.1"), show_default=True)
+@handles_errors
+def signer_tls(hosts: tuple[str, ...]) -> None:
+    """Issue the gateway's mutual-TLS certificates from the operator's CA into
+    GOLDTICKET_SIGNER_TLS_DIR (default <data>/signer-tls): ca.pem, server.*, client.*."""
+    from goldticket.services.keystore import KeyStore
+    from goldticket.signing.transport import issue_tls_files
+
+    current = settings()
+    cas = KeyStore(current.data_dir).cas()
+    if "OperatorMSP" not in cas:
+        raise click.ClickException(f"{current.data_dir} is not initialised; run `goldticket init`")
+    issue_tls_files(cas["OperatorMSP"], current.signer_tls_path, tuple(hosts))
+    out({"tls_dir": str(current.signer_tls_path), "hosts": list(hosts)})
 
 
 @signer.command("verify-audit")

@@ -30,6 +30,7 @@ from goldticket.signing.cards.interfaces import CardFactory
 from goldticket.signing.cards.pkcs11 import Pkcs11CardFactory, default_module_path
 from goldticket.signing.cards.software import SoftwareCardFactory
 from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
+from goldticket.signing.intents import DEV_TIME_WINDOW, PROD_TIME_WINDOW, Deployment
 from goldticket.signing.registry import CardRegistry
 from goldticket.signing.service import SigningService
 
@@ -97,6 +98,11 @@ class Cards:
             AuditLog(base / "audit.jsonl"),
             rate_per_second=settings.signer_rate,
             burst=3 * settings.signer_rate,
+            deployment=Deployment(
+                settings.channel,
+                settings.chaincode,
+                PROD_TIME_WINDOW if settings.env == "prod" else DEV_TIME_WINDOW,
+            ),
         )
         return cls(registry, factories, backend, service)
 
@@ -108,7 +114,11 @@ class Platform:
         self.keystore = keystore
         self.cards = cards
         self.signing: SigningBackend = (
-            GatewayClient(settings.signer_url, settings.signer_secret or keystore.signer_secret())
+            GatewayClient(
+                settings.signer_url,
+                settings.signer_secret or keystore.signer_secret(),
+                tls_dir=settings.signer_tls_path,
+            )
             if settings.signer_url
             else cards.service
         )

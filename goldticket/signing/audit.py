@@ -122,14 +122,27 @@ def refuse_secrets(value: Any, where: str = "entry") -> None:
     ``password``, ``seed``, ``mnemonic``, ``private_key``, in any case, with ``-`` or ``_``, or
     ending in ``_<name>`` (``operator_password``, ``new_pin``). The message names the key, not
     its value."""
+    paths = secret_paths(value, where)
+    if paths:
+        raise ValueError(
+            f"the audit log never holds secrets: {paths[0].rsplit('.', 1)[0]} has a key "
+            f"{paths[0].rsplit('.', 1)[-1]!r}"
+        )
+
+
+def secret_paths(value: Any, where: str = "entry") -> list[str]:
+    """Where, in ``value``, a dict has a key named like a secret (``entry.intent.x_pin``)."""
+    found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
             if _is_secret_key(str(key)):
-                raise ValueError(f"the audit log never holds secrets: {where} has a key {str(key)!r}")
-            refuse_secrets(item, f"{where}.{key}")
+                found.append(f"{where}.{key}")
+            else:
+                found.extend(secret_paths(item, f"{where}.{key}"))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            refuse_secrets(item, f"{where}[{index}]")
+            found.extend(secret_paths(item, f"{where}[{index}]"))
+    return found
 
 
 def _is_secret_key(key: str) -> bool:

@@ -7,9 +7,12 @@ the card is. It carries the PIN for one operation and forgets it with the operat
 from __future__ import annotations
 
 import base64
+import http.client
 import json
-import urllib.error
-import urllib.request
+import socket
+import ssl
+import urllib.parse
+from pathlib import Path
 from typing import Any, Protocol
 
 from goldticket.messages import Identity
@@ -26,6 +29,7 @@ from .errors import (
 )
 from .interfaces import Signer
 from .service import RateLimitedError
+from .transport import TransportError, client_context
 
 ERRORS: dict[str, type[SigningError]] = {
     "wrong_pin": WrongPinError,
@@ -47,34 +51,58 @@ class SigningBackend(Protocol):
 
 
 class GatewayClient:
-    """The signing gateway over HTTP, with the deployment secret."""
+    """The signing gateway with the deployment secret, at ``unix:///path``, ``https://host:port``
+    (mutual TLS with the files in ``tls_dir``, see ``transport``) or ``http://127.0.0.1:port``."""
 
-    def __init__(self, url: str, secret: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, secret: str, timeout: float = 10.0, *, tls_dir: Path | None = None) -> None:
         self.url = url.rstrip("/")
         self._secret = secret
         self._timeout = timeout
+        parsed = urllib.parse.urlsplit(self.url)
+        self._scheme = parsed.scheme
+        if parsed.scheme == "unix":
+            self._address: str | tuple[str, int] = parsed.path
+        elif parsed.scheme in ("http", "https") and parsed.hostname:
+            self._address = (parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
+        else:
+            raise TransportError(f"GOLDTICKET_SIGNER_URL must be unix://, https:// or http://, not {url!r}")
+        self._tls: ssl.SSLContext | None = None
+        if parsed.scheme == "https":
+            if tls_dir is None:
+                raise TransportError(
+                    "an https signing gateway needs the TLS files (GOLDTICKET_SIGNER_TLS_DIR)"
+                )
+            self._tls = client_context(tls_dir)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if isinstance(self._address, str):
+            return _UnixConnection(self._address, self._timeout)
+        host, port = self._address
+        if self._tls is not None:
+            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=self._tls)
+        return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.url + path,
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={"Authorization": f"Bearer {self._secret}", "Content-Type": "application/json"},
-        )
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Authorization": f"Bearer {self._secret}", "Content-Type": "application/json"}
+        connection = self._connection()
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                return json.loads(response.read())  # type: ignore[no-any-return]
-        except urllib.error.HTTPError as error:
-            try:
-                payload = json.loads(error.read())
-                code, message = payload["error"], payload["message"]
-            except (ValueError, KeyError):
-                raise GatewayUnavailableError(f"the signing gateway answered HTTP {error.code}") from error
-            finally:
-                error.close()
-            raise ERRORS.get(code, SigningError)(message) from None
-        except (urllib.error.URLError, OSError) as error:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            status, raw = response.status, response.read()
+        except (OSError, http.client.HTTPException) as error:
             raise GatewayUnavailableError(f"the signing gateway at {self.url} is unreachable") from error
+        finally:
+            connection.close()
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            raise GatewayUnavailableError(f"the signing gateway answered HTTP {status}") from None
+        if status >= 400:
+            if not isinstance(payload, dict) or "error" not in payload or "message" not in payload:
+                raise GatewayUnavailableError(f"the signing gateway answered HTTP {status}")
+            raise ERRORS.get(str(payload["error"]), SigningError)(str(payload["message"]))
+        return payload  # type: ignore[no-any-return]
 
     def identity(self, serial: str) -> Identity:
         data = self._call("GET", f"/v1/cards/{serial}/identity")
@@ -116,3 +144,21 @@ class IntentSigner(Signer):
 
     def __repr__(self) -> str:  # never the PIN
         return f"IntentSigner(card={self._serial}, function={self._intent.get('function')})"
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over the gateway's Unix socket."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock

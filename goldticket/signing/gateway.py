@@ -7,23 +7,31 @@ GET  /healthz   -> {"status": "ok"}
 
 Every call but /healthz needs ``Authorization: Bearer <secret>`` (the per-deployment secret in
 GOLDTICKET_SIGNER_SECRET or ``<data dir>/signer.secret``); bodies are limited to 256 KiB.
-Errors are ``{"error": code, "message": sentence}`` with the API's statuses. It listens on
-127.0.0.1 by default. The PIN is never logged: the access log prints method, path and status.
+Errors are ``{"error": code, "message": sentence}`` with the API's statuses. It listens on a
+Unix socket (0600) by default, or on TCP with mutual TLS, plain HTTP only on loopback
+(``transport``). Every request, served or refused, leaves an audit line; no exception leaves a
+request unanswered. The PIN is never logged: the access log prints method, path and status.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import logging
+import os
+import socketserver
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from .errors import SigningError
 from .service import SigningService
+from .transport import bind_unix_socket, check_plain_tcp, peer_is_client
 
 MAX_BODY = 256 * 1024
 STATUS = {
@@ -36,17 +44,28 @@ STATUS = {
     "invalid_input": 400,
     "conflict": 409,
     "rate_limited": 429,
+    "internal_error": 500,
+    "audit_failed": 500,
+    "signing_failed": 500,
 }
 log = logging.getLogger("goldticket.signer")
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: GatewayServer
+    server: GatewayServer | UnixGatewayServer
     protocol_version = "HTTP/1.1"
     timeout = 30  # seconds a connection may sit idle or half-sent
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        log.info("%s %s", self.address_string(), format % args)
+        log.info("%s %s", self._caller(), format % args)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ssl.SSLError, ConnectionError, TimeoutError) as error:
+            # a TLS handshake refused (no or a foreign client certificate) or a dropped caller
+            self.close_connection = True
+            self._audit_refusal("unauthenticated", f"connection failed: {type(error).__name__}", {})
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -56,18 +75,52 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, code: str, message: str) -> None:
+    def _error(self, code: str, message: str, entry: dict[str, Any] | None = None) -> None:
+        """Refuse the request; unless ``sign`` already audited it (``entry`` None), audit it."""
+        if entry is not None:
+            self._audit_refusal(code, message, entry)
         self._reply(STATUS.get(code, 400), {"error": code, "message": message})
 
+    def _audit_refusal(self, code: str, message: str, entry: dict[str, Any]) -> None:
+        try:
+            self.server.service.refuse(
+                {"caller": self._caller(), "path": self.path[:200], **entry, "code": code, "reason": message}
+            )
+        except Exception:  # noqa: BLE001 - the refusal stands even if the log cannot take it
+            log.exception("could not audit a refused gateway request")
+
+    def _caller(self) -> str:
+        address = self.client_address
+        return str(address[0]) if isinstance(address, tuple) and address else "unix socket"
+
     def _authenticated(self) -> bool:
+        if self.server.tls is not None and not peer_is_client(self.connection.getpeercert()):
+            self._error("unauthenticated", "the signing gateway needs its client certificate", {})
+            return False
         header = self.headers.get("Authorization", "")
         supplied = header[7:].encode() if header.startswith("Bearer ") else b""
         if not hmac.compare_digest(supplied, self.server.secret):
-            self._error("unauthenticated", "the signing gateway needs its deployment secret")
+            self._error("unauthenticated", "the signing gateway needs its deployment secret", {})
             return False
         return True
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._guarded(self._get)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._guarded(self._post)
+
+    def _guarded(self, handle: Any) -> None:
+        """No exception leaves a request unanswered or unaudited."""
+        try:
+            handle()
+        except Exception as error:  # noqa: BLE001 - answered and audited below
+            log.error("gateway request failed: %s", type(error).__name__)
+            self.close_connection = True
+            with contextlib.suppress(OSError):  # the caller may have gone away
+                self._error("internal_error", "the signing gateway failed on this request", {})
+
+    def _get(self) -> None:
         if self.path == "/healthz":
             self._reply(200, {"status": "ok"})
             return
@@ -75,22 +128,24 @@ class _Handler(BaseHTTPRequestHandler):
             return
         parts = self.path.strip("/").split("/")
         if len(parts) == 4 and parts[:2] == ["v1", "cards"] and parts[3] == "identity":
+            entry = {"purpose": "identity", "card": parts[2][:200]}
             try:
                 identity = self.server.service.identity(parts[2])
             except SigningError as error:
-                self._error(error.code, str(error))
+                self._error(error.code, str(error), entry)
                 return
+            self.server.service.record({"caller": self._caller(), **entry, "result": "served"})
             self._reply(
                 200, {"msp_id": identity.msp_id, "certificate_pem": identity.certificate_pem.decode()}
             )
             return
-        self._error("not_found", "no such endpoint")
+        self._error("not_found", "no such endpoint", {})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def _post(self) -> None:
         if not self._authenticated():
             return
         if self.path != "/v1/sign":
-            self._error("not_found", "no such endpoint")
+            self._error("not_found", "no such endpoint", {})
             return
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -98,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         if length <= 0 or length > MAX_BODY:
             self.close_connection = True
-            self._error("invalid_input", f"the body must be 1 to {MAX_BODY} bytes")
+            self._error("invalid_input", f"the body must be 1 to {MAX_BODY} bytes", {"purpose": "sign"})
             return
         try:
             body = json.loads(self.rfile.read(length))
@@ -106,7 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
             serial, pin, purpose = str(body["serial"]), body["pin"], str(body["purpose"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             self._error(
-                "invalid_input", "the body must be JSON with serial, pin, purpose, message and intent"
+                "invalid_input",
+                "the body must be JSON with serial, pin, purpose, message and intent",
+                {"purpose": "sign"},
             )
             return
         try:
@@ -116,28 +173,77 @@ class _Handler(BaseHTTPRequestHandler):
                 purpose=purpose,
                 message=message,
                 intent=body.get("intent"),
-                caller=self.client_address[0],
+                caller=self._caller(),
             )
         except SigningError as error:
-            self._error(error.code, str(error))
+            self._error(error.code, str(error))  # sign audited it
             return
         self._reply(200, {"signature": base64.b64encode(signature).decode()})
 
 
+def _check_secret(secret: bytes) -> None:
+    if len(secret) < 16:
+        raise ValueError("the gateway secret must be at least 16 bytes")
+
+
 class GatewayServer(ThreadingHTTPServer):
+    """The gateway over TCP: mutual TLS with ``tls`` (transport.server_context), else plain
+    HTTP, which it allows on loopback only."""
+
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], service: SigningService, secret: bytes) -> None:
-        if len(secret) < 16:
-            raise ValueError("the gateway secret must be at least 16 bytes")
+    def __init__(
+        self,
+        address: tuple[str, int],
+        service: SigningService,
+        secret: bytes,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        _check_secret(secret)
+        if tls is None:
+            check_plain_tcp(str(address[0]))
         super().__init__(address, _Handler)
+        self.service = service
+        self.secret = secret
+        self.tls = tls
+        if tls is not None:  # the handshake happens in the request's thread, on its first read
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
+
+    def start_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="signing-gateway", daemon=True)
+        thread.start()
+        return thread
+
+
+class UnixGatewayServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The gateway on a Unix socket (mode 0600): the default transport."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def __init__(self, path: str | os.PathLike[str], service: SigningService, secret: bytes) -> None:
+        _check_secret(secret)
+        self.path = Path(path)
+        super().__init__(str(self.path), _Handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = bind_unix_socket(self.path)
         self.service = service
         self.secret = secret
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"unix://{self.path}"
+
+    def server_close(self) -> None:
+        super().server_close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="signing-gateway", daemon=True)

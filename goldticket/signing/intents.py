@@ -9,6 +9,7 @@ endorsers produced is what the intent implies. Anything else is refused with a r
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from typing import Any
 
@@ -90,12 +91,52 @@ def split_key(key: str) -> tuple[str, list[str]] | None:
     return parts[0], parts[1:-1]
 
 
-def check_proposal(message: bytes, intent: Intent, identity: Identity) -> DecodedProposal:
-    """Raise RefusedError unless ``message`` is a proposal by ``identity`` doing ``intent``."""
+# A Fabric peer's time window; dev and test clocks (GOLDTICKET_TODAY) move the business date by
+# years, so there the gateway accepts what a dev network accepts (docs/fabric.md, Clock).
+PROD_TIME_WINDOW = dt.timedelta(minutes=15)
+DEV_TIME_WINDOW = dt.timedelta(days=3650)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deployment:
+    """What a proposal must name and when it may be stamped: this deployment's channel and
+    chaincode (GOLDTICKET_CHANNEL, GOLDTICKET_CHAINCODE) and how far its timestamp may be from
+    the gateway's clock (15 minutes in prod, as a Fabric peer's time window)."""
+
+    channel: str = "goldticket"
+    chaincode: str = "goldticket"
+    time_window: dt.timedelta = PROD_TIME_WINDOW
+
+
+def check_proposal(
+    message: bytes,
+    intent: Intent,
+    identity: Identity,
+    deployment: Deployment | None = None,
+    now: dt.datetime | None = None,
+) -> DecodedProposal:
+    """Raise RefusedError unless ``message`` is a proposal by ``identity`` doing ``intent`` on
+    the deployment's channel and chaincode, stamped within its time window of ``now``."""
+    deployment = deployment or Deployment()
     try:
         proposal = decode_proposal(message)
     except MessageError as error:
         raise RefusedError(f"not a proposal the gateway can read: {error}") from error
+    if proposal.channel_id != deployment.channel:
+        raise RefusedError(
+            f"the proposal is for channel {proposal.channel_id!r}, this gateway signs for {deployment.channel!r}"
+        )
+    if proposal.chaincode != deployment.chaincode:
+        raise RefusedError(
+            f"the proposal is for chaincode {proposal.chaincode!r}, this gateway signs for "
+            f"{deployment.chaincode!r}"
+        )
+    now = now or dt.datetime.now(dt.UTC)
+    if abs(proposal.timestamp - now) > deployment.time_window:
+        raise RefusedError(
+            f"the proposal's timestamp {proposal.timestamp.isoformat()} is outside the gateway's "
+            f"time window of {deployment.time_window} around {now.isoformat()}"
+        )
     if proposal.creator != identity:
         raise RefusedError("the proposal's creator is not this card's identity")
     if proposal.function != intent.function:

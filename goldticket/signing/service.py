@@ -5,16 +5,19 @@ HTTP; a process may also use it in-process (the CLI on one machine)."""
 from __future__ import annotations
 
 import collections
+import dataclasses
+import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from goldticket.messages import DecodedProposal, Identity, sha256
 
-from .audit import AuditLog
+from .audit import AuditLog, canonical_json, secret_paths
 from .cards.interfaces import CardFactory
 from .errors import CardNotFoundError, RefusedError, SigningError, WrongPinError
-from .intents import Intent, check_proposal, check_transaction
+from .intents import Deployment, Intent, check_proposal, check_transaction
 from .registry import CardRecord, CardRegistry
 
 PURPOSES = ("proposal", "transaction")
@@ -49,15 +52,17 @@ class SigningService:
         *,
         rate_per_second: float = 50.0,
         burst: float = 100.0,
+        deployment: Deployment | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.registry = registry
         self.factories = factories
         self.audit = audit
+        self.deployment = deployment or Deployment()
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._rate, self._burst = rate_per_second, burst
         self._buckets: dict[str, _Bucket] = {}
-        self._proposals: collections.OrderedDict[str, tuple[str, Intent, DecodedProposal, float]] = (
-            collections.OrderedDict()
-        )
+        self._proposals: collections.OrderedDict[str, _Remembered] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._card_locks: dict[str, threading.Lock] = {}
 
@@ -78,49 +83,91 @@ class SigningService:
     ) -> bytes:
         """A DER signature by card ``serial`` over ``message`` if it does what ``intent`` says.
 
-        Raises RefusedError, WrongPinError, CardLockedError, CardRevokedError, RateLimitedError.
-        Every request, signed or refused, is written to the audit log (never the PIN)."""
-        digest = sha256(message)
-        entry: dict[str, Any] = {"card": serial, "caller": caller, "purpose": purpose, "digest": digest.hex()}
+        Raises RefusedError, WrongPinError, CardLockedError, CardRevokedError, RateLimitedError,
+        or SigningError for anything unexpected. Every request, signed or refused for any
+        reason, is written to the audit log (never the PIN) before this returns or raises."""
+        entry: dict[str, Any] = {"card": _short(serial), "caller": _short(caller), "purpose": _short(purpose)}
+        reserved: tuple[str, _Remembered] | None = None
         try:
+            if not isinstance(message, bytes):
+                raise RefusedError("the message must be bytes")
+            digest = sha256(message)
+            entry.update(digest=digest.hex(), **describe(message, purpose))
+            entry["intent"] = _audited_intent(intent)
             parsed = Intent.from_dict(intent)
-            entry["intent"] = parsed.to_dict()
+            if not isinstance(serial, str):
+                raise CardNotFoundError("no such card")
             record = self.registry.check_can_sign(serial)
             entry.update(user=record.username, member=record.member_id)
             self._rate_limit(serial)
             identity = Identity(record.msp_id or "", (record.certificate_pem or "").encode())
-            proposal = self._check(purpose, message, parsed, identity, serial)
+            if purpose == "proposal":
+                proposal = check_proposal(message, parsed, identity, self.deployment, self._clock())
+            elif purpose == "transaction":
+                reserved = self._reserve(message, serial, parsed)
+                proposal = reserved[1].proposal
+                check_transaction(message, parsed, identity, proposal)
+            else:
+                raise RefusedError(f"the gateway signs proposals and transactions, not {_short(purpose)!r}")
             signature = self._sign_on_card(record, digest, pin)
-        except SigningError as error:
-            entry.update(result="refused", code=error.code, reason=str(error))
-            self.audit.append(entry)
-            raise
-        if proposal is not None:
             if purpose == "proposal":
                 self._remember(serial, parsed, proposal)
-            else:
-                with self._lock:  # one envelope per signed proposal
-                    self._proposals.pop(proposal.tx_id, None)
-        entry.update(result="signed", tx_id=proposal.tx_id if proposal is not None else None)
-        self.audit.append(entry)
-        return signature
+            entry.update(result="signed", tx_id=proposal.tx_id)
+            self._audit(entry)
+            return signature
+        except Exception as error:
+            if reserved is not None:
+                self._give_back(*reserved)  # the card refused: the proposal may still get its envelope
+            if entry.get("result") == "signed":
+                raise  # the audit line of a signature could not be written: the signature is dropped
+            if isinstance(error, _SecretInIntent):
+                entry["intent"] = error.summary
+            if isinstance(error, SigningError):
+                entry.update(result="refused", code=error.code, reason=str(error))
+                self._audit(entry)
+                raise
+            entry.update(result="refused", code="internal_error", reason=f"unexpected {type(error).__name__}")
+            self._audit(entry)
+            raise SigningError("the signing gateway failed on this request; nothing was signed") from error
 
-    def _check(
-        self, purpose: str, message: bytes, intent: Intent, identity: Identity, serial: str
-    ) -> DecodedProposal | None:
-        if purpose == "proposal":
-            return check_proposal(message, intent, identity)
-        if purpose == "transaction":
-            tx_id = _peek_tx_id(message)
-            with self._lock:
-                remembered = self._proposals.get(tx_id)
-            if remembered is None or remembered[0] != serial or remembered[1] != intent:
+    def refuse(self, entry: dict[str, Any]) -> None:
+        """Audit a request refused before it reached :meth:`sign` (the gateway's transport:
+        unauthenticated, malformed, oversized). ``entry`` holds code and reason."""
+        self._audit({**entry, "result": "refused"})
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Audit a request that is not a signature (an identity served over the gateway)."""
+        self._audit(entry)
+
+    def _audit(self, entry: dict[str, Any]) -> None:
+        try:
+            self.audit.append(entry)
+        except (ValueError, TypeError):
+            # an entry the log cannot hold (a secret-named key, a value JSON cannot encode):
+            # keep the fact and the outcome, never the content
+            safe: dict[str, Any] = {
+                key: entry[key] for key in ("card", "purpose", "result", "code", "tx_id") if key in entry
+            }
+            self.audit.append({**safe, "note": "entry not recordable as given"})
+
+    def _reserve(self, message: bytes, serial: str, intent: Intent) -> tuple[str, _Remembered]:
+        """Take the remembered proposal of this envelope out of memory, atomically, so that of
+        concurrent requests for one proposal only one can go on to be signed."""
+        tx_id = _peek_tx_id(message)
+        with self._lock:
+            remembered = self._proposals.get(tx_id)
+            if remembered is None or remembered.serial != serial or remembered.intent != intent:
                 raise RefusedError("the gateway signed no proposal for this transaction and intent")
-            if time.monotonic() - remembered[3] > PROPOSAL_TTL_SECONDS:
-                raise RefusedError("the proposal for this transaction was signed too long ago")
-            check_transaction(message, intent, identity, remembered[2])
-            return remembered[2]
-        raise RefusedError(f"the gateway signs proposals and transactions, not {purpose!r}")
+            del self._proposals[tx_id]
+        if time.monotonic() - remembered.stamp > PROPOSAL_TTL_SECONDS:
+            raise RefusedError("the proposal for this transaction was signed too long ago")
+        return tx_id, remembered
+
+    def _give_back(self, tx_id: str, remembered: _Remembered) -> None:
+        if time.monotonic() - remembered.stamp > PROPOSAL_TTL_SECONDS:
+            return
+        with self._lock:
+            self._proposals.setdefault(tx_id, remembered)
 
     def check_pin(self, record: CardRecord, pin: str) -> None:
         """Prove the PIN on the card (a signature over zeros), counting a wrong one."""
@@ -159,9 +206,75 @@ class SigningService:
 
     def _remember(self, serial: str, intent: Intent, proposal: DecodedProposal) -> None:
         with self._lock:
-            self._proposals[proposal.tx_id] = (serial, intent, proposal, time.monotonic())
+            self._proposals[proposal.tx_id] = _Remembered(serial, intent, proposal, time.monotonic())
             while len(self._proposals) > PROPOSAL_MEMORY:
                 self._proposals.popitem(last=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Remembered:
+    """A proposal the gateway signed, waiting for its one envelope."""
+
+    serial: str
+    intent: Intent
+    proposal: DecodedProposal
+    stamp: float
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    return str(value)[:limit]
+
+
+def _audited_intent(intent: Any) -> Any:
+    """The intent as the audit log records it; RefusedError (recording only the field names and
+    the request's hash) when it carries a field named like a secret, before any card is touched."""
+    paths = secret_paths(intent, "intent")
+    if not paths:
+        return intent
+    function = intent.get("function") if isinstance(intent, dict) else None
+    raise _SecretInIntent(
+        "the intent carries a field named like a secret "
+        f"({', '.join(paths[:5])}); PINs and passwords never go in an intent",
+        {"function": _short(function), "secret_fields": paths[:20], "sha256": _digest_of(intent)},
+    )
+
+
+class _SecretInIntent(RefusedError):
+    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+def _digest_of(value: Any) -> str:
+    try:
+        return sha256(canonical_json(value).encode()).hex()
+    except (TypeError, ValueError):
+        return ""
+
+
+def describe(message: bytes, purpose: str) -> dict[str, str]:
+    """Channel, chaincode, tx id and timestamp of a proposal or envelope payload, as far as
+    they can be read (for the audit line of a request refused or not)."""
+    from fabric_protos.common import common_pb2
+    from fabric_protos.peer import proposal_pb2
+
+    try:
+        if purpose == "proposal":
+            header = common_pb2.Header.FromString(proposal_pb2.Proposal.FromString(message).header)
+        elif purpose == "transaction":
+            header = common_pb2.Payload.FromString(message).header
+        else:
+            return {}
+        channel_header = common_pb2.ChannelHeader.FromString(header.channel_header)
+        extension = proposal_pb2.ChaincodeHeaderExtension.FromString(channel_header.extension)
+        return {
+            "channel": _short(channel_header.channel_id),
+            "chaincode": _short(extension.chaincode_id.name),
+            "tx_id": _short(channel_header.tx_id),
+            "timestamp": channel_header.timestamp.ToDatetime(tzinfo=dt.UTC).isoformat(),
+        }
+    except Exception:  # noqa: BLE001 - a message the gateway cannot read is described by its digest
+        return {}
 
 
 def _peek_tx_id(message: bytes) -> str:

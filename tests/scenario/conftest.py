@@ -29,6 +29,10 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
         "GOLDTICKET_CARD_BACKEND": settings.card_backend,
         "GOLDTICKET_CARD_KDF_N": str(settings.card_kdf_n),
         "GOLDTICKET_SIGNER_SECRET": secret,
+        "GOLDTICKET_ENV": settings.env,
+        "GOLDTICKET_CHANNEL": settings.channel,
+        "GOLDTICKET_CHAINCODE": settings.chaincode,
+        "GOLDTICKET_SIGNER_RATE": str(settings.signer_rate),
     }
     gateway = subprocess.Popen(
         [sys.executable, "-m", "goldticket.cli", "signer", "serve", "--port", "0"],

@@ -1,0 +1,590 @@
+"""Attacks on the signing gateway. Each is refused with a typed error, signs nothing, counts no
+PIN try and leaves an audit line; each test fails when the check it attacks is removed.
+
+The write-set attacks tamper with a genuinely endorsed envelope (as a malicious portal or peer
+could: the gateway does not verify endorsements, it checks what the envelope writes) and then
+show that the genuine envelope is still signed, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fabric_protos.common import common_pb2
+from fabric_protos.ledger.rwset import rwset_pb2
+from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
+from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
+from support import PIN, TODAY, invoice, on
+
+from goldticket import messages as m
+from goldticket.services import transfers
+from goldticket.services.platform import CHINA, china_clock
+from goldticket.signing.client import GatewayClient
+from goldticket.signing.errors import CardLockedError, RefusedError, SigningError, WrongPinError
+from goldticket.signing.gateway import GatewayServer
+from goldticket.signing.intents import Deployment
+from goldticket.signing.service import SigningService
+
+pytestmark = pytest.mark.functional
+SECRET = "a deployment secret of some length"
+
+
+@pytest.fixture
+def gateway(consortium):
+    server = GatewayServer(("127.0.0.1", 0), consortium.platform.cards.service, SECRET.encode())
+    server.start_in_thread()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def client(gateway):
+    return GatewayClient(gateway.url, SECRET)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def serial_of(consortium, actor) -> str:
+    return consortium.platform.cards.registry.active_card(actor.username).serial
+
+
+def audit_entries(consortium) -> list[dict[str, Any]]:
+    path = consortium.platform.settings.data_dir / "cards" / "audit.jsonl"
+    return [json.loads(line)["entry"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def build(platform, identity, function, request, **changes) -> m.Proposal:
+    fields: dict[str, Any] = {
+        "channel_id": platform.settings.channel,
+        "chaincode": platform.settings.chaincode,
+        "function": function,
+        "args": [json.dumps(request, sort_keys=True, ensure_ascii=False)],
+        "creator": identity,
+        "timestamp": china_clock(platform.settings.today),
+    }
+    return m.build_proposal(**{**fields, **changes})
+
+
+def endorsed(platform, actor, function, request) -> tuple[str, dict[str, Any], bytes]:
+    """Card serial, intent and the endorsed envelope payload of an honest request whose
+    proposal the gateway signed."""
+    service = platform.cards.service
+    serial = platform.cards.registry.active_card(actor.username).serial
+    proposal = build(platform, service.identity(serial), function, request)
+    intent = {"function": function, "request": request}
+    signature = service.sign(
+        serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent
+    )
+    prepared = platform.ledger.endorse(m.signed_proposal(proposal.bytes, signature))
+    return serial, intent, prepared.bytes
+
+
+def tamper(payload_bytes: bytes, edit: Callable[[Any, Any, Any], None]) -> bytes:
+    """The envelope payload with its chaincode action, read-write set or action payload edited
+    by ``edit(action_payload, chaincode_action, tx_rwset)``, every layer serialised again."""
+    payload = common_pb2.Payload.FromString(payload_bytes)
+    transaction = transaction_pb2.Transaction.FromString(payload.data)
+    action_payload = transaction_pb2.ChaincodeActionPayload.FromString(transaction.actions[0].payload)
+    response = proposal_response_pb2.ProposalResponsePayload.FromString(
+        action_payload.action.proposal_response_payload
+    )
+    action = proposal_pb2.ChaincodeAction.FromString(response.extension)
+    rwset = rwset_pb2.TxReadWriteSet.FromString(action.results)
+    edit(action_payload, action, rwset)
+    action.results = rwset.SerializeToString()
+    response.extension = action.SerializeToString()
+    action_payload.action.proposal_response_payload = response.SerializeToString()
+    transaction.actions[0].payload = action_payload.SerializeToString()
+    payload.data = transaction.SerializeToString()
+    return payload.SerializeToString()
+
+
+def key(kind: str, *attrs: str) -> str:
+    return "\x00" + "\x00".join((kind, *attrs)) + "\x00"
+
+
+def on_writes(change: Callable[[list[dict[str, Any]]], None], namespace: str = "goldticket"):
+    """An edit of the chaincode's own writes, given as dicts {key, kind, value (JSON), delete}."""
+
+    def edit(action_payload, action, rwset) -> None:
+        for ns in rwset.ns_rwset:
+            if ns.namespace != namespace:
+                continue
+            kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)
+            writes = [
+                {
+                    "key": w.key,
+                    "kind": w.key[1:].split("\x00")[0] if w.key.startswith("\x00") else None,
+                    "value": json.loads(w.value) if w.value and not w.is_delete else None,
+                    "delete": w.is_delete,
+                }
+                for w in kv.writes
+            ]
+            change(writes)
+            del kv.writes[:]
+            for w in writes:
+                value = b"" if w["value"] is None else json.dumps(w["value"], sort_keys=True).encode()
+                kv.writes.add(key=w["key"], value=value, is_delete=w["delete"])
+            ns.rwset = kv.SerializeToString()
+
+    return edit
+
+
+def first(writes, kind) -> dict[str, Any]:
+    return next(w for w in writes if w["kind"] == kind and w["value"])
+
+
+def set_field(kind: str, **fields: Any):
+    return lambda writes: first(writes, kind)["value"].update(fields)
+
+
+def drop(kind: str):
+    return lambda writes: writes.__setitem__(slice(None), [w for w in writes if w["kind"] != kind])
+
+
+def duplicate(kind: str, new_id: str):
+    def change(writes) -> None:
+        original = first(writes, kind)
+        attrs = original["key"][1:].split("\x00")[1:-1]
+        writes.append({**original, "key": key(kind, new_id, *attrs[1:]), "value": dict(original["value"])})
+
+    return change
+
+
+def add(kind: str, attrs: tuple[str, ...], value: Any):
+    return lambda writes: writes.append(
+        {"key": key(kind, *attrs), "kind": kind, "value": value, "delete": False}
+    )
+
+
+def refused_then_genuine(platform, serial, intent, genuine: bytes, attacks) -> None:
+    """Every tampered envelope is refused with its reason, no PIN try is spent, each refusal is
+    audited; then the genuine envelope is signed, exactly once."""
+    service = platform.cards.service
+    for edit, reason in attacks:
+        forged = tamper(genuine, edit)
+        with pytest.raises(RefusedError, match=reason):
+            service.sign(serial=serial, pin=PIN, purpose="transaction", message=forged, intent=intent)
+        line = json.loads(
+            (platform.settings.data_dir / "cards" / "audit.jsonl").read_text().splitlines()[-1]
+        )["entry"]
+        assert line["result"] == "refused" and line["purpose"] == "transaction"
+        assert line["digest"] == m.sha256(forged).hex()
+    assert platform.cards.registry.get(serial).wrong_pins == 0
+    signature = service.sign(serial=serial, pin=PIN, purpose="transaction", message=genuine, intent=intent)
+    m.verify_signature(service.identity(serial).certificate_pem, genuine, signature)
+    with pytest.raises(RefusedError, match="no proposal"):
+        service.sign(serial=serial, pin=PIN, purpose="transaction", message=genuine, intent=intent)
+
+
+# ------------------------------------------------------------------ the proposal's own checks
+def test_another_channel_or_chaincode_is_refused_and_audited(consortium, issued_ticket):
+    platform = consortium.platform
+    service = platform.cards.service
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    intent = {"function": "OfferTransfer", "request": request}
+    for change, reason in (
+        ({"channel_id": "otherchannel"}, "channel 'otherchannel'"),
+        ({"chaincode": "othercc"}, "chaincode 'othercc'"),
+    ):
+        proposal = build(platform, service.identity(serial), "OfferTransfer", request, **change)
+        with pytest.raises(RefusedError, match=reason):
+            service.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+        entry = audit_entries(consortium)[-1]
+        assert entry["result"] == "refused" and entry["tx_id"] == proposal.tx_id
+        assert (entry["channel"], entry["chaincode"]) == (
+            change.get("channel_id", platform.settings.channel),
+            change.get("chaincode", platform.settings.chaincode),
+        )
+    assert platform.cards.registry.get(serial).wrong_pins == 0
+
+
+def test_a_gateway_signs_only_for_its_deployment(consortium, issued_ticket):
+    """A gateway of another deployment (its own chaincode name) refuses this one's proposals."""
+    cards = consortium.platform.cards
+    other = SigningService(
+        cards.registry, cards.factories, cards.service.audit, deployment=Deployment("goldticket", "other")
+    )
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    proposal = build(consortium.platform, other.identity(serial), "OfferTransfer", request)
+    with pytest.raises(RefusedError, match="this gateway signs for 'other'"):
+        other.sign(
+            serial=serial,
+            pin=PIN,
+            purpose="proposal",
+            message=proposal.bytes,
+            intent={"function": "OfferTransfer", "request": request},
+        )
+
+
+@pytest.mark.parametrize(
+    "shift",
+    [dt.timedelta(minutes=16), -dt.timedelta(minutes=16), dt.timedelta(days=1), -dt.timedelta(days=40)],
+)
+def test_a_proposal_stamped_outside_the_window_is_refused(consortium, issued_ticket, shift):
+    cards = consortium.platform.cards
+    now = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+    prod = SigningService(
+        cards.registry, cards.factories, cards.service.audit, deployment=Deployment(), clock=lambda: now
+    )
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    intent = {"function": "OfferTransfer", "request": request}
+    identity = prod.identity(serial)
+    proposal = build(consortium.platform, identity, "OfferTransfer", request, timestamp=now + shift)
+    with pytest.raises(RefusedError, match="outside the gateway's time window"):
+        prod.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+    entry = audit_entries(consortium)[-1]
+    assert entry["result"] == "refused" and entry["timestamp"] == (now + shift).isoformat()
+    for inside in (dt.timedelta(minutes=14), -dt.timedelta(minutes=14)):
+        proposal = build(consortium.platform, identity, "OfferTransfer", request, timestamp=now + inside)
+        assert prod.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+
+
+def test_the_dev_window_follows_a_set_clock_but_not_beyond_years(consortium, issued_ticket):
+    """In test (GOLDTICKET_TODAY) the deployment's window is a dev network's ten years."""
+    service = consortium.platform.cards.service
+    assert service.deployment.time_window >= dt.timedelta(days=3000)
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    intent = {"function": "OfferTransfer", "request": request}
+    later = on(consortium.platform, TODAY + dt.timedelta(days=400))
+    proposal = build(later, service.identity(serial), "OfferTransfer", request)
+    assert service.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=3660)
+    proposal = build(consortium.platform, service.identity(serial), "OfferTransfer", request, timestamp=far)
+    with pytest.raises(RefusedError, match="time window"):
+        service.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+
+
+def test_the_audit_line_of_a_signature_names_channel_chaincode_tx_and_time(consortium, issued_ticket):
+    platform = consortium.platform
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    serial, intent, prepared = endorsed(platform, consortium.tier1, "OfferTransfer", request)
+    proposal_line = audit_entries(consortium)[-1]
+    tx = m.decode_transaction(prepared)
+    platform.cards.service.sign(
+        serial=serial, pin=PIN, purpose="transaction", message=prepared, intent=intent
+    )
+    envelope_line = audit_entries(consortium)[-1]
+    for line, purpose in ((proposal_line, "proposal"), (envelope_line, "transaction")):
+        assert line["result"] == "signed" and line["purpose"] == purpose
+        assert (line["channel"], line["chaincode"], line["tx_id"]) == (
+            platform.settings.channel,
+            platform.settings.chaincode,
+            tx.tx_id,
+        )
+        assert dt.datetime.fromisoformat(line["timestamp"]).astimezone(CHINA).date() == TODAY
+        assert line["intent"] == intent
+
+
+# ------------------------------------------------------------------------ audit of every request
+def test_wrong_pins_with_a_secret_named_intent_field_do_not_lock_the_card_unaudited(
+    consortium, issued_ticket, client
+):
+    """The review's attack: five wrong PINs with ``x_pin`` in the intent locked the card and left
+    no audit line. Now each is refused before the card is touched, and audited."""
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000, "x_pin": "424242"}
+    proposal = build(consortium.platform, client.identity(serial), "OfferTransfer", request)
+    intent = {"function": "OfferTransfer", "request": request}
+    before = len(audit_entries(consortium))
+    for _ in range(6):
+        with pytest.raises(RefusedError, match="named like a secret"):
+            client.sign(
+                serial=serial, pin="000000", purpose="proposal", message=proposal.bytes, intent=intent
+            )
+    entries = audit_entries(consortium)[before:]
+    refusals = [e for e in entries if e.get("purpose") == "proposal"]
+    assert len(refusals) == 6
+    assert all(e["result"] == "refused" and e["code"] == "forbidden" for e in refusals)
+    assert refusals[0]["intent"]["secret_fields"] == ["intent.request.x_pin"]
+    text = (consortium.platform.settings.data_dir / "cards" / "audit.jsonl").read_text()
+    assert '"424242"' not in text and '"000000"' not in text
+    assert text.count("x_pin") == text.count("intent.request.x_pin")  # the name, never as a key
+    assert consortium.platform.cards.registry.get(serial).wrong_pins == 0
+    # the same wrong PINs on an honest intent do count, and are audited each time
+    request.pop("x_pin")
+    proposal = build(consortium.platform, client.identity(serial), "OfferTransfer", request)
+    for _ in range(5):
+        with pytest.raises(WrongPinError):
+            client.sign(
+                serial=serial, pin="000000", purpose="proposal", message=proposal.bytes, intent=intent
+            )
+    with pytest.raises(CardLockedError):
+        client.sign(serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent)
+    codes = [e.get("code") for e in audit_entries(consortium)[-6:]]
+    assert codes == ["wrong_pin"] * 5 + ["card_locked"]
+
+
+def test_an_unexpected_failure_is_audited_and_typed(consortium, issued_ticket, tmp_path):
+    """A failure the service does not expect (here its card registry's database file has
+    become a directory) becomes a SigningError, and the request still leaves its audit line."""
+    import sqlite3
+
+    from goldticket.signing.registry import CardRegistry
+
+    cards = consortium.platform.cards
+    copy = tmp_path / "registry.sqlite"
+    with sqlite3.connect(cards.registry.path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    registry = CardRegistry(copy)
+    service = SigningService(registry, cards.factories, cards.service.audit)
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    proposal = build(consortium.platform, service.identity(serial), "OfferTransfer", request)
+    registry.close()
+    for suffix in ("", "-wal", "-shm"):
+        copy.with_name(copy.name + suffix).unlink(missing_ok=True)
+    copy.mkdir()
+    with pytest.raises(SigningError, match="nothing was signed") as failed:
+        service.sign(
+            serial=serial,
+            pin=PIN,
+            purpose="proposal",
+            message=proposal.bytes,
+            intent={"function": "OfferTransfer", "request": request},
+        )
+    assert type(failed.value) is SigningError
+    entry = audit_entries(consortium)[-1]
+    assert (entry["result"], entry["code"], entry["tx_id"]) == ("refused", "internal_error", proposal.tx_id)
+
+
+def test_requests_refused_by_the_transport_are_audited(consortium, gateway):
+    import urllib.error
+    import urllib.request
+
+    server, secret = gateway, SECRET
+    before = len(audit_entries(consortium))
+
+    def call(path: str, body: bytes | None, token: str) -> int:
+        request = urllib.request.Request(
+            server.url + path,
+            data=body,
+            method="POST" if body is not None else "GET",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            error.close()
+            return error.code
+
+    assert call("/v1/sign", b"{}", "not the secret") == 401
+    assert call("/v1/sign", b'{"serial": "x"}', secret) == 400
+    assert call("/v1/nothing", None, secret) == 404
+    assert call("/v1/cards/BS0000000000000000/identity", None, secret) == 404
+    entries = audit_entries(consortium)[before:]
+    assert [e["code"] for e in entries] == ["unauthenticated", "invalid_input", "not_found", "not_found"]
+    assert all(e["result"] == "refused" for e in entries)
+
+
+# ------------------------------------------------------------------------- one envelope each
+def test_concurrent_envelope_requests_for_one_proposal_get_one_signature(consortium, issued_ticket, client):
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    serial, intent, prepared = endorsed(consortium.platform, consortium.tier1, "OfferTransfer", request)
+    # a wrong PIN on the envelope gives the proposal back: the right PIN may still sign it
+    with pytest.raises(WrongPinError):
+        client.sign(serial=serial, pin="000000", purpose="transaction", message=prepared, intent=intent)
+    results: list[str] = []
+    start = threading.Barrier(8)
+
+    def sign() -> None:
+        start.wait()
+        try:
+            client.sign(serial=serial, pin=PIN, purpose="transaction", message=prepared, intent=intent)
+            results.append("signed")
+        except RefusedError:
+            results.append("refused")
+
+    threads = [threading.Thread(target=sign) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["refused"] * 7 + ["signed"]
+    tx_id = m.decode_transaction(prepared).tx_id
+    lines = [
+        e for e in audit_entries(consortium) if e.get("tx_id") == tx_id and e["purpose"] == "transaction"
+    ]
+    assert sorted(e["result"] for e in lines) == ["refused"] * 8 + ["signed"]
+
+
+# ------------------------------------------------------------------------ the write-set rules
+def test_an_offer_envelope_that_writes_anything_else_is_refused(consortium, issued_ticket):
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "OfferTransfer", request)
+
+    def other_namespace(action_payload, action, rwset) -> None:
+        kv = kv_rwset_pb2.KVRWSet(writes=[kv_rwset_pb2.KVWrite(key="k", value=b"1")])
+        rwset.ns_rwset.add(namespace="othercc", rwset=kv.SerializeToString())
+
+    def second_own_rwset(action_payload, action, rwset) -> None:
+        rwset.ns_rwset.add(namespace=cc, rwset=rwset.ns_rwset[0].rwset)
+
+    def refused_by_endorsers(action_payload, action, rwset) -> None:
+        action.response.status = 500
+
+    def other_proposal(action_payload, action, rwset) -> None:
+        invocation = proposal_pb2.ChaincodeProposalPayload.FromString(
+            action_payload.chaincode_proposal_payload
+        )
+        invocation.TransientMap["x"] = b"y"
+        action_payload.chaincode_proposal_payload = invocation.SerializeToString()
+
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (other_namespace, "writes outside its own chaincode"),
+            (second_own_rwset, "writes outside its own chaincode"),
+            (refused_by_endorsers, "endorsers refused"),
+            (other_proposal, "endorsed proposal is not the one"),
+            (on_writes(add("ping", ("p",), {"x": 1}), cc), "may not write ping"),
+            (
+                on_writes(
+                    lambda w: w.append({"key": "plain", "kind": None, "value": 1, "delete": False}), cc
+                ),
+                "unexpected key",
+            ),
+            (on_writes(drop("ticket"), cc), f"does not change the ticket {issued_ticket['id']}"),
+            (
+                on_writes(add("ticket", ("TKother",), {"id": "TKother", "tx_id": "old"}), cc),
+                "changes ticket TKother",
+            ),
+            (on_writes(set_field("offer", amount_fen=99_000_000), cc), "amount_fen 99000000"),
+            (on_writes(set_field("offer", to_org_id="tier3"), cc), "to_org_id 'tier3'"),
+            (on_writes(set_field("offer", ticket_id="TKother"), cc), "ticket"),
+            (on_writes(duplicate("offer", "OFother"), cc), "exactly one offer"),
+        ],
+    )
+
+
+def test_a_split_whose_pieces_do_not_add_up_is_refused(consortium, issued_ticket):
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    offer = transfers.offer_transfer(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=500, pin=PIN
+    )
+    serial, intent, genuine = endorsed(
+        platform, consortium.tier2, "AcceptOffer", {"offer_id": offer["offer_id"]}
+    )
+    tx_id = m.decode_transaction(genuine).tx_id
+
+    def piece(change):
+        def edit(writes) -> None:
+            pieces = [
+                w
+                for w in writes
+                if w["kind"] == "ticket"
+                and w["value"]
+                and w["value"].get("tx_id") == tx_id
+                and w["value"].get("parent_id")
+            ]
+            assert pieces, "the accepted offer splits the ticket"
+            change(pieces[0]["value"], writes)
+
+        return edit
+
+    def parent(writes):
+        return next(
+            w["value"] for w in writes if w["kind"] == "ticket" and w["value"]["id"] == issued_ticket["id"]
+        )
+
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(piece(lambda p, w: p.update(amount_fen=p["amount_fen"] + 100)), cc), "do not add up"),
+            (on_writes(piece(lambda p, w: parent(w).update(status="ACTIVE")), cc), "do not add up"),
+            (on_writes(piece(lambda p, w: p.update(parent_id="TKnowhere")), cc), "do not add up"),
+            (on_writes(add("credit", ("bank", "core"), {"limit_fen": 1}), cc), "may not write credit"),
+        ],
+    )
+
+
+def test_a_financing_application_must_be_the_intent_s(consortium, issued_ticket):
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {"ticket_id": issued_ticket["id"], "bank_org_id": "bank", "amount_fen": 2000}
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "ApplyFinancing", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("application", amount_fen=3000), cc), "amount_fen 3000"),
+            (on_writes(set_field("application", bank_org_id="factor"), cc), "bank_org_id 'factor'"),
+            (on_writes(duplicate("application", "FAother"), cc), "exactly one application"),
+            (on_writes(drop("application"), cc), "does not change|exactly one application"),
+        ],
+    )
+
+
+def test_an_issue_must_create_the_intent_s_ticket(consortium):
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {
+        "payee_org_id": "tier1",
+        "amount_fen": 5_000_000,
+        "maturity_date": (TODAY + dt.timedelta(days=60)).isoformat(),
+        "invoices": [invoice("INV-ATTACK", 5_000_000)],
+    }
+    serial, intent, genuine = endorsed(platform, consortium.core, "IssueTicket", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("ticket", amount_fen=9_000_000), cc), "amount_fen 9000000"),
+            (on_writes(set_field("ticket", holder_org_id="tier3"), cc), "holder_org_id 'tier3'"),
+            (on_writes(set_field("ticket", maturity_date="2030-01-01"), cc), "maturity_date"),
+            (on_writes(set_field("ticket", status="ACTIVE"), cc), "status 'ACTIVE'"),
+            (on_writes(duplicate("ticket", "TKtwin"), cc), "exactly one ticket"),
+            (on_writes(add("offer", ("OFx",), {"amount_fen": 1}), cc), "may not write offer"),
+        ],
+    )
+
+
+def test_a_settlement_must_write_the_root_s_statement(consortium, issued_ticket):
+    platform = on(consortium.platform, TODAY + dt.timedelta(days=90))
+    cc = platform.settings.chaincode
+    request = (
+        {"root_id": issued_ticket["root_id"]}
+        if "root_id" in issued_ticket
+        else {"root_id": issued_ticket["id"]}
+    )
+    serial, intent, genuine = endorsed(platform, consortium.core, "SettleTicket", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(drop("statement"), cc), f"does not change the statement {request['root_id']}"),
+            (
+                on_writes(
+                    add("ticket", ("TKother",), {"id": "TKother", "root_id": "TKelse", "tx_id": "x"}), cc
+                ),
+                "changes ticket TKother",
+            ),
+            (on_writes(add("member", ("core",), {"id": "core"}), cc), "may not write member"),
+        ],
+    )
