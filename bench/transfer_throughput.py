@@ -3,10 +3,15 @@ services layer: each operation is two signed transactions (OfferTransfer by the 
 AcceptOffer by the payee), each endorsed, signed again, validated and committed.
 
     python bench/transfer_throughput.py [--operations N] [--threads T ...] [--processes P ...]
-        [--cards pkcs11|software] [--keys]
+        [--cards pkcs11|software] [--keys | --keys-only] [--chains-per-process C]
 
 --keys measures the ledger core alone: the same services and ledger, but each user signs
 with a software key registered on the ledger instead of a card (no PIN check, no gateway).
+--keys-only skips the card rows. --chains-per-process C runs C client threads in each process
+(each on its own ticket chain), so that concurrent clients of one process share commits.
+The "tx/block" column is the ledger's transactions per block over the run (group commit);
+"cpu ms/op" is the CPU time (user + system, all workers) spent per operation, which other
+processes on the machine disturb less than the rate does.
 """
 
 from __future__ import annotations
@@ -120,51 +125,84 @@ def _process_worker(data_dir: str, usernames: list[tuple[str, str, str]], count:
     if KEYS:
         sign_with_keys(platform)
     latencies: list[float] = []
+    threads = [
+        threading.Thread(
+            target=run_chain,
+            args=(platform, platform.actor(holder), platform.actor(payee), ticket_id, count, latencies),
+        )
+        for holder, payee, ticket_id in usernames
+    ]
     start.wait()
-    for holder, payee, ticket_id in usernames:
-        run_chain(platform, platform.actor(holder), platform.actor(payee), ticket_id, count, latencies)
+    cpu = time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu = time.process_time() - cpu
     platform.close()
-    results.put(latencies)
+    results.put((latencies, cpu))
 
 
-def measure_processes(operations: int, processes: int, keys: bool = False) -> dict[str, float]:
-    """Several OS processes (as several portal workers would be) on one embedded ledger file."""
+def _transactions_per_block(data_dir: Path, first_block: int) -> float:
+    """Transactions per block committed since ``first_block`` (1.0 without group commit)."""
+    from goldticket.ledger import open_local_ledger
+
+    ledger = open_local_ledger(data_dir)
+    try:
+        blocks = list(ledger.blocks(first_block))
+    finally:
+        ledger.close()
+    return sum(len(block.envelopes) for block in blocks) / max(1, len(blocks))
+
+
+def measure_processes(
+    operations: int, processes: int, keys: bool = False, chains_per_process: int = 1
+) -> dict[str, float]:
+    """Several OS processes (as several portal workers would be) on one embedded ledger file,
+    each running ``chains_per_process`` client threads."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory() as tmp:
-        platform, chains = build(Path(tmp), processes)
+        platform, chains = build(Path(tmp), processes * chains_per_process)
         KEYS.clear()
         if keys:
             use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
+        first_block = platform.ledger.height()
         platform.close()
         start, results = context.Barrier(processes + 1), context.Queue()
+        names = [(holder.username, payee.username, ticket_id) for holder, payee, ticket_id in chains]
         workers = [
             context.Process(
                 target=_process_worker,
                 args=(
                     tmp,
-                    [(holder.username, payee.username, ticket_id)],
-                    operations // processes,
+                    names[index * chains_per_process : (index + 1) * chains_per_process],
+                    operations // (processes * chains_per_process),
                     start,
                     results,
                 ),
             )
-            for holder, payee, ticket_id in chains
+            for index in range(processes)
         ]
         for worker in workers:
             worker.start()
         start.wait()
         started = time.perf_counter()
-        latencies = [value for _ in workers for value in results.get()]
+        reports = [results.get() for _ in workers]
         elapsed = time.perf_counter() - started
+        latencies = [value for report in reports for value in report[0]]
+        cpu = sum(report[1] for report in reports)
         for worker in workers:
             worker.join()
         KEYS.clear()
-        return _row(f"{processes}p" + (" keys" if keys else ""), latencies, elapsed)
+        label = f"{processes}p" + (f"x{chains_per_process}t" if chains_per_process > 1 else "")
+        row = _row(label + (" keys" if keys else ""), latencies, elapsed, cpu)
+        row["tx_per_block"] = _transactions_per_block(Path(tmp), first_block)
+        return row
 
 
-def _row(label: str, latencies: list[float], elapsed: float) -> dict[str, float]:
+def _row(label: str, latencies: list[float], elapsed: float, cpu: float) -> dict[str, float]:
     done = len(latencies)
     latencies.sort()
     return {
@@ -175,6 +213,7 @@ def _row(label: str, latencies: list[float], elapsed: float) -> dict[str, float]
         "tx_per_s": 2 * done / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(0.99 * (done - 1))] * 1000,
+        "cpu_ms_per_op": cpu * 1000 / done,
     }
 
 
@@ -184,6 +223,7 @@ def measure(operations: int, threads: int, keys: bool = False) -> dict[str, floa
         KEYS.clear()
         if keys:
             use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
+        first_block = platform.ledger.height()
         latencies: list[float] = []
         per_thread = operations // threads
         workers = [
@@ -192,14 +232,16 @@ def measure(operations: int, threads: int, keys: bool = False) -> dict[str, floa
             )
             for holder, payee, ticket_id in chains
         ]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         platform.close()
-        return _row(f"{threads}t" + (" keys" if keys else ""), latencies, elapsed)
+        row = _row(f"{threads}t" + (" keys" if keys else ""), latencies, elapsed, cpu)
+        row["tx_per_block"] = _transactions_per_block(Path(tmp), first_block)
+        return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, nargs="*", default=[2])
     parser.add_argument("--cards", choices=["", "pkcs11", "software"], default="")
     parser.add_argument("--keys", action="store_true", help="also the ledger core with software keys")
+    parser.add_argument("--keys-only", action="store_true", help="only the software-key rows")
+    parser.add_argument("--chains-per-process", type=int, default=1, help="client threads per process")
     args = parser.parse_args(argv)
     global CARDS
     CARDS = args.cards
@@ -217,16 +261,21 @@ def main(argv: list[str] | None = None) -> int:
         "one operation = OfferTransfer + AcceptOffer, each signed twice in the user's card (PIN checked each"
     )
     print("time, intent checked, audit-logged), endorsed, validated and committed")
-    print(f"{'workers':>9} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
-    rows = [measure(args.operations, threads) for threads in args.threads]
-    rows += [measure_processes(args.operations, processes) for processes in args.processes]
-    if args.keys:
+    header = f"{'workers':>12} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
+    print(header + f" {'tx/block':>8} {'cpu ms/op':>9}")
+    per_process = args.chains_per_process
+    rows = []
+    if not args.keys_only:
+        rows += [measure(args.operations, threads) for threads in args.threads]
+        rows += [measure_processes(args.operations, count, False, per_process) for count in args.processes]
+    if args.keys or args.keys_only:
         rows += [measure(args.operations, threads, keys=True) for threads in args.threads]
-        rows += [measure_processes(args.operations, processes, keys=True) for processes in args.processes]
+        rows += [measure_processes(args.operations, count, True, per_process) for count in args.processes]
     for row in rows:
         print(
-            f"{row['label']:>9} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
-            f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}"
+            f"{row['label']:>12} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
+            f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['tx_per_block']:>8.2f}"
+            f" {row['cpu_ms_per_op']:>9.2f}"
         )
     return 0
 

@@ -153,39 +153,48 @@ def test_many_threads_all_commit_and_the_ledger_verifies(tmp_path):
     ledger.close()
 
 
-def run_writer_until_killed(data_dir, round_number, acks_before_kill):
-    """Start crash_writer.py, kill -9 it once it has acknowledged ``acks_before_kill``
-    transactions, and return every tx id it acknowledged."""
-    writer = subprocess.Popen(
-        [sys.executable, str(HERE / "crash_writer.py"), str(data_dir), "8", str(round_number)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def run_writers_until_killed(data_dir, round_number, acks_before_kill, writers=1):
+    """Start ``writers`` crash_writer.py processes on one ledger, kill -9 each once it has
+    acknowledged ``acks_before_kill`` transactions, and return every tx id acknowledged."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(HERE / "crash_writer.py"), str(data_dir), "8", f"{round_number}-{index}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(writers)
+    ]
     acknowledged: list[str] = []
     try:
-        assert writer.stdout is not None
-        assert writer.stdout.readline().strip() == "READY"
-        for line in writer.stdout:
-            acknowledged.append(line.split()[1])
-            if len(acknowledged) >= acks_before_kill:
-                break
-        os.kill(writer.pid, signal.SIGKILL)
-        acknowledged += [line.split()[1] for line in writer.stdout if line.startswith("ACK ")]
-    finally:
-        if writer.poll() is None:
+        for writer in processes:
+            assert writer.stdout is not None
+            assert writer.stdout.readline().strip() == "READY"
+        for writer in processes:
+            assert writer.stdout is not None
+            for count, line in enumerate(writer.stdout, start=1):
+                acknowledged.append(line.split()[1])
+                if count >= acks_before_kill:
+                    break
             os.kill(writer.pid, signal.SIGKILL)
-        writer.wait(timeout=30)
-        assert writer.stdout is not None
-        writer.stdout.close()
-    assert writer.returncode == -signal.SIGKILL
+            acknowledged += [line.split()[1] for line in writer.stdout if line.startswith("ACK ")]
+    finally:
+        for writer in processes:
+            if writer.poll() is None:
+                os.kill(writer.pid, signal.SIGKILL)
+            writer.wait(timeout=30)
+            assert writer.stdout is not None
+            writer.stdout.close()
+    assert [writer.returncode for writer in processes] == [-signal.SIGKILL] * writers
     return acknowledged
 
 
 def test_kill_9_mid_batch_loses_no_acknowledged_write_and_leaves_no_partial_block(tmp_path):
+    """Three rounds on one ledger: one writer process, one again, then two at once (their
+    batches interleave through SQLite's write lock); each killed while batches are in flight."""
     data_dir = tmp_path / "data"
     acknowledged: list[str] = []
-    for round_number in range(3):
-        acknowledged += run_writer_until_killed(data_dir, round_number, 150)
+    for round_number, writers in enumerate((1, 1, 2)):
+        acknowledged += run_writers_until_killed(data_dir, round_number, 150, writers)
         ledger = LocalLedger(data_dir / "ledger.sqlite", GoldTicketContract(), time_window=None)
         try:
             missing = [tx_id for tx_id in acknowledged if not ledger.commit_status(tx_id).ok]
@@ -202,4 +211,4 @@ def test_kill_9_mid_batch_loses_no_acknowledged_write_and_leaves_no_partial_bloc
             assert report.ok, report.reason
         finally:
             ledger.close()
-    assert len(set(acknowledged)) == len(acknowledged) >= 450
+    assert len(set(acknowledged)) == len(acknowledged) >= 600
