@@ -266,3 +266,21 @@ def test_a_ledger_trusting_another_ca_than_the_data_directorys_fails(life_cycle)
     assert verify_local_ledger(platform.settings.data_dir, cas).ok
     cas["OperatorMSP"] = cas["BankMSP"]
     assert_bad(verify_local_ledger(platform.settings.data_dir, cas), 0, "channel members differ")
+
+
+def test_the_whole_demo_life_cycle_replays_exactly(platform):
+    """Every kind of transaction the demo makes (members, cards, credit, issue, split, transfer,
+    financing, settlement) replays byte for byte: the chaincode is deterministic over the ledger."""
+    from goldticket.services.demo import run_demo
+
+    run_demo(platform, lambda line: None)
+    functions = {
+        m.decode_transaction(common_pb2.Envelope.FromString(envelope).payload).function
+        for block in platform.ledger.blocks(1)
+        for envelope in block.envelopes
+    }
+    assert {"IssueTicket", "AcceptOffer", "ApproveFinancing", "SettleTicket"} <= functions
+    cas = {msp: ca.certificate_pem for msp, ca in platform.keystore.cas().items()}
+    report = verify_local_ledger(platform.settings.data_dir, cas)
+    assert report.ok, report.reason
+    assert report.blocks == platform.ledger.height() and report.transactions == report.blocks - 1
