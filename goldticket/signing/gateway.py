@@ -191,6 +191,7 @@ class GatewayServer(ThreadingHTTPServer):
     HTTP, which it allows on loopback only."""
 
     daemon_threads = True
+    request_queue_size = 128  # a portal's workers sign in bursts; the default backlog is 5
 
     def __init__(
         self,
@@ -225,6 +226,7 @@ class UnixGatewayServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServ
     """The gateway on a Unix socket (mode 0600): the default transport."""
 
     daemon_threads = True
+    request_queue_size = 128
     tls: ssl.SSLContext | None = None
 
     def __init__(self, path: str | os.PathLike[str], service: SigningService, secret: bytes) -> None:
