@@ -24,7 +24,6 @@ import ast
 import concurrent.futures
 import dataclasses
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,7 +70,9 @@ def _raises_error(body: list[ast.stmt]) -> bool:
 
 
 def mutants_of(path: str) -> list[Mutant]:
-    text = (REPOSITORY / path).read_text(encoding="utf-8")
+    text = subprocess.run(
+        ["git", "show", f"HEAD:{path}"], cwd=REPOSITORY, capture_output=True, text=True, check=True
+    ).stdout
     tree = ast.parse(text)
     found: list[Mutant] = []
 
@@ -137,15 +138,23 @@ def mutants_of(path: str) -> list[Mutant]:
 
 
 def copy_repository(target: Path) -> None:
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=REPOSITORY, capture_output=True, text=True, check=True
-    ).stdout.split()
-    for name in files:
-        source = REPOSITORY / name
-        if source.is_file():
-            destination = target / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination)
+    """The committed tree (HEAD), so work in progress in the checkout cannot leak in."""
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", "HEAD"], cwd=REPOSITORY, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+
+
+def run_tests(path: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TARGETS[path]],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def run_mutant(mutant: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
@@ -155,15 +164,7 @@ def run_mutant(mutant: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
     file.write_text(mutant.source, encoding="utf-8")
     started = time.monotonic()
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TARGETS[mutant.path]],
-            cwd=workdir,
-            env={**os.environ, "PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"},
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        killed = result.returncode != 0
+        killed = run_tests(mutant.path, workdir).returncode != 0
     except subprocess.TimeoutExpired:
         killed = True
     finally:
@@ -190,6 +191,12 @@ def main() -> int:
             workdir = Path(tmp) / f"copy{index}"
             copy_repository(workdir)
             workdirs.append(workdir)
+        for path in paths:  # the unmutated tree must pass, or every mutant would look killed
+            baseline = run_tests(path, workdirs[0])
+            if baseline.returncode != 0:
+                print(f"the tests of {path} fail without any mutant:\n{baseline.stdout[-3000:]}")
+                return 2
+            print(f"baseline for {path}: tests pass", flush=True)
         survivors = []
         killed_count = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
