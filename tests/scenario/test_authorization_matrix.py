@@ -1,7 +1,8 @@
 """The chaincode's authorization matrix: every write transaction, simulated (endorsed, never
 committed) against one prepared state, signed by each of: the operator's admin and a clerk, the
 issuing core and a second core, the holder and another supplier, a supplier's admin, the bank
-that was asked and a second bank, a revoked identity and one never registered. Exactly the
+that was asked and a second bank, a revoked identity, one never registered, and a registered
+key under a second certificate that claims more (admin) than was registered. Exactly the
 expected signers pass; every other gets the expected refusal, on whichever ledger runs."""
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ ACTORS = (
     "factor",
     "revoked",
     "unregistered",
+    "recertified",
 )
 
 
@@ -76,6 +78,7 @@ def world(consortium):
     signers["operator_admin"] = admin
     p.submit(operator, "ApproveIdentity", _cert(signers["operator_clerk"]), pin=pin)
     p.submit(operator, "RevokeIdentity", {**_cert(signers["revoked"]), "reason": "lost"}, pin=pin)
+    signers["recertified"] = _recertified(p, signers["tier1"])
     pending = _key(p, "tier1", "tier1.pending")  # tier1 has an admin now: this one waits
     to_revoke = _key(p, "tier2", "tier2.other")
 
@@ -137,6 +140,14 @@ def world(consortium):
         "RecordCertificate": {"ticket_id": active["id"], "sha256": "ab" * 32},
     }
     return p, signers, requests
+
+
+def _recertified(p, signer: SoftwareSigner) -> SoftwareSigner:
+    """The same key under a new certificate from its CA that says admin instead of clerk."""
+    ca = p.keystore.cas()[signer.identity.msp_id]
+    attributes = {"member": "tier1", "role": "admin", "user": "tier1.key"}
+    cert = ca.issue(signer._private_key.public_key(), common_name="tier1.key", attributes=attributes)
+    return SoftwareSigner(signer._private_key, Identity(ca.msp_id, cert))
 
 
 def _cert(signer: SoftwareSigner) -> dict[str, str]:
