@@ -56,6 +56,10 @@ def _strike(
     finally:
         thread.join()
     _check(platform, results, start)
+    errors = [value for _, kind, value in results if kind != "ok"]
+    print(
+        f"\nkilled {killed}: {RUN - len(errors)} committed, {len(errors)} clear errors {sorted({str(e)[:90] for e in errors})}"
+    )
     for name in killed:
         restart(network.layout, name)  # type: ignore[attr-defined]
     return results
