@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..interfaces import CommitStatus, Ledger
 from .committer import GroupCommitter
+from .ranges import range_reads
 from .store import LedgerStore, PendingCommit
 from .stub import SimulationStub
 
@@ -258,8 +259,14 @@ class LocalLedger(Ledger):
     def _pending(self, envelope: common_pb2.Envelope) -> PendingCommit:
         tx = self._validate(envelope)
         rwset = next((item for item in tx.rwsets if item.namespace == self.chaincode), None)
+        try:
+            ranges = range_reads(tx.response_payload_bytes, self.chaincode)
+        except Exception as error:  # protobuf's DecodeError is not a ValueError
+            raise SubmitError(
+                f"bad transaction: its range reads do not decode ({error})", tx.tx_id
+            ) from error
         seconds, nanos = _split_time(tx)
-        return PendingCommit(envelope.SerializeToString(), tx.tx_id, rwset, seconds, nanos)
+        return PendingCommit(envelope.SerializeToString(), tx.tx_id, rwset, seconds, nanos, ranges)
 
     def submit(self, envelope: common_pb2.Envelope) -> None:
         """Validate the signed transaction and commit it in the next block (shared with any

@@ -22,9 +22,11 @@ from fabric_protos.peer import transaction_pb2
 from goldticket.messages import ReadWriteSet, new_block
 
 from ..errors import DuplicateTransactionError
+from .ranges import RangeRead
 
 VALID = transaction_pb2.VALID
 MVCC_READ_CONFLICT = transaction_pb2.MVCC_READ_CONFLICT
+PHANTOM_READ_CONFLICT = transaction_pb2.PHANTOM_READ_CONFLICT
 CODE_NAMES = {value.number: value.name for value in transaction_pb2.TxValidationCode.DESCRIPTOR.values}
 
 SCHEMA = """
@@ -74,6 +76,7 @@ class PendingCommit:
     rwset: ReadWriteSet | None
     seconds: int
     nanos: int
+    ranges: tuple[RangeRead, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +194,8 @@ class LedgerStore:
     def commit(
         self, envelope: bytes, tx_id: str, rwset: ReadWriteSet | None, seconds: int, nanos: int
     ) -> int:
-        """Append one block holding ``envelope`` alone (see ``commit_batch``). Raises
+        """Append one block holding ``envelope`` alone (see ``commit_batch``), without range
+        reads to check. Raises
         DuplicateTransactionError for a tx id already on the ledger. Returns the code."""
         outcome = self.commit_batch([PendingCommit(envelope, tx_id, rwset, seconds, nanos)])[0]
         if isinstance(outcome, DuplicateTransactionError):
@@ -201,8 +205,8 @@ class LedgerStore:
     def commit_batch(self, batch: Sequence[PendingCommit]) -> list[Committed | DuplicateTransactionError]:
         """Append one block holding the batch's transactions in order, as an orderer cuts a
         block: each is VALID with its writes applied when every version it read is still current
-        (earlier transactions of the same block included), else MVCC_READ_CONFLICT with nothing
-        applied, so of two conflicting transactions exactly one is VALID. A tx id already on the
+        and every range it scanned unchanged (earlier transactions of the same block included),
+        else MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT with nothing applied, so of two conflicting transactions exactly one is VALID. A tx id already on the
         ledger (or earlier in the batch) stays out of the block and gets a
         DuplicateTransactionError. One IMMEDIATE transaction, safe against other processes too:
         the whole block commits or none of it does. Returns one outcome per transaction."""
@@ -228,13 +232,7 @@ class LedgerStore:
                     continue
                 seen.add(item.tx_id)
                 txnum = len(envelopes)
-                code = VALID
-                if (
-                    item.rwset is not None
-                    and item.rwset.reads
-                    and not self._reads_current(conn, item.rwset.reads)
-                ):
-                    code = MVCC_READ_CONFLICT
+                code = self.validation_code(conn, item.rwset, item.ranges)
                 if code == VALID and item.rwset is not None and item.rwset.writes:
                     self._apply(conn, item.rwset, number, txnum, item.tx_id, item.seconds, item.nanos)
                 conn.execute(
@@ -255,6 +253,23 @@ class LedgerStore:
             conn.execute("ROLLBACK")
             raise
         return outcomes
+
+    @classmethod
+    def validation_code(
+        cls, conn: sqlite3.Connection, rwset: ReadWriteSet | None, ranges: tuple[RangeRead, ...]
+    ) -> int:
+        """VALID when every version read is still current and every range scanned would return
+        the same keys at the same versions; else MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT."""
+        if rwset is not None and rwset.reads and not cls._reads_current(conn, rwset.reads):
+            return MVCC_READ_CONFLICT
+        for scan in ranges:
+            now = conn.execute(
+                "SELECT key, block, txnum FROM state WHERE key >= ? AND key < ? ORDER BY key",
+                (scan.start, scan.end),
+            )
+            if tuple((key, (block, txnum)) for key, block, txnum in now) != scan.results:
+                return PHANTOM_READ_CONFLICT
+        return VALID
 
     @staticmethod
     def _reads_current(

@@ -3,7 +3,8 @@
 It is the in-process counterpart of fabric-chaincode-python's peer stub: the contract
 calls the same async methods, reads see committed state only (as on a peer, a transaction
 does not read its own writes), and every read is recorded with the version it saw so that
-the commit can apply Fabric's MVCC check.
+the commit can apply Fabric's MVCC check; every range scan is recorded too, for the phantom
+check (``ranges``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from fabric_protos.ledger.queryresult import kv_query_result_pb2
 from google.protobuf import timestamp_pb2
 
 import chaincode.shim_fixes  # noqa: F401 - the library's logging set-up, undone
-from goldticket.messages import DecodedProposal, KeyWrite, ReadWriteSet
+from goldticket.messages import DecodedProposal, KeyWrite
 
+from .ranges import RangeRead, SimulatedReadWriteSet
 from .store import LedgerStore
 
 MAX_UNICODE_RUNE = "\U0010ffff"
@@ -48,6 +50,7 @@ class SimulationStub(ChaincodeStubInterface):
         self._proposal = proposal
         self._reads: dict[str, tuple[int, int] | None] = {}
         self._writes: dict[str, KeyWrite] = {}
+        self._ranges: list[RangeRead] = []
         self._event: tuple[str, bytes] | None = None
         self._timestamp = timestamp_pb2.Timestamp()
         self._timestamp.FromDatetime(proposal.timestamp)
@@ -83,10 +86,13 @@ class SimulationStub(ChaincodeStubInterface):
         self._writes[key] = KeyWrite(key, b"", True)
 
     async def get_state_by_range(self, start_key: str, end_key: str) -> _Records:
-        records = []
-        for key, value, version in self._store.range(start_key, end_key or MAX_UNICODE_RUNE):
+        end_key = end_key or MAX_UNICODE_RUNE
+        records, seen = [], []
+        for key, value, version in self._store.range(start_key, end_key):
             self._reads.setdefault(key, version)
+            seen.append((key, version))
             records.append(kv_query_result_pb2.KV(key=key, value=value))
+        self._ranges.append(RangeRead(start_key, end_key, tuple(seen)))
         return _Records(records)
 
     async def get_state_by_partial_composite_key(self, object_type: str, attributes: list[str]) -> _Records:
@@ -125,8 +131,10 @@ class SimulationStub(ChaincodeStubInterface):
         return parts[0], parts[1:-1]
 
     # what the ledger takes back
-    def read_write_set(self, namespace: str) -> ReadWriteSet:
-        return ReadWriteSet(namespace, tuple(sorted(self._reads.items())), tuple(self._writes.values()))
+    def read_write_set(self, namespace: str) -> SimulatedReadWriteSet:
+        return SimulatedReadWriteSet(
+            namespace, tuple(sorted(self._reads.items())), tuple(self._writes.values()), tuple(self._ranges)
+        )
 
     @property
     def event(self) -> tuple[str, bytes] | None:

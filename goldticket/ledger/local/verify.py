@@ -10,8 +10,9 @@ it is running the transaction again. ``verify_ledger`` walks every block in orde
   verifies; a tx id appears once;
 - a replay: each transaction marked VALID is simulated again by the chaincode, in order, over a
   fresh scratch copy of the state, and must yield byte for byte the response payload (read set
-  with versions, write set, response, event) that was endorsed, with every version it read
-  still current; a transaction marked MVCC_READ_CONFLICT must indeed have read a stale version;
+  with versions, range scans, write set, response, event) that was endorsed, with every version
+  it read still current and every range it scanned unchanged; a transaction marked
+  MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT must indeed have been one;
 - at the end, the stored world state, key history and transaction index equal the replay's.
 It stops at the first bad block and names it.
 """
@@ -32,7 +33,8 @@ from goldticket import messages as m
 
 from ..errors import LedgerError
 from .peer import ERROR_THRESHOLD, PEER_MSP, _issued_by, _run
-from .store import CODE_NAMES, MVCC_READ_CONFLICT, VALID, LedgerStore
+from .ranges import range_reads
+from .store import CODE_NAMES, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT, VALID, LedgerStore
 from .stub import SimulationStub
 
 
@@ -157,20 +159,19 @@ class _Checker:
     ) -> None:
         where = f"block {number} transaction {txnum}"
         tx, proposal = self._checked_transaction(number, where, envelope_bytes)
-        if code not in (VALID, MVCC_READ_CONFLICT):
+        if code not in (VALID, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT):
             raise _BadBlock(number, f"{where} has validation code {code}, which this ledger never writes")
         rwset = next((item for item in tx.rwsets if item.namespace == self._namespace), None)
-        reads_current = rwset is None or not rwset.reads or LedgerStore._reads_current(conn, rwset.reads)
-        if code == MVCC_READ_CONFLICT:
-            if reads_current:
-                raise _BadBlock(
-                    number, f"{where} is marked MVCC_READ_CONFLICT but every version it read was current"
-                )
-        else:
-            if not reads_current:
-                raise _BadBlock(
-                    number, f"{where} is marked VALID but read a version that was no longer current"
-                )
+        try:
+            ranges = range_reads(tx.response_payload_bytes, self._namespace)
+        except Exception as error:
+            raise _BadBlock(number, f"{where}'s range reads do not decode: {error}") from error
+        current = LedgerStore.validation_code(conn, rwset, ranges)
+        if code != current:
+            raise _BadBlock(
+                number, f"{where} is marked {CODE_NAMES[code]} but its reads make it {CODE_NAMES[current]}"
+            )
+        if code == VALID:
             self._check_replay(number, where, tx, proposal)
             if rwset is not None and rwset.writes:
                 seconds, nanos = _timestamp(tx)

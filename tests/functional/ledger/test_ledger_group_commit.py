@@ -73,7 +73,7 @@ def test_a_conflicting_transaction_marked_valid_fails_verification(consortium, i
     conn.close()
     report = verify(ledger)
     assert not report.ok and report.first_bad_block == number
-    assert "marked VALID but read a version that was no longer current" in report.reason
+    assert "marked VALID but its reads make it MVCC_READ_CONFLICT" in report.reason
 
 
 def test_a_batch_keeps_out_duplicates_and_refused_envelopes_and_commits_the_rest(tmp_path):

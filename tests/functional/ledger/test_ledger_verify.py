@@ -158,7 +158,7 @@ def test_a_valid_transaction_marked_invalid_is_found(pinged):
     conflicted = m.new_block(number, block.previous_hash, list(block.envelopes), [11])  # MVCC_READ_CONFLICT
     assert conflicted.hash == block.hash
     sql(ledger_file, "UPDATE blocks SET data = ? WHERE number = ?", conflicted.encode(), number)
-    assert_bad(verify(ledger_file), number, "MVCC_READ_CONFLICT but every version it read was current")
+    assert_bad(verify(ledger_file), number, "marked MVCC_READ_CONFLICT but its reads make it VALID")
 
 
 def test_a_removed_transaction_index_row_is_found(pinged):
