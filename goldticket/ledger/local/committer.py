@@ -12,9 +12,10 @@ SQLite's write lock orders their blocks.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
-from ..errors import DuplicateTransactionError
+from ..errors import DuplicateTransactionError, SubmitError
 from .store import Committed, LedgerStore, PendingCommit
 
 MAX_BATCH = 200
@@ -39,8 +40,9 @@ class GroupCommitter:
 
     def commit(self, item: PendingCommit) -> Committed:
         """Commit ``item`` in the next block; returns once that block is durable.
-        Raises DuplicateTransactionError for a tx id already on the ledger, or whatever the
-        block's SQLite transaction raised (then nothing of that block was written)."""
+        Raises DuplicateTransactionError for a tx id already on the ledger, or SubmitError when
+        the block's SQLite transaction failed (the ledger stayed locked by another process for
+        30 s, a full disk...; then nothing of that block was written)."""
         outcome = self.commit_all([item])[0]
         if isinstance(outcome, BaseException):
             raise outcome
@@ -72,8 +74,11 @@ class GroupCommitter:
             with self._store.write_lock:
                 outcomes = self._store.commit_batch([ticket.item for ticket in batch])
         except BaseException as error:  # the whole block rolled back: every submitter learns why
+            failure: BaseException = error
+            if isinstance(error, sqlite3.Error):
+                failure = SubmitError(f"the block could not be committed, nothing was written: {error}")
             for ticket in batch:
-                ticket.error = error
+                ticket.error = failure
             return
         for ticket, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, DuplicateTransactionError):

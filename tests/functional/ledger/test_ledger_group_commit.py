@@ -212,3 +212,29 @@ def test_kill_9_mid_batch_loses_no_acknowledged_write_and_leaves_no_partial_bloc
         finally:
             ledger.close()
     assert len(set(acknowledged)) == len(acknowledged) >= 600
+
+
+def test_a_block_that_cannot_be_committed_is_a_typed_error_and_writes_nothing(tmp_path, monkeypatch):
+    """Another process keeps the write lock past the busy timeout: the submitter gets a
+    SubmitError, nothing of the block is on the ledger, and the same envelope commits later."""
+    from goldticket.ledger import UnknownTransactionError
+    from goldticket.ledger.local import store
+
+    ledger, signer = bare_ledger(tmp_path / "data")
+    envelope, tx_id = endorsed_envelope(ledger, signer, "Ping", {"key": "late"})
+    height = ledger.height()
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.3)
+    blocker = sqlite3.connect(tmp_path / "data" / "ledger.sqlite", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(SubmitError, match="could not be committed, nothing was written"):
+            ledger.submit(envelope)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert ledger.height() == height
+    with pytest.raises(UnknownTransactionError):
+        ledger.commit_status(tx_id)
+    ledger.submit(envelope)
+    assert ledger.commit_status(tx_id).ok
+    ledger.close()
