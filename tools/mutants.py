@@ -177,9 +177,12 @@ def main() -> int:
     parser.add_argument("--only", action="append", help="a target file (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--match", action="append", help="only mutants whose description has this text")
     args = parser.parse_args()
     paths = args.only or list(TARGETS)
     mutants = [mutant for path in paths for mutant in mutants_of(path)]
+    if args.match:
+        mutants = [mutant for mutant in mutants if any(text in mutant.describe() for text in args.match)]
     if args.list:
         for mutant in mutants:
             print(mutant.describe())

@@ -219,3 +219,32 @@ def test_every_write_transaction_by_every_signer(world):
         for function in EXPECTED
     }
     assert {function: diff for function, diff in mismatches.items() if diff} == {}
+
+
+def test_counterparties_have_the_role_the_operation_needs(consortium, issued_ticket):
+    """A ticket is issued to a supplier, offered to a supplier or core, financed by a bank, and a
+    credit line is granted to a core: any other counterparty is refused and nothing is written."""
+    c, p = consortium, consortium.platform
+    ticket_id = issued_ticket["id"]
+    height = p.ledger.height()
+    refused = [
+        (
+            c.core,
+            "IssueTicket",
+            {
+                "payee_org_id": "bank",
+                "amount_fen": 1,
+                "maturity_date": "2027-01-01",
+                "invoices": [invoice("R-1", 1)],
+            },
+        ),
+        (c.tier1, "OfferTransfer", {"ticket_id": ticket_id, "to_org_id": "factor", "amount_fen": 1}),
+        (c.tier1, "OfferTransfer", {"ticket_id": ticket_id, "to_org_id": "operator", "amount_fen": 1}),
+        (c.tier1, "ApplyFinancing", {"ticket_id": ticket_id, "bank_org_id": "tier2", "amount_fen": 1}),
+        (c.bank, "GrantCreditLine", {"core_org_id": "tier1", "limit_fen": 1}),
+    ]
+    for actor, function, request in refused:
+        with pytest.raises(DomainError, match="is not a") as error:
+            p.submit(actor, function, request, pin=PIN)
+        assert error.value.code == "rule_violation", (function, request)
+    assert p.ledger.height() == height
