@@ -248,3 +248,9 @@ def test_counterparties_have_the_role_the_operation_needs(consortium, issued_tic
             p.submit(actor, function, request, pin=PIN)
         assert error.value.code == "rule_violation", (function, request)
     assert p.ledger.height() == height
+
+
+def test_a_member_is_registered_once(consortium):
+    with pytest.raises(DomainError, match="already registered") as error:
+        members.register_member(consortium.platform, member_id="tier1", name="again", role="supplier")
+    assert error.value.code == "conflict"
