@@ -67,6 +67,7 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
         mnemonic,
         operator_password=platform.settings.operator_password,
         pin=pin,
+        keys=platform.cards.backup_keys,
         n=platform.settings.card_kdf_n,
     )
     del mnemonic, private_value  # the seed lives on only inside the backup
@@ -146,7 +147,9 @@ def replace_card(platform: Platform, serial: str, *, pin: str, operator_password
     old = registry.get(serial)
     if old.status not in ("SUSPENDED", "ACTIVE") or old.backup is None:
         raise CardStateError(f"card {serial} is {old.status} and cannot be replaced")
-    mnemonic = open_backup(old.backup, operator_password=operator_password, pin=pin)
+    mnemonic = open_backup(
+        old.backup, operator_password=operator_password, pin=pin, keys=platform.cards.backup_keys
+    )
     private_value = derive_private_value(mnemonic)
     for card in registry.cards_of(old.username):  # an earlier replacement stopped half-way
         if card.replaces == serial and card.status == "OPENED":
@@ -164,7 +167,13 @@ def replace_card(platform: Platform, serial: str, *, pin: str, operator_password
         replaces=serial,
     )
     platform.cards.service.card_for(new).put_key(private_value, pin)
-    backup = seal(mnemonic, operator_password=operator_password, pin=pin, n=platform.settings.card_kdf_n)
+    backup = seal(
+        mnemonic,
+        operator_password=operator_password,
+        pin=pin,
+        n=platform.settings.card_kdf_n,
+        keys=platform.cards.backup_keys,
+    )
     del mnemonic, private_value
     issued = registry.activate(
         new.serial, msp_id=old.msp_id or "", certificate_pem=old.certificate_pem or "", backup=backup

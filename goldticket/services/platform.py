@@ -26,6 +26,7 @@ from goldticket.messages import Identity
 from goldticket.settings import ConfigError, Settings
 from goldticket.signing import OrgCA, Signer, new_member_key
 from goldticket.signing.audit import AuditLog
+from goldticket.signing.backup_keys import BackupKeys, SoftwareBackupKeys, TokenBackupKeys
 from goldticket.signing.cards.interfaces import CardFactory
 from goldticket.signing.cards.pkcs11 import Pkcs11CardFactory, default_module_path
 from goldticket.signing.cards.software import SoftwareCardFactory
@@ -76,6 +77,7 @@ class Cards:
     factories: dict[str, CardFactory]
     default_backend: str
     service: SigningService
+    backup_keys: BackupKeys  # the outer seed-backup layer's key: the operator token, or the fallback
 
     @classmethod
     def open(cls, settings: Settings) -> Cards:
@@ -104,7 +106,12 @@ class Cards:
                 PROD_TIME_WINDOW if settings.env == "prod" else DEV_TIME_WINDOW,
             ),
         )
-        return cls(registry, factories, backend, service)
+        backup_keys: BackupKeys = (
+            TokenBackupKeys(factories["pkcs11"])
+            if backend == "pkcs11"
+            else SoftwareBackupKeys(base / "backup-key.json", n=settings.card_kdf_n)
+        )
+        return cls(registry, factories, backend, service, backup_keys)
 
 
 class Platform:

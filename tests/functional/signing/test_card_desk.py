@@ -18,7 +18,8 @@ def card_of(consortium, actor):
 
 def test_an_issued_card_is_registered_on_the_ledger_and_backed_up(consortium):
     record = card_of(consortium, consortium.tier1)
-    assert record.status == "ACTIVE" and record.backup["version"] == 1
+    assert record.status == "ACTIVE" and record.backup["version"] == 2
+    assert record.backup["outer"]["keys"] == consortium.platform.cards.backup_keys.kind
     assert PIN not in str(record.backup) and OPERATOR_PASSWORD not in str(record.backup)
     public = cards.cards_of(consortium.platform, "tier1.clerk")[0]
     assert "backup" not in public
