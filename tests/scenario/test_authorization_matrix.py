@@ -254,3 +254,15 @@ def test_a_member_is_registered_once(consortium):
     with pytest.raises(DomainError, match="already registered") as error:
         members.register_member(consortium.platform, member_id="tier1", name="again", role="supplier")
     assert error.value.code == "conflict"
+
+
+def test_the_chaincode_checks_a_new_member_whatever_a_client_checked(consortium):
+    p = consortium.platform
+    operator, pin = p.operator()
+    changes = [{"role": "operator"}, {"role": "auditor"}, {"day_basis": 364}, {"fee_bp": -1},
+               {"fee_bp": 10_001}, {"fee_bp": 1.5}, {"fee_bp": True}]  # fmt: skip
+    for change in changes:
+        request = {"id": "newcomer", "name": "新成员", "role": "supplier", "msp_id": "OperatorMSP", **change}
+        with pytest.raises(DomainError) as error:
+            p.submit(operator, "RegisterMember", request, pin=pin)
+        assert error.value.code == "invalid_input", change
