@@ -62,10 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()
-        except (ssl.SSLError, ConnectionError, TimeoutError) as error:
-            # a TLS handshake refused (no or a foreign client certificate) or a dropped caller
+        except ssl.SSLError as error:
+            # a TLS handshake refused: no client certificate, or one of another CA
             self.close_connection = True
-            self._audit_refusal("unauthenticated", f"connection failed: {type(error).__name__}", {})
+            self._audit_refusal("unauthenticated", f"TLS handshake failed: {error.reason or 'refused'}", {})
+        except (ConnectionError, TimeoutError) as error:
+            self.close_connection = True  # the caller went away or stalled mid-request
+            self._audit_refusal("connection_failed", f"connection failed: {type(error).__name__}", {})
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -84,7 +87,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _audit_refusal(self, code: str, message: str, entry: dict[str, Any]) -> None:
         try:
             self.server.service.refuse(
-                {"caller": self._caller(), "path": self.path[:200], **entry, "code": code, "reason": message}
+                {
+                    "caller": self._caller(),
+                    "path": str(getattr(self, "path", ""))[:200],
+                    **entry,
+                    "code": code,
+                    "reason": message,
+                }
             )
         except Exception:  # noqa: BLE001 - the refusal stands even if the log cannot take it
             log.exception("could not audit a refused gateway request")
@@ -231,7 +240,7 @@ class UnixGatewayServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServ
 
     def __init__(self, path: str | os.PathLike[str], service: SigningService, secret: bytes) -> None:
         _check_secret(secret)
-        self.path = Path(path)
+        self.path = Path(path).absolute()  # the URL names it from anywhere
         super().__init__(str(self.path), _Handler, bind_and_activate=False)
         self.socket.close()
         self.socket = bind_unix_socket(self.path)

@@ -4,11 +4,13 @@ operator CA's certificates; never plain HTTP beyond loopback."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import ssl
 import stat
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -53,6 +55,22 @@ def serve(server):
 def stop(server) -> None:
     server.shutdown()
     server.server_close()
+
+
+def test_a_relative_socket_path_gives_an_absolute_url(consortium, short_dir, monkeypatch):
+    monkeypatch.chdir(short_dir)
+    server = serve(UnixGatewayServer(Path("signer.sock"), consortium.platform.cards.service, SECRET.encode()))
+    try:
+        assert (
+            server.url == f"unix://{short_dir.resolve() / 'signer.sock'}"
+            or server.url == f"unix://{short_dir / 'signer.sock'}"
+        )
+        identity = GatewayClient(server.url, SECRET).identity(
+            consortium.platform.cards.registry.active_card(consortium.tier1.username).serial
+        )
+        assert identity.msp_id == "OperatorMSP"
+    finally:
+        stop(server)
 
 
 def test_the_unix_socket_is_the_owner_s_alone_whatever_the_umask(consortium, issued_ticket, short_dir):
@@ -129,6 +147,13 @@ def test_mutual_tls_with_the_operator_ca(consortium, issued_ticket, tmp_path):
         anonymous = ssl.create_default_context(cafile=str(tls_dir / "ca.pem"))
         with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
             urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=anonymous, timeout=5)
+        audit = consortium.platform.settings.data_dir / "cards" / "audit.jsonl"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "TLS handshake failed" not in audit.read_text():
+            time.sleep(0.05)
+        last = json.loads(audit.read_text().splitlines()[-1])["entry"]
+        assert (last["result"], last["code"]) == ("refused", "unauthenticated")
+        assert last["reason"].startswith("TLS handshake failed")
         # a certificate of another CA: the handshake fails
         foreign = tmp_path / "foreign"
         issue_tls_files(OrgCA.create("OperatorMSP", "Impostor"), foreign)
@@ -156,3 +181,24 @@ def test_https_needs_the_tls_files_and_urls_need_a_known_scheme(tmp_path):
         GatewayClient("https://127.0.0.1:8700", SECRET, tls_dir=tmp_path)
     with pytest.raises(TransportError, match="must be unix"):
         GatewayClient("ftp://127.0.0.1:8700", SECRET)
+
+
+def test_the_cli_refuses_plain_http_beyond_loopback(consortium):
+    import subprocess
+    import sys
+
+    settings = consortium.platform.settings
+    env = {
+        **os.environ,
+        "GOLDTICKET_DATA_DIR": str(settings.data_dir),
+        "GOLDTICKET_ENV": settings.env,
+        "GOLDTICKET_CARD_BACKEND": settings.card_backend,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "goldticket.cli", "signer", "serve", "--host", "0.0.0.0", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "only with mutual TLS" in result.stderr
