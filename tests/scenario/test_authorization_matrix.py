@@ -266,3 +266,29 @@ def test_the_chaincode_checks_a_new_member_whatever_a_client_checked(consortium)
         with pytest.raises(DomainError) as error:
             p.submit(operator, "RegisterMember", request, pin=pin)
         assert error.value.code == "invalid_input", change
+
+
+def test_registering_an_identity_checks_its_certificate(consortium):
+    p = consortium.platform
+    operator, pin = p.operator()
+    # a certificate from another organisation's CA naming a supplier (suppliers take OperatorMSP's)
+    ca = p.keystore.cas()["BankMSP"]
+    key = new_member_key()
+    cert = ca.issue(
+        key.public_key(), common_name="x", attributes={"member": "tier1", "role": "clerk", "user": "x"}
+    )
+    with pytest.raises(DomainError, match="takes identities from OperatorMSP") as error:
+        p.submit(
+            operator, "RegisterIdentity", {"msp_id": "BankMSP", "certificate_pem": cert.decode()}, pin=pin
+        )
+    assert error.value.code == "rule_violation"
+    for bad in (123, "", "x" * 9000):
+        with pytest.raises(DomainError) as error:
+            p.submit(operator, "RegisterIdentity", {"msp_id": "OperatorMSP", "certificate_pem": bad}, pin=pin)
+        assert error.value.code == "invalid_input", bad
+    # a revoked key stays revoked
+    revoked = _key(p, "tier2", "tier2.revoked")
+    p.submit(operator, "RevokeIdentity", {**_cert(revoked), "reason": "lost"}, pin=pin)
+    with pytest.raises(DomainError, match="revoked and cannot be registered again") as error:
+        p.submit(operator, "RegisterIdentity", _cert(revoked), pin=pin)
+    assert error.value.code == "conflict"
