@@ -292,3 +292,15 @@ def test_registering_an_identity_checks_its_certificate(consortium):
     with pytest.raises(DomainError, match="revoked and cannot be registered again") as error:
         p.submit(operator, "RegisterIdentity", _cert(revoked), pin=pin)
     assert error.value.code == "conflict"
+    with pytest.raises(DomainError, match="already revoked") as error:
+        p.submit(operator, "RevokeIdentity", _cert(revoked), pin=pin)
+    assert error.value.code == "conflict"
+
+
+def test_the_chaincode_checks_the_invoice_list_whatever_a_client_checked(consortium):
+    p, core = consortium.platform, consortium.core
+    base = {"payee_org_id": "tier1", "amount_fen": 100, "maturity_date": "2027-01-01"}
+    for invoices in (None, "INV-1", {"number": "INV-1"}, [invoice(f"N-{i}", 1) for i in range(101)]):
+        with pytest.raises(DomainError) as error:
+            p.submit(core, "IssueTicket", {**base, "invoices": invoices}, pin=PIN)
+        assert error.value.code == "invalid_input", invoices
