@@ -588,3 +588,73 @@ def test_a_settlement_must_write_the_root_s_statement(consortium, issued_ticket)
             (on_writes(add("member", ("core",), {"id": "core"}), cc), "may not write member"),
         ],
     )
+
+
+# What each function may write, held here independently of intents.WRITABLE so that widening
+# a function's kinds there fails this test.
+TICKET = {"ticket", "holding"}
+SPLIT = TICKET | {"piece"}
+MAY_WRITE = {
+    "Ping": {"ping"},
+    "Bootstrap": {"member", "identity", "member_identity", "config"},
+    "RegisterMember": {"member"},
+    "SetTermCap": {"config"},
+    "RegisterIdentity": {"identity", "member_identity"},
+    "ApproveIdentity": {"identity"},
+    "RevokeIdentity": {"identity"},
+    "GrantCreditLine": {"credit"},
+    "IssueTicket": SPLIT | {"invoice", "invoice_number", "credit", "draws"},
+    "AcceptTicket": TICKET,
+    "RejectTicket": TICKET | {"invoice", "credit", "draws"},
+    "CancelTicket": TICKET | {"invoice", "credit", "draws"},
+    "OfferTransfer": TICKET | {"offer"},
+    "AcceptOffer": SPLIT | {"offer"},
+    "RejectOffer": TICKET | {"offer"},
+    "CancelOffer": TICKET | {"offer"},
+    "ApplyFinancing": TICKET | {"application"},
+    "ApproveFinancing": SPLIT | {"application"},
+    "RejectFinancing": TICKET | {"application"},
+    "SettleTicket": TICKET | {"offer", "application", "credit", "statement"},
+    "FreezeTicket": TICKET,
+    "UnfreezeTicket": TICKET,
+    "RecordCertificate": {"certificate"},
+}
+ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
+
+
+def test_every_function_may_write_only_its_own_kinds(consortium, issued_ticket, tier1_key):
+    """For every function, a write set holding one kind it may not write is refused (a function
+    allowed to write anything would sign a forged credit line, member or identity)."""
+    import dataclasses
+
+    from goldticket.messages.transaction import KeyWrite, ReadWriteSet
+    from goldticket.signing.intents import Intent, check_writes
+
+    platform = consortium.platform
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 7}
+    proposal = build(platform, tier1_key.identity, "OfferTransfer", request)
+    prepared = platform.ledger.endorse(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
+    tx = m.decode_transaction(prepared.bytes)
+    signed: list[str] = []
+    for function, allowed in sorted(MAY_WRITE.items()):
+        for kind in sorted(ALL_KINDS - allowed):
+            write = KeyWrite(key(kind, "X1"), json.dumps({"id": "X1"}).encode())
+            forged = dataclasses.replace(tx, rwsets=(ReadWriteSet(tx.chaincode, (), (write,)),))
+            try:
+                check_writes(Intent(function, {}), forged)
+            except RefusedError as error:
+                assert f"{function} may not write {kind}" in str(error)
+            else:
+                signed.append(f"{function} writing {kind}")
+    assert signed == []
+
+
+def test_a_function_the_gateway_does_not_know_is_refused(consortium, issued_ticket, tier1_key):
+    from goldticket.signing.intents import Intent, check_writes
+
+    platform = consortium.platform
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 7}
+    proposal = build(platform, tier1_key.identity, "OfferTransfer", request)
+    prepared = platform.ledger.endorse(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
+    with pytest.raises(RefusedError, match="does not sign Whatever"):
+        check_writes(Intent("Whatever", {}), m.decode_transaction(prepared.bytes))
