@@ -304,3 +304,16 @@ def test_the_chaincode_checks_the_invoice_list_whatever_a_client_checked(consort
         with pytest.raises(DomainError) as error:
             p.submit(core, "IssueTicket", {**base, "invoices": invoices}, pin=PIN)
         assert error.value.code == "invalid_input", invoices
+
+
+def test_a_certificate_hash_must_be_a_sha256(consortium, issued_ticket):
+    p = consortium.platform
+    for digest in ("AB" * 32, "ab" * 31, "zz" * 32, "ab" * 32 + "0"):
+        with pytest.raises(DomainError) as error:
+            p.submit(
+                consortium.tier1,
+                "RecordCertificate",
+                {"ticket_id": issued_ticket["id"], "sha256": digest},
+                pin=PIN,
+            )
+        assert error.value.code == "invalid_input", digest
