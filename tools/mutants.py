@@ -42,6 +42,7 @@ TARGETS: dict[str, list[str]] = {
         "tests/scenario/test_review_findings.py",
         "tests/scenario/test_conflicts.py",
         "tests/scenario/test_life_cycle.py",
+        "tests/functional/test_bootstrap.py",
     ],
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
     "goldticket/signing/intents.py": ["tests/unit/signing", "tests/functional/signing"],
