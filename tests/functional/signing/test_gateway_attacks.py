@@ -658,3 +658,37 @@ def test_a_function_the_gateway_does_not_know_is_refused(consortium, issued_tick
     prepared = platform.ledger.endorse(m.signed_proposal(proposal.bytes, tier1_key.sign(proposal.bytes)))
     with pytest.raises(RefusedError, match="does not sign Whatever"):
         check_writes(Intent("Whatever", {}), m.decode_transaction(prepared.bytes))
+
+
+def test_an_envelope_must_carry_its_own_proposal_s_header(consortium, issued_ticket):
+    """An envelope of another proposal, by another creator, or with the signed proposal's tx id
+    but another channel header (here: another timestamp) is not that proposal's envelope."""
+    from goldticket.signing.intents import Intent, check_transaction
+
+    platform = consortium.platform
+    service = platform.cards.service
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    serial = serial_of(consortium, consortium.tier1)
+    identity = service.identity(serial)
+    intent = {"function": "OfferTransfer", "request": request}
+    proposal = build(platform, identity, "OfferTransfer", request)
+    signature = service.sign(
+        serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent
+    )
+    genuine = platform.ledger.endorse(m.signed_proposal(proposal.bytes, signature)).bytes
+    _, _, other = endorsed(platform, consortium.tier1, "OfferTransfer", request)
+    decoded = m.decode_proposal(proposal.bytes)
+    with pytest.raises(RefusedError, match="does not belong to the proposal"):
+        check_transaction(other, Intent("OfferTransfer", request), identity, decoded)
+    stranger = service.identity(serial_of(consortium, consortium.tier2))
+    with pytest.raises(RefusedError, match="does not belong to the proposal"):
+        check_transaction(genuine, Intent("OfferTransfer", request), stranger, decoded)
+
+    payload = common_pb2.Payload.FromString(genuine)
+    channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+    channel_header.timestamp.seconds -= 3600
+    payload.header.channel_header = channel_header.SerializeToString()
+    shifted = payload.SerializeToString()
+    with pytest.raises(RefusedError, match="header is not the signed proposal's header"):
+        service.sign(serial=serial, pin=PIN, purpose="transaction", message=shifted, intent=intent)
+    assert service.sign(serial=serial, pin=PIN, purpose="transaction", message=genuine, intent=intent)
