@@ -9,6 +9,7 @@ lock at BEGIN, so two processes never both read an old checkpoint and both write
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ def _sqlite_hooks(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # BEGIN is ours, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: an idempotency record acknowledged to a client survives a power cut too
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
@@ -35,6 +37,15 @@ def _sqlite_hooks(engine: Engine) -> None:
     def begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _private_file(path: Path) -> None:
+    """The database file 0600 in a 0700 folder whatever the umask (it holds password and token
+    hashes); SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
 
 
 class Database:
@@ -46,7 +57,7 @@ class Database:
         if self.is_sqlite:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(path))
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             _sqlite_hooks(self.engine)
         else:
