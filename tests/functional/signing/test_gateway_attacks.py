@@ -692,3 +692,26 @@ def test_an_envelope_must_carry_its_own_proposal_s_header(consortium, issued_tic
     with pytest.raises(RefusedError, match="header is not the signed proposal's header"):
         service.sign(serial=serial, pin=PIN, purpose="transaction", message=shifted, intent=intent)
     assert service.sign(serial=serial, pin=PIN, purpose="transaction", message=genuine, intent=intent)
+
+
+@pytest.mark.parametrize(
+    ("intent", "reason"),
+    [
+        (None, "must name a function"),
+        ("OfferTransfer", "must name a function"),
+        ({"function": 7, "request": {}}, "must name a function"),
+        ({"function": "OfferTransfer", "request": ["ticket"]}, "request must be an object"),
+        ({"function": "OfferTransfer"}, "request must be an object"),
+    ],
+)
+def test_a_malformed_intent_is_refused_before_the_card(consortium, issued_ticket, intent, reason):
+    platform = consortium.platform
+    service = platform.cards.service
+    serial = serial_of(consortium, consortium.tier1)
+    request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
+    proposal = build(platform, service.identity(serial), "OfferTransfer", request)
+    with pytest.raises(RefusedError, match=reason):
+        service.sign(serial=serial, pin="000000", purpose="proposal", message=proposal.bytes, intent=intent)
+    entry = audit_entries(consortium)[-1]
+    assert (entry["result"], entry["code"], entry["tx_id"]) == ("refused", "forbidden", proposal.tx_id)
+    assert platform.cards.registry.get(serial).wrong_pins == 0
