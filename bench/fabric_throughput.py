@@ -46,6 +46,7 @@ class Phase:
     seconds: float
     latencies: list[float]
     errors: int
+    reasons: dict[str, int]
 
     @property
     def rate(self) -> float:
@@ -62,6 +63,7 @@ def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int
     latencies: list[float] = []
     counts = [0] * clients
     errors = [0] * clients
+    reasons: dict[str, int] = {}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -70,8 +72,11 @@ def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int
             started = time.perf_counter()
             try:
                 done = step(index)
-            except Exception:  # noqa: BLE001 - counted, the run goes on
+            except Exception as error:  # noqa: BLE001 - counted, the run goes on
                 errors[index] += 1
+                with lock:
+                    reason = f"{type(error).__name__}: {str(error)[:100]}"
+                    reasons[reason] = reasons.get(reason, 0) + 1
                 continue
             elapsed = (time.perf_counter() - started) / done
             with lock:
@@ -81,7 +86,7 @@ def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(client, range(clients)))
-    return Phase(name, sum(counts), time.monotonic() - started, latencies, sum(errors))
+    return Phase(name, sum(counts), time.monotonic() - started, latencies, sum(errors), reasons)
 
 
 def main() -> int:
@@ -175,6 +180,9 @@ def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
             f"{phase.name:<28} {phase.transactions:>6} {phase.rate:>7.1f} "
             f"{phase.percentile(50):>7.3f} {phase.percentile(99):>7.3f} {phase.errors:>7}"
         )
+    for phase in phases:
+        for reason, count in sorted(phase.reasons.items(), key=lambda item: -item[1])[:3]:
+            print(f"  {phase.name}: {count} x {reason}")
     ping_rate = statistics.mean(p.rate for p in phases if p.name.startswith("ping"))
     for name in ("GoldTicket transactions", "GoldTicket via services"):
         rate = statistics.mean(p.rate for p in phases if p.name == name)
