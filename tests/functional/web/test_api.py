@@ -173,7 +173,11 @@ def _snapshot(members, root_id):
 
 def test_health_metrics_and_openapi(client, members, portal):
     health = client.get("/healthz").get_json()
-    assert health == {"status": "ok", "ledger": portal.platform.ledger.kind, "height": portal.platform.ledger.height()}
+    assert health == {
+        "status": "ok",
+        "ledger": portal.platform.ledger.kind,
+        "height": portal.platform.ledger.height(),
+    }
     assert client.get("/api/v1/healthz").get_json() == health
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "goldticket_ledger_height" in metrics and "goldticket_follower_lag_blocks 0.0" in metrics
