@@ -134,7 +134,7 @@ def mutants_of(path: str) -> list[Mutant]:
                         return True
                     return False
 
-                emit(key.lineno, f"{key.value} may write anything", allow_all)
+                emit(node.lineno, f"{key.value} may write anything", allow_all)  # the table's line
     return found
 
 
