@@ -2,7 +2,8 @@
 
 GOLDTICKET_TEST_NETWORK names the data directory of a network that is already up (``.ci/run``
 brings one up with ``make network-up``); otherwise the session brings up its own in a temporary
-folder on ports from 17050 and cleans it at the end. Each test gets a fresh chaincode
+folder on ports from 17050 (GOLDTICKET_TEST_PORT_BASE to run two sessions side by side) and
+cleans it at the end. Each test gets a fresh chaincode
 definition of the same package on the shared channel, so its world state starts empty, and a
 data directory holding the network's organisation CAs.
 """
@@ -23,7 +24,7 @@ sys.path.insert(0, str(REPOSITORY / "fabric-network"))
 from fabnet import binaries, lifecycle, network, probe  # noqa: E402
 from fabnet.layout import Layout  # noqa: E402
 
-TEST_PORT_BASE = 17050
+TEST_PORT_BASE = int(os.environ.get("GOLDTICKET_TEST_PORT_BASE") or 17050)
 
 
 @dataclasses.dataclass
