@@ -54,6 +54,8 @@ def sentence(error: Exception) -> str:
     code = getattr(error, "code", "")
     detail = _(str(error))
     if isinstance(error, WrongPinError):
+        if error.tries_left == 0:
+            return _("Wrong PIN: your card is now locked; go to the operator desk to unlock it.")
         if error.tries_left is not None:
             return _("Wrong PIN: %(n)d tries left before the card locks.", n=error.tries_left)
         return _("Wrong PIN.")
