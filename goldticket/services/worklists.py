@@ -132,3 +132,24 @@ def _one(
     if doc is None or (actor.member_id != "operator" and actor.member_id not in {doc[p] for p in parties}):
         raise d.NotFoundError(f"no {what} {key}")
     return doc  # type: ignore[no-any-return]
+
+
+def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
+    """The operator desk's users: each login with its member, role and cards."""
+    from goldticket.store.models import Account
+
+    from . import access, cards
+
+    access.require_operator_admin(actor)
+    with portal.database.session() as session:
+        rows = session.scalars(select(Account).order_by(Account.org_id, Account.username)).all()
+        users: list[dict[str, Any]] = [
+            {"username": r.username, "org_id": r.org_id, "role": r.role} for r in rows
+        ]
+    for user in users:
+        user["cards"] = (
+            cards.cards_of(portal.platform, user["username"])
+            if portal.platform.keystore.has_user(user["username"])
+            else []
+        )
+    return users

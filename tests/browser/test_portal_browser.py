@@ -175,10 +175,10 @@ def test_a_wrong_pin_says_how_many_tries_remain_and_is_never_echoed(site: LiveSi
     assert ticket_id_of(page) == ticket_id and status_of(site, ticket_id) == "ACTIVE"
 
 
-def test_a_locked_card_says_to_go_to_the_desk(site: LiveSite, people: Any) -> None:
+def test_a_locked_card_says_to_go_to_the_desk_and_the_desk_unlocks_it(site: LiveSite, people: Any) -> None:
     ticket_id = issue_directly(site, "czzg", 1_000_000, "INV-LOCKED")
-    platform = site.portal.platform
-    serial = platform.cards.registry.active_card("czzg.clerk").serial
+    registry = site.portal.platform.cards.registry
+    serial = registry.active_card("czzg.clerk").serial
     user = people("czzg.clerk", "en")
     try:
         page = user.go(f"/tickets/{ticket_id}")
@@ -189,8 +189,18 @@ def test_a_locked_card_says_to_go_to_the_desk(site: LiveSite, people: Any) -> No
         page = user.sign(DEMO_PIN)  # even the right PIN: the card signs nothing until unlocked
         assert TEXT["en"]["locked"] in page.inner_text("[data-testid=error]")
         assert status_of(site, ticket_id) == "PENDING_ACCEPTANCE"
+
+        desk = people("operator", "zh")
+        page = desk.go("/desk")
+        page.locator(f"[data-card='{serial}'] form[action$='/sign/unlock_card'] button").click()
+        page.click("form[action*='/commit'] button[type=submit]")
+        page.wait_for_selector("#users")
+        assert not registry.get(serial).locked
+        page = user.sign(DEMO_PIN)  # the holder, back at the same confirmation page
+        assert ticket_id_of(page) == ticket_id and status_of(site, ticket_id) == "ACTIVE"
     finally:
-        cards.unlock_card(platform, serial)
+        if registry.get(serial).locked:
+            cards.unlock_card(site.portal.platform, serial)
 
 
 def test_another_members_ticket_is_refused_by_url_and_by_form(site: LiveSite, people: Any) -> None:

@@ -29,14 +29,21 @@ class Summary:
     split: tuple[int, int] | None = None  # (sent, kept) of a transfer or a financing
 
 
+PIN = (("pin", _l("Card PIN (payment password)")),)
+
+
 @dataclasses.dataclass(frozen=True)
 class Action:
+    """``secrets`` are typed on the confirmation page and go to ``perform`` only: never carried
+    in a hidden field, never in the idempotency fingerprint, never shown back."""
+
     name: str
     title: Any
     fields: tuple[str, ...]
     prepare: Callable[[Portal, Actor, dict[str, str]], Summary]
-    perform: Callable[[Portal, Actor, dict[str, str], str], dict[str, Any]]
-    done: Callable[[dict[str, Any], dict[str, str]], str]  # the ticket page to show next
+    perform: Callable[[Portal, Actor, dict[str, str], dict[str, str]], dict[str, Any]]
+    done: Callable[[dict[str, Any], dict[str, str]], str]  # the page to show next
+    secrets: tuple[tuple[str, Any], ...] = PIN
 
 
 def text(values: dict[str, str], name: str, max_length: int = 128) -> str:
@@ -94,7 +101,9 @@ def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
     )
 
 
-def perform_issue(portal: Portal, actor: Actor, values: dict[str, str], pin: str) -> dict[str, Any]:
+def perform_issue(
+    portal: Portal, actor: Actor, values: dict[str, str], secrets: dict[str, str]
+) -> dict[str, Any]:
     fen = amount(values)
     invoice = {
         "number": text(values, "invoice_number", 64),
@@ -108,7 +117,7 @@ def perform_issue(portal: Portal, actor: Actor, values: dict[str, str], pin: str
         amount_fen=fen,
         maturity_date=(values.get("maturity_date") or "").strip(),
         invoices=[invoice],
-        pin=pin,
+        pin=secrets["pin"],
     )
 
 
@@ -279,7 +288,7 @@ ACTIONS: dict[str, Action] = {
             _l("Accept the ticket"),
             ("ticket_id",),
             prepare_accept,
-            lambda p, a, v, pin: tickets.accept_ticket(_p(p), a, text(v, "ticket_id", 64), pin=pin),
+            lambda p, a, v, s: tickets.accept_ticket(_p(p), a, text(v, "ticket_id", 64), pin=s["pin"]),
             to_ticket,
         ),
         Action(
@@ -287,8 +296,8 @@ ACTIONS: dict[str, Action] = {
             _l("Reject the ticket"),
             ("ticket_id", "reason"),
             prepare_reject,
-            lambda p, a, v, pin: tickets.reject_ticket(
-                _p(p), a, text(v, "ticket_id", 64), text(v, "reason", 500), pin=pin
+            lambda p, a, v, s: tickets.reject_ticket(
+                _p(p), a, text(v, "ticket_id", 64), text(v, "reason", 500), pin=s["pin"]
             ),
             to_ticket,
         ),
@@ -297,13 +306,13 @@ ACTIONS: dict[str, Action] = {
             _l("Transfer (split) the ticket"),
             ("ticket_id", "to_org_id", "amount"),
             prepare_transfer,
-            lambda p, a, v, pin: transfers.offer_transfer(
+            lambda p, a, v, s: transfers.offer_transfer(
                 _p(p),
                 a,
                 ticket_id=text(v, "ticket_id", 64),
                 to_org_id=text(v, "to_org_id", 64),
                 amount_fen=amount(v),
-                pin=pin,
+                pin=s["pin"],
             ),
             to_ticket,
         ),
@@ -312,7 +321,7 @@ ACTIONS: dict[str, Action] = {
             _l("Accept the transfer offer"),
             ("offer_id",),
             prepare_offer,
-            lambda p, a, v, pin: transfers.accept_offer(_p(p), a, text(v, "offer_id", 64), pin=pin),
+            lambda p, a, v, s: transfers.accept_offer(_p(p), a, text(v, "offer_id", 64), pin=s["pin"]),
             lambda result, v: str(result["transferred"]["id"]),
         ),
         Action(
@@ -320,7 +329,7 @@ ACTIONS: dict[str, Action] = {
             _l("Reject the transfer offer"),
             ("offer_id",),
             prepare_offer,
-            lambda p, a, v, pin: transfers.reject_offer(_p(p), a, text(v, "offer_id", 64), pin=pin),
+            lambda p, a, v, s: transfers.reject_offer(_p(p), a, text(v, "offer_id", 64), pin=s["pin"]),
             to_ticket,
         ),
         Action(
@@ -328,7 +337,7 @@ ACTIONS: dict[str, Action] = {
             _l("Withdraw the transfer offer"),
             ("offer_id",),
             prepare_offer,
-            lambda p, a, v, pin: transfers.cancel_offer(_p(p), a, text(v, "offer_id", 64), pin=pin),
+            lambda p, a, v, s: transfers.cancel_offer(_p(p), a, text(v, "offer_id", 64), pin=s["pin"]),
             to_ticket,
         ),
         Action(
@@ -336,13 +345,13 @@ ACTIONS: dict[str, Action] = {
             _l("Apply for financing (discount)"),
             ("ticket_id", "bank_org_id", "amount"),
             prepare_finance,
-            lambda p, a, v, pin: financing.apply_financing(
+            lambda p, a, v, s: financing.apply_financing(
                 _p(p),
                 a,
                 ticket_id=text(v, "ticket_id", 64),
                 bank_org_id=text(v, "bank_org_id", 64),
                 amount_fen=amount(v),
-                pin=pin,
+                pin=s["pin"],
             ),
             to_ticket,
         ),
@@ -351,13 +360,13 @@ ACTIONS: dict[str, Action] = {
             _l("Approve the financing"),
             ("application_id", "rate", "value_date"),
             prepare_approve,
-            lambda p, a, v, pin: financing.approve_financing(
+            lambda p, a, v, s: financing.approve_financing(
                 _p(p),
                 a,
                 application_id=text(v, "application_id", 64),
                 annual_rate_bp=rate_bp(v),
                 value_date=text(v, "value_date", 10),
-                pin=pin,
+                pin=s["pin"],
             ),
             lambda result, v: str(result["financed"]["id"]),
         ),
@@ -366,8 +375,12 @@ ACTIONS: dict[str, Action] = {
             _l("Decline the financing"),
             ("application_id", "reason"),
             prepare_decline,
-            lambda p, a, v, pin: financing.reject_financing(
-                _p(p), a, application_id=text(v, "application_id", 64), reason=text(v, "reason", 500), pin=pin
+            lambda p, a, v, s: financing.reject_financing(
+                _p(p),
+                a,
+                application_id=text(v, "application_id", 64),
+                reason=text(v, "reason", 500),
+                pin=s["pin"],
             ),
             to_ticket,
         ),
@@ -376,7 +389,7 @@ ACTIONS: dict[str, Action] = {
             _l("Settle at maturity"),
             ("ticket_id",),
             prepare_settle,
-            lambda p, a, v, pin: settlement.settle_ticket(_p(p), a, text(v, "ticket_id", 64), pin=pin),
+            lambda p, a, v, s: settlement.settle_ticket(_p(p), a, text(v, "ticket_id", 64), pin=s["pin"]),
             lambda result, v: str(result["root_id"]),
         ),
         Action(
@@ -384,8 +397,8 @@ ACTIONS: dict[str, Action] = {
             _l("Grant a credit line"),
             ("core_org_id", "amount"),
             grant_summary,
-            lambda p, a, v, pin: credit.grant_credit_line(
-                _p(p), a, core_org_id=text(v, "core_org_id", 64), limit_fen=amount(v), pin=pin
+            lambda p, a, v, s: credit.grant_credit_line(
+                _p(p), a, core_org_id=text(v, "core_org_id", 64), limit_fen=amount(v), pin=s["pin"]
             ),
             lambda result, v: "",
         ),
@@ -394,8 +407,8 @@ ACTIONS: dict[str, Action] = {
             _l("Freeze the ticket"),
             ("ticket_id", "reason"),
             prepare_freeze,
-            lambda p, a, v, pin: tickets.freeze_ticket(
-                _p(p), a, text(v, "ticket_id", 64), text(v, "reason", 500), pin=pin
+            lambda p, a, v, s: tickets.freeze_ticket(
+                _p(p), a, text(v, "ticket_id", 64), text(v, "reason", 500), pin=s["pin"]
             ),
             to_ticket,
         ),
@@ -404,7 +417,7 @@ ACTIONS: dict[str, Action] = {
             _l("Unfreeze the ticket"),
             ("ticket_id",),
             prepare_freeze,
-            lambda p, a, v, pin: tickets.unfreeze_ticket(_p(p), a, text(v, "ticket_id", 64), pin=pin),
+            lambda p, a, v, s: tickets.unfreeze_ticket(_p(p), a, text(v, "ticket_id", 64), pin=s["pin"]),
             to_ticket,
         ),
     ]

@@ -31,6 +31,7 @@ from goldticket.services.platform import OPERATOR, Actor
 from goldticket.services.portal import Portal
 from goldticket.signing.errors import SigningError, WrongPinError
 
+from . import desk_actions  # noqa: F401  (registers the desk's actions)
 from .actions import ACTIONS, Summary
 
 bp = Blueprint(
@@ -277,7 +278,9 @@ def desk() -> Any:
     me = actor()
     if me.member_id != OPERATOR:
         abort(404)
-    return render_template("portal/desk.html", members=list(member_names().values()))
+    return render_template(
+        "portal/desk.html", members=list(member_names().values()), users=worklists.directory(portal(), me)
+    )
 
 
 # ---------------------------------------------------------------------- signing
@@ -314,12 +317,12 @@ def commit(name: str) -> Any:
         abort(404)
     action = ACTIONS[name]
     values = {field: request.form.get(field, "") for field in action.fields}
-    pin = request.form.get("pin", "")
+    typed = {field: request.form.get(field, "") for field, _label in action.secrets}
     key = request.form.get("request_key") or None
     p, me = portal(), actor()
 
     def once() -> tuple[int, Any]:
-        result = action.perform(p, me, values, pin)
+        result = action.perform(p, me, values, typed)
         p.follower.catch_up()
         return 200, result
 
@@ -343,4 +346,6 @@ def commit(name: str) -> Any:
     target = action.done(result, values)
     if not target:
         return redirect(url_for("portal.credit_lines"))
+    if target.startswith("/"):
+        return redirect(target)
     return redirect(url_for("portal.ticket", ticket_id=target))
