@@ -225,7 +225,13 @@ def ticket_form(ticket_id: str, kind: str) -> Any:
     p, me = portal(), actor()
     shown = reads.get_ticket(p, me, ticket_id)
     members = [m for m in member_names().values() if m["id"] not in (me.member_id, OPERATOR)]
-    return render_template(f"portal/{kind}.html", ticket=shown, members=members, today=p.platform.today())
+    return render_template(
+        f"portal/{kind}.html",
+        ticket=shown,
+        members=members,
+        today=p.platform.today(),
+        form=session.pop("form_values", {}),
+    )
 
 
 @bp.route("/issue", methods=["GET", "POST"])
@@ -307,6 +313,7 @@ def confirm(name: str) -> Any:
         return _confirm(name, values)
     except TypedError as failure:
         flash(sentence(failure), "error")
+        session["form_values"] = values  # the form shows them again beside the error (never a secret)
         back = request.form.get("back")
         return redirect(_safe_next(back or request.referrer and urlsplit(request.referrer).path))
 

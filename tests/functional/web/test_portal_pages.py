@@ -215,3 +215,23 @@ def test_errors_are_pages_of_our_own_and_the_api_keeps_json(app: Any) -> None:
     text = failed.get_data(as_text=True)
     assert failed.status_code == 500 and failed.mimetype == "text/html"
     assert "出错了" in text and "secret detail" not in text and "Traceback" not in text
+
+
+def test_a_refused_form_comes_back_with_the_sentence_and_what_was_typed(
+    app: Any, members: Members, accepted: dict[str, Any]
+) -> None:
+    browser = portal_login(app, "tier1.clerk")
+    back = f"/tickets/{accepted['id']}/transfer"
+    token = csrf(browser.get(back).get_data(as_text=True))
+    form = {
+        "csrf_token": token,
+        "ticket_id": accepted["id"],
+        "to_org_id": "tier2",
+        "amount": "1,000,000.01",
+        "back": back,
+    }
+    answer = browser.post("/sign/transfer", data=form)
+    assert answer.status_code == 302 and answer.headers["Location"] == back
+    page = browser.get(back).get_data(as_text=True)
+    assert "业务规则不允许此操作" in page and 'value="1,000,000.01"' in page
+    assert members["tier1"].get(f"/tickets/{accepted['id']}")["status"] == "ACTIVE"
