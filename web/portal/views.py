@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -215,6 +216,20 @@ def ticket(ticket_id: str) -> Any:
         lineage=reads.ticket_lineage(p, me, ticket_id),
         role=member_names().get(me.member_id, {}).get("role"),
         banks=[m for m in member_names().values() if m.get("role") == "bank"],
+    )
+
+
+@bp.get("/tickets/<ticket_id>/invoices/<digest>")
+def invoice_file(ticket_id: str, digest: str) -> Any:
+    """The invoice file behind a ticket's ledger SHA-256, for whoever may read the ticket."""
+    shown = reads.get_ticket(portal(), actor(), ticket_id)
+    if digest not in {item["sha256"] for item in shown.get("invoices", [])}:
+        abort(404)
+    if not invoices.has_invoice(portal().settings, digest):
+        abort(404)  # issued elsewhere (the API or another portal): only its digest is on the ledger
+    path = invoices.folder(portal().settings) / digest
+    return send_file(
+        path, mimetype="application/octet-stream", as_attachment=True, download_name=f"{digest}.bin"
     )
 
 

@@ -171,8 +171,13 @@ def test_a_double_submit_issues_once_and_the_invoice_is_kept_0600(
     assert members["core"].get("/tickets")["total"] == before + 1
     import hashlib
 
-    stored = portal.settings.data_dir / "invoices" / hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256(content).hexdigest()
+    stored = portal.settings.data_dir / "invoices" / digest
     assert stored.read_bytes() == content and stat.S_IMODE(stored.stat().st_mode) == 0o600
+    download = f"{first.headers['Location']}/invoices/{digest}"
+    with portal_login(app, "tier1.clerk").get(download) as answer:  # the payee reads it
+        assert answer.status_code == 200 and answer.data == content
+    assert portal_login(app, "tier2.clerk").get(download).status_code == 404  # a stranger does not
 
 
 def test_another_members_application_reads_as_absent(
