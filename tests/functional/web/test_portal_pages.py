@@ -240,3 +240,44 @@ def test_a_refused_form_comes_back_with_the_sentence_and_what_was_typed(
     page = browser.get(back).get_data(as_text=True)
     assert "业务规则不允许此操作" in page and 'value="1,000,000.01"' in page
     assert members["tier1"].get(f"/tickets/{accepted['id']}")["status"] == "ACTIVE"
+
+
+def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
+    app: Any, members: Members, portal: Any
+) -> None:
+    from support import OPERATOR_PASSWORD
+
+    desk = portal_login(app, "operator", OPERATOR_PASSWORD)
+    token = csrf(desk.get("/desk").get_data(as_text=True))
+
+    def do(action: str, secrets: dict[str, str] | None = None, **fields: str) -> None:
+        page = desk.post(f"/sign/{action}", data={"csrf_token": token, **fields})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, re.findall(r"role=.alert.>([^<]*)<", html)
+        for secret in secrets or {}:  # typed on the confirmation page, never carried
+            assert 'type="password"' in html and f'type="hidden" name="{secret}"' not in html
+        carried = dict(re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', html))
+        done = desk.post(f"/sign/{action}/commit", data={**carried, **(secrets or {})})
+        assert done.status_code == 302 and done.headers["Location"] == "/desk", re.findall(
+            r"role=.alert.>([^<]*)<", done.get_data(as_text=True)
+        )
+
+    do(
+        "create_user",
+        {"password": "a new clerk's password"},
+        org_id="tier2",
+        username="tier2.new",
+        role="clerk",
+    )
+    assert "tier2.new" in desk.get("/desk").get_data(as_text=True)
+    do("issue_card", {"pin": PIN}, user_id="tier2.new")
+    registry = portal.platform.cards.registry
+    serial = registry.active_card("tier2.new").serial
+    do("report_lost", card_id=serial)
+    assert registry.get(serial).status == "SUSPENDED"
+    do("replace_card", {"pin": PIN, "operator_password": OPERATOR_PASSWORD}, card_id=serial)
+    replacement = registry.active_card("tier2.new").serial
+    assert replacement != serial
+    do("eliminate_card", card_id=replacement)
+    assert registry.get(replacement).status != "ACTIVE"
+    portal_login(app, "tier2.new", "a new clerk's password")  # the new user logs in to the portal
