@@ -14,7 +14,7 @@ CATALOG = PORTAL / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 
 def used_messages() -> set[str]:
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+    keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "N_": None}
     found = extract_from_dir(str(PORTAL), method_map=method_map, keywords=keywords)
     return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
 

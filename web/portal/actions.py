@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
@@ -59,7 +60,7 @@ def rate_bp(values: dict[str, str], name: str = "rate") -> int:
     """An annual rate typed in percent (``2.62``) as basis points."""
     bp = d.parse_yuan((values.get(name) or "").strip())  # two decimals, like yuan and fen
     if not 0 <= bp <= 100_000:
-        raise d.InvalidInputError("the annual rate is from 0 to 1000 percent")
+        raise d.InvalidInputError(_("The annual rate is from 0 to 1000 percent."))
     return bp
 
 
@@ -162,7 +163,7 @@ def prepare_transfer(portal: Portal, actor: Actor, values: dict[str, str]) -> Su
     sent = amount(values)
     if sent > ticket["amount_fen"]:
         raise d.RuleViolationError(
-            f"the ticket holds {d.format_fen(ticket['amount_fen'])}; offer at most that"
+            _("The ticket holds %(amount)s; offer at most that.", amount=d.format_fen(ticket["amount_fen"]))
         )
     return Summary(
         values,
@@ -192,11 +193,14 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
     ticket = _ticket(portal, actor, values)
     bank = _member(portal, text(values, "bank_org_id", 64))
     if bank.get("role") != "bank":
-        raise d.InvalidInputError(f"{bank['id']} is not a bank")
+        raise d.InvalidInputError(_("%(id)s is not a bank.", id=bank["id"]))
     fen = amount(values)
     if fen > ticket["amount_fen"]:
         raise d.RuleViolationError(
-            f"the ticket holds {d.format_fen(ticket['amount_fen'])}; apply for at most that"
+            _(
+                "The ticket holds %(amount)s; apply for at most that.",
+                amount=d.format_fen(ticket["amount_fen"]),
+            )
         )
     return Summary(
         values,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
@@ -33,7 +34,7 @@ def _user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
 def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     role = text(values, "role", 16)
     if role not in ("core", "supplier", "bank"):
-        raise d.InvalidInputError("a member is a core enterprise, a supplier or a bank")
+        raise d.InvalidInputError(_("A member is a core enterprise, a supplier or a bank."))
     rows = [(_l("Name"), text(values, "name")), (_l("Role"), role), (_l("Id"), values.get("id") or "—")]
     if values.get("name_en"):
         rows.append((_l("English name"), values["name_en"]))

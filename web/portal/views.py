@@ -32,7 +32,7 @@ from goldticket.services.platform import OPERATOR, Actor
 from goldticket.services.portal import Portal
 from goldticket.signing.errors import SigningError, WrongPinError
 
-from . import desk_actions  # noqa: F401  (registers the desk's actions)
+from . import desk_actions, service_messages  # noqa: F401  (desk_actions registers the desk's actions)
 from .actions import ACTIONS, Summary
 
 bp = Blueprint(
@@ -54,7 +54,7 @@ def actor() -> Actor:
 def sentence(error: Exception) -> str:
     """A typed error of the services as a sentence a person can act on, in the page's language."""
     code = getattr(error, "code", "")
-    detail = _(str(error))
+    detail = service_messages.translate(str(error))
     if isinstance(error, WrongPinError):
         if error.tries_left == 0:
             return _("Wrong PIN: your card is now locked; go to the operator desk to unlock it.")

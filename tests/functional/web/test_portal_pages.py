@@ -238,7 +238,11 @@ def test_a_refused_form_comes_back_with_the_sentence_and_what_was_typed(
     answer = browser.post("/sign/transfer", data=form)
     assert answer.status_code == 302 and answer.headers["Location"] == back
     page = browser.get(back).get_data(as_text=True)
-    assert "业务规则不允许此操作" in page and 'value="1,000,000.01"' in page
+    assert (
+        re.findall(r'role="alert">([^<]*)<', page)
+        == ["业务规则不允许此操作。 金票票面金额为 1,000,000.00，转让金额不能超过此数。"]
+        and 'value="1,000,000.01"' in page
+    )
     assert members["tier1"].get(f"/tickets/{accepted['id']}")["status"] == "ACTIVE"
 
 
