@@ -19,7 +19,7 @@ run: install fonts
 # A CJK font so the portal's Chinese pages (and their screenshots) render on a bare machine.
 fonts:
 	@fc-list :lang=zh family 2>/dev/null | grep -q . || { if [ "$$(id -u)" = 0 ]; then \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null; \
+	  apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null; \
 	  else echo "note: no CJK font; sudo apt-get install fonts-wqy-microhei" >&2; fi; }
 
 test: install
