@@ -1,5 +1,6 @@
 """Browser fixtures: Debian's Chromium driven by Playwright (never a downloaded browser), one
-per session, over the real application served by werkzeug on a free port, on a data
+per module (Playwright's sync API runs an event loop in this thread while it is open, so it is
+closed before the rest of the suite, whose asyncio tests need the thread's loop free), over the real application served by werkzeug on a free port, on a data
 directory holding the demo consortium (``goldticket demo``'s services). Screenshots go to
 ``artifacts/`` (ignored by git)."""
 
@@ -22,7 +23,7 @@ from goldticket.settings import Settings
 from web import create_app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: apt-get install chromium (.ci/run installs it)")
@@ -36,9 +37,9 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[LiveSite]:
-    """The portal over the demo data, served for the whole session (tests use fresh tickets)."""
+    """The portal over the demo data, served for the module's tests (each uses fresh tickets)."""
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("portal") / "data",
         env="test",
@@ -63,7 +64,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Liv
         portal.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
