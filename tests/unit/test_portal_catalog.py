@@ -26,3 +26,9 @@ def test_every_message_of_the_portal_has_a_chinese_translation() -> None:
     missing = sorted(used_messages() - translated)
     assert not missing, f"untranslated in {CATALOG.name}: {missing}"
     assert "Issue a ticket" in translated and catalog.get("Issue a ticket").string == "开立金票"
+
+
+def test_the_catalog_is_compiled_for_flask_babel() -> None:
+    compiled = CATALOG.with_suffix(".mo")
+    assert compiled.exists(), "the Chinese catalog is not compiled: run `make install` (tools/venv.sh)"
+    assert compiled.stat().st_mtime >= CATALOG.stat().st_mtime, "messages.po changed: run `make install`"
