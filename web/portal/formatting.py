@@ -11,6 +11,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
 
@@ -27,6 +28,27 @@ STATE_CLASS = {
     "FROZEN": "frozen",
     "OVERDUE": "overdue",
 }
+
+
+STATUS_TEXT = {
+    "PENDING_ACCEPTANCE": _l("Pending acceptance"),
+    "ACTIVE": _l("Active"),
+    "LOCKED_TRANSFER": _l("Offered for transfer"),
+    "LOCKED_FINANCING": _l("Applied for financing"),
+    "SPLIT": _l("Split"),
+    "FINANCED": _l("Financed"),
+    "SETTLED": _l("Settled"),
+    "REJECTED": _l("Rejected"),
+    "CANCELLED": _l("Cancelled"),
+    "FROZEN": _l("Frozen"),
+    "OVERDUE": _l("Overdue"),
+}
+
+
+def status_text(status: Any) -> str:
+    """A state's name in the page's language (one catalog look-up, not one per state)."""
+    label = STATUS_TEXT.get(str(status))
+    return str(label) if label is not None else str(status)
 
 
 def _locale() -> str:
@@ -68,5 +90,11 @@ def percent_bp(bp: Any) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=money, plain=plain, capital=capital, date=date, state_class=state_class, percent_bp=percent_bp
+        money=money,
+        plain=plain,
+        capital=capital,
+        date=date,
+        state_class=state_class,
+        percent_bp=percent_bp,
+        status_text=status_text,
     )
