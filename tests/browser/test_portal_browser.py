@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from portal_browser_kit import LiveSite, shot
 
 from goldticket import domain as d
@@ -126,7 +127,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     page = tier2.go(f"/tickets/{piece}/finance")
     page.select_option("select[name=bank_org_id]", "jnyh")
     page.fill("#amount", d.format_fen(sent_fen))
-    page.wait_for_function("document.querySelector('[data-q=proceeds_fen]').textContent.includes('¥')")
+    expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
     page.click("form#finance-form button[type=submit]")
     page = tier2.sign(DEMO_PIN)
 
@@ -135,7 +136,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     page = bank.go("/")
     page.locator("#applications tr", has_text=piece).locator("a.button").click()
     page.fill("#rate", "3.00")
-    page.wait_for_function("document.querySelector('[data-q=days]').textContent === '60'")
+    expect(page.locator("[data-q=days]")).to_have_text("60")
     page.click("form#finance-form button[type=submit]")
     quote = page.inner_text("[data-testid=to-sign]")
     proceeds = sent_fen - (sent_fen * 300 * 60 + 1_800_000) // 3_600_000  # 3.00 % for 60 days, 360-day basis

@@ -99,6 +99,27 @@ def signed_in() -> Response | None:
     return None
 
 
+PAGE_HEADERS = {
+    # our own script and styles only; no page of ours in another site's frame (a signing page
+    # under a clickjacking overlay); forms post only here
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@bp.after_request
+def page_headers(response: Response) -> Response:
+    for name, value in PAGE_HEADERS.items():
+        if name == "Cache-Control" and request.endpoint == "portal.static":
+            continue
+        response.headers.setdefault(name, value)
+    return response
+
+
 def member_names() -> dict[str, dict[str, Any]]:
     if "members" not in g:
         items = reads.list_members(portal(), Actor("", OPERATOR, "")).get("items", [])

@@ -285,3 +285,12 @@ def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
     do("eliminate_card", card_id=replacement)
     assert registry.get(replacement).status != "ACTIVE"
     portal_login(app, "tier2.new", "a new clerk's password")  # the new user logs in to the portal
+
+
+def test_pages_refuse_frames_and_foreign_scripts(app: Any, members: Members) -> None:
+    page = portal_login(app, "tier1.clerk").get("/")
+    policy = page.headers["Content-Security-Policy"]
+    assert (
+        "frame-ancestors 'none'" in policy and "default-src 'self'" in policy and "script-src" not in policy
+    )
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
