@@ -294,3 +294,30 @@ def test_pages_refuse_frames_and_foreign_scripts(app: Any, members: Members) -> 
         "frame-ancestors 'none'" in policy and "default-src 'self'" in policy and "script-src" not in policy
     )
     assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_operator_freezes_and_unfreezes_a_ticket(
+    app: Any, members: Members, accepted: dict[str, Any]
+) -> None:
+    from support import OPERATOR_PASSWORD, OPERATOR_PIN
+
+    desk = portal_login(app, "operator", OPERATOR_PASSWORD)
+    ticket_page = desk.get(f"/tickets/{accepted['id']}").get_data(as_text=True)
+    token = csrf(ticket_page)
+    assert "sign/freeze" in ticket_page
+    for action, fields, status in (
+        ("freeze", {"reason": "a court order"}, "FROZEN"),
+        ("unfreeze", {}, "ACTIVE"),
+    ):
+        page = desk.post(f"/sign/{action}", data={"csrf_token": token, "ticket_id": accepted["id"], **fields})
+        key = request_key(page.get_data(as_text=True))
+        data = {
+            "csrf_token": token,
+            "ticket_id": accepted["id"],
+            "request_key": key,
+            "pin": OPERATOR_PIN,
+            **fields,
+        }
+        done = desk.post(f"/sign/{action}/commit", data=data)
+        assert done.status_code == 302 and done.headers["Location"] == f"/tickets/{accepted['id']}"
+        assert members["tier1"].get(f"/tickets/{accepted['id']}")["status"] == status
