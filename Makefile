@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fabric mutants lint format bench install clean network-up network-down network-clean network-status
+.PHONY: run fonts test test-fabric mutants lint format bench install clean network-up network-down network-clean network-status
 
 install:
 	@bash tools/venv.sh
@@ -12,9 +12,15 @@ install:
 DEMO_ENV = GOLDTICKET_ENV="$${GOLDTICKET_ENV:-dev}" GOLDTICKET_OPERATOR_PASSWORD="$${GOLDTICKET_OPERATOR_PASSWORD:-demo operator password}" \
 	GOLDTICKET_OPERATOR_PIN="$${GOLDTICKET_OPERATOR_PIN:-246810}"
 
-run: install
+run: install fonts
 	$(DEMO_ENV) $(BIN)/goldticket demo
 	$(DEMO_ENV) $(BIN)/goldticket serve --host "$${GOLDTICKET_HOST:-127.0.0.1}" --port "$${GOLDTICKET_PORT:-8000}"
+
+# A CJK font so the portal's Chinese pages (and their screenshots) render on a bare machine.
+fonts:
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null; \
+	  else echo "note: no CJK font; sudo apt-get install fonts-wqy-microhei" >&2; fi; }
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -41,6 +47,7 @@ mutants: install
 bench: install
 	$(BIN)/python bench/transfer_throughput.py
 	$(BIN)/python bench/gateway_signatures.py
+	$(BIN)/python bench/portal_pages.py
 
 # A Fabric network of native processes on 127.0.0.1 (fabric-network/network.py): ORDERERS=3 for
 # a raft cluster; FABRIC_BIN for your own Fabric 3.1.x binaries.

@@ -53,3 +53,6 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
   "$venv/bin/python" -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
+
+# The portal's message catalogs (web/portal/translations/*.po) compiled to .mo for Flask-Babel.
+"$venv/bin/pybabel" compile -d web/portal/translations >/dev/null

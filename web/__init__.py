@@ -1,4 +1,4 @@
-"""The GoldTicket web application: the HTTP API (and, next, the portal's pages) over the
+"""The GoldTicket web application: the HTTP API and the portal's pages (web/portal) over the
 services. ``create_app`` builds it; nothing is read at import time."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from goldticket.services.portal import Portal
 from goldticket.settings import ConfigError, Settings
 
 from . import errors, health, observability
+from . import portal as portal_pages
 from .api import bp as api_bp
 
 log = logging.getLogger("goldticket.web")
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(health.bp)
+    portal_pages.init_app(app, portal.settings.data_dir)
     if app.config["FOLLOW_SECONDS"]:
         _follow(portal, float(app.config["FOLLOW_SECONDS"]))
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from goldticket.domain import DomainError
@@ -53,9 +53,26 @@ class ApiError(Exception):
         self.message = message
 
 
+def wants_page() -> bool:
+    """The portal's pages answer errors with a page of their own; the API with JSON."""
+    if request.blueprint is not None:
+        return request.blueprint == "portal"
+    return not request.path.startswith(("/api/", "/healthz", "/metrics"))
+
+
 def error_response(code: str, message: str, status: int | None = None) -> Any:
+    status = status or STATUS.get(code, 500)
+    if wants_page():
+        page = (
+            "portal/404.html"
+            if status == 404
+            else "portal/500.html"
+            if status >= 500
+            else "portal/error.html"
+        )
+        return render_template(page, code=code, status=status), status
     response = jsonify({"error": code, "message": message})
-    response.status_code = status or STATUS.get(code, 500)
+    response.status_code = status
     return response
 
 

@@ -95,3 +95,11 @@ def eliminate_card(portal: Portal, desk: Actor, card_id: str) -> dict[str, Any]:
     _card(portal, card_id)
     cards.eliminate_card(portal.platform, card_id)
     return {"card_id": card_id, "status": "eliminated"}
+
+
+def unlock_card(portal: Portal, desk: Actor, card_id: str) -> dict[str, Any]:
+    """At the desk: forget the wrong PINs of a locked card (its holder present)."""
+    access.require_operator_admin(desk)
+    _card(portal, card_id)
+    record = cards.unlock_card(portal.platform, card_id)
+    return {"card_id": card_id, "status": str(record["status"]).lower(), "locked": record["locked"]}

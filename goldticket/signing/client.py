@@ -101,7 +101,11 @@ class GatewayClient:
         if status >= 400:
             if not isinstance(payload, dict) or "error" not in payload or "message" not in payload:
                 raise GatewayUnavailableError(f"the signing gateway answered HTTP {status}")
-            raise ERRORS.get(str(payload["error"]), SigningError)(str(payload["message"]))
+            kind = ERRORS.get(str(payload["error"]), SigningError)
+            left = payload.get("tries_left")
+            if kind is WrongPinError and isinstance(left, int) and not isinstance(left, bool):
+                raise WrongPinError(str(payload["message"]), left)
+            raise kind(str(payload["message"]))
         return payload  # type: ignore[no-any-return]
 
     def identity(self, serial: str) -> Identity:

@@ -78,11 +78,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, code: str, message: str, entry: dict[str, Any] | None = None) -> None:
+    def _error(
+        self,
+        code: str,
+        message: str,
+        entry: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         """Refuse the request; unless ``sign`` already audited it (``entry`` None), audit it."""
         if entry is not None:
             self._audit_refusal(code, message, entry)
-        self._reply(STATUS.get(code, 400), {"error": code, "message": message})
+        self._reply(STATUS.get(code, 400), {"error": code, "message": message, **(extra or {})})
 
     def _audit_refusal(self, code: str, message: str, entry: dict[str, Any]) -> None:
         try:
@@ -185,7 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
                 caller=self._caller(),
             )
         except SigningError as error:
-            self._error(error.code, str(error))  # sign audited it
+            left = getattr(error, "tries_left", None)  # a wrong PIN: the tries before the card locks
+            self._error(error.code, str(error), extra={"tries_left": left} if isinstance(left, int) else None)
             return
         self._reply(200, {"signature": base64.b64encode(signature).decode()})
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
 from goldticket.domain.money import MAX_FEN
 
@@ -112,11 +112,16 @@ class CreditQuery(Paging):
     core_org_id: Id | None = None
 
 
+def _whole(value: object) -> object:
+    """A query string's "360" as the number a Literal compares with."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
 class QuoteQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount_fen: Annotated[int, Field(ge=1, le=MAX_FEN)]
     annual_rate_bp: Annotated[int, Field(ge=0, le=100_000)]
     value_date: dt.date
     maturity_date: dt.date
-    day_basis: Literal[360, 365] = 360
+    day_basis: Annotated[Literal[360, 365], BeforeValidator(_whole)] = 360
     fee_bp: Annotated[int, Field(ge=0, le=10_000)] = 0

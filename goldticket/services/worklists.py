@@ -1,0 +1,155 @@
+"""What each role's portal pages list: a user's work waiting, holdings, portfolio, the
+outstanding amounts by maturity, the roots due for settlement. Read from the read model with
+the same visibility as :mod:`reads` (a member sees the trees it takes part in); each list is
+capped (``limit``) and comes with its full count.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from goldticket import domain as d
+from goldticket.store.models import ApplicationRow, OfferRow, TicketRow
+
+from .platform import Actor
+from .portal import Portal
+from .reads import _visible, present_ticket
+
+LIVE = sorted(status.value for status in d.status.LIVE)
+LIMIT = 50
+
+
+def _tickets(portal: Portal, query: Select[Any], limit: int) -> dict[str, Any]:
+    today = portal.platform.today()
+    with portal.database.session() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.limit(limit)).all()
+        items = [present_ticket(json.loads(row.doc), today) for row in rows]
+    return {"items": items, "total": total}
+
+
+def held(portal: Portal, actor: Actor, statuses: list[str], limit: int = LIMIT) -> dict[str, Any]:
+    """Pieces the actor's member holds in ``statuses``, soonest maturity first."""
+    query = (
+        select(TicketRow)
+        .where(TicketRow.holder_org_id == actor.member_id, TicketRow.status.in_(statuses))
+        .order_by(TicketRow.maturity_date, TicketRow.id)
+    )
+    return _tickets(portal, query, limit)
+
+
+def issued(portal: Portal, actor: Actor, statuses: list[str], limit: int = LIMIT) -> dict[str, Any]:
+    """Root tickets the actor's member issued in ``statuses``, soonest maturity first."""
+    query = (
+        select(TicketRow)
+        .where(
+            TicketRow.issuer_org_id == actor.member_id,
+            TicketRow.parent_id.is_(None),
+            TicketRow.status.in_(statuses),
+        )
+        .order_by(TicketRow.maturity_date, TicketRow.id)
+    )
+    return _tickets(portal, query, limit)
+
+
+def due_for_settlement(portal: Portal, actor: Actor, limit: int = LIMIT) -> dict[str, Any]:
+    """Roots the actor's member issued whose maturity has come and that are not settled: the
+    root itself is live, or split into pieces of which some are live."""
+    today = portal.platform.today().isoformat()
+    live_roots = select(TicketRow.root_id).where(
+        TicketRow.issuer_org_id == actor.member_id,
+        TicketRow.status.in_(LIVE),
+        TicketRow.maturity_date <= today,
+    )
+    query = (
+        select(TicketRow)
+        .where(TicketRow.parent_id.is_(None), TicketRow.id.in_(live_roots))
+        .order_by(TicketRow.maturity_date, TicketRow.id)
+    )
+    return _tickets(portal, query, limit)
+
+
+def outstanding_by_maturity(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
+    """Live pieces of the actor's member's issued tickets, summed by month of maturity."""
+    month = func.substr(TicketRow.maturity_date, 1, 7)
+    query = (
+        select(month, func.sum(TicketRow.amount_fen), func.count())
+        .where(TicketRow.issuer_org_id == actor.member_id, TicketRow.status.in_(LIVE))
+        .group_by(month)
+        .order_by(month)
+    )
+    with portal.database.session() as session:
+        rows = session.execute(query).all()
+    return [{"month": row[0], "amount_fen": int(row[1] or 0), "count": int(row[2])} for row in rows]
+
+
+def _open_docs(portal: Portal, actor: Actor, status: str, model: Any, field: str) -> list[dict[str, Any]]:
+    """Open offers or applications on visible pieces locked for them, addressed to the actor's
+    member in ``field``."""
+    locked = _visible(select(TicketRow.id).where(TicketRow.status == status), actor)
+    with portal.database.session() as session:
+        rows = session.scalars(select(model).where(model.ticket_id.in_(locked)).order_by(model.id)).all()
+        docs = [json.loads(row.doc) for row in rows]
+    return [doc for doc in docs if doc.get("status") == "OPEN" and doc.get(field) == actor.member_id]
+
+
+def offers_to(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
+    """Open transfer offers to the actor's member."""
+    return _open_docs(portal, actor, d.TicketStatus.LOCKED_TRANSFER.value, OfferRow, "to_org_id")
+
+
+def offers_from(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
+    """Open transfer offers the actor's member made (it may withdraw them)."""
+    return _open_docs(portal, actor, d.TicketStatus.LOCKED_TRANSFER.value, OfferRow, "from_org_id")
+
+
+def applications_to(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
+    """Open financing applications to the actor's member (a bank)."""
+    return _open_docs(portal, actor, d.TicketStatus.LOCKED_FINANCING.value, ApplicationRow, "bank_org_id")
+
+
+def offer(portal: Portal, actor: Actor, offer_id: str) -> dict[str, Any]:
+    """One offer the actor's member is a party to. Raises NotFoundError."""
+    return _one(portal, OfferRow, offer_id, actor, ("from_org_id", "to_org_id"), "offer")
+
+
+def application(portal: Portal, actor: Actor, application_id: str) -> dict[str, Any]:
+    """One financing application the actor's member is a party to. Raises NotFoundError."""
+    return _one(
+        portal, ApplicationRow, application_id, actor, ("holder_org_id", "bank_org_id"), "application"
+    )
+
+
+def _one(
+    portal: Portal, model: Any, key: str, actor: Actor, parties: tuple[str, ...], what: str
+) -> dict[str, Any]:
+    with portal.database.session() as session:
+        row = session.get(model, d.require_text(key, f"{what}_id", 64))
+        doc = json.loads(row.doc) if row is not None else None
+    if doc is None or (actor.member_id != "operator" and actor.member_id not in {doc[p] for p in parties}):
+        raise d.NotFoundError(f"no {what} {key}")
+    return doc  # type: ignore[no-any-return]
+
+
+def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
+    """The operator desk's users: each login with its member, role and cards."""
+    from goldticket.store.models import Account
+
+    from . import access, cards
+
+    access.require_operator_admin(actor)
+    with portal.database.session() as session:
+        rows = session.scalars(select(Account).order_by(Account.org_id, Account.username)).all()
+        users: list[dict[str, Any]] = [
+            {"username": r.username, "org_id": r.org_id, "role": r.role} for r in rows
+        ]
+    for user in users:
+        user["cards"] = (
+            cards.cards_of(portal.platform, user["username"])
+            if portal.platform.keystore.has_user(user["username"])
+            else []
+        )
+    return users

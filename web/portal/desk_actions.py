@@ -1,0 +1,143 @@
+"""The operator desk's writes, through the same confirmation page as every other write: members,
+users and their cards (open and issue, report lost, replace, eliminate, unlock). Thin: each
+calls one function of goldticket.services.desk or accounts, which make every check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from goldticket import domain as d
+from goldticket.services import accounts, desk
+from goldticket.services.platform import Actor
+from goldticket.services.portal import Portal
+
+from .actions import ACTIONS, Action, Summary, text
+
+DESK = "/desk"
+
+
+def _card_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    card = portal.platform.cards.registry.get(text(values, "card_id", 64))
+    return Summary(
+        values, counterparty=card.member_id, rows=[(_l("User"), card.username), (_l("Card"), card.serial)]
+    )
+
+
+def _user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    user = portal.platform.actor(text(values, "user_id", 64))
+    return Summary(values, counterparty=user.member_id, rows=[(_l("User"), user.username)])
+
+
+def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    role = text(values, "role", 16)
+    if role not in ("core", "supplier", "bank"):
+        raise d.InvalidInputError(_("A member is a core enterprise, a supplier or a bank."))
+    rows = [(_l("Name"), text(values, "name")), (_l("Role"), role), (_l("Id"), values.get("id") or "—")]
+    if values.get("name_en"):
+        rows.append((_l("English name"), values["name_en"]))
+    return Summary(values, rows=rows)
+
+
+def _new_user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    org_id = text(values, "org_id", 64)
+    rows = [(_l("User"), text(values, "username", 64)), (_l("Role"), text(values, "role", 16))]
+    return Summary(values, counterparty=org_id, rows=rows)
+
+
+def _new_org(portal: Portal, actor: Actor, values: dict[str, str], secrets: dict[str, str]) -> dict[str, Any]:
+    return desk.create_org(
+        portal,
+        actor,
+        name=text(values, "name"),
+        role=text(values, "role", 16),
+        org_id=(values.get("id") or "").strip() or None,
+        name_en=(values.get("name_en") or "").strip(),
+    )
+
+
+NEW_PIN = (("pin", _l("The new card's PIN, typed by its holder")),)
+ACTIONS.update(
+    {
+        action.name: action
+        for action in [
+            Action(
+                "create_org",
+                _l("Register a member"),
+                ("id", "name", "name_en", "role"),
+                _org_summary,
+                _new_org,
+                lambda result, v: DESK,
+                secrets=(),
+            ),
+            Action(
+                "create_user",
+                _l("Add a user"),
+                ("org_id", "username", "role"),
+                _new_user_summary,
+                lambda p, a, v, s: accounts.create_user(
+                    p,
+                    a,
+                    org_id=text(v, "org_id", 64),
+                    username=text(v, "username", 64),
+                    password=s["password"],
+                    role=text(v, "role", 16),
+                ),
+                lambda result, v: DESK,
+                secrets=(("password", _l("The new user's password (10 characters or more)")),),
+            ),
+            Action(
+                "issue_card",
+                _l("Open and issue a card"),
+                ("user_id",),
+                _user_summary,
+                lambda p, a, v, s: desk.issue_card(p, a, user_id=text(v, "user_id", 64), pin=s["pin"]),
+                lambda result, v: DESK,
+                secrets=NEW_PIN,
+            ),
+            Action(
+                "report_lost",
+                _l("Report the card lost"),
+                ("card_id",),
+                _card_summary,
+                lambda p, a, v, s: desk.report_lost(p, a, text(v, "card_id", 64)),
+                lambda result, v: DESK,
+                secrets=(),
+            ),
+            Action(
+                "replace_card",
+                _l("Replace the card (same key)"),
+                ("card_id",),
+                _card_summary,
+                lambda p, a, v, s: desk.replace_card(
+                    p, a, text(v, "card_id", 64), pin=s["pin"], operator_password=s["operator_password"]
+                ),
+                lambda result, v: DESK,
+                secrets=(
+                    ("pin", _l("The card's PIN, typed by its holder")),
+                    ("operator_password", _l("The operator password")),
+                ),
+            ),
+            Action(
+                "eliminate_card",
+                _l("Eliminate the card"),
+                ("card_id",),
+                _card_summary,
+                lambda p, a, v, s: desk.eliminate_card(p, a, text(v, "card_id", 64)),
+                lambda result, v: DESK,
+                secrets=(),
+            ),
+            Action(
+                "unlock_card",
+                _l("Unlock the card"),
+                ("card_id",),
+                _card_summary,
+                lambda p, a, v, s: desk.unlock_card(p, a, text(v, "card_id", 64)),
+                lambda result, v: DESK,
+                secrets=(),
+            ),
+        ]
+    }
+)

@@ -1,0 +1,100 @@
+"""Template filters: money per locale (integer fen, never a float) and in Chinese capitals,
+dates per locale, member names in the page's language, state colours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from goldticket import domain as d
+
+STATE_CLASS = {
+    "PENDING_ACCEPTANCE": "pending",
+    "ACTIVE": "active",
+    "LOCKED_TRANSFER": "locked",
+    "LOCKED_FINANCING": "locked",
+    "SPLIT": "split",
+    "FINANCED": "financed",
+    "SETTLED": "settled",
+    "REJECTED": "closed",
+    "CANCELLED": "closed",
+    "FROZEN": "frozen",
+    "OVERDUE": "overdue",
+}
+
+
+STATUS_TEXT = {
+    "PENDING_ACCEPTANCE": _l("Pending acceptance"),
+    "ACTIVE": _l("Active"),
+    "LOCKED_TRANSFER": _l("Offered for transfer"),
+    "LOCKED_FINANCING": _l("Applied for financing"),
+    "SPLIT": _l("Split"),
+    "FINANCED": _l("Financed"),
+    "SETTLED": _l("Settled"),
+    "REJECTED": _l("Rejected"),
+    "CANCELLED": _l("Cancelled"),
+    "FROZEN": _l("Frozen"),
+    "OVERDUE": _l("Overdue"),
+}
+
+
+def status_text(status: Any) -> str:
+    """A state's name in the page's language (one catalog look-up, not one per state)."""
+    label = STATUS_TEXT.get(str(status))
+    return str(label) if label is not None else str(status)
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh")
+
+
+def yuan(fen: int) -> Decimal:
+    return Decimal(int(fen)).scaleb(-2)  # exact: 123456 -> Decimal("1234.56")
+
+
+def money(fen: Any) -> str:
+    """``¥1,000,000.00`` in either language; exact to the fen."""
+    return format_currency(yuan(fen), "CNY", locale=_locale(), format_type="standard")
+
+
+def plain(fen: Any) -> str:
+    """``1,000,000.00`` (for form fields and tables)."""
+    return format_decimal(yuan(fen), format="#,##0.00", locale=_locale())
+
+
+def capital(fen: Any) -> str:
+    return d.chinese_capital(int(fen))
+
+
+def date(value: Any) -> str:
+    if not value:
+        return ""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return format_date(day, "medium", locale=_locale())
+
+
+def state_class(status: Any) -> str:
+    return STATE_CLASS.get(str(status), "closed")
+
+
+def percent_bp(bp: Any) -> str:
+    return format_decimal(Decimal(int(bp)).scaleb(-2), format="0.00", locale=_locale()) + "%"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=money,
+        plain=plain,
+        capital=capital,
+        date=date,
+        state_class=state_class,
+        percent_bp=percent_bp,
+        status_text=status_text,
+    )

@@ -1,0 +1,64 @@
+"""The services' refusals a clerk meets most, in the page's language. The services speak
+English (the API's messages); a sentence listed here is shown translated, with its ticket or
+member ids kept, and any other keeps its English words after the translated headline."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext
+
+
+def N_(text: str) -> str:  # noqa: N802  (marks a message for the catalog, translated later)
+    return text
+
+
+STATIC = frozenset(
+    (
+        N_("a core enterprise cannot issue a ticket to itself"),
+        N_("a member cannot apply to itself for financing"),
+        N_("a bank cannot grant a credit line to itself"),
+        N_("a card PIN is 6 to 12 digits"),
+        N_("a password is 10 to 256 characters"),
+        N_("an invoice is listed twice"),
+        N_("amount_fen is more than the ticket holds"),
+        N_("cannot transfer a ticket to its own holder"),
+        N_("credit line exceeded: the core enterprise has no credit line"),
+        N_("interest and fee exceed the amount"),
+        N_("invoice sha256 must be 64 lowercase hex digits"),
+        N_("maturity date must be at least one day after the issue date"),
+        N_("only an admin of the operator may do this"),
+        N_("only the operator may do this"),
+        N_("the invoice file is empty"),
+        N_("the invoice file is larger than 10 MB"),
+        N_("value date is before the ticket was issued"),
+        N_("value date is in the past"),
+        N_("value date must be before the maturity date"),
+        N_("the ticket changed while this request was in flight; nothing was written, try again"),
+    )
+)
+PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^no ticket (?P<id>\S+)$"), N_("There is no ticket %(id)s.")),
+    (re.compile(r"^no member (?P<id>\S+)$"), N_("There is no member %(id)s.")),
+    (re.compile(r"^no (?P<what>offer|application) (?P<id>\S+)$"), N_("There is no such item: %(id)s.")),
+    (re.compile(r"^only the holder of ticket (?P<id>\S+) may do this$"), N_("Only the holder of ticket %(id)s may do this.")),
+    (re.compile(r"^only the issuer of ticket (?P<id>\S+) may do this$"), N_("Only the issuer of ticket %(id)s may do this.")),
+    (re.compile(r"^only a (?P<roles>[a-z ]+) member may do this$"), N_("Only a member of role %(roles)s may do this.")),
+    (re.compile(r"^not an amount in yuan: (?P<text>.*)$"), N_("Not an amount in yuan: %(text)s.")),
+    (re.compile(r"^(?P<field>[a-z_]+) must be at least 1$"), N_("The amount must be at least 0.01 yuan.")),
+    (re.compile(r"^offer (?P<id>\S+) is already (?P<status>[a-z]+)$"), N_("Offer %(id)s is already closed (%(status)s).")),
+    (re.compile(r"^maturity date is out of range: at most (?P<months>\d+) months after issue \((?P<latest>[0-9-]+)\)$"),
+     N_("The maturity date is out of range: at most %(months)s months after issue (%(latest)s).")),
+    (re.compile(r"^credit line exceeded(?P<rest>.*)$"), N_("The core enterprise's credit line is not enough for this ticket.")),
+]  # fmt: skip
+
+
+def translate(message: str) -> str:
+    """The service's sentence in the page's language, where it is one we know."""
+    if message in STATIC:
+        return gettext(message)
+    for pattern, sentence in PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return gettext(sentence, **match.groupdict())
+    return message

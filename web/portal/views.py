@@ -1,0 +1,394 @@
+"""The portal's pages. Views read through the services, hand writes to :mod:`actions` (two
+steps: a confirmation page, then the signature with the card PIN) and show every typed error
+as a sentence on the page that caused it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from goldticket import domain as d
+from goldticket.ledger import LedgerError
+from goldticket.services import accounts, idempotency, invoices, reads, worklists
+from goldticket.services.platform import OPERATOR, Actor
+from goldticket.services.portal import Portal
+from goldticket.signing.errors import SigningError, WrongPinError
+
+from . import desk_actions, service_messages  # noqa: F401  (desk_actions registers the desk's actions)
+from .actions import ACTIONS, Summary
+
+bp = Blueprint(
+    "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/static/portal"
+)
+OPEN_ENDPOINTS = {"portal.login", "portal.language", "portal.static"}
+TypedError = (d.DomainError, SigningError, LedgerError)
+csrf = CSRFProtect()
+
+
+def portal() -> Portal:
+    return current_app.extensions["goldticket"]  # type: ignore[no-any-return]
+
+
+def actor() -> Actor:
+    return g.actor  # type: ignore[no-any-return]
+
+
+def sentence(error: Exception) -> str:
+    """A typed error of the services as a sentence a person can act on, in the page's language."""
+    code = getattr(error, "code", "")
+    detail = service_messages.translate(str(error))
+    if isinstance(error, WrongPinError):
+        if error.tries_left == 0:
+            return _("Wrong PIN: your card is now locked; go to the operator desk to unlock it.")
+        if error.tries_left is not None:
+            return _("Wrong PIN: %(n)d tries left before the card locks.", n=error.tries_left)
+        return _("Wrong PIN.")
+    headline = {
+        "card_locked": _(
+            "Your card is locked after too many wrong PINs: go to the operator desk to unlock it."
+        ),
+        "card_revoked": _("Your card is suspended or eliminated: go to the operator desk."),
+        "forbidden": _("You may not do this."),
+        "not_found": _("Not found."),
+        "rule_violation": _("The rules do not allow this."),
+        "conflict": _("This changed meanwhile."),
+        "invalid_input": _("Please check what you entered."),
+        "unauthenticated": _("Wrong username or password."),
+        "rate_limited": _("Too many failed logins; try again in 15 minutes."),
+    }.get(code, _("The ledger or the signing service is unavailable; nothing was signed. Try again shortly."))
+    if code in ("card_locked", "card_revoked", "unauthenticated", "rate_limited"):
+        return headline
+    return f"{headline} {detail}"
+
+
+@bp.before_request
+def forms_are_ours() -> None:
+    """Every POST of the portal carries the session's CSRF token (400 otherwise)."""
+    csrf.protect()
+
+
+@bp.before_request
+def signed_in() -> Response | None:
+    g.actor = None
+    token = session.get("token")
+    if token:
+        try:
+            g.actor = accounts.authenticate(portal(), token)
+        except d.DomainError:
+            session.pop("token", None)
+    if g.actor is None and request.endpoint not in OPEN_ENDPOINTS:
+        return redirect(url_for("portal.login", next=request.path))
+    return None
+
+
+PAGE_HEADERS = {
+    # our own script and styles only; no page of ours in another site's frame (a signing page
+    # under a clickjacking overlay); forms post only here
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@bp.after_request
+def page_headers(response: Response) -> Response:
+    for name, value in PAGE_HEADERS.items():
+        if name == "Cache-Control" and request.endpoint == "portal.static":
+            continue
+        response.headers.setdefault(name, value)
+    return response
+
+
+def member_names() -> dict[str, dict[str, Any]]:
+    if "members" not in g:
+        items = reads.list_members(portal(), Actor("", OPERATOR, "")).get("items", [])
+        g.members = {member["id"]: member for member in items}
+    return g.members  # type: ignore[no-any-return]
+
+
+@bp.app_context_processor
+def layout() -> dict[str, Any]:
+    def name(member_id: Any) -> str:
+        member = member_names().get(str(member_id))
+        if member is None:
+            return str(member_id)
+        if session.get("lang") == "en" and member.get("name_en"):
+            return str(member["name_en"])
+        return str(member["name"])
+
+    current = g.get("actor")
+    member = member_names().get(current.member_id) if current else None
+    return {
+        "me": current,
+        "my_role": member["role"] if member else None,
+        "org_name": name,
+        "lang": session.get("lang", "zh"),
+    }
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("portal.home")
+
+
+# ---------------------------------------------------------------------- session
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        try:
+            answer = accounts.login(
+                portal(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr or "unknown",
+            )
+        except d.DomainError as failure:
+            error = sentence(failure)
+        else:
+            lang = session.get("lang")
+            session.clear()  # a new session for the new login
+            if lang:
+                session["lang"] = lang
+            session["token"] = answer["token"]
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("portal/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    token = session.get("token")
+    if token:
+        accounts.revoke(portal(), token)
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("portal.login"))
+
+
+@bp.get("/lang/<code>")
+def language(code: str) -> Response:
+    if code in ("zh", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")))
+
+
+# ---------------------------------------------------------------------- pages
+@bp.get("/")
+def home() -> Any:
+    me = actor()
+    role = member_names().get(me.member_id, {}).get("role")
+    p = portal()
+    context: dict[str, Any] = {"role": role}
+    if role == "core":
+        context["pending"] = worklists.issued(p, me, ["PENDING_ACCEPTANCE"])
+        context["due"] = worklists.due_for_settlement(p, me)
+        context["outstanding"] = worklists.outstanding_by_maturity(p, me)
+        context["issued"] = worklists.issued(p, me, worklists.LIVE + ["SPLIT"])
+        context["lines"] = reads.list_credit_lines(p, me)["items"]
+    elif role == "supplier":
+        context["inbox"] = worklists.held(p, me, ["PENDING_ACCEPTANCE"])
+        context["offers"] = worklists.offers_to(p, me)
+        context["my_offers"] = worklists.offers_from(p, me)
+        context["holdings"] = worklists.held(p, me, worklists.LIVE)
+    elif role == "bank":
+        context["applications"] = worklists.applications_to(p, me)
+        context["portfolio"] = worklists.held(p, me, ["FINANCED"])
+        context["lines"] = reads.list_credit_lines(p, me)["items"]
+    elif role == "operator":
+        context["frozen"] = reads.list_tickets(p, me, status="FROZEN")
+        context["recent"] = reads.list_tickets(p, me, per_page=20)
+    if context.get("outstanding"):
+        context["chart_max"] = max(row["amount_fen"] for row in context["outstanding"])
+    return render_template("portal/home.html", **context)
+
+
+@bp.get("/tickets/<ticket_id>")
+def ticket(ticket_id: str) -> Any:
+    p, me = portal(), actor()
+    shown = reads.get_ticket(p, me, ticket_id)  # NotFoundError (404 page) for another member's
+    return render_template(
+        "portal/ticket.html",
+        ticket=shown,
+        history=reads.ticket_history(p, me, ticket_id),
+        lineage=reads.ticket_lineage(p, me, ticket_id),
+        role=member_names().get(me.member_id, {}).get("role"),
+        banks=[m for m in member_names().values() if m.get("role") == "bank"],
+    )
+
+
+@bp.get("/tickets/<ticket_id>/invoices/<digest>")
+def invoice_file(ticket_id: str, digest: str) -> Any:
+    """The invoice file behind a ticket's ledger SHA-256, for whoever may read the ticket."""
+    shown = reads.get_ticket(portal(), actor(), ticket_id)
+    if digest not in {item["sha256"] for item in shown.get("invoices", [])}:
+        abort(404)
+    if not invoices.has_invoice(portal().settings, digest):
+        abort(404)  # issued elsewhere (the API or another portal): only its digest is on the ledger
+    path = invoices.folder(portal().settings) / digest
+    return send_file(
+        path, mimetype="application/octet-stream", as_attachment=True, download_name=f"{digest}.bin"
+    )
+
+
+@bp.route("/tickets/<ticket_id>/<kind>", methods=["GET"])
+def ticket_form(ticket_id: str, kind: str) -> Any:
+    if kind not in ("transfer", "finance"):
+        abort(404)
+    p, me = portal(), actor()
+    shown = reads.get_ticket(p, me, ticket_id)
+    members = [m for m in member_names().values() if m["id"] not in (me.member_id, OPERATOR)]
+    return render_template(
+        f"portal/{kind}.html",
+        ticket=shown,
+        members=members,
+        today=p.platform.today(),
+        form=session.pop("form_values", {}),
+    )
+
+
+@bp.route("/issue", methods=["GET", "POST"])
+def issue() -> Any:
+    """The issue form; its POST keeps the invoice file and goes on to the confirmation."""
+    p = portal()
+    error = None
+    if request.method == "POST":
+        request.max_content_length = invoices.MAX_INVOICE_BYTES + 64 * 1024
+        upload = request.files.get("invoice_file")
+        values = {name: request.form.get(name, "") for name in ACTIONS["issue"].fields}
+        try:
+            if upload is None or not upload.filename:
+                raise d.InvalidInputError(_("attach the invoice file"))
+            values["invoice_sha256"] = invoices.store_invoice(
+                p.settings, upload.read(invoices.MAX_INVOICE_BYTES + 1)
+            )
+            return _confirm("issue", values)
+        except TypedError as failure:
+            error = sentence(failure)
+    suppliers = [m for m in member_names().values() if m.get("role") == "supplier"]
+    return render_template(
+        "portal/issue.html", suppliers=suppliers, error=error, form=request.form, today=p.platform.today()
+    ), (422 if error else 200)
+
+
+@bp.get("/applications/<application_id>")
+def application(application_id: str) -> Any:
+    p, me = portal(), actor()
+    found = worklists.application(p, me, application_id)
+    shown = reads.get_ticket(p, me, found["ticket_id"])
+    bank = member_names().get(found["bank_org_id"], {})
+    return render_template(
+        "portal/application.html", application=found, ticket=shown, bank=bank, today=p.platform.today()
+    )
+
+
+@bp.get("/credit")
+def credit_lines() -> Any:
+    p, me = portal(), actor()
+    cores = [m for m in member_names().values() if m.get("role") == "core"]
+    role = member_names().get(me.member_id, {}).get("role")
+    return render_template(
+        "portal/credit.html", lines=reads.list_credit_lines(p, me)["items"], cores=cores, role=role
+    )
+
+
+@bp.get("/desk")
+def desk() -> Any:
+    me = actor()
+    if me.member_id != OPERATOR:
+        abort(404)
+    return render_template(
+        "portal/desk.html", members=list(member_names().values()), users=worklists.directory(portal(), me)
+    )
+
+
+# ---------------------------------------------------------------------- signing
+def _confirm(name: str, values: dict[str, str], error: str | None = None) -> Any:
+    action = ACTIONS[name]
+    summary: Summary = action.prepare(portal(), actor(), values)
+    carried = {field: summary.values.get(field, "") for field in action.fields}
+    return render_template(
+        "portal/confirm.html",
+        action=action,
+        summary=summary,
+        carried=carried,
+        request_key=request.form.get("request_key") or secrets.token_urlsafe(16),
+        error=error,
+    ), (422 if error else 200)
+
+
+@bp.post("/sign/<name>")
+def confirm(name: str) -> Any:
+    if name not in ACTIONS:
+        abort(404)
+    values = {field: request.form.get(field, "") for field in ACTIONS[name].fields}
+    try:
+        return _confirm(name, values)
+    except TypedError as failure:
+        flash(sentence(failure), "error")
+        session["form_values"] = values  # the form shows them again beside the error (never a secret)
+        back = request.form.get("back")
+        return redirect(_safe_next(back or request.referrer and urlsplit(request.referrer).path))
+
+
+@bp.post("/sign/<name>/commit")
+def commit(name: str) -> Any:
+    if name not in ACTIONS:
+        abort(404)
+    action = ACTIONS[name]
+    values = {field: request.form.get(field, "") for field in action.fields}
+    typed = {field: request.form.get(field, "") for field, _label in action.secrets}
+    key = request.form.get("request_key") or None
+    p, me = portal(), actor()
+
+    def once() -> tuple[int, Any]:
+        result = action.perform(p, me, values, typed)
+        p.follower.catch_up()
+        return 200, result
+
+    def recover(result: Any) -> tuple[int, Any]:
+        p.follower.catch_up()
+        return 200, result
+
+    try:
+        fingerprint = idempotency.fingerprint("PORTAL", name, values)
+        outcome = idempotency.run(p, me, key and f"portal:{key}", fingerprint, once, recover)
+    except TypedError as failure:
+        try:
+            return _confirm(name, values, error=sentence(failure))
+        except TypedError as again:  # the thing to sign is gone (e.g. already answered)
+            flash(sentence(again), "error")
+            return redirect(url_for("portal.home"))
+    result = outcome.body
+    if name == "settle":
+        return render_template("portal/statement.html", statement=result)
+    flash(_("Signed and committed: %(action)s.", action=action.title), "ok")
+    target = action.done(result, values)
+    if not target:
+        return redirect(url_for("portal.credit_lines"))
+    if target.startswith("/"):
+        return redirect(target)
+    return redirect(url_for("portal.ticket", ticket_id=target))
