@@ -48,6 +48,16 @@ if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] && [ ! -e /usr/lib/x86_64-linux-gnu/
   fi
 fi
 
+# PDF certificates: WeasyPrint needs pango and harfbuzz's subsetter (without it rendering is ~4x
+# slower) and Chinese needs a CJK font; WenQuanYi Micro Hei is the small one we render with.
+if ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || [ ! -e /usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    need_debian fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+  else
+    echo "note: certificates need: sudo apt-get install fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0" >&2
+  fi
+fi
+
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
   "$venv/bin/python" -m pip install -q --upgrade pip setuptools wheel
   "$venv/bin/python" -m pip install -q -e '.[dev]'
