@@ -26,7 +26,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .errors import CertificateError
@@ -62,9 +64,12 @@ class DocumentSigner(abc.ABC):
             reason=reason,
             location=location,
         )
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         output = io.BytesIO()
-        signers.PdfSigner(metadata, signer).sign_pdf(writer, output=output)
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+            signers.PdfSigner(metadata, signer).sign_pdf(writer, output=output)
+        except (PdfError, PyhankoSigningError) as error:
+            raise CertificateError(f"the PDF could not be signed: {error}") from error
         return output.getvalue()
 
 

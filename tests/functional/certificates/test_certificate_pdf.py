@@ -277,3 +277,82 @@ def test_the_clearing_statement_is_a_signed_pdf(consortium, issued_ticket):
 
     with pytest.raises(ForbiddenError):
         certificates.statement_pdf(p, c.bank, issued_ticket["id"], statement["statement_id"])
+
+
+def test_frozen_and_settled_after_certification_are_stale_with_the_reason(consortium, issued_ticket, issued):
+    from goldticket.services import tickets
+
+    c, p = consortium, consortium.platform
+    operator, operator_pin = p.operator()
+    tickets.freeze_ticket(p, operator, issued_ticket["id"], "court order", pin=operator_pin)
+    frozen = certificates.verify_certificate(p, issued.pdf)
+    assert frozen["verdict"] == "stale"
+    assert any("frozen by the operator by operator; status FROZEN" in reason for reason in frozen["reasons"])
+    tickets.unfreeze_ticket(p, operator, issued_ticket["id"], pin=operator_pin)
+    # back to the stated state: the paper is true again
+    assert certificates.verify_certificate(p, issued.pdf)["verdict"] == "valid"
+    settlement.settle_ticket(on(p, TODAY + dt.timedelta(days=90)), c.core, issued_ticket["id"], pin=PIN)
+    settled = certificates.verify_certificate(p, issued.pdf)
+    assert settled["verdict"] == "stale"
+    assert "the ticket is now SETTLED, the certificate states ACTIVE" in settled["reasons"]
+
+
+def test_the_signature_must_chain_to_the_operator_ca_and_be_the_only_one(consortium, issued):
+    signer = certificates.document_signer(consortium.platform)
+    other_ca = OrgCA.create("OperatorMSP", "GoldTicket Operator")
+    check = check_signature(issued.pdf, signer.certificate_pem, other_ca.certificate_pem)
+    assert (check.genuine, check.reason) == (
+        False,
+        "the signing certificate does not chain to the operator's CA",
+    )
+    # a second signature (another key) added as an incremental update
+    from pyhanko.sign import signers
+
+    output = io.BytesIO()
+    signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(issued.pdf)),
+        signers.PdfSignatureMetadata(field_name="Countersignature"),
+        signer=_foreign_signer(other_ca)._signer,
+        output=output,
+    )
+    twice = output.getvalue()
+    verdict = certificates.verify_certificate(consortium.platform, twice)
+    assert verdict["reasons"] == ["the PDF carries 2 signatures, not the platform's one"]
+
+
+def test_the_chaincode_anchors_only_what_is_still_true(consortium, issued_ticket):
+    from goldticket.domain import (
+        ForbiddenError,
+        InvalidInputError,
+        RuleViolationError,
+        StateConflictError,
+        state_sha256,
+    )
+
+    c, p = consortium, consortium.platform
+    operator, pin = p.operator()
+    state = state_sha256(p.evaluate("GetTicket", {"ticket_id": issued_ticket["id"]}))
+    base = {"ticket_id": issued_ticket["id"], "certificate_id": "CT" + "1" * 20, "state_sha256": state}
+    with pytest.raises(StateConflictError, match="changed after its certificate was made"):
+        p.submit(
+            operator, "RecordCertificate", {**base, "sha256": "a1" * 32, "state_sha256": "0" * 64}, pin=pin
+        )
+    with pytest.raises(ForbiddenError, match="only the holder or issuer"):
+        p.submit(
+            operator, "RecordCertificate", {**base, "sha256": "a2" * 32, "requested_by": "tier2"}, pin=pin
+        )
+    with pytest.raises(InvalidInputError, match="certificate_id must be"):
+        p.submit(operator, "RecordCertificate", {**base, "sha256": "a3" * 32, "certificate_id": "x"}, pin=pin)
+    record = p.submit(operator, "RecordCertificate", {**base, "sha256": "a4" * 32}, pin=pin).result
+    assert (record["state_sha256"], record["holder_org_id"]) == (state, "tier1")
+    assert p.evaluate("GetCertificate", {"certificate_id": base["certificate_id"]})["sha256"] == "a4" * 32
+    with pytest.raises(StateConflictError, match="already recorded"):
+        p.submit(operator, "RecordCertificate", {**base, "sha256": "a5" * 32}, pin=pin)
+    offer = transfers.offer_transfer(
+        p, c.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=5, pin=PIN
+    )
+    transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
+    with pytest.raises(RuleViolationError, match="only a held piece"):
+        p.submit(
+            operator, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": "a6" * 32}, pin=pin
+        )
