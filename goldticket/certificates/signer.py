@@ -12,6 +12,7 @@ caller passes in; the certificate and the CA are published so that anyone can ch
 from __future__ import annotations
 
 import abc
+import fcntl
 import io
 import json
 import os
@@ -141,8 +142,15 @@ def open_document_signer(directory: Path, ca: Any, factory: Any | None) -> Docum
     with _LOCK:
         if not path.exists():
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            record = _create_pkcs11(factory, ca) if factory is not None else _create_software(ca)
-            _write_private(path, record)
+            # Portal workers are separate processes: one of them makes the key, the others wait.
+            fd = os.open(directory / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if not path.exists():
+                    record = _create_pkcs11(factory, ca) if factory is not None else _create_software(ca)
+                    _write_private(path, record)
+            finally:
+                os.close(fd)
         record = json.loads(path.read_text(encoding="utf-8"))
     certificate_pem, ca_pem = record["certificate_pem"].encode(), record["ca_pem"].encode()
     if record["kind"] == "software":
