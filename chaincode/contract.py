@@ -676,6 +676,8 @@ class GoldTicketContract(Contract):
                     "tx_id": tx_id,
                     "timestamp": when.isoformat(),
                     "status": (value or {}).get("status"),
+                    # what a certificate of this version states (verdicts find where they part)
+                    "state_sha256": d.state_sha256(value) if value else None,
                     **action,
                 }
             )

@@ -119,7 +119,11 @@ def issue_certificate(platform: Platform, actor: Actor, ticket_id: str) -> Issue
     view = certificate_view(platform, ticket, certificate_id, state)
     signer = document_signer(platform)
     signed = signer.sign(pdf.render_certificate(view), reason=f"GoldTicket certificate {certificate_id}")
-    sha256 = pdf.check_signature(signed, signer.certificate_pem, signer.ca_pem).sha256
+    # never anchor or hand out a file our own verification would call forged
+    check = pdf.check_signature(signed, signer.certificate_pem, signer.ca_pem)
+    if not check.genuine:
+        raise pdf.CertificateError(f"the signed certificate does not verify: {check.reason}")
+    sha256 = check.sha256
     operator, pin = platform.operator()
     request = {
         "ticket_id": ticket["id"],
@@ -339,9 +343,20 @@ def _changes_since(platform: Platform, record: dict[str, Any], current: dict[str
 
 
 def _history_since(platform: Platform, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ticket's ledger actions after the version the certificate states: after the last
+    version with the stated state hash written before the certificate was recorded."""
     items = platform.evaluate("GetHistory", {"ticket_id": record["ticket_id"]})["items"]
-    since = dt.datetime.fromisoformat(record["recorded_at"]) if record.get("recorded_at") else None
-    return [item for item in items if since is None or dt.datetime.fromisoformat(item["timestamp"]) >= since]
+    stated = record.get("state_sha256")
+    recorded = dt.datetime.fromisoformat(record["recorded_at"]) if record.get("recorded_at") else None
+    start = 0
+    for index, item in enumerate(items):
+        # the record's time has whole seconds; the history's has fractions
+        before = recorded is None or dt.datetime.fromisoformat(item["timestamp"]) < recorded + dt.timedelta(
+            seconds=1
+        )
+        if before and item.get("state_sha256") == stated:
+            start = index + 1
+    return items[start:]
 
 
 def _first_change(platform: Platform, record: dict[str, Any]) -> str | None:

@@ -46,6 +46,12 @@ def test_valid_then_stale_after_a_partial_transfer_and_forged_for_a_changed_byte
     assert stale["verdict"] == "stale"
     assert stale["current"]["status"] == "SPLIT"
     text = "\n".join(stale["reasons"])
+    # the two actions since the certificate, not the acceptance it states
+    assert [reason.split(": ", 1)[1].split(" by ")[0] for reason in stale["reasons"][:2]] == [
+        "offered for transfer",
+        "transferred (the ticket was split)",
+    ]
+    assert "accepted" not in text
     assert "transferred (the ticket was split) by tier2" in text
     assert "the ticket is now SPLIT, the certificate states ACTIVE" in text
     assert "split: 300,000.00 now held by tier2" in text
