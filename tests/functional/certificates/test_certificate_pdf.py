@@ -356,3 +356,29 @@ def test_the_chaincode_anchors_only_what_is_still_true(consortium, issued_ticket
         p.submit(
             operator, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": "a6" * 32}, pin=pin
         )
+
+
+def test_the_signature_check_names_a_changed_document_and_a_changed_signature(consortium, issued):
+    """Each of the first two checks attacked on its own (the ledger look-up would catch both
+    later, so this calls the signature check directly)."""
+    from asn1crypto import cms
+
+    signer = certificates.document_signer(consortium.platform)
+    start = issued.pdf.index(b"/Contents <") + len(b"/Contents <")
+    end = issued.pdf.index(b">", start)
+    der = bytes.fromhex(issued.pdf[start:end].decode())
+    signed_data = cms.ContentInfo.load(der)["content"]
+    value = signed_data["signer_infos"][0]["signature"].native
+    at = der.index(value) + len(value) // 2
+    bad_signature = bytearray(der)
+    bad_signature[at] ^= 0x01
+    tampered = issued.pdf[:start] + bytes(bad_signature).hex().encode() + issued.pdf[end:]
+    assert len(tampered) == len(issued.pdf)
+    check = check_signature(tampered, signer.certificate_pem, signer.ca_pem)
+    assert (check.genuine, check.reason) == (False, "the signature does not verify")
+
+    page = issued.pdf.index(b"stream", issued.pdf.index(b"/Length")) + 20
+    changed = bytearray(issued.pdf)
+    changed[page] ^= 0x01
+    check = check_signature(bytes(changed), signer.certificate_pem, signer.ca_pem)
+    assert (check.genuine, check.reason) == (False, "the signed bytes were changed (digest mismatch)")
