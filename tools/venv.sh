@@ -50,11 +50,14 @@ fi
 
 # PDF certificates: WeasyPrint needs pango and harfbuzz's subsetter (without it rendering is ~4x
 # slower) and Chinese needs a CJK font; WenQuanYi Micro Hei is the small one we render with.
-if ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || [ ! -e /usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0 ]; then
+pdf_packages="fonts-wqy-microhei fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
+if ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" ||
+  ! /sbin/ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0"; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    need_debian fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+    # shellcheck disable=SC2086
+    need_debian $pdf_packages
   else
-    echo "note: certificates need: sudo apt-get install fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0" >&2
+    echo "note: certificates need: sudo apt-get install $pdf_packages" >&2
   fi
 fi
 
