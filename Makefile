@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/transfer_throughput.py
 	$(BIN)/python bench/gateway_signatures.py
 	$(BIN)/python bench/portal_pages.py
+	$(BIN)/python bench/certificates.py
 
 # A Fabric network of native processes on 127.0.0.1 (fabric-network/network.py): ORDERERS=3 for
 # a raft cluster; FABRIC_BIN for your own Fabric 3.1.x binaries.

@@ -50,6 +50,11 @@ class State:
         stamp = self.stub.get_tx_timestamp()
         return (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=stamp.seconds) + CHINA_OFFSET).date()
 
+    def timestamp(self) -> dt.datetime:
+        """The transaction's timestamp (UTC, whole seconds), the same on every endorser."""
+        stamp = self.stub.get_tx_timestamp()
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=stamp.seconds)
+
     async def get(self, kind: str, *attributes: str) -> dict[str, Any] | None:
         raw = await self.stub.get_state(self.key(kind, *attributes))
         return json.loads(raw) if raw else None

@@ -41,6 +41,8 @@ class Settings:
     database_url: str = dataclasses.field(default="", repr=False)
     token_ttl: int = 8 * 3600  # GOLDTICKET_TOKEN_TTL: seconds an API token lives
     password_memory_kib: int = 65536  # GOLDTICKET_PASSWORD_MEMORY_KIB: argon2id memory cost of new hashes
+    # GOLDTICKET_PUBLIC_URL: where the portal is reached from outside (certificates' QR codes)
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -61,6 +63,7 @@ class Settings:
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
             "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
+            "public_url": env.get("GOLDTICKET_PUBLIC_URL", "http://127.0.0.1:8000"),
         }
         for name, variable in (("token_ttl", "TOKEN_TTL"), ("password_memory_kib", "PASSWORD_MEMORY_KIB")):
             text = env.get(f"GOLDTICKET_{variable}")
@@ -117,6 +120,8 @@ class Settings:
             raise ConfigError("GOLDTICKET_TODAY is only allowed when GOLDTICKET_ENV is dev or test")
         if not 60 <= self.token_ttl <= 30 * 86400:
             raise ConfigError("GOLDTICKET_TOKEN_TTL must be from 60 seconds to 30 days")
+        if not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError("GOLDTICKET_PUBLIC_URL must be an http:// or https:// URL")
         if not 8192 <= self.password_memory_kib <= 4 * 1024 * 1024:
             raise ConfigError("GOLDTICKET_PASSWORD_MEMORY_KIB must be from 8192 to 4194304")
 

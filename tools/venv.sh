@@ -48,6 +48,23 @@ if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] && [ ! -e /usr/lib/x86_64-linux-gnu/
   fi
 fi
 
+# PDF certificates: WeasyPrint needs pango and harfbuzz's subsetter (without it rendering is ~4x
+# slower) and Chinese needs a CJK font; WenQuanYi Micro Hei is the small one we render with.
+pdf_packages="fonts-wqy-microhei fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
+# poppler-utils (pdfsig, pdftoppm) and libnss3-tools (certutil): the independent signature check
+# in the tests and the README's PNG.
+pdf_packages="$pdf_packages poppler-utils libnss3-tools"
+if ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" ||
+  ! /sbin/ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" ||
+  ! command -v pdfsig >/dev/null 2>&1 || ! command -v certutil >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    need_debian $pdf_packages
+  else
+    echo "note: certificates need: sudo apt-get install $pdf_packages" >&2
+  fi
+fi
+
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
   "$venv/bin/python" -m pip install -q --upgrade pip setuptools wheel
   "$venv/bin/python" -m pip install -q -e '.[dev]'

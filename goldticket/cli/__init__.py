@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import click
 
-from . import basics, cards, credit, financing, ledger, members, offers, portal, signer, tickets, users
+from . import (
+    basics,
+    cards,
+    certificates,
+    credit,
+    financing,
+    ledger,
+    members,
+    offers,
+    portal,
+    signer,
+    tickets,
+    users,
+)
 
 
 @click.group()
@@ -29,6 +42,7 @@ for command in (
     portal.serve,
     portal.reindex,
     ledger.ledger_group,
+    certificates.certificate,
 ):
     main.add_command(command)
 

@@ -1,5 +1,6 @@
 """Every gold ticket rule as pure functions and values: no I/O, no clock (dates come in)."""
 
+from .certificate import check_certifiable, check_certificate_id, state_sha256
 from .credit import CreditLine, choose_credit_line
 from .errors import (
     DomainError,
@@ -36,6 +37,9 @@ from .ticket import Invoice, Ticket, normalise_invoice_number, parse_date, requi
 from .transfer import Offer, accept_offer, close_offer, offer_transfer
 
 __all__ = [
+    "check_certifiable",
+    "check_certificate_id",
+    "state_sha256",
     "CreditLine",
     "choose_credit_line",
     "DomainError",

@@ -140,6 +140,30 @@ class OrgCA:
         )
         return self._sign(builder)
 
+    def issue_document_signer(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        *,
+        common_name: str,
+        now: dt.datetime | None = None,
+    ) -> bytes:
+        """A PEM certificate for the platform's document-signing key (PDF certificates and
+        statements): digital signature and non-repudiation, no node OU, no member attributes."""
+        _check_key(public_key)
+        usage = x509.KeyUsage(
+            digital_signature=True,
+            content_commitment=True,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=False,
+            crl_sign=False,
+            encipher_only=False,
+            decipher_only=False,
+        )
+        builder = self._builder(public_key, common_name, None, now).add_extension(usage, critical=True)
+        return self._sign(builder)
+
     def _builder(
         self,
         public_key: ec.EllipticCurvePublicKey,

@@ -59,7 +59,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "SettleTicket": _TICKET | {"offer", "application", "credit", "statement"},
     "FreezeTicket": _TICKET,
     "UnfreezeTicket": _TICKET,
-    "RecordCertificate": frozenset({"certificate"}),
+    "RecordCertificate": frozenset({"certificate", "certificate_ref"}),
 }
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
 _TARGETS_BY_FUNCTION = {"RecordCertificate": {"sha256": "certificate"}}

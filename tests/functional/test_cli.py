@@ -586,3 +586,22 @@ def test_user_add_with_a_bad_pin_leaves_nothing_behind(env: Env) -> None:
     )
     assert cards(env, "s1.clerk") == []
     run(env, "user", "add", "--member", "s1", "--username", "s1.clerk", "--pin", PIN)
+
+
+# ---------------------------------------------------------------- certificates
+def test_certificate_issue_and_verify(consortium: Env, accepted: str, tmp_path: Path) -> None:
+    path = tmp_path / "certificate.pdf"
+    issued = run_json(consortium, "certificate", "issue", "--as", "s1.clerk", accepted, "-o", str(path))
+    assert issued["file"] == str(path) and path.read_bytes().startswith(b"%PDF-")
+    verdict = json.loads(run(consortium, "certificate", "verify", str(path)).stdout)
+    assert (verdict["verdict"], verdict["certificate_id"]) == ("valid", issued["certificate_id"])
+    changed = bytearray(path.read_bytes())
+    changed[len(changed) // 3] ^= 0x04
+    path.write_bytes(bytes(changed))
+    assert (
+        json.loads(run(consortium, "certificate", "verify", str(path), code=11).stdout)["verdict"] == "forged"
+    )
+    fail(consortium, "certificate", "verify", str(tmp_path / "missing.pdf"), code=2, error="invalid_input")
+    fail(consortium, "certificate", "issue", "--as", "s2.clerk", accepted, code=4, error="forbidden")
+    pem = run(consortium, "certificate", "signing-certificate").stdout
+    assert pem.count("-----BEGIN CERTIFICATE-----") == 2

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import auth, credit, desk, offers, service, tickets
+from . import auth, certificates, credit, desk, offers, service, tickets
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-for area in (auth, desk, credit, tickets, offers, service):
+for area in (auth, desk, credit, tickets, offers, service, certificates):
     bp.register_blueprint(area.bp)
 
 __all__ = ["bp"]

@@ -617,7 +617,7 @@ MAY_WRITE = {
     "SettleTicket": TICKET | {"offer", "application", "credit", "statement"},
     "FreezeTicket": TICKET,
     "UnfreezeTicket": TICKET,
-    "RecordCertificate": {"certificate"},
+    "RecordCertificate": {"certificate", "certificate_ref"},
 }
 ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
 

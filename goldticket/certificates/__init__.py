@@ -1,0 +1,22 @@
+"""PDF certificates and clearing statements: render (WeasyPrint, an HTML template and CSS),
+QR code (segno), PAdES signature with the platform's key (pyHanko), and the signature check of
+an upload. Anchoring on the ledger and the verdicts are use cases: goldticket.services.certificates.
+"""
+
+from .errors import CertificateError
+from .qr import qr_data_uri
+from .render import render_certificate, render_statement
+from .signer import DocumentSigner, open_document_signer
+from .verify import MAX_PDF_BYTES, SignatureCheck, check_signature
+
+__all__ = [
+    "CertificateError",
+    "DocumentSigner",
+    "MAX_PDF_BYTES",
+    "SignatureCheck",
+    "check_signature",
+    "open_document_signer",
+    "qr_data_uri",
+    "render_certificate",
+    "render_statement",
+]

@@ -1,0 +1,252 @@
+"""The platform's document signer: PAdES signatures (pyHanko) on PDF certificates and clearing
+statements, with a key that never leaves its PKCS#11 token, or, with the software card backend
+only, a software key.
+
+The key is made once (:func:`open_document_signer`) under ``<data dir>/certificates`` (0700):
+in a SoftHSM2 token labelled :data:`TOKEN_LABEL` next to the cards' tokens (generated inside
+the token: sensitive, never extractable), its user PIN a random secret in ``signer.json``
+(0600), or as a P-256 key in that file. Its certificate comes from the operator's CA, which the
+caller passes in; the certificate and the CA are published so that anyone can check a PDF.
+"""
+
+from __future__ import annotations
+
+import abc
+import fcntl
+import io
+import json
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as PyhankoSigningError
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from .errors import CertificateError
+
+TOKEN_LABEL = "GTDOCSIGN"  # the document-signing token (card serials are BS + 16 hex digits)
+KEY_LABEL = "goldticket-document-signing"
+FIELD_NAME = "GoldTicketPlatform"
+COMMON_NAME = "GoldTicket certificate signing"
+P256_PARAMETERS = bytes.fromhex("06082a8648ce3d030107")
+
+
+class DocumentSigner(abc.ABC):
+    """Signs a PDF as PAdES B-B with the platform key; ``certificate_pem`` is its certificate,
+    ``ca_pem`` the operator CA's."""
+
+    kind: str
+
+    def __init__(self, certificate_pem: bytes, ca_pem: bytes) -> None:
+        self.certificate_pem = certificate_pem
+        self.ca_pem = ca_pem
+        self.certificate = _asn1_certificate(certificate_pem)
+        self.ca_certificate = _asn1_certificate(ca_pem)
+
+    @abc.abstractmethod
+    def sign(self, pdf: bytes, *, reason: str, location: str = "GoldTicket") -> bytes:
+        """The signed PDF. Raises CertificateError when the key cannot sign."""
+
+    def _sign_with(self, signer: signers.Signer, pdf: bytes, reason: str, location: str) -> bytes:
+        metadata = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=reason,
+            location=location,
+        )
+        output = io.BytesIO()
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+            signers.PdfSigner(metadata, signer).sign_pdf(writer, output=output)
+        except (PdfError, PyhankoSigningError) as error:
+            raise CertificateError(f"the PDF could not be signed: {error}") from error
+        return output.getvalue()
+
+
+class SoftwareDocumentSigner(DocumentSigner):
+    """The software card backend's document signer: the key in a 0600 file."""
+
+    kind = "software"
+
+    def __init__(self, key_pem: bytes, certificate_pem: bytes, ca_pem: bytes) -> None:
+        super().__init__(certificate_pem, ca_pem)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self._signer = signers.SimpleSigner(
+            signing_cert=self.certificate,
+            signing_key=asn1_keys.PrivateKeyInfo.load(der),
+            cert_registry=SimpleCertificateStore.from_certs([self.ca_certificate]),
+        )
+
+    def sign(self, pdf: bytes, *, reason: str, location: str = "GoldTicket") -> bytes:
+        return self._sign_with(self._signer, pdf, reason, location)
+
+
+class Pkcs11DocumentSigner(DocumentSigner):
+    """The key in a PKCS#11 token; each signature opens a session under the module's lock
+    (the cards share the module, and a refresh closes every session of the process)."""
+
+    kind = "pkcs11"
+
+    def __init__(self, factory: Any, label: str, pin: str, certificate_pem: bytes, ca_pem: bytes) -> None:
+        super().__init__(certificate_pem, ca_pem)
+        self._factory = factory
+        self._label = label
+        self._pin = pin
+
+    def sign(self, pdf: bytes, *, reason: str, location: str = "GoldTicket") -> bytes:
+        from pkcs11 import exceptions as p11
+        from pyhanko.sign.pkcs11 import PKCS11Signer
+
+        module = self._factory._module
+        with module.lock:
+            token = module.find_token(self._factory.config_path, self._label)
+            if token is None:
+                raise CertificateError(f"there is no document-signing token labelled {self._label}")
+            try:
+                with token.open(user_pin=self._pin) as session:
+                    signer = PKCS11Signer(
+                        session,
+                        key_label=KEY_LABEL,
+                        signing_cert=self.certificate,
+                        ca_chain=[self.ca_certificate],
+                        use_raw_mechanism=True,  # SoftHSM2 refuses CKM_ECDSA_SHA256
+                    )
+                    return self._sign_with(signer, pdf, reason, location)
+            except p11.PKCS11Error as error:
+                module.refresh()
+                raise CertificateError(
+                    f"the document-signing token failed ({type(error).__name__})"
+                ) from error
+
+
+def open_document_signer(directory: Path, ca: Any, factory: Any | None) -> DocumentSigner:
+    """The platform's document signer kept in ``directory``, made the first time: in a token of
+    ``factory`` (a Pkcs11CardFactory on SoftHSM2) when given, else a software key. ``ca`` is the
+    operator's OrgCA, which certifies the key. Raises CertificateError."""
+    directory = Path(directory)
+    path = directory / "signer.json"
+    with _LOCK:
+        if not path.exists():
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Portal workers are separate processes: one of them makes the key, the others wait.
+            fd = os.open(directory / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if not path.exists():
+                    record = _create_pkcs11(factory, ca) if factory is not None else _create_software(ca)
+                    _write_private(path, record)
+            finally:
+                os.close(fd)
+        record = json.loads(path.read_text(encoding="utf-8"))
+    certificate_pem, ca_pem = record["certificate_pem"].encode(), record["ca_pem"].encode()
+    if record["kind"] == "software":
+        return SoftwareDocumentSigner(record["key_pem"].encode(), certificate_pem, ca_pem)
+    if factory is None:
+        raise CertificateError("the document-signing key is in a PKCS#11 token: set a PKCS#11 module")
+    return Pkcs11DocumentSigner(factory, record["token_label"], record["pin"], certificate_pem, ca_pem)
+
+
+_LOCK = threading.Lock()
+
+
+def _create_software(ca: Any) -> dict[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    certificate = ca.issue_document_signer(key.public_key(), common_name=COMMON_NAME)
+    return {
+        "kind": "software",
+        "key_pem": key_pem.decode(),
+        "certificate_pem": certificate.decode(),
+        "ca_pem": ca.certificate_pem.decode(),
+    }
+
+
+def _create_pkcs11(factory: Any, ca: Any) -> dict[str, str]:
+    from pkcs11 import Attribute, KeyType, ObjectClass
+
+    if factory.token_dir is None:
+        raise CertificateError("the document-signing token is made on SoftHSM2 only; create it on your HSM")
+    pin = secrets.token_hex(16)
+    so_pin = secrets.token_hex(24)
+    module = factory._module
+    with module.lock:
+        if module.find_token(factory.config_path, TOKEN_LABEL, fresh=True) is None:
+            result = factory._softhsm_util(
+                "--init-token",
+                "--free",
+                "--label",
+                TOKEN_LABEL,
+                answers=f"{so_pin}\n{so_pin}\n{pin}\n{pin}\n",
+            )
+            module.refresh()
+            if result.returncode != 0:
+                raise CertificateError("softhsm2-util could not create the document-signing token")
+        else:
+            raise CertificateError(f"a token labelled {TOKEN_LABEL} exists but its record is missing")
+        token = module.find_token(factory.config_path, TOKEN_LABEL)
+        if token is None:
+            raise CertificateError("the document-signing token is not visible after its creation")
+        with token.open(rw=True, user_pin=pin) as session:
+            public, _ = session.generate_keypair(
+                KeyType.EC,
+                store=True,
+                label=KEY_LABEL,
+                public_template={
+                    Attribute.EC_PARAMS: P256_PARAMETERS,
+                    Attribute.TOKEN: True,
+                    Attribute.VERIFY: True,
+                },
+                private_template={
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: True,
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: False,
+                    Attribute.SIGN: True,
+                    Attribute.DERIVE: False,
+                },
+            )
+            point = bytes(public[Attribute.EC_POINT])
+            assert public.object_class == ObjectClass.PUBLIC_KEY
+    if len(point) == 67 and point[:2] == b"\x04\x41":
+        point = point[2:]
+    public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    certificate = ca.issue_document_signer(public_key, common_name=COMMON_NAME)
+    return {
+        "kind": "pkcs11",
+        "token_label": TOKEN_LABEL,
+        "pin": pin,
+        "certificate_pem": certificate.decode(),
+        "ca_pem": ca.certificate_pem.decode(),
+    }
+
+
+def _asn1_certificate(pem: bytes) -> asn1_x509.Certificate:
+    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    return asn1_x509.Certificate.load(der)
+
+
+def _write_private(path: Path, record: dict[str, str]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)

@@ -1,0 +1,84 @@
+"""Is this PDF signed by the platform, and is nothing added or changed since?
+
+:func:`check_signature` reads any bytes at all and answers with a :class:`SignatureCheck`,
+never an exception: an upload is untrusted input, and "not a PDF", "no signature", "a changed
+byte" and "another key" are all answers, not failures. Checked in this order: a PDF with
+exactly one signature; the signed bytes' digest (pyHanko says *intact*); the signature over
+them (*valid*); the signer is the platform's certificate; it chains to the operator's CA
+(*trusted*); the signature covers the whole file (bytes appended after it, an incremental
+update, are refused).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import logging
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+log = logging.getLogger(__name__)
+MAX_PDF_BYTES = 2 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class SignatureCheck:
+    """``genuine`` when signed by the platform over the whole file; ``reason`` says why not."""
+
+    sha256: str
+    genuine: bool
+    reason: str = ""
+
+
+def _certificate(pem: bytes) -> asn1_x509.Certificate:
+    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    return asn1_x509.Certificate.load(der)
+
+
+def check_signature(data: bytes, signer_pem: bytes, ca_pem: bytes) -> SignatureCheck:
+    """Check ``data`` against the platform's signing certificate ``signer_pem`` and the
+    operator CA ``ca_pem``. Never raises for any ``data``."""
+    digest = hashlib.sha256(data).hexdigest()
+
+    def forged(reason: str) -> SignatureCheck:
+        return SignatureCheck(digest, False, reason)
+
+    if len(data) > MAX_PDF_BYTES:
+        return forged(f"the file is larger than {MAX_PDF_BYTES // 1024} KB")
+    if not data.startswith(b"%PDF-"):
+        return forged("the file is not a PDF")
+    platform = _certificate(signer_pem)
+    try:
+        reader = PdfFileReader(io.BytesIO(data))
+        signatures = reader.embedded_signatures
+        if len(signatures) != 1:
+            return forged(f"the PDF carries {len(signatures)} signatures, not the platform's one")
+        context = ValidationContext(trust_roots=[_certificate(ca_pem)], allow_fetching=False)
+        status = validate_pdf_signature(signatures[0], signer_validation_context=context)
+    except Exception as error:  # any malformed PDF: pyHanko raises many kinds, none ours
+        log.info("an uploaded PDF could not be read: %s", type(error).__name__)
+        return forged("the PDF or its signature cannot be read")
+    reason = _refusal(status, platform)
+    return forged(reason) if reason else SignatureCheck(digest, True)
+
+
+def _refusal(status: PdfSignatureStatus, platform: asn1_x509.Certificate) -> str:
+    """Why a readable signature is not the platform's over the whole file; "" if it is."""
+    if not status.intact:
+        return "the signed bytes were changed (digest mismatch)"
+    if not status.valid:
+        return "the signature does not verify"
+    if status.signing_cert.dump() != platform.dump():
+        return "the PDF is signed by another key, not the platform's"
+    if not status.trusted:
+        return "the signing certificate does not chain to the operator's CA"
+    if getattr(status, "coverage", None) != SignatureCoverageLevel.ENTIRE_FILE:
+        return "bytes were added after the signature"
+    return ""

@@ -1,0 +1,79 @@
+"""A holder gets a certificate, a bank checks it: valid; after the holder transfers part of the
+ticket the same file is stale, with the reason; one changed byte is forged. On the ledger of the
+run (``--ledger local`` or ``--ledger fabric``), signing in-process and through the gateway."""
+
+from __future__ import annotations
+
+import pytest
+from support import PIN, TODAY
+
+from goldticket.domain import ForbiddenError, RuleViolationError
+from goldticket.services import certificates, financing, transfers
+
+pytestmark = pytest.mark.scenario
+
+
+def test_valid_then_stale_after_a_partial_transfer_and_forged_for_a_changed_byte(consortium, issued_ticket):
+    c, p = consortium, consortium.platform
+    issued = certificates.issue_certificate(p, c.tier1, issued_ticket["id"])
+    record = p.evaluate("GetCertificate", {"sha256": issued.sha256})
+    assert record["certificate_id"] == issued.certificate_id
+    assert (record["ticket_id"], record["holder_org_id"], record["requested_by"]) == (
+        issued_ticket["id"],
+        "tier1",
+        "tier1",
+    )
+
+    verdict = certificates.verify_certificate(p, issued.pdf)
+    assert (verdict["verdict"], verdict["ticket_id"], verdict["reasons"]) == (
+        "valid",
+        issued_ticket["id"],
+        [],
+    )
+    assert verdict["current"]["status"] == "ACTIVE"
+    assert certificates.lookup_certificate(p, issued.certificate_id)["verdict"] == "valid"
+
+    changed = bytearray(issued.pdf)
+    changed[len(changed) // 2] ^= 0x01
+    forged = certificates.verify_certificate(p, bytes(changed))
+    assert forged["verdict"] == "forged" and forged["current"] is None
+
+    offer = transfers.offer_transfer(
+        p, c.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=30_000_000, pin=PIN
+    )
+    transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
+    stale = certificates.verify_certificate(p, issued.pdf)
+    assert stale["verdict"] == "stale"
+    assert stale["current"]["status"] == "SPLIT"
+    text = "\n".join(stale["reasons"])
+    # the two actions since the certificate, not the acceptance it states
+    assert [reason.split(": ", 1)[1].split(" by ")[0] for reason in stale["reasons"][:2]] == [
+        "offered for transfer",
+        "transferred (the ticket was split)",
+    ]
+    assert "accepted" not in text
+    assert "transferred (the ticket was split) by tier2" in text
+    assert "the ticket is now SPLIT, the certificate states ACTIVE" in text
+    assert "split: 300,000.00 now held by tier2" in text
+    assert "split: 700,000.00 now held by tier1" in text
+    assert stale["changed_at"] is not None
+    assert certificates.lookup_certificate(p, issued.certificate_id)["verdict"] == "stale"
+
+
+def test_financed_after_certification_is_stale_and_only_parties_certify(consortium, issued_ticket):
+    c, p = consortium, consortium.platform
+    with pytest.raises(ForbiddenError, match="only the holder or issuer"):
+        certificates.issue_certificate(p, c.tier2, issued_ticket["id"])
+    issued = certificates.issue_certificate(p, c.core, issued_ticket["id"])
+    assert certificates.verify_certificate(p, issued.pdf)["verdict"] == "valid"
+    application = financing.apply_financing(
+        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=100_000_000, pin=PIN
+    )
+    financing.approve_financing(
+        p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
+    )
+    stale = certificates.verify_certificate(p, issued.pdf)
+    assert stale["verdict"] == "stale"
+    assert any("financed (the ticket was split) by bank" in reason for reason in stale["reasons"])
+    with pytest.raises(RuleViolationError, match="only a held piece"):
+        certificates.issue_certificate(p, c.tier1, issued_ticket["id"])

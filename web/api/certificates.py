@@ -1,0 +1,92 @@
+"""Certificates: a holder's or issuer's signed PDF of a ticket, a bank's verdict on an uploaded
+PDF, the public look-up the QR code opens, the platform's signing certificate, and the
+clearing statement of a settlement as a signed PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from goldticket.certificates import MAX_PDF_BYTES
+from goldticket.services import access, certificates
+from goldticket.services.platform import Actor
+
+from ..errors import ApiError
+from ._endpoint import endpoint, portal
+
+bp = Blueprint("certificates", __name__)
+# The whole request: the PDF plus a multipart envelope. Larger uploads answer 413.
+MAX_UPLOAD_BYTES = MAX_PDF_BYTES + 64 * 1024
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@endpoint(
+    bp, "/tickets/<ticket_id>/certificate", "GET", summary="A signed PDF certificate (holder or issuer)"
+)
+def download(actor: Actor, ticket_id: str) -> Response:
+    issued = certificates.issue_certificate(portal().platform, actor, ticket_id)
+    response = _pdf(issued.pdf, issued.filename)
+    response.headers["X-Certificate-Id"] = issued.certificate_id
+    response.headers["X-Certificate-SHA256"] = issued.sha256
+    return response
+
+
+def _upload() -> bytes:
+    """The uploaded file: the multipart field ``file``, or a body sent as application/pdf."""
+    request.max_content_length = MAX_UPLOAD_BYTES
+    if request.mimetype in ("application/pdf", "application/octet-stream"):
+        return request.get_data(cache=False)
+    if request.mimetype != "multipart/form-data":
+        raise ApiError("unsupported_media_type", "upload the PDF as the multipart field file")
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError("invalid_input", "upload the PDF as the multipart field file")
+    return upload.read(MAX_UPLOAD_BYTES + 1)
+
+
+@endpoint(bp, "/certificates/verify", "POST", summary="Verify an uploaded certificate PDF (bank users)")
+def verify(actor: Actor) -> dict[str, Any]:
+    platform = portal().platform
+    access.require_member_role(platform, actor, "bank", "operator")
+    return certificates.verify_certificate(platform, _upload())
+
+
+@endpoint(
+    bp,
+    "/verify/<certificate_id>",
+    "GET",
+    summary="Public: was this certificate issued, is it current",
+    auth=False,
+)
+def lookup(certificate_id: str) -> dict[str, Any]:
+    return certificates.lookup_certificate(portal().platform, certificate_id)
+
+
+@endpoint(
+    bp,
+    "/certificates/signing-certificate",
+    "GET",
+    summary="Public: the platform's document-signing certificate and the operator CA (PEM)",
+    auth=False,
+)
+def signing_certificate() -> Response:
+    pem = certificates.signing_certificates_pem(portal().platform)
+    return Response(pem, mimetype="application/x-pem-file")
+
+
+@endpoint(
+    bp,
+    "/tickets/<root_id>/statements/<statement_id>",
+    "GET",
+    summary="A settlement's clearing statement as a signed PDF (its parties)",
+)
+def statement(actor: Actor, root_id: str, statement_id: str) -> Response:
+    data = certificates.statement_pdf(portal().platform, actor, root_id, statement_id)
+    return _pdf(data, f"statement-{statement_id}.pdf")
