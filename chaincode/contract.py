@@ -167,10 +167,17 @@ class GoldTicketContract(Contract):
             "role": "operator",
             "msp_id": caller.msp_id,
         }
+        # The environment (prod, dev, test) belongs to the ledger from its first block: a
+        # client reads it from the operator member and cannot talk a prod ledger into a clock.
+        environment = req.get("environment", "prod")
+        if environment not in ("prod", "dev", "test"):
+            raise d.InvalidInputError("environment must be prod, dev or test")
+        member["environment"] = environment
         await tx.put("member", (member["id"],), member)
         await self._put_identity(tx, caller)
         months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
-        await tx.put("config", ("bootstrap",), {"tx_id": tx.tx_id, "max_term_months": months})
+        config = {"tx_id": tx.tx_id, "max_term_months": months, "environment": environment}
+        await tx.put("config", ("bootstrap",), config)
         return member
 
     @transaction

@@ -15,6 +15,13 @@ class ConfigError(Exception):
     code = "invalid_input"
 
 
+class ProductionRefusedError(ConfigError):
+    """A production data directory refuses what only a dev or test one allows (a set clock,
+    weak secrets)."""
+
+    code = "forbidden"
+
+
 LEDGERS = ("local", "fabric")
 ENVIRONMENTS = ("prod", "dev", "test")
 

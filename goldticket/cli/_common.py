@@ -90,6 +90,30 @@ def pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def desk_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The operator desk's credentials: ``--desk-user`` (an operator admin, default
+    ``operator``) and ``--operator-pin``, that admin's card PIN (GOLDTICKET_OPERATOR_PIN, or
+    asked for without echo). Every desk command checks them on the card before it acts."""
+    fn = click.option(
+        "--operator-pin",
+        envvar="GOLDTICKET_OPERATOR_PIN",
+        prompt="operator card PIN",
+        hide_input=True,
+        help="the desk admin's card PIN",
+    )(fn)
+    return click.option(
+        "--desk-user",
+        envvar="GOLDTICKET_DESK_USER",
+        default="operator",
+        help="the operator admin at the desk",
+    )(fn)
+
+
+def open_desk(opened: Any, desk_user: str, operator_pin: str) -> Any:
+    """The authenticated operator desk (goldticket.services.platform.Desk)."""
+    return opened.desk(opened.actor(desk_user), operator_pin)
+
+
 def use_case(function: str) -> Callable[..., Any]:
     """``"module.function"`` of goldticket.services, imported when a command runs."""
     module_name, _, attr = function.rpartition(".")

@@ -545,7 +545,8 @@ def test_audit_log_verifies_and_reveals_an_edit(accepted: str, consortium: Env, 
     assert len(lines) == report["entries"]
     assert any('"result":"refused"' in line and '"code":"wrong_pin"' in line for line in lines)
 
-    middle = len(lines) // 2
+    # a signature's line near the middle (desk actions have lines without a digest)
+    middle = next(n for n in range(len(lines) // 2, len(lines)) if '"digest"' in lines[n])
     record = json.loads(lines[middle])
     digest = record["entry"]["digest"]
     record["entry"]["digest"] = ("0" if digest[0] != "0" else "1") + digest[1:]  # one character
