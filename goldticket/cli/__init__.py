@@ -18,6 +18,8 @@ for command in (
     basics.init,
     basics.quote,
     basics.demo,
+    basics.backup,
+    basics.restore,
     members.member,
     users.user,
     cards.card,

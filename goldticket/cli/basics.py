@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from goldticket import domain as d
@@ -96,3 +98,33 @@ def demo() -> None:
         )
     finally:
         portal.close()
+
+
+@click.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@handles_errors
+def backup(destination: Path) -> None:
+    """Copy the data directory to DESTINATION (new or empty), consistently, while the service
+    runs: SQLite files through SQLite's backup API, the card tokens, the audit log. See
+    docs/backup.md."""
+    from goldticket.services import backup as backups
+
+    current = settings()
+    manifest = backups.backup(current, destination)
+    click.echo(f"backed up {current.data_dir} to {destination} ({len(manifest['files'])} files)")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@handles_errors
+def restore(source: Path) -> None:
+    """Restore the backup SOURCE as GOLDTICKET_DATA_DIR (which must be new or empty), after
+    checking every file against the backup's manifest. Then run `goldticket ledger verify`."""
+    from goldticket.services import backup as backups
+
+    current = settings()
+    manifest = backups.restore(source, current.data_dir)
+    click.echo(
+        f"restored {len(manifest['files'])} files into {current.data_dir} (backup of {manifest['taken_at']});"
+        " next: goldticket ledger verify"
+    )
