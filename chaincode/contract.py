@@ -32,6 +32,7 @@ QUERIES = (
     "GetOffer",
     "GetApplication",
     "GetCertificate",
+    "GetStatements",
     "Ping",
 )
 
@@ -499,6 +500,14 @@ class GoldTicketContract(Contract):
     @transaction
     async def GetOffer(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         return await tx.require("offer", d.require_text(req.get("offer_id"), "offer_id"))
+
+    @transaction
+    async def GetStatements(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The clearing statements of a root ticket (one once it is settled)."""
+        root_id = d.require_text(req.get("root_id"), "root_id")
+        await tx.ticket(root_id)
+        items = [value for _, value in await tx.scan("statement", root_id)]
+        return {"items": items, "total": len(items)}
 
     # ---------------------------------------------------------------- financing
     @transaction

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import click
 
-from . import basics, cards, credit, financing, ledger, members, offers, portal, signer, tickets, users
+from . import (
+    _common,
+    basics,
+    cards,
+    credit,
+    financing,
+    ledger,
+    members,
+    offers,
+    portal,
+    signer,
+    tickets,
+    users,
+)
 
 
 @click.group()
@@ -26,6 +39,7 @@ for command in (
     signer.signer,
     credit.credit,
     tickets.ticket,
+    tickets.statement,
     offers.offer,
     financing.financing_group,
     portal.serve,
@@ -33,5 +47,17 @@ for command in (
     ledger.ledger_group,
 ):
     main.add_command(command)
+
+
+def _with_json_flag(command: click.Command) -> None:
+    """Every command that prints a result takes --json (quote has its own)."""
+    if isinstance(command, click.Group):
+        for child in command.commands.values():
+            _with_json_flag(child)
+    elif not any("--json" in getattr(param, "opts", ()) for param in command.params):
+        command.params.append(_common.json_flag())
+
+
+_with_json_flag(main)
 
 __all__ = ["main"]

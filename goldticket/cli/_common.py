@@ -71,12 +71,96 @@ def platform() -> Iterator[Any]:
         opened.close()
 
 
+JSON_FLAG = "goldticket.json"
+
+
+def wants_json() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context is not None and context.find_root().meta.get(JSON_FLAG))
+
+
+def set_json(context: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        context.find_root().meta[JSON_FLAG] = True
+
+
+def json_flag() -> click.Option:
+    """``--json``: print the result as JSON (for scripts) instead of tables in yuan."""
+    return click.Option(
+        ["--json"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=set_json,
+        help="print JSON (amounts in fen, times in UTC) instead of a readable table",
+    )
+
+
 def out(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+    """A command's result: readable (tables, amounts in yuan, China time), or with --json the
+    JSON scripts read."""
+    if wants_json():
+        click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    from ._render import render
+
+    for line in render(value):
+        click.echo(line)
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--as", "username", required=True, help="the acting user")(fn)
+    return click.option(
+        "--as", "username", envvar="GOLDTICKET_USER", required=True, help="the acting user (GOLDTICKET_USER)"
+    )(fn)
+
+
+def amount_options(name: str = "amount") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--NAME`` in yuan (1,000.00, 1000, 1000.5 or 壹仟元整) beside ``--NAME-fen`` (integer
+    fen), and ``--yes`` to sign without the confirmation question."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option("--yes", is_flag=True, help="do not ask to confirm the amount (for scripts)")(fn)
+        fn = click.option(f"--{name}-fen", f"{name}_fen", type=int, default=None, help="the amount in fen")(
+            fn
+        )
+        return click.option(
+            f"--{name}",
+            f"{name}_text",
+            default=None,
+            help="the amount in yuan: 1,000.00, 1000, 1000.5 or 壹仟元整",
+        )(fn)
+
+    return decorate
+
+
+def amount_of(text: str | None, fen: int | None, name: str = "amount") -> int:
+    """The amount in fen from ``--NAME`` (yuan text, parsed exactly) or ``--NAME-fen``."""
+    if (text is None) == (fen is None):
+        raise d.InvalidInputError(
+            f"give the amount once: --{name} 1,000.00 (yuan; also 1000, 1000.5 or 壹仟元整) or --{name}-fen 100000"
+        )
+    if text is not None:
+        return d.parse_amount(text)
+    return d.require_fen(fen, f"--{name}-fen")
+
+
+def money_pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The card PIN of a command that moves money: asked for only after the amount is shown."""
+    return click.option("--pin", envvar="GOLDTICKET_PIN", default=None, help="the card's payment password")(
+        fn
+    )
+
+
+def confirm_amount(what: str, fen: int, *, pin: str | None, yes: bool) -> str:
+    """The PIN. Given by --pin or GOLDTICKET_PIN (a script), it is used as it is. Otherwise a
+    person is at the keyboard: show ``what`` with the amount in figures and in Chinese capitals
+    (on stderr), ask whether to sign it (not with --yes), then ask for the PIN without echo."""
+    if pin is not None:
+        return pin
+    click.echo(f"{what}: {d.format_fen(fen)} yuan ({d.chinese_capital(fen)})", err=True)
+    if not yes:
+        click.confirm("sign this with your card?", default=False, abort=True, err=True)
+    return str(click.prompt("card PIN", hide_input=True, err=True))
 
 
 def pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:

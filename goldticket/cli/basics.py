@@ -26,7 +26,8 @@ def init() -> None:
 
 
 @click.command()
-@click.option("--amount-fen", type=int, required=True)
+@click.option("--amount", "amount_text", default=None, help="yuan: 1,000.00, 1000, 1000.5 or 壹仟元整")
+@click.option("--amount-fen", type=int, default=None)
 @click.option("--annual-rate-bp", type=int, required=True)
 @click.option("--value-date", required=True)
 @click.option("--maturity-date", required=True)
@@ -37,7 +38,8 @@ def init() -> None:
 )
 @handles_errors
 def quote(
-    amount_fen: int,
+    amount_text: str | None,
+    amount_fen: int | None,
     annual_rate_bp: int,
     value_date: str,
     maturity_date: str,
@@ -48,8 +50,10 @@ def quote(
     """Days, discount interest and proceeds of discounting a ticket."""
     from goldticket.services.financing import quote as make_quote
 
+    from ._common import amount_of
+
     result = make_quote(
-        amount_fen=amount_fen,
+        amount_fen=amount_of(amount_text, amount_fen),
         annual_rate_bp=annual_rate_bp,
         value_date=value_date,
         maturity_date=maturity_date,
@@ -57,6 +61,9 @@ def quote(
         fee_bp=fee_bp,
     )
     if as_json:
+        from ._common import JSON_FLAG
+
+        click.get_current_context().find_root().meta[JSON_FLAG] = True
         out(
             {
                 "days": result.days,
