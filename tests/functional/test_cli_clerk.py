@@ -17,6 +17,7 @@ from test_cli import (  # noqa: F401
     issue_args,
     run,
     run_json,
+    serial_of,
 )
 
 pytestmark = pytest.mark.functional
@@ -97,12 +98,45 @@ def test_pending_work_is_found_without_an_id(accepted: str, consortium: Env) -> 
 def test_statement_show_and_readable_output(consortium: Env) -> None:  # noqa: F811
     ticket_id = run_json(consortium, *issue_args())["id"]
     run(consortium, "ticket", "accept", *as_user("s1.clerk"), ticket_id)
+    offer = run_json(
+        consortium, "ticket", "transfer", ticket_id, *as_user("s1.clerk"), "--to", "s2", "--amount", "100"
+    )
+    run(consortium, "offer", "accept", *as_user("s2.clerk"), offer["offer_id"])  # the root is SPLIT
     fail(consortium, "statement", "show", ticket_id, code=3, error="not_found")
     at_maturity = {**consortium, "GOLDTICKET_TODAY": MATURITY.isoformat()}
     settled = run_json(at_maturity, "ticket", "settle", ticket_id, *as_user("c1.clerk"))
     assert run_json(consortium, "statement", "show", ticket_id) == settled
+    root = run_json(consortium, "ticket", "show", ticket_id)
+    assert (root["status"], root["display_status"]) == ("SPLIT", "SETTLED")
+    assert root["statement"] == settled
+    history = run_json(consortium, "ticket", "history", ticket_id)
+    assert history[-1]["action"] == "settle" and history[-1]["statement_id"] == settled["statement_id"]
+    issued = history[0]
+    assert issued["card"] == serial_of(consortium, "c1.clerk") and issued["certificate_serial"]
     text = run(consortium, "statement", "show", ticket_id).stdout
     assert "total paid 50,000.00 yuan (伍万元整)" in text
     listing = run(consortium, "ticket", "list", "--root", ticket_id).stdout
     assert listing.splitlines()[0].startswith("id") and "amount (yuan)" in listing
     assert "50,000.00" in listing
+
+
+def test_errors_say_the_next_step(consortium: Env) -> None:  # noqa: F811
+    ticket_id = run_json(consortium, *issue_args())["id"]
+    transfer = ["ticket", "transfer", ticket_id, *as_user("s1.clerk"), "--to", "s2", "--amount", "100"]
+    result = fail(consortium, *transfer, code=5, error="conflict")
+    assert "its payee accepts it first (goldticket ticket accept)" in result.stderr
+    run(consortium, "ticket", "accept", *as_user("s1.clerk"), ticket_id)
+    offer_id = run_json(consortium, *transfer)["offer_id"]
+    result = fail(consortium, *transfer, code=5, error="conflict")
+    assert (
+        f"offer {offer_id} is open on ticket {ticket_id}: cancel it (goldticket offer cancel {offer_id})"
+        in (result.stderr)
+    )
+    too_big = issue_args(number="INV-SMALL", amount_fen=100)
+    too_big[too_big.index("--amount-fen") + 1] = "200"  # a ticket of 2.00 on an invoice of 1.00
+    result = fail(consortium, *too_big, code=6, error="rule_violation")
+    assert "less than the ticket's 2.00: add invoices" in result.stderr
+    for _ in range(5):
+        run(consortium, "offer", "cancel", "--as", "s1.clerk", "--pin", "999999", offer_id, code=4)
+    result = fail(consortium, "offer", "cancel", *as_user("s1.clerk"), offer_id, code=7, error="card_locked")
+    assert "goldticket card unlock BS" in result.stderr
