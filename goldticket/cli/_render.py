@@ -11,6 +11,8 @@ from goldticket import domain as d
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 HIDDEN = {"certificate_pem", "backup", "key_pem", "last_action"}
+# Long identifiers left out of tables (``--json`` and ``show`` keep them).
+NARROW = {"tx_id", "card_serial", "credit_line_id", "frozen_from"}
 FIRST = (
     "id",
     "serial",
@@ -72,7 +74,7 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     seen: list[str] = []
     for row in rows:
         for key, value in row.items():
-            if key not in seen and key not in HIDDEN and not isinstance(value, list | dict):
+            if key not in seen and key not in HIDDEN | NARROW and not isinstance(value, list | dict):
                 seen.append(key)
     return [key for key in FIRST if key in seen] + [key for key in seen if key not in FIRST]
 
@@ -139,7 +141,7 @@ def render(value: Any) -> list[str]:
     for key, item in scalars.items():
         if (
             isinstance(item, dict)
-            and ("id" in item or "status" in item)
+            and bool(item)
             or isinstance(item, list)
             and item
             and all(isinstance(i, dict) for i in item)
