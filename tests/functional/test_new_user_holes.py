@@ -235,3 +235,13 @@ def test_a_data_directory_can_be_copied_and_moved(consortium, tmp_path: Path) ->
             opened.submit(opened.actor("tier1.clerk"), "Ping", {}, pin=PIN)
         finally:
             opened.close()
+
+
+def test_idempotency_fingerprints_hold_no_desk_secret() -> None:
+    from goldticket.services.idempotency import fingerprint
+
+    base = {"user_id": "s1.clerk", "pin": "135790"}
+    one = fingerprint("POST", "/cards", {**base, "desk_pin": "246810", "operator_password": "a"})
+    other = fingerprint("POST", "/cards", {**base, "desk_pin": "740319", "operator_password": "b"})
+    assert one == other
+    assert one != fingerprint("POST", "/cards", {**base, "user_id": "s2.clerk"})
