@@ -15,7 +15,7 @@ import click
 
 from goldticket import domain as d
 from goldticket.ledger import LedgerError
-from goldticket.settings import ConfigError, Settings
+from goldticket.settings import ConfigError, Settings, bind_environment
 from goldticket.signing.errors import SigningError
 
 EXIT_CODES = {
@@ -53,8 +53,9 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def settings() -> Settings:
+    """The settings, in the environment of the data directory (fixed at ``init``)."""
     try:
-        return Settings.from_env()
+        return bind_environment(Settings.from_env())
     except ConfigError as error:
         fail(error.code, str(error))
         raise

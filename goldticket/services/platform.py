@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -28,7 +27,13 @@ from goldticket.ledger import (
     open_local_ledger,
 )
 from goldticket.messages import Identity
-from goldticket.settings import ConfigError, ProductionRefusedError, Settings
+from goldticket.settings import (
+    ENVIRONMENT_FILE,
+    ConfigError,
+    ProductionRefusedError,
+    Settings,
+    bind_environment,
+)
 from goldticket.signing import OrgCA, Signer, new_member_key
 from goldticket.signing.audit import AuditLog
 from goldticket.signing.backup_keys import BackupKeys, SoftwareBackupKeys, TokenBackupKeys
@@ -46,7 +51,6 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 ROLE_MSP = {"operator": "OperatorMSP", "supplier": "OperatorMSP", "core": "CoreMSP", "bank": "BankMSP"}
 ORGANISATIONS = {"OperatorMSP": "GoldTicket Operator", "CoreMSP": "Core Enterprises", "BankMSP": "Banks"}
 OPERATOR = "operator"
-ENVIRONMENT_FILE = "environment.json"
 # What makes a data directory initialised; written last by ``init``.
 INITIALISED_MARKER = "reader.json"
 # What an init leaves in a data directory; found without the marker, an init did not finish.
@@ -87,32 +91,6 @@ def china_clock(today: dt.date | None) -> dt.datetime:
     if today is None:
         return now
     return dt.datetime.combine(today, now.astimezone(CHINA).time(), CHINA).astimezone(dt.UTC)
-
-
-def recorded_environment(data_dir: Path) -> str | None:
-    """The environment ``init`` recorded in ``data_dir`` (prod, dev, test), or None."""
-    path = Path(data_dir) / ENVIRONMENT_FILE
-    if not path.exists():
-        return None
-    environment = json.loads(path.read_text(encoding="utf-8")).get("environment")
-    return str(environment) if environment else None
-
-
-def bind_environment(settings: Settings) -> Settings:
-    """The settings with the environment of the data directory, whatever GOLDTICKET_ENV says:
-    the environment belongs to the data (fixed at ``init``), not to whoever runs the process.
-    A production directory refuses GOLDTICKET_TODAY. Raises ProductionRefusedError."""
-    recorded = recorded_environment(settings.data_dir)
-    if recorded is None:
-        return settings
-    if recorded == "prod" and settings.today is not None:
-        raise ProductionRefusedError(
-            f"{settings.data_dir} is a production data directory: its business date is today in"
-            " China time; unset GOLDTICKET_TODAY"
-        )
-    if recorded == settings.env:
-        return settings
-    return dataclasses.replace(settings, env=recorded)
 
 
 def weak_pin(pin: str) -> bool:

@@ -245,3 +245,22 @@ def test_idempotency_fingerprints_hold_no_desk_secret() -> None:
     other = fingerprint("POST", "/cards", {**base, "desk_pin": "740319", "operator_password": "b"})
     assert one == other
     assert one != fingerprint("POST", "/cards", {**base, "user_id": "s2.clerk"})
+
+
+def test_the_demo_refuses_a_prod_directory_whatever_the_process_says(prod_dir: Path) -> None:
+    env = {
+        "GOLDTICKET_DATA_DIR": str(prod_dir),
+        "GOLDTICKET_ENV": "dev",
+        "GOLDTICKET_CARD_KDF_N": "16384",
+        "GOLDTICKET_OPERATOR_PIN": OPERATOR_PIN,
+        "GOLDTICKET_OPERATOR_PASSWORD": OPERATOR_PASSWORD,
+        "GOLDTICKET_TODAY": None,
+    }
+    before = open_local_ledger(prod_dir)
+    height = before.height()
+    before.close()
+    result = CliRunner().invoke(main, ["demo"], env=env)
+    assert result.exit_code == 2 and "moves the clock" in result.stderr, result.output
+    after = open_local_ledger(prod_dir)
+    assert after.height() == height
+    after.close()
