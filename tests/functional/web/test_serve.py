@@ -159,7 +159,7 @@ def test_kill_minus_nine_in_the_middle_of_writes(tmp_path: Path):
         limits = sorted(line["limit_fen"] for line in lines["items"])
         assert limits == sorted(sent)  # every write exactly once
         result = subprocess.run(
-            [sys.executable, "-m", "goldticket.cli", "reindex"],
+            [sys.executable, "-m", "goldticket.cli", "reindex", "--json"],
             env=env,
             capture_output=True,
             text=True,
