@@ -70,8 +70,12 @@ def main() -> None:
         ("s1", "supplier", "s1.clerk"),
         ("bank", "bank", "bank.credit"),
     ):
-        members.register_member(portal.platform, member_id=member_id, name=member_id, role=role)
-        members.add_user(portal.platform, member_id=member_id, username=username, pin=PIN)
+        members.register_member(
+            portal.platform, portal.platform.desk(), member_id=member_id, name=member_id, role=role
+        )
+        members.add_user(
+            portal.platform, portal.platform.desk(), member_id=member_id, username=username, pin=PIN
+        )
         accounts.ensure_account(portal, username=username, org_id=member_id, role="clerk", password=PASSWORD)
     client = create_app(
         {"GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0, "LOG_REQUESTS": False}

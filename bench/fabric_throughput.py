@@ -137,7 +137,6 @@ def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
     platform, chains = build(data_dir, args.clients, settings)
     use_software_keys(platform, [actor for chain in chains for actor in chain[:2]])
     print(f"set-up: {args.clients} chains in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    operator, operator_pin = platform.operator()
     reader = platform.reader
     heads = [chain[2] for chain in chains]
 

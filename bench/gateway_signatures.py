@@ -26,10 +26,10 @@ SECRET = "bench deployment secret, 32 chars"
 
 def setup(data_dir: Path, cards: str, count: int) -> tuple[Platform, list[str]]:
     platform = Platform.init(bench_settings(data_dir, cards))
-    members.register_member(platform, member_id="s", name="供应商", role="supplier")
+    members.register_member(platform, platform.desk(), member_id="s", name="供应商", role="supplier")
     serials = []
     for index in range(count):
-        members.add_user(platform, member_id="s", username=f"s.clerk{index}", pin=PIN)
+        members.add_user(platform, platform.desk(), member_id="s", username=f"s.clerk{index}", pin=PIN)
         serials.append(platform.cards.registry.active_card(f"s.clerk{index}").serial)
     return platform, serials
 

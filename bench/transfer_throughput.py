@@ -50,19 +50,23 @@ def bench_settings(data_dir: Path, cards: str = "") -> Settings:
 
 def build(data_dir: Path, chains: int, settings: Settings | None = None) -> tuple[Platform, list[tuple]]:
     platform = Platform.init(settings or bench_settings(data_dir, CARDS))
-    members.register_member(platform, member_id="core", name="核心企业", role="core")
-    members.register_member(platform, member_id="bank", name="银行", role="bank")
-    core = members.add_user(platform, member_id="core", username="core.clerk", pin=PIN)
-    bank = members.add_user(platform, member_id="bank", username="bank.clerk", pin=PIN)
+    members.register_member(platform, platform.desk(), member_id="core", name="核心企业", role="core")
+    members.register_member(platform, platform.desk(), member_id="bank", name="银行", role="bank")
+    core = members.add_user(platform, platform.desk(), member_id="core", username="core.clerk", pin=PIN)
+    bank = members.add_user(platform, platform.desk(), member_id="bank", username="bank.clerk", pin=PIN)
     credit.grant_credit_line(platform, bank, core_org_id="core", limit_fen=10**14, pin=PIN)
     chains_out = []
     for index in range(chains):
         pair = []
         for side in ("a", "b"):
             member_id = f"s{index}{side}"
-            members.register_member(platform, member_id=member_id, name=member_id, role="supplier")
+            members.register_member(
+                platform, platform.desk(), member_id=member_id, name=member_id, role="supplier"
+            )
             pair.append(
-                members.add_user(platform, member_id=member_id, username=f"{member_id}.clerk", pin=PIN)
+                members.add_user(
+                    platform, platform.desk(), member_id=member_id, username=f"{member_id}.clerk", pin=PIN
+                )
             )
         number = f"INV-{index}"
         ticket = tickets.issue_ticket(
@@ -91,7 +95,7 @@ def use_software_keys(platform: Platform, actors: list) -> None:
     from goldticket.services.platform import ROLE_MSP
     from goldticket.signing import SoftwareSigner, new_member_key
 
-    operator, operator_pin = platform.operator()
+    operator, operator_pin = platform.actor("operator"), platform.settings.operator_pin
     for actor in actors:
         ca = platform.keystore.cas()[
             ROLE_MSP[platform.evaluate("GetMember", {"id": actor.member_id})["role"]]

@@ -33,6 +33,7 @@ QUERIES = (
     "GetApplication",
     "GetCertificate",
     "GetStatement",
+    "GetStatements",
     "Ping",
 )
 
@@ -168,10 +169,17 @@ class GoldTicketContract(Contract):
             "role": "operator",
             "msp_id": caller.msp_id,
         }
+        # The environment (prod, dev, test) belongs to the ledger from its first block: a
+        # client reads it from the operator member and cannot talk a prod ledger into a clock.
+        environment = req.get("environment", "prod")
+        if environment not in ("prod", "dev", "test"):
+            raise d.InvalidInputError("environment must be prod, dev or test")
+        member["environment"] = environment
         await tx.put("member", (member["id"],), member)
         await self._put_identity(tx, caller)
         months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
-        await tx.put("config", ("bootstrap",), {"tx_id": tx.tx_id, "max_term_months": months})
+        config = {"tx_id": tx.tx_id, "max_term_months": months, "environment": environment}
+        await tx.put("config", ("bootstrap",), config)
         return member
 
     @transaction
@@ -493,6 +501,14 @@ class GoldTicketContract(Contract):
     @transaction
     async def GetOffer(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         return await tx.require("offer", d.require_text(req.get("offer_id"), "offer_id"))
+
+    @transaction
+    async def GetStatements(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The clearing statements of a root ticket (one once it is settled)."""
+        root_id = d.require_text(req.get("root_id"), "root_id")
+        await tx.ticket(root_id)
+        items = [value for _, value in await tx.scan("statement", root_id)]
+        return {"items": items, "total": len(items)}
 
     # ---------------------------------------------------------------- financing
     @transaction

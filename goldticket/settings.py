@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +16,15 @@ class ConfigError(Exception):
     code = "invalid_input"
 
 
+class ProductionRefusedError(ConfigError):
+    """A production data directory refuses what only a dev or test one allows (a set clock,
+    weak secrets)."""
+
+    code = "forbidden"
+
+
 LEDGERS = ("local", "fabric")
+ENVIRONMENT_FILE = "environment.json"  # in the data directory, written by ``goldticket init``
 ENVIRONMENTS = ("prod", "dev", "test")
 
 
@@ -129,3 +138,29 @@ class Settings:
     def portal_database_url(self) -> str:
         """GOLDTICKET_DATABASE_URL, or the SQLite file ``portal.sqlite`` in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'portal.sqlite').resolve()}"
+
+
+def recorded_environment(data_dir: Path) -> str | None:
+    """The environment ``init`` recorded in ``data_dir`` (prod, dev, test), or None."""
+    path = Path(data_dir) / ENVIRONMENT_FILE
+    if not path.exists():
+        return None
+    environment = json.loads(path.read_text(encoding="utf-8")).get("environment")
+    return str(environment) if environment else None
+
+
+def bind_environment(settings: Settings) -> Settings:
+    """The settings with the environment of the data directory, whatever GOLDTICKET_ENV says:
+    the environment belongs to the data (fixed at ``init``), not to whoever runs the process.
+    A production directory refuses GOLDTICKET_TODAY. Raises ProductionRefusedError."""
+    recorded = recorded_environment(settings.data_dir)
+    if recorded is None:
+        return settings
+    if recorded == "prod" and settings.today is not None:
+        raise ProductionRefusedError(
+            f"{settings.data_dir} is a production data directory: its business date is today in"
+            " China time; unset GOLDTICKET_TODAY"
+        )
+    if recorded == settings.env:
+        return settings
+    return dataclasses.replace(settings, env=recorded)

@@ -97,8 +97,12 @@ def consortium(platform: Platform) -> Consortium:
     operator = platform.actor("operator")
     actors = {}
     for member_id, name, name_en, role, username in MEMBERS:
-        members.register_member(platform, member_id=member_id, name=name, name_en=name_en, role=role)
-        actors[member_id] = members.add_user(platform, member_id=member_id, username=username, pin=PIN)
+        members.register_member(
+            platform, platform.desk(), member_id=member_id, name=name, name_en=name_en, role=role
+        )
+        actors[member_id] = members.add_user(
+            platform, platform.desk(), member_id=member_id, username=username, pin=PIN
+        )
     line = credit.grant_credit_line(
         platform, actors["bank"], core_org_id="core", limit_fen=10_000_000_000, pin=PIN
     )
@@ -137,7 +141,7 @@ def software_identity(consortium: Consortium, member_id: str, username: str) -> 
         common_name=username,
         attributes={"member": member_id, "role": "clerk", "user": username},
     )
-    operator, pin = platform.operator()
+    operator, pin = platform.actor("operator"), platform.settings.operator_pin
     platform.submit(
         operator, "RegisterIdentity", {"msp_id": ca.msp_id, "certificate_pem": cert.decode()}, pin=pin
     )

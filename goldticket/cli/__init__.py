@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from . import (
+    _common,
     basics,
     cards,
     certificates,
@@ -31,12 +32,15 @@ for command in (
     basics.init,
     basics.quote,
     basics.demo,
+    basics.backup,
+    basics.restore,
     members.member,
     users.user,
     cards.card,
     signer.signer,
     credit.credit,
     tickets.ticket,
+    tickets.statement,
     offers.offer,
     financing.financing_group,
     portal.serve,
@@ -45,5 +49,17 @@ for command in (
     certificates.certificate,
 ):
     main.add_command(command)
+
+
+def _with_json_flag(command: click.Command) -> None:
+    """Every command that prints a result takes --json (quote has its own)."""
+    if isinstance(command, click.Group):
+        for child in command.commands.values():
+            _with_json_flag(child)
+    elif not any("--json" in getattr(param, "opts", ()) for param in command.params):
+        command.params.append(_common.json_flag())
+
+
+_with_json_flag(main)
 
 __all__ = ["main"]

@@ -15,7 +15,7 @@ import click
 
 from goldticket import domain as d
 from goldticket.ledger import LedgerError
-from goldticket.settings import ConfigError, Settings
+from goldticket.settings import ConfigError, Settings, bind_environment
 from goldticket.signing.errors import SigningError
 
 EXIT_CODES = {
@@ -53,8 +53,9 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def settings() -> Settings:
+    """The settings, in the environment of the data directory (fixed at ``init``)."""
     try:
-        return Settings.from_env()
+        return bind_environment(Settings.from_env())
     except ConfigError as error:
         fail(error.code, str(error))
         raise
@@ -71,12 +72,96 @@ def platform() -> Iterator[Any]:
         opened.close()
 
 
+JSON_FLAG = "goldticket.json"
+
+
+def wants_json() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context is not None and context.find_root().meta.get(JSON_FLAG))
+
+
+def set_json(context: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        context.find_root().meta[JSON_FLAG] = True
+
+
+def json_flag() -> click.Option:
+    """``--json``: print the result as JSON (for scripts) instead of tables in yuan."""
+    return click.Option(
+        ["--json"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=set_json,
+        help="print JSON (amounts in fen, times in UTC) instead of a readable table",
+    )
+
+
 def out(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+    """A command's result: readable (tables, amounts in yuan, China time), or with --json the
+    JSON scripts read."""
+    if wants_json():
+        click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    from ._render import render
+
+    for line in render(value):
+        click.echo(line)
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--as", "username", required=True, help="the acting user")(fn)
+    return click.option(
+        "--as", "username", envvar="GOLDTICKET_USER", required=True, help="the acting user (GOLDTICKET_USER)"
+    )(fn)
+
+
+def amount_options(name: str = "amount") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--NAME`` in yuan (1,000.00, 1000, 1000.5 or 壹仟元整) beside ``--NAME-fen`` (integer
+    fen), and ``--yes`` to sign without the confirmation question."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option("--yes", is_flag=True, help="do not ask to confirm the amount (for scripts)")(fn)
+        fn = click.option(f"--{name}-fen", f"{name}_fen", type=int, default=None, help="the amount in fen")(
+            fn
+        )
+        return click.option(
+            f"--{name}",
+            f"{name}_text",
+            default=None,
+            help="the amount in yuan: 1,000.00, 1000, 1000.5 or 壹仟元整",
+        )(fn)
+
+    return decorate
+
+
+def amount_of(text: str | None, fen: int | None, name: str = "amount") -> int:
+    """The amount in fen from ``--NAME`` (yuan text, parsed exactly) or ``--NAME-fen``."""
+    if (text is None) == (fen is None):
+        raise d.InvalidInputError(
+            f"give the amount once: --{name} 1,000.00 (yuan; also 1000, 1000.5 or 壹仟元整) or --{name}-fen 100000"
+        )
+    if text is not None:
+        return d.parse_amount(text)
+    return d.require_fen(fen, f"--{name}-fen")
+
+
+def money_pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The card PIN of a command that moves money: asked for only after the amount is shown."""
+    return click.option("--pin", envvar="GOLDTICKET_PIN", default=None, help="the card's payment password")(
+        fn
+    )
+
+
+def confirm_amount(what: str, fen: int, *, pin: str | None, yes: bool) -> str:
+    """The PIN. Given by --pin or GOLDTICKET_PIN (a script), it is used as it is. Otherwise a
+    person is at the keyboard: show ``what`` with the amount in figures and in Chinese capitals
+    (on stderr), ask whether to sign it (not with --yes), then ask for the PIN without echo."""
+    if pin is not None:
+        return pin
+    click.echo(f"{what}: {d.format_fen(fen)} yuan ({d.chinese_capital(fen)})", err=True)
+    if not yes:
+        click.confirm("sign this with your card?", default=False, abort=True, err=True)
+    return str(click.prompt("card PIN", hide_input=True, err=True))
 
 
 def pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,6 +173,30 @@ def pin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         hide_input=True,
         help="the card's payment password",
     )(fn)
+
+
+def desk_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The operator desk's credentials: ``--desk-user`` (an operator admin, default
+    ``operator``) and ``--operator-pin``, that admin's card PIN (GOLDTICKET_OPERATOR_PIN, or
+    asked for without echo). Every desk command checks them on the card before it acts."""
+    fn = click.option(
+        "--operator-pin",
+        envvar="GOLDTICKET_OPERATOR_PIN",
+        prompt="operator card PIN",
+        hide_input=True,
+        help="the desk admin's card PIN",
+    )(fn)
+    return click.option(
+        "--desk-user",
+        envvar="GOLDTICKET_DESK_USER",
+        default="operator",
+        help="the operator admin at the desk",
+    )(fn)
+
+
+def open_desk(opened: Any, desk_user: str, operator_pin: str) -> Any:
+    """The authenticated operator desk (goldticket.services.platform.Desk)."""
+    return opened.desk(opened.actor(desk_user), operator_pin)
 
 
 def use_case(function: str) -> Callable[..., Any]:

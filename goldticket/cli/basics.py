@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from goldticket import domain as d
@@ -24,7 +26,8 @@ def init() -> None:
 
 
 @click.command()
-@click.option("--amount-fen", type=int, required=True)
+@click.option("--amount", "amount_text", default=None, help="yuan: 1,000.00, 1000, 1000.5 or 壹仟元整")
+@click.option("--amount-fen", type=int, default=None)
 @click.option("--annual-rate-bp", type=int, required=True)
 @click.option("--value-date", required=True)
 @click.option("--maturity-date", required=True)
@@ -35,7 +38,8 @@ def init() -> None:
 )
 @handles_errors
 def quote(
-    amount_fen: int,
+    amount_text: str | None,
+    amount_fen: int | None,
     annual_rate_bp: int,
     value_date: str,
     maturity_date: str,
@@ -46,8 +50,10 @@ def quote(
     """Days, discount interest and proceeds of discounting a ticket."""
     from goldticket.services.financing import quote as make_quote
 
+    from ._common import amount_of
+
     result = make_quote(
-        amount_fen=amount_fen,
+        amount_fen=amount_of(amount_text, amount_fen),
         annual_rate_bp=annual_rate_bp,
         value_date=value_date,
         maturity_date=maturity_date,
@@ -55,6 +61,9 @@ def quote(
         fee_bp=fee_bp,
     )
     if as_json:
+        from ._common import JSON_FLAG
+
+        click.get_current_context().find_root().meta[JSON_FLAG] = True
         out(
             {
                 "days": result.days,
@@ -96,3 +105,33 @@ def demo() -> None:
         )
     finally:
         portal.close()
+
+
+@click.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@handles_errors
+def backup(destination: Path) -> None:
+    """Copy the data directory to DESTINATION (new or empty), consistently, while the service
+    runs: SQLite files through SQLite's backup API, the card tokens, the audit log. See
+    docs/backup.md."""
+    from goldticket.services import backup as backups
+
+    current = settings()
+    manifest = backups.backup(current, destination)
+    click.echo(f"backed up {current.data_dir} to {destination} ({len(manifest['files'])} files)")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@handles_errors
+def restore(source: Path) -> None:
+    """Restore the backup SOURCE as GOLDTICKET_DATA_DIR (which must be new or empty), after
+    checking every file against the backup's manifest. Then run `goldticket ledger verify`."""
+    from goldticket.services import backup as backups
+
+    current = settings()
+    manifest = backups.restore(source, current.data_dir)
+    click.echo(
+        f"restored {len(manifest['files'])} files into {current.data_dir} (backup of {manifest['taken_at']});"
+        " next: goldticket ledger verify"
+    )

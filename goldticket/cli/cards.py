@@ -1,10 +1,11 @@
-"""``goldticket card``: BSIM cards at the operator desk."""
+"""``goldticket card``: BSIM cards at the operator desk. Every desk command is authenticated
+as an operator admin (``--operator-pin``, their own card's PIN) and audit-logged."""
 
 from __future__ import annotations
 
 import click
 
-from ._common import as_option, handles_errors, out, pin_option, platform
+from ._common import as_option, desk_options, handles_errors, open_desk, out, pin_option, platform
 
 
 @click.group()
@@ -16,40 +17,44 @@ def card() -> None:
 def _desk(name: str, function: str, help_text: str, *, pin: bool = False) -> None:
     """A desk command on one card serial; with ``pin``, it also takes the card's PIN."""
 
-    def run(serial: str, *args: str) -> None:
+    def run(desk_user: str, operator_pin: str, serial: str, *args: str) -> None:
         from goldticket.services import cards
 
         with platform() as opened:
-            out(getattr(cards, function)(opened, serial, *args))
+            desk = open_desk(opened, desk_user, operator_pin)
+            out(getattr(cards, function)(opened, desk, serial, *args))
 
     if pin:
 
         @card.command(name, help=help_text)
         @click.argument("serial")
+        @desk_options
         @click.option("--pin", envvar="GOLDTICKET_PIN", prompt="card PIN", hide_input=True)
         @handles_errors
-        def with_pin(serial: str, pin: str) -> None:
-            run(serial, pin)
+        def with_pin(serial: str, desk_user: str, operator_pin: str, pin: str) -> None:
+            run(desk_user, operator_pin, serial, pin)
 
     else:
 
         @card.command(name, help=help_text)
         @click.argument("serial")
+        @desk_options
         @handles_errors
-        def without_pin(serial: str) -> None:
-            run(serial)
+        def without_pin(serial: str, desk_user: str, operator_pin: str) -> None:
+            run(desk_user, operator_pin, serial)
 
 
 @card.command("open")
 @click.argument("username")
 @click.option("--backend", type=click.Choice(["pkcs11", "software"]), default=None)
+@desk_options
 @handles_errors
-def card_open(username: str, backend: str | None) -> None:
+def card_open(username: str, backend: str | None, desk_user: str, operator_pin: str) -> None:
     """Bind a blank card to a user (开卡)."""
     from goldticket.services import cards
 
     with platform() as opened:
-        out(cards.open_card(opened, username, backend))
+        out(cards.open_card(opened, open_desk(opened, desk_user, operator_pin), username, backend))
 
 
 _desk("issue", "issue_card", "Issue an opened card: key, certificate, ledger identity (发卡).", pin=True)
@@ -74,23 +79,35 @@ def card_approve(username: str, pin: str, serial: str) -> None:
 
 @card.command("replace")
 @click.argument("serial")
+@desk_options
 @click.option("--pin", envvar="GOLDTICKET_PIN", prompt="card PIN", hide_input=True)
 @click.option("--operator-password", envvar="GOLDTICKET_OPERATOR_PASSWORD", prompt=True, hide_input=True)
 @handles_errors
-def card_replace(serial: str, pin: str, operator_password: str) -> None:
+def card_replace(serial: str, desk_user: str, operator_pin: str, pin: str, operator_password: str) -> None:
     """A new card with the same key, recovered from the backup (补卡)."""
     from goldticket.services import cards
 
     with platform() as opened:
-        out(cards.replace_card(opened, serial, pin=pin, operator_password=operator_password))
+        desk = open_desk(opened, desk_user, operator_pin)
+        out(cards.replace_card(opened, desk, serial, pin=pin, operator_password=operator_password))
 
 
 @card.command("list")
-@click.argument("username")
+@click.argument("username", required=False)
+@click.option("--member", "member_id", default=None, help="every card of this member's users")
 @handles_errors
-def card_list(username: str) -> None:
-    """The cards of a user, newest last."""
-    from goldticket.services import cards
+def card_list(username: str | None, member_id: str | None) -> None:
+    """The cards of a user (or with --member, of every user of a member), newest last."""
+    from goldticket.services import cards, members
 
+    if (username is None) == (member_id is None):
+        raise click.UsageError("give a USERNAME or --member MEMBER_ID")
     with platform() as opened:
-        out(cards.cards_of(opened, username))
+        if member_id is None:
+            out(cards.cards_of(opened, str(username)))
+            return
+        members.get_member(opened, member_id)
+        found = []
+        for user in members.list_users(opened, member_id):
+            found.extend(cards.cards_of(opened, user["username"]))
+        out(found)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ._common import as_option, handles_errors, out, pin_option, platform
+from ._common import (
+    amount_of,
+    amount_options,
+    as_option,
+    confirm_amount,
+    handles_errors,
+    money_pin_option,
+    out,
+    platform,
+)
 
 
 @click.group()
@@ -14,15 +23,19 @@ def credit() -> None:
 
 @credit.command("grant")
 @as_option
-@pin_option
+@money_pin_option
 @click.option("--core", "core_org_id", required=True)
-@click.option("--limit-fen", type=int, required=True)
+@amount_options("limit")
 @handles_errors
-def credit_grant(username: str, pin: str, core_org_id: str, limit_fen: int) -> None:
+def credit_grant(
+    username: str, pin: str | None, core_org_id: str, limit_text: str | None, limit_fen: int | None, yes: bool
+) -> None:
     """A bank grants a core enterprise a credit line."""
     from goldticket.services import credit as credit_service
 
+    limit_fen = amount_of(limit_text, limit_fen, "limit")
     with platform() as opened:
+        pin = confirm_amount(f"grant {core_org_id} a credit line", limit_fen, pin=pin, yes=yes)
         out(
             credit_service.grant_credit_line(
                 opened, opened.actor(username), core_org_id=core_org_id, limit_fen=limit_fen, pin=pin

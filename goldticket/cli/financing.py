@@ -7,9 +7,25 @@ import click
 from ._common import as_option, handles_errors, out, pin_option, platform
 
 
+@click.command("list")
+@as_option
+@click.option("--to-me", "direction", flag_value="to-me", help="applications to your bank")
+@click.option("--from-me", "direction", flag_value="from-me", help="applications your member made")
+@handles_errors
+def financing_list(username: str, direction: str | None) -> None:
+    """Open financing applications to your bank or from your member (both by default)."""
+    from goldticket.services import pending
+
+    with platform() as opened:
+        out(pending.open_applications(opened, opened.actor(username), direction or "all"))
+
+
 @click.group("financing")
 def financing_group() -> None:
     """Financing applications."""
+
+
+financing_group.add_command(financing_list)
 
 
 @financing_group.command("approve")

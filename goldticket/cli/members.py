@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import handles_errors, out, platform
+from ._common import desk_options, handles_errors, open_desk, out, platform
 
 
 @click.group()
@@ -19,8 +19,18 @@ def member() -> None:
 @click.option("--role", type=click.Choice(["core", "supplier", "bank"]), required=True)
 @click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
 @click.option("--fee-bp", type=int, default=0)
+@desk_options
 @handles_errors
-def member_add(member_id: str, name: str, name_en: str, role: str, day_basis: str, fee_bp: int) -> None:
+def member_add(
+    member_id: str,
+    name: str,
+    name_en: str,
+    role: str,
+    day_basis: str,
+    fee_bp: int,
+    desk_user: str,
+    operator_pin: str,
+) -> None:
     """Register a core enterprise, supplier or bank (signed by the operator desk)."""
     from goldticket.services import members
 
@@ -28,6 +38,7 @@ def member_add(member_id: str, name: str, name_en: str, role: str, day_basis: st
         out(
             members.register_member(
                 opened,
+                open_desk(opened, desk_user, operator_pin),
                 member_id=member_id,
                 name=name,
                 role=role,
@@ -50,10 +61,11 @@ def member_list() -> None:
 
 @member.command("term-cap")
 @click.argument("months", type=int)
+@desk_options
 @handles_errors
-def member_term_cap(months: int) -> None:
+def member_term_cap(months: int, desk_user: str, operator_pin: str) -> None:
     """Set the longest payment term of new tickets, in months (1-12)."""
     from goldticket.services import members
 
     with platform() as opened:
-        out(members.set_term_cap(opened, months))
+        out(members.set_term_cap(opened, open_desk(opened, desk_user, operator_pin), months))

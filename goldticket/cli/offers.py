@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import write_command
+from ._common import as_option, handles_errors, out, platform, write_command
 
 
 @click.group()
@@ -15,3 +15,16 @@ def offer() -> None:
 write_command(offer, "accept", "transfers.accept_offer", "Accept a transfer offer (payee).")
 write_command(offer, "reject", "transfers.reject_offer", "Refuse a transfer offer (payee).")
 write_command(offer, "cancel", "transfers.cancel_offer", "Withdraw a transfer offer (holder).")
+
+
+@offer.command("list")
+@as_option
+@click.option("--to-me", "direction", flag_value="to-me", help="offers your member may accept or reject")
+@click.option("--from-me", "direction", flag_value="from-me", help="offers your member made")
+@handles_errors
+def offer_list(username: str, direction: str | None) -> None:
+    """Open transfer offers to or from your member (both by default)."""
+    from goldticket.services import pending
+
+    with platform() as opened:
+        out(pending.open_offers(opened, opened.actor(username), direction or "all"))

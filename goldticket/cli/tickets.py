@@ -8,7 +8,18 @@ import click
 
 from goldticket import domain as d
 
-from ._common import as_option, handles_errors, out, pin_option, platform, read_command, write_command
+from ._common import (
+    amount_of,
+    amount_options,
+    as_option,
+    confirm_amount,
+    handles_errors,
+    money_pin_option,
+    out,
+    platform,
+    read_command,
+    write_command,
+)
 
 
 @click.group()
@@ -26,19 +37,29 @@ def _invoice(text: str) -> dict[str, Any]:
 
 @ticket.command("issue")
 @as_option
-@pin_option
+@money_pin_option
 @click.option("--payee", required=True)
-@click.option("--amount-fen", type=int, required=True)
+@amount_options()
 @click.option("--maturity-date", required=True)
 @click.option("--invoice", "invoices", multiple=True, required=True, help="NUMBER:AMOUNT_FEN:SHA256")
 @handles_errors
 def ticket_issue(
-    username: str, pin: str, payee: str, amount_fen: int, maturity_date: str, invoices: tuple[str, ...]
+    username: str,
+    pin: str | None,
+    payee: str,
+    amount_text: str | None,
+    amount_fen: int | None,
+    yes: bool,
+    maturity_date: str,
+    invoices: tuple[str, ...],
 ) -> None:
+    """Issue a ticket to a supplier against invoices (core enterprise)."""
     from goldticket.services import tickets
 
     parsed = [_invoice(item) for item in invoices]
+    amount_fen = amount_of(amount_text, amount_fen)
     with platform() as opened:
+        pin = confirm_amount(f"issue a ticket to {payee} due {maturity_date}", amount_fen, pin=pin, yes=yes)
         out(
             tickets.issue_ticket(
                 opened,
@@ -63,31 +84,71 @@ read_command(ticket, "history", "tickets.ticket_history", "Every transaction tha
 read_command(ticket, "lineage", "tickets.ticket_lineage", "The tree from the root to today's pieces.")
 
 
-@ticket.command("list")
-@click.option("--holder")
-@click.option("--root")
-@click.option("--status")
+@click.group()
+def statement() -> None:
+    """Clearing statements (清分) of settled tickets."""
+
+
+@statement.command("show")
+@click.argument("root_id")
 @handles_errors
-def ticket_list(holder: str | None, root: str | None, status: str | None) -> None:
-    """Tickets by holder, root or status."""
-    from goldticket.services import tickets
+def statement_show(root_id: str) -> None:
+    """The clearing statement of a settled root ticket: who was paid what."""
+    from goldticket.services import pending
 
     with platform() as opened:
-        out(tickets.list_tickets(opened, None, holder_org_id=holder, root_id=root, status=status))  # type: ignore[arg-type]
+        found = pending.statements(opened, root_id)
+        if not found:
+            raise d.NotFoundError(f"ticket {root_id} has no statement yet: its issuer settles it at maturity")
+        out(found[-1])
+
+
+@ticket.command("list")
+@click.option(
+    "--as", "username", envvar="GOLDTICKET_USER", default=None, help="list what this user's member holds"
+)
+@click.option("--holder")
+@click.option("--root")
+@click.option("--status", help="any case: active, locked_transfer, settled, ...")
+@handles_errors
+def ticket_list(username: str | None, holder: str | None, root: str | None, status: str | None) -> None:
+    """Tickets by holder, root or status; with none of them, what your member holds (--as)."""
+    from goldticket.services import pending, tickets
+
+    wanted = pending.ticket_status(status)
+    with platform() as opened:
+        if not (holder or root or wanted):
+            if username is None:
+                raise d.InvalidInputError(
+                    "give --as USER (or GOLDTICKET_USER) to list what your member holds,"
+                    " or --holder, --root or --status"
+                )
+            holder = opened.actor(username).member_id
+        out(tickets.list_tickets(opened, None, holder_org_id=holder, root_id=root, status=wanted))  # type: ignore[arg-type]
 
 
 @ticket.command("transfer")
 @as_option
-@pin_option
+@money_pin_option
 @click.argument("ticket_id")
 @click.option("--to", "to_org_id", required=True)
-@click.option("--amount-fen", type=int, required=True)
+@amount_options()
 @handles_errors
-def ticket_transfer(username: str, pin: str, ticket_id: str, to_org_id: str, amount_fen: int) -> None:
+def ticket_transfer(
+    username: str,
+    pin: str | None,
+    ticket_id: str,
+    to_org_id: str,
+    amount_text: str | None,
+    amount_fen: int | None,
+    yes: bool,
+) -> None:
     """Offer part or all of a ticket to another member (holder)."""
     from goldticket.services import transfers
 
+    amount_fen = amount_of(amount_text, amount_fen)
     with platform() as opened:
+        pin = confirm_amount(f"transfer from {ticket_id} to {to_org_id}", amount_fen, pin=pin, yes=yes)
         out(
             transfers.offer_transfer(
                 opened,
@@ -102,16 +163,26 @@ def ticket_transfer(username: str, pin: str, ticket_id: str, to_org_id: str, amo
 
 @ticket.command("finance")
 @as_option
-@pin_option
+@money_pin_option
 @click.argument("ticket_id")
 @click.option("--bank", "bank_org_id", required=True)
-@click.option("--amount-fen", type=int, required=True)
+@amount_options()
 @handles_errors
-def ticket_finance(username: str, pin: str, ticket_id: str, bank_org_id: str, amount_fen: int) -> None:
+def ticket_finance(
+    username: str,
+    pin: str | None,
+    ticket_id: str,
+    bank_org_id: str,
+    amount_text: str | None,
+    amount_fen: int | None,
+    yes: bool,
+) -> None:
     """Apply to a bank to discount part or all of a ticket (holder)."""
     from goldticket.services import financing
 
+    amount_fen = amount_of(amount_text, amount_fen)
     with platform() as opened:
+        pin = confirm_amount(f"ask {bank_org_id} to discount {ticket_id}", amount_fen, pin=pin, yes=yes)
         out(
             financing.apply_financing(
                 opened,

@@ -29,7 +29,7 @@ from .lifecycle import (
     split_ticket,
     unfreeze_ticket,
 )
-from .money import chinese_capital, format_fen, parse_yuan, require_fen
+from .money import AMOUNT_FORMS, chinese_capital, format_fen, parse_amount, parse_yuan, require_fen
 from .settlement import Payment, SettlementPlan, plan_settlement, settle_piece
 from .status import LIVE, OVERDUE, TERMINAL, TicketStatus, display_status
 from .terms import DEFAULT_MAX_TERM_MONTHS, add_months, check_term
@@ -65,6 +65,8 @@ __all__ = [
     "split_ticket",
     "unfreeze_ticket",
     "chinese_capital",
+    "parse_amount",
+    "AMOUNT_FORMS",
     "format_fen",
     "parse_yuan",
     "require_fen",

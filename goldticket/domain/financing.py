@@ -113,7 +113,9 @@ def apply_financing(
         raise RuleViolationError(
             f"amount over balance: ticket {ticket.id} holds {format_fen(ticket.amount_fen)}"
         )
-    check_transition(ticket.id, ticket.status, S.LOCKED_FINANCING)
+    check_transition(
+        ticket.id, ticket.status, S.LOCKED_FINANCING, lock_id=ticket.offer_id or ticket.application_id
+    )
     require_not_matured(ticket, today)
     application = FinancingApplication(application_id, ticket.id, by_org_id, bank_org_id, amount_fen)
     return ticket.with_changes(status=S.LOCKED_FINANCING, application_id=application_id), application

@@ -36,6 +36,12 @@ def allocate_invoices(
             remaining -= take
     if remaining > 0:
         covered = amount_fen - remaining
+        face = sum(invoice.amount_fen for invoice in invoices)
+        if face < amount_fen:
+            raise RuleViolationError(
+                f"the invoices add up to {format_fen(face)}, less than the ticket's "
+                f"{format_fen(amount_fen)}: add invoices or issue a smaller ticket"
+            )
         raise RuleViolationError(
             f"invoice already used: the invoices can back {format_fen(covered)} more, "
             f"not {format_fen(amount_fen)}"

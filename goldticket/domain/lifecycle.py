@@ -115,7 +115,7 @@ def split_ticket(
     require_fen(part_fen, "amount_fen")
     if part_fen > ticket.amount_fen:
         raise InvalidInputError("amount_fen is more than the ticket holds")
-    check_transition(ticket.id, ticket.status, S.SPLIT)
+    check_transition(ticket.id, ticket.status, S.SPLIT, lock_id=ticket.offer_id or ticket.application_id)
     base = ticket.with_changes(
         parent_id=ticket.id, tx_id=tx_id, offer_id=None, application_id=None, frozen_from=None
     )

@@ -45,6 +45,55 @@ def parse_yuan(text: str) -> int:
     return -fen if negative else fen
 
 
+AMOUNT_FORMS = "yuan as 1,000.00, 1000 or 1000.5, or in capitals as 壹仟元整"
+_CAPITAL_DIGITS = dict(zip("零壹贰叁肆伍陆柒捌玖", range(10), strict=True))
+_CAPITAL_FRACTION = re.compile(r"^(?:([零壹贰叁肆伍陆柒捌玖])角)?零?(?:([壹贰叁肆伍陆柒捌玖])分)?[整正]?$")
+
+
+def parse_amount(text: str) -> int:
+    """An amount a clerk types, exactly in fen, never through a float: figures in yuan
+    (``1,000.00``, ``1000``, ``1000.5``, optionally after ¥) or Chinese capitals
+    (``壹仟元整``, ``人民币壹仟贰佰元伍角``). Raises InvalidInputError naming the accepted forms."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInputError(f"an amount is {AMOUNT_FORMS}")
+    cleaned = text.strip().lstrip("¥￥").strip()
+    if cleaned and cleaned[0] in "零壹贰叁肆伍陆柒捌玖拾佰仟万亿人":
+        fen = _parse_capitals(cleaned.removeprefix("人民币"))
+    else:
+        try:
+            fen = parse_yuan(cleaned)
+        except InvalidInputError:
+            raise InvalidInputError(f"not an amount: {text!r}; an amount is {AMOUNT_FORMS}") from None
+    if fen <= 0:
+        raise InvalidInputError(f"an amount must be above zero: {text!r}")
+    if fen > MAX_FEN:
+        raise InvalidInputError(f"the amount {text!r} is too large")
+    return fen
+
+
+def _parse_capitals(text: str) -> int:
+    yuan_text, sep, rest = text.replace("圆", "元").partition("元")
+    if not sep:
+        yuan_text, rest = "", text
+    fraction = _CAPITAL_FRACTION.match(rest)
+    if fraction is None:
+        raise InvalidInputError(f"not an amount in capitals: {text!r}; an amount is {AMOUNT_FORMS}")
+    yuan = 0
+    if yuan_text:
+        try:
+            value = cn2an.cn2an(yuan_text, "strict")
+        except (ValueError, KeyError, TypeError):
+            raise InvalidInputError(
+                f"not an amount in capitals: {text!r}; an amount is {AMOUNT_FORMS}"
+            ) from None
+        if not isinstance(value, int):
+            raise InvalidInputError(f"whole yuan before 元 in capitals: {text!r}")
+        yuan = value
+    jiao = _CAPITAL_DIGITS[fraction.group(1)] if fraction.group(1) else 0
+    fen = _CAPITAL_DIGITS[fraction.group(2)] if fraction.group(2) else 0
+    return yuan * FEN_PER_YUAN + jiao * 10 + fen
+
+
 def format_fen(fen: int) -> str:
     """Format fen as yuan with thousands separators: 100000005 -> ``"1,000,000.05"``."""
     sign = "-" if fen < 0 else ""

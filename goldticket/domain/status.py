@@ -57,12 +57,46 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 }
 
 
-def check_transition(ticket_id: str, current: TicketStatus, target: TicketStatus) -> None:
-    """Raise StateConflictError unless ``current -> target`` is an allowed transition."""
+# What to do next when a ticket in this status cannot make the move asked for.
+NEXT_STEP = {
+    TicketStatus.PENDING_ACCEPTANCE: "its payee accepts it first (goldticket ticket accept)",
+    TicketStatus.ACTIVE: "it is live; nothing is waiting on it",
+    TicketStatus.LOCKED_TRANSFER: (
+        "a transfer offer is open on it: cancel it (goldticket offer cancel) or wait for the payee"
+        " (goldticket offer list shows it)"
+    ),
+    TicketStatus.LOCKED_FINANCING: (
+        "a financing application is open on it: wait for the bank's answer (goldticket financing list shows it)"
+    ),
+    TicketStatus.SPLIT: "it was split; its pieces carry on (goldticket ticket lineage shows them)",
+    TicketStatus.FINANCED: "it is financed; the bank holds it until maturity",
+    TicketStatus.SETTLED: "it is settled (goldticket statement show on its root)",
+    TicketStatus.REJECTED: "it was rejected by its payee and is closed",
+    TicketStatus.CANCELLED: "it was cancelled by its issuer and is closed",
+    TicketStatus.FROZEN: "the operator unfreezes it (goldticket ticket unfreeze)",
+}
+
+
+def check_transition(
+    ticket_id: str, current: TicketStatus, target: TicketStatus, *, lock_id: str | None = None
+) -> None:
+    """Raise StateConflictError unless ``current -> target`` is an allowed transition; the
+    message says what to do next (``lock_id``: the offer or application locking the ticket)."""
     if current is TicketStatus.FROZEN:
-        raise StateConflictError(f"ticket {ticket_id} is frozen")
+        raise StateConflictError(f"ticket {ticket_id} is frozen: {NEXT_STEP[current]}")
     if target not in TRANSITIONS[current]:
-        raise StateConflictError(f"ticket {ticket_id} is {current.value} and cannot become {target.value}")
+        if current is TicketStatus.LOCKED_TRANSFER and lock_id:
+            raise StateConflictError(
+                f"offer {lock_id} is open on ticket {ticket_id}: cancel it (goldticket offer cancel"
+                f" {lock_id}) or wait for the payee's answer"
+            )
+        if current is TicketStatus.LOCKED_FINANCING and lock_id:
+            raise StateConflictError(
+                f"financing application {lock_id} is open on ticket {ticket_id}: wait for the bank's answer"
+            )
+        raise StateConflictError(
+            f"ticket {ticket_id} is {current.value} and cannot become {target.value}: {NEXT_STEP[current]}"
+        )
 
 
 _SHOWN_OVERDUE = frozenset(

@@ -50,7 +50,9 @@ def offer_transfer(
         raise RuleViolationError(
             f"amount over balance: ticket {ticket.id} holds {format_fen(ticket.amount_fen)}"
         )
-    check_transition(ticket.id, ticket.status, S.LOCKED_TRANSFER)
+    check_transition(
+        ticket.id, ticket.status, S.LOCKED_TRANSFER, lock_id=ticket.offer_id or ticket.application_id
+    )
     require_not_matured(ticket, today)
     offer = Offer(offer_id, ticket.id, by_org_id, to_org_id, amount_fen)
     return ticket.with_changes(status=S.LOCKED_TRANSFER, offer_id=offer_id), offer

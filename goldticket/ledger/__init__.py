@@ -25,10 +25,15 @@ LEDGER_FILE = "ledger.sqlite"
 
 
 def open_local_ledger(
-    data_dir: Path, msps: dict[str, bytes] | None = None, *, check_time: bool = True
+    data_dir: Path,
+    msps: dict[str, bytes] | None = None,
+    *,
+    check_time: bool = True,
+    environment: str | None = None,
 ) -> Ledger:
-    """The embedded ledger under ``data_dir``, created (trusting ``msps``) when missing.
-    ``check_time=False`` lets proposals carry any date (dev and test clocks only)."""
+    """The embedded ledger under ``data_dir``, created (trusting ``msps``, recording
+    ``environment``) when missing. ``check_time=False`` lets proposals carry any date (dev and
+    test clocks only); a ledger created for prod checks the time window whatever is asked."""
     import datetime as dt
 
     from chaincode import GoldTicketContract
@@ -40,7 +45,9 @@ def open_local_ledger(
     if not path.exists():
         if msps is None:
             raise LedgerError(f"no ledger at {path}; run `goldticket init` first")
-        return LocalLedger.create(path, msps, GoldTicketContract(), time_window=window)
+        return LocalLedger.create(
+            path, msps, GoldTicketContract(), environment=environment, time_window=window
+        )
     return LocalLedger(path, GoldTicketContract(), time_window=window)
 
 

@@ -71,16 +71,27 @@ def ensure_account(portal: Portal, *, username: str, org_id: str, role: str, pas
 
 
 def create_user(
-    portal: Portal, desk: Actor, *, org_id: str, username: str, password: str, role: str
+    portal: Portal,
+    actor: Actor,
+    *,
+    desk_pin: str,
+    org_id: str,
+    username: str,
+    password: str,
+    role: str,
 ) -> dict[str, Any]:
-    """The operator desk adds a user to a member: the user directory entry and a login."""
-    access.require_operator_admin(desk)
+    """The operator desk adds a user to a member: the user directory entry and a login.
+    ``desk_pin`` is the acting operator admin's card PIN (see ``desk.authenticate``)."""
+    from . import desk as operator_desk
+
+    access.require_operator_admin(actor)
     check_password(password)
     members.get_member(portal.platform, d.require_text(org_id, "org_id", 64))
     with portal.database.session() as session:
         if session.get(Account, username) is not None:
             raise d.StateConflictError(f"user {username} already exists")
-    actor = members.add_user(portal.platform, member_id=org_id, username=username, role=role)
+    desk = operator_desk.authenticate(portal, actor, desk_pin)
+    actor = members.add_user(portal.platform, desk, member_id=org_id, username=username, role=role)
     ensure_account(portal, username=actor.username, org_id=org_id, role=role, password=password)
     return {"id": actor.username, "username": actor.username, "org_id": org_id, "role": role}
 

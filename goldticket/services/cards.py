@@ -19,20 +19,29 @@ from goldticket.signing.errors import CardStateError
 from goldticket.signing.registry import CardRecord
 from goldticket.signing.seed import derive_private_value, new_mnemonic, public_key_of
 
-from .platform import ROLE_MSP, Actor, Platform
+from .platform import ROLE_MSP, Actor, Desk, Platform, weak_pin
 
 
 def _member(platform: Platform, member_id: str) -> dict[str, Any]:
     return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
 
 
-def check_pin(pin: Any) -> str:
+def check_pin(pin: Any, *, strict: bool = False) -> str:
+    """A card PIN: 6 to 12 digits; with ``strict`` (production) not one anyone would guess."""
     if not isinstance(pin, str) or not pin.isdigit() or not 6 <= len(pin) <= 12:
         raise d.InvalidInputError("a card PIN is 6 to 12 digits")
+    if strict and weak_pin(pin):
+        raise d.InvalidInputError(
+            "this PIN is too easy to guess (a repeated digit, a run like 123456 or a repeated pattern); choose another"
+        )
     return pin
 
 
-def open_card(platform: Platform, username: str, backend: str | None = None) -> dict[str, Any]:
+def _strict(platform: Platform) -> bool:
+    return platform.settings.env == "prod"
+
+
+def open_card(platform: Platform, desk: Desk, username: str, backend: str | None = None) -> dict[str, Any]:
     """Bind a blank card to a user (开卡). Returns the card's public record."""
     user = platform.actor(username)
     record = platform.cards.registry.open(
@@ -41,6 +50,7 @@ def open_card(platform: Platform, username: str, backend: str | None = None) -> 
         user_role=user.role,
         backend=backend or platform.cards.default_backend,
     )
+    platform.audit_desk(desk, "card open", card=record.serial, for_user=user.username)
     return record.public()
 
 
@@ -74,8 +84,9 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
     return registry.activate(serial, msp_id=ca.msp_id, certificate_pem=certificate.decode(), backup=backup)
 
 
-def issue_card(platform: Platform, serial: str, pin: str) -> dict[str, Any]:
-    """发卡: personalise the card and register its identity on the ledger.
+def issue_card(platform: Platform, desk: Desk, serial: str, pin: str) -> dict[str, Any]:
+    """发卡: personalise the card and register its identity on the ledger (signed in the desk
+    admin's card).
 
     If an earlier attempt personalised the card but failed before the ledger registered it,
     issuing again finishes the registration (with the same PIN, checked by the card)."""
@@ -84,15 +95,16 @@ def issue_card(platform: Platform, serial: str, pin: str) -> dict[str, Any]:
         platform.cards.service.check_pin(record, check_pin(pin))
         issued = record
     else:
+        check_pin(pin, strict=_strict(platform))
         member = _member(platform, record.member_id)
         issued = personalise(platform, serial, pin, member_role=member["role"])
-    operator, operator_pin = platform.operator()
     identity = platform.submit(
-        operator,
+        desk.actor,
         "RegisterIdentity",
         {"msp_id": issued.msp_id, "certificate_pem": issued.certificate_pem},
-        pin=operator_pin,
+        pin=desk.pin,
     ).result
+    platform.audit_desk(desk, "card issue", card=serial, for_user=issued.username)
     return {**issued.public(), "ledger_status": identity["status"]}
 
 
@@ -130,20 +142,27 @@ def _registered(platform: Platform, record: CardRecord) -> bool:
     return True
 
 
-def enrol(platform: Platform, username: str, pin: str, backend: str | None = None) -> dict[str, Any]:
+def enrol(
+    platform: Platform, desk: Desk, username: str, pin: str, backend: str | None = None
+) -> dict[str, Any]:
     """Open and issue a card for ``username`` in one step."""
-    return issue_card(platform, open_card(platform, username, backend)["serial"], pin)
+    check_pin(pin, strict=_strict(platform))
+    return issue_card(platform, desk, open_card(platform, desk, username, backend)["serial"], pin)
 
 
-def report_lost(platform: Platform, serial: str) -> dict[str, Any]:
+def report_lost(platform: Platform, desk: Desk, serial: str) -> dict[str, Any]:
     """The card is suspended at once; it signs nothing until replaced."""
     platform.cards.registry.suspend(serial)
+    platform.audit_desk(desk, "card report-lost", card=serial)
     return {"status": "suspended", "serial": serial}
 
 
-def replace_card(platform: Platform, serial: str, *, pin: str, operator_password: str) -> dict[str, Any]:
+def replace_card(
+    platform: Platform, desk: Desk, serial: str, *, pin: str, operator_password: str
+) -> dict[str, Any]:
     """补卡: a new card with the same key, recovered from the backup with both passwords."""
     registry = platform.cards.registry
+    check_pin(pin)
     old = registry.get(serial)
     if old.status not in ("SUSPENDED", "ACTIVE") or old.backup is None:
         raise CardStateError(f"card {serial} is {old.status} and cannot be replaced")
@@ -158,6 +177,7 @@ def replace_card(platform: Platform, serial: str, *, pin: str, operator_password
         elif card.replaces == serial and card.status == "ACTIVE":
             platform.cards.service.card_for(old).destroy()
             registry.mark_replaced(serial)
+            platform.audit_desk(desk, "card replace", card=serial, new_card=card.serial)
             return card.public()
     new = registry.open(
         username=old.username,
@@ -180,10 +200,11 @@ def replace_card(platform: Platform, serial: str, *, pin: str, operator_password
     )
     platform.cards.service.card_for(old).destroy()
     registry.mark_replaced(serial)
+    platform.audit_desk(desk, "card replace", card=serial, new_card=issued.serial)
     return issued.public()
 
 
-def eliminate_card(platform: Platform, serial: str) -> dict[str, Any]:
+def eliminate_card(platform: Platform, desk: Desk, serial: str) -> dict[str, Any]:
     """销卡: revoke the identity on the ledger and destroy the key. A card whose key lives on in
     a replacement card keeps the identity; a retry after a failure finishes the job."""
     registry = platform.cards.registry
@@ -198,25 +219,27 @@ def eliminate_card(platform: Platform, serial: str) -> dict[str, Any]:
         and card.status in ("ACTIVE", "SUSPENDED")
     ]
     if record.certificate_pem and not others:
-        operator, operator_pin = platform.operator()
         request = {
             "msp_id": record.msp_id,
             "certificate_pem": record.certificate_pem,
             "reason": "card eliminated",
         }
         try:
-            platform.submit(operator, "RevokeIdentity", request, pin=operator_pin)
+            platform.submit(desk.actor, "RevokeIdentity", request, pin=desk.pin)
         except d.StateConflictError:
             if platform.evaluate("GetIdentity", request)["status"] != "REVOKED":
                 raise
     platform.cards.service.card_for(record).destroy()
     registry.eliminate(serial)
+    platform.audit_desk(desk, "card eliminate", card=serial)
     return {"status": "eliminated", "serial": serial}
 
 
-def unlock_card(platform: Platform, serial: str) -> dict[str, Any]:
+def unlock_card(platform: Platform, desk: Desk, serial: str) -> dict[str, Any]:
     """At the desk only: forget the wrong PINs of a locked card."""
-    return platform.cards.registry.unlock(serial).public()
+    unlocked = platform.cards.registry.unlock(serial).public()
+    platform.audit_desk(desk, "card unlock", card=serial)
+    return unlocked
 
 
 def cards_of(platform: Platform, username: str) -> list[dict[str, Any]]:

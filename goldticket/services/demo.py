@@ -32,15 +32,18 @@ RATE_BP = 262
 def setup_consortium(platform: Platform) -> dict[str, Actor]:
     """Register the demo members and one user each with a card (skipping what already exists)."""
     existing = {member["id"] for member in members.list_members(platform)}
+    desk = platform.desk()
     users = {}
     for member_id, name, name_en, role, username in MEMBERS:
         if member_id not in existing:
-            members.register_member(platform, member_id=member_id, name=name, name_en=name_en, role=role)
+            members.register_member(
+                platform, desk, member_id=member_id, name=name, name_en=name_en, role=role
+            )
         if platform.keystore.has_user(username):
             users[member_id] = platform.actor(username)
         else:
             users[member_id] = members.add_user(
-                platform, member_id=member_id, username=username, pin=DEMO_PIN
+                platform, desk, member_id=member_id, username=username, pin=DEMO_PIN
             )
     return users
 

@@ -1,5 +1,10 @@
-"""The operator desk over the API: members, and users' cards. Every use case here is for an
-admin of the operator only; the card desk's own steps live in ``cards``."""
+"""The operator desk over the API (and the portal): members, and users' cards. Every use case
+here is for an admin of the operator only, who proves it with their own card's PIN
+(``desk_pin``) on each action: a stolen session token alone opens no desk. Each action is
+audit-logged under that admin. The card desk's own steps live in ``cards``.
+
+Shape: ``use_case(portal, actor, [object id], *, desk_pin, ...fields)`` -> a JSON-ready dict.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,24 @@ from typing import Any
 from goldticket import domain as d
 
 from . import access, cards, members
-from .platform import Actor
+from .platform import Actor, Desk
 from .portal import Portal
+
+
+def authenticate(portal: Portal, actor: Actor, desk_pin: Any) -> Desk:
+    """The operator desk for ``actor``: an operator admin whose card ``desk_pin`` opens.
+    Raises ForbiddenError, InvalidInputError, WrongPinError, CardLockedError."""
+    access.require_operator_admin(actor)
+    if not isinstance(desk_pin, str) or not desk_pin:
+        raise d.InvalidInputError("desk_pin (the operator admin's card PIN) is required")
+    return portal.platform.desk(actor, desk_pin)
 
 
 def create_org(
     portal: Portal,
-    desk: Actor,
+    actor: Actor,
     *,
+    desk_pin: str,
     name: str,
     role: str,
     org_id: str | None = None,
@@ -25,10 +40,11 @@ def create_org(
     fee_bp: int = 0,
 ) -> dict[str, Any]:
     """Register a member on the ledger, signed by the operator desk's card."""
-    access.require_operator_admin(desk)
+    desk = authenticate(portal, actor, desk_pin)
     member_id = org_id or f"m{secrets.token_hex(5)}"
     member = members.register_member(
         portal.platform,
+        desk,
         member_id=member_id,
         name=name,
         role=role,
@@ -51,13 +67,15 @@ def present_card(record: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def issue_card(portal: Portal, desk: Actor, *, user_id: str, pin: str) -> dict[str, Any]:
-    """Open and issue a card for a user (开卡 + 发卡). Its identity is registered at once while
-    the member has no admin with an active card; after that it waits for their approval."""
-    access.require_operator_admin(desk)
-    cards.check_pin(pin)
+def issue_card(portal: Portal, actor: Actor, *, desk_pin: str, user_id: str, pin: str) -> dict[str, Any]:
+    """Open and issue a card for a user (开卡 + 发卡) with the user's new ``pin``. Its identity
+    is registered at once while the member has no admin with an active card; after that it
+    waits for their approval."""
+    access.require_operator_admin(actor)
+    cards.check_pin(pin, strict=portal.settings.env == "prod")
     user = portal.platform.actor(d.require_text(user_id, "user_id", 64))
-    return present_card(cards.enrol(portal.platform, user.username, pin))
+    desk = authenticate(portal, actor, desk_pin)
+    return present_card(cards.enrol(portal.platform, desk, user.username, pin))
 
 
 def approve_card(portal: Portal, admin: Actor, card_id: str, *, pin: str) -> dict[str, Any]:
@@ -70,36 +88,38 @@ def _card(portal: Portal, card_id: str) -> None:
     portal.platform.cards.registry.get(d.require_text(card_id, "card_id", 64))
 
 
-def report_lost(portal: Portal, desk: Actor, card_id: str) -> dict[str, Any]:
-    access.require_operator_admin(desk)
+def report_lost(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
+    """Suspend a lost card at once."""
+    access.require_operator_admin(actor)
     _card(portal, card_id)
-    cards.report_lost(portal.platform, card_id)
+    cards.report_lost(portal.platform, authenticate(portal, actor, desk_pin), card_id)
     return {"card_id": card_id, "status": "suspended"}
 
 
+def unlock_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
+    """Forget the wrong PINs of a card locked by them (the holder proved who they are at the desk)."""
+    access.require_operator_admin(actor)
+    _card(portal, card_id)
+    return present_card(cards.unlock_card(portal.platform, authenticate(portal, actor, desk_pin), card_id))
+
+
 def replace_card(
-    portal: Portal, desk: Actor, card_id: str, *, pin: str, operator_password: str
+    portal: Portal, actor: Actor, card_id: str, *, desk_pin: str, pin: str, operator_password: str
 ) -> dict[str, Any]:
     """补卡: a new card with the same key (recovered with the PIN and the operator password)."""
-    access.require_operator_admin(desk)
+    access.require_operator_admin(actor)
     _card(portal, card_id)
     cards.check_pin(pin)
     if not isinstance(operator_password, str) or not operator_password:
         raise d.InvalidInputError("operator_password is required")
-    record = cards.replace_card(portal.platform, card_id, pin=pin, operator_password=operator_password)
+    desk = authenticate(portal, actor, desk_pin)
+    record = cards.replace_card(portal.platform, desk, card_id, pin=pin, operator_password=operator_password)
     return {**present_card(record), "replaces": card_id}
 
 
-def eliminate_card(portal: Portal, desk: Actor, card_id: str) -> dict[str, Any]:
-    access.require_operator_admin(desk)
+def eliminate_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
+    """销卡: revoke the card's identity on the ledger and destroy its key."""
+    access.require_operator_admin(actor)
     _card(portal, card_id)
-    cards.eliminate_card(portal.platform, card_id)
+    cards.eliminate_card(portal.platform, authenticate(portal, actor, desk_pin), card_id)
     return {"card_id": card_id, "status": "eliminated"}
-
-
-def unlock_card(portal: Portal, desk: Actor, card_id: str) -> dict[str, Any]:
-    """At the desk: forget the wrong PINs of a locked card (its holder present)."""
-    access.require_operator_admin(desk)
-    _card(portal, card_id)
-    record = cards.unlock_card(portal.platform, card_id)
-    return {"card_id": card_id, "status": str(record["status"]).lower(), "locked": record["locked"]}

@@ -49,9 +49,11 @@ class Outcome:
 
 
 def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
-    """SHA-256 of the request without its PIN: the PIN is a secret and is never stored, even
-    hashed (six digits are quickly guessed from a hash)."""
-    shown = {key: value for key, value in body.items() if key != "pin"}
+    """SHA-256 of the request without its secrets (``pin``, ``desk_pin``, ``operator_password``):
+    they are never stored, even hashed (six digits are quickly guessed from a hash)."""
+    from goldticket.signing.audit import secret_paths
+
+    shown = {key: value for key, value in body.items() if not secret_paths({key: None})}
     text = json.dumps([method, path, shown], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

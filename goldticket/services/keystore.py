@@ -80,6 +80,10 @@ class KeyStore:
             raise NotFoundError(f"no user {username}")
         return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
+    def users(self) -> list[dict[str, str]]:
+        """Every user of the directory, by username."""
+        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(self.user_dir.glob("*.json"))]
+
     # the portal's read identity
     def reader(self) -> SoftwareSigner | None:
         path = self.data_dir / "reader.json"

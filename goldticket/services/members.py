@@ -7,11 +7,12 @@ from typing import Any
 from goldticket import domain as d
 
 from . import cards
-from .platform import ROLE_MSP, Actor, Platform
+from .platform import ROLE_MSP, Actor, Desk, Platform
 
 
 def register_member(
     platform: Platform,
+    desk: Desk,
     *,
     member_id: str,
     name: str,
@@ -33,8 +34,9 @@ def register_member(
         "day_basis": day_basis,
         "fee_bp": fee_bp,
     }
-    operator, pin = platform.operator()
-    return platform.submit(operator, "RegisterMember", request, pin=pin).result  # type: ignore[no-any-return]
+    member: dict[str, Any] = platform.submit(desk.actor, "RegisterMember", request, pin=desk.pin).result
+    platform.audit_desk(desk, "member add", member=member_id)
+    return member
 
 
 def get_member(platform: Platform, member_id: str) -> dict[str, Any]:
@@ -46,29 +48,43 @@ def list_members(platform: Platform) -> list[dict[str, Any]]:
 
 
 def add_user(
-    platform: Platform, *, member_id: str, username: str, role: str = "clerk", pin: str | None = None
+    platform: Platform,
+    desk: Desk,
+    *,
+    member_id: str,
+    username: str,
+    role: str = "clerk",
+    pin: str | None = None,
 ) -> Actor:
     """A new user of ``member_id``; with ``pin``, their card is opened and issued too."""
     get_member(platform, member_id)
     if pin is not None:
-        cards.check_pin(pin)
+        cards.check_pin(pin, strict=platform.settings.env == "prod")
     actor = platform.add_user(username=username, member_id=member_id, user_role=role)
+    platform.audit_desk(desk, "user add", for_user=username, member=member_id, role=role)
     if pin is not None:
-        cards.enrol(platform, username, pin)
+        cards.enrol(platform, desk, username, pin)
     return actor
 
 
-def revoke_user(platform: Platform, username: str) -> list[dict[str, Any]]:
+def list_users(platform: Platform, member_id: str | None = None) -> list[dict[str, str]]:
+    """The user directory (of one member when given), by username."""
+    return [user for user in platform.keystore.users() if member_id is None or user["member_id"] == member_id]
+
+
+def revoke_user(platform: Platform, desk: Desk, username: str) -> list[dict[str, Any]]:
     """Eliminate every live card of the user: the identity is revoked on the ledger."""
     return [
-        cards.eliminate_card(platform, card["serial"])
+        cards.eliminate_card(platform, desk, card["serial"])
         for card in cards.cards_of(platform, username)
         if card["status"] in ("ACTIVE", "SUSPENDED", "OPENED")
     ]
 
 
-def set_term_cap(platform: Platform, max_term_months: int) -> dict[str, Any]:
+def set_term_cap(platform: Platform, desk: Desk, max_term_months: int) -> dict[str, Any]:
     """The operator desk sets the longest payment term of new tickets (1 to 12 months;
     Chinese rules since 2025-06: in principle at most 6, never over 12)."""
-    operator, pin = platform.operator()
-    return platform.submit(operator, "SetTermCap", {"max_term_months": max_term_months}, pin=pin).result  # type: ignore[no-any-return]
+    request = {"max_term_months": max_term_months}
+    config: dict[str, Any] = platform.submit(desk.actor, "SetTermCap", request, pin=desk.pin).result
+    platform.audit_desk(desk, "term cap", max_term_months=max_term_months)
+    return config

@@ -35,12 +35,22 @@ class Portal:
         (password GOLDTICKET_OPERATOR_PASSWORD). Idempotent."""
         from . import accounts
 
-        platform = Platform.init(settings)
-        portal = cls._around(platform)
-        accounts.ensure_account(
-            portal, username=OPERATOR, org_id=OPERATOR, role="admin", password=settings.operator_password
-        )
-        return portal
+        def login(platform: Platform) -> None:
+            database = Database(platform.settings.portal_database_url)
+            try:
+                database.migrate()
+                portal = cls(platform, database, Follower(database, platform.ledger))
+                accounts.ensure_account(
+                    portal,
+                    username=OPERATOR,
+                    org_id=OPERATOR,
+                    role="admin",
+                    password=platform.settings.operator_password,
+                )
+            finally:
+                database.close()
+
+        return cls._around(Platform.init(settings, then=login))
 
     @classmethod
     def _around(cls, platform: Platform) -> Portal:

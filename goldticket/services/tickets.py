@@ -74,9 +74,16 @@ def unfreeze_ticket(platform: Platform, operator: Actor, ticket_id: str, *, pin:
 
 
 def get_ticket(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, Any]:
-    """The ticket as stored, with ``display_status`` (OVERDUE past maturity, unpaid)."""
-    ticket = platform.evaluate("GetTicket", {"ticket_id": ticket_id})
-    return with_display_status(ticket, platform.today())
+    """The ticket as stored, with ``display_status`` (OVERDUE past maturity, unpaid). A root
+    whose maturity was settled shows SETTLED and carries its ``statement``, even when it was
+    split and its pieces were what got paid."""
+    ticket = with_display_status(platform.evaluate("GetTicket", {"ticket_id": ticket_id}), platform.today())
+    if ticket["id"] == ticket["root_id"]:
+        statements = platform.evaluate("GetStatements", {"root_id": ticket["id"]})["items"]
+        if statements:
+            ticket["statement"] = statements[-1]
+            ticket["display_status"] = d.TicketStatus.SETTLED.value
+    return ticket
 
 
 def with_display_status(ticket: dict[str, Any], today: dt.date) -> dict[str, Any]:
@@ -103,11 +110,43 @@ def list_tickets(
 
 
 def ticket_history(platform: Platform, actor: Actor, ticket_id: str) -> list[dict[str, Any]]:
-    """Every transaction that touched the ticket, with the block that holds it."""
+    """Every transaction that touched the ticket, with the block that holds it, the serial of
+    the signer's certificate (``certificate_serial``; the ledger's ``card_serial`` field) and
+    the serial of the card the desk knows it by (``card``, BS...). A settled root also lists its
+    settlement (the statement's transaction), which pays its pieces rather than itself."""
     items = platform.evaluate("GetHistory", {"ticket_id": ticket_id})["items"]
+    cards = _cards_by_certificate(platform)
     for item in items:
         item["block"] = platform.ledger.commit_status(item["tx_id"]).block_number
+        item["certificate_serial"] = item.get("card_serial")
+        item["card"] = cards.get(str(item.get("card_serial")))
+    ticket = platform.evaluate("GetTicket", {"ticket_id": ticket_id})
+    if ticket["id"] == ticket["root_id"] and not any(item.get("action") == "settle" for item in items):
+        for statement in platform.evaluate("GetStatements", {"root_id": ticket["id"]})["items"]:
+            items.append(
+                {
+                    "action": "settle",
+                    "status": d.TicketStatus.SETTLED.value,
+                    "statement_id": statement["statement_id"],
+                    "settled_on": statement["settled_on"],
+                    "total_paid_fen": statement["total_paid_fen"],
+                    "by_org_id": ticket["issuer_org_id"],
+                }
+            )
     return items  # type: ignore[no-any-return]
+
+
+def _cards_by_certificate(platform: Platform) -> dict[str, str]:
+    """Certificate serial (hex, as the ledger records it) -> the card serial of this desk."""
+    from cryptography import x509
+
+    found: dict[str, str] = {}
+    for user in platform.keystore.users():
+        for record in platform.cards.registry.cards_of(user["username"]):
+            if record.certificate_pem:
+                certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
+                found[format(certificate.serial_number, "x")] = record.serial  # the newest wins
+    return found
 
 
 def ticket_lineage(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, Any]:

@@ -193,7 +193,8 @@ class CardRegistry:
             raise CardStateError(f"card {serial} has not been issued")
         if record.locked:
             raise CardLockedError(
-                f"card {serial} is locked after {MAX_WRONG_PINS} wrong PINs; the operator desk unlocks it"
+                f"card {serial} is locked after {MAX_WRONG_PINS} wrong PINs: the operator desk unlocks it"
+                f" with `goldticket card unlock {serial}`"
             )
         return record
 
@@ -212,7 +213,8 @@ class CardRegistry:
         if changed == 0:
             self.get(serial)
             raise CardLockedError(
-                f"card {serial} is locked after {MAX_WRONG_PINS} wrong PINs; the operator desk unlocks it"
+                f"card {serial} is locked after {MAX_WRONG_PINS} wrong PINs: the operator desk unlocks it"
+                f" with `goldticket card unlock {serial}`"
             )
 
     def tries_left(self, serial: str) -> int:

@@ -212,7 +212,7 @@ def test_a_revoked_identity_can_no_longer_transact(consortium, issued_ticket, ti
     from goldticket.signing.errors import CardRevokedError
 
     platform = consortium.platform
-    operator, pin = platform.operator()
+    operator, pin = platform.actor("operator"), platform.settings.operator_pin
     identity = tier1_key.identity
     request = {
         "msp_id": identity.msp_id,
@@ -227,6 +227,6 @@ def test_a_revoked_identity_can_no_longer_transact(consortium, issued_ticket, ti
         "forbidden: the signer's identity is not registered or has been revoked"
     )
 
-    members.revoke_user(platform, "tier1.clerk")
+    members.revoke_user(platform, platform.desk(), "tier1.clerk")
     with pytest.raises((CardRevokedError, ForbiddenError)):
         transfers.offer_transfer(platform, consortium.tier1, **offer, pin=PIN)

@@ -23,7 +23,12 @@ def test_fifty_concurrent_writes_all_commit(platform: Platform) -> None:
 
     def register(i: int) -> str:
         member = members.register_member(
-            platform, member_id=f"m{i:02d}", name=f"成员{i}", name_en=f"Member {i}", role="supplier"
+            platform,
+            platform.desk(),
+            member_id=f"m{i:02d}",
+            name=f"成员{i}",
+            name_en=f"Member {i}",
+            role="supplier",
         )
         return str(member["id"])
 

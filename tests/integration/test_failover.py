@@ -23,7 +23,7 @@ RUN = 24
 def _run(platform: Platform, prefix: str, killer: threading.Event) -> list[tuple[str, str, object]]:
     """Register RUN members one after another; after the fourth, tell the killer to strike."""
     results = []
-    operator, pin = platform.operator()
+    operator, pin = platform.actor("operator"), platform.settings.operator_pin
     for i in range(RUN):
         member_id = f"{prefix}{i:02d}"
         request = {"id": member_id, "name": member_id, "role": "supplier", "msp_id": "OperatorMSP"}

@@ -47,7 +47,7 @@ def _key(p, member_id: str, username: str, role: str = "clerk", *, register: boo
         key, Identity(ca.msp_id, ca.issue(key.public_key(), common_name=username, attributes=attributes))
     )
     if register:
-        operator, pin = p.operator()
+        operator, pin = p.actor("operator"), p.settings.operator_pin
         request = {"msp_id": ca.msp_id, "certificate_pem": signer.identity.certificate_pem.decode()}
         p.submit(operator, "RegisterIdentity", request, pin=pin)
     return signer
@@ -56,9 +56,9 @@ def _key(p, member_id: str, username: str, role: str = "clerk", *, register: boo
 @pytest.fixture
 def world(consortium):
     c, p = consortium, consortium.platform
-    members.register_member(p, member_id="core2", name="第二核心", role="core")
-    members.add_user(p, member_id="core2", username="core2.clerk", pin=PIN)
-    operator, pin = p.operator()
+    members.register_member(p, p.desk(), member_id="core2", name="第二核心", role="core")
+    members.add_user(p, p.desk(), member_id="core2", username="core2.clerk", pin=PIN)
+    operator, pin = p.actor("operator"), p.settings.operator_pin
     signers = {
         "core": _key(p, "core", "core.key"),
         "core2": _key(p, "core2", "core2.key"),
@@ -252,13 +252,15 @@ def test_counterparties_have_the_role_the_operation_needs(consortium, issued_tic
 
 def test_a_member_is_registered_once(consortium):
     with pytest.raises(DomainError, match="already registered") as error:
-        members.register_member(consortium.platform, member_id="tier1", name="again", role="supplier")
+        members.register_member(
+            consortium.platform, consortium.platform.desk(), member_id="tier1", name="again", role="supplier"
+        )
     assert error.value.code == "conflict"
 
 
 def test_the_chaincode_checks_a_new_member_whatever_a_client_checked(consortium):
     p = consortium.platform
-    operator, pin = p.operator()
+    operator, pin = p.actor("operator"), p.settings.operator_pin
     changes = [{"role": "operator"}, {"role": "auditor"}, {"day_basis": 364}, {"fee_bp": -1},
                {"fee_bp": 10_001}, {"fee_bp": 1.5}, {"fee_bp": True}]  # fmt: skip
     for change in changes:
@@ -270,7 +272,7 @@ def test_the_chaincode_checks_a_new_member_whatever_a_client_checked(consortium)
 
 def test_registering_an_identity_checks_its_certificate(consortium):
     p = consortium.platform
-    operator, pin = p.operator()
+    operator, pin = p.actor("operator"), p.settings.operator_pin
     # a certificate from another organisation's CA naming a supplier (suppliers take OperatorMSP's)
     ca = p.keystore.cas()["BankMSP"]
     key = new_member_key()

@@ -62,6 +62,6 @@ def test_two_clerks_transfer_one_ticket_at_once(consortium, issued_ticket):
 def test_ping_writes_one_key_and_checks_it(platform):
     result, tx_id, _ = platform.contract.submit(platform.reader, "Ping", {"key": "client-1"})
     assert result["tx_id"] == tx_id
-    operator, pin = platform.operator()
+    operator, pin = platform.actor("operator"), platform.settings.operator_pin
     with pytest.raises(InvalidInputError, match="key"):
         platform.submit(operator, "Ping", {"key": "x" * 65}, pin=pin)

@@ -22,7 +22,12 @@ MATURITY = TODAY + dt.timedelta(days=90)
 def tier1_admin(consortium):
     """tier1's first admin, registered at once: tier1 had no admin yet (onboarding)."""
     admin = members.add_user(
-        consortium.platform, member_id="tier1", username="tier1.admin", role="admin", pin=PIN
+        consortium.platform,
+        consortium.platform.desk(),
+        member_id="tier1",
+        username="tier1.admin",
+        role="admin",
+        pin=PIN,
     )
     (card,) = cards.cards_of(consortium.platform, "tier1.admin")
     assert cards.ledger_status(
@@ -45,7 +50,7 @@ def test_the_operator_cannot_make_a_user_of_a_member_that_has_an_admin(
 ):
     p = consortium.platform
     forged = _minted(consortium, "tier1", "ghost")
-    operator, pin = p.operator()
+    operator, pin = p.actor("operator"), p.settings.operator_pin
     request = {"msp_id": forged.identity.msp_id, "certificate_pem": forged.identity.certificate_pem.decode()}
     proposed = p.submit(operator, "RegisterIdentity", request, pin=pin).result
     assert proposed["status"] == "PENDING_APPROVAL"
@@ -56,10 +61,12 @@ def test_the_operator_cannot_make_a_user_of_a_member_that_has_an_admin(
     with pytest.raises(ForbiddenError):
         p.submit(operator, "ApproveIdentity", request, pin=pin)
     # an admin of another member cannot either, even signing the approval itself
-    tier2_admin = members.add_user(p, member_id="tier2", username="tier2.admin", role="admin", pin=PIN)
+    tier2_admin = members.add_user(
+        p, p.desk(), member_id="tier2", username="tier2.admin", role="admin", pin=PIN
+    )
     with pytest.raises(ForbiddenError, match="own member"):
         p.submit(tier2_admin, "ApproveIdentity", request, pin=PIN)
-    members.add_user(p, member_id="tier1", username="tier1.waiting", pin=PIN)
+    members.add_user(p, p.desk(), member_id="tier1", username="tier1.waiting", pin=PIN)
     (waiting,) = cards.cards_of(p, "tier1.waiting")
     with pytest.raises(ForbiddenError, match="own member"):
         cards.approve_card(p, tier2_admin, waiting["serial"], PIN)
@@ -68,7 +75,7 @@ def test_the_operator_cannot_make_a_user_of_a_member_that_has_an_admin(
 
 def test_a_new_card_of_a_member_signs_once_its_admin_approves(consortium, issued_ticket, tier1_admin):
     p = consortium.platform
-    clerk = members.add_user(p, member_id="tier1", username="tier1.new", pin=PIN)
+    clerk = members.add_user(p, p.desk(), member_id="tier1", username="tier1.new", pin=PIN)
     (card,) = cards.cards_of(p, "tier1.new")
     assert cards.ledger_status(p, p.cards.registry.get(card["serial"])) == "PENDING_APPROVAL"
     with pytest.raises(ForbiddenError):
@@ -88,7 +95,7 @@ def test_a_new_card_of_a_member_signs_once_its_admin_approves(consortium, issued
 def test_a_revocation_is_shown_to_the_member(consortium, tier1_admin):
     p = consortium.platform
     (card,) = cards.cards_of(p, "tier1.clerk")
-    cards.eliminate_card(p, card["serial"])
+    cards.eliminate_card(p, p.desk(), card["serial"])
     listed = {item["user"]: item for item in p.evaluate("ListIdentities", {"member_id": "tier1"})["items"]}
     assert listed["tier1.clerk"]["status"] == "REVOKED" and listed["tier1.clerk"]["revoked_by"] == "operator"
     assert listed["tier1.admin"]["status"] == "ACTIVE"
@@ -100,8 +107,8 @@ def _doc(text: str, amount_fen: int, number: str) -> dict[str, object]:
 
 def test_one_invoice_document_backs_its_face_amount_once_whatever_its_number(consortium):
     c, p = consortium, consortium.platform
-    members.register_member(p, member_id="core2", name="第二核心", role="core")
-    core2 = members.add_user(p, member_id="core2", username="core2.clerk", pin=PIN)
+    members.register_member(p, p.desk(), member_id="core2", name="第二核心", role="core")
+    core2 = members.add_user(p, p.desk(), member_id="core2", username="core2.clerk", pin=PIN)
     from goldticket.services import credit
 
     credit.grant_credit_line(p, c.bank, core_org_id="core2", limit_fen=10_000_000_000, pin=PIN)

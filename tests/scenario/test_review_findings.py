@@ -73,7 +73,7 @@ def test_the_operator_sets_the_term_cap_and_lists_by_status(consortium, issued_t
     from goldticket.services import members
 
     c, p = consortium, consortium.platform
-    assert members.set_term_cap(p, 6)["max_term_months"] == 6
+    assert members.set_term_cap(p, p.desk(), 6)["max_term_months"] == 6
     with pytest.raises(RuleViolationError, match="at most 6 months"):
         tickets.issue_ticket(
             p,
@@ -87,6 +87,6 @@ def test_the_operator_sets_the_term_cap_and_lists_by_status(consortium, issued_t
     from goldticket.domain import InvalidInputError
 
     with pytest.raises(InvalidInputError):
-        members.set_term_cap(p, 13)
+        members.set_term_cap(p, p.desk(), 13)
     active = tickets.list_tickets(p, c.core, status="ACTIVE")
     assert [t["id"] for t in active] == [issued_ticket["id"]]

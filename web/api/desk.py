@@ -10,7 +10,7 @@ from goldticket.services import accounts, desk, reads
 from goldticket.services.platform import Actor
 
 from ._endpoint import Write, endpoint, portal
-from .schemas import Empty, NewCard, NewOrg, NewUser, ReplaceCard, Signed
+from .schemas import DeskBody, NewCard, NewOrg, NewUser, ReplaceCard, Signed
 
 bp = Blueprint("desk", __name__)
 
@@ -23,6 +23,7 @@ def create_org(actor: Actor, body: NewOrg, write: Write) -> Any:
         lambda: desk.create_org(
             portal(),
             actor,
+            desk_pin=body.desk_pin,
             name=body.name,
             role=body.role,
             org_id=body.id,
@@ -53,6 +54,7 @@ def create_user(actor: Actor, body: NewUser, write: Write) -> Any:
         lambda: accounts.create_user(
             portal(),
             actor,
+            desk_pin=body.desk_pin,
             org_id=body.org_id,
             username=body.username,
             password=body.password,
@@ -84,7 +86,7 @@ def _card_of(user_id: str) -> Any:
 def create_card(actor: Actor, body: NewCard, write: Write) -> Any:
     recover = _card_of(body.user_id)
     return write.run(
-        lambda: desk.issue_card(portal(), actor, user_id=body.user_id, pin=body.pin),
+        lambda: desk.issue_card(portal(), actor, desk_pin=body.desk_pin, user_id=body.user_id, pin=body.pin),
         lambda result: result if "card_id" in result else recover(result),
         lambda answer: 202 if answer.get("status") == "pending_approval" else 201,
     )
@@ -106,10 +108,27 @@ def approve_card(actor: Actor, body: Signed, write: Write, card_id: str) -> Any:
 
 
 @endpoint(
-    bp, "/cards/<card_id>/report-lost", "POST", summary="Suspend a lost card at once", body=Empty, write=True
+    bp,
+    "/cards/<card_id>/report-lost",
+    "POST",
+    summary="Suspend a lost card at once (operator admin)",
+    body=DeskBody,
+    write=True,
 )
-def report_lost(actor: Actor, body: Empty, write: Write, card_id: str) -> Any:
-    return write.run(lambda: desk.report_lost(portal(), actor, card_id))
+def report_lost(actor: Actor, body: DeskBody, write: Write, card_id: str) -> Any:
+    return write.run(lambda: desk.report_lost(portal(), actor, card_id, desk_pin=body.desk_pin))
+
+
+@endpoint(
+    bp,
+    "/cards/<card_id>/unlock",
+    "POST",
+    summary="Unlock a card locked by wrong PINs (operator admin)",
+    body=DeskBody,
+    write=True,
+)
+def unlock_card(actor: Actor, body: DeskBody, write: Write, card_id: str) -> Any:
+    return write.run(lambda: desk.unlock_card(portal(), actor, card_id, desk_pin=body.desk_pin))
 
 
 @endpoint(
@@ -124,7 +143,12 @@ def report_lost(actor: Actor, body: Empty, write: Write, card_id: str) -> Any:
 def replace_card(actor: Actor, body: ReplaceCard, write: Write, card_id: str) -> Any:
     return write.run(
         lambda: desk.replace_card(
-            portal(), actor, card_id, pin=body.pin, operator_password=body.operator_password
+            portal(),
+            actor,
+            card_id,
+            desk_pin=body.desk_pin,
+            pin=body.pin,
+            operator_password=body.operator_password,
         )
     )
 
@@ -134,11 +158,11 @@ def replace_card(actor: Actor, body: ReplaceCard, write: Write, card_id: str) ->
     "/cards/<card_id>",
     "DELETE",
     summary="Eliminate a card: revoke its identity (销卡)",
-    body=Empty,
+    body=DeskBody,
     write=True,
 )
-def eliminate_card(actor: Actor, body: Empty, write: Write, card_id: str) -> Any:
+def eliminate_card(actor: Actor, body: DeskBody, write: Write, card_id: str) -> Any:
     return write.run(
-        lambda: desk.eliminate_card(portal(), actor, card_id),
+        lambda: desk.eliminate_card(portal(), actor, card_id, desk_pin=body.desk_pin),
         lambda result: {"card_id": card_id, "status": "eliminated"},
     )

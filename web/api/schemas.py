@@ -31,7 +31,18 @@ class Login(Body):
     password: Annotated[StrictStr, Field(min_length=1, max_length=256)]
 
 
-class NewOrg(Body):
+DeskPin = Annotated[
+    StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the acting operator admin's own card PIN")
+]
+
+
+class DeskBody(Body):
+    """Every operator desk action: the admin proves it with their own card's PIN."""
+
+    desk_pin: DeskPin
+
+
+class NewOrg(DeskBody):
     name: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     role: Literal["core", "supplier", "bank"]
     id: Id | None = None
@@ -40,18 +51,20 @@ class NewOrg(Body):
     fee_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
 
 
-class NewUser(Body):
+class NewUser(DeskBody):
     org_id: Id
     username: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")]
     password: Annotated[StrictStr, Field(min_length=10, max_length=256)]
     role: Literal["admin", "clerk"] = "clerk"
 
 
-class NewCard(Signed):
+class NewCard(DeskBody):
     user_id: Id
+    pin: Pin
 
 
-class ReplaceCard(Signed):
+class ReplaceCard(DeskBody):
+    pin: Pin
     operator_password: Annotated[StrictStr, Field(min_length=1, max_length=256)]
 
 

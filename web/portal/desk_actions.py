@@ -51,6 +51,7 @@ def _new_org(portal: Portal, actor: Actor, values: dict[str, str], secrets: dict
     return desk.create_org(
         portal,
         actor,
+        desk_pin=secrets["desk_pin"],
         name=text(values, "name"),
         role=text(values, "role", 16),
         org_id=(values.get("id") or "").strip() or None,
@@ -58,7 +59,9 @@ def _new_org(portal: Portal, actor: Actor, values: dict[str, str], secrets: dict
     )
 
 
-NEW_PIN = (("pin", _l("The new card's PIN, typed by its holder")),)
+# every desk action is authenticated by the acting operator admin's own card PIN
+DESK_PIN = (("desk_pin", _l("Your own card PIN (operator admin)")),)
+NEW_PIN = (("pin", _l("The new card's PIN, typed by its holder")), *DESK_PIN)
 ACTIONS.update(
     {
         action.name: action
@@ -70,7 +73,7 @@ ACTIONS.update(
                 _org_summary,
                 _new_org,
                 lambda result, v: DESK,
-                secrets=(),
+                secrets=DESK_PIN,
             ),
             Action(
                 "create_user",
@@ -80,20 +83,23 @@ ACTIONS.update(
                 lambda p, a, v, s: accounts.create_user(
                     p,
                     a,
+                    desk_pin=s["desk_pin"],
                     org_id=text(v, "org_id", 64),
                     username=text(v, "username", 64),
                     password=s["password"],
                     role=text(v, "role", 16),
                 ),
                 lambda result, v: DESK,
-                secrets=(("password", _l("The new user's password (10 characters or more)")),),
+                secrets=(("password", _l("The new user's password (10 characters or more)")), *DESK_PIN),
             ),
             Action(
                 "issue_card",
                 _l("Open and issue a card"),
                 ("user_id",),
                 _user_summary,
-                lambda p, a, v, s: desk.issue_card(p, a, user_id=text(v, "user_id", 64), pin=s["pin"]),
+                lambda p, a, v, s: desk.issue_card(
+                    p, a, desk_pin=s["desk_pin"], user_id=text(v, "user_id", 64), pin=s["pin"]
+                ),
                 lambda result, v: DESK,
                 secrets=NEW_PIN,
             ),
@@ -102,9 +108,9 @@ ACTIONS.update(
                 _l("Report the card lost"),
                 ("card_id",),
                 _card_summary,
-                lambda p, a, v, s: desk.report_lost(p, a, text(v, "card_id", 64)),
+                lambda p, a, v, s: desk.report_lost(p, a, text(v, "card_id", 64), desk_pin=s["desk_pin"]),
                 lambda result, v: DESK,
-                secrets=(),
+                secrets=DESK_PIN,
             ),
             Action(
                 "replace_card",
@@ -112,12 +118,18 @@ ACTIONS.update(
                 ("card_id",),
                 _card_summary,
                 lambda p, a, v, s: desk.replace_card(
-                    p, a, text(v, "card_id", 64), pin=s["pin"], operator_password=s["operator_password"]
+                    p,
+                    a,
+                    text(v, "card_id", 64),
+                    desk_pin=s["desk_pin"],
+                    pin=s["pin"],
+                    operator_password=s["operator_password"],
                 ),
                 lambda result, v: DESK,
                 secrets=(
                     ("pin", _l("The card's PIN, typed by its holder")),
                     ("operator_password", _l("The operator password")),
+                    *DESK_PIN,
                 ),
             ),
             Action(
@@ -125,18 +137,18 @@ ACTIONS.update(
                 _l("Eliminate the card"),
                 ("card_id",),
                 _card_summary,
-                lambda p, a, v, s: desk.eliminate_card(p, a, text(v, "card_id", 64)),
+                lambda p, a, v, s: desk.eliminate_card(p, a, text(v, "card_id", 64), desk_pin=s["desk_pin"]),
                 lambda result, v: DESK,
-                secrets=(),
+                secrets=DESK_PIN,
             ),
             Action(
                 "unlock_card",
                 _l("Unlock the card"),
                 ("card_id",),
                 _card_summary,
-                lambda p, a, v, s: desk.unlock_card(p, a, text(v, "card_id", 64)),
+                lambda p, a, v, s: desk.unlock_card(p, a, text(v, "card_id", 64), desk_pin=s["desk_pin"]),
                 lambda result, v: DESK,
-                secrets=(),
+                secrets=DESK_PIN,
             ),
         ]
     }

@@ -88,11 +88,16 @@ class LocalLedger(Ledger):
     ):
         """``time_window``: how far a proposal's timestamp may be from this ledger's clock, as
         Fabric peers check (peer.authentication.timewindow, 15 minutes); the chaincode takes its
-        business date from that timestamp. None turns the check off (dev and test clocks)."""
-        self._time_window = time_window
+        business date from that timestamp. None turns the check off (dev and test clocks),
+        except on a ledger created for production (meta ``environment`` = prod), which always
+        checks it whatever its opener asks."""
         self.channel_id = channel_id
         self.chaincode = chaincode
         self._store = LedgerStore(path)
+        self.environment = (self._store.get_meta("environment") or b"").decode() or None
+        if self.environment == "prod" and time_window is None:
+            time_window = TIME_WINDOW
+        self._time_window = time_window
         self._chaincode = ContractChaincode.new_chaincode(contract)
         key_pem = self._store.get_meta("peer_key")
         cert_pem = self._store.get_meta("peer_cert")
@@ -113,8 +118,18 @@ class LocalLedger(Ledger):
         self._endorsed_lock = threading.Lock()
 
     @classmethod
-    def create(cls, path: Path, msps: dict[str, bytes], contract: Any, **kwargs: Any) -> LocalLedger:
-        """Make a new ledger file that trusts the given organisation CAs, with block 0."""
+    def create(
+        cls,
+        path: Path,
+        msps: dict[str, bytes],
+        contract: Any,
+        *,
+        environment: str | None = None,
+        **kwargs: Any,
+    ) -> LocalLedger:
+        """Make a new ledger file that trusts the given organisation CAs, with block 0.
+        ``environment`` (prod, dev, test) is recorded in it for good: a prod ledger checks the
+        proposal time window whoever opens it."""
         store = LedgerStore(path)
         if store.get_meta("peer_key") is None:
             key = ec.generate_private_key(ec.SECP256R1())
@@ -138,7 +153,8 @@ class LocalLedger(Ledger):
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO meta (name, value) VALUES (?, ?)",
-                [("peer_key", key_pem), ("peer_cert", cert.public_bytes(serialization.Encoding.PEM))],
+                [("peer_key", key_pem), ("peer_cert", cert.public_bytes(serialization.Encoding.PEM))]
+                + ([("environment", environment.encode())] if environment else []),
             )
             conn.executemany("INSERT OR REPLACE INTO msp (msp_id, ca_pem) VALUES (?, ?)", list(msps.items()))
             conn.execute(

@@ -396,13 +396,12 @@ def _errors(result: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def _write_softhsm_config(token_dir: Path) -> Path:
-    """``token_dir/../softhsm2.conf`` pointing at ``token_dir``; raises ValueError if that file
-    exists and points elsewhere."""
+    """``token_dir/../softhsm2.conf`` pointing at ``token_dir``. SoftHSM2 needs an absolute
+    path there, so a file that points elsewhere (its data directory was copied or moved) is
+    written again for where it is now."""
     token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = token_dir.parent / "softhsm2.conf"
-    if config.exists():
-        if _configured_token_dir(config) != token_dir:
-            raise ValueError(f"{config} configures another token directory")
+    if config.exists() and _configured_token_dir(config) == token_dir:
         return config
     temporary = config.with_name(f".{config.name}.{os.getpid()}.tmp")
     temporary.write_text(

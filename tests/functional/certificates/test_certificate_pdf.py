@@ -283,7 +283,8 @@ def test_frozen_and_settled_after_certification_are_stale_with_the_reason(consor
     from goldticket.services import tickets
 
     c, p = consortium, consortium.platform
-    operator, operator_pin = p.operator()
+    desk = p.desk()
+    operator, operator_pin = desk.actor, desk.pin
     tickets.freeze_ticket(p, operator, issued_ticket["id"], "court order", pin=operator_pin)
     frozen = certificates.verify_certificate(p, issued.pdf)
     assert frozen["verdict"] == "stale"
@@ -330,7 +331,8 @@ def test_the_chaincode_anchors_only_what_is_still_true(consortium, issued_ticket
     )
 
     c, p = consortium, consortium.platform
-    operator, pin = p.operator()
+    desk = p.desk()
+    operator, pin = desk.actor, desk.pin
     state = state_sha256(p.evaluate("GetTicket", {"ticket_id": issued_ticket["id"]}))
     base = {"ticket_id": issued_ticket["id"], "certificate_id": "CT" + "1" * 20, "state_sha256": state}
     with pytest.raises(StateConflictError, match="changed after its certificate was made"):

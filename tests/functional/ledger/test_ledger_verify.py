@@ -202,7 +202,7 @@ def life_cycle(consortium, issued_ticket):
 
 def run_cli(platform):
     env = {"GOLDTICKET_DATA_DIR": str(platform.settings.data_dir), "GOLDTICKET_ENV": "test"}
-    return CliRunner().invoke(main, ["ledger", "verify"], env=env)
+    return CliRunner().invoke(main, ["ledger", "verify", "--json"], env=env)
 
 
 def test_a_life_cycle_verifies_through_the_command(life_cycle):

@@ -82,8 +82,12 @@ def test_the_desk_seals_new_cards_under_the_token(consortium):
     assert card.backup is not None and card.backup["version"] == 2
     assert card.backup["outer"]["keys"] == "pkcs11"
     with pytest.raises(BackupError):
-        desk.replace_card(platform, card.serial, pin=PIN, operator_password="not the operator password")
-    replaced = desk.replace_card(platform, card.serial, pin=PIN, operator_password=OPERATOR_PASSWORD)
+        desk.replace_card(
+            platform, platform.desk(), card.serial, pin=PIN, operator_password="not the operator password"
+        )
+    replaced = desk.replace_card(
+        platform, platform.desk(), card.serial, pin=PIN, operator_password=OPERATOR_PASSWORD
+    )
     new = platform.cards.registry.active_card(consortium.tier1.username)
     assert new.serial != card.serial and replaced
     assert new.backup is not None and new.backup["outer"]["keys"] == "pkcs11"

@@ -31,7 +31,7 @@ def test_a_replaced_card_keeps_the_key_and_the_old_one_is_refused(consortium, is
     platform = consortium.platform
     old = card_of(consortium, consortium.tier1)
     old_public = platform.cards.service.card_for(old).public_key()
-    cards.report_lost(platform, old.serial)
+    cards.report_lost(platform, platform.desk(), old.serial)
     with pytest.raises(CardRevokedError):
         transfers.offer_transfer(
             platform,
@@ -41,7 +41,9 @@ def test_a_replaced_card_keeps_the_key_and_the_old_one_is_refused(consortium, is
             amount_fen=1,
             pin=PIN,
         )
-    new = cards.replace_card(platform, old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD)
+    new = cards.replace_card(
+        platform, platform.desk(), old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD
+    )
     assert new["serial"] != old.serial and new["certificate_pem"] == old.certificate_pem
     new_record = platform.cards.registry.get(new["serial"])
     assert platform.cards.service.card_for(new_record).public_key() == old_public
@@ -68,10 +70,10 @@ def test_a_replaced_card_keeps_the_key_and_the_old_one_is_refused(consortium, is
 def test_recovery_needs_both_passwords(consortium, pin, password):
     platform = consortium.platform
     old = card_of(consortium, consortium.tier2)
-    cards.report_lost(platform, old.serial)
+    cards.report_lost(platform, platform.desk(), old.serial)
     before = [card["serial"] for card in cards.cards_of(platform, "tier2.clerk")]
     with pytest.raises(BackupError):
-        cards.replace_card(platform, old.serial, pin=pin, operator_password=password)
+        cards.replace_card(platform, platform.desk(), old.serial, pin=pin, operator_password=password)
     assert [card["serial"] for card in cards.cards_of(platform, "tier2.clerk")] == before
     assert platform.cards.registry.get(old.serial).status == "SUSPENDED"
 
@@ -79,13 +81,13 @@ def test_recovery_needs_both_passwords(consortium, pin, password):
 def test_an_eliminated_card_is_revoked_on_the_ledger(consortium):
     platform = consortium.platform
     record = card_of(consortium, consortium.tier3)
-    cards.eliminate_card(platform, record.serial)
+    cards.eliminate_card(platform, platform.desk(), record.serial)
     assert platform.cards.registry.get(record.serial).status == "ELIMINATED"
     assert not platform.cards.service.card_for(record).exists()
     identities = [platform.evaluate("GetIdentity", {"key_id": key}) for key in _key_ids(record)]
     assert identities[0]["status"] == "REVOKED"
     with pytest.raises(CardStateError):
-        cards.eliminate_card(platform, record.serial)
+        cards.eliminate_card(platform, platform.desk(), record.serial)
 
 
 def _key_ids(record):
@@ -105,7 +107,7 @@ def test_only_an_opened_card_can_be_issued(consortium):
     platform = consortium.platform
     record = card_of(consortium, consortium.bank)
     with pytest.raises(CardStateError):
-        cards.issue_card(platform, record.serial, PIN)
+        cards.issue_card(platform, platform.desk(), record.serial, PIN)
 
 
 def test_the_registry_survives_a_restart(consortium):
@@ -121,8 +123,8 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
     from goldticket.services import members
 
     platform = consortium.platform
-    members.add_user(platform, member_id="tier3", username="tier3.second")
-    serial = cards.open_card(platform, "tier3.second")["serial"]
+    members.add_user(platform, platform.desk(), member_id="tier3", username="tier3.second")
+    serial = cards.open_card(platform, platform.desk(), "tier3.second")["serial"]
     record = cards.personalise(platform, serial, PIN, member_role="supplier")  # as if the ledger call failed
     request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
     with pytest.raises(NotFoundError):
@@ -134,20 +136,20 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
             {"ticket_id": "x", "sha256": "0" * 64},
             pin=PIN,
         )
-    issued = cards.issue_card(platform, serial, PIN)
+    issued = cards.issue_card(platform, platform.desk(), serial, PIN)
     assert issued["serial"] == serial
     assert platform.evaluate("GetIdentity", request)["status"] == "ACTIVE"
     with pytest.raises(CardStateError):
-        cards.issue_card(platform, serial, PIN)
+        cards.issue_card(platform, platform.desk(), serial, PIN)
 
 
 def test_a_replaced_card_cannot_be_eliminated_and_its_replacement_keeps_signing(consortium, issued_ticket):
     platform = consortium.platform
     old = card_of(consortium, consortium.tier1)
-    cards.report_lost(platform, old.serial)
-    cards.replace_card(platform, old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD)
+    cards.report_lost(platform, platform.desk(), old.serial)
+    cards.replace_card(platform, platform.desk(), old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD)
     with pytest.raises(CardStateError):
-        cards.eliminate_card(platform, old.serial)
+        cards.eliminate_card(platform, platform.desk(), old.serial)
     offer = transfers.offer_transfer(
         platform, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=1, pin=PIN
     )
@@ -158,9 +160,9 @@ def test_issuing_again_after_a_crash_past_put_key_starts_afresh(consortium):
     from goldticket.services import members
 
     platform = consortium.platform
-    members.add_user(platform, member_id="tier3", username="tier3.third")
-    serial = cards.open_card(platform, "tier3.third")["serial"]
+    members.add_user(platform, platform.desk(), member_id="tier3", username="tier3.third")
+    serial = cards.open_card(platform, platform.desk(), "tier3.third")["serial"]
     record = platform.cards.registry.get(serial)
     platform.cards.service.card_for(record).put_key(12345, PIN)  # as if issuing stopped right after
-    issued = cards.issue_card(platform, serial, PIN)
+    issued = cards.issue_card(platform, platform.desk(), serial, PIN)
     assert issued["status"] == "ACTIVE"

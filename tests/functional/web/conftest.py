@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from apiclient import MATURITY, MEMBERS, PASSWORD, Members, invoice, login
 from flask.testing import FlaskClient
-from support import OPERATOR_PASSWORD, PIN
+from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 
 from goldticket.services.platform import Cards
 from goldticket.services.portal import Portal
@@ -60,13 +60,25 @@ def members(client: FlaskClient) -> Members:
     operator = login(client, "operator", OPERATOR_PASSWORD)
     users, cards = {}, {}
     for org_id, role, username in MEMBERS:
-        operator.post("/orgs", {"id": org_id, "name": f"{org_id} 公司", "role": role}, expect=201)
         operator.post(
-            "/users",
-            {"org_id": org_id, "username": username, "password": PASSWORD, "role": "clerk"},
+            "/orgs",
+            {"id": org_id, "name": f"{org_id} 公司", "role": role, "desk_pin": OPERATOR_PIN},
             expect=201,
         )
-        card = operator.post("/cards", {"user_id": username, "pin": PIN}, expect=201)
+        operator.post(
+            "/users",
+            {
+                "org_id": org_id,
+                "username": username,
+                "password": PASSWORD,
+                "role": "clerk",
+                "desk_pin": OPERATOR_PIN,
+            },
+            expect=201,
+        )
+        card = operator.post(
+            "/cards", {"user_id": username, "pin": PIN, "desk_pin": OPERATOR_PIN}, expect=201
+        )
         cards[org_id] = card["card_id"]
         users[org_id] = login(client, username)
     line = users["bank"].post(

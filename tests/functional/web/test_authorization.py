@@ -117,13 +117,19 @@ def test_every_ledger_write_checks_the_role_before_the_card(members, objects, po
     assert portal.platform.ledger.height() == height  # nothing was written
 
 
+# Each attacker gives their own card's PIN as desk_pin: a right PIN of a non-operator opens no desk.
 DESK = [
-    ("POST", "/orgs", {"name": "新公司", "role": "supplier"}),
-    ("POST", "/users", {"org_id": "tier1", "username": "tier1.second", "password": "long enough pw"}),
-    ("POST", "/cards", {"user_id": "tier1.clerk", "pin": PIN}),
-    ("POST", "/cards/BS0000000000000000/report-lost", {}),
-    ("POST", "/cards/BS0000000000000000/replace", {"pin": PIN, "operator_password": "x"}),
-    ("DELETE", "/cards/BS0000000000000000", None),
+    ("POST", "/orgs", {"name": "新公司", "role": "supplier", "desk_pin": PIN}),
+    (
+        "POST",
+        "/users",
+        {"org_id": "tier1", "username": "tier1.second", "password": "long enough pw", "desk_pin": PIN},
+    ),
+    ("POST", "/cards", {"user_id": "tier1.clerk", "pin": PIN, "desk_pin": PIN}),
+    ("POST", "/cards/BS0000000000000000/report-lost", {"desk_pin": PIN}),
+    ("POST", "/cards/BS0000000000000000/unlock", {"desk_pin": PIN}),
+    ("POST", "/cards/BS0000000000000000/replace", {"pin": PIN, "operator_password": "x", "desk_pin": PIN}),
+    ("DELETE", "/cards/BS0000000000000000", {"desk_pin": PIN}),
 ]
 
 

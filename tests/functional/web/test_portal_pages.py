@@ -249,7 +249,7 @@ def test_a_refused_form_comes_back_with_the_sentence_and_what_was_typed(
 def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
     app: Any, members: Members, portal: Any
 ) -> None:
-    from support import OPERATOR_PASSWORD
+    from support import OPERATOR_PASSWORD, OPERATOR_PIN
 
     desk = portal_login(app, "operator", OPERATOR_PASSWORD)
     token = csrf(desk.get("/desk").get_data(as_text=True))
@@ -258,10 +258,11 @@ def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
         page = desk.post(f"/sign/{action}", data={"csrf_token": token, **fields})
         html = page.get_data(as_text=True)
         assert page.status_code == 200, re.findall(r"role=.alert.>([^<]*)<", html)
-        for secret in secrets or {}:  # typed on the confirmation page, never carried
+        secrets = {**(secrets or {}), "desk_pin": OPERATOR_PIN}  # the operator admin's own card
+        for secret in secrets:  # typed on the confirmation page, never carried
             assert 'type="password"' in html and f'type="hidden" name="{secret}"' not in html
         carried = dict(re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', html))
-        done = desk.post(f"/sign/{action}/commit", data={**carried, **(secrets or {})})
+        done = desk.post(f"/sign/{action}/commit", data={**carried, **secrets})
         assert done.status_code == 302 and done.headers["Location"] == "/desk", re.findall(
             r"role=.alert.>([^<]*)<", done.get_data(as_text=True)
         )

@@ -95,8 +95,12 @@ def test_kill_minus_nine_in_the_middle_of_writes(tmp_path: Path):
         env.pop(name, None)
     portal = Portal.init(Settings.from_env(env))
     for member_id, role, username in (("core", "core", "core.clerk"), ("bank", "bank", "bank.credit")):
-        members.register_member(portal.platform, member_id=member_id, name=member_id, role=role)
-        members.add_user(portal.platform, member_id=member_id, username=username, pin=PIN)
+        members.register_member(
+            portal.platform, portal.platform.desk(), member_id=member_id, name=member_id, role=role
+        )
+        members.add_user(
+            portal.platform, portal.platform.desk(), member_id=member_id, username=username, pin=PIN
+        )
         accounts.ensure_account(portal, username=username, org_id=member_id, role="clerk", password=PASSWORD)
     portal.close()
 
@@ -155,7 +159,7 @@ def test_kill_minus_nine_in_the_middle_of_writes(tmp_path: Path):
         limits = sorted(line["limit_fen"] for line in lines["items"])
         assert limits == sorted(sent)  # every write exactly once
         result = subprocess.run(
-            [sys.executable, "-m", "goldticket.cli", "reindex"],
+            [sys.executable, "-m", "goldticket.cli", "reindex", "--json"],
             env=env,
             capture_output=True,
             text=True,

@@ -95,14 +95,19 @@ def test_life_cycle(members, accepted, portal):
 def test_lost_card_replaced_keeps_signing(members, accepted, client):
     tier1, operator = members["tier1"], members.operator
     serial = members.cards["tier1"]
-    assert operator.post(f"/cards/{serial}/report-lost", expect=200)["status"] == "suspended"
+    assert (
+        operator.post(f"/cards/{serial}/report-lost", {"desk_pin": OPERATOR_PIN}, expect=200)["status"]
+        == "suspended"
+    )
     tier1.post(
         f"/tickets/{accepted['id']}/transfers",
         {"to_org_id": "tier2", "amount_fen": 1, "pin": PIN},
         expect=423,
     )
     new = operator.post(
-        f"/cards/{serial}/replace", {"pin": PIN, "operator_password": OPERATOR_PASSWORD}, expect=201
+        f"/cards/{serial}/replace",
+        {"pin": PIN, "operator_password": OPERATOR_PASSWORD, "desk_pin": OPERATOR_PIN},
+        expect=201,
     )
     assert new["status"] == "active" and new["card_id"] != serial
     tier1.post(

@@ -527,7 +527,8 @@ def test_allocate_invoices_draws_in_order() -> None:
 
 
 def test_allocate_invoices_refuses_over_use() -> None:
-    with pytest.raises(RuleViolationError, match="invoice already used"):
+    # invoices too small for the ticket are not "already used": the message says what to do
+    with pytest.raises(RuleViolationError, match="add up to 6.00, less than the ticket's 6.01: add invoices"):
         allocate_invoices(601, INVOICES, {})
     with pytest.raises(RuleViolationError, match="invoice already used"):
         allocate_invoices(1, (inv("I-1", 100),), {h("I-1"): 100})
@@ -580,7 +581,8 @@ def test_invoices_never_back_more_than_their_face(faces: list[int], requests: li
     for amount in requests:
         left = sum(faces) - sum(used.values())
         if amount > left:
-            with pytest.raises(RuleViolationError, match="invoice already used"):
+            expected = "add up to" if amount > sum(faces) else "invoice already used"
+            with pytest.raises(RuleViolationError, match=expected):
                 allocate_invoices(amount, invoices, used)
             continue
         updated = allocate_invoices(amount, invoices, used)
