@@ -43,6 +43,8 @@ TARGETS: dict[str, list[str]] = {
         "tests/scenario/test_conflicts.py",
         "tests/scenario/test_life_cycle.py",
         "tests/functional/test_bootstrap.py",
+        "tests/scenario/test_certificate_life.py",
+        "tests/functional/certificates/test_certificate_pdf.py",
     ],
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
     "goldticket/signing/intents.py": ["tests/unit/signing", "tests/functional/signing"],
