@@ -38,7 +38,7 @@ from .actions import ACTIONS, Summary
 bp = Blueprint(
     "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/static/portal"
 )
-OPEN_ENDPOINTS = {"portal.login", "portal.language", "portal.static"}
+OPEN_ENDPOINTS = {"portal.login", "portal.language", "portal.static", "portal.public_verify"}
 TypedError = (d.DomainError, SigningError, LedgerError)
 csrf = CSRFProtect()
 
@@ -237,7 +237,19 @@ def ticket(ticket_id: str) -> Any:
         lineage=reads.ticket_lineage(p, me, ticket_id),
         role=member_names().get(me.member_id, {}).get("role"),
         banks=[m for m in member_names().values() if m.get("role") == "bank"],
+        certifiable=_certifiable(shown, me),
     )
+
+
+def _certifiable(shown: dict[str, Any], me: Actor) -> bool:
+    """Whether the page offers the certificate (issue_certificate has the last word)."""
+    if me.member_id not in (shown["holder_org_id"], shown["issuer_org_id"]):
+        return False
+    try:
+        d.check_certifiable(d.Ticket.from_dict(shown))
+    except d.RuleViolationError:
+        return False
+    return True
 
 
 @bp.get("/tickets/<ticket_id>/invoices/<digest>")
