@@ -8,12 +8,15 @@ from __future__ import annotations
 import io
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from apiclient import Members
 from flask.testing import FlaskClient
 from support import PIN
 from test_portal_pages import csrf, form_token, portal_login
+
+from goldticket.services import certificates
 
 pytestmark = pytest.mark.functional
 
@@ -70,6 +73,9 @@ def test_the_holder_downloads_and_a_bank_sees_valid_then_stale_then_forged(
     reasons = re.findall(r"<li>([^<]*)</li>", stale.get_data(as_text=True).split('data-testid="reasons"')[1])
     assert any("发起转让" in reason for reason in reasons), reasons  # what changed, in Chinese
     assert any("300,000.00" in reason and "tier2" in reason for reason in reasons), reasons  # the split
+    assert re.search(
+        r"首次变更时间</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(UTC\+8\)", stale.get_data(as_text=True)
+    )
     bank.get("/lang/en")
     english = upload(bank, pdf).get_data(as_text=True)
     assert "Stale: genuine" in english and "offered for transfer" in english
@@ -159,12 +165,13 @@ def test_junk_and_oversized_uploads_answer_forged_or_413_never_500(app: Any, mem
 
 
 def test_the_public_page_needs_no_login_and_invites_the_upload(
-    app: Any, members: Members, accepted: dict[str, Any]
+    app: Any, portal: Any, members: Members, accepted: dict[str, Any]
 ) -> None:
     got = download(portal_login(app, "tier1.clerk"), accepted["id"])
     certificate_id = got.headers["X-Certificate-Id"]
     anonymous = app.test_client()
-    page = anonymous.get(f"/verify/{certificate_id}")
+    qr = urlsplit(certificates.verify_url(portal.platform, certificate_id))  # what the QR code opens
+    page = anonymous.get(qr.path)
     html = page.get_data(as_text=True)
     assert verdict(page) == "valid" and "平台出具过此编号的证书" in html and "1,000,000.00" in html
     assert 'href="/certificates/verify"' in html and "上传 PDF 完整核验" in html
