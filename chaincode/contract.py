@@ -33,6 +33,7 @@ QUERIES = (
     "GetApplication",
     "GetCertificate",
     "GetStatement",
+    "ListStatements",
     "Ping",
 )
 
@@ -659,6 +660,12 @@ class GoldTicketContract(Contract):
         """A clearing statement, by ``root_id`` and ``statement_id``."""
         root_id = d.require_text(req.get("root_id"), "root_id")
         return await tx.require("statement", root_id, d.require_text(req.get("statement_id"), "statement_id"))
+
+    @transaction
+    async def ListStatements(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The clearing statements of a root ticket, oldest id first (``items``)."""
+        root_id = d.require_text(req.get("root_id"), "root_id")
+        return {"items": [value for _, value in await tx.scan("statement", root_id)]}
 
     # ------------------------------------------------------------------ queries
     @transaction

@@ -1,7 +1,8 @@
 """The portal's certificate pages over services.certificates: the holder's (or issuer's)
 download of a ticket's signed PDF (anchored on the ledger by the service before it is handed
-out), the verify page where a logged-in user uploads a certificate PDF for the verdict, and the
-public page the certificate's QR code opens (``/verify/<certificate id>``, no login)."""
+out), the verify page where a logged-in user uploads a certificate PDF for the verdict, the
+public page the certificate's QR code opens (``/verify/<certificate id>``, no login), and a
+settlement's clearing statement again, with its signed PDF."""
 
 from __future__ import annotations
 
@@ -69,3 +70,23 @@ def public_verify(certificate_id: str) -> Any:
     """The page the certificate's QR code opens, without a login: what the public look-up says."""
     answer = _shown(certificates.lookup_certificate(portal().platform, certificate_id))
     return render_template("portal/verify_public.html", answer=answer, certificate_id=certificate_id)
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>")
+def statement(root_id: str, statement_id: str) -> Any:
+    """A settlement's clearing statement again, for a party to it."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)  # another member's ticket reads as absent (404 page)
+    found = certificates.get_statement(p.platform, me, root_id, statement_id)
+    return render_template("portal/statement.html", statement=found)
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>/pdf")
+def statement_pdf(root_id: str, statement_id: str) -> Any:
+    """The clearing statement as a PDF signed by the platform."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)
+    data = certificates.statement_pdf(p.platform, me, root_id, statement_id)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="statement-{statement_id}.pdf"'
+    return response

@@ -184,3 +184,37 @@ def test_the_public_page_needs_no_login_and_invites_the_upload(
     hostile = anonymous.get("/verify/%3Cscript%3Ealert(1)")
     assert verdict(hostile) == "forged" and "<script>" not in hostile.get_data(as_text=True)
     assert anonymous.get("/certificates/verify").headers["Location"].startswith("/login")
+
+
+def test_a_settled_tickets_statement_is_shown_again_with_its_pdf(
+    app: Any, portal: Any, members: Members, accepted: dict[str, Any]
+) -> None:
+    import dataclasses
+
+    from apiclient import MATURITY
+
+    root = accepted["id"]
+    offered = members["tier1"].post(
+        f"/tickets/{root}/transfers", {"to_org_id": "tier2", "amount_fen": 25_000_000, "pin": PIN}, expect=201
+    )
+    piece = members["tier2"].post(f"/offers/{offered['offer_id']}/accept", {"pin": PIN}, expect=200)[
+        "transferred"
+    ]
+    issuer = portal_login(app, "core.clerk")
+    assert 'id="statements"' not in issuer.get(f"/tickets/{root}").get_data(as_text=True)  # not settled yet
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    statement = members["core"].post(f"/tickets/{root}/settle", {"pin": PIN}, expect=200)
+    path = f"/tickets/{root}/statements/{statement['statement_id']}"
+    for username, ticket_id in (("core.clerk", root), ("tier2.clerk", piece["id"])):
+        browser = portal_login(app, username)
+        ticket_page = browser.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+        assert f'href="{path}"' in ticket_page, username
+        page = browser.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "清分单" in html and "250,000.00" in html and "750,000.00" in html
+        pdf = browser.get(path + "/pdf")
+        assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+        assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    assert portal_login(app, "bank.credit").get(path).status_code == 404  # no part in this ticket
+    assert portal_login(app, "bank.credit").get(path + "/pdf").status_code == 404
+    assert issuer.get(f"/tickets/{root}/statements/ST0000").status_code == 404
