@@ -277,7 +277,7 @@ def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
 
 
 def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
-    site: LiveSite, people: Any, artifacts: Path
+    browser: Any, site: LiveSite, people: Any, artifacts: Path
 ) -> None:
     platform = site.portal.platform
     ticket_id = issue_directly(site, "czzg", 4_000_000, "INV-CERTIFICATE")
@@ -324,6 +324,17 @@ def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
     assert page.get_attribute("[data-testid=verdict]", "data-verdict") == "stale"
     assert "offered for transfer" in page.inner_text("[data-testid=reasons]")
     shot(page, artifacts, "en-certificate-stale")
+    # the page the QR code opens, without a login
+    certificate_id = download.suggested_filename.removesuffix(".pdf").rsplit("-", 1)[1]
+    anonymous = browser.new_context(locale="zh-CN")
+    try:
+        public = anonymous.new_page()
+        public.goto(f"{site.url}/verify/{certificate_id}")
+        assert public.get_attribute("[data-testid=verdict]", "data-verdict") == "stale"
+        assert "上传 PDF 完整核验" in public.inner_text("#lookup")
+        shot(public, artifacts, "zh-certificate-public")
+    finally:
+        anonymous.close()
 
     changed = bytearray(pdf)
     changed[len(changed) // 3] ^= 0x01
