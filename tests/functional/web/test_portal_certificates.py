@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from apiclient import Members
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import PIN
 from test_portal_pages import csrf, form_token, portal_login
 
@@ -218,3 +220,12 @@ def test_a_settled_tickets_statement_is_shown_again_with_its_pdf(
     assert portal_login(app, "bank.credit").get(path).status_code == 404  # no part in this ticket
     assert portal_login(app, "bank.credit").get(path + "/pdf").status_code == 404
     assert issuer.get(f"/tickets/{root}/statements/ST0000").status_code == 404
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.one_of(st.binary(max_size=2048), st.binary(max_size=1024).map(lambda tail: b"%PDF-1.7\n" + tail))
+)
+def test_any_upload_on_the_page_answers_forged(app: Any, members: Members, data: bytes) -> None:
+    browser = portal_login(app, "bank.credit")
+    assert verdict(upload(browser, data)) == "forged"
