@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import statistics
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from goldticket.services import accounts, financing, tickets  # noqa: E402
+from goldticket.services import accounts, certificates, financing, tickets  # noqa: E402
 from goldticket.services.demo import DEMO_PIN, run_demo  # noqa: E402
 from goldticket.services.portal import Portal  # noqa: E402
 from goldticket.settings import Settings  # noqa: E402
@@ -132,6 +133,7 @@ def main() -> None:
         application = financing.apply_financing(
             platform, supplier, ticket_id=root["id"], bank_org_id="jnyh", amount_fen=20_000_000, pin=DEMO_PIN
         )
+        certificate = certificates.issue_certificate(platform, supplier, root["id"])
         portal.follower.catch_up()
         started = time.perf_counter()
         fill(portal, args.tickets)
@@ -159,23 +161,37 @@ def main() -> None:
             ("supplier", "szjm.clerk", "GET", f"/tickets/{supplier_ticket}/finance", None),
             ("bank", "jnyh.credit", "GET", "/", None),
             ("bank", "jnyh.credit", "GET", f"/applications/{application['application_id']}", None),
+            ("bank", "jnyh.credit", "GET", "/certificates/verify", None),
+            ("bank", "jnyh.credit", "POST", "/certificates/verify", certificate.pdf),
+            ("public", "jnyh.credit", "GET", f"/verify/{certificate.certificate_id}", None),
             ("operator", "operator", "GET", "/", None),
             ("operator", "operator", "GET", "/desk", None),
         ]
         print(f"demo consortium + {args.tickets:,} generated tickets (inserted in {filled:.1f} s)")
         print(f"{'role':<9} {'page':<44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
         worst = 0.0
-        for role, user, method, path, _ in pages:
+        for role, user, method, path, upload in pages:
             client = clients[user]
             times = []
+            form = {}
+            if upload is not None:  # a certificate PDF posted with the form's CSRF token
+                page = client.get(path).get_data(as_text=True)
+                form["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
             for _ in range(args.requests):
+                data = (
+                    {**form, "file": (io.BytesIO(upload), "certificate.pdf")} if upload is not None else None
+                )
                 begin = time.perf_counter()
-                answer = client.open(path, method=method)
+                answer = client.open(path, method=method, data=data)
                 times.append((time.perf_counter() - begin) * 1000)
                 assert answer.status_code == 200, (path, answer.status_code)
+                assert upload is None or b'data-verdict="valid"' in answer.data, path
             p95 = percentile(times, 0.95)
             worst = max(worst, p95)
             shown = path.replace(root["id"], "{root}").replace(application["application_id"], "{application}")
+            shown = (method + " " if method != "GET" else "") + shown.replace(
+                certificate.certificate_id, "{id}"
+            )
             print(f"{role:<9} {shown:<44} {len(times):>4} {statistics.median(times):>8.1f} {p95:>8.1f}")
         print(f"worst p95: {worst:.1f} ms (goal < 300 ms)")
         portal.close()

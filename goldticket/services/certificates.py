@@ -382,19 +382,39 @@ def _split_into(platform: Platform, ticket: dict[str, Any]) -> list[str]:
 
 
 # ----------------------------------------------------------------------- statements
-def statement_pdf(platform: Platform, actor: Actor, root_id: str, statement_id: str) -> bytes:
-    """The clearing statement of a settlement, signed by the platform. For the issuer, a payee
-    or holder named in it, or the operator. Raises NotFoundError, ForbiddenError."""
+def _is_party(actor: Actor, root: dict[str, Any], statement: dict[str, Any]) -> bool:
+    """The issuer, a payee or holder named in the statement, or the operator."""
+    parties = {root["issuer_org_id"], OPERATOR}
+    parties |= {item["holder_org_id"] for item in statement["paid"] + statement["withheld"]}
+    return actor.member_id in parties
+
+
+def get_statement(platform: Platform, actor: Actor, root_id: str, statement_id: str) -> dict[str, Any]:
+    """A settlement's clearing statement (with its ``root_id``), for a party to it. Raises
+    NotFoundError, ForbiddenError."""
     request = {
         "root_id": d.require_text(root_id, "root_id", 64),
         "statement_id": d.require_text(statement_id, "statement_id", 64),
     }
     statement = platform.evaluate("GetStatement", request)
     root = platform.evaluate("GetTicket", {"ticket_id": root_id})
-    parties = {root["issuer_org_id"], OPERATOR}
-    parties |= {item["holder_org_id"] for item in statement["paid"] + statement["withheld"]}
-    if actor.member_id not in parties:
+    if not _is_party(actor, root, statement):
         raise d.ForbiddenError(f"only a party to statement {statement_id} may read it")
+    return {**statement, "root_id": root_id}
+
+
+def list_statements(platform: Platform, actor: Actor, root_id: str) -> list[dict[str, Any]]:
+    """The clearing statements of ``root_id`` the actor is a party to (none before settlement)."""
+    root = platform.evaluate("GetTicket", {"ticket_id": d.require_text(root_id, "root_id", 64)})
+    items = platform.evaluate("GetStatements", {"root_id": root["id"]})["items"]
+    return [{**item, "root_id": root["id"]} for item in items if _is_party(actor, root, item)]
+
+
+def statement_pdf(platform: Platform, actor: Actor, root_id: str, statement_id: str) -> bytes:
+    """The clearing statement of a settlement, signed by the platform. For the issuer, a payee
+    or holder named in it, or the operator. Raises NotFoundError, ForbiddenError."""
+    statement = get_statement(platform, actor, root_id, statement_id)
+    root = platform.evaluate("GetTicket", {"ticket_id": root_id})
     names = _member_names(platform)
 
     def payments(items: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -19,7 +19,7 @@ from portal_browser_kit import LiveSite, shot
 from support import OPERATOR_PIN
 
 from goldticket import domain as d
-from goldticket.services import cards, reads, tickets
+from goldticket.services import cards, reads, tickets, transfers
 from goldticket.services.demo import DEMO_PIN
 from goldticket.services.platform import OPERATOR, Actor
 
@@ -276,3 +276,69 @@ def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
     )
     assert 34 <= widths[0] <= 42 and abs(widths[0] - widths[1]) > 1, widths
     shot(page, artifacts, "zh-phone-supplier-home")
+
+
+def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
+    browser: Any, site: LiveSite, people: Any, artifacts: Path
+) -> None:
+    platform = site.portal.platform
+    ticket_id = issue_directly(site, "czzg", 4_000_000, "INV-CERTIFICATE")
+    tickets.accept_ticket(platform, platform.actor("czzg.clerk"), ticket_id, pin=DEMO_PIN)
+    site.portal.follower.catch_up()
+
+    # the holder downloads the signed PDF from the ticket's page
+    holder = people("czzg.clerk", "zh")
+    page = holder.go(f"/tickets/{ticket_id}")
+    with page.expect_download() as downloading:
+        page.click("form#certificate button")
+    download = downloading.value
+    assert download.suggested_filename.startswith(f"certificate-{ticket_id}-")
+    pdf = Path(download.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+
+    bank = people("jnyh.credit", "en")
+
+    def verify(data: bytes) -> Any:
+        page = bank.go("/certificates/verify")
+        page.set_input_files(
+            "input[name=file]",
+            files=[{"name": "certificate.pdf", "mimeType": "application/pdf", "buffer": data}],
+        )
+        page.click("#verify form button[type=submit]")
+        page.wait_for_selector("[data-testid=verdict]")
+        return page
+
+    page = verify(pdf)
+    assert page.get_attribute("[data-testid=verdict]", "data-verdict") == "valid"
+    assert "Valid" in page.inner_text("[data-testid=verdict]") and ticket_id in page.inner_text("#result")
+
+    # the holder passes part of the ticket on: the same paper is now stale, and says why
+    offered = transfers.offer_transfer(
+        platform,
+        platform.actor("czzg.clerk"),
+        ticket_id=ticket_id,
+        to_org_id="wxdj",
+        amount_fen=1_000_000,
+        pin=DEMO_PIN,
+    )
+    transfers.accept_offer(platform, platform.actor("wxdj.clerk"), offered["offer_id"], pin=DEMO_PIN)
+    page = verify(pdf)
+    assert page.get_attribute("[data-testid=verdict]", "data-verdict") == "stale"
+    assert "offered for transfer" in page.inner_text("[data-testid=reasons]")
+    shot(page, artifacts, "en-certificate-stale")
+    # the page the QR code opens, without a login
+    certificate_id = download.suggested_filename.removesuffix(".pdf").rsplit("-", 1)[1]
+    anonymous = browser.new_context(locale="zh-CN")
+    try:
+        public = anonymous.new_page()
+        public.goto(f"{site.url}/verify/{certificate_id}")
+        assert public.get_attribute("[data-testid=verdict]", "data-verdict") == "stale"
+        assert "上传 PDF 完整核验" in public.inner_text("#lookup")
+        shot(public, artifacts, "zh-certificate-public")
+    finally:
+        anonymous.close()
+
+    changed = bytearray(pdf)
+    changed[len(changed) // 3] ^= 0x01
+    page = verify(bytes(changed))
+    assert page.get_attribute("[data-testid=verdict]", "data-verdict") == "forged"

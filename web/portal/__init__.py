@@ -13,7 +13,7 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 
-from . import formatting, views
+from . import certificate_views, formatting, views  # noqa: F401  (certificate_views adds its pages)
 from .views import csrf
 
 LANGUAGES = ("zh", "en")

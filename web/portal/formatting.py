@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
+from goldticket.services.platform import CHINA
 
 STATE_CLASS = {
     "PENDING_ACCEPTANCE": "pending",
@@ -80,6 +81,16 @@ def date(value: Any) -> str:
     return format_date(day, "medium", locale=_locale())
 
 
+def moment(value: Any) -> str:
+    """A ledger timestamp (ISO, UTC) in China's time, as the certificates print it."""
+    if not value:
+        return ""
+    when = dt.datetime.fromisoformat(str(value))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S (UTC+8)")
+
+
 def state_class(status: Any) -> str:
     return STATE_CLASS.get(str(status), "closed")
 
@@ -94,6 +105,7 @@ def init_app(app: Flask) -> None:
         plain=plain,
         capital=capital,
         date=date,
+        moment=moment,
         state_class=state_class,
         percent_bp=percent_bp,
         status_text=status_text,

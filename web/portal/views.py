@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from goldticket import domain as d
 from goldticket.ledger import LedgerError
-from goldticket.services import accounts, idempotency, invoices, reads, worklists
+from goldticket.services import accounts, certificates, idempotency, invoices, reads, worklists
 from goldticket.services.platform import OPERATOR, Actor
 from goldticket.services.portal import Portal
 from goldticket.signing.errors import SigningError, WrongPinError
@@ -38,7 +38,7 @@ from .actions import ACTIONS, Summary
 bp = Blueprint(
     "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/static/portal"
 )
-OPEN_ENDPOINTS = {"portal.login", "portal.language", "portal.static"}
+OPEN_ENDPOINTS = {"portal.login", "portal.language", "portal.static", "portal.public_verify"}
 TypedError = (d.DomainError, SigningError, LedgerError)
 csrf = CSRFProtect()
 
@@ -230,14 +230,39 @@ def home() -> Any:
 def ticket(ticket_id: str) -> Any:
     p, me = portal(), actor()
     shown = reads.get_ticket(p, me, ticket_id)  # NotFoundError (404 page) for another member's
+    lineage = reads.ticket_lineage(p, me, ticket_id)
     return render_template(
         "portal/ticket.html",
         ticket=shown,
         history=reads.ticket_history(p, me, ticket_id),
-        lineage=reads.ticket_lineage(p, me, ticket_id),
+        lineage=lineage,
+        statements=_statements(shown, lineage, me),
         role=member_names().get(me.member_id, {}).get("role"),
         banks=[m for m in member_names().values() if m.get("role") == "bank"],
+        certifiable=_certifiable(shown, me),
     )
+
+
+def _statements(shown: dict[str, Any], lineage: dict[str, Any], me: Actor) -> list[dict[str, Any]]:
+    """The clearing statements of the ticket's root the actor may read, once a piece is settled."""
+
+    def settled(node: dict[str, Any]) -> bool:
+        return node["ticket"]["status"] == "SETTLED" or any(settled(child) for child in node["children"])
+
+    if not settled(lineage):
+        return []
+    return certificates.list_statements(portal().platform, me, shown["root_id"])
+
+
+def _certifiable(shown: dict[str, Any], me: Actor) -> bool:
+    """Whether the page offers the certificate (issue_certificate has the last word)."""
+    if me.member_id not in (shown["holder_org_id"], shown["issuer_org_id"]):
+        return False
+    try:
+        d.check_certifiable(d.Ticket.from_dict(shown))
+    except d.RuleViolationError:
+        return False
+    return True
 
 
 @bp.get("/tickets/<ticket_id>/invoices/<digest>")

@@ -277,6 +277,12 @@ def test_the_clearing_statement_is_a_signed_pdf(consortium, issued_ticket):
 
     with pytest.raises(ForbiddenError):
         certificates.statement_pdf(p, c.bank, issued_ticket["id"], statement["statement_id"])
+    listed = certificates.list_statements(p, c.tier2, issued_ticket["id"])
+    assert [item["statement_id"] for item in listed] == [statement["statement_id"]]
+    assert certificates.get_statement(p, c.core, issued_ticket["id"], statement["statement_id"]) == listed[0]
+    assert certificates.list_statements(p, c.bank, issued_ticket["id"]) == []  # not a party to it
+    with pytest.raises(ForbiddenError):
+        certificates.get_statement(p, c.bank, issued_ticket["id"], statement["statement_id"])
 
 
 def test_frozen_and_settled_after_certification_are_stale_with_the_reason(consortium, issued_ticket, issued):

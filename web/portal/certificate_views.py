@@ -1,0 +1,92 @@
+"""The portal's certificate pages over services.certificates: the holder's (or issuer's)
+download of a ticket's signed PDF (anchored on the ledger by the service before it is handed
+out), the verify page where a logged-in user uploads a certificate PDF for the verdict, the
+public page the certificate's QR code opens (``/verify/<certificate id>``, no login), and a
+settlement's clearing statement again, with its signed PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from goldticket import domain as d
+from goldticket.certificates import MAX_PDF_BYTES
+from goldticket.services import certificates, reads
+
+from . import verdicts
+from .views import TypedError, actor, bp, layout, portal, sentence
+
+# The whole request: the PDF plus a multipart envelope (as the API's). Larger answers 413.
+MAX_UPLOAD_BYTES = MAX_PDF_BYTES + 64 * 1024
+
+
+@bp.post("/tickets/<ticket_id>/certificate")
+def certificate(ticket_id: str) -> Any:
+    """The signed PDF of a ticket, for its holder or issuer (the service decides who)."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, ticket_id)  # another member's ticket reads as absent (404 page)
+    try:
+        issued = certificates.issue_certificate(p.platform, me, ticket_id)
+    except (d.ForbiddenError, d.NotFoundError):
+        raise  # the error pages
+    except TypedError as failure:
+        flash(sentence(failure), "error")
+        return redirect(url_for("portal.ticket", ticket_id=ticket_id))
+    response = Response(issued.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{issued.filename}"'
+    response.headers["X-Certificate-Id"] = issued.certificate_id
+    return response
+
+
+def _shown(answer: dict[str, Any]) -> dict[str, Any]:
+    """The service's answer with its reasons in the page's language."""
+    name = layout()["org_name"]
+    return {**answer, "reason_texts": [verdicts.reason_text(reason, name) for reason in answer["reasons"]]}
+
+
+@bp.route("/certificates/verify", methods=["GET", "POST"])
+def verify() -> Any:
+    """Upload a certificate PDF: valid, stale (what changed and when) or forged."""
+    answer, error = None, None
+    if request.method == "POST":
+        request.max_content_length = MAX_UPLOAD_BYTES
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = _("Choose the certificate's PDF file.")
+        else:
+            answer = _shown(
+                certificates.verify_certificate(portal().platform, upload.read(MAX_UPLOAD_BYTES + 1))
+            )
+    return render_template(
+        "portal/verify.html", answer=answer, error=error, limit_kb=MAX_PDF_BYTES // 1024
+    ), (422 if error else 200)
+
+
+@bp.get("/verify/<certificate_id>")
+def public_verify(certificate_id: str) -> Any:
+    """The page the certificate's QR code opens, without a login: what the public look-up says."""
+    answer = _shown(certificates.lookup_certificate(portal().platform, certificate_id))
+    return render_template("portal/verify_public.html", answer=answer, certificate_id=certificate_id)
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>")
+def statement(root_id: str, statement_id: str) -> Any:
+    """A settlement's clearing statement again, for a party to it."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)  # another member's ticket reads as absent (404 page)
+    found = certificates.get_statement(p.platform, me, root_id, statement_id)
+    return render_template("portal/statement.html", statement=found)
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>/pdf")
+def statement_pdf(root_id: str, statement_id: str) -> Any:
+    """The clearing statement as a PDF signed by the platform."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)
+    data = certificates.statement_pdf(p.platform, me, root_id, statement_id)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="statement-{statement_id}.pdf"'
+    return response
