@@ -597,13 +597,16 @@ def test_certificate_issue_and_verify(consortium: Env, accepted: str, tmp_path: 
     path = tmp_path / "certificate.pdf"
     issued = run_json(consortium, "certificate", "issue", "--as", "s1.clerk", accepted, "-o", str(path))
     assert issued["file"] == str(path) and path.read_bytes().startswith(b"%PDF-")
-    verdict = json.loads(run(consortium, "certificate", "verify", str(path)).stdout)
+    readable = run(consortium, "certificate", "verify", str(path)).stdout
+    assert readable.startswith("verdict") and "valid" in readable.splitlines()[0]
+    verdict = run_json(consortium, "certificate", "verify", str(path))
     assert (verdict["verdict"], verdict["certificate_id"]) == ("valid", issued["certificate_id"])
     changed = bytearray(path.read_bytes())
     changed[len(changed) // 3] ^= 0x04
     path.write_bytes(bytes(changed))
     assert (
-        json.loads(run(consortium, "certificate", "verify", str(path), code=11).stdout)["verdict"] == "forged"
+        json.loads(run(consortium, "certificate", "verify", str(path), "--json", code=11).stdout)["verdict"]
+        == "forged"
     )
     fail(consortium, "certificate", "verify", str(tmp_path / "missing.pdf"), code=2, error="invalid_input")
     fail(consortium, "certificate", "issue", "--as", "s2.clerk", accepted, code=4, error="forbidden")
