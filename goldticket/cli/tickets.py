@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import click
@@ -35,13 +36,36 @@ def _invoice(text: str) -> dict[str, Any]:
     return {"number": number, "amount_fen": int(amount), "sha256": digest}
 
 
+def _invoice_file(text: str) -> dict[str, Any]:
+    """NUMBER:AMOUNT:PATH with the amount in yuan (as --amount); the document's SHA-256 is
+    computed here from the file, which stays where it is."""
+    parts = text.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise d.InvalidInputError(
+            "an invoice file is NUMBER:AMOUNT:PATH, e.g. INV-1:1,000,000.00:invoice.pdf"
+        )
+    number, amount, path = parts
+    try:
+        with open(path, "rb") as document:
+            digest = hashlib.file_digest(document, "sha256").hexdigest()
+    except OSError as error:
+        raise d.InvalidInputError(f"cannot read the invoice document {path}: {error.strerror}") from None
+    return {"number": number, "amount_fen": d.parse_amount(amount), "sha256": digest}
+
+
 @ticket.command("issue")
 @as_option
 @money_pin_option
 @click.option("--payee", required=True)
 @amount_options()
 @click.option("--maturity-date", required=True)
-@click.option("--invoice", "invoices", multiple=True, required=True, help="NUMBER:AMOUNT_FEN:SHA256")
+@click.option("--invoice", "invoices", multiple=True, help="NUMBER:AMOUNT_FEN:SHA256 (for scripts)")
+@click.option(
+    "--invoice-file",
+    "invoice_files",
+    multiple=True,
+    help="NUMBER:AMOUNT:PATH, the amount in yuan; the document's SHA-256 is computed from the file",
+)
 @handles_errors
 def ticket_issue(
     username: str,
@@ -52,11 +76,14 @@ def ticket_issue(
     yes: bool,
     maturity_date: str,
     invoices: tuple[str, ...],
+    invoice_files: tuple[str, ...],
 ) -> None:
     """Issue a ticket to a supplier against invoices (core enterprise)."""
     from goldticket.services import tickets
 
-    parsed = [_invoice(item) for item in invoices]
+    parsed = [_invoice(item) for item in invoices] + [_invoice_file(item) for item in invoice_files]
+    if not parsed:
+        raise d.InvalidInputError("name the invoices: --invoice-file NUMBER:AMOUNT:PATH (or --invoice)")
     amount_fen = amount_of(amount_text, amount_fen)
     with platform() as opened:
         pin = confirm_amount(f"issue a ticket to {payee} due {maturity_date}", amount_fen, pin=pin, yes=yes)

@@ -612,3 +612,52 @@ def test_certificate_issue_and_verify(consortium: Env, accepted: str, tmp_path: 
     fail(consortium, "certificate", "issue", "--as", "s2.clerk", accepted, code=4, error="forbidden")
     pem = run(consortium, "certificate", "signing-certificate").stdout
     assert pem.count("-----BEGIN CERTIFICATE-----") == 2
+
+
+# ------------------------------------------------------------- invoice files
+def test_an_invoice_document_is_named_by_its_file_with_its_amount_in_yuan(
+    consortium: Env, tmp_path: Path
+) -> None:
+    document = tmp_path / "发票 INV-77.pdf"
+    document.write_bytes(b"%PDF-1.7 an invoice document")
+    base = ["ticket", "issue", *as_user("c1.clerk"), "--payee", "s1", "--maturity-date", MATURITY.isoformat()]
+    issued = run_json(
+        consortium, *base, "--amount", "1,234.56", "--invoice-file", f"INV-77:1,234.56:{document}"
+    )
+    [invoice] = issued["invoices"]
+    assert invoice["amount_fen"] == 123456 and invoice["number"] == "INV-77"
+    assert invoice["sha256"] == hashlib.sha256(document.read_bytes()).hexdigest()
+    # the same document cannot back a second ticket under another number
+    fail(
+        consortium,
+        *base,
+        "--amount",
+        "1",
+        "--invoice-file",
+        f"INV-78:1:{document}",
+        code=6,
+        error="rule_violation",
+    )
+    fail(consortium, *base, "--amount", "1", "--invoice-file", "INV-79:1", code=2, error="invalid_input")
+    missing = tmp_path / "missing.pdf"
+    fail(
+        consortium,
+        *base,
+        "--amount",
+        "1",
+        "--invoice-file",
+        f"INV-79:1:{missing}",
+        code=2,
+        error="invalid_input",
+    )
+    fail(
+        consortium,
+        *base,
+        "--amount",
+        "1",
+        "--invoice-file",
+        f"INV-79:1.234:{document}",
+        code=2,
+        error="invalid_input",
+    )
+    fail(consortium, *base, "--amount", "1", code=2, error="invalid_input")
