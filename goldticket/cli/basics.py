@@ -98,7 +98,7 @@ def demo() -> None:
         run_demo(portal.platform, click.echo)
         logins = accounts.ensure_demo_accounts(portal)
         portal.follower.catch_up()
-        click.echo("\nDemo logins for the API: " + ", ".join(logins))
+        click.echo("\nDemo logins for the portal and the API: " + ", ".join(logins))
         click.echo(
             f"  password {accounts.DEMO_PASSWORD!r} each; user operator logs in with GOLDTICKET_OPERATOR_PASSWORD;"
             " card PINs are in the README (never printed)"
