@@ -25,6 +25,7 @@ from typing import Any
 from goldticket import certificates as pdf
 from goldticket import domain as d
 
+from . import pending
 from .platform import CHINA, OPERATOR, Actor, Platform
 from .reads import present_ticket
 
@@ -406,7 +407,7 @@ def get_statement(platform: Platform, actor: Actor, root_id: str, statement_id: 
 def list_statements(platform: Platform, actor: Actor, root_id: str) -> list[dict[str, Any]]:
     """The clearing statements of ``root_id`` the actor is a party to (none before settlement)."""
     root = platform.evaluate("GetTicket", {"ticket_id": d.require_text(root_id, "root_id", 64)})
-    items = platform.evaluate("GetStatements", {"root_id": root["id"]})["items"]
+    items = pending.statements(platform, root["id"])
     return [{**item, "root_id": root["id"]} for item in items if _is_party(actor, root, item)]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access
+from . import access, pending
 from .platform import Actor, Platform
 
 
@@ -79,7 +79,7 @@ def get_ticket(platform: Platform, actor: Actor, ticket_id: str) -> dict[str, An
     split and its pieces were what got paid."""
     ticket = with_display_status(platform.evaluate("GetTicket", {"ticket_id": ticket_id}), platform.today())
     if ticket["id"] == ticket["root_id"]:
-        statements = platform.evaluate("GetStatements", {"root_id": ticket["id"]})["items"]
+        statements = pending.statements(platform, ticket["id"])
         if statements:
             ticket["statement"] = statements[-1]
             ticket["display_status"] = d.TicketStatus.SETTLED.value
@@ -122,7 +122,7 @@ def ticket_history(platform: Platform, actor: Actor, ticket_id: str) -> list[dic
         item["card"] = cards.get(str(item.get("card_serial")))
     ticket = platform.evaluate("GetTicket", {"ticket_id": ticket_id})
     if ticket["id"] == ticket["root_id"] and not any(item.get("action") == "settle" for item in items):
-        for statement in platform.evaluate("GetStatements", {"root_id": ticket["id"]})["items"]:
+        for statement in pending.statements(platform, ticket["id"]):
             items.append(
                 {
                     "action": "settle",
