@@ -178,6 +178,12 @@ def test_a_double_submit_issues_once_and_the_invoice_is_kept_0600(
     with portal_login(app, "tier1.clerk").get(download) as answer:  # the payee reads it
         assert answer.status_code == 200 and answer.data == content
     assert portal_login(app, "tier2.clerk").get(download).status_code == 404  # a stranger does not
+    # a ticket's page serves only the documents behind that ticket, not any stored file
+    from goldticket.services import invoices
+
+    foreign = invoices.store_invoice(portal.settings, b"%PDF-1.7 an invoice behind another ticket")
+    with portal_login(app, "tier1.clerk").get(f"{first.headers['Location']}/invoices/{foreign}") as answer:
+        assert answer.status_code == 404
 
 
 def test_another_members_application_reads_as_absent(
