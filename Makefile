@@ -34,6 +34,7 @@ lint: install
 	$(BIN)/ruff check goldticket chaincode web tests bench fabric-network
 	$(BIN)/ruff format --check goldticket chaincode web tests bench fabric-network
 	$(BIN)/mypy goldticket chaincode web fabric-network/fabnet
+	PYTHONPATH=fabric-network $(BIN)/lint-imports --no-logo --no-cache
 
 format: install
 	$(BIN)/ruff format goldticket chaincode web tests bench fabric-network

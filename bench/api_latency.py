@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from goldticket.services import accounts, members  # noqa: E402
+from goldticket.services import accounts, members, setup  # noqa: E402
 from goldticket.services.portal import Portal  # noqa: E402
 from goldticket.settings import Settings  # noqa: E402
 from goldticket.store.models import ParticipantRow, TicketRow  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> None:
         operator_pin="246810",
         password_memory_kib=8192,
     )
-    portal = Portal.init(settings)
+    portal = setup.init_portal(settings)
     for member_id, role, username in (
         ("core", "core", "core.clerk"),
         ("s1", "supplier", "s1.clerk"),

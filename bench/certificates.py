@@ -26,6 +26,7 @@ from transfer_throughput import PIN, TODAY, bench_settings
 
 from goldticket import certificates as pdf
 from goldticket.services import Platform, certificates, credit, members, tickets, transfers
+from goldticket.services.setup import init_platform
 
 
 def invoice(number: str, amount_fen: int) -> dict[str, object]:
@@ -33,7 +34,7 @@ def invoice(number: str, amount_fen: int) -> dict[str, object]:
 
 
 def setup(data_dir: Path, cards: str) -> tuple[Platform, object, str]:
-    platform = Platform.init(bench_settings(data_dir, cards))
+    platform = init_platform(bench_settings(data_dir, cards))
     names = [
         ("core", "华东重工集团有限公司", "East China Heavy Industry Group", "core"),
         ("tier1", "苏州精密机械有限公司", "Suzhou Precision Machinery", "supplier"),

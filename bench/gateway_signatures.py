@@ -18,6 +18,7 @@ from transfer_throughput import PIN, bench_settings
 
 from goldticket import messages as m
 from goldticket.services import Platform, members
+from goldticket.services.setup import init_platform
 from goldticket.signing.client import GatewayClient
 from goldticket.signing.gateway import GatewayServer
 
@@ -25,7 +26,7 @@ SECRET = "bench deployment secret, 32 chars"
 
 
 def setup(data_dir: Path, cards: str, count: int) -> tuple[Platform, list[str]]:
-    platform = Platform.init(bench_settings(data_dir, cards))
+    platform = init_platform(bench_settings(data_dir, cards))
     members.register_member(platform, platform.desk(), member_id="s", name="供应商", role="supplier")
     serials = []
     for index in range(count):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from goldticket.services import accounts, certificates, financing, tickets  # noqa: E402
+from goldticket.services import accounts, certificates, financing, setup, tickets  # noqa: E402
 from goldticket.services.demo import DEMO_PIN, run_demo  # noqa: E402
 from goldticket.services.portal import Portal  # noqa: E402
 from goldticket.settings import Settings  # noqa: E402
@@ -109,7 +109,7 @@ def main() -> None:
             operator_pin="246810",
             password_memory_kib=8192,
         )
-        portal = Portal.init(settings)
+        portal = setup.init_portal(settings)
         run_demo(portal.platform, lambda text: None)
         accounts.ensure_demo_accounts(portal)
         platform = portal.platform

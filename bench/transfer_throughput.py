@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from goldticket.services import Platform, credit, members, tickets, transfers
+from goldticket.services import Platform, credit, members, setup, tickets, transfers
 from goldticket.settings import Settings
 
 TODAY = dt.date(2026, 12, 1)
@@ -49,7 +49,7 @@ def bench_settings(data_dir: Path, cards: str = "") -> Settings:
 
 
 def build(data_dir: Path, chains: int, settings: Settings | None = None) -> tuple[Platform, list[tuple]]:
-    platform = Platform.init(settings or bench_settings(data_dir, CARDS))
+    platform = setup.init_platform(settings or bench_settings(data_dir, CARDS))
     members.register_member(platform, platform.desk(), member_id="core", name="核心企业", role="core")
     members.register_member(platform, platform.desk(), member_id="bank", name="银行", role="bank")
     core = members.add_user(platform, platform.desk(), member_id="core", username="core.clerk", pin=PIN)
@@ -92,7 +92,7 @@ def build(data_dir: Path, chains: int, settings: Settings | None = None) -> tupl
 def use_software_keys(platform: Platform, actors: list) -> None:
     """Sign as each actor with a registered software key instead of the card (``--keys``)."""
     from goldticket.messages import Identity
-    from goldticket.services.platform import ROLE_MSP
+    from goldticket.settings import ROLE_MSP
     from goldticket.signing import SoftwareSigner, new_member_key
 
     operator, operator_pin = platform.actor("operator"), platform.settings.operator_pin

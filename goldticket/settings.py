@@ -26,6 +26,10 @@ class ProductionRefusedError(ConfigError):
 LEDGERS = ("local", "fabric")
 ENVIRONMENT_FILE = "environment.json"  # in the data directory, written by ``goldticket init``
 ENVIRONMENTS = ("prod", "dev", "test")
+# The consortium's organisations (MSP ID -> the name on its CA) and the organisation each member
+# role belongs to: suppliers are onboarded under the operator's organisation.
+ORGANISATIONS = {"OperatorMSP": "GoldTicket Operator", "CoreMSP": "Core Enterprises", "BankMSP": "Banks"}
+ROLE_MSP = {"operator": "OperatorMSP", "supplier": "OperatorMSP", "core": "CoreMSP", "bank": "BankMSP"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY, invoice
 
-from goldticket.services import Actor, Platform, credit, members
+from goldticket.services import Actor, Platform, credit, members, setup
 from goldticket.settings import Settings
 from goldticket.signing import SoftwareSigner, new_member_key
 
@@ -64,7 +64,7 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture
 def platform(settings: Settings) -> Iterator[Platform]:
-    platform = Platform.init(settings)
+    platform = setup.init_platform(settings)
     yield platform
     platform.close()
 
@@ -130,7 +130,7 @@ def software_identity(consortium: Consortium, member_id: str, username: str) -> 
     """A software key for ``member_id`` certified by its org CA and registered on the ledger:
     for tests of the ledger itself, below the cards."""
     from goldticket.messages import Identity
-    from goldticket.services.platform import ROLE_MSP
+    from goldticket.settings import ROLE_MSP
 
     platform = consortium.platform
     role = platform.evaluate("GetMember", {"id": member_id})["role"]

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from goldticket.services import accounts, tickets, transfers  # noqa: E402
+from goldticket.services import accounts, setup, tickets, transfers  # noqa: E402
 from goldticket.services.demo import DEMO_PIN, run_demo  # noqa: E402
 from goldticket.services.portal import Portal  # noqa: E402
 from goldticket.settings import Settings  # noqa: E402
@@ -60,7 +60,7 @@ def main() -> None:
             data_dir=Path(tmp) / "data", env="dev", card_kdf_n=2**14, operator_password="screenshots only",
             operator_pin="246810", password_memory_kib=8192,
         )  # fmt: skip
-        portal = Portal.init(settings)
+        portal = setup.init_portal(settings)
         statement = run_demo(portal.platform, lambda text: None)
         accounts.ensure_demo_accounts(portal)
         platform = portal.platform

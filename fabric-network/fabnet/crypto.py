@@ -16,9 +16,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from goldticket.services.keystore import KeyStore
-from goldticket.services.platform import ORGANISATIONS
+from goldticket.settings import ORGANISATIONS
 from goldticket.signing import OrgCA
+from goldticket.signing.keystore import KeyStore
 
 from .errors import NetworkError
 from .layout import ORDERER_MSP, Layout

@@ -16,10 +16,10 @@ from ._common import handles_errors, out, settings
 @handles_errors
 def init() -> None:
     """Create the data directory, ledger, org CAs, database and the operator admin (idempotent)."""
-    from goldticket.services.portal import Portal
+    from goldticket.services import setup
 
     current = settings()
-    portal = Portal.init(current)
+    portal = setup.init_portal(current)
     ledger = portal.platform.ledger
     click.echo(f"GoldTicket ready in {current.data_dir} ({ledger.kind} ledger, height {ledger.height()})")
     portal.close()
@@ -84,16 +84,15 @@ def quote(
 @handles_errors
 def demo() -> None:
     """Build a demo consortium and run a whole life cycle, printing each step."""
-    from goldticket.services import accounts
+    from goldticket.services import accounts, setup
     from goldticket.services.demo import run_demo
-    from goldticket.services.portal import Portal
 
     current = settings()
     if current.env == "prod":
         raise ConfigError(
             "the demo moves the clock to maturity; run it with GOLDTICKET_ENV=dev (make run does)"
         )
-    portal = Portal.init(current)
+    portal = setup.init_portal(current)
     try:
         run_demo(portal.platform, click.echo)
         logins = accounts.ensure_demo_accounts(portal)

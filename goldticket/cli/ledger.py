@@ -22,7 +22,7 @@ def ledger_verify() -> None:
     compared with the stored read and write sets and world state. Exits 9 naming the first bad
     block."""
     from goldticket.ledger import verify_local_ledger
-    from goldticket.services.keystore import KeyStore
+    from goldticket.signing.keystore import KeyStore
 
     current = settings()
     if current.ledger != "local":

@@ -54,8 +54,8 @@ def _start_gateway(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the portal and the API (gunicorn), and the signing gateway unless
     GOLDTICKET_SIGNER_URL names a running one. Stopping serve stops both."""
-    from goldticket.services.keystore import KeyStore
     from goldticket.services.portal import Portal
+    from goldticket.signing.keystore import KeyStore
 
     current = settings()
     Portal.open(current).close()  # initialised? migrations applied once, before the workers start

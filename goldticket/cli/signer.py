@@ -33,9 +33,9 @@ def signer_serve(socket_path: str | None, host: str | None, port: int | None, tl
     Unix socket by default; on TCP with --port (plain HTTP on loopback only, else --tls)."""
     from pathlib import Path
 
-    from goldticket.services.keystore import KeyStore
-    from goldticket.services.platform import Cards
+    from goldticket.services.signing_setup import Cards
     from goldticket.signing.gateway import GatewayServer, UnixGatewayServer
+    from goldticket.signing.keystore import KeyStore
     from goldticket.signing.transport import SOCKET_NAME, TransportError, server_context
 
     current = settings()
@@ -68,7 +68,7 @@ def signer_serve(socket_path: str | None, host: str | None, port: int | None, tl
 def signer_tls(hosts: tuple[str, ...]) -> None:
     """Issue the gateway's mutual-TLS certificates from the operator's CA into
     GOLDTICKET_SIGNER_TLS_DIR (default <data>/signer-tls): ca.pem, server.*, client.*."""
-    from goldticket.services.keystore import KeyStore
+    from goldticket.signing.keystore import KeyStore
     from goldticket.signing.transport import issue_tls_files
 
     current = settings()

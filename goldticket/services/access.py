@@ -11,7 +11,8 @@ from typing import Any
 
 from goldticket import domain as d
 
-from .platform import OPERATOR, Actor, Platform
+from .context import OPERATOR, Actor
+from .platform import Platform
 
 
 def member_role(platform: Platform, member_id: str) -> str:

@@ -20,9 +20,9 @@ from sqlalchemy import delete, func, select
 from goldticket import domain as d
 from goldticket.store.models import Account, LoginFailure, Token
 
-from . import access, members
+from . import access, demo, desk, members
+from .context import Actor
 from .errors import RateLimitedError, UnauthenticatedError
-from .platform import Actor
 from .portal import Portal
 
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -82,16 +82,14 @@ def create_user(
 ) -> dict[str, Any]:
     """The operator desk adds a user to a member: the user directory entry and a login.
     ``desk_pin`` is the acting operator admin's card PIN (see ``desk.authenticate``)."""
-    from . import desk as operator_desk
-
     access.require_operator_admin(actor)
     check_password(password)
     members.get_member(portal.platform, d.require_text(org_id, "org_id", 64))
     with portal.database.session() as session:
         if session.get(Account, username) is not None:
             raise d.StateConflictError(f"user {username} already exists")
-    desk = operator_desk.authenticate(portal, actor, desk_pin)
-    actor = members.add_user(portal.platform, desk, member_id=org_id, username=username, role=role)
+    authenticated = desk.authenticate(portal, actor, desk_pin)
+    actor = members.add_user(portal.platform, authenticated, member_id=org_id, username=username, role=role)
     ensure_account(portal, username=actor.username, org_id=org_id, role=role, password=password)
     return {"id": actor.username, "username": actor.username, "org_id": org_id, "role": role}
 
@@ -167,10 +165,8 @@ DEMO_PASSWORD = "demo password"  # documented demo credentials (README), never f
 
 def ensure_demo_accounts(portal: Portal) -> list[str]:
     """Logins for the demo consortium's users (``goldticket demo``); returns their usernames."""
-    from .demo import MEMBERS
-
     names = []
-    for member_id, _, _, _, username in MEMBERS:
+    for member_id, _, _, _, username in demo.MEMBERS:
         ensure_account(portal, username=username, org_id=member_id, role="clerk", password=DEMO_PASSWORD)
         names.append(username)
     return names

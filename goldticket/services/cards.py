@@ -14,27 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 from goldticket import domain as d
+from goldticket.settings import ROLE_MSP
 from goldticket.signing.backup import open_backup, seal
 from goldticket.signing.errors import CardStateError
 from goldticket.signing.registry import CardRecord
 from goldticket.signing.seed import derive_private_value, new_mnemonic, public_key_of
 
-from .platform import ROLE_MSP, Actor, Desk, Platform, weak_pin
+from .context import Actor, Desk
+from .pins import check_pin
+from .platform import Platform
 
 
 def _member(platform: Platform, member_id: str) -> dict[str, Any]:
     return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
-
-
-def check_pin(pin: Any, *, strict: bool = False) -> str:
-    """A card PIN: 6 to 12 digits; with ``strict`` (production) not one anyone would guess."""
-    if not isinstance(pin, str) or not pin.isdigit() or not 6 <= len(pin) <= 12:
-        raise d.InvalidInputError("a card PIN is 6 to 12 digits")
-    if strict and weak_pin(pin):
-        raise d.InvalidInputError(
-            "this PIN is too easy to guess (a repeated digit, a run like 123456 or a repeated pattern); choose another"
-        )
-    return pin
 
 
 def _strict(platform: Platform) -> bool:

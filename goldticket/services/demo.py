@@ -12,7 +12,8 @@ from typing import Any
 from goldticket import domain as d
 
 from . import credit, financing, members, settlement, tickets, transfers
-from .platform import OPERATOR, Actor, Platform
+from .context import OPERATOR, Actor
+from .platform import Platform
 
 # (member id, Chinese name, English name, role, demo user)
 MEMBERS = [
@@ -39,7 +40,7 @@ def setup_consortium(platform: Platform) -> dict[str, Actor]:
             members.register_member(
                 platform, desk, member_id=member_id, name=name, name_en=name_en, role=role
             )
-        if platform.keystore.has_user(username):
+        if platform.users.has_user(username):
             users[member_id] = platform.actor(username)
         else:
             users[member_id] = members.add_user(

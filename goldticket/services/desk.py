@@ -14,7 +14,7 @@ from typing import Any
 from goldticket import domain as d
 
 from . import access, cards, members
-from .platform import Actor, Desk
+from .context import Actor, Desk
 from .portal import Portal
 
 

@@ -11,7 +11,6 @@ again. A key whose owner process is alive and still working is "in progress" (40
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import dataclasses
 import datetime as dt
 import hashlib
@@ -30,15 +29,13 @@ from goldticket import messages as m
 from goldticket.ledger import LedgerError
 from goldticket.store.models import IdempotencyRecord
 
-from .platform import Actor
+from .context import Actor
+from .observed import observe
 from .portal import Portal
 
 HOST = socket.gethostname()
 OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(6)}"
 STALE_AFTER = dt.timedelta(minutes=10)
-_observer: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
-    "idempotency_observer", default=None
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,27 +53,6 @@ def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     shown = {key: value for key, value in body.items() if not secret_paths({key: None})}
     text = json.dumps([method, path, shown], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-class ObservedSigning:
-    """Wraps the signing backend: reports the transaction id of each envelope before it is
-    signed (and so before it can be submitted) to the request's observer."""
-
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
-
-    def identity(self, serial: str) -> m.Identity:
-        return self.backend.identity(serial)  # type: ignore[no-any-return]
-
-    def sign(
-        self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, **kwargs: Any
-    ) -> bytes:
-        observer = _observer.get()
-        if observer is not None and purpose == "transaction":
-            observer(m.decode_transaction(message).tx_id)
-        return self.backend.sign(  # type: ignore[no-any-return]
-            serial=serial, pin=pin, purpose=purpose, message=message, intent=intent, **kwargs
-        )
 
 
 def _owner_alive(owner: str, created_at: dt.datetime) -> bool:
@@ -160,11 +136,8 @@ def _observing(portal: Portal, username: str, key: str, seen: list[str]) -> Iter
         seen.append(tx_id)
         _record(portal, username, key, tx_ids=" ".join(seen))
 
-    token = _observer.set(note)
-    try:
+    with observe(note):
         yield
-    finally:
-        _observer.reset(token)
 
 
 def run(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from goldticket import domain as d
+from goldticket.settings import ROLE_MSP
 
 from . import cards
-from .platform import ROLE_MSP, Actor, Desk, Platform
+from .context import Actor, Desk
+from .platform import Platform
 
 
 def register_member(
@@ -69,7 +71,7 @@ def add_user(
 
 def list_users(platform: Platform, member_id: str | None = None) -> list[dict[str, str]]:
     """The user directory (of one member when given), by username."""
-    return [user for user in platform.keystore.users() if member_id is None or user["member_id"] == member_id]
+    return [user for user in platform.users.users() if member_id is None or user["member_id"] == member_id]
 
 
 def revoke_user(platform: Platform, desk: Desk, username: str) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from goldticket import domain as d
 
-from .platform import Actor, Platform
+from .context import Actor
+from .platform import Platform
 
 DIRECTIONS = ("to-me", "from-me", "all")
 

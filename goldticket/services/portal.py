@@ -1,5 +1,6 @@
-"""The portal: the platform (ledger, cards, keystore) plus its own database and the follower
-that projects ledger blocks into the read model. The web application holds one per process.
+"""The portal: the platform (ledger, cards, keys) plus its own database and the follower that
+projects ledger blocks into the read model. The web application holds one per process.
+``goldticket init`` makes one with ``setup.init_portal``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from goldticket.settings import Settings
 from goldticket.store.database import Database
 from goldticket.store.projection import Follower
 
-from .platform import OPERATOR, Platform
+from .observed import ObservedSigning
+from .platform import Platform
 
 
 @dataclasses.dataclass
@@ -26,34 +28,11 @@ class Portal:
     @classmethod
     def open(cls, settings: Settings) -> Portal:
         """The portal on an initialised data directory; migrates the database (idempotent)."""
-        platform = Platform.open(settings)
-        return cls._around(platform)
+        return cls.around(Platform.open(settings))
 
     @classmethod
-    def init(cls, settings: Settings) -> Portal:
-        """``goldticket init``: the platform, the database, and the operator's login account
-        (password GOLDTICKET_OPERATOR_PASSWORD). Idempotent."""
-        from . import accounts
-
-        def login(platform: Platform) -> None:
-            database = Database(platform.settings.portal_database_url)
-            try:
-                database.migrate()
-                portal = cls(platform, database, Follower(database, platform.ledger))
-                accounts.ensure_account(
-                    portal,
-                    username=OPERATOR,
-                    org_id=OPERATOR,
-                    role="admin",
-                    password=platform.settings.operator_password,
-                )
-            finally:
-                database.close()
-
-        return cls._around(Platform.init(settings, then=login))
-
-    @classmethod
-    def _around(cls, platform: Platform) -> Portal:
+    def around(cls, platform: Platform) -> Portal:
+        """The portal of an open ``platform``: its database migrated, its signing observed."""
         database = Database(platform.settings.portal_database_url)
         try:
             database.migrate()
@@ -61,8 +40,6 @@ class Portal:
             platform.close()
             database.close()
             raise
-        from .idempotency import ObservedSigning
-
         platform.signing = ObservedSigning(platform.signing)
         return cls(platform, database, Follower(database, platform.ledger))
 

@@ -22,7 +22,7 @@ from goldticket.store.models import (
     TicketRow,
 )
 
-from .platform import OPERATOR, Actor
+from .context import OPERATOR, Actor
 from .portal import Portal
 
 MAX_PER_PAGE = 500

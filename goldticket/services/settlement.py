@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import access
-from .platform import Actor, Platform
+from .context import Actor
+from .platform import Platform
 
 
 def settle_ticket(platform: Platform, issuer: Actor, root_id: str, *, pin: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any
 from goldticket import domain as d
 
 from . import access, pending
-from .platform import Actor, Platform
+from .context import Actor
+from .platform import Platform
 
 
 def _result(receipt: Any) -> dict[str, Any]:
@@ -141,7 +142,7 @@ def _cards_by_certificate(platform: Platform) -> dict[str, str]:
     from cryptography import x509
 
     found: dict[str, str] = {}
-    for user in platform.keystore.users():
+    for user in platform.users.users():
         for record in platform.cards.registry.cards_of(user["username"]):
             if record.certificate_pem:
                 certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())

@@ -7,7 +7,8 @@ from typing import Any
 from goldticket import domain as d
 
 from . import access
-from .platform import Actor, Platform
+from .context import Actor
+from .platform import Platform
 
 
 def offer_transfer(

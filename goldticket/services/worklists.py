@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from goldticket import domain as d
-from goldticket.store.models import ApplicationRow, OfferRow, TicketRow
+from goldticket.store.models import Account, ApplicationRow, OfferRow, TicketRow
 
-from .platform import Actor
+from . import access, cards
+from .context import Actor
 from .portal import Portal
 from .reads import _visible, present_ticket
 
@@ -136,10 +137,6 @@ def _one(
 
 def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     """The operator desk's users: each login with its member, role and cards."""
-    from goldticket.store.models import Account
-
-    from . import access, cards
-
     access.require_operator_admin(actor)
     with portal.database.session() as session:
         rows = session.scalars(select(Account).order_by(Account.org_id, Account.username)).all()
@@ -149,7 +146,7 @@ def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     for user in users:
         user["cards"] = (
             cards.cards_of(portal.platform, user["username"])
-            if portal.platform.keystore.has_user(user["username"])
+            if portal.platform.users.has_user(user["username"])
             else []
         )
     return users

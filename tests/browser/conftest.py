@@ -16,9 +16,8 @@ from portal_browser_kit import ARTIFACTS, CHROMIUM, LAUNCH_FLAGS, LiveSite, User
 from support import OPERATOR_PASSWORD, OPERATOR_PIN
 from werkzeug.serving import make_server
 
-from goldticket.services import accounts
+from goldticket.services import accounts, setup
 from goldticket.services.demo import run_demo
-from goldticket.services.portal import Portal
 from goldticket.settings import Settings
 from web import create_app
 
@@ -49,7 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Liv
         operator_pin=OPERATOR_PIN,
         password_memory_kib=8192,
     )
-    portal = Portal.init(settings)
+    portal = setup.init_portal(settings)
     run_demo(portal.platform, lambda text: None)
     accounts.ensure_demo_accounts(portal)
     portal.follower.catch_up()

@@ -20,8 +20,8 @@ from support import OPERATOR_PIN
 
 from goldticket import domain as d
 from goldticket.services import cards, reads, tickets, transfers
+from goldticket.services.context import OPERATOR, Actor
 from goldticket.services.demo import DEMO_PIN
-from goldticket.services.platform import OPERATOR, Actor
 
 WRONG_PIN = "864209"
 TEXT = {

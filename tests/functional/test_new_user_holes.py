@@ -18,9 +18,9 @@ from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 from goldticket import domain as d
 from goldticket.cli import main
 from goldticket.ledger import Contract, EndorseError, open_local_ledger
-from goldticket.services import Platform, members
-from goldticket.services.platform import ENVIRONMENT_FILE, weak_pin
-from goldticket.settings import ConfigError, ProductionRefusedError, Settings
+from goldticket.services import Platform, members, setup
+from goldticket.services.pins import weak_pin
+from goldticket.settings import ENVIRONMENT_FILE, ConfigError, ProductionRefusedError, Settings
 from goldticket.signing.errors import CardLockedError, UnauthenticatedError, WrongPinError
 
 pytestmark = pytest.mark.functional
@@ -40,7 +40,7 @@ def _settings(data_dir: Path, **changes: object) -> Settings:
 
 @pytest.fixture
 def prod_dir(tmp_path: Path) -> Path:
-    Platform.init(_settings(tmp_path / "prod")).close()
+    setup.init_platform(_settings(tmp_path / "prod")).close()
     return tmp_path / "prod"
 
 
@@ -127,7 +127,7 @@ def test_desk_actions_need_the_operator_pin_and_are_audit_logged(consortium) -> 
         ["user", "add", "--member", "tier1", "--username", "tier1.sneak", "--operator-pin", "999999"],
         env=env,
     )
-    assert refused.exit_code == 4 and not platform.keystore.has_user("tier1.sneak")
+    assert refused.exit_code == 4 and not platform.users.has_user("tier1.sneak")
     platform.cards.registry.unlock(platform.cards.registry.active_card("operator").serial)  # the tries above
 
     done = runner.invoke(main, ["card", "unlock", serial, "--operator-pin", OPERATOR_PIN], env=env)
@@ -164,25 +164,25 @@ def test_init_checks_its_secrets_before_writing_anything(tmp_path: Path) -> None
     data_dir = tmp_path / "data"
     for changes in ({"operator_pin": "12"}, {"operator_pin": ""}, {"operator_password": "short"}):
         with pytest.raises(ConfigError):
-            Platform.init(_settings(data_dir, env="test", **changes))
+            setup.init_platform(_settings(data_dir, env="test", **changes))
         _nothing_left(tmp_path, data_dir)
 
 
 def test_a_failed_init_leaves_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with pytest.raises(d.InvalidInputError):  # the Bootstrap refuses an empty name, after the card
-        Platform.init(_settings(data_dir, env="test"), operator_name="")
+        setup.init_platform(_settings(data_dir, env="test"), operator_name="")
     _nothing_left(tmp_path, data_dir)
-    Platform.init(_settings(data_dir, env="test")).close()  # and a right init then works
+    setup.init_platform(_settings(data_dir, env="test")).close()  # and a right init then works
     assert (data_dir / "ledger.sqlite").exists()
 
 
 def test_init_refuses_a_password_that_does_not_open_the_backups(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    Platform.init(_settings(data_dir, env="test")).close()
+    setup.init_platform(_settings(data_dir, env="test")).close()
     with pytest.raises(ConfigError, match="do not open the seed backup"):
-        Platform.init(_settings(data_dir, env="test", operator_password="another password here"))
-    Platform.init(_settings(data_dir, env="test")).close()
+        setup.init_platform(_settings(data_dir, env="test", operator_password="another password here"))
+    setup.init_platform(_settings(data_dir, env="test")).close()
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_init_refuses_a_password_that_does_not_open_the_backups(tmp_path: Path) 
 def test_production_refuses_weak_secrets(tmp_path: Path, changes: dict[str, str]) -> None:
     data_dir = tmp_path / "data"
     with pytest.raises(ProductionRefusedError):
-        Platform.init(_settings(data_dir, **changes))
+        setup.init_platform(_settings(data_dir, **changes))
     _nothing_left(tmp_path, data_dir)
 
 
@@ -214,7 +214,7 @@ def test_production_refuses_weak_card_pins(prod_dir: Path) -> None:
         members.register_member(platform, desk, member_id="s1", name="供应商", role="supplier")
         with pytest.raises(d.InvalidInputError, match="too easy"):
             members.add_user(platform, desk, member_id="s1", username="s1.clerk", pin="123456")
-        assert not platform.keystore.has_user("s1.clerk")
+        assert not platform.users.has_user("s1.clerk")
     finally:
         platform.close()
 

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from goldticket.services import Platform
+from goldticket.services import Platform, setup
 from goldticket.settings import Settings
 
 
 @pytest.fixture(params=["in-process", "gateway"])
 def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Platform]:
-    platform = Platform.init(settings)
+    platform = setup.init_platform(settings)
     if request.param == "in-process":
         yield platform
         platform.close()

@@ -17,7 +17,8 @@ from goldticket.domain import DomainError, error_from_message
 from goldticket.ledger import Contract, EndorseError
 from goldticket.messages import Identity
 from goldticket.services import financing, members, tickets, transfers
-from goldticket.services.platform import ROLE_MSP, china_clock
+from goldticket.services.context import china_clock
+from goldticket.settings import ROLE_MSP
 from goldticket.signing import SoftwareSigner, new_member_key
 
 pytestmark = pytest.mark.scenario

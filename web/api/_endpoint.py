@@ -13,7 +13,7 @@ import pydantic
 from flask import Blueprint, current_app, g, jsonify, request
 
 from goldticket.services import accounts, idempotency
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 from ..errors import ApiError

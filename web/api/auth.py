@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from goldticket.services import accounts
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 
 from ._endpoint import endpoint, portal
 from .schemas import Login

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, request
 
 from goldticket.certificates import MAX_PDF_BYTES
 from goldticket.services import access, certificates
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 
 from ..errors import ApiError
 from ._endpoint import endpoint, portal

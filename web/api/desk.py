@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from goldticket.services import accounts, desk, reads
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
 from .schemas import DeskBody, NewCard, NewOrg, NewUser, ReplaceCard, Signed

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from goldticket.services import financing, transfers
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
 from .schemas import Approval, Signed, WithReason

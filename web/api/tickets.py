@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint
 
 from goldticket.services import financing, reads, settlement, tickets, transfers
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
 from .schemas import NewFinancing, NewTicket, NewTransfer, Signed, TicketQuery, WithReason

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
 from goldticket.services import credit, financing, reads, settlement, tickets, transfers, worklists
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 

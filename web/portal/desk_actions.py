@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
 from goldticket.services import accounts, desk
-from goldticket.services.platform import Actor
+from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 from .actions import ACTIONS, Action, Summary, text

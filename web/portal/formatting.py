@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
-from goldticket.services.platform import CHINA
+from goldticket.services.context import CHINA
 
 STATE_CLASS = {
     "PENDING_ACCEPTANCE": "pending",

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from goldticket import domain as d
 from goldticket.ledger import LedgerError
 from goldticket.services import accounts, certificates, idempotency, invoices, reads, worklists
-from goldticket.services.platform import OPERATOR, Actor
+from goldticket.services.context import OPERATOR, Actor
 from goldticket.services.portal import Portal
 from goldticket.signing.errors import SigningError, WrongPinError
 

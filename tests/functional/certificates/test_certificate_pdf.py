@@ -20,7 +20,7 @@ from support import PIN, TODAY, on
 
 from goldticket.certificates import check_signature
 from goldticket.certificates.signer import SoftwareDocumentSigner
-from goldticket.services import Platform, certificates, settlement, transfers
+from goldticket.services import Platform, certificates, settlement, setup, transfers
 from goldticket.signing import OrgCA, new_member_key
 
 pytestmark = pytest.mark.functional
@@ -234,7 +234,7 @@ def test_the_signing_key_stays_in_its_token_and_its_record_is_owner_only(consort
 
 def test_the_software_backend_signs_with_an_owner_only_key_file(settings, tmp_path):
     software = dataclasses.replace(settings, card_backend="software", data_dir=tmp_path / "software")
-    platform = Platform.init(software)
+    platform = setup.init_platform(software)
     try:
         signer = certificates.document_signer(platform)
         assert signer.kind == "software"

@@ -23,7 +23,7 @@ from support import PIN, TODAY, invoice, on
 
 from goldticket import messages as m
 from goldticket.services import transfers
-from goldticket.services.platform import CHINA, china_clock
+from goldticket.services.context import CHINA, china_clock
 from goldticket.signing.client import GatewayClient
 from goldticket.signing.errors import CardLockedError, RefusedError, SigningError, WrongPinError
 from goldticket.signing.gateway import GatewayServer

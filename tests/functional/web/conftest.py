@@ -14,8 +14,9 @@ from apiclient import MATURITY, MEMBERS, PASSWORD, Members, invoice, login
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 
-from goldticket.services.platform import Cards
+from goldticket.services import setup
 from goldticket.services.portal import Portal
+from goldticket.services.signing_setup import Cards
 from goldticket.settings import Settings
 from goldticket.signing.gateway import GatewayServer
 from web import create_app
@@ -29,7 +30,7 @@ def web_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def portal(web_settings: Settings) -> Iterator[Portal]:
-    Portal.init(web_settings).close()
+    setup.init_portal(web_settings).close()
     cards = Cards.open(web_settings)
     secret = "test gateway secret " + web_settings.data_dir.name
     server = GatewayServer(("127.0.0.1", 0), cards.service, secret.encode())

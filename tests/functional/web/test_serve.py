@@ -21,8 +21,7 @@ import pytest
 from apiclient import PASSWORD
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY
 
-from goldticket.services import accounts, members
-from goldticket.services.portal import Portal
+from goldticket.services import accounts, members, setup
 from goldticket.settings import Settings
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
@@ -93,7 +92,7 @@ def test_kill_minus_nine_in_the_middle_of_writes(tmp_path: Path):
     }
     for name in ("GOLDTICKET_SIGNER_URL", "GOLDTICKET_SIGNER_SECRET", "GOLDTICKET_DATABASE_URL"):
         env.pop(name, None)
-    portal = Portal.init(Settings.from_env(env))
+    portal = setup.init_portal(Settings.from_env(env))
     for member_id, role, username in (("core", "core", "core.clerk"), ("bank", "bank", "bank.credit")):
         members.register_member(
             portal.platform, portal.platform.desk(), member_id=member_id, name=member_id, role=role

@@ -1,14 +1,13 @@
-"""What the platform keeps on disk under the data directory, owner-only (0600): the
-organisation CAs, the user directory (who belongs to which member, with which role), the
-portal's own read identity (a software key that signs queries, never a ledger write), and the
-signing gateway's deployment secret. Users' signing keys live in cards, not here.
+"""The keys and certificates the platform keeps on disk under the data directory, owner-only
+(0600): the organisation CAs, the portal's own read identity (a software key that signs
+queries, never a ledger write) and the signing gateway's deployment secret. Users' signing
+keys live in cards, not here. Deployment tooling (fabric-network/) reads the CAs from here too.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,14 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from goldticket.domain import InvalidInputError, NotFoundError
 from goldticket.messages import Identity
-from goldticket.signing import OrgCA, SoftwareSigner
 
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+from .ca import OrgCA
+from .software import SoftwareSigner
 
 
 def write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON readable by the owner only (0600, folder 0700), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -32,17 +31,10 @@ def write_private(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def check_username(username: str) -> str:
-    if not isinstance(username, str) or not _USERNAME.match(username):
-        raise InvalidInputError("username must be 2-64 characters of a-z, 0-9, '.', '_' or '-'")
-    return username
-
-
 class KeyStore:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.msp_dir = self.data_dir / "msp"
-        self.user_dir = self.data_dir / "users"
 
     # organisation CAs
     def save_ca(self, ca: OrgCA) -> None:
@@ -63,26 +55,6 @@ class KeyStore:
                 data["msp_id"], data["certificate_pem"].encode(), data["private_key_pem"].encode()
             )
         return result
-
-    # the user directory
-    def save_user(self, *, username: str, member_id: str, role: str) -> None:
-        write_private(
-            self.user_dir / f"{check_username(username)}.json",
-            {"username": username, "member_id": member_id, "role": role},
-        )
-
-    def has_user(self, username: str) -> bool:
-        return (self.user_dir / f"{check_username(username)}.json").exists()
-
-    def user(self, username: str) -> dict[str, str]:
-        path = self.user_dir / f"{check_username(username)}.json"
-        if not path.exists():
-            raise NotFoundError(f"no user {username}")
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-    def users(self) -> list[dict[str, str]]:
-        """Every user of the directory, by username."""
-        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(self.user_dir.glob("*.json"))]
 
     # the portal's read identity
     def reader(self) -> SoftwareSigner | None:
