@@ -34,18 +34,23 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 # The tests each target's mutants run against (scenarios signing in-process only: the
 # gateway variant signs the same transactions).
 SCENARIOS = ["-k", "not gateway"]
+CONTRACT_TESTS = [
+    *SCENARIOS,
+    "tests/scenario/test_authorization_matrix.py",
+    "tests/scenario/test_identities.py",
+    "tests/scenario/test_review_findings.py",
+    "tests/scenario/test_conflicts.py",
+    "tests/scenario/test_life_cycle.py",
+    "tests/functional/test_bootstrap.py",
+    "tests/scenario/test_certificate_life.py",
+    "tests/functional/certificates/test_certificate_pdf.py",
+]
 TARGETS: dict[str, list[str]] = {
-    "chaincode/contract.py": [
-        *SCENARIOS,
-        "tests/scenario/test_authorization_matrix.py",
-        "tests/scenario/test_identities.py",
-        "tests/scenario/test_review_findings.py",
-        "tests/scenario/test_conflicts.py",
-        "tests/scenario/test_life_cycle.py",
-        "tests/functional/test_bootstrap.py",
-        "tests/scenario/test_certificate_life.py",
-        "tests/functional/certificates/test_certificate_pdf.py",
-    ],
+    # The contract's transactions by area: each module's guards against the same tests.
+    **{
+        f"chaincode/{area}.py": CONTRACT_TESTS
+        for area in ("transactions", "identities", "tickets", "financing", "settlement", "certificates")
+    },
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
     "goldticket/signing/intents.py": ["tests/unit/signing", "tests/functional/signing"],
     "goldticket/ledger/local/peer.py": ["tests/functional/test_local_ledger.py", "tests/functional/ledger"],

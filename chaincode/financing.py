@@ -1,0 +1,86 @@
+"""Credit and financing: banks' credit lines on core enterprises, the holder's application to
+discount a ticket, the bank's approval or rejection. Composed into GoldTicketContract
+(chaincode/contract.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goldticket import domain as d
+
+from .state import derive_id
+from .transactions import Tx, public, transaction
+
+
+class FinancingTransactions:
+    @transaction
+    async def GrantCreditLine(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        caller, _ = await tx.caller("bank")
+        core = await tx.member(req.get("core_org_id"), "core")  # type: ignore[arg-type]
+        line = d.CreditLine(derive_id("CL", tx.tx_id), caller.member_id, core["id"], req.get("limit_fen"))  # type: ignore[arg-type]
+        await tx.put("credit", (core["id"], line.id), line.to_dict())
+        return line.to_dict()
+
+    @transaction
+    async def ListCreditLines(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        partial = (req["core_org_id"],) if req.get("core_org_id") else ()
+        return {"items": [value for _, value in await tx.scan("credit", *partial)]}
+
+    @transaction
+    async def ApplyFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        caller, _ = await tx.caller()
+        old = await tx.ticket(req.get("ticket_id"))
+        bank = await tx.member(req.get("bank_org_id"), "bank")  # type: ignore[arg-type]
+        ticket, application = d.apply_financing(
+            old,
+            by_org_id=caller.member_id,
+            bank_org_id=bank["id"],
+            amount_fen=req.get("amount_fen"),  # type: ignore[arg-type]
+            application_id=derive_id("FA", tx.tx_id),
+            today=tx.today(),
+        )
+        await tx.put("application", (application.id,), application.to_dict())
+        await tx.save(ticket, "apply_financing", caller, old)
+        return {"application_id": application.id, "ticket": public(ticket)}
+
+    async def _application(self, tx: Tx, req: dict[str, Any]) -> tuple[d.FinancingApplication, d.Ticket]:
+        app_id = d.require_text(req.get("application_id"), "application_id")
+        application = d.FinancingApplication.from_dict(await tx.require("application", app_id))
+        return application, await tx.ticket(application.ticket_id)
+
+    @transaction
+    async def ApproveFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        caller, bank = await tx.caller("bank")
+        application, old = await self._application(tx, req)
+        parent, financed, remainder, approved, quote = d.approve_financing(
+            old,
+            application,
+            by_org_id=caller.member_id,
+            annual_rate_bp=req.get("annual_rate_bp"),  # type: ignore[arg-type]
+            value_date=d.parse_date(req.get("value_date"), "value_date"),
+            day_basis=bank.get("day_basis", 360),
+            fee_bp=bank.get("fee_bp", 0),
+            financed_id=derive_id("TK", tx.tx_id, 1),
+            remainder_id=derive_id("TK", tx.tx_id, 2),
+            tx_id=tx.tx_id,
+            today=tx.today(),
+        )
+        await tx.put("application", (application.id,), approved.to_dict())
+        await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
+        result = dict(quote.to_dict())
+        result.update(financed=public(financed), remainder=public(remainder) if remainder else None)
+        return result
+
+    @transaction
+    async def RejectFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        caller, _ = await tx.caller("bank")
+        application, old = await self._application(tx, req)
+        reason = d.require_text(req.get("reason") or "declined", "reason", 500)
+        ticket, closed = d.reject_financing(old, application, by_org_id=caller.member_id, reason=reason)
+        await tx.put("application", (application.id,), closed.to_dict())
+        await tx.save(ticket, "reject_financing", caller, old)
+        return public(ticket)
+
+    @transaction
+    async def GetApplication(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        return await tx.require("application", d.require_text(req.get("application_id"), "application_id"))

@@ -1,0 +1,201 @@
+"""Members and identities: the ledger's bootstrap, the term cap, members, the identities of
+their users' cards (proposed by the desk, approved by the member's own admin, revoked), and
+Ping. Composed into GoldTicketContract (chaincode/contract.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goldticket import domain as d
+
+from .identity import Caller, caller_from_certificate
+from .transactions import ROLES, Tx, transaction
+
+
+def _term_months(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+        raise d.InvalidInputError("max_term_months must be a whole number of months from 1 to 12")
+    return value
+
+
+class IdentityTransactions:
+    @transaction
+    async def Bootstrap(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operator's first admin registers the operator member and itself, once."""
+        if await tx.get("config", "bootstrap") is not None:
+            raise d.StateConflictError("the ledger is already bootstrapped")
+        caller = tx.signer()
+        if caller.role != "admin" or caller.member_id != req.get("id"):
+            raise d.ForbiddenError("the bootstrap must be signed by an admin of the operator member")
+        member = {
+            "id": d.require_text(req.get("id"), "id", 64),
+            "name": d.require_text(req.get("name"), "name"),
+            "name_en": str(req.get("name_en") or ""),
+            "role": "operator",
+            "msp_id": caller.msp_id,
+        }
+        # The environment (prod, dev, test) belongs to the ledger from its first block: a
+        # client reads it from the operator member and cannot talk a prod ledger into a clock.
+        environment = req.get("environment", "prod")
+        if environment not in ("prod", "dev", "test"):
+            raise d.InvalidInputError("environment must be prod, dev or test")
+        member["environment"] = environment
+        await tx.put("member", (member["id"],), member)
+        await self._put_identity(tx, caller)
+        months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
+        config = {"tx_id": tx.tx_id, "max_term_months": months, "environment": environment}
+        await tx.put("config", ("bootstrap",), config)
+        return member
+
+    @transaction
+    async def SetTermCap(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operator sets the longest payment term new tickets may have (1 to 12 months)."""
+        await tx.caller("operator", admin=True)
+        config = await tx.require("config", "bootstrap")
+        config["max_term_months"] = _term_months(req.get("max_term_months"))
+        await tx.put("config", ("bootstrap",), config)
+        return config
+
+    async def _put_identity(
+        self, tx: Tx, caller: Caller, status: str = "ACTIVE", **extra: str
+    ) -> dict[str, Any]:
+        identity = {
+            "key_id": caller.key_id,
+            "member_id": caller.member_id,
+            "user": caller.user,
+            "role": caller.role,
+            "msp_id": caller.msp_id,
+            "status": status,
+            **extra,
+        }
+        await tx.put("identity", (caller.key_id,), identity)
+        await tx.put("member_identity", (caller.member_id, caller.key_id), {})
+        return identity
+
+    async def _has_active_admin(self, tx: Tx, member_id: str) -> bool:
+        for attributes, _ in await tx.scan("member_identity", member_id):
+            identity = await tx.get("identity", attributes[-1])
+            if identity is not None and identity["status"] == "ACTIVE" and identity["role"] == "admin":
+                return True
+        return False
+
+    @transaction
+    async def RegisterMember(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        await tx.caller("operator", admin=True)
+        member_id = d.require_text(req.get("id"), "id", 64)
+        if await tx.get("member", member_id) is not None:
+            raise d.StateConflictError(f"member {member_id} is already registered")
+        role = req.get("role")
+        if role not in ROLES[1:]:
+            raise d.InvalidInputError("role must be core, supplier or bank")
+        day_basis = req.get("day_basis", 360)
+        if day_basis not in (360, 365):
+            raise d.InvalidInputError("day_basis must be 360 or 365")
+        fee_bp = req.get("fee_bp", 0)
+        if isinstance(fee_bp, bool) or not isinstance(fee_bp, int) or not 0 <= fee_bp <= 10_000:
+            raise d.InvalidInputError("fee_bp must be an integer between 0 and 10000")
+        member = {
+            "id": member_id,
+            "name": d.require_text(req.get("name"), "name"),
+            "name_en": str(req.get("name_en") or ""),
+            "role": role,
+            "msp_id": d.require_text(req.get("msp_id"), "msp_id", 64),
+            "day_basis": day_basis,
+            "fee_bp": fee_bp,
+        }
+        await tx.put("member", (member_id,), member)
+        return member
+
+    @transaction
+    async def RegisterIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The card desk proposes a member's certificate (its attributes name the member). While
+        the member has no admin with an active identity (onboarding) it is registered ACTIVE at
+        once; after that it waits, PENDING_APPROVAL, until an admin of that member approves it:
+        no one, the operator included, makes a user of another member."""
+        caller, _ = await tx.caller("operator", admin=True)
+        subject = self._subject(req)
+        member = await tx.member(subject.member_id)
+        if member["msp_id"] != subject.msp_id:
+            raise d.RuleViolationError(f"member {member['id']} takes identities from {member['msp_id']}")
+        existing = await tx.get("identity", subject.key_id)
+        if existing is not None and existing["status"] == "REVOKED":
+            raise d.StateConflictError("this key was revoked and cannot be registered again")
+        if existing is not None:
+            return existing  # registered or waiting already: the desk retried
+        status = "PENDING_APPROVAL" if await self._has_active_admin(tx, member["id"]) else "ACTIVE"
+        return await self._put_identity(tx, subject, status, proposed_by=caller.user)
+
+    @transaction
+    async def ApproveIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """An admin of the identity's own member approves a proposed identity."""
+        caller, _ = await tx.caller(admin=True)
+        key_id = self._subject(req).key_id if req.get("certificate_pem") else None
+        identity = await tx.require("identity", key_id or d.require_text(req.get("key_id"), "key_id", 64))
+        if identity["member_id"] != caller.member_id:
+            raise d.ForbiddenError("only an admin of the identity's own member may approve it")
+        if identity["status"] != "PENDING_APPROVAL":
+            raise d.StateConflictError(f"the identity is {identity['status']}, not waiting for approval")
+        identity["status"] = "ACTIVE"
+        identity["approved_by"] = caller.user
+        await tx.put("identity", (identity["key_id"],), identity)
+        return identity
+
+    @transaction
+    async def ListIdentities(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A member's identities with their status (revocations included), for its admins."""
+        member_id = d.require_text(req.get("member_id"), "member_id", 64)
+        items = []
+        for attributes, _ in await tx.scan("member_identity", member_id):
+            identity = await tx.get("identity", attributes[-1])
+            if identity is not None:
+                items.append(identity)
+        return {"items": items}
+
+    @staticmethod
+    def _subject(req: dict[str, Any]) -> Caller:
+        pem = req.get("certificate_pem")
+        if not isinstance(pem, str) or not 0 < len(pem) <= 8192:
+            raise d.InvalidInputError("certificate_pem must be a PEM certificate")
+        return caller_from_certificate(d.require_text(req.get("msp_id"), "msp_id", 64), pem.encode())
+
+    @transaction
+    async def RevokeIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operator stops an identity at once (a lost card); its member sees it listed."""
+        caller, _ = await tx.caller("operator", admin=True)
+        if req.get("certificate_pem"):
+            key_id = self._subject(req).key_id
+        else:
+            key_id = d.require_text(req.get("key_id"), "key_id", 64)
+        identity = await tx.require("identity", key_id)
+        if identity["status"] == "REVOKED":
+            raise d.StateConflictError("the identity is already revoked")
+        identity["status"] = "REVOKED"
+        identity["reason"] = str(req.get("reason") or "")
+        identity["revoked_by"] = caller.user
+        await tx.put("identity", (identity["key_id"],), identity)
+        return identity
+
+    @transaction
+    async def GetMember(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        return await tx.member(req.get("id"))  # type: ignore[arg-type]
+
+    @transaction
+    async def ListMembers(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        return {"items": [value for _, value in await tx.scan("member")]}
+
+    @transaction
+    async def GetIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """By ``key_id``, or by ``msp_id`` and ``certificate_pem``."""
+        if req.get("certificate_pem"):
+            return await tx.require("identity", self._subject(req).key_id)
+        return await tx.require("identity", d.require_text(req.get("key_id"), "key_id", 64))
+
+    @transaction
+    async def Ping(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """Liveness: the transaction id and the ledger's date. With ``key`` it also writes that one
+        key (``ping/<key>``), the smallest write there is: the bare-Fabric ceiling a benchmark
+        compares GoldTicket's own transactions with."""
+        result = {"tx_id": tx.tx_id, "today": tx.today().isoformat()}
+        if "key" in req:
+            await tx.put("ping", (d.require_text(req.get("key"), "key", 64),), {"tx_id": tx.tx_id})
+        return result

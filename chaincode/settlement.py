@@ -1,0 +1,53 @@
+"""Settlement at maturity: the issuer pays every live piece of a root ticket to its holder in
+one clearing statement; the statements of a root. Composed into GoldTicketContract
+(chaincode/contract.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goldticket import domain as d
+
+from .state import derive_id
+from .transactions import Tx, transaction
+
+
+class SettlementTransactions:
+    @transaction
+    async def SettleTicket(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        caller, _ = await tx.caller("core")
+        root = await tx.ticket(req.get("root_id"))
+        pieces = [await tx.ticket(attrs[1]) for attrs, _ in await tx.scan("piece", root.id)]
+        plan = d.plan_settlement(root, pieces, by_org_id=caller.member_id, today=tx.today())
+        by_id = {piece.id: piece for piece in pieces}
+        for offer_id in plan.cancelled_offer_ids:
+            offer = await tx.require("offer", offer_id)
+            offer["status"] = "CANCELLED"
+            await tx.put("offer", (offer_id,), offer)
+        for app_id in plan.cancelled_application_ids:
+            application = await tx.require("application", app_id)
+            application.update(status="REJECTED", reason="settled at maturity")
+            await tx.put("application", (app_id,), application)
+        for payment in plan.paid:
+            old = by_id[payment.ticket_id]
+            await tx.save(d.settle_piece(old), "settle", caller, old)
+        if plan.total_paid_fen:
+            await tx.release_credit(root, plan.total_paid_fen)
+        statement = {"statement_id": derive_id("ST", tx.tx_id), "settled_on": tx.today().isoformat()}
+        statement.update(plan.to_dict())
+        await tx.put("statement", (root.id, statement["statement_id"]), statement)
+        return statement
+
+    @transaction
+    async def GetStatements(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The clearing statements of a root ticket (one once it is settled)."""
+        root_id = d.require_text(req.get("root_id"), "root_id")
+        await tx.ticket(root_id)
+        items = [value for _, value in await tx.scan("statement", root_id)]
+        return {"items": items, "total": len(items)}
+
+    @transaction
+    async def GetStatement(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A clearing statement, by ``root_id`` and ``statement_id``."""
+        root_id = d.require_text(req.get("root_id"), "root_id")
+        return await tx.require("statement", root_id, d.require_text(req.get("statement_id"), "statement_id"))
