@@ -32,7 +32,8 @@ from goldticket.services.platform import OPERATOR, Actor
 from goldticket.services.portal import Portal
 from goldticket.signing.errors import SigningError, WrongPinError
 
-from . import desk_actions, service_messages  # noqa: F401  (desk_actions registers the desk's actions)
+# each *_actions module adds its writes to ACTIONS
+from . import desk_actions, financing_actions, service_messages, ticket_actions, transfer_actions  # noqa: F401
 from .actions import ACTIONS, Summary
 
 bp = Blueprint(
