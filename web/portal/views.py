@@ -8,150 +8,19 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    session,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from goldticket import domain as d
-from goldticket.ledger import LedgerError
 from goldticket.services import accounts, certificates, idempotency, invoices, reads, worklists
 from goldticket.services.platform import OPERATOR, Actor
-from goldticket.services.portal import Portal
-from goldticket.signing.errors import SigningError, WrongPinError
 
 # each *_actions module adds its writes to ACTIONS
-from . import desk_actions, financing_actions, service_messages, ticket_actions, transfer_actions  # noqa: F401
+from . import desk_actions, financing_actions, ticket_actions, transfer_actions  # noqa: F401
+from ._blueprint import TypedError, actor, bp, member_names, portal, safe_next
 from .actions import ACTIONS, Summary
-
-bp = Blueprint(
-    "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/static/portal"
-)
-OPEN_ENDPOINTS = {"portal.login", "portal.language", "portal.static", "portal.public_verify"}
-TypedError = (d.DomainError, SigningError, LedgerError)
-csrf = CSRFProtect()
-
-
-def portal() -> Portal:
-    return current_app.extensions["goldticket"]  # type: ignore[no-any-return]
-
-
-def actor() -> Actor:
-    return g.actor  # type: ignore[no-any-return]
-
-
-def sentence(error: Exception) -> str:
-    """A typed error of the services as a sentence a person can act on, in the page's language."""
-    code = getattr(error, "code", "")
-    detail = service_messages.translate(str(error))
-    if isinstance(error, WrongPinError):
-        if error.tries_left == 0:
-            return _("Wrong PIN: your card is now locked; go to the operator desk to unlock it.")
-        if error.tries_left is not None:
-            return _("Wrong PIN: %(n)d tries left before the card locks.", n=error.tries_left)
-        return _("Wrong PIN.")
-    headline = {
-        "card_locked": _(
-            "Your card is locked after too many wrong PINs: go to the operator desk to unlock it."
-        ),
-        "card_revoked": _("Your card is suspended or eliminated: go to the operator desk."),
-        "forbidden": _("You may not do this."),
-        "not_found": _("Not found."),
-        "rule_violation": _("The rules do not allow this."),
-        "conflict": _("This changed meanwhile."),
-        "invalid_input": _("Please check what you entered."),
-        "unauthenticated": _("Wrong username or password."),
-        "rate_limited": _("Too many failed logins; try again in 15 minutes."),
-    }.get(code, _("The ledger or the signing service is unavailable; nothing was signed. Try again shortly."))
-    if code in ("card_locked", "card_revoked", "unauthenticated", "rate_limited"):
-        return headline
-    return f"{headline} {detail}"
-
-
-@bp.before_request
-def forms_are_ours() -> None:
-    """Every POST of the portal carries the session's CSRF token (400 otherwise)."""
-    csrf.protect()
-
-
-@bp.before_request
-def signed_in() -> Response | None:
-    g.actor = None
-    token = session.get("token")
-    if token:
-        try:
-            g.actor = accounts.authenticate(portal(), token)
-        except d.DomainError:
-            session.pop("token", None)
-    if g.actor is None and request.endpoint not in OPEN_ENDPOINTS:
-        return redirect(url_for("portal.login", next=request.path))
-    return None
-
-
-PAGE_HEADERS = {
-    # our own script and styles only; no page of ours in another site's frame (a signing page
-    # under a clickjacking overlay); forms post only here
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-@bp.after_request
-def page_headers(response: Response) -> Response:
-    for name, value in PAGE_HEADERS.items():
-        if name == "Cache-Control" and request.endpoint == "portal.static":
-            continue
-        response.headers.setdefault(name, value)
-    return response
-
-
-def member_names() -> dict[str, dict[str, Any]]:
-    if "members" not in g:
-        items = reads.list_members(portal(), Actor("", OPERATOR, "")).get("items", [])
-        g.members = {member["id"]: member for member in items}
-    return g.members  # type: ignore[no-any-return]
-
-
-@bp.app_context_processor
-def layout() -> dict[str, Any]:
-    def name(member_id: Any) -> str:
-        member = member_names().get(str(member_id))
-        if member is None:
-            return str(member_id)
-        if session.get("lang") == "en" and member.get("name_en"):
-            return str(member["name_en"])
-        return str(member["name"])
-
-    current = g.get("actor")
-    member = member_names().get(current.member_id) if current else None
-    return {
-        "me": current,
-        "my_role": member["role"] if member else None,
-        "org_name": name,
-        "lang": session.get("lang", "zh"),
-    }
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("portal.home")
+from .service_messages import sentence
 
 
 # ---------------------------------------------------------------------- session
@@ -174,7 +43,7 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             session["token"] = answer["token"]
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("portal/login.html", error=error), (401 if error else 200)
 
 
@@ -194,7 +63,7 @@ def logout() -> Response:
 def language(code: str) -> Response:
     if code in ("zh", "en"):
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 # ---------------------------------------------------------------------- pages
@@ -377,7 +246,7 @@ def confirm(name: str) -> Any:
         flash(sentence(failure), "error")
         session["form_values"] = values  # the form shows them again beside the error (never a secret)
         back = request.form.get("back")
-        return redirect(_safe_next(back or request.referrer and urlsplit(request.referrer).path))
+        return redirect(safe_next(back or request.referrer and urlsplit(request.referrer).path))
 
 
 @bp.post("/sign/<name>/commit")
