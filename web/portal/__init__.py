@@ -13,7 +13,15 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 
-from . import certificate_views, formatting, views  # noqa: F401  (the *_views modules add their pages)
+from . import (  # noqa: F401  (the *_views modules add their pages to the blueprint)
+    certificate_views,
+    formatting,
+    issue_views,
+    session_views,
+    signing_views,
+    ticket_views,
+    worklist_views,
+)
 from ._blueprint import bp, csrf
 
 LANGUAGES = ("zh", "en")
