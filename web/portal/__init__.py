@@ -13,8 +13,16 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 
-from . import certificate_views, formatting, views  # noqa: F401  (certificate_views adds its pages)
-from .views import csrf
+from . import (  # noqa: F401  (the *_views modules add their pages to the blueprint)
+    certificate_views,
+    formatting,
+    issue_views,
+    session_views,
+    signing_views,
+    ticket_views,
+    worklist_views,
+)
+from ._blueprint import bp, csrf
 
 LANGUAGES = ("zh", "en")
 
@@ -53,10 +61,10 @@ def init_app(app: Flask, data_dir: Path) -> None:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        WTF_CSRF_CHECK_DEFAULT=False,  # checked on the portal's forms only (views.forms_are_ours);
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked on the portal's forms only (_blueprint.forms_are_ours);
     )  # the JSON API authenticates each request by its bearer token, not by a cookie
     app.session_interface = PortalSessions()
     Babel(app, locale_selector=locale)
     csrf.init_app(app)
     formatting.init_app(app)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(bp)

@@ -17,7 +17,8 @@ from goldticket.certificates import MAX_PDF_BYTES
 from goldticket.services import certificates, reads
 
 from . import verdicts
-from .views import TypedError, actor, bp, layout, portal, sentence
+from ._blueprint import TypedError, actor, bp, layout, portal
+from .service_messages import sentence
 
 # The whole request: the PDF plus a multipart envelope (as the API's). Larger answers 413.
 MAX_UPLOAD_BYTES = MAX_PDF_BYTES + 64 * 1024

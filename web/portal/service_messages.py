@@ -1,12 +1,15 @@
-"""The services' refusals a clerk meets most, in the page's language. The services speak
-English (the API's messages); a sentence listed here is shown translated, with its ticket or
-member ids kept, and any other keeps its English words after the translated headline."""
+"""The services' refusals as the portal shows them, in the page's language: a headline by the
+error's code, then the service's sentence. The services speak English (the API's messages); a
+sentence listed here is shown translated, with its ticket or member ids kept, and any other
+keeps its English words after the translated headline."""
 
 from __future__ import annotations
 
 import re
 
 from flask_babel import gettext
+
+from goldticket.signing.errors import WrongPinError
 
 
 def N_(text: str) -> str:  # noqa: N802  (marks a message for the catalog, translated later)
@@ -57,8 +60,39 @@ def translate(message: str) -> str:
     """The service's sentence in the page's language, where it is one we know."""
     if message in STATIC:
         return gettext(message)
-    for pattern, sentence in PATTERNS:
+    for pattern, shown in PATTERNS:
         match = pattern.match(message)
         if match:
-            return gettext(sentence, **match.groupdict())
+            return gettext(shown, **match.groupdict())
     return message
+
+
+def sentence(error: Exception) -> str:
+    """A typed error of the services as a sentence a person can act on, in the page's language."""
+    code = getattr(error, "code", "")
+    detail = translate(str(error))
+    if isinstance(error, WrongPinError):
+        if error.tries_left == 0:
+            return gettext("Wrong PIN: your card is now locked; go to the operator desk to unlock it.")
+        if error.tries_left is not None:
+            return gettext("Wrong PIN: %(n)d tries left before the card locks.", n=error.tries_left)
+        return gettext("Wrong PIN.")
+    headline = {
+        "card_locked": gettext(
+            "Your card is locked after too many wrong PINs: go to the operator desk to unlock it."
+        ),
+        "card_revoked": gettext("Your card is suspended or eliminated: go to the operator desk."),
+        "forbidden": gettext("You may not do this."),
+        "not_found": gettext("Not found."),
+        "rule_violation": gettext("The rules do not allow this."),
+        "conflict": gettext("This changed meanwhile."),
+        "invalid_input": gettext("Please check what you entered."),
+        "unauthenticated": gettext("Wrong username or password."),
+        "rate_limited": gettext("Too many failed logins; try again in 15 minutes."),
+    }.get(
+        code,
+        gettext("The ledger or the signing service is unavailable; nothing was signed. Try again shortly."),
+    )
+    if code in ("card_locked", "card_revoked", "unauthenticated", "rate_limited"):
+        return headline
+    return f"{headline} {detail}"

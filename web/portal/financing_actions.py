@@ -1,0 +1,155 @@
+"""Financing and credit as portal writes: a holder applies to a bank to discount part of a
+ticket, the bank approves at a rate with the quote shown (days, interest, fee, proceeds) or
+declines; a bank grants a core enterprise a credit line. Thin: each calls one use case of
+goldticket.services.financing or credit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from goldticket import domain as d
+from goldticket.services import credit, financing, reads, worklists
+from goldticket.services.context import Actor
+from goldticket.services.portal import Portal
+
+from .actions import ACTIONS, Action, Summary, amount, rate_bp, read_member, read_ticket, text, to_ticket
+
+
+def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    ticket = read_ticket(portal, actor, values)
+    bank = read_member(portal, text(values, "bank_org_id", 64))
+    if bank.get("role") != "bank":
+        raise d.InvalidInputError(_("%(id)s is not a bank.", id=bank["id"]))
+    fen = amount(values)
+    if fen > ticket["amount_fen"]:
+        raise d.RuleViolationError(
+            _(
+                "The ticket holds %(amount)s; apply for at most that.",
+                amount=d.format_fen(ticket["amount_fen"]),
+            )
+        )
+    return Summary(
+        values,
+        ticket_id=ticket["id"],
+        counterparty=bank["id"],
+        amount_fen=fen,
+        split=(fen, ticket["amount_fen"] - fen),
+        rows=[(_l("Maturity date"), ticket["maturity_date"])],
+    )
+
+
+def application_quote(portal: Portal, actor: Actor, values: dict[str, str]) -> tuple[dict[str, Any], Any]:
+    application = worklists.application(portal, actor, text(values, "application_id", 64))
+    ticket = reads.get_ticket(portal, actor, application["ticket_id"])
+    bank = read_member(portal, application["bank_org_id"])
+    value_date = (values.get("value_date") or "").strip() or portal.platform.today().isoformat()
+    quote = financing.quote(
+        amount_fen=application["amount_fen"],
+        annual_rate_bp=rate_bp(values),
+        value_date=value_date,
+        maturity_date=ticket["maturity_date"],
+        day_basis=int(bank.get("day_basis", 360)),
+        fee_bp=int(bank.get("fee_bp", 0)),
+    )
+    return application, quote
+
+
+def prepare_approve(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    application, quote = application_quote(portal, actor, values)
+    return Summary(
+        {**values, "value_date": quote.value_date.isoformat()},
+        ticket_id=application["ticket_id"],
+        counterparty=application["holder_org_id"],
+        amount_fen=application["amount_fen"],
+        rows=[
+            (_l("Application"), application["id"]),
+            (_l("Annual rate"), f"{d.format_fen(quote.annual_rate_bp)}%"),
+            (_l("Value date"), quote.value_date),
+            (_l("Days"), quote.days),
+            (_l("Discount interest"), d.format_fen(quote.discount_interest_fen)),
+            (_l("Fee"), d.format_fen(quote.fee_fen)),
+            (_l("Proceeds paid to the holder"), d.format_fen(quote.proceeds_fen)),
+        ],
+    )
+
+
+def prepare_decline(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    application = worklists.application(portal, actor, text(values, "application_id", 64))
+    return Summary(
+        values,
+        ticket_id=application["ticket_id"],
+        counterparty=application["holder_org_id"],
+        amount_fen=application["amount_fen"],
+        rows=[(_l("Application"), application["id"]), (_l("Reason"), text(values, "reason", 500))],
+    )
+
+
+def grant_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    core = read_member(portal, text(values, "core_org_id", 64))
+    return Summary(values, counterparty=core["id"], amount_fen=amount(values))
+
+
+ACTIONS.update(
+    {
+        action.name: action
+        for action in [
+            Action(
+                "finance",
+                _l("Apply for financing (discount)"),
+                ("ticket_id", "bank_org_id", "amount"),
+                prepare_finance,
+                lambda p, a, v, s: financing.apply_financing(
+                    p.platform,
+                    a,
+                    ticket_id=text(v, "ticket_id", 64),
+                    bank_org_id=text(v, "bank_org_id", 64),
+                    amount_fen=amount(v),
+                    pin=s["pin"],
+                ),
+                to_ticket,
+            ),
+            Action(
+                "approve",
+                _l("Approve the financing"),
+                ("application_id", "rate", "value_date"),
+                prepare_approve,
+                lambda p, a, v, s: financing.approve_financing(
+                    p.platform,
+                    a,
+                    application_id=text(v, "application_id", 64),
+                    annual_rate_bp=rate_bp(v),
+                    value_date=text(v, "value_date", 10),
+                    pin=s["pin"],
+                ),
+                lambda result, v: str(result["financed"]["id"]),
+            ),
+            Action(
+                "decline",
+                _l("Decline the financing"),
+                ("application_id", "reason"),
+                prepare_decline,
+                lambda p, a, v, s: financing.reject_financing(
+                    p.platform,
+                    a,
+                    application_id=text(v, "application_id", 64),
+                    reason=text(v, "reason", 500),
+                    pin=s["pin"],
+                ),
+                to_ticket,
+            ),
+            Action(
+                "grant",
+                _l("Grant a credit line"),
+                ("core_org_id", "amount"),
+                grant_summary,
+                lambda p, a, v, s: credit.grant_credit_line(
+                    p.platform, a, core_org_id=text(v, "core_org_id", 64), limit_fen=amount(v), pin=s["pin"]
+                ),
+                lambda result, v: "",
+            ),
+        ]
+    }
+)

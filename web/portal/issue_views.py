@@ -1,0 +1,57 @@
+"""The issue form and the invoice files it keeps. A core enterprise names the payee, amount,
+maturity date and invoice; the POST keeps the invoice file under its SHA-256 (which goes on the
+ledger) and goes on to the confirmation page. A ticket's page serves that file back to whoever
+may read the ticket, and only the files behind that ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, render_template, request, send_file
+from flask_babel import gettext as _
+
+from goldticket import domain as d
+from goldticket.services import invoices, reads
+
+from ._blueprint import TypedError, actor, bp, member_names, portal
+from .actions import ACTIONS
+from .service_messages import sentence
+from .signing_views import confirmation
+
+
+@bp.route("/issue", methods=["GET", "POST"])
+def issue() -> Any:
+    """The issue form; its POST keeps the invoice file and goes on to the confirmation."""
+    p = portal()
+    error = None
+    if request.method == "POST":
+        request.max_content_length = invoices.MAX_INVOICE_BYTES + 64 * 1024
+        upload = request.files.get("invoice_file")
+        values = {name: request.form.get(name, "") for name in ACTIONS["issue"].fields}
+        try:
+            if upload is None or not upload.filename:
+                raise d.InvalidInputError(_("attach the invoice file"))
+            values["invoice_sha256"] = invoices.store_invoice(
+                p.settings, upload.read(invoices.MAX_INVOICE_BYTES + 1)
+            )
+            return confirmation("issue", values)
+        except TypedError as failure:
+            error = sentence(failure)
+    suppliers = [m for m in member_names().values() if m.get("role") == "supplier"]
+    return render_template(
+        "portal/issue.html", suppliers=suppliers, error=error, form=request.form, today=p.platform.today()
+    ), (422 if error else 200)
+
+
+@bp.get("/tickets/<ticket_id>/invoices/<digest>")
+def invoice_file(ticket_id: str, digest: str) -> Any:
+    """The invoice file behind a ticket's ledger SHA-256, for whoever may read the ticket."""
+    shown = reads.get_ticket(portal(), actor(), ticket_id)
+    if digest not in {item["sha256"] for item in shown.get("invoices", [])}:
+        abort(404)
+    if not invoices.has_invoice(portal().settings, digest):
+        abort(404)  # issued elsewhere (the API or another portal): only its digest is on the ledger
+    path = invoices.folder(portal().settings) / digest
+    return send_file(
+        path, mimetype="application/octet-stream", as_attachment=True, download_name=f"{digest}.bin"
+    )

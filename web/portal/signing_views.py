@@ -1,0 +1,90 @@
+"""The two steps of every portal write. ``/sign/<name>`` shows the confirmation page: exactly
+what will be signed (action, ticket, counterparty, amount in figures and in capitals) and the
+secrets to type (the card PIN); ``/sign/<name>/commit`` signs with them under the idempotency
+record of the API (a double submit signs once) and shows a refusal as a sentence on the
+confirmation page. The writes themselves are the :data:`actions.ACTIONS`."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from goldticket.services import idempotency
+
+# each *_actions module adds its writes to ACTIONS
+from . import desk_actions, financing_actions, ticket_actions, transfer_actions  # noqa: F401
+from ._blueprint import TypedError, actor, bp, portal, safe_next
+from .actions import ACTIONS, Summary
+from .service_messages import sentence
+
+
+def confirmation(name: str, values: dict[str, str], error: str | None = None) -> Any:
+    action = ACTIONS[name]
+    summary: Summary = action.prepare(portal(), actor(), values)
+    carried = {field: summary.values.get(field, "") for field in action.fields}
+    return render_template(
+        "portal/confirm.html",
+        action=action,
+        summary=summary,
+        carried=carried,
+        request_key=request.form.get("request_key") or secrets.token_urlsafe(16),
+        error=error,
+    ), (422 if error else 200)
+
+
+@bp.post("/sign/<name>")
+def confirm(name: str) -> Any:
+    if name not in ACTIONS:
+        abort(404)
+    values = {field: request.form.get(field, "") for field in ACTIONS[name].fields}
+    try:
+        return confirmation(name, values)
+    except TypedError as failure:
+        flash(sentence(failure), "error")
+        session["form_values"] = values  # the form shows them again beside the error (never a secret)
+        back = request.form.get("back")
+        return redirect(safe_next(back or request.referrer and urlsplit(request.referrer).path))
+
+
+@bp.post("/sign/<name>/commit")
+def commit(name: str) -> Any:
+    if name not in ACTIONS:
+        abort(404)
+    action = ACTIONS[name]
+    values = {field: request.form.get(field, "") for field in action.fields}
+    typed = {field: request.form.get(field, "") for field, _label in action.secrets}
+    key = request.form.get("request_key") or None
+    p, me = portal(), actor()
+
+    def once() -> tuple[int, Any]:
+        result = action.perform(p, me, values, typed)
+        p.follower.catch_up()
+        return 200, result
+
+    def recover(result: Any) -> tuple[int, Any]:
+        p.follower.catch_up()
+        return 200, result
+
+    try:
+        fingerprint = idempotency.fingerprint("PORTAL", name, values)
+        outcome = idempotency.run(p, me, key and f"portal:{key}", fingerprint, once, recover)
+    except TypedError as failure:
+        try:
+            return confirmation(name, values, error=sentence(failure))
+        except TypedError as again:  # the thing to sign is gone (e.g. already answered)
+            flash(sentence(again), "error")
+            return redirect(url_for("portal.home"))
+    result = outcome.body
+    if name == "settle":
+        return render_template("portal/statement.html", statement=result)
+    flash(_("Signed and committed: %(action)s.", action=action.title), "ok")
+    target = action.done(result, values)
+    if not target:
+        return redirect(url_for("portal.credit_lines"))
+    if target.startswith("/"):
+        return redirect(target)
+    return redirect(url_for("portal.ticket", ticket_id=target))
