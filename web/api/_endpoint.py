@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from goldticket.services.platform import Actor
 from goldticket.services.portal import Portal
 
 from ..errors import ApiError
+
+log = logging.getLogger("goldticket.web")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +80,15 @@ def current_actor() -> Actor:
     return actor
 
 
+def _catch_up(current: Portal) -> None:
+    """Project the write just committed, so that the next read sees it. The write stands
+    whatever happens here: a failure is logged and the follower's next round projects it."""
+    try:
+        current.follower.catch_up()
+    except Exception:
+        log.exception("the read model did not catch up after a write; the follower will")
+
+
 class Write:
     """A ledger write in a view: ``run(perform, present)`` where ``perform`` calls the use case
     and ``present`` turns its (chaincode) result into the answer's body."""
@@ -101,11 +113,11 @@ class Write:
 
         def once() -> tuple[int, Any]:
             answer = present(perform())
-            current.follower.catch_up()  # the next read sees this write
+            _catch_up(current)
             return status(answer), answer
 
         def recover(result: Any) -> tuple[int, Any]:
-            current.follower.catch_up()
+            _catch_up(current)
             answer = present(result)
             return status(answer), answer
 
