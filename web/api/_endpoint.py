@@ -33,6 +33,8 @@ class Operation:
     auth: bool
     idempotent: bool
     tag: str
+    produces: str = "application/json"  # the media type of a success
+    upload: bool = False  # the body is a PDF: multipart field ``file``, or application/pdf
 
 
 OPERATIONS: list[Operation] = []
@@ -143,11 +145,17 @@ def endpoint(
     status: int = 200,
     auth: bool = True,
     write: bool = False,
+    produces: str = "application/json",
+    upload: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view. It is called with ``actor`` (when ``auth``), ``body``/``query`` models
-    (when given), ``write`` (a :class:`Write`, when ``write``) and the URL's variables."""
+    (when given), ``write`` (a :class:`Write`, when ``write``) and the URL's variables.
+    ``produces`` and ``upload`` only describe it in the OpenAPI document: a view that answers
+    other than JSON, or reads an uploaded PDF, says so."""
     prefix = bp.url_prefix or ""
-    OPERATIONS.append(Operation(method, prefix + rule, summary, body, query, status, auth, write, bp.name))
+    OPERATIONS.append(
+        Operation(method, prefix + rule, summary, body, query, status, auth, write, bp.name, produces, upload)
+    )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)

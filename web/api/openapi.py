@@ -10,7 +10,7 @@ import pydantic
 
 import goldticket
 
-from ._endpoint import OPERATIONS
+from ._endpoint import OPERATIONS, Operation
 
 PREFIX = "/api/v1"
 ERROR = {
@@ -18,6 +18,26 @@ ERROR = {
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
+
+
+BINARY = {"type": "string", "format": "binary"}
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {"file": BINARY}},
+            "encoding": {"file": {"contentType": "application/pdf"}},
+        },
+        "application/pdf": {"schema": BINARY},
+    },
+}
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    """The schema of a success body: any JSON, a PDF's bytes, or PEM text."""
+    if op.produces == "application/json":
+        return {}
+    return BINARY if op.produces == "application/pdf" else {"type": "string"}
 
 
 def _path(rule: str) -> str:
@@ -41,7 +61,7 @@ def document() -> dict[str, Any]:
             "tags": [op.tag],
             "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
             "responses": {
-                str(op.status): {"description": "done", "content": {"application/json": {"schema": {}}}},
+                str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}},
                 "default": {
                     "description": "an error",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -74,6 +94,8 @@ def document() -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _schema(op.body, components)}},
             }
+        if op.upload:
+            operation["requestBody"] = UPLOAD
         if op.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[op.method.lower()] = operation
