@@ -82,6 +82,9 @@ class ObservedSigning:
     def identity(self, serial: str) -> m.Identity:
         return self.backend.identity(serial)  # type: ignore[no-any-return]
 
+    def prove_pin(self, *, serial: str, pin: str, **kwargs: Any) -> None:
+        self.backend.prove_pin(serial=serial, pin=pin, **kwargs)
+
     def sign(
         self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, **kwargs: Any
     ) -> bytes:
@@ -192,6 +195,13 @@ def _observing(portal: Portal, username: str, key: str, seen: list[str]) -> Iter
         _observer.reset(token)
 
 
+def prove_pin(portal: Portal, actor: Actor, pin: str) -> None:
+    """The PIN opens the actor's card, which may sign; a wrong one counts towards locking it.
+    Raises WrongPinError, CardLockedError, CardRevokedError or CardNotFoundError."""
+    serial = portal.platform.cards.registry.active_card(actor.username).serial
+    portal.platform.signing.prove_pin(serial=serial, pin=pin)
+
+
 def run(
     portal: Portal,
     actor: Actor,
@@ -199,22 +209,30 @@ def run(
     print_: str,
     perform: Callable[[], tuple[int, Any]],
     recover: Callable[[Any], tuple[int, Any]],
+    pin: str | None = None,
 ) -> Outcome:
     """Run ``perform`` once per (user, key). ``recover`` turns the chaincode result of a
-    committed first attempt into the answer, after a crash. Raises what ``perform`` raised
-    (never an error of the bookkeeping in its place), InvalidInputError for a malformed key,
-    StateConflictError for a key reused with another body or still in progress."""
+    committed first attempt into the answer, after a crash. A request that authorises with a
+    card's ``pin`` proves it again before it is answered from the record or the ledger (the
+    replay is the first answer, but only to someone who holds the card's PIN now). Raises what
+    ``perform`` raised (never an error of the bookkeeping in its place), a SigningError for a
+    replay whose PIN is refused, InvalidInputError for a malformed key, StateConflictError for
+    a key reused with another body or still in progress."""
     if key is None:
         return Outcome(*perform())
     if not 1 <= len(key) <= 128 or not key.isprintable():
         raise d.InvalidInputError("Idempotency-Key must be 1 to 128 printable characters")
     earlier = _claim(portal, actor, key, print_)
     if earlier is not None and earlier.state == "done":
+        if pin is not None:
+            prove_pin(portal, actor, pin)
         return Outcome(earlier.status_code or 200, json.loads(earlier.response or "null"), replayed=True)
     seen = earlier.tx_ids.split() if earlier is not None else []
     for tx_id in seen:
         result = committed_result(portal, tx_id)
         if result is not None:
+            if pin is not None:
+                _prove_or_give_back(portal, actor, key, pin)
             status, body = recover(result)
             _finish(portal, actor, key, status, body)
             return Outcome(status, body, replayed=True)
@@ -226,6 +244,19 @@ def run(
         raise
     _finish(portal, actor, key, status, body)
     return Outcome(status, body)
+
+
+def _prove_or_give_back(portal: Portal, actor: Actor, key: str, pin: str) -> None:
+    """Prove the PIN of a retry that took over a committed key; if it is refused, the key goes
+    back to the recovery path for the next retry."""
+    try:
+        prove_pin(portal, actor, pin)
+    except BaseException:
+        try:
+            _record(portal, actor.username, key, owner=FAILED_OWNER)
+        except Exception:
+            log.exception("the Idempotency-Key %r of %s stays pending until it is stale", key, actor.username)
+        raise
 
 
 def _release(portal: Portal, actor: Actor, key: str, seen: list[str]) -> None:

@@ -126,12 +126,23 @@ class Write:
         shown = self.body.model_dump(mode="json") if self.body is not None else {}
         fingerprint = idempotency.fingerprint(request.method, request.path, shown)
         key = request.headers.get("Idempotency-Key")
-        outcome = idempotency.run(current, self.actor, key, fingerprint, once, recover)
+        outcome = idempotency.run(
+            current, self.actor, key, fingerprint, once, recover, pin=self.authorising_pin()
+        )
         response = jsonify(outcome.body)
         response.status_code = outcome.status
         if outcome.replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return response
+
+    def authorising_pin(self) -> str | None:
+        """The PIN of the actor's own card that authorises this write: ``desk_pin`` at the
+        operator desk (where a ``pin`` is a new card's), else ``pin``; None if it has none."""
+        for name in ("desk_pin", "pin"):
+            value = getattr(self.body, name, None)
+            if isinstance(value, str):
+                return value
+        return None
 
 
 def endpoint(
