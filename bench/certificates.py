@@ -43,10 +43,11 @@ def setup(data_dir: Path, cards: str) -> tuple[Platform, object, str]:
         ("bank", "江南银行", "Jiangnan Bank", "bank"),
     ]
     actors = {}
+    desk = platform.desk()  # the operator desk, authenticated with the bench's operator PIN
     for member_id, name, name_en, role in names:
-        members.register_member(platform, member_id=member_id, name=name, name_en=name_en, role=role)
+        members.register_member(platform, desk, member_id=member_id, name=name, name_en=name_en, role=role)
         actors[member_id] = members.add_user(
-            platform, member_id=member_id, username=f"{member_id}.clerk", pin=PIN
+            platform, desk, member_id=member_id, username=f"{member_id}.clerk", pin=PIN
         )
     credit.grant_credit_line(platform, actors["bank"], core_org_id="core", limit_fen=10**12, pin=PIN)
     ticket = tickets.issue_ticket(

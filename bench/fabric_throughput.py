@@ -2,10 +2,10 @@
 concurrent clients, beside a one-key Ping in the same run (the bare-Fabric ceiling).
 
     python bench/fabric_throughput.py [--clients 50] [--seconds 30] [--rounds 2]
-        [--batch-timeout 250ms] [--orderers 1] [--network DATA_DIR]
+        [--batch-timeout 250ms] [--orderers 1] [--port-base 37050] [--network DATA_DIR]
 
-It brings up its own network (ports from 37050) unless --network names the data directory of
-one that is up. Each client signs with its own software key registered on the ledger (the
+It brings up its own network (ports from --port-base to 140 above it) unless --network names
+the data directory of one that is up. Each client signs with its own software key registered on the ledger (the
 ledger and Fabric are measured, not the cards). A GoldTicket operation is a transfer and its
 acceptance: OfferTransfer by the holder, then AcceptOffer by the payee, two transactions that
 each read and write the ticket, its offer and holdings and create a piece; measured as bare
@@ -96,6 +96,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-timeout", default="250ms")
     parser.add_argument("--orderers", type=int, default=1)
+    parser.add_argument("--port-base", type=int, default=37050, help="first port of its own network")
     parser.add_argument("--network", help="data directory of a network that is up")
     args = parser.parse_args()
 
@@ -106,7 +107,7 @@ def main() -> int:
             layout = Layout.create(
                 Path(tmp) / "network",
                 orderers=args.orderers,
-                port_base=37050,
+                port_base=args.port_base,
                 batch_timeout=args.batch_timeout,
             )
             layout = dataclasses.replace(layout, time_window="87600h")

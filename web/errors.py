@@ -25,23 +25,36 @@ STATUS = {
     "method_not_allowed": 405,
     "conflict": 409,
     "payload_too_large": 413,
+    "uri_too_long": 414,
     "unsupported_media_type": 415,
+    "expectation_failed": 417,
     "rule_violation": 422,
     "card_locked": 423,
     "card_revoked": 423,
     "rate_limited": 429,
+    "headers_too_large": 431,
     "internal_error": 500,
+    "not_implemented": 501,
     "signing_failed": 502,
     "gateway_unavailable": 503,
     "ledger_error": 503,
     "audit_failed": 503,
 }
 HTTP_CODES = {
+    400: "invalid_input",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    417: "expectation_failed",
+    431: "headers_too_large",
+    500: "internal_error",
+    501: "not_implemented",
 }
+# Headers an HTTP error carries that its answer keeps (405 names the methods that are allowed).
+KEPT_HEADERS = ("Allow", "Retry-After")
 
 
 class ApiError(Exception):
@@ -95,7 +108,13 @@ def init_app(app: Flask) -> None:
     def http(error: HTTPException) -> Any:
         status = error.code or 500
         code = HTTP_CODES.get(status, "invalid_input" if status < 500 else "internal_error")
-        return error_response(code, (error.description or error.name).rstrip("."), status)
+        response = app.make_response(
+            error_response(code, (error.description or error.name).rstrip("."), status)
+        )
+        for name, value in error.get_headers():
+            if name in KEPT_HEADERS:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:

@@ -83,7 +83,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "--threads",
         str(threads),
         "--worker-class",
-        "gthread",
+        "web.worker.JsonErrorWorker",  # gthread, with gunicorn's own errors in the JSON envelope
         "--no-control-socket",
         "--graceful-timeout",
         "10",

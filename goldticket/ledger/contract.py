@@ -47,13 +47,14 @@ class Contract:
         """Endorse, sign, submit and wait for commit. Returns (result, tx_id, block number).
 
         Raises EndorseError, SubmitError, CommitStatusError, or CommitError
-        (MVCCConflictError when another transaction changed what this one read).
+        (MVCCConflictError when another transaction changed what this one read: a key,
+        MVCC_READ_CONFLICT, or a key range, PHANTOM_READ_CONFLICT).
         """
         prepared = self.ledger.endorse(self._signed_proposal(signer, function, request))
         envelope = m.signed_envelope(prepared.bytes, signer.sign(prepared.bytes, purpose="transaction"))
         self.ledger.submit(envelope)
         status = self.ledger.commit_status(prepared.tx_id, signer)
-        if status.validation_code == "MVCC_READ_CONFLICT":
+        if status.validation_code in ("MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"):
             raise MVCCConflictError(
                 f"transaction {prepared.tx_id} conflicted with a concurrent change; nothing was written",
                 prepared.tx_id,

@@ -47,7 +47,9 @@ class CommitError(LedgerError):
 
 
 class MVCCConflictError(CommitError):
-    """Another transaction changed what this one read (MVCC_READ_CONFLICT)."""
+    """Another transaction changed what this one read: a key (MVCC_READ_CONFLICT) or a key
+    range it scanned (PHANTOM_READ_CONFLICT). Nothing was written; the same request may be sent
+    again."""
 
 
 class UnknownTransactionError(CommitStatusError):

@@ -154,7 +154,7 @@ def authenticate(portal: Portal, token: str) -> Actor:
 
 def revoke(portal: Portal, token: str) -> None:
     """Revoke a token at once (logout); later requests with it are unauthenticated."""
-    with portal.database.session() as session:
+    with portal.database.session(immediate=True) as session:
         row = session.get(Token, _token_digest(token))
         if row is not None and row.revoked_at is None:
             row.revoked_at = _now()

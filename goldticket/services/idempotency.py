@@ -6,6 +6,14 @@ against the key *before* it is submitted (the signing backend reports the transa
 every envelope it signs), so a retry after a crash can ask the ledger whether the first attempt
 committed and, if it did, rebuild the first answer from the committed result instead of writing
 again. A key whose owner process is alive and still working is "in progress" (409).
+
+Every transaction on the idempotency table writes, so each takes the write lock first
+(``session(immediate=True)``). Bookkeeping never turns an answer into a 500: an error the action
+raised (a 409, a 422, a 429) leaves as that error whatever happens to its record, and a write
+that committed answers its result even if the record cannot be marked done; the record is then
+handed to the recovery path (its owner marked failed, or at the latest once it is older than
+``STALE_AFTER``), so a retry under the same key rebuilds the committed result from the ledger
+instead of answering "in progress" for as long as the process lives.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import secrets
 import socket
@@ -23,6 +32,7 @@ from typing import Any
 
 from fabric_protos.common import common_pb2
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from goldticket import domain as d
 from goldticket import messages as m
@@ -33,9 +43,13 @@ from .context import Actor
 from .observed import observe
 from .portal import Portal
 
+log = logging.getLogger("goldticket.idempotency")
 HOST = socket.gethostname()
 OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+# A request holds its key at most this long (ledger deadlines are seconds to a minute); a record
+# still pending after it was abandoned, whoever its owner.
 STALE_AFTER = dt.timedelta(minutes=10)
+FAILED_OWNER = "failed:0:0"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,15 +70,15 @@ def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
 
 
 def _owner_alive(owner: str, created_at: dt.datetime) -> bool:
+    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
+    if owner.startswith("failed:") or dt.datetime.now(dt.UTC) - created >= STALE_AFTER:
+        return False
     if owner == OWNER:
         return True
-    if owner.startswith("failed:"):
-        return False
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
     if host != HOST or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
-        return host != HOST and dt.datetime.now(dt.UTC) - created < STALE_AFTER
+        return host != HOST
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
@@ -92,7 +106,7 @@ def committed_result(portal: Portal, tx_id: str) -> Any | None:
 
 
 def _record(portal: Portal, username: str, key: str, **changes: Any) -> None:
-    with portal.database.session() as session:
+    with portal.database.session(immediate=True) as session:
         row = session.get(IdempotencyRecord, (username, key))
         if row is not None:
             for name, value in changes.items():
@@ -100,7 +114,16 @@ def _record(portal: Portal, username: str, key: str, **changes: Any) -> None:
 
 
 def _claim(portal: Portal, actor: Actor, key: str, print_: str) -> IdempotencyRecord | None:
-    """Claim the key; returns the stored record when it was claimed before."""
+    """Claim the key; returns the stored record when it was claimed before. Raises
+    StateConflictError for another body under the key, or while its owner still works on it."""
+    try:
+        return _claim_once(portal, actor, key, print_)
+    except IntegrityError:  # PostgreSQL: a request with the same new key inserted it first
+        return _claim_once(portal, actor, key, print_)
+
+
+def _claim_once(portal: Portal, actor: Actor, key: str, print_: str) -> IdempotencyRecord | None:
+    now = dt.datetime.now(dt.UTC)
     with portal.database.session(immediate=True) as session:
         row = session.execute(
             select(IdempotencyRecord)
@@ -116,7 +139,7 @@ def _claim(portal: Portal, actor: Actor, key: str, print_: str) -> IdempotencyRe
                     state="pending",
                     owner=OWNER,
                     tx_ids="",
-                    created_at=dt.datetime.now(dt.UTC),
+                    created_at=now,
                 )
             )
             return None
@@ -125,7 +148,9 @@ def _claim(portal: Portal, actor: Actor, key: str, print_: str) -> IdempotencyRe
         if row.state == "pending":
             if _owner_alive(row.owner, row.created_at):
                 raise d.StateConflictError("a request with this Idempotency-Key is still in progress")
-            row.owner = OWNER  # its process died: this request takes it over
+            # its owner died or gave up: this request takes it over (and its time starts now,
+            # so that a second retry sees a live owner rather than a stale record)
+            row.owner, row.created_at = OWNER, now
         session.expunge(row)
         return row
 
@@ -140,6 +165,13 @@ def _observing(portal: Portal, username: str, key: str, seen: list[str]) -> Iter
         yield
 
 
+def prove_pin(portal: Portal, actor: Actor, pin: str) -> None:
+    """The PIN opens the actor's card, which may sign; a wrong one counts towards locking it.
+    Raises WrongPinError, CardLockedError, CardRevokedError or CardNotFoundError."""
+    serial = portal.platform.cards.registry.active_card(actor.username).serial
+    portal.platform.signing.prove_pin(serial=serial, pin=pin)
+
+
 def run(
     portal: Portal,
     actor: Actor,
@@ -147,20 +179,30 @@ def run(
     print_: str,
     perform: Callable[[], tuple[int, Any]],
     recover: Callable[[Any], tuple[int, Any]],
+    pin: str | None = None,
 ) -> Outcome:
     """Run ``perform`` once per (user, key). ``recover`` turns the chaincode result of a
-    committed first attempt into the answer, after a crash."""
+    committed first attempt into the answer, after a crash. A request that authorises with a
+    card's ``pin`` proves it again before it is answered from the record or the ledger (the
+    replay is the first answer, but only to someone who holds the card's PIN now). Raises what
+    ``perform`` raised (never an error of the bookkeeping in its place), a SigningError for a
+    replay whose PIN is refused, InvalidInputError for a malformed key, StateConflictError for
+    a key reused with another body or still in progress."""
     if key is None:
         return Outcome(*perform())
     if not 1 <= len(key) <= 128 or not key.isprintable():
         raise d.InvalidInputError("Idempotency-Key must be 1 to 128 printable characters")
     earlier = _claim(portal, actor, key, print_)
     if earlier is not None and earlier.state == "done":
+        if pin is not None:
+            prove_pin(portal, actor, pin)
         return Outcome(earlier.status_code or 200, json.loads(earlier.response or "null"), replayed=True)
     seen = earlier.tx_ids.split() if earlier is not None else []
     for tx_id in seen:
         result = committed_result(portal, tx_id)
         if result is not None:
+            if pin is not None:
+                _prove_or_give_back(portal, actor, key, pin)
             status, body = recover(result)
             _finish(portal, actor, key, status, body)
             return Outcome(status, body, replayed=True)
@@ -168,24 +210,57 @@ def run(
         with _observing(portal, actor.username, key, seen):
             status, body = perform()
     except BaseException:
-        if any(committed_result(portal, tx_id) is not None for tx_id in seen):
-            _record(portal, actor.username, key, owner="failed:0:0")  # the retry recovers it
-        else:
-            with portal.database.session() as session:
-                row = session.get(IdempotencyRecord, (actor.username, key))
-                if row is not None and row.state == "pending":
-                    session.delete(row)
+        _release(portal, actor, key, seen)
         raise
     _finish(portal, actor, key, status, body)
     return Outcome(status, body)
 
 
+def _prove_or_give_back(portal: Portal, actor: Actor, key: str, pin: str) -> None:
+    """Prove the PIN of a retry that took over a committed key; if it is refused, the key goes
+    back to the recovery path for the next retry."""
+    try:
+        prove_pin(portal, actor, pin)
+    except BaseException:
+        try:
+            _record(portal, actor.username, key, owner=FAILED_OWNER)
+        except Exception:
+            log.exception("the Idempotency-Key %r of %s stays pending until it is stale", key, actor.username)
+        raise
+
+
+def _release(portal: Portal, actor: Actor, key: str, seen: list[str]) -> None:
+    """After ``perform`` failed: forget the key if nothing it signed committed (a retry may run
+    again), else hand it to the recovery path. Best effort: the action's own error is what the
+    client must see; a record left pending here is recovered once ``STALE_AFTER`` has passed."""
+    try:
+        if any(committed_result(portal, tx_id) is not None for tx_id in seen):
+            _record(portal, actor.username, key, owner=FAILED_OWNER)  # the retry recovers it
+            return
+        with portal.database.session(immediate=True) as session:
+            row = session.get(IdempotencyRecord, (actor.username, key))
+            if row is not None and row.state == "pending":
+                session.delete(row)
+    except Exception:
+        log.exception("the Idempotency-Key %r of %s could not be released", key, actor.username)
+
+
 def _finish(portal: Portal, actor: Actor, key: str, status: int, body: Any) -> None:
-    _record(
-        portal,
-        actor.username,
-        key,
-        state="done",
-        status_code=status,
-        response=json.dumps(body, ensure_ascii=False, sort_keys=True),
-    )
+    """Store the answer under the key. The write has committed, so a failure here must not
+    become the client's answer: the key goes to the recovery path instead, where a retry
+    rebuilds this answer from the ledger."""
+    try:
+        _record(
+            portal,
+            actor.username,
+            key,
+            state="done",
+            status_code=status,
+            response=json.dumps(body, ensure_ascii=False, sort_keys=True),
+        )
+    except Exception:
+        log.exception("the answer under Idempotency-Key %r of %s was not stored", key, actor.username)
+        try:
+            _record(portal, actor.username, key, owner=FAILED_OWNER)
+        except Exception:
+            log.exception("the Idempotency-Key %r of %s stays pending until it is stale", key, actor.username)

@@ -36,6 +36,9 @@ class ObservedSigning:
     def identity(self, serial: str) -> m.Identity:
         return self.backend.identity(serial)  # type: ignore[no-any-return]
 
+    def prove_pin(self, *, serial: str, pin: str, **kwargs: Any) -> None:
+        self.backend.prove_pin(serial=serial, pin=pin, **kwargs)
+
     def sign(
         self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, **kwargs: Any
     ) -> bytes:

@@ -49,6 +49,8 @@ class SigningBackend(Protocol):
         self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, caller: str = ...
     ) -> bytes: ...
 
+    def prove_pin(self, *, serial: str, pin: str, caller: str = ...) -> None: ...
+
 
 class GatewayClient:
     """The signing gateway with the deployment secret, at ``unix:///path``, ``https://host:port``
@@ -123,6 +125,10 @@ class GatewayClient:
             "message": base64.b64encode(message).decode(),
         }
         return base64.b64decode(self._call("POST", "/v1/sign", body)["signature"])
+
+    def prove_pin(self, *, serial: str, pin: str, caller: str = "") -> None:
+        """The PIN opens the card and the card may sign (SigningService.prove_pin)."""
+        self._call("POST", "/v1/pin", {"serial": serial, "pin": pin})
 
 
 class IntentSigner(Signer):

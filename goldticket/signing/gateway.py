@@ -2,6 +2,8 @@
 
 POST /v1/sign   {"serial", "pin", "purpose": "proposal"|"transaction", "message": base64, "intent"}
                 -> {"signature": base64}
+POST /v1/pin    {"serial", "pin"} -> {"status": "proved"} (the PIN opens the card, which may sign;
+                a wrong PIN counts as for a signature)
 GET  /v1/cards/<serial>/identity -> {"msp_id", "certificate_pem"}
 GET  /healthz   -> {"status": "ok"}
 
@@ -159,16 +161,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _post(self) -> None:
         if not self._authenticated():
             return
-        if self.path != "/v1/sign":
+        if self.path not in ("/v1/sign", "/v1/pin"):
             self._error("not_found", "no such endpoint", {})
             return
+        purpose = "sign" if self.path == "/v1/sign" else "pin"
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
         if length <= 0 or length > MAX_BODY:
             self.close_connection = True
-            self._error("invalid_input", f"the body must be 1 to {MAX_BODY} bytes", {"purpose": "sign"})
+            self._error("invalid_input", f"the body must be 1 to {MAX_BODY} bytes", {"purpose": purpose})
+            return
+        if purpose == "pin":
+            self._prove_pin(self.rfile.read(length))
             return
         try:
             body = json.loads(self.rfile.read(length))
@@ -195,6 +201,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(error.code, str(error), extra={"tries_left": left} if isinstance(left, int) else None)
             return
         self._reply(200, {"signature": base64.b64encode(signature).decode()})
+
+    def _prove_pin(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw)
+            serial, pin = str(body["serial"]), body["pin"]
+        except (ValueError, KeyError, TypeError):
+            self._error("invalid_input", "the body must be JSON with serial and pin", {"purpose": "pin"})
+            return
+        try:
+            self.server.service.prove_pin(serial=serial, pin=pin, caller=self._caller())
+        except SigningError as error:
+            left = getattr(error, "tries_left", None)
+            self._error(error.code, str(error), extra={"tries_left": left} if isinstance(left, int) else None)
+            return
+        self._reply(200, {"status": "proved"})
 
 
 def _check_secret(secret: bytes) -> None:

@@ -169,6 +169,30 @@ class SigningService:
         with self._lock:
             self._proposals.setdefault(tx_id, remembered)
 
+    def prove_pin(self, *, serial: str, pin: str, caller: str = "local") -> None:
+        """Prove that ``pin`` opens card ``serial`` and that the card may sign, signing nothing
+        of the caller's (a replayed request shows its PIN again). A wrong PIN counts towards
+        locking the card, as for a signature. Raises WrongPinError, CardLockedError,
+        CardRevokedError, CardNotFoundError or RateLimitedError; audited like a signature."""
+        entry: dict[str, Any] = {"card": _short(serial), "caller": _short(caller), "purpose": "pin"}
+        try:
+            if not isinstance(serial, str):
+                raise CardNotFoundError("no such card")
+            record = self.registry.check_can_sign(serial)
+            entry.update(user=record.username, member=record.member_id)
+            self._rate_limit(serial)
+            self._sign_on_card(record, bytes(32), pin)
+        except SigningError as error:
+            entry.update(result="refused", code=error.code, reason=str(error))
+            self._audit(entry)
+            raise
+        except Exception as error:
+            entry.update(result="refused", code="internal_error", reason=f"unexpected {type(error).__name__}")
+            self._audit(entry)
+            raise SigningError("the signing gateway failed on this request") from error
+        entry["result"] = "proved"
+        self._audit(entry)
+
     def check_pin(self, record: CardRecord, pin: str) -> None:
         """Prove the PIN on the card (a signature over zeros), counting a wrong one."""
         self.registry.check_can_sign(record.serial)

@@ -1,15 +1,20 @@
 """The portal database: an engine for GOLDTICKET_DATABASE_URL (SQLite under the data
 directory by default, PostgreSQL in production), its migrations, and sessions.
 
-SQLite runs in WAL mode with a busy timeout; transactions that must not interleave (the
-follower, idempotency claims, login counting) ask for ``immediate`` and take SQLite's write
-lock at BEGIN, so two processes never both read an old checkpoint and both write.
+SQLite runs in WAL mode with a busy timeout; every transaction that writes asks for
+``immediate`` and takes SQLite's write lock at BEGIN. A deferred transaction that reads and then
+writes would have to upgrade its read snapshot to a write: when another connection has written
+since the read, SQLite answers SQLITE_BUSY at once ("database is locked"), whatever the busy
+timeout, so under concurrent writers such a transaction fails instead of waiting its turn. A
+deferred session that writes after it read raises :class:`DeferredWriteWarning` (an error in
+the tests), so a new write path cannot forget.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class DeferredWriteWarning(RuntimeWarning):
+    """A deferred (read) transaction wrote after it read: use ``session(immediate=True)``."""
 
 
 def _sqlite_hooks(engine: Engine) -> None:
@@ -37,6 +47,22 @@ def _sqlite_hooks(engine: Engine) -> None:
     def begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info["goldticket_read"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def watch(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if connection.get_execution_options().get("immediate") or not connection.in_transaction():
+            return
+        verb = statement.lstrip()[:7].upper()
+        if verb.startswith(("SELECT", "WITH")):
+            connection.info["goldticket_read"] = True
+        elif verb.startswith(_WRITES) and connection.info.get("goldticket_read"):
+            warnings.warn(
+                "a deferred transaction writes after it read: it fails at once when another"
+                " connection wrote meanwhile; open it with session(immediate=True)",
+                DeferredWriteWarning,
+                stacklevel=2,
+            )
 
 
 def _private_file(path: Path) -> None:
@@ -69,13 +95,15 @@ class Database:
         """Bring the schema to the newest migration (Alembic); safe to run every start."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self.engine.execution_options(immediate=True).begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
     @contextlib.contextmanager
     def session(self, *, immediate: bool = False) -> Iterator[Session]:
-        """A session in one transaction, committed on success and rolled back on error."""
+        """A session in one transaction, committed on success and rolled back on error.
+        ``immediate``: the transaction writes, so it takes the write lock first (SQLite's BEGIN
+        IMMEDIATE; PostgreSQL's row locks are taken with ``with_for_update`` where needed)."""
         factory = self._immediate if immediate else self._sessions
         with factory() as session, session.begin():
             yield session

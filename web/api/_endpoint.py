@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 from ..errors import ApiError
+
+log = logging.getLogger("goldticket.web")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +33,8 @@ class Operation:
     auth: bool
     idempotent: bool
     tag: str
+    produces: str = "application/json"  # the media type of a success
+    upload: bool = False  # the body is a PDF: multipart field ``file``, or application/pdf
 
 
 OPERATIONS: list[Operation] = []
@@ -77,6 +82,15 @@ def current_actor() -> Actor:
     return actor
 
 
+def _catch_up(current: Portal) -> None:
+    """Project the write just committed, so that the next read sees it. The write stands
+    whatever happens here: a failure is logged and the follower's next round projects it."""
+    try:
+        current.follower.catch_up()
+    except Exception:
+        log.exception("the read model did not catch up after a write; the follower will")
+
+
 class Write:
     """A ledger write in a view: ``run(perform, present)`` where ``perform`` calls the use case
     and ``present`` turns its (chaincode) result into the answer's body."""
@@ -101,23 +115,34 @@ class Write:
 
         def once() -> tuple[int, Any]:
             answer = present(perform())
-            current.follower.catch_up()  # the next read sees this write
+            _catch_up(current)
             return status(answer), answer
 
         def recover(result: Any) -> tuple[int, Any]:
-            current.follower.catch_up()
+            _catch_up(current)
             answer = present(result)
             return status(answer), answer
 
         shown = self.body.model_dump(mode="json") if self.body is not None else {}
         fingerprint = idempotency.fingerprint(request.method, request.path, shown)
         key = request.headers.get("Idempotency-Key")
-        outcome = idempotency.run(current, self.actor, key, fingerprint, once, recover)
+        outcome = idempotency.run(
+            current, self.actor, key, fingerprint, once, recover, pin=self.authorising_pin()
+        )
         response = jsonify(outcome.body)
         response.status_code = outcome.status
         if outcome.replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return response
+
+    def authorising_pin(self) -> str | None:
+        """The PIN of the actor's own card that authorises this write: ``desk_pin`` at the
+        operator desk (where a ``pin`` is a new card's), else ``pin``; None if it has none."""
+        for name in ("desk_pin", "pin"):
+            value = getattr(self.body, name, None)
+            if isinstance(value, str):
+                return value
+        return None
 
 
 def endpoint(
@@ -131,11 +156,17 @@ def endpoint(
     status: int = 200,
     auth: bool = True,
     write: bool = False,
+    produces: str = "application/json",
+    upload: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view. It is called with ``actor`` (when ``auth``), ``body``/``query`` models
-    (when given), ``write`` (a :class:`Write`, when ``write``) and the URL's variables."""
+    (when given), ``write`` (a :class:`Write`, when ``write``) and the URL's variables.
+    ``produces`` and ``upload`` only describe it in the OpenAPI document: a view that answers
+    other than JSON, or reads an uploaded PDF, says so."""
     prefix = bp.url_prefix or ""
-    OPERATIONS.append(Operation(method, prefix + rule, summary, body, query, status, auth, write, bp.name))
+    OPERATIONS.append(
+        Operation(method, prefix + rule, summary, body, query, status, auth, write, bp.name, produces, upload)
+    )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)

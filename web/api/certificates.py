@@ -28,7 +28,11 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 @endpoint(
-    bp, "/tickets/<ticket_id>/certificate", "GET", summary="A signed PDF certificate (holder or issuer)"
+    bp,
+    "/tickets/<ticket_id>/certificate",
+    "GET",
+    summary="A signed PDF certificate (holder or issuer)",
+    produces="application/pdf",
 )
 def download(actor: Actor, ticket_id: str) -> Response:
     issued = certificates.issue_certificate(portal().platform, actor, ticket_id)
@@ -51,7 +55,9 @@ def _upload() -> bytes:
     return upload.read(MAX_UPLOAD_BYTES + 1)
 
 
-@endpoint(bp, "/certificates/verify", "POST", summary="Verify an uploaded certificate PDF (bank users)")
+@endpoint(
+    bp, "/certificates/verify", "POST", summary="Verify an uploaded certificate PDF (bank users)", upload=True
+)
 def verify(actor: Actor) -> dict[str, Any]:
     platform = portal().platform
     access.require_member_role(platform, actor, "bank", "operator")
@@ -75,6 +81,7 @@ def lookup(certificate_id: str) -> dict[str, Any]:
     "GET",
     summary="Public: the platform's document-signing certificate and the operator CA (PEM)",
     auth=False,
+    produces="application/x-pem-file",
 )
 def signing_certificate() -> Response:
     pem = certificates.signing_certificates_pem(portal().platform)
@@ -86,6 +93,7 @@ def signing_certificate() -> Response:
     "/tickets/<root_id>/statements/<statement_id>",
     "GET",
     summary="A settlement's clearing statement as a signed PDF (its parties)",
+    produces="application/pdf",
 )
 def statement(actor: Actor, root_id: str, statement_id: str) -> Response:
     data = certificates.statement_pdf(portal().platform, actor, root_id, statement_id)

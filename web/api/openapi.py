@@ -10,7 +10,8 @@ import pydantic
 
 import goldticket
 
-from ._endpoint import OPERATIONS
+from ._endpoint import OPERATIONS, Operation
+from .schemas import PATH_IDS
 
 PREFIX = "/api/v1"
 ERROR = {
@@ -18,6 +19,46 @@ ERROR = {
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
+
+
+BINARY = {"type": "string", "format": "binary"}
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {"file": BINARY}},
+            "encoding": {"file": {"contentType": "application/pdf"}},
+        },
+        "application/pdf": {"schema": BINARY},
+    },
+}
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    """The schema of a success body: any JSON, a PDF's bytes, or PEM text."""
+    if op.produces == "application/json":
+        return {}
+    return BINARY if op.produces == "application/pdf" else {"type": "string"}
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    """A path parameter: the shape of the ids the ledger makes, else any member or user id."""
+    if name in PATH_IDS:
+        return {"type": "string", "pattern": PATH_IDS[name]}
+    return {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.-]+$"}
+
+
+def _present(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema: present with a value, or absent (a query string has no
+    null), so pydantic's ``X | None = None`` is described as X."""
+    shown = {key: value for key, value in prop.items() if key not in ("title", "description")}
+    choices = shown.pop("anyOf", None)
+    if choices is not None:
+        kept = [choice for choice in choices if choice != {"type": "null"}]
+        shown = {**(kept[0] if len(kept) == 1 else {"anyOf": kept}), **shown}
+    if shown.get("default", "") is None:
+        del shown["default"]
+    return shown
 
 
 def _path(rule: str) -> str:
@@ -41,7 +82,7 @@ def document() -> dict[str, Any]:
             "tags": [op.tag],
             "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
             "responses": {
-                str(op.status): {"description": "done", "content": {"application/json": {"schema": {}}}},
+                str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}},
                 "default": {
                     "description": "an error",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -49,22 +90,38 @@ def document() -> dict[str, Any]:
             },
         }
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
             for name in re.findall(r"{([a-z_]+)}", path)
         ]
         if op.query is not None:
             query_schema = op.query.model_json_schema()
             required = set(query_schema.get("required", []))
             for name, prop in query_schema["properties"].items():
-                parameters.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+                parameter = {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": _present(prop),
+                }
+                if "description" in prop:
+                    parameter["description"] = prop["description"]
+                parameters.append(parameter)
+            if query_schema.get("description"):
+                operation["description"] = query_schema["description"]
         if op.idempotent:
             parameters.append(
                 {
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 128},
-                    "description": "a retry with the same key and body returns the first result",
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 128,
+                        "pattern": "^[\\x20-\\x7e]+$",
+                    },
+                    "description": "a retry with the same key and body returns the first result"
+                    " (after its PIN is proved again on the caller's card)",
                 }
             )
         if parameters:
@@ -74,6 +131,8 @@ def document() -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _schema(op.body, components)}},
             }
+        if op.upload:
+            operation["requestBody"] = UPLOAD
         if op.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[op.method.lower()] = operation

@@ -9,13 +9,41 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
+from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.domain.money import MAX_FEN
 
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 fen = 0.01 CNY)")]
 Pin = Annotated[StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the signer's card PIN")]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
-RateBp = Annotated[StrictInt, Field(ge=0, le=100_000, description="annual rate in basis points")]
+RateBp = Annotated[
+    StrictInt, Field(ge=0, le=MAX_RATE_BP, description="annual rate in basis points (10000 = 100 %)")
+]
+# Ids the ledger makes: a prefix and 20 hex digits of a hash of the transaction
+# (chaincode/state.py derive_id); cards and certificates have ids of their own shape.
+PATH_IDS = {
+    "ticket_id": r"^TK[0-9a-f]{20}$",
+    "root_id": r"^TK[0-9a-f]{20}$",
+    "offer_id": r"^OF[0-9a-f]{20}$",
+    "application_id": r"^FA[0-9a-f]{20}$",
+    "statement_id": r"^ST[0-9a-f]{20}$",
+    "certificate_id": r"^CT[0-9A-F]{20}$",
+    "card_id": r"^BS[0-9A-F]{16}$",
+}
+# Every status a stored ticket can have: TicketStatus (OVERDUE is shown, never stored, so never
+# filtered on). Spelled out for the type checker; a test keeps it equal to the enum.
+Status = Literal[
+    "PENDING_ACCEPTANCE",
+    "ACTIVE",
+    "LOCKED_TRANSFER",
+    "LOCKED_FINANCING",
+    "SPLIT",
+    "FINANCED",
+    "SETTLED",
+    "REJECTED",
+    "CANCELLED",
+    "FROZEN",
+]
 
 
 class Body(BaseModel):
@@ -117,8 +145,8 @@ class Paging(BaseModel):
 
 class TicketQuery(Paging):
     holder_org_id: Id | None = None
-    status: Annotated[str, Field(max_length=32)] | None = None
-    root_id: Id | None = None
+    status: Status | None = None
+    root_id: Annotated[StrictStr, Field(pattern=PATH_IDS["root_id"])] | None = None
 
 
 class CreditQuery(Paging):
@@ -131,10 +159,13 @@ def _whole(value: object) -> object:
 
 
 class QuoteQuery(BaseModel):
+    """Also: the value date must be before the maturity date, and interest plus fee must not
+    exceed the amount (422 rule_violation): rules between fields, which JSON Schema cannot say."""
+
     model_config = ConfigDict(extra="forbid")
     amount_fen: Annotated[int, Field(ge=1, le=MAX_FEN)]
-    annual_rate_bp: Annotated[int, Field(ge=0, le=100_000)]
-    value_date: dt.date
-    maturity_date: dt.date
+    annual_rate_bp: Annotated[int, Field(ge=0, le=MAX_RATE_BP)]
+    value_date: Annotated[dt.date, Field(description="YYYY-MM-DD, before maturity_date")]
+    maturity_date: Annotated[dt.date, Field(description="YYYY-MM-DD, after value_date")]
     day_basis: Annotated[Literal[360, 365], BeforeValidator(_whole)] = 360
     fee_bp: Annotated[int, Field(ge=0, le=10_000)] = 0

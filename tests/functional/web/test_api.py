@@ -117,7 +117,7 @@ def test_a_retry_after_a_crash_returns_the_committed_result(members, accepted, p
     tier1 = members["tier1"]
     path, body = _transfer(accepted["id"], amount=7)
     first = tier1.post(path, body, expect=201, **{"Idempotency-Key": "crash-1"})
-    with portal.database.session() as session:
+    with portal.database.session(immediate=True) as session:  # it writes
         row = session.get(IdempotencyRecord, ("tier1.clerk", "crash-1"))
         assert row.tx_ids and row.state == "done"
         row.state, row.response, row.owner = "pending", None, f"{idempotency.HOST}:999999999:dead"
