@@ -110,26 +110,36 @@ def demo() -> None:
 @click.argument("destination", type=click.Path(path_type=Path))
 @handles_errors
 def backup(destination: Path) -> None:
-    """Copy the data directory to DESTINATION (new or empty), consistently, while the service
-    runs: SQLite files through SQLite's backup API, the card tokens, the audit log. See
-    docs/backup.md."""
+    """Seal a consistent copy of the data directory into the new file DESTINATION, under the
+    operator password (GOLDTICKET_OPERATOR_PASSWORD), while the service runs: SQLite files
+    through SQLite's backup API, the card tokens, the audit log. Prints the organisation CAs'
+    fingerprints, for `ledger verify --ca-sha256`. See docs/backup.md."""
     from goldticket.services import backup as backups
 
     current = settings()
     manifest = backups.backup(current, destination)
-    click.echo(f"backed up {current.data_dir} to {destination} ({len(manifest['files'])} files)")
+    click.echo(f"backed up {current.data_dir} to {destination} ({len(manifest['files'])} files, sealed)")
+    for msp_id, fingerprint in sorted(manifest["cas"].items()):
+        click.echo(f"  CA {msp_id} sha256 {fingerprint}")
 
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path))
+@click.option(
+    "--operator-password",
+    envvar="GOLDTICKET_OPERATOR_PASSWORD",
+    prompt="operator password the backup was taken under",
+    hide_input=True,
+)
 @handles_errors
-def restore(source: Path) -> None:
-    """Restore the backup SOURCE as GOLDTICKET_DATA_DIR (which must be new or empty), after
-    checking every file against the backup's manifest. Then run `goldticket ledger verify`."""
+def restore(source: Path, operator_password: str) -> None:
+    """Restore the sealed backup SOURCE as GOLDTICKET_DATA_DIR (which must be new or empty),
+    after checking every byte of it under the operator password it was taken under (a changed
+    or foreign backup restores nothing: exit 2). Then run `goldticket ledger verify`."""
     from goldticket.services import backup as backups
 
     current = settings()
-    manifest = backups.restore(source, current.data_dir)
+    manifest = backups.restore(source, current.data_dir, operator_password)
     click.echo(
         f"restored {len(manifest['files'])} files into {current.data_dir} (backup of {manifest['taken_at']});"
         " next: goldticket ledger verify"

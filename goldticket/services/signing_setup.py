@@ -8,7 +8,7 @@ import dataclasses
 
 from goldticket.settings import ConfigError, Settings
 from goldticket.signing.audit import AuditLog
-from goldticket.signing.backup_keys import BackupKeys, SoftwareBackupKeys, TokenBackupKeys
+from goldticket.signing.backup_keys import BackupKeys, CardPins, SoftwareBackupKeys, TokenBackupKeys
 from goldticket.signing.cards.interfaces import CardFactory
 from goldticket.signing.cards.pkcs11 import Pkcs11CardFactory, default_module_path
 from goldticket.signing.cards.software import SoftwareCardFactory
@@ -26,6 +26,7 @@ class Cards:
     default_backend: str
     service: SigningService
     backup_keys: BackupKeys  # the outer seed-backup layer's key: the operator token, or the fallback
+    pins: CardPins  # the operator's PIN key, as every card here sees its PIN (docs/decisions.md)
 
     @classmethod
     def open(cls, settings: Settings) -> Cards:
@@ -59,4 +60,11 @@ class Cards:
             if backend == "pkcs11"
             else SoftwareBackupKeys(base / "backup-key.json", n=settings.card_kdf_n)
         )
-        return cls(registry, factories, backend, service, backup_keys)
+        # The cards whose files live here take their PIN through the operator's PIN key (the same
+        # keeper as the backup key): SoftHSM2 tokens and software cards. A real card or HSM
+        # (a module without a token directory) counts its own wrong PINs and takes the PIN as is.
+        pins = CardPins(backup_keys, settings.operator_password)
+        for factory in factories.values():
+            if not isinstance(factory, Pkcs11CardFactory) or factory.token_dir is not None:
+                factory.pins = pins
+        return cls(registry, factories, backend, service, backup_keys, pins)

@@ -10,7 +10,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from goldticket.messages import DecodedProposal, Identity, sha256
 
@@ -23,6 +23,7 @@ from .registry import CardRecord, CardRegistry
 PURPOSES = ("proposal", "transaction")
 PROPOSAL_MEMORY = 10_000
 PROPOSAL_TTL_SECONDS = 600
+T = TypeVar("T")
 
 
 class RateLimitedError(SigningError):
@@ -198,17 +199,32 @@ class SigningService:
         self.registry.check_can_sign(record.serial)
         self._sign_on_card(record, bytes(32), pin)
 
+    def change_pin(self, record: CardRecord, old_pin: str, new_pin: str) -> None:
+        """The card takes ``new_pin`` from now on, if ``old_pin`` is right; a wrong one counts as
+        a wrong PIN (and locks the card at the limit) as for a signature. The card checks the
+        new PIN's form (ValueError); rules on which PINs to allow belong to the caller.
+
+        Raises WrongPinError, CardLockedError, CardRevokedError, CardNotFoundError, ValueError."""
+        self.registry.check_can_sign(record.serial)
+        card = self.card_for(record)
+        self._with_pin(record, old_pin, lambda: card.change_pin(old_pin, new_pin))
+
     def _sign_on_card(self, record: CardRecord, digest: bytes, pin: str) -> bytes:
+        card = self.card_for(record)
+        signature: bytes = self._with_pin(record, pin, lambda: card.sign_digest(digest, pin))
+        return signature
+
+    def _with_pin(self, record: CardRecord, pin: str, operation: Callable[[], T]) -> T:
+        """``operation`` (which checks ``pin`` on the card) with the try counted in the registry."""
         if not isinstance(pin, str) or not pin:
             raise WrongPinError("a PIN is required", None)
-        card = self.card_for(record)
         # One PIN check at a time per card, as on a real card: an in-flight right PIN must not
         # count as a try against a concurrent one. The registry's atomic reservation still holds
         # the limit across processes.
         with self._card_lock(record.serial):
             self.registry.reserve_try(record.serial)
             try:
-                signature: bytes = card.sign_digest(digest, pin)
+                result = operation()
             except WrongPinError:
                 left = self.registry.tries_left(record.serial)
                 raise WrongPinError(f"wrong PIN for card {record.serial}; {left} tries left", left) from None
@@ -216,7 +232,7 @@ class SigningService:
                 self.registry.give_back_try(record.serial)
                 raise
             self.registry.right_pin(record.serial)
-        return signature
+        return result
 
     def _card_lock(self, serial: str) -> threading.Lock:
         with self._lock:

@@ -106,7 +106,9 @@ def test_desk_actions_need_the_operator_pin_and_are_audit_logged(consortium) -> 
         "GOLDTICKET_ENV": "test",
         "GOLDTICKET_CARD_KDF_N": "16384",
         "GOLDTICKET_OPERATOR_PIN": None,
-        "GOLDTICKET_OPERATOR_PASSWORD": None,
+        # the process holds the operator password (its cards open through the operator's PIN
+        # key); what it must still be given is the desk admin's own card PIN
+        "GOLDTICKET_OPERATOR_PASSWORD": OPERATOR_PASSWORD,
     }
     runner = CliRunner()
     unset = runner.invoke(main, ["card", "unlock", serial], env=env, input="")

@@ -33,6 +33,8 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
         "GOLDTICKET_CHANNEL": settings.channel,
         "GOLDTICKET_CHAINCODE": settings.chaincode,
         "GOLDTICKET_SIGNER_RATE": str(settings.signer_rate),
+        # the cards here open through the operator's PIN key (docs/backup.md)
+        "GOLDTICKET_OPERATOR_PASSWORD": settings.operator_password,
     }
     gateway = subprocess.Popen(
         [sys.executable, "-m", "goldticket.cli", "signer", "serve", "--port", "0"],

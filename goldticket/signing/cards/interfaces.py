@@ -5,13 +5,23 @@ token (SoftHSM2 in development, a real BSIM or HSM through its PKCS#11 module in
 and a software card whose key is encrypted at rest under the PIN. The PIN-try counter and
 the card's life-cycle status live in the card registry, not here: a card only answers
 "signed" or "wrong PIN".
+
+A factory may be given ``pins``, the operator's PIN key (``backup_keys.BackupKeys.card_pin`` with
+the operator password): its cards then never show the user's PIN to their token or file, only
+``pins(serial, pin)``, so a copy of the token files allows no PIN search without the operator
+token (docs/decisions.md). Cards made before keep their PIN as it was until it is next used
+right; that use moves them to the derived PIN.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric import ec
+
+# (serial, the user's PIN) -> the PIN the card's token or file is given
+PinDeriver = Callable[[str, str], str]
 
 
 class Card(abc.ABC):
@@ -35,6 +45,11 @@ class Card(abc.ABC):
         Raises WrongPinError for a wrong PIN, CardNotFoundError if the card is gone."""
 
     @abc.abstractmethod
+    def change_pin(self, old_pin: str, new_pin: str) -> None:
+        """Protect the key by ``new_pin`` from now on. Raises WrongPinError for a wrong
+        ``old_pin``, ValueError for an unusable ``new_pin``, CardNotFoundError."""
+
+    @abc.abstractmethod
     def destroy(self) -> None:
         """Destroy the key and the card's storage; the card never signs again. Idempotent."""
 
@@ -47,6 +62,7 @@ class CardFactory(abc.ABC):
     """Makes and finds cards of one backend."""
 
     name: str
+    pins: PinDeriver | None = None  # the operator's PIN key, when the deployment has one
 
     @abc.abstractmethod
     def card(self, serial: str) -> Card:

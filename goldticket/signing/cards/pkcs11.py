@@ -8,6 +8,12 @@ the card only logs in with the PIN and stores or uses its key.
 The key is imported (the card's key is derived from a seed outside the token, see DOMAIN.md),
 as a sensitive, non-extractable, non-copyable token object: the token signs with it but never
 gives it out. The public half is a public token object, readable without the PIN.
+
+A SoftHSM2 token is a few files protected by their user PIN alone, and SoftHSM2 counts no wrong
+PINs: a copy of them could be searched for a six-digit PIN in minutes. So with the operator's
+PIN key (the factory's ``pins``) a token's user PIN is never the user's PIN but ``pins(serial,
+PIN)``, 64 hex digits only the operator token computes. A token made before keeps the user's
+PIN until it is next used right, and is then moved (C_SetPIN) to the derived one.
 """
 
 from __future__ import annotations
@@ -217,13 +223,15 @@ class Pkcs11Card(Card):
         return f"Pkcs11Card({self.serial!r})"
 
     def put_key(self, private_value: int, pin: str) -> None:
-        """On SoftHSM2, create the token with ``pin`` as its user PIN and a random security
-        officer PIN that is thrown away (so nobody can reset the user PIN); elsewhere log in to
-        the existing token. Raises CardStateError if the card holds a key, CardNotFoundError if
-        a real token is missing, WrongPinError, ValueError for a bad scalar or PIN."""
+        """On SoftHSM2, create the token with ``pin`` (derived, with the operator's PIN key) as
+        its user PIN and a random security officer PIN that is thrown away (so nobody can reset
+        the user PIN); elsewhere log in to the existing token. Raises CardStateError if the card
+        holds a key, CardNotFoundError if a real token is missing, WrongPinError, ValueError for
+        a bad scalar or PIN."""
         if not 0 < private_value < P256_N:
             raise ValueError("a P-256 private scalar lies in [1, n)")
         check_new_pin(pin)
+        pin = self._token_pins(pin)[0]
         with self._module.lock:
             if self._factory.token_dir is None:
                 token = self._module.find_token(self._config, self.serial)
@@ -257,9 +265,10 @@ class Pkcs11Card(Card):
     def sign_digest(self, digest: bytes, pin: str) -> bytes:
         """Raises WrongPinError, CardLockedError, CardNotFoundError."""
         check_digest(digest)
+        token_pin, legacy = self._token_pins(pin)
 
-        def sign(token: Token) -> bytes:
-            with self._login(token, pin) as session:
+        def sign(token: Token, pin: str, move_to: str | None = None) -> bytes:
+            with self._login(token, pin, rw=move_to is not None) as session:
                 try:
                     key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=self.serial)
                 except p11.NoSuchKey:
@@ -268,10 +277,48 @@ class Pkcs11Card(Card):
                     raise SigningError(f"card {self.serial}: its key cannot sign")
                 # SoftHSM2 refuses CKM_ECDSA_SHA256; CKM_ECDSA signs the digest as given.
                 raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+                if move_to is not None:
+                    session.set_pin(pin, move_to)
+                    log.info(
+                        "pkcs11 card %s: its token's PIN is now derived with the operator's key", self.serial
+                    )
             r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
             return to_low_s(encode_dss_signature(r, s))
 
-        return self._module.run(self._config, self.serial, sign)
+        try:
+            return self._module.run(self._config, self.serial, lambda token: sign(token, token_pin))
+        except WrongPinError:
+            if legacy is None:
+                raise
+        # A token made before PINs were derived takes the PIN itself; if it does, it is moved.
+        return self._module.run(self._config, self.serial, lambda token: sign(token, legacy, token_pin))
+
+    def change_pin(self, old_pin: str, new_pin: str) -> None:
+        """C_SetPIN from ``old_pin`` to ``new_pin`` (both derived, as every PIN the token sees).
+        Raises WrongPinError, CardLockedError, CardNotFoundError, ValueError for a bad new PIN."""
+        check_new_pin(new_pin)
+        old, legacy = self._token_pins(old_pin)
+        new = self._token_pins(new_pin)[0]
+
+        def set_pin(token: Token, pin: str) -> None:
+            with self._login(token, pin, rw=True) as session:
+                session.set_pin(pin, new)
+
+        try:
+            self._module.run(self._config, self.serial, lambda token: set_pin(token, old))
+        except WrongPinError:
+            if legacy is None:
+                raise
+            self._module.run(self._config, self.serial, lambda token: set_pin(token, legacy))
+        log.info("pkcs11 card %s: PIN changed", self.serial)
+
+    def _token_pins(self, pin: str) -> tuple[str, str | None]:
+        """The PIN this card's token is given for the user's ``pin``, and the PIN a token made
+        before PINs were derived may still take (None without the operator's PIN key)."""
+        derive = self._factory.pins
+        if derive is None:
+            return pin, None
+        return derive(self.serial, pin), pin
 
     def destroy(self) -> None:
         """Delete the card's SoftHSM2 token. On other modules erasing the private key needs a

@@ -1,5 +1,7 @@
 """Both card backends pass one suite: the software card (a PIN-sealed file) and a PKCS#11 token
-in SoftHSM2. A few tests at the end look at what only one backend has."""
+in SoftHSM2, each as a real card would be used (the PIN as is) and as this platform uses them
+(the PIN derived with the operator's PIN key, ``+pins``). A few tests at the end look at what
+only one backend has."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 from goldticket.messages.crypto import is_low_s, sha256
+from goldticket.signing.backup_keys import BackupKeys, CardPins, SoftwareBackupKeys, TokenBackupKeys
 from goldticket.signing.cards.interfaces import Card, CardFactory
 from goldticket.signing.cards.pkcs11 import Pkcs11CardFactory, default_module_path
 from goldticket.signing.cards.software import SoftwareCardFactory
@@ -26,6 +29,7 @@ from goldticket.signing.errors import CardNotFoundError, CardStateError, WrongPi
 pytestmark = pytest.mark.functional
 
 PIN = "135790"
+OPERATOR_PASSWORD = "operator desk password"
 MODULE_PATH = default_module_path()
 NO_SOFTHSM = "SoftHSM2 is not installed (apt-get install softhsm2)"
 
@@ -48,16 +52,26 @@ def verifies(public_key: ec.EllipticCurvePublicKey, digest: bytes, signature: by
 
 
 def make_factory(backend: str, directory: Path) -> CardFactory:
-    if backend == "software":
-        return SoftwareCardFactory(directory / "cards", scrypt_n=2**14)
-    assert MODULE_PATH is not None
-    return Pkcs11CardFactory(MODULE_PATH, token_dir=directory / "tokens")
+    """``backend`` is software or pkcs11, with ``+pins`` for the operator's PIN key."""
+    factory: CardFactory
+    if backend.startswith("software"):
+        factory = SoftwareCardFactory(directory / "cards", scrypt_n=2**14)
+        keys: BackupKeys = SoftwareBackupKeys(directory / "backup-key.json", n=2**14)
+    else:
+        assert MODULE_PATH is not None
+        factory = Pkcs11CardFactory(MODULE_PATH, token_dir=directory / "tokens")
+        keys = TokenBackupKeys(factory)
+    if backend.endswith("+pins"):
+        factory.pins = CardPins(keys, OPERATOR_PASSWORD)
+    return factory
 
 
 @pytest.fixture(
     params=[
         "software",
+        "software+pins",
         pytest.param("pkcs11", marks=pytest.mark.skipif(MODULE_PATH is None, reason=NO_SOFTHSM)),
+        pytest.param("pkcs11+pins", marks=pytest.mark.skipif(MODULE_PATH is None, reason=NO_SOFTHSM)),
     ]
 )
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> CardFactory:
@@ -99,6 +113,21 @@ def test_wrong_pin_is_refused_and_the_right_one_still_works(card: Card) -> None:
         assert refused.value.code == "wrong_pin"
         assert PIN not in str(refused.value) and (not wrong or wrong not in str(refused.value))
     assert verifies(card.public_key(), digest, card.sign_digest(digest, PIN))
+
+
+def test_a_pin_change_takes_the_old_pin_and_leaves_the_key(card: Card) -> None:
+    scalar = new_scalar()
+    card.put_key(scalar, PIN)
+    digest = sha256(b"after the change")
+    with pytest.raises(WrongPinError):
+        card.change_pin("135791", "864213")
+    with pytest.raises(ValueError):
+        card.change_pin(PIN, "12")
+    card.change_pin(PIN, "864213")
+    with pytest.raises(WrongPinError):
+        card.sign_digest(digest, PIN)
+    assert verifies(public_key_of(scalar), digest, card.sign_digest(digest, "864213"))
+    assert card.public_key() == public_key_of(scalar)
 
 
 def test_a_card_takes_one_key(card: Card) -> None:
