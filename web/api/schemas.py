@@ -9,13 +9,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
+from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.domain.money import MAX_FEN
 
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 fen = 0.01 CNY)")]
 Pin = Annotated[StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the signer's card PIN")]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
-RateBp = Annotated[StrictInt, Field(ge=0, le=100_000, description="annual rate in basis points")]
+# The domain's one rate limit (goldticket.domain.financing.MAX_RATE_BP), in every schema.
+RateBp = Annotated[
+    StrictInt, Field(ge=0, le=MAX_RATE_BP, description=f"annual rate in basis points (0 to {MAX_RATE_BP})")
+]
 
 
 class Body(BaseModel):
@@ -73,6 +77,8 @@ class Empty(Body):
 
 
 class NewCreditLine(Signed):
+    """A bank offers a core enterprise a credit line; it is drawn once the core accepts it."""
+
     core_org_id: Id
     limit_fen: Fen
 
@@ -88,6 +94,9 @@ class NewTicket(Signed):
     amount_fen: Fen
     maturity_date: dt.date
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=100)]
+    credit_line_id: Id | None = Field(
+        None, description="the core's active credit line to draw on (default: the first with room)"
+    )
 
 
 class WithReason(Signed):
@@ -102,6 +111,10 @@ class NewTransfer(Signed):
 class NewFinancing(Signed):
     bank_org_id: Id
     amount_fen: Fen
+    max_annual_rate_bp: Annotated[
+        StrictInt,
+        Field(ge=0, le=MAX_RATE_BP, description="the highest annual rate the holder accepts, basis points"),
+    ]
 
 
 class Approval(Signed):
@@ -133,7 +146,7 @@ def _whole(value: object) -> object:
 class QuoteQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount_fen: Annotated[int, Field(ge=1, le=MAX_FEN)]
-    annual_rate_bp: Annotated[int, Field(ge=0, le=100_000)]
+    annual_rate_bp: Annotated[int, Field(ge=0, le=MAX_RATE_BP)]
     value_date: dt.date
     maturity_date: dt.date
     day_basis: Annotated[Literal[360, 365], BeforeValidator(_whole)] = 360
