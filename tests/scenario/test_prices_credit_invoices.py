@@ -62,6 +62,16 @@ def test_a_bank_cannot_approve_above_the_rate_the_holder_signed(consortium, issu
         "value_date": TODAY.isoformat(),
     }
     _refused(p, "conflict", p.submit, c.bank, "ApproveFinancing", request, pin=PIN)
+    # Nor above the bound it states truly: the chaincode refuses, whatever the services check.
+    _refused(
+        p,
+        "rule_violation",
+        p.submit,
+        c.bank,
+        "ApproveFinancing",
+        {**request, "max_annual_rate_bp": 350},
+        pin=PIN,
+    )
     # At the bound it goes through.
     approved = financing.approve_financing(
         p, c.bank, application_id=applied["application_id"], annual_rate_bp=350, value_date=TODAY, pin=PIN
@@ -191,3 +201,32 @@ def test_a_bank_sees_only_its_own_lines_and_a_core_its_own(consortium):
     assert {line["bank_org_id"] for line in credit.list_credit_lines(p, c.factor)} == {"factor"}
     assert len(credit.list_credit_lines(p, c.core)) == 2
     assert credit.list_credit_lines(p, c.tier1) == []
+
+
+def test_the_ledger_lists_a_banks_own_lines_and_a_cores_own(consortium):
+    """The chaincode's ListCreditLines by the signer's member, below the services' filter."""
+    from goldticket.messages import Identity
+    from goldticket.settings import ROLE_MSP
+    from goldticket.signing import SoftwareSigner, new_member_key
+
+    c, p = consortium, consortium.platform
+
+    def software_identity(_, member_id: str, username: str) -> SoftwareSigner:
+        ca = p.keystore.cas()[ROLE_MSP[p.evaluate("GetMember", {"id": member_id})["role"]]]
+        key = new_member_key()
+        attributes = {"member": member_id, "role": "clerk", "user": username}
+        cert = ca.issue(key.public_key(), common_name=username, attributes=attributes)
+        request = {"msp_id": ca.msp_id, "certificate_pem": cert.decode()}
+        p.submit(p.actor("operator"), "RegisterIdentity", request, pin=p.settings.operator_pin)
+        return SoftwareSigner(key, Identity(ca.msp_id, cert))
+
+    credit.grant_credit_line(p, c.factor, core_org_id="core", limit_fen=5_000_000, pin=PIN)
+
+    def seen_by(member_id: str) -> set[str]:
+        signer = software_identity(c, member_id, f"{member_id}.lister")
+        return {line["bank_org_id"] for line in p.contract.evaluate(signer, "ListCreditLines", {})["items"]}
+
+    assert seen_by("bank") == {"bank"}
+    assert seen_by("factor") == {"factor"}
+    assert seen_by("core") == {"bank", "factor"}
+    assert seen_by("tier1") == set()
