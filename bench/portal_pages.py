@@ -131,7 +131,13 @@ def main() -> None:
         )
         tickets.accept_ticket(platform, supplier, root["id"], pin=DEMO_PIN)
         application = financing.apply_financing(
-            platform, supplier, ticket_id=root["id"], bank_org_id="jnyh", amount_fen=20_000_000, pin=DEMO_PIN
+            platform,
+            supplier,
+            ticket_id=root["id"],
+            bank_org_id="jnyh",
+            max_annual_rate_bp=10_000,
+            amount_fen=20_000_000,
+            pin=DEMO_PIN,
         )
         certificate = certificates.issue_certificate(platform, supplier, root["id"])
         portal.follower.catch_up()

@@ -15,16 +15,55 @@ from .transactions import Tx, public, transaction
 class FinancingTransactions:
     @transaction
     async def GrantCreditLine(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A bank offers a core enterprise a credit line; it is drawn only once the core accepts."""
         caller, _ = await tx.caller("bank")
         core = await tx.member(req.get("core_org_id"), "core")  # type: ignore[arg-type]
-        line = d.CreditLine(derive_id("CL", tx.tx_id), caller.member_id, core["id"], req.get("limit_fen"))  # type: ignore[arg-type]
+        line = d.offer_credit_line(
+            derive_id("CL", tx.tx_id),
+            bank_org_id=caller.member_id,
+            core_org_id=core["id"],
+            limit_fen=req.get("limit_fen"),  # type: ignore[arg-type]
+        )
         await tx.put("credit", (core["id"], line.id), line.to_dict())
         return line.to_dict()
+
+    async def _answer_credit_line(self, tx: Tx, req: dict[str, Any], accept: bool) -> dict[str, Any]:
+        caller, _ = await tx.caller("core")
+        line_id = d.require_text(req.get("credit_line_id"), "credit_line_id", 64)
+        # Only the caller's own lines are looked up: another member's line is not found.
+        found = await tx.get("credit", caller.member_id, line_id)
+        if found is None:
+            raise d.NotFoundError(f"no credit line {line_id} offered to this core enterprise")
+        line = d.CreditLine.from_dict(found).answer(by_org_id=caller.member_id, accept=accept)
+        await tx.put("credit", (caller.member_id, line.id), line.to_dict())
+        return line.to_dict()
+
+    @transaction
+    async def AcceptCreditLine(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The core enterprise accepts a line offered to it: tickets may draw on it from now."""
+        return await self._answer_credit_line(tx, req, accept=True)
+
+    @transaction
+    async def DeclineCreditLine(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The core enterprise declines a line offered to it: it is never drawn."""
+        return await self._answer_credit_line(tx, req, accept=False)
 
     @transaction
     async def ListCreditLines(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         partial = (req["core_org_id"],) if req.get("core_org_id") else ()
-        return {"items": [value for _, value in await tx.scan("credit", *partial)]}
+        items = [value for _, value in await tx.scan("credit", *partial)]
+        # A bank sees the lines it offered, a core enterprise its own; the operator (and the
+        # portal's reader) every line.
+        try:
+            identity = await tx.get("identity", tx.signer().key_id)
+        except d.DomainError:
+            identity = None
+        member = await tx.get("member", identity["member_id"]) if identity else None
+        if member is not None and member["role"] == "bank":
+            items = [item for item in items if item["bank_org_id"] == member["id"]]
+        elif member is not None and member["role"] in ("core", "supplier"):
+            items = [item for item in items if item["core_org_id"] == member["id"]]
+        return {"items": items}
 
     @transaction
     async def ApplyFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +75,7 @@ class FinancingTransactions:
             by_org_id=caller.member_id,
             bank_org_id=bank["id"],
             amount_fen=req.get("amount_fen"),  # type: ignore[arg-type]
+            max_annual_rate_bp=req.get("max_annual_rate_bp"),  # type: ignore[arg-type]
             application_id=derive_id("FA", tx.tx_id),
             today=tx.today(),
         )
@@ -52,6 +92,16 @@ class FinancingTransactions:
     async def ApproveFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         caller, bank = await tx.caller("bank")
         application, old = await self._application(tx, req)
+        # The request states the holder's bound, so the signing gateway can check the rate
+        # against it; it must be the bound the holder signed.
+        if application.max_annual_rate_bp is not None and (
+            req.get("max_annual_rate_bp") != application.max_annual_rate_bp
+            or isinstance(req.get("max_annual_rate_bp"), bool)
+        ):
+            raise d.StateConflictError(
+                f"application {application.id} is bounded at "
+                f"{d.format_rate(application.max_annual_rate_bp)} a year; the request must state that bound"
+            )
         parent, financed, remainder, approved, quote = d.approve_financing(
             old,
             application,

@@ -33,14 +33,23 @@ class TicketTransactions:
             tx_id=tx.tx_id,
             max_term_months=config["max_term_months"],
         )
-        # An invoice is its document: records are keyed by its SHA-256, across every issuer.
+        # An invoice is its document: records are keyed by its SHA-256, across every issuer, and
+        # belong to the core enterprise that first used the document.
         used: dict[str, int] = {}
         for invoice in invoices:
             record = await tx.get("invoice", invoice.sha256)
+            numbered = await tx.get("invoice_number", core["id"], invoice.number)
             if record is not None:
+                owner = record.get("issuer_org_id")
+                if owner is None:  # recorded before owners were: its issuer numbered it so
+                    owner = core["id"] if numbered and numbered["sha256"] == invoice.sha256 else None
+                if owner != core["id"]:
+                    raise d.RuleViolationError(
+                        f"invoice {invoice.number} belongs to another core enterprise: "
+                        "an invoice backs tickets of the core enterprise that first used it only"
+                    )
                 d.check_same_invoice(d.Invoice.from_dict(record["invoice"]), invoice)
                 used[invoice.sha256] = record["used_fen"]
-            numbered = await tx.get("invoice_number", core["id"], invoice.number)
             if numbered is not None and numbered["sha256"] != invoice.sha256:
                 raise d.RuleViolationError(
                     f"invoice {invoice.number} does not match the invoice recorded under that number"
@@ -51,12 +60,18 @@ class TicketTransactions:
         for sha256, used_fen in d.allocate_invoices(ticket.amount_fen, invoices, used).items():
             invoice = next(item for item in invoices if item.sha256 == sha256)
             draws[sha256] = used_fen - used.get(sha256, 0)
-            await tx.put("invoice", (sha256,), {"invoice": invoice.to_dict(), "used_fen": used_fen})
+            record = {"invoice": invoice.to_dict(), "used_fen": used_fen, "issuer_org_id": core["id"]}
+            await tx.put("invoice", (sha256,), record)
         await tx.put("draws", (ticket.id,), draws)
         lines = [d.CreditLine.from_dict(value) for _, value in await tx.scan("credit", core["id"])]
         wanted = req.get("credit_line_id")
-        if wanted:
+        if wanted is not None:
+            wanted = d.require_text(wanted, "credit_line_id", 64)
             lines = [line for line in lines if line.id == wanted]
+            if not lines:
+                raise d.NotFoundError(f"the core enterprise has no credit line {wanted}")
+            if not lines[0].active:
+                raise d.RuleViolationError(f"credit line {wanted} is {lines[0].status}, not active")
         line = d.choose_credit_line(lines, ticket.amount_fen).reserve(ticket.amount_fen)
         await tx.put("credit", (core["id"], line.id), line.to_dict())
         ticket = ticket.with_changes(credit_line_id=line.id)

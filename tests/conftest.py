@@ -106,6 +106,7 @@ def consortium(platform: Platform) -> Consortium:
     line = credit.grant_credit_line(
         platform, actors["bank"], core_org_id="core", limit_fen=10_000_000_000, pin=PIN
     )
+    line = credit.accept_credit_line(platform, actors["core"], credit_line_id=line["id"], pin=PIN)
     return Consortium(platform, operator, *(actors[m[0]] for m in MEMBERS), credit_line=line)
 
 

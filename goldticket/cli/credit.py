@@ -1,4 +1,5 @@
-"""``goldticket credit``: credit lines banks grant core enterprises."""
+"""``goldticket credit``: a bank offers a core enterprise a credit line (``grant``), the core
+``accept``s or ``decline``s it; only accepted lines are drawn."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ._common import (
     handles_errors,
     money_pin_option,
     out,
+    pin_option,
     platform,
 )
 
@@ -30,15 +32,49 @@ def credit() -> None:
 def credit_grant(
     username: str, pin: str | None, core_org_id: str, limit_text: str | None, limit_fen: int | None, yes: bool
 ) -> None:
-    """A bank grants a core enterprise a credit line."""
+    """A bank offers a core enterprise a credit line (status offered until the core accepts)."""
     from goldticket.services import credit as credit_service
 
     limit_fen = amount_of(limit_text, limit_fen, "limit")
     with platform() as opened:
-        pin = confirm_amount(f"grant {core_org_id} a credit line", limit_fen, pin=pin, yes=yes)
+        pin = confirm_amount(f"offer {core_org_id} a credit line", limit_fen, pin=pin, yes=yes)
         out(
             credit_service.grant_credit_line(
                 opened, opened.actor(username), core_org_id=core_org_id, limit_fen=limit_fen, pin=pin
+            )
+        )
+
+
+@credit.command("accept")
+@as_option
+@pin_option
+@click.argument("credit_line_id")
+@handles_errors
+def credit_accept(username: str, pin: str, credit_line_id: str) -> None:
+    """The core enterprise accepts a credit line offered to it: tickets may draw on it."""
+    from goldticket.services import credit as credit_service
+
+    with platform() as opened:
+        out(
+            credit_service.accept_credit_line(
+                opened, opened.actor(username), credit_line_id=credit_line_id, pin=pin
+            )
+        )
+
+
+@credit.command("decline")
+@as_option
+@pin_option
+@click.argument("credit_line_id")
+@handles_errors
+def credit_decline(username: str, pin: str, credit_line_id: str) -> None:
+    """The core enterprise declines a credit line offered to it: it is never drawn."""
+    from goldticket.services import credit as credit_service
+
+    with platform() as opened:
+        out(
+            credit_service.decline_credit_line(
+                opened, opened.actor(username), credit_line_id=credit_line_id, pin=pin
             )
         )
 

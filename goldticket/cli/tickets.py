@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import click
@@ -66,6 +67,12 @@ def _invoice_file(text: str) -> dict[str, Any]:
     multiple=True,
     help="NUMBER:AMOUNT:PATH, the amount in yuan; the document's SHA-256 is computed from the file",
 )
+@click.option(
+    "--credit-line",
+    "credit_line_id",
+    default=None,
+    help="the id of your active credit line to draw on (default: the first with room)",
+)
 @handles_errors
 def ticket_issue(
     username: str,
@@ -77,6 +84,7 @@ def ticket_issue(
     maturity_date: str,
     invoices: tuple[str, ...],
     invoice_files: tuple[str, ...],
+    credit_line_id: str | None,
 ) -> None:
     """Issue a ticket to a supplier against invoices (core enterprise)."""
     from goldticket.services import tickets
@@ -95,6 +103,7 @@ def ticket_issue(
                 amount_fen=amount_fen,
                 maturity_date=maturity_date,
                 invoices=parsed,
+                credit_line_id=credit_line_id,
                 pin=pin,
             )
         )
@@ -188,11 +197,28 @@ def ticket_transfer(
         )
 
 
+def rate_percent(text: str) -> int:
+    """``--max-rate`` in percent a year, at most two decimals (``3.5``, ``3.50%``) -> basis points."""
+    cleaned = text.strip().removesuffix("%").strip()
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,2})?", cleaned):
+        raise d.InvalidInputError(
+            f"--max-rate is a percent a year with at most two decimals, e.g. 3.5; not {text!r}"
+        )
+    whole, _, cents = cleaned.partition(".")
+    return d.require_rate_bp(int(whole) * 100 + int(cents.ljust(2, "0") or 0), "--max-rate")
+
+
 @ticket.command("finance")
 @as_option
 @money_pin_option
 @click.argument("ticket_id")
 @click.option("--bank", "bank_org_id", required=True)
+@click.option(
+    "--max-rate",
+    "max_rate",
+    required=True,
+    help="the highest annual rate you accept, in PERCENT (3.5 = 3.50 %/year = 350 bp); the bank cannot approve above it",
+)
 @amount_options()
 @handles_errors
 def ticket_finance(
@@ -200,16 +226,23 @@ def ticket_finance(
     pin: str | None,
     ticket_id: str,
     bank_org_id: str,
+    max_rate: str,
     amount_text: str | None,
     amount_fen: int | None,
     yes: bool,
 ) -> None:
-    """Apply to a bank to discount part or all of a ticket (holder)."""
+    """Apply to a bank to discount part or all of a ticket (holder), at most at --max-rate."""
     from goldticket.services import financing
 
     amount_fen = amount_of(amount_text, amount_fen)
+    max_rate_bp = rate_percent(max_rate)
     with platform() as opened:
-        pin = confirm_amount(f"ask {bank_org_id} to discount {ticket_id}", amount_fen, pin=pin, yes=yes)
+        pin = confirm_amount(
+            f"ask {bank_org_id} to discount {ticket_id} at most at {d.format_rate(max_rate_bp)} a year",
+            amount_fen,
+            pin=pin,
+            yes=yes,
+        )
         out(
             financing.apply_financing(
                 opened,
@@ -217,6 +250,7 @@ def ticket_finance(
                 ticket_id=ticket_id,
                 bank_org_id=bank_org_id,
                 amount_fen=amount_fen,
+                max_annual_rate_bp=max_rate_bp,
                 pin=pin,
             )
         )

@@ -1,7 +1,7 @@
 """Every gold ticket rule as pure functions and values: no I/O, no clock (dates come in)."""
 
 from .certificate import check_certifiable, check_certificate_id, state_sha256
-from .credit import CreditLine, choose_credit_line
+from .credit import CreditLine, choose_credit_line, offer_credit_line
 from .errors import (
     DomainError,
     ForbiddenError,
@@ -12,12 +12,16 @@ from .errors import (
     error_from_message,
 )
 from .financing import (
+    MAX_RATE_BP,
     DiscountQuote,
     FinancingApplication,
     apply_financing,
     approve_financing,
+    check_rate_bound,
+    format_rate,
     quote_discount,
     reject_financing,
+    require_rate_bp,
 )
 from .invoices import allocate_invoices, check_same_invoice
 from .lifecycle import (
@@ -42,6 +46,7 @@ __all__ = [
     "state_sha256",
     "CreditLine",
     "choose_credit_line",
+    "offer_credit_line",
     "DomainError",
     "ForbiddenError",
     "InvalidInputError",
@@ -49,6 +54,10 @@ __all__ = [
     "RuleViolationError",
     "StateConflictError",
     "error_from_message",
+    "MAX_RATE_BP",
+    "check_rate_bound",
+    "format_rate",
+    "require_rate_bp",
     "DiscountQuote",
     "FinancingApplication",
     "apply_financing",

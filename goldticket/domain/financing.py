@@ -20,6 +20,20 @@ MAX_RATE_BP = 10_000  # 100 % a year
 OPEN, APPROVED, REJECTED = "OPEN", "APPROVED", "REJECTED"
 
 
+def require_rate_bp(value: Any, field: str = "annual_rate_bp") -> int:
+    """An annual rate: an integer number of basis points from 0 to MAX_RATE_BP."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{field} must be an integer number of basis points")
+    if not 0 <= value <= MAX_RATE_BP:
+        raise InvalidInputError(f"{field} must lie between 0 and {MAX_RATE_BP}")
+    return value
+
+
+def format_rate(rate_bp: int) -> str:
+    """Basis points as a percentage with two decimals: 350 -> "3.50 %"."""
+    return f"{rate_bp // 100}.{rate_bp % 100:02d} %"
+
+
 @dataclasses.dataclass(frozen=True)
 class DiscountQuote:
     amount_fen: int
@@ -52,10 +66,7 @@ def quote_discount(
     """Discount interest = amount x rate x days / basis, days = maturity - value date (the
     first day counted, the last not); interest and fee each rounded half up to the fen."""
     require_fen(amount_fen)
-    if isinstance(annual_rate_bp, bool) or not isinstance(annual_rate_bp, int):
-        raise InvalidInputError("annual_rate_bp must be an integer number of basis points")
-    if not 0 <= annual_rate_bp <= MAX_RATE_BP:
-        raise InvalidInputError(f"annual_rate_bp must lie between 0 and {MAX_RATE_BP}")
+    require_rate_bp(annual_rate_bp)
     if isinstance(day_basis, bool) or not isinstance(day_basis, int) or day_basis not in DAY_BASES:
         raise InvalidInputError("day_basis must be 360 or 365")
     if isinstance(fee_bp, bool) or not isinstance(fee_bp, int) or not 0 <= fee_bp <= BP_PER_UNIT:
@@ -92,6 +103,9 @@ class FinancingApplication:
     status: str = OPEN
     reason: str | None = None
     quote: dict[str, Any] | None = None
+    # The highest annual rate the holder accepts, signed with its application. None only on
+    # applications made before the bound existed (old ledgers replay; docs/decisions.md).
+    max_annual_rate_bp: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -102,10 +116,19 @@ class FinancingApplication:
 
 
 def apply_financing(
-    ticket: Ticket, *, by_org_id: str, bank_org_id: str, amount_fen: int, application_id: str, today: dt.date
+    ticket: Ticket,
+    *,
+    by_org_id: str,
+    bank_org_id: str,
+    amount_fen: int,
+    max_annual_rate_bp: int,
+    application_id: str,
+    today: dt.date,
 ) -> tuple[Ticket, FinancingApplication]:
-    """The holder asks a bank to discount ``amount_fen`` of ``ticket``; the ticket locks."""
+    """The holder asks a bank to discount ``amount_fen`` of ``ticket`` at an annual rate of at
+    most ``max_annual_rate_bp``; the ticket locks."""
     require_fen(amount_fen)
+    require_rate_bp(max_annual_rate_bp, "max_annual_rate_bp")
     require_holder(ticket, by_org_id)
     if bank_org_id == by_org_id:
         raise InvalidInputError("a member cannot apply to itself for financing")
@@ -117,7 +140,9 @@ def apply_financing(
         ticket.id, ticket.status, S.LOCKED_FINANCING, lock_id=ticket.offer_id or ticket.application_id
     )
     require_not_matured(ticket, today)
-    application = FinancingApplication(application_id, ticket.id, by_org_id, bank_org_id, amount_fen)
+    application = FinancingApplication(
+        application_id, ticket.id, by_org_id, bank_org_id, amount_fen, max_annual_rate_bp=max_annual_rate_bp
+    )
     return ticket.with_changes(status=S.LOCKED_FINANCING, application_id=application_id), application
 
 
@@ -148,8 +173,11 @@ def approve_financing(
 ) -> tuple[Ticket, Ticket, Ticket | None, FinancingApplication, DiscountQuote]:
     """The bank approves: the financed piece moves to the bank as FINANCED. With ``today``,
     the value date may not lie in the past (no backdating the interest) and a matured ticket
-    cannot be financed."""
+    cannot be financed. The rate may not exceed the bound the holder signed with its
+    application."""
     _require_open(ticket, application, by_org_id)
+    require_rate_bp(annual_rate_bp)
+    check_rate_bound(application, annual_rate_bp)
     if value_date < ticket.issue_date:
         raise RuleViolationError("value date is before the ticket was issued")
     if today is not None:
@@ -175,6 +203,16 @@ def approve_financing(
     )
     approved = dataclasses.replace(application, status=APPROVED, quote=quote.to_dict())
     return parent, financed, remainder, approved, quote
+
+
+def check_rate_bound(application: FinancingApplication, annual_rate_bp: int) -> None:
+    """Raise RuleViolationError when ``annual_rate_bp`` exceeds the holder's signed bound."""
+    bound = application.max_annual_rate_bp
+    if bound is not None and annual_rate_bp > bound:
+        raise RuleViolationError(
+            f"rate above the holder's bound: {format_rate(annual_rate_bp)} a year asked, the holder "
+            f"accepts at most {format_rate(bound)}"
+        )
 
 
 def reject_financing(

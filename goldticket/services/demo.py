@@ -64,11 +64,16 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
     operator = platform.actor(OPERATOR)
     pin = DEMO_PIN
     lines = credit.list_credit_lines(platform, operator, "hdzg")
-    if not any(line["limit_fen"] - line["used_fen"] >= AMOUNT_FEN for line in lines):
+    active = [line for line in lines if line.get("status", "active") == "active"]
+    if not any(line["limit_fen"] - line["used_fen"] >= AMOUNT_FEN for line in active):
         line = credit.grant_credit_line(
             platform, bank, core_org_id="hdzg", limit_fen=50 * AMOUNT_FEN, pin=pin
         )
-        say(f"1. {names['jnyh']} grants {names['hdzg']} a credit line of {fmt(line['limit_fen'])} CNY")
+        credit.accept_credit_line(platform, core, credit_line_id=line["id"], pin=pin)
+        say(
+            f"1. {names['jnyh']} offers {names['hdzg']} a credit line of {fmt(line['limit_fen'])} CNY; "
+            "the core enterprise accepts it"
+        )
     else:
         say("1. The core enterprise already has a credit line")
 
@@ -123,6 +128,7 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
         ticket_id=moved2["transferred"]["id"],
         bank_org_id="hhbl",
         amount_fen=25_000_000,
+        max_annual_rate_bp=RATE_BP,  # the rate of the quote the holder saw
         pin=pin,
     )
     approved = financing.approve_financing(

@@ -33,12 +33,27 @@ def quote(
 
 
 def apply_financing(
-    platform: Platform, holder: Actor, *, ticket_id: str, bank_org_id: str, amount_fen: int, pin: str
+    platform: Platform,
+    holder: Actor,
+    *,
+    ticket_id: str,
+    bank_org_id: str,
+    amount_fen: int,
+    max_annual_rate_bp: int,
+    pin: str,
 ) -> dict[str, Any]:
-    """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING."""
+    """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING. The holder
+    signs ``max_annual_rate_bp``, the highest annual rate it accepts: the bank cannot approve
+    above it."""
     d.require_fen(amount_fen)
+    d.require_rate_bp(max_annual_rate_bp, "max_annual_rate_bp")
     access.require_holder(platform, holder, ticket_id)
-    request = {"ticket_id": ticket_id, "bank_org_id": bank_org_id, "amount_fen": amount_fen}
+    request = {
+        "ticket_id": ticket_id,
+        "bank_org_id": bank_org_id,
+        "amount_fen": amount_fen,
+        "max_annual_rate_bp": max_annual_rate_bp,
+    }
     return platform.submit(holder, "ApplyFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
 
@@ -51,13 +66,21 @@ def approve_financing(
     value_date: dt.date | str,
     pin: str,
 ) -> dict[str, Any]:
-    """Returns the quote figures plus ``financed`` and ``remainder`` tickets."""
+    """Returns the quote figures plus ``financed`` and ``remainder`` tickets. The request
+    states the holder's signed bound, so the signing gateway checks the rate against it."""
     access.require_application_bank(platform, banker, application_id)
-    request = {
+    application = d.FinancingApplication.from_dict(
+        platform.evaluate("GetApplication", {"application_id": application_id})
+    )
+    d.require_rate_bp(annual_rate_bp)
+    d.check_rate_bound(application, annual_rate_bp)
+    request: dict[str, Any] = {
         "application_id": application_id,
         "annual_rate_bp": annual_rate_bp,
         "value_date": d.parse_date(value_date, "value_date").isoformat(),
     }
+    if application.max_annual_rate_bp is not None:
+        request["max_annual_rate_bp"] = application.max_annual_rate_bp
     return platform.submit(banker, "ApproveFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
 

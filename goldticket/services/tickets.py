@@ -25,8 +25,11 @@ def issue_ticket(
     maturity_date: dt.date | str,
     invoices: list[dict[str, Any]],
     pin: str,
+    credit_line_id: str | None = None,
 ) -> dict[str, Any]:
-    """A core-enterprise clerk issues a ticket to a supplier; it waits for acceptance."""
+    """A core-enterprise clerk issues a ticket to a supplier; it waits for acceptance. It draws
+    on the core's credit line ``credit_line_id`` (an active one), or on the first active line
+    with room when None."""
     d.require_fen(amount_fen)
     maturity = d.parse_date(maturity_date, "maturity_date")
     for invoice in invoices:
@@ -38,6 +41,8 @@ def issue_ticket(
         "maturity_date": maturity.isoformat(),
         "invoices": invoices,
     }
+    if credit_line_id:
+        request["credit_line_id"] = d.require_text(credit_line_id, "credit_line_id", 64)
     return _result(platform.submit(clerk, "IssueTicket", request, pin=pin))
 
 

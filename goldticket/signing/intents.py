@@ -45,6 +45,8 @@ WRITABLE: dict[str, frozenset[str]] = {
     "ApproveIdentity": frozenset({"identity"}),
     "RevokeIdentity": frozenset({"identity"}),
     "GrantCreditLine": frozenset({"credit"}),
+    "AcceptCreditLine": frozenset({"credit"}),
+    "DeclineCreditLine": frozenset({"credit"}),
     "IssueTicket": _SPLIT | {"invoice", "invoice_number", "credit", "draws"},
     "AcceptTicket": _TICKET,
     "RejectTicket": _TICKET | {"invoice", "credit", "draws"},
@@ -232,7 +234,17 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
             ticket_id=request.get("ticket_id"),
         )
     elif intent.function == "ApplyFinancing":
-        _one(applications, "application", amount_fen=expected, bank_org_id=request.get("bank_org_id"))
+        _one(
+            applications,
+            "application",
+            amount_fen=expected,
+            bank_org_id=request.get("bank_org_id"),
+            max_annual_rate_bp=_required(request, "max_annual_rate_bp"),
+        )
+    elif intent.function == "ApproveFinancing":
+        _check_rate_bound(request, applications)
+    elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
+        _check_credit_line(intent, writes)
     elif intent.function == "IssueTicket":
         new = list(tickets.values())
         if len(new) != 1:
@@ -245,6 +257,50 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
             maturity_date=request.get("maturity_date"),
             status="PENDING_ACCEPTANCE",
         )
+
+
+def _required(request: dict[str, Any], field: str) -> Any:
+    if request.get(field) is None:
+        raise RefusedError(f"the intent states no {field}")
+    return request[field]
+
+
+def _check_rate_bound(request: dict[str, Any], applications: list[dict[str, Any]]) -> None:
+    """The bank's rate may not exceed the bound the holder signed: the intent states both, the
+    approved application written must carry that very bound and that rate."""
+    rate, bound = request.get("annual_rate_bp"), request.get("max_annual_rate_bp")
+    if len(applications) != 1:
+        raise RefusedError("the transaction must write exactly one application")
+    written = applications[0]
+    if written.get("max_annual_rate_bp") is None:
+        return  # an application made before bounds existed (docs/decisions.md)
+    if bound != written["max_annual_rate_bp"]:
+        raise RefusedError(
+            f"the intent states the bound {bound!r}, the application's is {written['max_annual_rate_bp']!r}"
+        )
+    if not isinstance(rate, int) or isinstance(rate, bool) or rate > bound:
+        raise RefusedError(f"the rate {rate!r} bp exceeds the holder's bound of {bound} bp")
+    if (written.get("quote") or {}).get("annual_rate_bp") != rate:
+        raise RefusedError("the application written is not approved at the intent's rate")
+
+
+def _check_credit_line(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:
+    """An offer writes one line of the intent's core and limit, offered; an answer changes the
+    line the intent names to the status it asks for."""
+    lines = [value for (kind, _), value in writes.items() if kind == "credit" and value]
+    request = intent.request
+    if intent.function == "GrantCreditLine":
+        _one(
+            lines,
+            "credit line",
+            core_org_id=request.get("core_org_id"),
+            limit_fen=request.get("limit_fen"),
+            status="offered",
+            used_fen=0,
+        )
+    else:
+        status = "active" if intent.function == "AcceptCreditLine" else "declined"
+        _one(lines, "credit line", id=_required(request, "credit_line_id"), status=status)
 
 
 def _check_conservation(tickets: dict[str, dict[str, Any]], tx_id: str) -> None:

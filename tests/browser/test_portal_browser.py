@@ -128,6 +128,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     page = tier2.go(f"/tickets/{piece}/finance")
     page.select_option("select[name=bank_org_id]", "jnyh")
     page.fill("#amount", d.format_fen(sent_fen))
+    page.fill("#rate", "3.50")  # the highest rate tier2 accepts, signed with the application
     expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
     page.click("form#finance-form button[type=submit]")
     page = tier2.sign(DEMO_PIN)

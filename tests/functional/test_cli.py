@@ -151,7 +151,11 @@ def consortium(env: Env) -> Env:
     for member_id, name, role in MEMBERS:
         run(env, "member", "add", "--id", member_id, "--name", name, "--role", role)
         run(env, "user", "add", "--member", member_id, "--username", f"{member_id}.clerk", "--pin", PIN)
-    run(env, "credit", "grant", *as_user("b1.clerk"), "--core", "c1", "--limit-fen", str(LIMIT_FEN))
+    line = run_json(
+        env, "credit", "grant", *as_user("b1.clerk"), "--core", "c1", "--limit-fen", str(LIMIT_FEN)
+    )
+    assert line["status"] == "offered"
+    assert run_json(env, "credit", "accept", *as_user("c1.clerk"), line["id"])["status"] == "active"
     return env
 
 
@@ -360,7 +364,17 @@ def test_life_cycle(consortium: Env) -> None:
     assert (kept["holder_org_id"], kept["amount_fen"]) == ("s1", 3_000_000)
 
     applied = run_json(
-        env, "ticket", "finance", part["id"], *as_user("s2.clerk"), "--bank", "b1", "--amount-fen", "1500000"
+        env,
+        "ticket",
+        "finance",
+        part["id"],
+        *as_user("s2.clerk"),
+        "--bank",
+        "b1",
+        "--amount-fen",
+        "1500000",
+        "--max-rate",
+        "2.62",
     )
     assert applied["ticket"]["status"] == "LOCKED_FINANCING"
     approve = ["financing", "approve", applied["application_id"], *as_user("b1.clerk")]

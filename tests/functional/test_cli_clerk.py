@@ -72,7 +72,17 @@ def test_pending_work_is_found_without_an_id(accepted: str, consortium: Env) -> 
 
     piece = moved["transferred"]["id"]
     application = run_json(
-        consortium, "ticket", "finance", piece, *as_user("s2.clerk"), "--bank", "b1", "--amount", "100.00"
+        consortium,
+        "ticket",
+        "finance",
+        piece,
+        *as_user("s2.clerk"),
+        "--bank",
+        "b1",
+        "--amount",
+        "100.00",
+        "--max-rate",
+        "3.5%",
     )
     (for_bank,) = run_json(consortium, "financing", "list", "--as", "b1.clerk", "--to-me")
     assert for_bank["id"] == application["application_id"]

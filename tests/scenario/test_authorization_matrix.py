@@ -16,7 +16,7 @@ from support import PIN, TODAY, invoice
 from goldticket.domain import DomainError, error_from_message
 from goldticket.ledger import Contract, EndorseError
 from goldticket.messages import Identity
-from goldticket.services import financing, members, tickets, transfers
+from goldticket.services import credit, financing, members, tickets, transfers
 from goldticket.services.context import china_clock
 from goldticket.settings import ROLE_MSP
 from goldticket.signing import SoftwareSigner, new_member_key
@@ -102,8 +102,15 @@ def world(consortium):
     )
     applied = tickets.accept_ticket(p, c.tier1, issue("M-APPLY")["id"], pin=PIN)
     application = financing.apply_financing(
-        p, c.tier1, ticket_id=applied["id"], bank_org_id="bank", amount_fen=100, pin=PIN
+        p,
+        c.tier1,
+        ticket_id=applied["id"],
+        bank_org_id="bank",
+        amount_fen=100,
+        max_annual_rate_bp=500,
+        pin=PIN,
     )
+    offered_line = credit.grant_credit_line(p, c.bank, core_org_id="core", limit_fen=1_000, pin=PIN)
     frozen = tickets.accept_ticket(p, c.tier1, issue("M-FROZEN")["id"], pin=PIN)
     p.submit(operator, "FreezeTicket", {"ticket_id": frozen["id"], "reason": "court order"}, pin=pin)
     fresh = {"number": "M-NEW", "amount_fen": 500, "sha256": hashlib.sha256(b"M-NEW").hexdigest()}
@@ -115,6 +122,8 @@ def world(consortium):
         "ApproveIdentity": _cert(pending),
         "RevokeIdentity": {**_cert(to_revoke), "reason": "lost"},
         "GrantCreditLine": {"core_org_id": "core", "limit_fen": 1_000},
+        "AcceptCreditLine": {"credit_line_id": offered_line["id"]},
+        "DeclineCreditLine": {"credit_line_id": offered_line["id"]},
         "IssueTicket": {
             "payee_org_id": "tier1",
             "amount_fen": 500,
@@ -128,10 +137,16 @@ def world(consortium):
         "AcceptOffer": {"offer_id": offer["offer_id"]},
         "RejectOffer": {"offer_id": offer["offer_id"]},
         "CancelOffer": {"offer_id": offer["offer_id"]},
-        "ApplyFinancing": {"ticket_id": active["id"], "bank_org_id": "bank", "amount_fen": 100},
+        "ApplyFinancing": {
+            "ticket_id": active["id"],
+            "bank_org_id": "bank",
+            "amount_fen": 100,
+            "max_annual_rate_bp": 500,
+        },
         "ApproveFinancing": {
             "application_id": application["application_id"],
             "annual_rate_bp": 262,
+            "max_annual_rate_bp": 500,
             "value_date": TODAY.isoformat(),
         },
         "RejectFinancing": {"application_id": application["application_id"], "reason": "no"},
@@ -165,6 +180,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "ApproveIdentity": {"tier1_admin": "ok"},
     "RevokeIdentity": OPERATOR,
     "GrantCreditLine": {"bank": "ok", "factor": "ok"},
+    # Only the core the line is offered to answers it; another core does not even find it.
+    "AcceptCreditLine": {"core": "ok", "core2": "not_found"},
+    "DeclineCreditLine": {"core": "ok", "core2": "not_found"},
     "IssueTicket": {"core": "ok", "core2": "rule_violation"},  # core2 has no credit line
     "AcceptTicket": {"tier1": "ok", "tier1_admin": "ok"},
     "RejectTicket": {"tier1": "ok", "tier1_admin": "ok"},

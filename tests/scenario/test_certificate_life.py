@@ -67,7 +67,13 @@ def test_financed_after_certification_is_stale_and_only_parties_certify(consorti
     issued = certificates.issue_certificate(p, c.core, issued_ticket["id"])
     assert certificates.verify_certificate(p, issued.pdf)["verdict"] == "valid"
     application = financing.apply_financing(
-        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=100_000_000, pin=PIN
+        p,
+        c.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="bank",
+        max_annual_rate_bp=10_000,
+        amount_fen=100_000_000,
+        pin=PIN,
     )
     financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN

@@ -111,7 +111,8 @@ def test_one_invoice_document_backs_its_face_amount_once_whatever_its_number(con
     core2 = members.add_user(p, p.desk(), member_id="core2", username="core2.clerk", pin=PIN)
     from goldticket.services import credit
 
-    credit.grant_credit_line(p, c.bank, core_org_id="core2", limit_fen=10_000_000_000, pin=PIN)
+    line = credit.grant_credit_line(p, c.bank, core_org_id="core2", limit_fen=10_000_000_000, pin=PIN)
+    credit.accept_credit_line(p, core2, credit_line_id=line["id"], pin=PIN)
 
     def issue(actor, invoice, amount_fen=1_000):
         return tickets.issue_ticket(
@@ -128,7 +129,8 @@ def test_one_invoice_document_backs_its_face_amount_once_whatever_its_number(con
     for spelling in ("INV-9 ", "inv-9", "ＩＮＶ－９"):  # the same number, spelled otherwise
         with pytest.raises(RuleViolationError, match="invoice already used"):
             issue(c.core, _doc("document nine", 1_000, spelling), amount_fen=1)
-    with pytest.raises(RuleViolationError, match="invoice already used"):  # another issuer
+    # another issuer: the document is the first core's (issue #17 point 6)
+    with pytest.raises(RuleViolationError, match="belongs to another core enterprise"):
         issue(core2, _doc("document nine", 1_000, "INV-9"), amount_fen=1)
     with pytest.raises(RuleViolationError, match="does not match"):  # known document, other number
         issue(c.core, _doc("document nine", 1_000, "INV-10"), amount_fen=1)

@@ -47,6 +47,7 @@ def test_issue_split_down_two_tiers_discount_and_settle(consortium, issued_ticke
         c.tier3,
         ticket_id=moved2["transferred"]["id"],
         bank_org_id="factor",
+        max_annual_rate_bp=10_000,
         amount_fen=10_000_000,
         pin=PIN,
     )
@@ -266,7 +267,13 @@ def test_offers_lock_and_unlock(consortium, issued_ticket):
         )
     with pytest.raises(StateConflictError):
         financing.apply_financing(
-            p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=5, pin=PIN
+            p,
+            c.tier1,
+            ticket_id=issued_ticket["id"],
+            bank_org_id="bank",
+            max_annual_rate_bp=10_000,
+            amount_fen=5,
+            pin=PIN,
         )
     with pytest.raises(ForbiddenError):
         transfers.accept_offer(p, c.tier3, offer["offer_id"], pin=PIN)
@@ -287,7 +294,13 @@ def test_offers_lock_and_unlock(consortium, issued_ticket):
 def test_financing_rejected_unlocks(consortium, issued_ticket):
     c, p = consortium, consortium.platform
     application = financing.apply_financing(
-        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=100_000_000, pin=PIN
+        p,
+        c.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="bank",
+        max_annual_rate_bp=10_000,
+        amount_fen=100_000_000,
+        pin=PIN,
     )
     with pytest.raises(ForbiddenError):
         financing.approve_financing(
@@ -304,7 +317,13 @@ def test_financing_rejected_unlocks(consortium, issued_ticket):
     assert back["status"] == "ACTIVE"
     with pytest.raises(RuleViolationError, match="value date"):
         application = financing.apply_financing(
-            p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=1, pin=PIN
+            p,
+            c.tier1,
+            ticket_id=issued_ticket["id"],
+            bank_org_id="bank",
+            max_annual_rate_bp=10_000,
+            amount_fen=1,
+            pin=PIN,
         )
         financing.approve_financing(
             p,

@@ -39,7 +39,13 @@ def test_rejecting_a_ticket_gives_back_only_what_it_drew_from_each_invoice(conso
 def test_no_backdated_value_date_and_nothing_moves_after_maturity(consortium, issued_ticket):
     c, p = consortium, consortium.platform
     application = financing.apply_financing(
-        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=1000, pin=PIN
+        p,
+        c.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="bank",
+        max_annual_rate_bp=10_000,
+        amount_fen=1000,
+        pin=PIN,
     )
     with pytest.raises(RuleViolationError, match="value date is in the past"):
         financing.approve_financing(

@@ -16,8 +16,9 @@ Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 f
 Pin = Annotated[StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the signer's card PIN")]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+# The domain's one rate limit (goldticket.domain.financing.MAX_RATE_BP), in every schema.
 RateBp = Annotated[
-    StrictInt, Field(ge=0, le=MAX_RATE_BP, description="annual rate in basis points (10000 = 100 %)")
+    StrictInt, Field(ge=0, le=MAX_RATE_BP, description=f"annual rate in basis points (0 to {MAX_RATE_BP})")
 ]
 # Ids the ledger makes: a prefix and 20 hex digits of a hash of the transaction
 # (chaincode/state.py derive_id); cards and certificates have ids of their own shape.
@@ -101,6 +102,8 @@ class Empty(Body):
 
 
 class NewCreditLine(Signed):
+    """A bank offers a core enterprise a credit line; it is drawn once the core accepts it."""
+
     core_org_id: Id
     limit_fen: Fen
 
@@ -116,6 +119,9 @@ class NewTicket(Signed):
     amount_fen: Fen
     maturity_date: dt.date
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=100)]
+    credit_line_id: Id | None = Field(
+        None, description="the core's active credit line to draw on (default: the first with room)"
+    )
 
 
 class WithReason(Signed):
@@ -130,6 +136,10 @@ class NewTransfer(Signed):
 class NewFinancing(Signed):
     bank_org_id: Id
     amount_fen: Fen
+    max_annual_rate_bp: Annotated[
+        StrictInt,
+        Field(ge=0, le=MAX_RATE_BP, description="the highest annual rate the holder accepts, basis points"),
+    ]
 
 
 class Approval(Signed):

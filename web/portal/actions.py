@@ -66,9 +66,16 @@ def amount(values: dict[str, str], name: str = "amount") -> int:
 def rate_bp(values: dict[str, str], name: str = "rate") -> int:
     """An annual rate typed in percent (``2.62``) as basis points."""
     bp = d.parse_yuan((values.get(name) or "").strip())  # two decimals, like yuan and fen
-    if not 0 <= bp <= 100_000:
-        raise d.InvalidInputError(_("The annual rate is from 0 to 1000 percent."))
+    if not 0 <= bp <= d.MAX_RATE_BP:
+        raise d.InvalidInputError(
+            _("The annual rate is from 0 to %(max)s percent.", max=d.MAX_RATE_BP // 100)
+        )
     return bp
+
+
+def percent(rate_bp: int) -> str:
+    """Basis points as the percent the forms take: 262 -> "2.62%"."""
+    return f"{d.format_fen(rate_bp)}%"
 
 
 def read_ticket(portal: Portal, actor: Actor, values: dict[str, str]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Financing and credit as portal writes: a holder applies to a bank to discount part of a
 ticket, the bank approves at a rate with the quote shown (days, interest, fee, proceeds) or
-declines; a bank grants a core enterprise a credit line. Thin: each calls one use case of
+declines (never above the highest rate the holder signed); a bank offers a core enterprise a
+credit line, which the core accepts or declines. Thin: each calls one use case of
 goldticket.services.financing or credit."""
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from goldticket.services import credit, financing, reads, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
-from .actions import ACTIONS, Action, Summary, amount, rate_bp, read_member, read_ticket, text, to_ticket
+from .actions import (
+    ACTIONS,
+    Action,
+    Summary,
+    amount,
+    percent,
+    rate_bp,
+    read_member,
+    read_ticket,
+    text,
+    to_ticket,
+)
 
 
 def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
@@ -24,6 +36,7 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
     if bank.get("role") != "bank":
         raise d.InvalidInputError(_("%(id)s is not a bank.", id=bank["id"]))
     fen = amount(values)
+    bound = rate_bp(values, "max_rate")
     if fen > ticket["amount_fen"]:
         raise d.RuleViolationError(
             _(
@@ -37,7 +50,10 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
         counterparty=bank["id"],
         amount_fen=fen,
         split=(fen, ticket["amount_fen"] - fen),
-        rows=[(_l("Maturity date"), ticket["maturity_date"])],
+        rows=[
+            (_l("Maturity date"), ticket["maturity_date"]),
+            (_l("Highest annual rate you accept (the bank cannot approve above it)"), percent(bound)),
+        ],
     )
 
 
@@ -57,8 +73,23 @@ def application_quote(portal: Portal, actor: Actor, values: dict[str, str]) -> t
     return application, quote
 
 
+def holder_bound(application: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """The row stating the highest rate the holder signed (none on an application made before
+    bounds existed)."""
+    bound = application.get("max_annual_rate_bp")
+    return [] if bound is None else [(_l("Highest annual rate the holder accepts"), percent(bound))]
+
+
 def prepare_approve(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     application, quote = application_quote(portal, actor, values)
+    bound = application.get("max_annual_rate_bp")
+    if bound is not None and quote.annual_rate_bp > bound:
+        raise d.RuleViolationError(
+            _(
+                "The holder accepts at most %(rate)s a year; approve at that rate or below.",
+                rate=percent(bound),
+            )
+        )
     return Summary(
         {**values, "value_date": quote.value_date.isoformat()},
         ticket_id=application["ticket_id"],
@@ -66,7 +97,8 @@ def prepare_approve(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
         amount_fen=application["amount_fen"],
         rows=[
             (_l("Application"), application["id"]),
-            (_l("Annual rate"), f"{d.format_fen(quote.annual_rate_bp)}%"),
+            *holder_bound(application),
+            (_l("Annual rate"), percent(quote.annual_rate_bp)),
             (_l("Value date"), quote.value_date),
             (_l("Days"), quote.days),
             (_l("Discount interest"), d.format_fen(quote.discount_interest_fen)),
@@ -89,7 +121,25 @@ def prepare_decline(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
 
 def grant_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     core = read_member(portal, text(values, "core_org_id", 64))
-    return Summary(values, counterparty=core["id"], amount_fen=amount(values))
+    return Summary(
+        values,
+        counterparty=core["id"],
+        amount_fen=amount(values),
+        rows=[(_l("Status"), _l("offered: drawn once the core enterprise accepts it"))],
+    )
+
+
+def answer_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    line_id = text(values, "credit_line_id", 64)
+    for line in reads.list_credit_lines(portal, actor)["items"]:
+        if line["id"] == line_id and line["core_org_id"] == actor.member_id:
+            return Summary(
+                values,
+                counterparty=line["bank_org_id"],
+                amount_fen=line["limit_fen"],
+                rows=[(_l("Credit line"), line_id)],
+            )
+    raise d.NotFoundError(_("No credit line %(id)s is offered to you.", id=line_id))
 
 
 ACTIONS.update(
@@ -99,7 +149,7 @@ ACTIONS.update(
             Action(
                 "finance",
                 _l("Apply for financing (discount)"),
-                ("ticket_id", "bank_org_id", "amount"),
+                ("ticket_id", "bank_org_id", "amount", "max_rate"),
                 prepare_finance,
                 lambda p, a, v, s: financing.apply_financing(
                     p.platform,
@@ -107,6 +157,7 @@ ACTIONS.update(
                     ticket_id=text(v, "ticket_id", 64),
                     bank_org_id=text(v, "bank_org_id", 64),
                     amount_fen=amount(v),
+                    max_annual_rate_bp=rate_bp(v, "max_rate"),
                     pin=s["pin"],
                 ),
                 to_ticket,
@@ -142,11 +193,31 @@ ACTIONS.update(
             ),
             Action(
                 "grant",
-                _l("Grant a credit line"),
+                _l("Offer a credit line"),
                 ("core_org_id", "amount"),
                 grant_summary,
                 lambda p, a, v, s: credit.grant_credit_line(
                     p.platform, a, core_org_id=text(v, "core_org_id", 64), limit_fen=amount(v), pin=s["pin"]
+                ),
+                lambda result, v: "",
+            ),
+            Action(
+                "accept_line",
+                _l("Accept the credit line"),
+                ("credit_line_id",),
+                answer_summary,
+                lambda p, a, v, s: credit.accept_credit_line(
+                    p.platform, a, credit_line_id=text(v, "credit_line_id", 64), pin=s["pin"]
+                ),
+                lambda result, v: "",
+            ),
+            Action(
+                "decline_line",
+                _l("Decline the credit line"),
+                ("credit_line_id",),
+                answer_summary,
+                lambda p, a, v, s: credit.decline_credit_line(
+                    p.platform, a, credit_line_id=text(v, "credit_line_id", 64), pin=s["pin"]
                 ),
                 lambda result, v: "",
             ),

@@ -38,8 +38,18 @@ def issue() -> Any:
         except TypedError as failure:
             error = sentence(failure)
     suppliers = [m for m in member_names().values() if m.get("role") == "supplier"]
+    lines = [
+        line
+        for line in reads.list_credit_lines(p, actor())["items"]
+        if line.get("status", "active") == "active" and line["core_org_id"] == actor().member_id
+    ]
     return render_template(
-        "portal/issue.html", suppliers=suppliers, error=error, form=request.form, today=p.platform.today()
+        "portal/issue.html",
+        suppliers=suppliers,
+        lines=lines,
+        error=error,
+        form=request.form,
+        today=p.platform.today(),
     ), (422 if error else 200)
 
 

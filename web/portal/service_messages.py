@@ -53,6 +53,12 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^maturity date is out of range: at most (?P<months>\d+) months after issue \((?P<latest>[0-9-]+)\)$"),
      N_("The maturity date is out of range: at most %(months)s months after issue (%(latest)s).")),
     (re.compile(r"^credit line exceeded(?P<rest>.*)$"), N_("The core enterprise's credit line is not enough for this ticket.")),
+    (re.compile(r"^rate above the holder's bound: (?P<rate>\S+ %) a year asked, the holder accepts at most (?P<bound>\S+ %)$"),
+     N_("The rate %(rate)s is above the highest rate the holder accepts, %(bound)s.")),
+    (re.compile(r"^invoice (?P<number>.+) belongs to another core enterprise: .*$"),
+     N_("Invoice %(number)s was first used by another core enterprise; it cannot back your tickets.")),
+    (re.compile(r"^credit line (?P<id>\S+) is (?P<status>offered|declined), not active$"),
+     N_("Credit line %(id)s is not active (%(status)s): only an accepted line is drawn.")),
 ]  # fmt: skip
 
 

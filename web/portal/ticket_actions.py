@@ -33,6 +33,10 @@ def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
             (_l("Maturity date"), maturity),
             (_l("Invoice"), f"{number} · {d.format_fen(invoice_fen)}"),
             (_l("Invoice SHA-256"), digest),
+            (
+                _l("Credit line"),
+                (values.get("credit_line_id") or "").strip() or _l("the first active line with room"),
+            ),
         ],
     )
 
@@ -53,6 +57,7 @@ def perform_issue(
         amount_fen=fen,
         maturity_date=(values.get("maturity_date") or "").strip(),
         invoices=[invoice],
+        credit_line_id=(values.get("credit_line_id") or "").strip() or None,
         pin=secrets["pin"],
     )
 
@@ -112,6 +117,7 @@ ACTIONS.update(
                     "invoice_number",
                     "invoice_amount",
                     "invoice_sha256",
+                    "credit_line_id",
                 ),
                 prepare_issue,
                 perform_issue,

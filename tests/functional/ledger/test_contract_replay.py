@@ -29,6 +29,12 @@ def demo_ledger(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #17 changed what GrantCreditLine, ApplyFinancing and IssueTicket write on purpose "
+    "(docs/decisions.md, 'The holder bounds the price'): record tests/data/demo-ledger again with the "
+    "merged #17 contract, then remove this mark",
+)
 def test_the_demo_ledger_made_before_the_split_replays_byte_for_byte(tmp_path: Path) -> None:
     trusted = {
         msp: pem.encode() for msp, pem in json.loads((DATA / "demo-ledger-cas.json").read_text()).items()
@@ -48,8 +54,8 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
     assert evaluated == sorted(QUERIES)
     assert sorted(functions) == sorted(
         [
-            "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing", "ApproveIdentity",
-            "Bootstrap", "CancelOffer", "CancelTicket", "FreezeTicket", "GetApplication",
+            "AcceptCreditLine", "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing", "ApproveIdentity",
+            "Bootstrap", "CancelOffer", "CancelTicket", "DeclineCreditLine", "FreezeTicket", "GetApplication",
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",
             "GetStatement", "GetStatements", "GetTicket", "GrantCreditLine", "IssueTicket",
             "ListCreditLines", "ListIdentities", "ListMembers", "ListTickets", "OfferTransfer",

@@ -520,7 +520,12 @@ def test_a_split_whose_pieces_do_not_add_up_is_refused(consortium, issued_ticket
 def test_a_financing_application_must_be_the_intent_s(consortium, issued_ticket):
     platform = consortium.platform
     cc = platform.settings.chaincode
-    request = {"ticket_id": issued_ticket["id"], "bank_org_id": "bank", "amount_fen": 2000}
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "bank_org_id": "bank",
+        "amount_fen": 2000,
+        "max_annual_rate_bp": 350,
+    }
     serial, intent, genuine = endorsed(platform, consortium.tier1, "ApplyFinancing", request)
     refused_then_genuine(
         platform,
@@ -529,9 +534,96 @@ def test_a_financing_application_must_be_the_intent_s(consortium, issued_ticket)
         genuine,
         [
             (on_writes(set_field("application", amount_fen=3000), cc), "amount_fen 3000"),
+            (on_writes(set_field("application", max_annual_rate_bp=9000), cc), "max_annual_rate_bp 9000"),
             (on_writes(set_field("application", bank_org_id="factor"), cc), "bank_org_id 'factor'"),
             (on_writes(duplicate("application", "FAother"), cc), "exactly one application"),
             (on_writes(drop("application"), cc), "does not change|exactly one application"),
+        ],
+    )
+
+
+def test_an_approval_above_the_holders_signed_rate_is_refused_by_the_gateway(consortium, issued_ticket):
+    """Issue #17 point 3 at the gateway: the approval's intent states the holder's bound, the
+    rate may not exceed it, and the application written must carry that bound and that rate."""
+    from goldticket.services import financing
+    from goldticket.signing.intents import Intent, check_writes
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    applied = financing.apply_financing(
+        platform,
+        consortium.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="bank",
+        amount_fen=2000,
+        max_annual_rate_bp=350,
+        pin=PIN,
+    )
+    request = {
+        "application_id": applied["application_id"],
+        "annual_rate_bp": 300,
+        "max_annual_rate_bp": 350,
+        "value_date": TODAY.isoformat(),
+    }
+    serial, intent, genuine = endorsed(platform, consortium.bank, "ApproveFinancing", request)
+    tx = m.decode_transaction(genuine)
+    for asked, reason in (
+        ({"annual_rate_bp": 9000, "max_annual_rate_bp": 9000}, "the application's is 350"),
+        ({"annual_rate_bp": 400}, "exceeds the holder's bound of 350"),
+        ({"max_annual_rate_bp": None}, "the intent states the bound None"),
+    ):
+        with pytest.raises(RefusedError, match=reason):
+            check_writes(Intent("ApproveFinancing", {**request, **asked}), tx)
+
+    def quote_rate(rate: int):
+        def change(writes) -> None:
+            first(writes, "application")["value"]["quote"]["annual_rate_bp"] = rate
+
+        return change
+
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("application", max_annual_rate_bp=9000), cc), "the application's is 9000"),
+            (on_writes(quote_rate(9000), cc), "not approved at the intent's rate"),
+        ],
+    )
+
+
+def test_a_credit_line_is_written_offered_and_answered_as_the_intent_says(consortium):
+    """Issue #17 point 10 at the gateway: an offer writes an offered line of the intent's core
+    and limit, nothing drawn; an acceptance makes the named line active, not another."""
+    from goldticket.services import credit
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {"core_org_id": "core", "limit_fen": 5_000}
+    serial, intent, genuine = endorsed(platform, consortium.bank, "GrantCreditLine", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("credit", status="active"), cc), "status 'active'"),
+            (on_writes(set_field("credit", limit_fen=9_000), cc), "limit_fen 9000"),
+            (on_writes(set_field("credit", used_fen=1), cc), "used_fen 1"),
+        ],
+    )
+    offered = credit.grant_credit_line(platform, consortium.factor, core_org_id="core", limit_fen=7, pin=PIN)
+    request = {"credit_line_id": offered["id"]}
+    serial, intent, genuine = endorsed(platform, consortium.core, "AcceptCreditLine", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("credit", status="declined"), cc), "status 'declined'"),
+            (on_writes(set_field("credit", id="CLother"), cc), "id 'CLother'"),
         ],
     )
 
@@ -603,6 +695,8 @@ MAY_WRITE = {
     "ApproveIdentity": {"identity"},
     "RevokeIdentity": {"identity"},
     "GrantCreditLine": {"credit"},
+    "AcceptCreditLine": {"credit"},
+    "DeclineCreditLine": {"credit"},
     "IssueTicket": SPLIT | {"invoice", "invoice_number", "credit", "draws"},
     "AcceptTicket": TICKET,
     "RejectTicket": TICKET | {"invoice", "credit", "draws"},

@@ -85,6 +85,8 @@ def members(client: FlaskClient) -> Members:
     line = users["bank"].post(
         "/credit-lines", {"core_org_id": "core", "limit_fen": 10_000_000_000, "pin": PIN}, expect=201
     )
+    assert line["status"] == "offered"
+    line = users["core"].post(f"/credit-lines/{line['id']}/accept", {"pin": PIN}, expect=200)
     return Members(client, operator, users, line, cards)
 
 

@@ -44,10 +44,14 @@ def objects(members, accepted):
     tier1.post(f"/tickets/{financed['id']}/accept", {"pin": PIN}, expect=200)
     application = tier1.post(
         f"/tickets/{financed['id']}/financing",
-        {"bank_org_id": "bank", "amount_fen": 1, "pin": PIN},
+        {"bank_org_id": "bank", "amount_fen": 1, "max_annual_rate_bp": 1_000, "pin": PIN},
         expect=201,
     )
+    line = members["bank"].post(
+        "/credit-lines", {"core_org_id": "core", "limit_fen": 7, "pin": PIN}, expect=201
+    )
     return {
+        "line": line["id"],
         "active": accepted["id"],
         "pending": pending["id"],
         "offer": offer["offer_id"],
@@ -60,6 +64,8 @@ def _matrix(o):
     signed = {"pin": WRONG}
     return [
         ("POST", "/credit-lines", {"core_org_id": "core", "limit_fen": 100, **signed}, {"bank"}),
+        ("POST", f"/credit-lines/{o['line']}/accept", signed, {"core"}),
+        ("POST", f"/credit-lines/{o['line']}/decline", signed, {"core"}),
         (
             "POST",
             "/tickets",
@@ -84,7 +90,7 @@ def _matrix(o):
         (
             "POST",
             f"/tickets/{o['active']}/financing",
-            {"bank_org_id": "bank", "amount_fen": 1, **signed},
+            {"bank_org_id": "bank", "amount_fen": 1, "max_annual_rate_bp": 1_000, **signed},
             {"tier1"},
         ),
         ("POST", f"/offers/{o['offer']}/accept", signed, {"tier2"}),

@@ -191,7 +191,7 @@ def test_another_members_application_reads_as_absent(
 ) -> None:
     applied = members["tier1"].post(
         f"/tickets/{accepted['id']}/financing",
-        {"bank_org_id": "bank", "amount_fen": 10_000_000, "pin": PIN},
+        {"bank_org_id": "bank", "amount_fen": 10_000_000, "max_annual_rate_bp": 1_000, "pin": PIN},
         expect=201,
     )
     path = f"/applications/{applied['application_id']}"

@@ -47,7 +47,7 @@ def test_life_cycle(members, accepted, portal):
     )
     applied = tier2.post(
         f"/tickets/{piece['id']}/financing",
-        {"bank_org_id": "bank", "amount_fen": 30_000_000, "pin": PIN},
+        {"bank_org_id": "bank", "amount_fen": 30_000_000, "max_annual_rate_bp": 1_000, "pin": PIN},
         expect=201,
     )
     assert applied["ticket"]["status"] == "LOCKED_FINANCING"

@@ -54,6 +54,7 @@ def apply(
         ticket,
         by_org_id=ticket.holder_org_id,
         bank_org_id=bank,
+        max_annual_rate_bp=10_000,
         amount_fen=amount_fen,
         application_id="A-1",
         today=today,
@@ -92,7 +93,9 @@ def test_apply_locks_the_ticket() -> None:
     locked, application = apply(ticket)
     assert locked.status is S.LOCKED_FINANCING
     assert locked.application_id == "A-1"
-    assert application == FinancingApplication("A-1", "T-1", SUP_A, BANK, 40_000_000, "OPEN", None, None)
+    assert application == FinancingApplication(
+        "A-1", "T-1", SUP_A, BANK, 40_000_000, "OPEN", None, None, 10_000
+    )
     assert FinancingApplication.from_dict(application.to_dict()) == application
 
 
@@ -100,7 +103,13 @@ def test_apply_locks_the_ticket() -> None:
 def test_only_the_holder_applies(org: str) -> None:
     with pytest.raises(ForbiddenError):
         apply_financing(
-            active(), by_org_id=org, bank_org_id=OTHER_BANK, amount_fen=1, application_id="A", today=VALUE
+            active(),
+            by_org_id=org,
+            bank_org_id=OTHER_BANK,
+            max_annual_rate_bp=10_000,
+            amount_fen=1,
+            application_id="A",
+            today=VALUE,
         )
 
 
@@ -273,7 +282,13 @@ def test_financed_piece_cannot_be_moved_again() -> None:
         offer_transfer(financed, by_org_id=BANK, to_org_id=SUP_B, amount_fen=1, offer_id="O", today=VALUE)
     with pytest.raises(StateConflictError):
         apply_financing(
-            financed, by_org_id=BANK, bank_org_id=OTHER_BANK, amount_fen=1, application_id="A", today=VALUE
+            financed,
+            by_org_id=BANK,
+            bank_org_id=OTHER_BANK,
+            max_annual_rate_bp=10_000,
+            amount_fen=1,
+            application_id="A",
+            today=VALUE,
         )
 
 

@@ -295,7 +295,13 @@ def _in_each_freezable_state() -> list[Ticket]:
         live, by_org_id=SUPPLIER, to_org_id=SUPPLIER_B, amount_fen=10, offer_id="O-1", today=TODAY
     )
     locked_financing, application = apply_financing(
-        live, by_org_id=SUPPLIER, bank_org_id=BANK, amount_fen=10, application_id="A-1", today=TODAY
+        live,
+        by_org_id=SUPPLIER,
+        bank_org_id=BANK,
+        max_annual_rate_bp=10_000,
+        amount_fen=10,
+        application_id="A-1",
+        today=TODAY,
     )
     _, financed, _, _, _ = approve_financing(
         locked_financing,
@@ -365,7 +371,13 @@ def test_frozen_ticket_cannot_apply_for_financing() -> None:
     frozen = freeze_ticket(active())
     with pytest.raises(StateConflictError):
         apply_financing(
-            frozen, by_org_id=SUPPLIER, bank_org_id=BANK, amount_fen=1, application_id="A", today=TODAY
+            frozen,
+            by_org_id=SUPPLIER,
+            bank_org_id=BANK,
+            max_annual_rate_bp=10_000,
+            amount_fen=1,
+            application_id="A",
+            today=TODAY,
         )
 
 
@@ -497,6 +509,7 @@ def test_terminal_ticket_refuses_every_operation(
             ticket,
             by_org_id=by_org,
             bank_org_id=other_org,
+            max_annual_rate_bp=10_000,
             amount_fen=amount,
             application_id="A-9",
             today=TODAY,

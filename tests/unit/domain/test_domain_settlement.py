@@ -81,6 +81,7 @@ def finance(ticket: Ticket, amount_fen: int, application_id: str) -> tuple[Ticke
         ticket,
         by_org_id=ticket.holder_org_id,
         bank_org_id=BANK,
+        max_annual_rate_bp=10_000,
         amount_fen=amount_fen,
         application_id=application_id,
         today=BEFORE,
@@ -123,7 +124,13 @@ def build_tree() -> dict[str, Ticket]:
         a, by_org_id=SUP_B, to_org_id=SUP_C, amount_fen=1_000, offer_id="O-open", today=BEFORE
     )
     e, _ = apply_financing(
-        e, by_org_id=SUP_A, bank_org_id=BANK, amount_fen=45_000_000, application_id="A-open", today=BEFORE
+        e,
+        by_org_id=SUP_A,
+        bank_org_id=BANK,
+        max_annual_rate_bp=10_000,
+        amount_fen=45_000_000,
+        application_id="A-open",
+        today=BEFORE,
     )
     d = freeze_ticket(d)
     return {ticket.id: ticket for ticket in (t, a, b, financed, c, d, e)}
@@ -322,6 +329,7 @@ def _grow(root: Ticket, data: st.DataObject) -> dict[str, Ticket]:
                     piece,
                     by_org_id=piece.holder_org_id,
                     bank_org_id=BANK,
+                    max_annual_rate_bp=10_000,
                     amount_fen=amount,
                     application_id=f"A-{step}",
                     today=BEFORE,
@@ -342,6 +350,7 @@ def _grow(root: Ticket, data: st.DataObject) -> dict[str, Ticket]:
                 piece,
                 by_org_id=piece.holder_org_id,
                 bank_org_id=BANK,
+                max_annual_rate_bp=10_000,
                 amount_fen=amount,
                 application_id=f"A-{step}",
                 today=BEFORE,

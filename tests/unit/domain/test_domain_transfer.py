@@ -121,7 +121,13 @@ def test_locked_ticket_cannot_be_offered_again() -> None:
 
 def test_ticket_locked_for_financing_cannot_be_offered() -> None:
     locked, _ = apply_financing(
-        active(), by_org_id=SUP_A, bank_org_id=BANK, amount_fen=1, application_id="A-1", today=TODAY
+        active(),
+        by_org_id=SUP_A,
+        bank_org_id=BANK,
+        max_annual_rate_bp=10_000,
+        amount_fen=1,
+        application_id="A-1",
+        today=TODAY,
     )
     with pytest.raises(StateConflictError):
         offer(locked)
