@@ -49,6 +49,7 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
     assert sorted(functions) == sorted(
         [
             "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing", "ApproveIdentity",
+            "ApproveRecovery", "ResumeIdentity", "SuspendIdentity",
             "Bootstrap", "CancelOffer", "CancelTicket", "FreezeTicket", "GetApplication",
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",
             "GetStatement", "GetStatements", "GetTicket", "GrantCreditLine", "IssueTicket",
