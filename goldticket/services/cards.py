@@ -310,13 +310,11 @@ def cards_of(platform: Platform, username: str) -> list[dict[str, Any]]:
     found = []
     for record in platform.cards.registry.cards_of(username):
         identity = _identity(platform, record)
-        found.append(
-            {
-                **record.public(),
-                "ledger_status": identity["status"] if identity else None,
-                "recovery": recovery_of(identity) if identity else None,
-            }
-        )
+        shown = {**record.public(), "ledger_status": identity["status"] if identity else None}
+        recovery = recovery_of(identity) if identity else None
+        if recovery is not None:
+            shown["recovery"] = recovery
+        found.append(shown)
     return found
 
 

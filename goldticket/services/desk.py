@@ -13,7 +13,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access, cards, members
+from . import access, cards, logins, members
 from .context import Actor, Desk
 from .portal import Portal
 
@@ -118,8 +118,19 @@ def replace_card(
 
 
 def eliminate_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
-    """销卡: revoke the card's identity on the ledger and destroy its key."""
+    """销卡: revoke the card's identity on the ledger and destroy its key; the user's last card
+    takes the login with it (its tokens are revoked, new logins refused)."""
     access.require_operator_admin(actor)
     _card(portal, card_id)
     cards.eliminate_card(portal.platform, authenticate(portal, actor, desk_pin), card_id)
+    username = portal.platform.cards.registry.get(card_id).username
+    logins.close_if_cardless(portal.platform, portal.database, username)
     return {"card_id": card_id, "status": "eliminated"}
+
+
+def approve_recovery(portal: Portal, admin: Actor, card_id: str, *, pin: str) -> dict[str, Any]:
+    """An admin of another member approves the recovery of the card's member (left without an
+    active admin); the card becomes active once a majority of the other members approved."""
+    _card(portal, card_id)
+    record = cards.approve_recovery(portal.platform, admin, card_id, pin)
+    return {**present_card(record), "recovery": record["recovery"]}

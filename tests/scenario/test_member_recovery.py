@@ -14,7 +14,7 @@ from goldticket.domain import DomainError, ForbiddenError, StateConflictError
 from goldticket.ledger import EndorseError
 from goldticket.messages import Identity
 from goldticket.services import cards, members, transfers
-from goldticket.signing import Signer
+from goldticket.signing import Signer, new_member_key
 from goldticket.signing.errors import CardStateError
 
 pytestmark = pytest.mark.scenario
@@ -84,6 +84,10 @@ def test_a_member_without_admin_is_recovered_by_a_majority_of_the_other_members(
     operator, pin = p.actor("operator"), p.settings.operator_pin
     with pytest.raises(ForbiddenError):
         cards.approve_recovery(p, operator, serial, pin)
+    record = p.cards.registry.get(serial)
+    request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
+    with pytest.raises(ForbiddenError, match="only a core or supplier or bank member"):
+        p.submit(operator, "ApproveRecovery", request, pin=pin)  # the chaincode, not only the service
     with pytest.raises(ForbiddenError):
         cards.approve_recovery(p, consortium.tier2, serial, PIN)
     first = cards.approve_recovery(p, admins["core"], serial, PIN)
@@ -123,9 +127,14 @@ def test_recovery_is_only_for_an_onboarded_member_with_no_active_admin(consortiu
     members.add_user(p, p.desk(), member_id="tier1", username="tier1.second", role="admin", pin=PIN)
     with pytest.raises(StateConflictError, match="has an active admin"):
         cards.approve_recovery(p, admins["core"], _card(p, "tier1.second").serial, PIN)
-    # only an admin identity is recovered
+    # a suspended admin (its card reported lost) is not made active by a recovery
     cards.eliminate_card(p, p.desk(), _card(p, "tier1.admin").serial)
-    cards.eliminate_card(p, p.desk(), _card(p, "tier1.second").serial)
+    second = _card(p, "tier1.second").serial
+    cards.report_lost(p, p.desk(), second)
+    with pytest.raises(StateConflictError, match="not waiting for approval"):
+        cards.approve_recovery(p, admins["core"], second, PIN)
+    # only an admin identity is recovered
+    cards.eliminate_card(p, p.desk(), second)
     members.add_user(p, p.desk(), member_id="tier1", username="tier1.clerk2", pin=PIN)
     with pytest.raises(DomainError, match="admin"):
         cards.approve_recovery(p, admins["core"], _card(p, "tier1.clerk2").serial, PIN)
@@ -212,3 +221,23 @@ def test_a_user_gets_a_second_card_only_by_replacement(consortium):
     with pytest.raises((StateConflictError, CardStateError), match="replace"):
         cards.open_card(p, p.desk(), "tier1.clerk")
     assert len(p.cards.registry.cards_of("tier1.clerk")) == 1
+
+
+def test_the_operator_member_is_not_recovered_by_the_members(consortium):
+    """Recovery is for a member onboarded by its first admin; the operator member (bootstrapped)
+    is not handed to the other members even when its admins are gone."""
+    p = consortium.platform
+    admins = _admins(consortium, "core")
+    operator, pin = p.actor("operator"), p.settings.operator_pin
+    ca = p.keystore.cas()["OperatorMSP"]
+    key = new_member_key()
+    attributes = {"member": "operator", "role": "admin", "user": "operator.next"}
+    certificate = ca.issue(key.public_key(), common_name="operator.next", attributes=attributes)
+    request = {"msp_id": ca.msp_id, "certificate_pem": certificate.decode()}
+    assert p.submit(operator, "RegisterIdentity", request, pin=pin).result["status"] == "PENDING_APPROVAL"
+    own = p.cards.registry.active_card("operator")
+    p.submit(
+        operator, "RevokeIdentity", {"msp_id": own.msp_id, "certificate_pem": own.certificate_pem}, pin=pin
+    )
+    with pytest.raises(StateConflictError, match="never onboarded"):
+        p.submit(admins["core"], "ApproveRecovery", request, pin=PIN)
