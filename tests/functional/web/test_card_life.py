@@ -71,6 +71,9 @@ def test_the_desk_does_not_act_on_its_own_card(members, portal) -> None:
         refused = members.operator.call(method, path, body, expect=403)
         assert refused["error"] == "forbidden" and "own card" in refused["message"], path
     assert registry.get(own).status == "ACTIVE" and _identity_status(portal, own) == "ACTIVE"
+    # refused before the desk PIN is tried: a wrong one costs the desk's card no try
+    members.operator.post(f"/cards/{own}/report-lost", {"desk_pin": "999999"}, expect=403)
+    assert registry.get(own).wrong_pins == 0
 
 
 def test_a_second_card_for_a_user_is_refused(members, portal) -> None:
