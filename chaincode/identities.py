@@ -108,10 +108,13 @@ class IdentityTransactions:
 
     @transaction
     async def RegisterIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        """The card desk proposes a member's certificate (its attributes name the member). While
-        the member has no admin with an active identity (onboarding) it is registered ACTIVE at
-        once; after that it waits, PENDING_APPROVAL, until an admin of that member approves it:
-        no one, the operator included, makes a user of another member."""
+        """The card desk proposes a member's certificate (its attributes name the member). Until
+        the member is onboarded it is registered ACTIVE at once; the member is onboarded for
+        good when its first admin is registered ACTIVE (``onboarded_tx`` on the member). After
+        that every identity waits, PENDING_APPROVAL, until an admin of that member approves it
+        (or, for an admin of a member left without an active admin, a majority of the other
+        members: ApproveRecovery), whatever happened to its admins: no one, the operator
+        included, makes a user of another member."""
         caller, _ = await tx.caller("operator", admin=True)
         subject = self._subject(req)
         member = await tx.member(subject.member_id)
@@ -122,8 +125,13 @@ class IdentityTransactions:
             raise d.StateConflictError("this key was revoked and cannot be registered again")
         if existing is not None:
             return existing  # registered or waiting already: the desk retried
-        status = "PENDING_APPROVAL" if await self._has_active_admin(tx, member["id"]) else "ACTIVE"
-        return await self._put_identity(tx, subject, status, proposed_by=caller.user)
+        onboarded = bool(member.get("onboarded_tx")) or await self._has_active_admin(tx, member["id"])
+        status = "PENDING_APPROVAL" if onboarded else "ACTIVE"
+        identity = await self._put_identity(tx, subject, status, proposed_by=caller.user)
+        if status == "ACTIVE" and subject.role == "admin":
+            member["onboarded_tx"] = tx.tx_id  # onboarding happens once
+            await tx.put("member", (member["id"],), member)
+        return identity
 
     @transaction
     async def ApproveIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +180,97 @@ class IdentityTransactions:
         identity["status"] = "REVOKED"
         identity["reason"] = str(req.get("reason") or "")
         identity["revoked_by"] = caller.user
+        await tx.put("identity", (identity["key_id"],), identity)
+        return identity
+
+    async def _identity_of(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The identity a request names by ``certificate_pem`` (with ``msp_id``) or ``key_id``."""
+        if req.get("certificate_pem"):
+            return await tx.require("identity", self._subject(req).key_id)
+        return await tx.require("identity", d.require_text(req.get("key_id"), "key_id", 64))
+
+    async def _keeper(self, tx: Tx, identity: dict[str, Any]) -> Caller:
+        """An operator admin (the card desk) or an active admin of the identity's own member."""
+        caller, member = await tx.caller(admin=True)
+        if member["role"] != "operator" and caller.member_id != identity["member_id"]:
+            raise d.ForbiddenError(
+                "only the operator desk or an admin of the identity's own member may do this"
+            )
+        return caller
+
+    @transaction
+    async def SuspendIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A card reported lost: its identity signs nothing the ledger accepts until it is
+        resumed (the same key back in a replacement card) or revoked. By the operator desk or
+        an admin of the identity's own member."""
+        identity = await self._identity_of(tx, req)
+        caller = await self._keeper(tx, identity)
+        if identity["status"] not in ("ACTIVE", "PENDING_APPROVAL"):
+            raise d.StateConflictError(f"the identity is {identity['status']} and cannot be suspended")
+        identity["suspended_from"] = identity["status"]
+        identity["status"] = "SUSPENDED"
+        identity["suspended_by"] = caller.user
+        identity["suspended_tx"] = tx.tx_id
+        identity["reason"] = str(req.get("reason") or "")[:256]
+        await tx.put("identity", (identity["key_id"],), identity)
+        return identity
+
+    @transaction
+    async def ResumeIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The same key is back in a replacement card: the identity returns to the status it had
+        when suspended (a waiting identity still waits). By the operator desk (finishing the
+        replacement) or an admin of the identity's own member."""
+        identity = await self._identity_of(tx, req)
+        caller = await self._keeper(tx, identity)
+        if identity["status"] != "SUSPENDED":
+            raise d.StateConflictError(f"the identity is {identity['status']}, not suspended")
+        identity["status"] = identity.pop("suspended_from", "ACTIVE")
+        identity["resumed_by"] = caller.user
+        identity["resumed_tx"] = tx.tx_id
+        await tx.put("identity", (identity["key_id"],), identity)
+        return identity
+
+    @transaction
+    async def ApproveRecovery(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """Recovering an onboarded member left without an active admin: an admin of another
+        non-operator member approves the admin identity the desk proposed. It becomes ACTIVE once
+        admins of more than half of the other non-operator members (counted when the first
+        approval is made: the electorate) have approved, each member once; who approved is kept
+        on the identity. The operator alone cannot complete it."""
+        caller, _ = await tx.caller("core", "supplier", "bank", admin=True)
+        identity = await self._identity_of(tx, req)
+        # (an admin of the member itself is active, so the member is not recovered: see below)
+        if identity["role"] != "admin":
+            raise d.RuleViolationError(
+                "only a proposed admin identity is recovered; the recovered admin approves the rest"
+            )
+        if identity["status"] != "PENDING_APPROVAL":
+            raise d.StateConflictError(f"the identity is {identity['status']}, not waiting for approval")
+        member = await tx.member(identity["member_id"])
+        if not member.get("onboarded_tx"):
+            raise d.StateConflictError(f"member {member['id']} was never onboarded: nothing to recover")
+        if await self._has_active_admin(tx, member["id"]):
+            raise d.StateConflictError(
+                f"member {member['id']} has an active admin: that admin approves the identity"
+            )
+        recovery = identity.get("recovery")
+        if recovery is None:
+            electorate = sorted(
+                other["id"]
+                for _, other in await tx.scan("member")
+                if other["role"] != "operator" and other["id"] != member["id"]
+            )
+            recovery = {"electorate": electorate, "needed": len(electorate) // 2 + 1, "approvals": []}
+        if caller.member_id not in recovery["electorate"]:
+            raise d.ForbiddenError("the member joined after this recovery began and does not vote in it")
+        if any(approval["member_id"] == caller.member_id for approval in recovery["approvals"]):
+            raise d.StateConflictError(f"member {caller.member_id} already approved this recovery")
+        recovery["approvals"].append({"member_id": caller.member_id, "user": caller.user, "tx_id": tx.tx_id})
+        identity["recovery"] = recovery
+        if 2 * len(recovery["approvals"]) > len(recovery["electorate"]):
+            identity["status"] = "ACTIVE"
+            identity["approved_by"] = "recovery"
+            identity["recovered_tx"] = tx.tx_id
         await tx.put("identity", (identity["key_id"],), identity)
         return identity
 

@@ -38,6 +38,7 @@ CONTRACT_TESTS = [
     *SCENARIOS,
     "tests/scenario/test_authorization_matrix.py",
     "tests/scenario/test_identities.py",
+    "tests/scenario/test_member_recovery.py",
     "tests/scenario/test_review_findings.py",
     "tests/scenario/test_conflicts.py",
     "tests/scenario/test_life_cycle.py",

@@ -59,7 +59,23 @@ def card_open(username: str, backend: str | None, desk_user: str, operator_pin: 
 
 _desk("issue", "issue_card", "Issue an opened card: key, certificate, ledger identity (发卡).", pin=True)
 _desk("report-lost", "report_lost", "Suspend a card at once.")
-_desk("eliminate", "eliminate_card", "Revoke the identity on the ledger and destroy the key (销卡).")
+
+
+@card.command("eliminate")
+@click.argument("serial")
+@desk_options
+@handles_errors
+def card_eliminate(serial: str, desk_user: str, operator_pin: str) -> None:
+    """Revoke the identity on the ledger and destroy the key (销卡); the user's last card takes
+    the login with it (tokens revoked, logins refused)."""
+    from goldticket.services import cards, logins
+
+    with platform() as opened:
+        result = cards.eliminate_card(opened, open_desk(opened, desk_user, operator_pin), serial)
+        logins.close_if_cardless_offline(opened, opened.cards.registry.get(serial).username)
+        out(result)
+
+
 _desk("unlock", "unlock_card", "Unlock a card locked by wrong PINs.")
 
 
@@ -75,6 +91,21 @@ def card_approve(username: str, pin: str, serial: str) -> None:
 
     with platform() as opened:
         out(cards.approve_card(opened, opened.actor(username), serial, pin))
+
+
+@card.command("approve-recovery")
+@as_option
+@pin_option
+@click.argument("serial")
+@handles_errors
+def card_approve_recovery(username: str, pin: str, serial: str) -> None:
+    """An admin of ANOTHER member approves the recovery of a member left without an active admin:
+    the admin card the desk proposed for it (SERIAL) becomes active once admins of more than half
+    of the other members approved."""
+    from goldticket.services import cards
+
+    with platform() as opened:
+        out(cards.approve_recovery(opened, opened.actor(username), serial, pin))
 
 
 @card.command("replace")

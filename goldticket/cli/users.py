@@ -54,8 +54,10 @@ def user_list(member_id: str | None) -> None:
 @desk_options
 @handles_errors
 def user_revoke(username: str, desk_user: str, operator_pin: str) -> None:
-    """Eliminate the user's cards: the identity is revoked on the ledger."""
-    from goldticket.services import members
+    """Eliminate the user's cards: the identity is revoked on the ledger and the login disabled."""
+    from goldticket.services import logins, members
 
     with platform() as opened:
-        out(members.revoke_user(opened, open_desk(opened, desk_user, operator_pin), username))
+        result = members.revoke_user(opened, open_desk(opened, desk_user, operator_pin), username)
+        logins.close_if_cardless_offline(opened, username)
+        out(result)

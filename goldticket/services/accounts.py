@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from goldticket import domain as d
 from goldticket.store.models import Account, LoginFailure, Token
 
-from . import access, demo, desk, members
+from . import access, demo, desk, logins, members
 from .context import Actor
 from .errors import RateLimitedError, UnauthenticatedError
 from .portal import Portal
@@ -113,6 +113,7 @@ def login(portal: Portal, username: Any, password: Any, client: str) -> dict[str
             session.add(LoginFailure(username=username, client=client[:64], at=now))
         raise UnauthenticatedError("wrong username or password")
     assert account is not None
+    _refuse_disabled(portal, username)
     token = secrets.token_urlsafe(32)
     expires = now + dt.timedelta(seconds=portal.settings.token_ttl)
     with portal.database.session(immediate=True) as session:
@@ -149,7 +150,14 @@ def authenticate(portal: Portal, token: str) -> Actor:
         account = session.get(Account, row.username)
         if account is None:
             raise UnauthenticatedError("the token's user no longer exists")
-        return Actor(account.username, account.org_id, account.role)
+    _refuse_disabled(portal, account.username)
+    return Actor(account.username, account.org_id, account.role)
+
+
+def _refuse_disabled(portal: Portal, username: str) -> None:
+    """An account whose user's last card was eliminated is disabled (services.logins)."""
+    if not logins.usable(portal.platform, username):
+        raise UnauthenticatedError("the account is disabled: its user's last card was eliminated")
 
 
 def revoke(portal: Portal, token: str) -> None:

@@ -34,8 +34,16 @@ def _strict(platform: Platform) -> bool:
 
 
 def open_card(platform: Platform, desk: Desk, username: str, backend: str | None = None) -> dict[str, Any]:
-    """Bind a blank card to a user (开卡). Returns the card's public record."""
+    """Bind a blank card to a user (开卡). Returns the card's public record. A user has one live
+    card at a time: a second one is refused (a lost or broken card is replaced, 补卡)."""
     user = platform.actor(username)
+    _refuse_desks_own(desk, user.username)
+    for live in platform.cards.registry.cards_of(user.username):
+        if live.status in ("OPENED", "ACTIVE", "SUSPENDED"):
+            raise d.StateConflictError(
+                f"{user.username} already has card {live.serial} ({live.status.lower()}): one card per"
+                f" user; replace it (补卡) or eliminate it first"
+            )
     record = platform.cards.registry.open(
         username=user.username,
         member_id=user.member_id,
@@ -142,11 +150,68 @@ def enrol(
     return issue_card(platform, desk, open_card(platform, desk, username, backend)["serial"], pin)
 
 
+def _refuse_desks_own(desk: Desk, username: str) -> None:
+    """The desk acts on other users' cards, never on the acting operator admin's own: another
+    operator admin does that."""
+    if username == desk.actor.username:
+        raise d.ForbiddenError("the desk does not act on its own card: another operator admin does")
+
+
+def _identity_request(record: CardRecord, **extra: str) -> dict[str, Any]:
+    return {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem, **extra}
+
+
 def report_lost(platform: Platform, desk: Desk, serial: str) -> dict[str, Any]:
-    """The card is suspended at once; it signs nothing until replaced."""
-    platform.cards.registry.suspend(serial)
+    """The card is suspended at once, in the registry (the gateway signs nothing with it) and on
+    the ledger (SuspendIdentity: its key signs nothing the chaincode accepts, sent however it
+    is); it signs again only in its replacement card. A retry finishes what a failure left."""
+    registry = platform.cards.registry
+    record = registry.get(serial)
+    _refuse_desks_own(desk, record.username)
+    if record.status == "ACTIVE":
+        record = registry.suspend(serial)
+    elif record.status != "SUSPENDED":
+        raise CardStateError(
+            f"card {serial} is {record.status.lower()}; only an active card is reported lost"
+        )
+    if ledger_status(platform, record) in ("ACTIVE", "PENDING_APPROVAL"):
+        request = _identity_request(record, reason="card reported lost")
+        platform.submit(desk.actor, "SuspendIdentity", request, pin=desk.pin)
     platform.audit_desk(desk, "card report-lost", card=serial)
     return {"status": "suspended", "serial": serial}
+
+
+def resume_identity(platform: Platform, desk: Desk, record: CardRecord) -> None:
+    """The key of a card reported lost is back in its replacement card: the desk resumes its
+    identity on the ledger (ResumeIdentity)."""
+    if ledger_status(platform, record) == "SUSPENDED":
+        platform.submit(desk.actor, "ResumeIdentity", _identity_request(record), pin=desk.pin)
+
+
+def approve_recovery(platform: Platform, admin: Actor, serial: str, pin: str) -> dict[str, Any]:
+    """An admin of another member approves the recovery of a member left without an active admin:
+    the admin card the desk proposed for it becomes ACTIVE once admins of a majority of the
+    other members have approved (the chaincode counts and checks)."""
+    record = platform.cards.registry.get(serial)
+    if admin.role != "admin" or admin.member_id in (record.member_id, "operator"):
+        raise d.ForbiddenError("a member's recovery is approved by admins of the other members")
+    if not record.certificate_pem:
+        raise CardStateError(f"card {serial} has not been issued")
+    identity = platform.submit(admin, "ApproveRecovery", _identity_request(record), pin=pin).result
+    return {**record.public(), "msp_id": record.msp_id, "ledger_status": identity["status"],
+            "recovery": recovery_of(identity)}  # fmt: skip
+
+
+def recovery_of(identity: dict[str, Any]) -> dict[str, Any] | None:
+    """How far a recovery has come: approvals, approvals needed, approving members."""
+    recovery = identity.get("recovery")
+    if not recovery:
+        return None
+    return {
+        "approvals": len(recovery["approvals"]),
+        "needed": recovery["needed"],
+        "approved_by": [approval["member_id"] for approval in recovery["approvals"]],
+    }
 
 
 def replace_card(
@@ -156,6 +221,7 @@ def replace_card(
     registry = platform.cards.registry
     check_pin(pin)
     old = registry.get(serial)
+    _refuse_desks_own(desk, old.username)
     if old.status not in ("SUSPENDED", "ACTIVE") or old.backup is None:
         raise CardStateError(f"card {serial} is {old.status} and cannot be replaced")
     mnemonic = open_backup(
@@ -167,6 +233,7 @@ def replace_card(
             platform.cards.service.card_for(card).destroy()
             registry.eliminate(card.serial)
         elif card.replaces == serial and card.status == "ACTIVE":
+            resume_identity(platform, desk, card)
             platform.cards.service.card_for(old).destroy()
             registry.mark_replaced(serial)
             platform.audit_desk(desk, "card replace", card=serial, new_card=card.serial)
@@ -190,6 +257,7 @@ def replace_card(
     issued = registry.activate(
         new.serial, msp_id=old.msp_id or "", certificate_pem=old.certificate_pem or "", backup=backup
     )
+    resume_identity(platform, desk, issued)
     platform.cards.service.card_for(old).destroy()
     registry.mark_replaced(serial)
     platform.audit_desk(desk, "card replace", card=serial, new_card=issued.serial)
@@ -201,6 +269,7 @@ def eliminate_card(platform: Platform, desk: Desk, serial: str) -> dict[str, Any
     a replacement card keeps the identity; a retry after a failure finishes the job."""
     registry = platform.cards.registry
     record = registry.get(serial)
+    _refuse_desks_own(desk, record.username)
     if record.status in ("ELIMINATED", "REPLACED"):
         raise CardStateError(f"card {serial} is {record.status.lower()} and cannot be eliminated")
     others = [
@@ -229,14 +298,30 @@ def eliminate_card(platform: Platform, desk: Desk, serial: str) -> dict[str, Any
 
 def unlock_card(platform: Platform, desk: Desk, serial: str) -> dict[str, Any]:
     """At the desk only: forget the wrong PINs of a locked card."""
+    _refuse_desks_own(desk, platform.cards.registry.get(serial).username)
     unlocked = platform.cards.registry.unlock(serial).public()
     platform.audit_desk(desk, "card unlock", card=serial)
     return unlocked
 
 
 def cards_of(platform: Platform, username: str) -> list[dict[str, Any]]:
-    """A user's cards, each with its identity's status on the ledger (``ledger_status``)."""
-    return [
-        {**record.public(), "ledger_status": ledger_status(platform, record)}
-        for record in platform.cards.registry.cards_of(username)
-    ]
+    """A user's cards, each with its identity's status on the ledger (``ledger_status``) and,
+    for an admin card waiting for a member's recovery, how far it has come (``recovery``)."""
+    found = []
+    for record in platform.cards.registry.cards_of(username):
+        identity = _identity(platform, record)
+        shown = {**record.public(), "ledger_status": identity["status"] if identity else None}
+        recovery = recovery_of(identity) if identity else None
+        if recovery is not None:
+            shown["recovery"] = recovery
+        found.append(shown)
+    return found
+
+
+def _identity(platform: Platform, record: CardRecord) -> dict[str, Any] | None:
+    if not record.certificate_pem:
+        return None
+    try:
+        return platform.evaluate("GetIdentity", _identity_request(record))  # type: ignore[no-any-return]
+    except d.NotFoundError:
+        return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access, cards, members
+from . import access, cards, logins, members
 from .context import Actor, Desk
 from .portal import Portal
 
@@ -88,10 +88,18 @@ def _card(portal: Portal, card_id: str) -> None:
     portal.platform.cards.registry.get(d.require_text(card_id, "card_id", 64))
 
 
+def _others_card(portal: Portal, actor: Actor, card_id: str) -> None:
+    """The card exists and is not the acting operator admin's own (refused before the desk PIN
+    is tried; ``cards`` checks the same)."""
+    record = portal.platform.cards.registry.get(d.require_text(card_id, "card_id", 64))
+    if record.username == actor.username:
+        raise d.ForbiddenError("the desk does not act on its own card: another operator admin does")
+
+
 def report_lost(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
     """Suspend a lost card at once."""
     access.require_operator_admin(actor)
-    _card(portal, card_id)
+    _others_card(portal, actor, card_id)
     cards.report_lost(portal.platform, authenticate(portal, actor, desk_pin), card_id)
     return {"card_id": card_id, "status": "suspended"}
 
@@ -99,7 +107,7 @@ def report_lost(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) ->
 def unlock_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
     """Forget the wrong PINs of a card locked by them (the holder proved who they are at the desk)."""
     access.require_operator_admin(actor)
-    _card(portal, card_id)
+    _others_card(portal, actor, card_id)
     return present_card(cards.unlock_card(portal.platform, authenticate(portal, actor, desk_pin), card_id))
 
 
@@ -108,7 +116,7 @@ def replace_card(
 ) -> dict[str, Any]:
     """补卡: a new card with the same key (recovered with the PIN and the operator password)."""
     access.require_operator_admin(actor)
-    _card(portal, card_id)
+    _others_card(portal, actor, card_id)
     cards.check_pin(pin)
     if not isinstance(operator_password, str) or not operator_password:
         raise d.InvalidInputError("operator_password is required")
@@ -118,8 +126,19 @@ def replace_card(
 
 
 def eliminate_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:
-    """销卡: revoke the card's identity on the ledger and destroy its key."""
+    """销卡: revoke the card's identity on the ledger and destroy its key; the user's last card
+    takes the login with it (its tokens are revoked, new logins refused)."""
     access.require_operator_admin(actor)
-    _card(portal, card_id)
+    _others_card(portal, actor, card_id)
     cards.eliminate_card(portal.platform, authenticate(portal, actor, desk_pin), card_id)
+    username = portal.platform.cards.registry.get(card_id).username
+    logins.close_if_cardless(portal.platform, portal.database, username)
     return {"card_id": card_id, "status": "eliminated"}
+
+
+def approve_recovery(portal: Portal, admin: Actor, card_id: str, *, pin: str) -> dict[str, Any]:
+    """An admin of another member approves the recovery of the card's member (left without an
+    active admin); the card becomes active once a majority of the other members approved."""
+    _card(portal, card_id)
+    record = cards.approve_recovery(portal.platform, admin, card_id, pin)
+    return {**present_card(record), "recovery": record["recovery"]}

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from goldticket import domain as d
 from goldticket.store.models import Account, ApplicationRow, OfferRow, TicketRow
 
-from . import access, cards
+from . import access, cards, logins
 from .context import Actor
 from .portal import Portal
 from .reads import _visible, present_ticket
@@ -149,4 +149,9 @@ def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
             if portal.platform.users.has_user(user["username"])
             else []
         )
+        # what the desk may do: no action on its own card, one live card per user (replace
+        # instead), and whether the login went with the last card
+        user["is_desk"] = user["username"] == actor.username
+        user["has_live_card"] = any(card["status"] in logins.LIVE for card in user["cards"])
+        user["login_disabled"] = not logins.usable(portal.platform, user["username"])
     return users

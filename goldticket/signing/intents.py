@@ -41,9 +41,12 @@ WRITABLE: dict[str, frozenset[str]] = {
     "Bootstrap": frozenset({"member", "identity", "member_identity", "config"}),
     "RegisterMember": frozenset({"member"}),
     "SetTermCap": frozenset({"config"}),
-    "RegisterIdentity": frozenset({"identity", "member_identity"}),
+    "RegisterIdentity": frozenset({"identity", "member_identity", "member"}),  # member: onboarded_tx
     "ApproveIdentity": frozenset({"identity"}),
     "RevokeIdentity": frozenset({"identity"}),
+    "SuspendIdentity": frozenset({"identity"}),
+    "ResumeIdentity": frozenset({"identity"}),
+    "ApproveRecovery": frozenset({"identity"}),
     "GrantCreditLine": frozenset({"credit"}),
     "AcceptCreditLine": frozenset({"credit"}),
     "DeclineCreditLine": frozenset({"credit"}),

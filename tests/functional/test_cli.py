@@ -544,6 +544,19 @@ def test_revoked_user_signs_nothing(consortium: Env) -> None:
     assert run_json(env, "user", "revoke", "c1.clerk") == []
 
 
+def test_the_desk_keeps_off_its_own_card_and_a_user_has_one_card(consortium: Env) -> None:
+    env = consortium
+    own = serial_of(env, "operator")
+    for command in ("report-lost", "eliminate", "unlock"):
+        fail(env, "card", command, own, code=4, error="forbidden")
+    fail(env, "card", "open", "s1.clerk", code=5, error="conflict")
+    # a member's recovery is approved by admins of the other members, never by the operator
+    recovery = ["card", "approve-recovery", serial_of(env, "s1.clerk")]
+    fail(env, *recovery, *as_user("operator", OPERATOR_PIN), code=4, error="forbidden")
+    fail(env, *recovery, *as_user("c1.clerk"), code=4, error="forbidden")
+    assert [card["status"] for card in cards(env, "operator")] == ["ACTIVE"]
+
+
 # ------------------------------------------------------------------- audit
 def test_audit_log_verifies_and_reveals_an_edit(accepted: str, consortium: Env, tmp_path: Path) -> None:
     env = consortium

@@ -1,7 +1,7 @@
 """The chaincode's authorization matrix: every write transaction, simulated (endorsed, never
 committed) against one prepared state, signed by each of: the operator's admin and a clerk, the
 issuing core and a second core, the holder and another supplier, a supplier's admin, the bank
-that was asked and a second bank, a revoked identity, one never registered, and a registered
+that was asked and a second bank, a revoked identity, a suspended one (a card reported lost), one never registered, and a registered
 key under a second certificate that claims more (admin) than was registered. Exactly the
 expected signers pass; every other gets the expected refusal, on whichever ledger runs."""
 
@@ -34,6 +34,7 @@ ACTORS = (
     "bank",
     "factor",
     "revoked",
+    "suspended",
     "unregistered",
     "recertified",
 )
@@ -69,6 +70,7 @@ def world(consortium):
         "factor": _key(p, "factor", "factor.key"),
         "operator_clerk": _key(p, "operator", "operator.clerk.key"),
         "revoked": _key(p, "tier1", "tier1.revoked"),
+        "suspended": _key(p, "tier1", "tier1.suspended"),
         "unregistered": _key(p, "tier1", "tier1.stranger", register=False),
         # tier1's first admin is registered at once (onboarding)...
         "tier1_admin": _key(p, "tier1", "tier1.admin.key", role="admin"),
@@ -79,7 +81,12 @@ def world(consortium):
     signers["operator_admin"] = admin
     p.submit(operator, "ApproveIdentity", _cert(signers["operator_clerk"]), pin=pin)
     p.submit(operator, "RevokeIdentity", {**_cert(signers["revoked"]), "reason": "lost"}, pin=pin)
+    p.submit(operator, "SuspendIdentity", {**_cert(signers["suspended"]), "reason": "lost"}, pin=pin)
     signers["recertified"] = _recertified(p, signers["tier1"])
+    # tier3 was onboarded (its first admin), then lost every admin: its new admin waits for recovery
+    tier3_admin = _key(p, "tier3", "tier3.admin", role="admin")
+    p.submit(operator, "RevokeIdentity", {**_cert(tier3_admin), "reason": "left"}, pin=pin)
+    recovering = _key(p, "tier3", "tier3.new.admin", role="admin")
     pending = _key(p, "tier1", "tier1.pending")  # tier1 has an admin now: this one waits
     to_revoke = _key(p, "tier2", "tier2.other")
 
@@ -121,6 +128,9 @@ def world(consortium):
         "RegisterIdentity": _cert(_key(p, "tier2", "tier2.proposed", register=False)),
         "ApproveIdentity": _cert(pending),
         "RevokeIdentity": {**_cert(to_revoke), "reason": "lost"},
+        "SuspendIdentity": {**_cert(_key(p, "tier1", "tier1.lost")), "reason": "lost"},
+        "ResumeIdentity": _cert(signers["suspended"]),
+        "ApproveRecovery": _cert(recovering),
         "GrantCreditLine": {"core_org_id": "core", "limit_fen": 1_000},
         "AcceptCreditLine": {"credit_line_id": offered_line["id"]},
         "DeclineCreditLine": {"credit_line_id": offered_line["id"]},
@@ -179,6 +189,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "RegisterIdentity": OPERATOR,
     "ApproveIdentity": {"tier1_admin": "ok"},
     "RevokeIdentity": OPERATOR,
+    # the desk, or an admin of the identity's own member
+    "SuspendIdentity": {"operator_admin": "ok", "tier1_admin": "ok"},
+    "ResumeIdentity": {"operator_admin": "ok", "tier1_admin": "ok"},
+    # an admin of another non-operator member (tier3 is recovered; tier1's admin votes)
+    "ApproveRecovery": {"tier1_admin": "ok"},
     "GrantCreditLine": {"bank": "ok", "factor": "ok"},
     # Only the core the line is offered to answers it; another core does not even find it.
     "AcceptCreditLine": {"core": "ok", "core2": "not_found"},

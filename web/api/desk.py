@@ -109,6 +109,25 @@ def approve_card(actor: Actor, body: Signed, write: Write, card_id: str) -> Any:
 
 @endpoint(
     bp,
+    "/cards/<card_id>/recovery-approvals",
+    "POST",
+    summary=(
+        "An admin of another member approves the recovery of a member left without an active admin:"
+        " the admin card the desk proposed for it becomes active once admins of more than half of the"
+        " other members (core enterprises, suppliers, banks) approved, each member once"
+    ),
+    body=Signed,
+    write=True,
+)
+def approve_recovery(actor: Actor, body: Signed, write: Write, card_id: str) -> Any:
+    return write.run(
+        lambda: desk.approve_recovery(portal(), actor, card_id, pin=body.pin),
+        lambda result: result if "card_id" in result else {"card_id": card_id},
+    )
+
+
+@endpoint(
+    bp,
     "/cards/<card_id>/report-lost",
     "POST",
     summary="Suspend a lost card at once (operator admin)",

@@ -38,6 +38,8 @@ STATIC = frozenset(
         N_("value date is in the past"),
         N_("value date must be before the maturity date"),
         N_("the ticket changed while this request was in flight; nothing was written, try again"),
+        N_("the account is disabled: its user's last card was eliminated"),
+        N_("the desk does not act on its own card: another operator admin does"),
     )
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [

@@ -54,7 +54,8 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
     assert evaluated == sorted(QUERIES)
     assert sorted(functions) == sorted(
         [
-            "AcceptCreditLine", "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing", "ApproveIdentity",
+            "AcceptCreditLine", "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing",
+            "ApproveIdentity", "ApproveRecovery", "ResumeIdentity", "SuspendIdentity",
             "Bootstrap", "CancelOffer", "CancelTicket", "DeclineCreditLine", "FreezeTicket", "GetApplication",
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",
             "GetStatement", "GetStatements", "GetTicket", "GrantCreditLine", "IssueTicket",

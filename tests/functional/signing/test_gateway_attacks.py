@@ -691,9 +691,12 @@ MAY_WRITE = {
     "Bootstrap": {"member", "identity", "member_identity", "config"},
     "RegisterMember": {"member"},
     "SetTermCap": {"config"},
-    "RegisterIdentity": {"identity", "member_identity"},
+    "RegisterIdentity": {"identity", "member_identity", "member"},  # member: onboarded_tx
     "ApproveIdentity": {"identity"},
     "RevokeIdentity": {"identity"},
+    "SuspendIdentity": {"identity"},
+    "ResumeIdentity": {"identity"},
+    "ApproveRecovery": {"identity"},
     "GrantCreditLine": {"credit"},
     "AcceptCreditLine": {"credit"},
     "DeclineCreditLine": {"credit"},

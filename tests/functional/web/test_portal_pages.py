@@ -284,14 +284,31 @@ def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
     do("issue_card", {"pin": PIN}, user_id="tier2.new")
     registry = portal.platform.cards.registry
     serial = registry.active_card("tier2.new").serial
+    user = portal_login(app, "tier2.new", "a new clerk's password")  # the new user logs in
     do("report_lost", card_id=serial)
     assert registry.get(serial).status == "SUSPENDED"
+    page = desk.get("/desk").get_data(as_text=True)
+    assert "Suspended on the ledger" in page or "账本上已挂失" in page
     do("replace_card", {"pin": PIN, "operator_password": OPERATOR_PASSWORD}, card_id=serial)
     replacement = registry.active_card("tier2.new").serial
     assert replacement != serial
+    # the desk offers no second card to a user who has one, and no action on its own card
+    page = desk.get("/desk").get_data(as_text=True)
+    own = registry.active_card("operator").serial
+    assert f'value="{own}"' not in page
     do("eliminate_card", card_id=replacement)
     assert registry.get(replacement).status != "ACTIVE"
-    portal_login(app, "tier2.new", "a new clerk's password")  # the new user logs in to the portal
+    # the last card gone, the login goes with it: the open session and a new login are refused
+    assert user.get("/").status_code == 302
+    browser = app.test_client()
+    login_page = browser.get("/login").get_data(as_text=True)
+    refused = browser.post(
+        "/login",
+        data={"username": "tier2.new", "password": "a new clerk's password", "csrf_token": csrf(login_page)},
+    )
+    assert refused.status_code != 302
+    page = desk.get("/desk").get_data(as_text=True)
+    assert "Login disabled" in page or "登录已停用" in page
 
 
 def test_pages_refuse_frames_and_foreign_scripts(app: Any, members: Members) -> None:
