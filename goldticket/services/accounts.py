@@ -2,8 +2,8 @@
 and can be revoked, and login rate limiting.
 
 A token is 32 random bytes shown to its owner once; the database keeps only its SHA-256.
-Failed logins are counted per username and per client address over a window, in the
-database, so every worker process sees the same count.
+Failed logins are counted in the database (every worker process sees the same count) and
+slowed down by a growing delay per account and per client address (``login_limits``).
 """
 
 from __future__ import annotations
@@ -15,19 +15,15 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
 
 from goldticket import domain as d
-from goldticket.store.models import Account, LoginFailure, Token
+from goldticket.store.models import Account, Token
 
-from . import access, demo, desk, members
+from . import access, demo, desk, login_limits, members
 from .context import Actor
-from .errors import RateLimitedError, UnauthenticatedError
+from .errors import UnauthenticatedError
 from .portal import Portal
 
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 50
 _DUMMY_HASHES: dict[int, str] = {}
 
 
@@ -95,28 +91,32 @@ def create_user(
 
 
 def login(portal: Portal, username: Any, password: Any, client: str) -> dict[str, Any]:
-    """A new token for a right password. Raises UnauthenticatedError or RateLimitedError."""
+    """A new token for a right password. Raises UnauthenticatedError (with ``tries_left``) or
+    RateLimitedError (with ``retry_after``): see ``login_limits``."""
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > 256:
         raise d.InvalidInputError("username and password are strings")
     username = username[:64]
     now = _now()
-    with portal.database.session(immediate=True) as session:
-        since = now - FAILURE_WINDOW
-        session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-        by_user = session.scalar(select(func.count()).where(LoginFailure.username == username))
-        by_client = session.scalar(select(func.count()).where(LoginFailure.client == client))
-        if (by_user or 0) >= MAX_FAILURES_PER_USER or (by_client or 0) >= MAX_FAILURES_PER_CLIENT:
-            raise RateLimitedError("too many failed logins; try again in 15 minutes")
+    attempt = login_limits.reserve(portal, username, client, now)
+    with portal.database.session() as session:
         account = session.get(Account, username)
     if not _verify(portal, account.password_hash if account else None, password):
-        with portal.database.session(immediate=True) as session:
-            session.add(LoginFailure(username=username, client=client[:64], at=now))
-        raise UnauthenticatedError("wrong username or password")
+        raise UnauthenticatedError(_wrong_password(attempt.tries_left), tries_left=attempt.tries_left)
     assert account is not None
+    login_limits.succeeded(portal, attempt)
+    return _new_token(portal, username, now)
+
+
+def _wrong_password(tries_left: int) -> str:
+    if tries_left:
+        return f"wrong username or password; {tries_left} tries left before logins wait"
+    return "wrong username or password; further logins wait a while"
+
+
+def _new_token(portal: Portal, username: str, now: dt.datetime) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
     expires = now + dt.timedelta(seconds=portal.settings.token_ttl)
     with portal.database.session(immediate=True) as session:
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
         session.add(
             Token(token_sha256=_token_digest(token), username=username, created_at=now, expires_at=expires)
         )
