@@ -60,6 +60,11 @@ class BackupKeys(abc.ABC):
         """The data key inside ``wrapped``. Raises BackupError for a wrong operator password or a
         wrapped key that is not this KEK's."""
 
+    @abc.abstractmethod
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """The KEK stays; from now on ``new_password`` opens it. Raises BackupError for a wrong
+        ``old_password``."""
+
 
 class TokenBackupKeys(BackupKeys):
     """The KEK in a PKCS#11 token labelled :data:`TOKEN_LABEL`, opened by the operator password.
@@ -114,6 +119,17 @@ class TokenBackupKeys(BackupKeys):
             return bytes(key[Attribute.VALUE])
 
         return self._with_session(operator_password, open_key, create=False)
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """C_SetPIN on the operator's backup token: its user PIN becomes ``new_password``."""
+        new_pin = unicodedata.normalize("NFKC", new_password)
+        if not 4 <= len(new_pin.encode()) <= MAX_PIN_BYTES or any(ord(c) < 32 for c in new_pin):
+            raise BackupError("the operator password must be 4 to 255 bytes without control characters")
+
+        def set_pin(session: Any) -> None:
+            session.set_pin(unicodedata.normalize("NFKC", old_password), new_pin)
+
+        self._with_session(old_password, set_pin, create=False)
 
     def _kek(self, session: Any, *, create: bool) -> Any:
         from pkcs11 import Attribute, KeyType, ObjectClass
@@ -203,6 +219,14 @@ class SoftwareBackupKeys(BackupKeys):
             raise BackupError(
                 "the seed backup's key is not wrapped by this deployment's backup key"
             ) from None
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """The same KEK written again under Scrypt(new password)."""
+        if not isinstance(new_password, str) or not new_password:
+            raise ValueError("the operator password must be a non-empty string")
+        kek = self._kek(old_password, create=False)
+        with self._lock:
+            self._write(new_password, kek)
 
     def _kek(self, operator_password: str, *, create: bool) -> bytes:
         if not isinstance(operator_password, str) or not operator_password:

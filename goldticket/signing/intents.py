@@ -43,6 +43,8 @@ WRITABLE: dict[str, frozenset[str]] = {
     "SetTermCap": frozenset({"config"}),
     "RegisterIdentity": frozenset({"identity", "member_identity"}),
     "ApproveIdentity": frozenset({"identity"}),
+    "ExpectIdentity": frozenset({"expected_identity"}),
+    "ClaimIdentity": frozenset({"identity", "member_identity", "expected_identity"}),
     "RevokeIdentity": frozenset({"identity"}),
     "GrantCreditLine": frozenset({"credit"}),
     "IssueTicket": _SPLIT | {"invoice", "invoice_number", "credit", "draws"},

@@ -49,7 +49,8 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
     assert sorted(functions) == sorted(
         [
             "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing", "ApproveIdentity",
-            "Bootstrap", "CancelOffer", "CancelTicket", "FreezeTicket", "GetApplication",
+            "Bootstrap", "CancelOffer", "CancelTicket", "ClaimIdentity", "ExpectIdentity",
+            "FreezeTicket", "GetApplication",
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",
             "GetStatement", "GetStatements", "GetTicket", "GrantCreditLine", "IssueTicket",
             "ListCreditLines", "ListIdentities", "ListMembers", "ListTickets", "OfferTransfer",
