@@ -163,3 +163,33 @@ def test_a_replacement_is_finished_by_the_user_with_their_pin(members, client):
     assert cards == {old: "replaced", new: "active"}, (cards, certificate)
     ticket = _issue(members, "INV-S3")
     tier1.post(f"/tickets/{ticket['id']}/accept", {"pin": PIN}, expect=200)
+
+
+def test_the_desk_cannot_log_in_or_sign_as_a_user_it_creates(client):
+    """The attack as it was: the desk creates a user with a password and a card with a PIN of
+    its choosing, then logs in and signs as that user. Needs only the operator's own login."""
+    operator = login(client, "operator", OPERATOR_PASSWORD)
+    operator.post(
+        "/orgs", {"id": "s9", "name": "供应商九", "role": "supplier", "desk_pin": OPERATOR_PIN}, expect=201
+    )
+    chosen = "desk chosen password"
+    answer = operator.post(
+        "/users",
+        {
+            "org_id": "s9",
+            "username": "s9.clerk",
+            "password": chosen,
+            "role": "clerk",
+            "desk_pin": OPERATOR_PIN,
+        },
+    )
+    assert operator.last.status_code == 400, answer
+    operator.post(
+        "/users", {"org_id": "s9", "username": "s9.clerk", "role": "clerk", "desk_pin": OPERATOR_PIN}
+    )
+    Api(client).post("/auth/token", {"username": "s9.clerk", "password": chosen}, expect=401)
+    answer = operator.post("/cards", {"user_id": "s9.clerk", "pin": PIN, "desk_pin": OPERATOR_PIN})
+    assert operator.last.status_code == 400, answer
+    card = operator.post("/cards", {"user_id": "s9.clerk", "desk_pin": OPERATOR_PIN}, expect=201)
+    assert card["status"] == "awaiting_pin"
+    operator.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=403)
