@@ -134,6 +134,56 @@ class IdentityTransactions:
         return identity
 
     @transaction
+    async def ExpectIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The card desk opens a card for a member's user: the ledger expects one identity of
+        that member, user and role, which only the new card itself can claim (ClaimIdentity)
+        once its user has chosen the PIN. The desk never holds the key or the PIN."""
+        caller, _ = await tx.caller("operator", admin=True)
+        member = await tx.member(d.require_text(req.get("member_id"), "member_id", 64))
+        user = d.require_text(req.get("user"), "user", 64)
+        role = req.get("role")
+        if role not in ("admin", "clerk"):
+            raise d.InvalidInputError("role must be admin or clerk")
+        expected = {
+            "member_id": member["id"],
+            "user": user,
+            "role": role,
+            "card": d.require_text(req.get("card"), "card", 64),
+            "proposed_by": caller.user,
+            "tx_id": tx.tx_id,
+        }
+        await tx.put("expected_identity", (member["id"], user), expected)
+        return expected
+
+    @transaction
+    async def ClaimIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A new card registers its own identity, signed inside the card with the PIN its user
+        just chose, as the desk expected it (ExpectIdentity: same member, user, role and card).
+        Like RegisterIdentity it is ACTIVE at once only while the member is not yet onboarded
+        (no admin was ever registered ACTIVE), and waits for a member admin's approval
+        afterwards, whatever happened to its admins since."""
+        subject = tx.signer()
+        if await tx.get("identity", subject.key_id) is not None:
+            raise d.StateConflictError("this key is registered already")
+        expected = await tx.get("expected_identity", subject.member_id, subject.user)
+        if expected is None:
+            raise d.ForbiddenError("the operator desk opened no card for this user")
+        card = d.require_text(req.get("card"), "card", 64)
+        if (expected["role"], expected["card"]) != (subject.role, card):
+            raise d.ForbiddenError("this card or role is not the one the operator desk opened")
+        member = await tx.member(subject.member_id)
+        if member["msp_id"] != subject.msp_id:
+            raise d.RuleViolationError(f"member {member['id']} takes identities from {member['msp_id']}")
+        onboarded = bool(member.get("onboarded_tx")) or await self._has_active_admin(tx, member["id"])
+        status = "PENDING_APPROVAL" if onboarded else "ACTIVE"
+        await tx.delete("expected_identity", subject.member_id, subject.user)
+        identity = await self._put_identity(tx, subject, status, proposed_by=expected["proposed_by"])
+        if status == "ACTIVE" and subject.role == "admin":
+            member["onboarded_tx"] = tx.tx_id  # onboarding happens once, however the admin came
+            await tx.put("member", (member["id"],), member)
+        return identity
+
+    @transaction
     async def ApproveIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """An admin of the identity's own member approves a proposed identity."""
         caller, _ = await tx.caller(admin=True)

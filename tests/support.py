@@ -23,3 +23,15 @@ def on(platform: Platform, day: dt.date) -> Platform:
 
 def invoice(number: str, amount_fen: int) -> dict[str, object]:
     return {"number": number, "amount_fen": amount_fen, "sha256": hashlib.sha256(number.encode()).hexdigest()}
+
+
+def replace_card(
+    platform: Platform, serial: str, pin: str, operator_password: str = OPERATOR_PASSWORD
+) -> dict:
+    """补卡 both halves: the desk starts it with the operator password, the card's user finishes
+    it with their PIN."""
+    from goldticket.services import cards
+
+    started = cards.replace_card(platform, platform.desk(), serial, operator_password=operator_password)
+    owner = platform.actor(platform.cards.registry.get(serial).username)
+    return cards.recover_card(platform, owner, started["serial"], pin)

@@ -102,7 +102,11 @@ def init_app(app: Flask) -> None:
         code = getattr(error, "code", "internal_error")
         if STATUS.get(code, 500) >= 500:
             log.warning("request %s failed: %s: %s", g.get("request_id"), code, error)
-        return error_response(code, str(error))
+        response = error_response(code, str(error))
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int) and not wants_page():
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http(error: HTTPException) -> Any:

@@ -72,6 +72,37 @@ def platform() -> Iterator[Any]:
         opened.close()
 
 
+@contextlib.contextmanager
+def portal() -> Iterator[Any]:
+    """The platform with the portal's database (logins and activation codes)."""
+    from goldticket.services.portal import Portal
+
+    opened = Portal.open(settings())
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def password_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The acting user's login password: proves the user is who runs the command."""
+    return click.option(
+        "--password",
+        envvar="GOLDTICKET_PASSWORD",
+        prompt="your login password",
+        hide_input=True,
+        help="your login password (GOLDTICKET_PASSWORD; asked for without echo)",
+    )(fn)
+
+
+def logged_in(opened: Any, username: str, password: str) -> Any:
+    """The user, after their login password is checked (counted like a portal login)."""
+    from goldticket.services import accounts
+
+    accounts.login(opened, username, password, "cli")
+    return opened.platform.actor(username)
+
+
 JSON_FLAG = "goldticket.json"
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import click
 
-from ._common import as_option, desk_options, handles_errors, open_desk, out, pin_option, platform
+from ._common import (
+    as_option,
+    desk_options,
+    handles_errors,
+    logged_in,
+    open_desk,
+    out,
+    password_option,
+    pin_option,
+    platform,
+    portal,
+)
 
 
 @click.group()
@@ -57,7 +68,56 @@ def card_open(username: str, backend: str | None, desk_user: str, operator_pin: 
         out(cards.open_card(opened, open_desk(opened, desk_user, operator_pin), username, backend))
 
 
-_desk("issue", "issue_card", "Issue an opened card: key, certificate, ledger identity (发卡).", pin=True)
+@card.command("issue")
+@click.argument("username")
+@click.option("--backend", type=click.Choice(["pkcs11", "software"]), default=None)
+@desk_options
+@handles_errors
+def card_issue(username: str, backend: str | None, desk_user: str, operator_pin: str) -> None:
+    """Open and issue a card for a user (开卡 + 发卡): it waits for its user's PIN
+    (`goldticket card set-pin`); the desk never chooses one."""
+    from goldticket.services import cards
+
+    with platform() as opened:
+        out(cards.issue_card(opened, open_desk(opened, desk_user, operator_pin), username, backend))
+
+
+@card.command("set-pin")
+@as_option
+@password_option
+@click.argument("serial")
+@click.option(
+    "--old-pin", envvar="GOLDTICKET_OLD_PIN", default=None, help="to change the PIN: the current one"
+)
+@click.option(
+    "--new-pin", envvar="GOLDTICKET_NEW_PIN", prompt="new card PIN", hide_input=True, confirmation_prompt=True
+)
+@handles_errors
+def card_set_pin(username: str, password: str, serial: str, old_pin: str | None, new_pin: str) -> None:
+    """Your own card's PIN (--as you, with your login password): the first time it makes the
+    card's key and registers it; with --old-pin it changes the PIN."""
+    from goldticket.services import self_service
+
+    with portal() as opened:
+        actor = logged_in(opened, username, password)
+        out(self_service.set_card_pin(opened, actor, serial, new_pin=new_pin, old_pin=old_pin))
+
+
+@card.command("recover")
+@as_option
+@password_option
+@pin_option
+@click.argument("serial")
+@handles_errors
+def card_recover(username: str, password: str, pin: str, serial: str) -> None:
+    """Finish the replacement the desk started (--as you): your PIN moves your key onto SERIAL."""
+    from goldticket.services import self_service
+
+    with portal() as opened:
+        actor = logged_in(opened, username, password)
+        out(self_service.recover_card(opened, actor, serial, pin=pin))
+
+
 _desk("report-lost", "report_lost", "Suspend a card at once.")
 
 
@@ -111,16 +171,44 @@ def card_approve_recovery(username: str, pin: str, serial: str) -> None:
 @card.command("replace")
 @click.argument("serial")
 @desk_options
-@click.option("--pin", envvar="GOLDTICKET_PIN", prompt="card PIN", hide_input=True)
 @click.option("--operator-password", envvar="GOLDTICKET_OPERATOR_PASSWORD", prompt=True, hide_input=True)
 @handles_errors
-def card_replace(serial: str, desk_user: str, operator_pin: str, pin: str, operator_password: str) -> None:
-    """A new card with the same key, recovered from the backup (补卡)."""
+def card_replace(serial: str, desk_user: str, operator_pin: str, operator_password: str) -> None:
+    """Start a replacement with the same key (补卡): a new card that its user finishes with
+    their PIN (`goldticket card recover`)."""
     from goldticket.services import cards
 
     with platform() as opened:
         desk = open_desk(opened, desk_user, operator_pin)
-        out(cards.replace_card(opened, desk, serial, pin=pin, operator_password=operator_password))
+        out(cards.replace_card(opened, desk, serial, operator_password=operator_password))
+
+
+@card.command("operator-password")
+@desk_options
+@click.option("--operator-password", envvar="GOLDTICKET_OPERATOR_PASSWORD", prompt=True, hide_input=True)
+@click.option(
+    "--new-operator-password",
+    envvar="GOLDTICKET_NEW_OPERATOR_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+)
+@handles_errors
+def card_operator_password(
+    desk_user: str, operator_pin: str, operator_password: str, new_operator_password: str
+) -> None:
+    """Change the operator password (the backup token's PIN, or the software key file): every
+    version 1 seed backup is rewrapped first. Then set GOLDTICKET_OPERATOR_PASSWORD to the new
+    one and restart `goldticket serve`."""
+    from goldticket.services import operator_password as secrets_of_operator
+
+    with platform() as opened:
+        desk = open_desk(opened, desk_user, operator_pin)
+        out(
+            secrets_of_operator.change_operator_password(
+                opened, desk, old_password=operator_password, new_password=new_operator_password
+            )
+        )
 
 
 @card.command("list")

@@ -2,8 +2,8 @@
 and can be revoked, and login rate limiting.
 
 A token is 32 random bytes shown to its owner once; the database keeps only its SHA-256.
-Failed logins are counted per username and per client address over a window, in the
-database, so every worker process sees the same count.
+Failed logins are counted in the database (every worker process sees the same count) and
+slowed down by a growing delay per account and per client address (``login_limits``).
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import update
 
 from goldticket import domain as d
-from goldticket.store.models import Account, LoginFailure, Token
+from goldticket.store.models import Account, Token
 
-from . import access, demo, desk, logins, members
+from . import access, demo, desk, login_limits, logins, members
 from .context import Actor
-from .errors import RateLimitedError, UnauthenticatedError
+from .errors import UnauthenticatedError
 from .portal import Portal
 
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_CLIENT = 50
 _DUMMY_HASHES: dict[int, str] = {}
 
 
@@ -70,6 +67,43 @@ def ensure_account(portal: Portal, *, username: str, org_id: str, role: str, pas
         return True
 
 
+ACTIVATION_TTL = dt.timedelta(days=3)
+UNUSABLE = "!"  # the password hash of an account not yet activated: no password matches it
+
+
+def _new_activation_code() -> str:
+    """100 random bits as 4 groups of 5 letters and digits (no 0/O, 1/I): read out or typed."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def issue_activation(portal: Portal, *, username: str, org_id: str, role: str) -> dict[str, Any]:
+    """A login account for a new user, unusable until the user sets a password with the
+    one-time activation code returned here (shown once; only its SHA-256 is kept)."""
+    code = _new_activation_code()
+    now = _now()
+    expires = now + ACTIVATION_TTL
+    with portal.database.session(immediate=True) as session:
+        if session.get(Account, username) is not None:
+            raise d.StateConflictError(f"user {username} already exists")
+        session.add(
+            Account(
+                username=username,
+                org_id=org_id,
+                role=role,
+                password_hash=UNUSABLE,
+                created_at=now,
+                activation_sha256=_code_digest(code),
+                activation_expires_at=expires,
+            )
+        )
+    return {"activation_code": code, "expires_at": expires.replace(microsecond=0).isoformat()}
+
+
 def create_user(
     portal: Portal,
     actor: Actor,
@@ -77,47 +111,114 @@ def create_user(
     desk_pin: str,
     org_id: str,
     username: str,
-    password: str,
     role: str,
 ) -> dict[str, Any]:
-    """The operator desk adds a user to a member: the user directory entry and a login.
-    ``desk_pin`` is the acting operator admin's card PIN (see ``desk.authenticate``)."""
+    """The operator desk adds a user to a member: the user directory entry and a login that the
+    user activates with the one-time code returned here (the desk never chooses or sees the
+    password). ``desk_pin`` is the acting operator admin's card PIN (see ``desk.authenticate``)."""
     access.require_operator_admin(actor)
-    check_password(password)
     members.get_member(portal.platform, d.require_text(org_id, "org_id", 64))
     with portal.database.session() as session:
         if session.get(Account, username) is not None:
             raise d.StateConflictError(f"user {username} already exists")
     authenticated = desk.authenticate(portal, actor, desk_pin)
     actor = members.add_user(portal.platform, authenticated, member_id=org_id, username=username, role=role)
-    ensure_account(portal, username=actor.username, org_id=org_id, role=role, password=password)
-    return {"id": actor.username, "username": actor.username, "org_id": org_id, "role": role}
+    activation = issue_activation(portal, username=actor.username, org_id=org_id, role=role)
+    portal.platform.audit_desk(authenticated, "activation code", for_user=actor.username)
+    return {"id": actor.username, "username": actor.username, "org_id": org_id, "role": role, **activation}
+
+
+def activate(portal: Portal, username: Any, code: Any, password: Any, client: str) -> dict[str, Any]:
+    """The user sets their own password with the activation code (once, before it expires) and
+    is logged in. Wrong codes count like wrong passwords (``login_limits``). Raises
+    UnauthenticatedError, RateLimitedError, InvalidInputError."""
+    if not isinstance(username, str) or not isinstance(code, str) or len(code) > 64:
+        raise d.InvalidInputError("username and activation_code are strings")
+    check_password(password)
+    username = username[:64]
+    now = _now()
+    attempt = login_limits.reserve(portal, username, client, now)
+    with portal.database.session(immediate=True) as session:
+        account = session.get(Account, username)
+        expires = account.activation_expires_at if account is not None else None
+        if (
+            account is None
+            or account.activation_sha256 is None
+            or expires is None
+            or _aware(expires) <= now
+            or not secrets.compare_digest(account.activation_sha256, _code_digest(code))
+        ):
+            raise UnauthenticatedError(
+                "the activation code is wrong, used or expired; the operator desk can issue a new one",
+                tries_left=attempt.tries_left,
+            )
+        account.password_hash = hasher(portal).hash(password)
+        account.activation_sha256 = None
+        account.activation_expires_at = None
+    login_limits.succeeded(portal, attempt)
+    return _new_token(portal, username, now)
+
+
+def change_password(
+    portal: Portal, actor: Actor, token: str, old_password: Any, new_password: Any, client: str
+) -> dict[str, Any]:
+    """The user changes their own password; every other token of theirs is revoked. A wrong
+    old password counts like a wrong login. Raises UnauthenticatedError, RateLimitedError,
+    InvalidInputError."""
+    if not isinstance(old_password, str) or len(old_password) > 256:
+        raise d.InvalidInputError("old_password is a string")
+    check_password(new_password)
+    if new_password == old_password:
+        raise d.InvalidInputError("the new password must differ from the old one")
+    now = _now()
+    attempt = login_limits.reserve(portal, actor.username, client, now)
+    with portal.database.session() as session:
+        account = session.get(Account, actor.username)
+    if account is None or not _verify(portal, account.password_hash, old_password):
+        raise UnauthenticatedError(_wrong_password(attempt.tries_left), tries_left=attempt.tries_left)
+    login_limits.succeeded(portal, attempt)
+    with portal.database.session(immediate=True) as session:
+        session.get(Account, actor.username).password_hash = hasher(portal).hash(new_password)  # type: ignore[union-attr]
+        session.execute(
+            update(Token)
+            .where(
+                Token.username == actor.username,
+                Token.token_sha256 != _token_digest(token),
+                Token.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+    return {"username": actor.username, "changed": True}
 
 
 def login(portal: Portal, username: Any, password: Any, client: str) -> dict[str, Any]:
-    """A new token for a right password. Raises UnauthenticatedError or RateLimitedError."""
+    """A new token for a right password. Raises UnauthenticatedError (with ``tries_left``) or
+    RateLimitedError (with ``retry_after``): see ``login_limits``."""
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > 256:
         raise d.InvalidInputError("username and password are strings")
     username = username[:64]
     now = _now()
-    with portal.database.session(immediate=True) as session:
-        since = now - FAILURE_WINDOW
-        session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-        by_user = session.scalar(select(func.count()).where(LoginFailure.username == username))
-        by_client = session.scalar(select(func.count()).where(LoginFailure.client == client))
-        if (by_user or 0) >= MAX_FAILURES_PER_USER or (by_client or 0) >= MAX_FAILURES_PER_CLIENT:
-            raise RateLimitedError("too many failed logins; try again in 15 minutes")
+    attempt = login_limits.reserve(portal, username, client, now)
+    with portal.database.session() as session:
         account = session.get(Account, username)
     if not _verify(portal, account.password_hash if account else None, password):
-        with portal.database.session(immediate=True) as session:
-            session.add(LoginFailure(username=username, client=client[:64], at=now))
-        raise UnauthenticatedError("wrong username or password")
+        raise UnauthenticatedError(_wrong_password(attempt.tries_left), tries_left=attempt.tries_left)
     assert account is not None
+    login_limits.succeeded(portal, attempt)
     _refuse_disabled(portal, username)
+    return _new_token(portal, username, now)
+
+
+def _wrong_password(tries_left: int) -> str:
+    if tries_left:
+        return f"wrong username or password; {tries_left} tries left before logins wait"
+    return "wrong username or password; further logins wait a while"
+
+
+def _new_token(portal: Portal, username: str, now: dt.datetime) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
     expires = now + dt.timedelta(seconds=portal.settings.token_ttl)
     with portal.database.session(immediate=True) as session:
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
         session.add(
             Token(token_sha256=_token_digest(token), username=username, created_at=now, expires_at=expires)
         )
@@ -172,9 +273,16 @@ DEMO_PASSWORD = "demo password"  # documented demo credentials (README), never f
 
 
 def ensure_demo_accounts(portal: Portal) -> list[str]:
-    """Logins for the demo consortium's users (``goldticket demo``); returns their usernames."""
+    """Logins for the demo consortium's users (``goldticket demo``): each gets an activation
+    code as the desk would give it, and activates it with the documented demo password, the
+    way a user does. Returns their usernames."""
     names = []
     for member_id, _, _, _, username in demo.MEMBERS:
-        ensure_account(portal, username=username, org_id=member_id, role="clerk", password=DEMO_PASSWORD)
+        with portal.database.session() as session:
+            exists = session.get(Account, username) is not None
+        if not exists:
+            user = portal.platform.actor(username)
+            code = issue_activation(portal, username=username, org_id=member_id, role=user.role)
+            activate(portal, username, code["activation_code"], DEMO_PASSWORD, "demo")
         names.append(username)
     return names

@@ -1,12 +1,20 @@
 """The operator's card desk: open (开卡), issue (发卡), report lost, replace (补卡), eliminate
-(销卡) and unlock a member's BSIM card.
+(销卡) and unlock a member's BSIM card; and what only the card's own user does with it: choose
+and change its PIN, finish a replacement.
 
-Issuing generates a BIP-39 seed, derives the P-256 key by SLIP-0010, puts it into the card as
-a never-extractable key, has the member's org CA certify it with member and role attributes,
-registers the identity on the ledger and keeps the seed only as a backup encrypted twice
-(operator password, then the user's PIN). A real BSIM derives inside the card; see
-docs/cards.md. Replacing recovers the same key from the backup (both passwords needed), so the
-certificate and the ledger identity stay, and the old card never signs again.
+The desk opens a card for a user (status OPENED, "awaiting_pin") and the ledger expects that
+user's identity (ExpectIdentity). The user, logged in, chooses the PIN (:func:`set_pin`): a
+BIP-39 seed is generated, the P-256 key derived by SLIP-0010 goes into the card as a
+never-extractable key under that PIN, the member's org CA certifies it with member and role
+attributes, the card registers its own identity (ClaimIdentity, signed in the card with the new
+PIN) and the seed is kept only as a backup encrypted twice (the user's PIN inside, the
+operator's backup key outside). A real BSIM derives inside the card; see docs/cards.md.
+
+Replacing: the desk starts it with the operator password (checked against the old card's
+backup) and a new card waits ("awaiting_recovery"); the user finishes it with their PIN
+(:func:`recover_card`), which opens the backup with the operator password the serving process
+holds (GOLDTICKET_OPERATOR_PASSWORD, the same one that seals every backup), so the certificate
+and the ledger identity stay, and the old card never signs again. The desk never types a PIN.
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from typing import Any
 
 from goldticket import domain as d
 from goldticket.settings import ROLE_MSP
-from goldticket.signing.backup import open_backup, seal
-from goldticket.signing.errors import CardStateError
+from goldticket.signing.backup import migrate, open_backup, seal
+from goldticket.signing.errors import BackupError, CardStateError, WrongPinError
 from goldticket.signing.registry import CardRecord
 from goldticket.signing.seed import derive_private_value, new_mnemonic, public_key_of
 
@@ -84,28 +92,93 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
     return registry.activate(serial, msp_id=ca.msp_id, certificate_pem=certificate.decode(), backup=backup)
 
 
-def issue_card(platform: Platform, desk: Desk, serial: str, pin: str) -> dict[str, Any]:
-    """发卡: personalise the card and register its identity on the ledger (signed in the desk
-    admin's card).
+def issue_card(platform: Platform, desk: Desk, username: str, backend: str | None = None) -> dict[str, Any]:
+    """开卡 + 发卡 at the desk: open a card for ``username`` and have the ledger expect its
+    identity (signed in the desk admin's card). The card holds no key and signs nothing until
+    its user chooses the PIN (:func:`set_pin`)."""
+    opened = open_card(platform, desk, username, backend)
+    request = {
+        "member_id": opened["member_id"],
+        "user": opened["username"],
+        "role": platform.actor(username).role,
+        "card": opened["serial"],
+    }
+    platform.submit(desk.actor, "ExpectIdentity", request, pin=desk.pin)
+    platform.audit_desk(desk, "card issue", card=opened["serial"], for_user=username)
+    return opened
 
-    If an earlier attempt personalised the card but failed before the ledger registered it,
-    issuing again finishes the registration (with the same PIN, checked by the card)."""
-    record = platform.cards.registry.get(serial)
-    if record.status == "ACTIVE" and not _registered(platform, record):
-        platform.cards.service.check_pin(record, check_pin(pin))
-        issued = record
-    else:
-        check_pin(pin, strict=_strict(platform))
+
+def _own_card(actor: Actor, serial: str, record: CardRecord) -> CardRecord:
+    if record.username != actor.username:
+        raise d.ForbiddenError("only the card's own user may do this")
+    return record
+
+
+def set_pin(
+    platform: Platform, actor: Actor, serial: str, new_pin: str, old_pin: str | None = None
+) -> dict[str, Any]:
+    """The card's own user chooses its PIN (the first time: key made, certified, identity
+    claimed on the ledger, ACTIVE or PENDING_APPROVAL as before) or changes it (``old_pin``
+    proved on the card, counted like any PIN try). Raises ForbiddenError, InvalidInputError,
+    WrongPinError, CardStateError."""
+    registry = platform.cards.registry
+    record = _own_card(actor, serial, registry.get(serial))
+    check_pin(new_pin, strict=_strict(platform))
+    if record.status == "OPENED" and record.replaces:
+        raise CardStateError(f"card {serial} replaces another: finish the replacement with your PIN")
+    if record.status == "OPENED":
+        if old_pin is not None:
+            raise d.InvalidInputError("this card has no PIN yet: give new_pin only")
         member = _member(platform, record.member_id)
-        issued = personalise(platform, serial, pin, member_role=member["role"])
-    identity = platform.submit(
-        desk.actor,
-        "RegisterIdentity",
-        {"msp_id": issued.msp_id, "certificate_pem": issued.certificate_pem},
-        pin=desk.pin,
-    ).result
-    platform.audit_desk(desk, "card issue", card=serial, for_user=issued.username)
-    return {**issued.public(), "ledger_status": identity["status"]}
+        record = personalise(platform, serial, new_pin, member_role=member["role"])
+        return _claim(platform, actor, record, new_pin)
+    if record.status == "ACTIVE" and old_pin is None and not _registered(platform, record):
+        platform.cards.service.check_pin(record, new_pin)  # an earlier first time stopped half-way
+        return _claim(platform, actor, record, new_pin)
+    if old_pin is None:
+        raise d.InvalidInputError("to change the PIN give old_pin and new_pin")
+    return change_pin(platform, record, check_pin(old_pin), new_pin)
+
+
+def _claim(platform: Platform, actor: Actor, record: CardRecord, pin: str) -> dict[str, Any]:
+    identity = platform.submit(actor, "ClaimIdentity", {"card": record.serial}, pin=pin).result
+    platform.cards.service.record(
+        {"card": record.serial, "user": actor.username, "event": "card PIN set", "result": "ok"}
+    )
+    return {**record.public(), "ledger_status": identity["status"]}
+
+
+def change_pin(platform: Platform, record: CardRecord, old_pin: str, new_pin: str) -> dict[str, Any]:
+    """The same key under a new PIN: the old PIN is proved on the card, the seed backup opened
+    with it and sealed again under the new one, and the card personalised again."""
+    if record.status != "ACTIVE" or record.backup is None:
+        raise CardStateError(f"card {record.serial} is {record.status} and its PIN cannot be changed")
+    service = platform.cards.service
+    service.check_pin(record, old_pin)
+    mnemonic = open_backup(
+        record.backup,
+        operator_password=platform.settings.operator_password,
+        pin=old_pin,
+        keys=platform.cards.backup_keys,
+    )
+    backup = seal(
+        mnemonic,
+        operator_password=platform.settings.operator_password,
+        pin=new_pin,
+        keys=platform.cards.backup_keys,
+        n=platform.settings.card_kdf_n,
+    )
+    private_value = derive_private_value(mnemonic)
+    del mnemonic
+    card = service.card_for(record)
+    card.destroy()
+    card.put_key(private_value, new_pin)
+    del private_value
+    changed = platform.cards.registry.replace_backup(record.serial, backup)
+    service.record(
+        {"card": record.serial, "user": record.username, "event": "card PIN changed", "result": "ok"}
+    )
+    return {**changed.public(), "ledger_status": ledger_status(platform, changed)}
 
 
 def approve_card(platform: Platform, admin: Actor, serial: str, pin: str) -> dict[str, Any]:
@@ -145,9 +218,10 @@ def _registered(platform: Platform, record: CardRecord) -> bool:
 def enrol(
     platform: Platform, desk: Desk, username: str, pin: str, backend: str | None = None
 ) -> dict[str, Any]:
-    """Open and issue a card for ``username`` in one step."""
-    check_pin(pin, strict=_strict(platform))
-    return issue_card(platform, desk, open_card(platform, desk, username, backend)["serial"], pin)
+    """The desk opens a card for ``username`` and the user chooses its PIN: both steps in one,
+    for setups and tests that play both (the demo, fixtures). The desk's step never sees the PIN."""
+    opened = issue_card(platform, desk, username, backend)
+    return set_pin(platform, platform.actor(username), opened["serial"], pin)
 
 
 def _refuse_desks_own(desk: Desk, username: str) -> None:
@@ -214,30 +288,23 @@ def recovery_of(identity: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def replace_card(
-    platform: Platform, desk: Desk, serial: str, *, pin: str, operator_password: str
-) -> dict[str, Any]:
-    """补卡: a new card with the same key, recovered from the backup with both passwords."""
+def replace_card(platform: Platform, desk: Desk, serial: str, *, operator_password: str) -> dict[str, Any]:
+    """补卡, the desk's half: the operator password must open the old card's backup (its outer
+    layer; the PIN's layer stays shut); the old card is suspended and a new card opened that
+    waits for its user's PIN (:func:`recover_card`); an identity suspended when the card was
+    reported lost is resumed now, while the desk is here. Raises BackupError, CardStateError."""
     registry = platform.cards.registry
-    check_pin(pin)
     old = registry.get(serial)
     _refuse_desks_own(desk, old.username)
     if old.status not in ("SUSPENDED", "ACTIVE") or old.backup is None:
         raise CardStateError(f"card {serial} is {old.status} and cannot be replaced")
-    mnemonic = open_backup(
-        old.backup, operator_password=operator_password, pin=pin, keys=platform.cards.backup_keys
-    )
-    private_value = derive_private_value(mnemonic)
-    for card in registry.cards_of(old.username):  # an earlier replacement stopped half-way
+    migrate(old.backup, operator_password=operator_password, keys=platform.cards.backup_keys)
+    for card in registry.cards_of(old.username):  # started already: the same new card
         if card.replaces == serial and card.status == "OPENED":
-            platform.cards.service.card_for(card).destroy()
-            registry.eliminate(card.serial)
-        elif card.replaces == serial and card.status == "ACTIVE":
-            resume_identity(platform, desk, card)
-            platform.cards.service.card_for(old).destroy()
-            registry.mark_replaced(serial)
-            platform.audit_desk(desk, "card replace", card=serial, new_card=card.serial)
-            return card.public()
+            resume_identity(platform, desk, old)
+            return {**card.public(), "replaces": serial}
+    if old.status == "ACTIVE":
+        registry.suspend(serial)
     new = registry.open(
         username=old.username,
         member_id=old.member_id,
@@ -245,10 +312,45 @@ def replace_card(
         backend=platform.cards.default_backend,
         replaces=serial,
     )
-    platform.cards.service.card_for(new).put_key(private_value, pin)
+    resume_identity(platform, desk, old)
+    platform.audit_desk(desk, "card replace", card=serial, new_card=new.serial)
+    return {**new.public(), "replaces": serial}
+
+
+def recover_card(platform: Platform, actor: Actor, serial: str, pin: str) -> dict[str, Any]:
+    """补卡, the user's half: the card's own user opens the old card's seed backup with their PIN
+    (and the operator password the serving process holds); the same key goes into the new card
+    under that PIN, with the same certificate and ledger identity, and the old card is destroyed.
+    Wrong PINs count on the new card (5 lock it). Raises ForbiddenError, WrongPinError,
+    CardLockedError, CardStateError."""
+    registry = platform.cards.registry
+    new = _own_card(actor, serial, registry.get(serial))
+    check_pin(pin)
+    if new.status != "OPENED" or not new.replaces:
+        raise CardStateError(f"card {serial} is not waiting for a replacement's PIN")
+    old = registry.get(new.replaces)
+    if old.backup is None or old.status not in ("SUSPENDED", "ACTIVE"):
+        raise CardStateError(f"card {old.serial} is {old.status} and cannot be recovered")
+    registry.reserve_try(serial)
+    try:
+        mnemonic = open_backup(
+            old.backup,
+            operator_password=platform.settings.operator_password,
+            pin=pin,
+            keys=platform.cards.backup_keys,
+        )
+    except BackupError:
+        left = registry.tries_left(serial)
+        raise WrongPinError(f"wrong PIN for card {serial}; {left} tries left", left) from None
+    registry.right_pin(serial)
+    private_value = derive_private_value(mnemonic)
+    card = platform.cards.service.card_for(new)
+    if card.exists():
+        card.destroy()
+    card.put_key(private_value, pin)
     backup = seal(
         mnemonic,
-        operator_password=operator_password,
+        operator_password=platform.settings.operator_password,
         pin=pin,
         n=platform.settings.card_kdf_n,
         keys=platform.cards.backup_keys,
@@ -257,11 +359,12 @@ def replace_card(
     issued = registry.activate(
         new.serial, msp_id=old.msp_id or "", certificate_pem=old.certificate_pem or "", backup=backup
     )
-    resume_identity(platform, desk, issued)
     platform.cards.service.card_for(old).destroy()
-    registry.mark_replaced(serial)
-    platform.audit_desk(desk, "card replace", card=serial, new_card=issued.serial)
-    return issued.public()
+    registry.mark_replaced(old.serial)
+    platform.cards.service.record(
+        {"card": serial, "user": actor.username, "replaces": old.serial, "result": "ok"}
+    )
+    return {**issued.public(), "ledger_status": ledger_status(platform, issued)}
 
 
 def eliminate_card(platform: Platform, desk: Desk, serial: str) -> dict[str, Any]:

@@ -59,23 +59,31 @@ def present_member(member: dict[str, Any]) -> dict[str, Any]:
     return {key: member.get(key) for key in ("id", "name", "name_en", "role", "msp_id")}
 
 
+def card_status(record: dict[str, Any]) -> str:
+    """The card's status as the API shows it: an opened card waits for its user's PIN, or for
+    its user to finish a replacement."""
+    if record["status"] == "OPENED":
+        return "awaiting_recovery" if record.get("replaces") else "awaiting_pin"
+    return str(record["status"]).lower()
+
+
 def present_card(record: dict[str, Any]) -> dict[str, Any]:
     shown = {key: record[key] for key in ("card_id", "serial", "username", "certificate_pem")}
-    shown["status"] = record["status"].lower()
+    shown["status"] = card_status(record)
     if record.get("ledger_status") == "PENDING_APPROVAL" and shown["status"] == "active":
         shown["status"] = "pending_approval"  # it signs nothing until its member's admin approves
     return shown
 
 
-def issue_card(portal: Portal, actor: Actor, *, desk_pin: str, user_id: str, pin: str) -> dict[str, Any]:
-    """Open and issue a card for a user (开卡 + 发卡) with the user's new ``pin``. Its identity
-    is registered at once while the member has no admin with an active card; after that it
-    waits for their approval."""
+def issue_card(portal: Portal, actor: Actor, *, desk_pin: str, user_id: str) -> dict[str, Any]:
+    """Open and issue a card for a user (开卡 + 发卡): it waits for its own user to choose the
+    PIN (``POST /me/cards/{card_id}/pin``) and signs nothing until then. The desk never
+    chooses or sees a PIN."""
     access.require_operator_admin(actor)
-    cards.check_pin(pin, strict=portal.settings.env == "prod")
     user = portal.platform.actor(d.require_text(user_id, "user_id", 64))
     desk = authenticate(portal, actor, desk_pin)
-    return present_card(cards.enrol(portal.platform, desk, user.username, pin))
+    opened = cards.issue_card(portal.platform, desk, user.username)
+    return {key: opened[key] for key in ("card_id", "serial", "username")} | {"status": card_status(opened)}
 
 
 def approve_card(portal: Portal, admin: Actor, card_id: str, *, pin: str) -> dict[str, Any]:
@@ -112,17 +120,22 @@ def unlock_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) ->
 
 
 def replace_card(
-    portal: Portal, actor: Actor, card_id: str, *, desk_pin: str, pin: str, operator_password: str
+    portal: Portal, actor: Actor, card_id: str, *, desk_pin: str, operator_password: str
 ) -> dict[str, Any]:
-    """补卡: a new card with the same key (recovered with the PIN and the operator password)."""
+    """补卡, the desk's half: with the operator password, a new card that its user finishes
+    with their PIN (``POST /me/cards/{card_id}/recover``)."""
     access.require_operator_admin(actor)
     _others_card(portal, actor, card_id)
-    cards.check_pin(pin)
     if not isinstance(operator_password, str) or not operator_password:
         raise d.InvalidInputError("operator_password is required")
     desk = authenticate(portal, actor, desk_pin)
-    record = cards.replace_card(portal.platform, desk, card_id, pin=pin, operator_password=operator_password)
-    return {**present_card(record), "replaces": card_id}
+    record = cards.replace_card(portal.platform, desk, card_id, operator_password=operator_password)
+    return {
+        "card_id": record["card_id"],
+        "serial": record["serial"],
+        "status": card_status(record),
+        "replaces": card_id,
+    }
 
 
 def eliminate_card(portal: Portal, actor: Actor, card_id: str, *, desk_pin: str) -> dict[str, Any]:

@@ -7,12 +7,21 @@ from goldticket.domain import DomainError
 
 
 class UnauthenticatedError(DomainError):
-    """No valid credentials: a wrong password, or a token unknown, expired or revoked."""
+    """No valid credentials: a wrong password, or a token unknown, expired or revoked.
+    ``tries_left``: after a wrong password, how many more may be tried before a delay."""
 
     code = "unauthenticated"
 
+    def __init__(self, message: str, tries_left: int | None = None) -> None:
+        super().__init__(message)
+        self.tries_left = tries_left
+
 
 class RateLimitedError(DomainError):
-    """Too many failed logins for this user or client; wait and try again."""
+    """Too many failed logins for this user or client; wait ``retry_after`` seconds."""
 
     code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

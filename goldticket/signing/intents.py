@@ -43,6 +43,10 @@ WRITABLE: dict[str, frozenset[str]] = {
     "SetTermCap": frozenset({"config"}),
     "RegisterIdentity": frozenset({"identity", "member_identity", "member"}),  # member: onboarded_tx
     "ApproveIdentity": frozenset({"identity"}),
+    "ExpectIdentity": frozenset({"expected_identity"}),
+    "ClaimIdentity": frozenset(
+        {"identity", "member_identity", "expected_identity", "member"}
+    ),  # member: onboarded_tx
     "RevokeIdentity": frozenset({"identity"}),
     "SuspendIdentity": frozenset({"identity"}),
     "ResumeIdentity": frozenset({"identity"}),

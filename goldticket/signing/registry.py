@@ -72,6 +72,7 @@ class CardRecord:
             "locked": self.locked,
             "backend": self.backend,
             "certificate_pem": self.certificate_pem,
+            "replaces": self.replaces,
         }
 
 
@@ -144,6 +145,9 @@ class CardRegistry:
             )
         raise CardNotFoundError(f"{username} has no issued card")
 
+    def all_cards(self) -> list[CardRecord]:
+        return [self._record(row) for row in self._conn().execute("SELECT * FROM cards ORDER BY rowid")]
+
     def cards_of(self, username: str) -> list[CardRecord]:
         rows = self._conn().execute("SELECT * FROM cards WHERE username = ? ORDER BY rowid", (username,))
         return [self._record(row) for row in rows]
@@ -175,6 +179,13 @@ class CardRegistry:
         return self._transition(
             serial, (OPENED,), ACTIVE, msp_id=msp_id, certificate_pem=certificate_pem, backup=backup
         )
+
+    def replace_backup(self, serial: str, backup: dict[str, Any]) -> CardRecord:
+        """The seed backup of an active card sealed again (its user changed the PIN, or the
+        operator's backup key rewrapped it)."""
+        record = self.get(serial)
+        self._conn().execute("UPDATE cards SET backup = ? WHERE serial = ?", (json.dumps(backup), serial))
+        return dataclasses.replace(record, backup=backup)
 
     def suspend(self, serial: str) -> CardRecord:
         return self._transition(serial, (ACTIVE,), SUSPENDED)

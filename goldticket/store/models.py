@@ -19,7 +19,9 @@ class Base(DeclarativeBase):
 
 
 class Account(Base):
-    """A person who logs in: the username is the user's id, shared with the card registry."""
+    """A person who logs in: the username is the user's id, shared with the card registry.
+    Until the user activates the account, ``password_hash`` opens nothing and only the
+    activation code (kept as its SHA-256, until it expires) works, once."""
 
     __tablename__ = "accounts"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -27,6 +29,8 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    activation_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    activation_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Token(Base):

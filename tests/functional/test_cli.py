@@ -65,6 +65,11 @@ def env(tmp_path: Path) -> Env:
         "GOLDTICKET_OPERATOR_PIN": OPERATOR_PIN,
         "GOLDTICKET_CARD_KDF_N": "16384",
         "GOLDTICKET_PIN": None,
+        "GOLDTICKET_PASSWORD": None,
+        "GOLDTICKET_NEW_PASSWORD": None,
+        "GOLDTICKET_NEW_PIN": None,
+        "GOLDTICKET_OLD_PIN": None,
+        "GOLDTICKET_ACTIVATION_CODE": None,
         "GOLDTICKET_CARD_BACKEND": None,
         "GOLDTICKET_PKCS11_MODULE": None,
         "GOLDTICKET_SIGNER_URL": None,
@@ -144,13 +149,38 @@ def grant(username: str = "b1.clerk", pin: str = PIN) -> list[str]:
     return ["credit", "grant", *as_user(username, pin), "--core", "c1", "--limit-fen", "1000"]
 
 
+USER_PASSWORD = "the clerk's own password"
+
+
+def enrol(env: Env, member_id: str, username: str, pin: str = PIN) -> dict[str, Any]:
+    """The desk adds the user and opens a card; the user activates the account with the code
+    and chooses the card's PIN: the CLI's whole path for a new user. Returns the card."""
+    added = run_json(env, "user", "add", "--member", member_id, "--username", username)
+    run(
+        env, "user", "activate", username, "--code", added["activation_code"], "--new-password", USER_PASSWORD
+    )
+    opened = run_json(env, "card", "issue", username)
+    return run_json(  # type: ignore[no-any-return]
+        env,
+        "card",
+        "set-pin",
+        "--as",
+        username,
+        "--password",
+        USER_PASSWORD,
+        opened["serial"],
+        "--new-pin",
+        pin,
+    )
+
+
 @pytest.fixture
 def consortium(env: Env) -> Env:
     """init, four members each with a clerk holding an issued card, and a credit line b1 -> c1."""
     run(env, "init")
     for member_id, name, role in MEMBERS:
         run(env, "member", "add", "--id", member_id, "--name", name, "--role", role)
-        run(env, "user", "add", "--member", member_id, "--username", f"{member_id}.clerk", "--pin", PIN)
+        enrol(env, member_id, f"{member_id}.clerk")
     line = run_json(
         env, "credit", "grant", *as_user("b1.clerk"), "--core", "c1", "--limit-fen", str(LIMIT_FEN)
     )
@@ -296,34 +326,50 @@ def test_members_users_and_cards(env: Env) -> None:
     listed = run_json(env, "member", "list")
     assert sorted(member["id"] for member in listed) == ["operator", "s1"]
 
-    added = run_json(env, "user", "add", "--member", "s1", "--username", "s1.clerk", "--pin", PIN)
-    assert (added["username"], added["member_id"], added["role"]) == ("s1.clerk", "s1", "clerk")
-    (card,) = added["cards"]
+    enrol(env, "s1", "s1.clerk")
+    (card,) = cards(env, "s1.clerk")
     assert card["status"] == "ACTIVE"
     assert SERIAL.match(card["serial"])
     assert card["backend"] == "pkcs11"
     assert card["locked"] is False
     assert card["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
     assert "backup" not in card
-    assert cards(env, "s1.clerk") == [card]
 
     fail(env, "user", "add", "--member", "s1", "--username", "s1.clerk", code=5, error="conflict")
     fail(env, "user", "add", "--member", "ghost", "--username", "ghost.clerk", code=3, error="not_found")
 
 
-def test_open_and_issue_a_card_at_the_desk(env: Env) -> None:
+def test_the_desk_opens_a_card_and_only_its_user_chooses_the_pin(env: Env) -> None:
     run(env, "init")
     run(env, "member", "add", "--id", "s1", "--name", "供应商一", "--role", "supplier")
     added = run_json(env, "user", "add", "--member", "s1", "--username", "s1.clerk")
-    assert added["cards"] == []
-    opened = run_json(env, "card", "open", "s1.clerk")
-    assert opened["status"] == "OPENED"
-    assert opened["certificate_pem"] is None
-    fail(env, "card", "issue", opened["serial"], "--pin", "12", code=2, error="invalid_input")
-    issued = run_json(env, "card", "issue", opened["serial"], "--pin", PIN)
-    assert (issued["serial"], issued["status"]) == (opened["serial"], "ACTIVE")
-    fail(env, "card", "issue", opened["serial"], "--pin", PIN, code=5, error="conflict")
-    assert cards(env, "s1.clerk") == [issued]
+    assert set(added) >= {"activation_code", "expires_at"}
+    refused = run(env, "user", "add", "--member", "s1", "--username", "s1.x", "--pin", PIN, code=2)
+    assert "No such option '--pin'" in refused.stderr
+    code = added["activation_code"]
+    fail(env, "user", "activate", "s1.clerk", "--code", "WRONG-CODE", "--new-password", USER_PASSWORD,
+         code=4, error="unauthenticated")  # fmt: skip
+    run(env, "user", "activate", "s1.clerk", "--code", code, "--new-password", USER_PASSWORD)
+    opened = run_json(env, "card", "issue", "s1.clerk")
+    assert opened["status"] == "OPENED" and opened["certificate_pem"] is None
+    set_pin = ["card", "set-pin", "--as", "s1.clerk", opened["serial"]]
+    fail(env, *set_pin, "--password", "not the password", "--new-pin", PIN, code=4, error="unauthenticated")
+    fail(env, *set_pin, "--password", USER_PASSWORD, "--new-pin", "12", code=2, error="invalid_input")
+    issued = run_json(env, *set_pin, "--password", USER_PASSWORD, "--new-pin", PIN)
+    assert (issued["serial"], issued["status"]) == (opened["serial"], "active")
+    fail(env, *set_pin, "--password", USER_PASSWORD, "--new-pin", PIN, code=2, error="invalid_input")
+    run_json(env, *set_pin, "--password", USER_PASSWORD, "--old-pin", PIN, "--new-pin", "740319")
+    run(
+        env,
+        "user",
+        "password",
+        "--as",
+        "s1.clerk",
+        "--password",
+        USER_PASSWORD,
+        "--new-password",
+        "another password",
+    )
 
 
 # -------------------------------------------------------------- operations
@@ -482,20 +528,20 @@ def test_report_lost_then_replace_keeps_the_certificate(accepted: str, consortiu
     fail(env, *transfer, code=7, error="card_revoked")
     assert cards(env, "s1.clerk")[0]["status"] == "SUSPENDED"
 
-    # Replacing needs both the operator password and the user's PIN; a wrong one changes nothing.
+    # The desk starts it with the operator password; the user finishes it with their PIN.
     suspended = cards(env, "s1.clerk")
     replace = ["card", "replace", old["serial"]]
-    fail(env, *replace, "--pin", PIN, "--operator-password", "not the password", code=4, error="forbidden")
-    fail(
-        env, *replace, "--pin", WRONG_PIN, "--operator-password", OPERATOR_PASSWORD, code=4, error="forbidden"
-    )
+    fail(env, *replace, "--operator-password", "not the password", code=4, error="forbidden")
     assert cards(env, "s1.clerk") == suspended
+    started = run_json(env, *replace, "--operator-password", OPERATOR_PASSWORD)
+    recover = ["card", "recover", "--as", "s1.clerk", "--password", USER_PASSWORD, started["serial"]]
+    fail(env, *recover, "--pin", WRONG_PIN, code=4, error="wrong_pin")
     fail(env, *transfer, code=7, error="card_revoked")
 
-    new = run_json(env, *replace, "--pin", PIN, "--operator-password", OPERATOR_PASSWORD)
+    new = run_json(env, *recover, "--pin", PIN)
     assert new["serial"] != old["serial"]
     assert SERIAL.match(new["serial"])
-    assert new["status"] == "ACTIVE"
+    assert new["status"] == "active"
     listed = {card["serial"]: card for card in cards(env, "s1.clerk")}
     assert listed[old["serial"]]["status"] == "REPLACED"
     assert listed[new["serial"]]["status"] == "ACTIVE"
@@ -508,13 +554,15 @@ def test_report_lost_then_replace_keeps_the_certificate(accepted: str, consortiu
     assert history[-1]["action"] == "offer_transfer"
     assert history[-1]["by_user"] == "s1.clerk"
     assert history[-1]["card_serial"] == history[-2]["card_serial"]  # the certificate's serial
-    fail(env, *replace, "--pin", PIN, "--operator-password", OPERATOR_PASSWORD, code=5, error="conflict")
+    fail(env, *replace, "--operator-password", OPERATOR_PASSWORD, code=5, error="conflict")
 
 
 def test_replace_takes_the_operator_password_from_the_environment(consortium: Env) -> None:
     env = consortium
     old = serial_of(env, "b1.clerk")
-    new = run_json(env, "card", "replace", old, "--pin", PIN)
+    started = run_json(env, "card", "replace", old)
+    new = run_json(env, "card", "recover", "--as", "b1.clerk", "--password", USER_PASSWORD, "--pin", PIN,
+                   started["serial"])  # fmt: skip
     assert new["serial"] != old
     run(env, *grant())
 
@@ -525,13 +573,14 @@ def test_eliminated_card_signs_nothing(consortium: Env) -> None:
     assert run_json(env, "card", "eliminate", serial) == {"status": "eliminated", "serial": serial}
     fail(env, *grant(), code=7, error="card_revoked")
     fail(env, "card", "eliminate", serial, code=5, error="conflict")
-    fail(env, "card", "replace", serial, "--pin", PIN, code=5, error="conflict")
+    fail(env, "card", "replace", serial, code=5, error="conflict")
     (card,) = cards(env, "b1.clerk")
     assert card["status"] == "ELIMINATED"
 
-    # A new card (a new key and certificate) lets the user sign again.
-    opened = run_json(env, "card", "open", "b1.clerk")
-    run(env, "card", "issue", opened["serial"], "--pin", PIN)
+    # A new card (a new key and certificate, the PIN chosen by its user) lets the user sign again.
+    opened = run_json(env, "card", "issue", "b1.clerk")
+    run(env, "card", "set-pin", "--as", "b1.clerk", "--password", USER_PASSWORD, opened["serial"],
+        "--new-pin", PIN)  # fmt: skip
     run(env, *grant())
 
 
@@ -599,24 +648,25 @@ def test_desk_commands_without_a_pin_ignore_goldticket_pin(consortium: Env) -> N
     run({**consortium, "GOLDTICKET_PIN": PIN}, "card", "report-lost", serial)
 
 
-def test_user_add_with_a_bad_pin_leaves_nothing_behind(env: Env) -> None:
+def test_a_bad_new_pin_leaves_the_card_waiting(env: Env) -> None:
     run(env, "init")
     run(env, "member", "add", "--id", "s1", "--name", "供应商一", "--role", "supplier")
-    fail(
+    with pytest.raises(AssertionError):
+        enrol(env, "s1", "s1.clerk", pin="12")
+    (card,) = cards(env, "s1.clerk")
+    assert card["status"] == "OPENED" and card["certificate_pem"] is None
+    run(
         env,
-        "user",
-        "add",
-        "--member",
-        "s1",
-        "--username",
+        "card",
+        "set-pin",
+        "--as",
         "s1.clerk",
-        "--pin",
-        "12",
-        code=2,
-        error="invalid_input",
+        "--password",
+        USER_PASSWORD,
+        card["serial"],
+        "--new-pin",
+        PIN,
     )
-    assert cards(env, "s1.clerk") == []
-    run(env, "user", "add", "--member", "s1", "--username", "s1.clerk", "--pin", PIN)
 
 
 # ---------------------------------------------------------------- certificates

@@ -88,6 +88,9 @@ def world(consortium):
     p.submit(operator, "RevokeIdentity", {**_cert(tier3_admin), "reason": "left"}, pin=pin)
     recovering = _key(p, "tier3", "tier3.new.admin", role="admin")
     pending = _key(p, "tier1", "tier1.pending")  # tier1 has an admin now: this one waits
+    # the desk opened a card for tier1.stranger: only that card's own key may claim it
+    expected = {"member_id": "tier1", "user": "tier1.stranger", "role": "clerk", "card": "BSMATRIX"}
+    p.submit(operator, "ExpectIdentity", expected, pin=pin)
     to_revoke = _key(p, "tier2", "tier2.other")
 
     def issue(number: str):
@@ -127,6 +130,8 @@ def world(consortium):
         "RegisterMember": {"id": "new", "name": "新", "role": "supplier", "msp_id": "OperatorMSP"},
         "RegisterIdentity": _cert(_key(p, "tier2", "tier2.proposed", register=False)),
         "ApproveIdentity": _cert(pending),
+        "ExpectIdentity": {"member_id": "tier2", "user": "tier2.expected", "role": "clerk", "card": "BSX"},
+        "ClaimIdentity": {"card": "BSMATRIX"},
         "RevokeIdentity": {**_cert(to_revoke), "reason": "lost"},
         "SuspendIdentity": {**_cert(_key(p, "tier1", "tier1.lost")), "reason": "lost"},
         "ResumeIdentity": _cert(signers["suspended"]),
@@ -188,6 +193,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "RegisterMember": OPERATOR,
     "RegisterIdentity": OPERATOR,
     "ApproveIdentity": {"tier1_admin": "ok"},
+    "ExpectIdentity": OPERATOR,
+    # only the expected card's own, unregistered key; every registered key is refused
+    "ClaimIdentity": {**dict.fromkeys(ACTORS, "conflict"), "unregistered": "ok"},
     "RevokeIdentity": OPERATOR,
     # the desk, or an admin of the identity's own member
     "SuspendIdentity": {"operator_admin": "ok", "tier1_admin": "ok"},

@@ -9,5 +9,6 @@ from . import auth, certificates, credit, desk, offers, service, tickets
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 for area in (auth, desk, credit, tickets, offers, service, certificates):
     bp.register_blueprint(area.bp)
+bp.register_blueprint(auth.me_bp)
 
 __all__ = ["bp"]

@@ -44,52 +44,29 @@ def list_orgs(actor: Actor) -> dict[str, Any]:
     bp,
     "/users",
     "POST",
-    summary="Add a user to a member (operator admin)",
+    summary="Add a user to a member (operator admin): a one-time activation code, shown once",
     body=NewUser,
     status=201,
-    write=True,
 )
-def create_user(actor: Actor, body: NewUser, write: Write) -> Any:
-    return write.run(
-        lambda: accounts.create_user(
-            portal(),
-            actor,
-            desk_pin=body.desk_pin,
-            org_id=body.org_id,
-            username=body.username,
-            password=body.password,
-            role=body.role,
-        )
+def create_user(actor: Actor, body: NewUser) -> Any:
+    # not an idempotent write: its answer (the activation code) must not be kept, and a
+    # retry answers 409 (the user exists; the desk issues a new code if this one was lost)
+    return accounts.create_user(
+        portal(), actor, desk_pin=body.desk_pin, org_id=body.org_id, username=body.username, role=body.role
     )
-
-
-def _card_of(user_id: str) -> Any:
-    """After a crash: the card whose registration committed is the user's newest active card."""
-
-    def recover(result: Any) -> Any:
-        records = portal().platform.cards.registry.cards_of(user_id)
-        active = [record for record in records if record.status == "ACTIVE"]
-        return desk.present_card(active[-1].public())
-
-    return recover
 
 
 @endpoint(
     bp,
     "/cards",
     "POST",
-    summary="Open and issue a user's card (operator admin)",
+    summary="Open and issue a user's card; it waits for its user's PIN (operator admin)",
     body=NewCard,
     status=201,
     write=True,
 )
 def create_card(actor: Actor, body: NewCard, write: Write) -> Any:
-    recover = _card_of(body.user_id)
-    return write.run(
-        lambda: desk.issue_card(portal(), actor, desk_pin=body.desk_pin, user_id=body.user_id, pin=body.pin),
-        lambda result: result if "card_id" in result else recover(result),
-        lambda answer: 202 if answer.get("status") == "pending_approval" else 201,
-    )
+    return write.run(lambda: desk.issue_card(portal(), actor, desk_pin=body.desk_pin, user_id=body.user_id))
 
 
 @endpoint(
@@ -154,7 +131,7 @@ def unlock_card(actor: Actor, body: DeskBody, write: Write, card_id: str) -> Any
     bp,
     "/cards/<card_id>/replace",
     "POST",
-    summary="A new card with the same key (补卡)",
+    summary="Start a replacement with the same key (补卡); its user finishes it with their PIN",
     body=ReplaceCard,
     status=201,
     write=True,
@@ -166,7 +143,6 @@ def replace_card(actor: Actor, body: ReplaceCard, write: Write, card_id: str) ->
             actor,
             card_id,
             desk_pin=body.desk_pin,
-            pin=body.pin,
             operator_password=body.operator_password,
         )
     )

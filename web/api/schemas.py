@@ -81,20 +81,42 @@ class NewOrg(DeskBody):
 
 
 class NewUser(DeskBody):
+    """The desk never chooses a password: the answer carries a one-time activation code."""
+
     org_id: Id
     username: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")]
-    password: Annotated[StrictStr, Field(min_length=10, max_length=256)]
     role: Literal["admin", "clerk"] = "clerk"
 
 
 class NewCard(DeskBody):
+    """The desk never chooses a PIN: the card waits for its user's (POST /me/cards/{id}/pin)."""
+
     user_id: Id
-    pin: Pin
 
 
 class ReplaceCard(DeskBody):
-    pin: Pin
     operator_password: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+
+
+Password = Annotated[StrictStr, Field(min_length=10, max_length=256)]
+
+
+class Activation(Body):
+    username: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    activation_code: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    password: Password
+
+
+class PasswordChange(Body):
+    old_password: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class CardPin(Body):
+    """The first time ``new_pin`` only; afterwards ``old_pin`` too."""
+
+    new_pin: Pin
+    old_pin: Pin | None = None
 
 
 class Empty(Body):

@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 
 from . import (  # noqa: F401  (the *_views modules add their pages to the blueprint)
+    account_views,
     certificate_views,
     formatting,
     issue_views,

@@ -5,6 +5,7 @@ the signed-in actor of the request. The page modules (*_views) register their ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,22 @@ def portal() -> Portal:
 
 def actor() -> Actor:
     return g.actor  # type: ignore[no-any-return]
+
+
+# endpoint -> the body size it may take from this request (None: the application's 256 KiB),
+# decided from the session alone, before the body is read (issue_views: core users only)
+UPLOAD_LIMITS: dict[str, Callable[[], int | None]] = {}
+
+
+@bp.before_request
+def upload_limit() -> None:
+    """A larger body only where a page takes a file, and only for whom it takes one: set before
+    the CSRF check below parses the form."""
+    allowance = UPLOAD_LIMITS.get(request.endpoint or "")
+    if allowance is not None and request.method == "POST":
+        limit = allowance()
+        if limit:
+            request.max_content_length = limit
 
 
 @bp.before_request

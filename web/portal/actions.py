@@ -49,6 +49,8 @@ class Action:
     perform: Callable[[Portal, Actor, dict[str, str], dict[str, str]], dict[str, Any]]
     done: Callable[[dict[str, Any], dict[str, str]], str]  # the page to show next
     secrets: tuple[tuple[str, Any], ...] = PIN
+    # its answer holds a secret shown once (an activation code): not kept for replays
+    keeps_answer: bool = True
 
 
 ACTIONS: dict[str, Action] = {}

@@ -61,7 +61,6 @@ def _new_org(portal: Portal, actor: Actor, values: dict[str, str], secrets: dict
 
 # every desk action is authenticated by the acting operator admin's own card PIN
 DESK_PIN = (("desk_pin", _l("Your own card PIN (operator admin)")),)
-NEW_PIN = (("pin", _l("The new card's PIN, typed by its holder")), *DESK_PIN)
 ACTIONS.update(
     {
         action.name: action
@@ -86,11 +85,11 @@ ACTIONS.update(
                     desk_pin=s["desk_pin"],
                     org_id=text(v, "org_id", 64),
                     username=text(v, "username", 64),
-                    password=s["password"],
                     role=text(v, "role", 16),
                 ),
                 lambda result, v: DESK,
-                secrets=(("password", _l("The new user's password (10 characters or more)")), *DESK_PIN),
+                secrets=DESK_PIN,
+                keeps_answer=False,
             ),
             Action(
                 "issue_card",
@@ -98,10 +97,10 @@ ACTIONS.update(
                 ("user_id",),
                 _user_summary,
                 lambda p, a, v, s: desk.issue_card(
-                    p, a, desk_pin=s["desk_pin"], user_id=text(v, "user_id", 64), pin=s["pin"]
+                    p, a, desk_pin=s["desk_pin"], user_id=text(v, "user_id", 64)
                 ),
                 lambda result, v: DESK,
-                secrets=NEW_PIN,
+                secrets=DESK_PIN,
             ),
             Action(
                 "report_lost",
@@ -122,15 +121,10 @@ ACTIONS.update(
                     a,
                     text(v, "card_id", 64),
                     desk_pin=s["desk_pin"],
-                    pin=s["pin"],
                     operator_password=s["operator_password"],
                 ),
                 lambda result, v: DESK,
-                secrets=(
-                    ("pin", _l("The card's PIN, typed by its holder")),
-                    ("operator_password", _l("The operator password")),
-                    *DESK_PIN,
-                ),
+                secrets=(("operator_password", _l("The operator password")), *DESK_PIN),
             ),
             Action(
                 "eliminate_card",

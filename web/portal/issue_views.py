@@ -1,19 +1,20 @@
 """The issue form and the invoice files it keeps. A core enterprise names the payee, amount,
-maturity date and invoice; the POST keeps the invoice file under its SHA-256 (which goes on the
-ledger) and goes on to the confirmation page. A ticket's page serves that file back to whoever
+maturity date and invoice; the POST (a core enterprise's user only, checked before the file is
+read; up to 10 MB) stages the invoice file under its SHA-256 (which goes on the ledger) and goes
+on to the confirmation page; the file is kept once the ticket commits (ticket_actions). A ticket's page serves that file back to whoever
 may read the ticket, and only the files behind that ticket."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request, send_file
+from flask import abort, render_template, request, send_file, session
 from flask_babel import gettext as _
 
 from goldticket import domain as d
-from goldticket.services import invoices, reads
+from goldticket.services import access, accounts, invoices, reads
 
-from ._blueprint import TypedError, actor, bp, member_names, portal
+from ._blueprint import UPLOAD_LIMITS, TypedError, actor, bp, member_names, portal
 from .actions import ACTIONS
 from .service_messages import sentence
 from .signing_views import confirmation
@@ -22,17 +23,17 @@ from .signing_views import confirmation
 @bp.route("/issue", methods=["GET", "POST"])
 def issue() -> Any:
     """The issue form; its POST keeps the invoice file and goes on to the confirmation."""
-    p = portal()
+    p, me = portal(), actor()
     error = None
     if request.method == "POST":
-        request.max_content_length = invoices.MAX_INVOICE_BYTES + 64 * 1024
+        access.require_member_role(p.platform, me, "core")  # before the file is read or kept
         upload = request.files.get("invoice_file")
         values = {name: request.form.get(name, "") for name in ACTIONS["issue"].fields}
         try:
             if upload is None or not upload.filename:
                 raise d.InvalidInputError(_("attach the invoice file"))
-            values["invoice_sha256"] = invoices.store_invoice(
-                p.settings, upload.read(invoices.MAX_INVOICE_BYTES + 1)
+            values["invoice_sha256"] = invoices.stage_invoice(
+                p.settings, me.username, upload.read(invoices.MAX_INVOICE_BYTES + 1)
             )
             return confirmation("issue", values)
         except TypedError as failure:
@@ -50,7 +51,24 @@ def issue() -> Any:
         error=error,
         form=request.form,
         today=p.platform.today(),
+        max_megabytes=invoices.MAX_INVOICE_BYTES // (1024 * 1024),
     ), (422 if error else 200)
+
+
+def _issue_upload_limit() -> int | None:
+    """The invoice's room (10 MB and the form around it) for a signed-in core user only."""
+    token = session.get("token")
+    if not token:
+        return None
+    try:
+        me = accounts.authenticate(portal(), token)
+        access.require_member_role(portal().platform, me, "core")
+    except TypedError:
+        return None
+    return invoices.MAX_INVOICE_BYTES + 64 * 1024
+
+
+UPLOAD_LIMITS["portal.issue"] = _issue_upload_limit
 
 
 @bp.get("/tickets/<ticket_id>/invoices/<digest>")

@@ -75,6 +75,15 @@ def translate(message: str) -> str:
     return message
 
 
+def _wrong_password(error: Exception) -> str:
+    tries_left = getattr(error, "tries_left", None)
+    if tries_left is None:
+        return gettext("Wrong username or password.")
+    if tries_left == 0:
+        return gettext("Wrong username or password. Further logins must now wait a while.")
+    return gettext("Wrong username or password: %(n)d tries left before logins must wait.", n=tries_left)
+
+
 def sentence(error: Exception) -> str:
     """A typed error of the services as a sentence a person can act on, in the page's language."""
     code = getattr(error, "code", "")
@@ -95,8 +104,11 @@ def sentence(error: Exception) -> str:
         "rule_violation": gettext("The rules do not allow this."),
         "conflict": gettext("This changed meanwhile."),
         "invalid_input": gettext("Please check what you entered."),
-        "unauthenticated": gettext("Wrong username or password."),
-        "rate_limited": gettext("Too many failed logins; try again in 15 minutes."),
+        "unauthenticated": _wrong_password(error),
+        "rate_limited": gettext(
+            "Too many failed logins; try again in %(seconds)d seconds.",
+            seconds=getattr(error, "retry_after", None) or 60,
+        ),
     }.get(
         code,
         gettext("The ledger or the signing service is unavailable; nothing was signed. Try again shortly."),

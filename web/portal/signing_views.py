@@ -70,6 +70,9 @@ def commit(name: str) -> Any:
         return 200, result
 
     try:
+        if not action.keeps_answer:
+            result = action.perform(p, me, values, typed)
+            return render_template("portal/activation_code.html", result=result, action=action)
         fingerprint = idempotency.fingerprint("PORTAL", name, values)
         outcome = idempotency.run(p, me, key and f"portal:{key}", fingerprint, once, recover)
     except TypedError as failure:

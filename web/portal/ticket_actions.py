@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
-from goldticket.services import reads, settlement, tickets, worklists
+from goldticket.services import invoices, reads, settlement, tickets, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
@@ -50,7 +50,7 @@ def perform_issue(
         "amount_fen": amount(values, "invoice_amount"),
         "sha256": text(values, "invoice_sha256", 64),
     }
-    return tickets.issue_ticket(
+    issued = tickets.issue_ticket(
         portal.platform,
         actor,
         payee_org_id=text(values, "payee_org_id", 64),
@@ -60,6 +60,8 @@ def perform_issue(
         credit_line_id=(values.get("credit_line_id") or "").strip() or None,
         pin=secrets["pin"],
     )
+    invoices.keep_staged(portal.settings, actor.username, str(invoice["sha256"]))  # committed: keep it
+    return issued
 
 
 def prepare_accept(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:

@@ -5,7 +5,7 @@ and unwrapped inside the token."""
 from __future__ import annotations
 
 import pytest
-from support import OPERATOR_PASSWORD, PIN
+from support import OPERATOR_PASSWORD, PIN, replace_card
 
 from goldticket.signing.backup import open_backup, seal
 from goldticket.signing.backup_keys import KEK_LABEL, TOKEN_LABEL, TokenBackupKeys
@@ -83,11 +83,9 @@ def test_the_desk_seals_new_cards_under_the_token(consortium):
     assert card.backup["outer"]["keys"] == "pkcs11"
     with pytest.raises(BackupError):
         desk.replace_card(
-            platform, platform.desk(), card.serial, pin=PIN, operator_password="not the operator password"
+            platform, platform.desk(), card.serial, operator_password="not the operator password"
         )
-    replaced = desk.replace_card(
-        platform, platform.desk(), card.serial, pin=PIN, operator_password=OPERATOR_PASSWORD
-    )
+    replaced = replace_card(platform, card.serial, PIN)
     new = platform.cards.registry.active_card(consortium.tier1.username)
     assert new.serial != card.serial and replaced
     assert new.backup is not None and new.backup["outer"]["keys"] == "pkcs11"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from support import OPERATOR_PASSWORD, PIN
+from support import OPERATOR_PASSWORD, PIN, replace_card
 
+from goldticket.domain import InvalidInputError
 from goldticket.services import cards, transfers
-from goldticket.signing.errors import BackupError, CardRevokedError, CardStateError
+from goldticket.signing.errors import BackupError, CardRevokedError, CardStateError, WrongPinError
 from goldticket.signing.registry import CardRegistry
 
 pytestmark = pytest.mark.functional
@@ -41,9 +42,7 @@ def test_a_replaced_card_keeps_the_key_and_the_old_one_is_refused(consortium, is
             amount_fen=1,
             pin=PIN,
         )
-    new = cards.replace_card(
-        platform, platform.desk(), old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD
-    )
+    new = replace_card(platform, old.serial, PIN)
     assert new["serial"] != old.serial and new["certificate_pem"] == old.certificate_pem
     new_record = platform.cards.registry.get(new["serial"])
     assert platform.cards.service.card_for(new_record).public_key() == old_public
@@ -72,9 +71,10 @@ def test_recovery_needs_both_passwords(consortium, pin, password):
     old = card_of(consortium, consortium.tier2)
     cards.report_lost(platform, platform.desk(), old.serial)
     before = [card["serial"] for card in cards.cards_of(platform, "tier2.clerk")]
-    with pytest.raises(BackupError):
-        cards.replace_card(platform, platform.desk(), old.serial, pin=pin, operator_password=password)
-    assert [card["serial"] for card in cards.cards_of(platform, "tier2.clerk")] == before
+    with pytest.raises((BackupError, WrongPinError)):
+        replace_card(platform, old.serial, pin, password)
+    after = [card for card in cards.cards_of(platform, "tier2.clerk") if card["serial"] not in before]
+    assert all(card["status"] == "OPENED" for card in after)  # a replacement waiting, no key moved
     assert platform.cards.registry.get(old.serial).status == "SUSPENDED"
 
 
@@ -103,11 +103,11 @@ def _key_ids(record):
     return [hashlib.sha256(spki).hexdigest()]
 
 
-def test_only_an_opened_card_can_be_issued(consortium):
+def test_a_pin_is_chosen_once_then_only_changed(consortium):
     platform = consortium.platform
     record = card_of(consortium, consortium.bank)
-    with pytest.raises(CardStateError):
-        cards.issue_card(platform, platform.desk(), record.serial, PIN)
+    with pytest.raises(InvalidInputError):
+        cards.set_pin(platform, consortium.bank, record.serial, "740319")
 
 
 def test_the_registry_survives_a_restart(consortium):
@@ -124,7 +124,7 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
 
     platform = consortium.platform
     members.add_user(platform, platform.desk(), member_id="tier3", username="tier3.second")
-    serial = cards.open_card(platform, platform.desk(), "tier3.second")["serial"]
+    serial = cards.issue_card(platform, platform.desk(), "tier3.second")["serial"]
     record = cards.personalise(platform, serial, PIN, member_role="supplier")  # as if the ledger call failed
     request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
     with pytest.raises(NotFoundError):
@@ -136,18 +136,18 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
             {"ticket_id": "x", "sha256": "0" * 64},
             pin=PIN,
         )
-    issued = cards.issue_card(platform, platform.desk(), serial, PIN)
+    issued = cards.set_pin(platform, platform.actor("tier3.second"), serial, PIN)
     assert issued["serial"] == serial
     assert platform.evaluate("GetIdentity", request)["status"] == "ACTIVE"
-    with pytest.raises(CardStateError):
-        cards.issue_card(platform, platform.desk(), serial, PIN)
+    with pytest.raises(InvalidInputError):
+        cards.set_pin(platform, platform.actor("tier3.second"), serial, PIN)
 
 
 def test_a_replaced_card_cannot_be_eliminated_and_its_replacement_keeps_signing(consortium, issued_ticket):
     platform = consortium.platform
     old = card_of(consortium, consortium.tier1)
     cards.report_lost(platform, platform.desk(), old.serial)
-    cards.replace_card(platform, platform.desk(), old.serial, pin=PIN, operator_password=OPERATOR_PASSWORD)
+    replace_card(platform, old.serial, PIN)
     with pytest.raises(CardStateError):
         cards.eliminate_card(platform, platform.desk(), old.serial)
     offer = transfers.offer_transfer(
@@ -161,8 +161,8 @@ def test_issuing_again_after_a_crash_past_put_key_starts_afresh(consortium):
 
     platform = consortium.platform
     members.add_user(platform, platform.desk(), member_id="tier3", username="tier3.third")
-    serial = cards.open_card(platform, platform.desk(), "tier3.third")["serial"]
+    serial = cards.issue_card(platform, platform.desk(), "tier3.third")["serial"]
     record = platform.cards.registry.get(serial)
     platform.cards.service.card_for(record).put_key(12345, PIN)  # as if issuing stopped right after
-    issued = cards.issue_card(platform, platform.desk(), serial, PIN)
+    issued = cards.set_pin(platform, platform.actor("tier3.third"), serial, PIN)
     assert issued["status"] == "ACTIVE"

@@ -47,6 +47,16 @@ class Api:
         return self.call("POST", path, body if body is not None else {}, **kw)
 
 
+def activate(client: FlaskClient, username: str, code: str, password: str = PASSWORD) -> Api:
+    """The user sets their own password with the desk's one-time code, and is logged in."""
+    body = Api(client).post(
+        "/auth/activate",
+        {"username": username, "activation_code": code, "password": password},
+        expect=200,
+    )
+    return Api(client, body["token"])
+
+
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Api:
     body = Api(client).post("/auth/token", {"username": username, "password": password}, expect=200)
     return Api(client, body["token"])

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from apiclient import MATURITY, MEMBERS, PASSWORD, Members, invoice, login
+from apiclient import MATURITY, MEMBERS, Members, activate, invoice, login
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 
@@ -66,22 +66,15 @@ def members(client: FlaskClient) -> Members:
             {"id": org_id, "name": f"{org_id} 公司", "role": role, "desk_pin": OPERATOR_PIN},
             expect=201,
         )
-        operator.post(
+        created = operator.post(
             "/users",
-            {
-                "org_id": org_id,
-                "username": username,
-                "password": PASSWORD,
-                "role": "clerk",
-                "desk_pin": OPERATOR_PIN,
-            },
+            {"org_id": org_id, "username": username, "role": "clerk", "desk_pin": OPERATOR_PIN},
             expect=201,
         )
-        card = operator.post(
-            "/cards", {"user_id": username, "pin": PIN, "desk_pin": OPERATOR_PIN}, expect=201
-        )
+        users[org_id] = activate(client, username, created["activation_code"])
+        card = operator.post("/cards", {"user_id": username, "desk_pin": OPERATOR_PIN}, expect=201)
+        users[org_id].post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=200)
         cards[org_id] = card["card_id"]
-        users[org_id] = login(client, username)
     line = users["bank"].post(
         "/credit-lines", {"core_org_id": "core", "limit_fen": 10_000_000_000, "pin": PIN}, expect=201
     )

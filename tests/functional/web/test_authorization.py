@@ -129,12 +129,12 @@ DESK = [
     (
         "POST",
         "/users",
-        {"org_id": "tier1", "username": "tier1.second", "password": "long enough pw", "desk_pin": PIN},
+        {"org_id": "tier1", "username": "tier1.second", "desk_pin": PIN},
     ),
-    ("POST", "/cards", {"user_id": "tier1.clerk", "pin": PIN, "desk_pin": PIN}),
+    ("POST", "/cards", {"user_id": "tier1.clerk", "desk_pin": PIN}),
     ("POST", "/cards/BS0000000000000000/report-lost", {"desk_pin": PIN}),
     ("POST", "/cards/BS0000000000000000/unlock", {"desk_pin": PIN}),
-    ("POST", "/cards/BS0000000000000000/replace", {"pin": PIN, "operator_password": "x", "desk_pin": PIN}),
+    ("POST", "/cards/BS0000000000000000/replace", {"operator_password": "x", "desk_pin": PIN}),
     ("DELETE", "/cards/BS0000000000000000", {"desk_pin": PIN}),
 ]
 

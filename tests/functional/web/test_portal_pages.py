@@ -260,7 +260,7 @@ def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
     desk = portal_login(app, "operator", OPERATOR_PASSWORD)
     token = csrf(desk.get("/desk").get_data(as_text=True))
 
-    def do(action: str, secrets: dict[str, str] | None = None, **fields: str) -> None:
+    def do(action: str, secrets: dict[str, str] | None = None, **fields: str) -> Any:
         page = desk.post(f"/sign/{action}", data={"csrf_token": token, **fields})
         html = page.get_data(as_text=True)
         assert page.status_code == 200, re.findall(r"role=.alert.>([^<]*)<", html)
@@ -269,29 +269,46 @@ def test_the_desk_adds_a_user_and_walks_a_card_through_its_life(
             assert 'type="password"' in html and f'type="hidden" name="{secret}"' not in html
         carried = dict(re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', html))
         done = desk.post(f"/sign/{action}/commit", data={**carried, **secrets})
+        if action == "create_user":  # the code is shown once, on a page of its own
+            assert done.status_code == 200
+            return done
         assert done.status_code == 302 and done.headers["Location"] == "/desk", re.findall(
             r"role=.alert.>([^<]*)<", done.get_data(as_text=True)
         )
+        return done
 
-    do(
-        "create_user",
-        {"password": "a new clerk's password"},
-        org_id="tier2",
-        username="tier2.new",
-        role="clerk",
-    )
+    shown = do("create_user", org_id="tier2", username="tier2.new", role="clerk")
+    code = re.search(r'data-testid="activation-code"><code>([A-Z0-9-]+)</code>', shown.get_data(as_text=True))
+    assert code, shown.get_data(as_text=True)[-1500:]
     assert "tier2.new" in desk.get("/desk").get_data(as_text=True)
-    do("issue_card", {"pin": PIN}, user_id="tier2.new")
+    user = app.test_client()
+    form = csrf(user.get("/activate").get_data(as_text=True))
+    answer = user.post(
+        "/activate",
+        data={
+            "csrf_token": form,
+            "username": "tier2.new",
+            "activation_code": code.group(1),
+            "password": "a new clerk's password",
+            "password_again": "a new clerk's password",
+        },
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/me"
+    do("issue_card", user_id="tier2.new")
     registry = portal.platform.cards.registry
-    serial = registry.active_card("tier2.new").serial
-    user = portal_login(app, "tier2.new", "a new clerk's password")  # the new user logs in
+    serial = registry.cards_of("tier2.new")[-1].serial
+    mine = csrf(user.get("/me").get_data(as_text=True))
+    user.post(f"/me/cards/{serial}/pin", data={"csrf_token": mine, "new_pin": PIN, "new_pin_again": PIN})
+    assert registry.active_card("tier2.new").serial == serial
     do("report_lost", card_id=serial)
     assert registry.get(serial).status == "SUSPENDED"
     page = desk.get("/desk").get_data(as_text=True)
     assert "Suspended on the ledger" in page or "账本上已挂失" in page
-    do("replace_card", {"pin": PIN, "operator_password": OPERATOR_PASSWORD}, card_id=serial)
-    replacement = registry.active_card("tier2.new").serial
-    assert replacement != serial
+    do("replace_card", {"operator_password": OPERATOR_PASSWORD}, card_id=serial)
+    replacement = registry.cards_of("tier2.new")[-1].serial
+    assert replacement != serial and registry.get(replacement).status == "OPENED"
+    user.post(f"/me/cards/{replacement}/recover", data={"csrf_token": mine, "pin": PIN})
+    assert registry.active_card("tier2.new").serial == replacement
     # the desk offers no second card to a user who has one, and no action on its own card
     page = desk.get("/desk").get_data(as_text=True)
     own = registry.active_card("operator").serial

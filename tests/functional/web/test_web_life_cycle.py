@@ -104,11 +104,13 @@ def test_lost_card_replaced_keeps_signing(members, accepted, client):
         {"to_org_id": "tier2", "amount_fen": 1, "pin": PIN},
         expect=423,
     )
-    new = operator.post(
+    started = operator.post(
         f"/cards/{serial}/replace",
-        {"pin": PIN, "operator_password": OPERATOR_PASSWORD, "desk_pin": OPERATOR_PIN},
+        {"operator_password": OPERATOR_PASSWORD, "desk_pin": OPERATOR_PIN},
         expect=201,
     )
+    assert started["status"] == "awaiting_recovery"
+    new = tier1.post(f"/me/cards/{started['card_id']}/recover", {"pin": PIN}, expect=200)
     assert new["status"] == "active" and new["card_id"] != serial
     tier1.post(
         f"/tickets/{accepted['id']}/transfers",

@@ -1,0 +1,195 @@
+"""Issue #17 point 2, as an attacker tries it: the desk chose every user's login password and
+every card PIN, so it could log in and sign as anyone, and no one could change either. Now the
+desk gets a one-time activation code and the user chooses the password; a card signs nothing
+until its own user chooses the PIN; both are changed by their owner only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from apiclient import MATURITY, PASSWORD, Api, activate, invoice, login
+from sqlalchemy import select, update
+from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
+
+from goldticket.store.models import Account, IdempotencyRecord
+
+pytestmark = pytest.mark.functional
+NEW_PIN = "740319"
+
+
+def _new_user(members, username="tier1.second", org_id="tier1"):
+    created = members.operator.post(
+        "/users",
+        {"org_id": org_id, "username": username, "role": "clerk", "desk_pin": OPERATOR_PIN},
+        expect=201,
+    )
+    return created
+
+
+def _issue(members, number):
+    return members["core"].post(
+        "/tickets",
+        {
+            "payee_org_id": "tier1",
+            "amount_fen": 100,
+            "maturity_date": MATURITY.isoformat(),
+            "invoices": [invoice(number, 100)],
+            "pin": PIN,
+        },
+        expect=201,
+    )
+
+
+def test_the_desk_cannot_choose_a_password(members, portal):
+    body = members.operator.post(
+        "/users",
+        {"org_id": "tier1", "username": "tier1.puppet", "password": "desk chosen password", "role": "clerk",
+         "desk_pin": OPERATOR_PIN},
+        expect=400,
+    )  # fmt: skip
+    assert body["error"] == "invalid_input"
+    assert not portal.platform.users.has_user("tier1.puppet")
+
+
+def test_the_desk_gets_a_code_once_and_cannot_log_in_as_the_user(members, client, portal):
+    created = _new_user(members)
+    code = created["activation_code"]
+    assert set(created) >= {"id", "activation_code", "expires_at"}
+    # the desk has no password to log in with, and the code is no password
+    for guess in (code, PASSWORD, "desk chosen password"):
+        Api(client).post("/auth/token", {"username": "tier1.second", "password": guess}, expect=401)
+    with portal.database.session() as session:
+        account = session.get(Account, "tier1.second")
+        kept = [record.response or "" for record in session.scalars(select(IdempotencyRecord))]
+    assert code not in (account.activation_sha256 or "") and code not in account.password_hash
+    assert not any(code in response for response in kept)
+    user = activate(client, "tier1.second", code, "the user's own password")
+    assert user.get("/me", expect=200)["username"] == "tier1.second"
+    again = Api(client).post(
+        "/auth/activate",
+        {"username": "tier1.second", "activation_code": code, "password": "the desk's password!"},
+        expect=401,
+    )
+    assert again["error"] == "unauthenticated"
+    login(client, "tier1.second", "the user's own password")
+
+
+def test_an_activation_code_expires(members, client, portal):
+    created = _new_user(members)
+    with portal.database.session() as session:
+        session.execute(
+            update(Account)
+            .where(Account.username == "tier1.second")
+            .values(activation_expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    Api(client).post(
+        "/auth/activate",
+        {"username": "tier1.second", "activation_code": created["activation_code"], "password": PASSWORD},
+        expect=401,
+    )
+
+
+def test_the_desk_cannot_choose_a_pin_nor_set_it(members, client, portal):
+    created = _new_user(members)
+    user = activate(client, "tier1.second", created["activation_code"])
+    refused = members.operator.post(
+        "/cards", {"user_id": "tier1.second", "pin": PIN, "desk_pin": OPERATOR_PIN}, expect=400
+    )
+    assert refused["error"] == "invalid_input"
+    card = members.operator.post("/cards", {"user_id": "tier1.second", "desk_pin": OPERATOR_PIN}, expect=201)
+    assert card["status"] == "awaiting_pin" and "certificate_pem" not in card
+    assert user.get("/me")["cards"] == [
+        {"card_id": card["card_id"], "serial": card["serial"], "status": "awaiting_pin", "locked": False}
+    ]
+    # the card signs nothing yet; the desk (or anyone else) cannot choose its PIN
+    ticket = _issue(members, "INV-S1")
+    user.post(f"/tickets/{ticket['id']}/accept", {"pin": PIN}, expect=404)
+    for other in (members.operator, members["tier1"]):
+        body = other.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=403)
+        assert body["error"] == "forbidden"
+    chosen = user.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": NEW_PIN}, expect=200)
+    assert chosen["status"] in ("active", "pending_approval") and chosen["certificate_pem"]
+    user.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=400)  # once: old_pin needed
+
+
+def test_users_change_their_own_password_and_pin(members, client):
+    tier1 = members["tier1"]
+    other_token = login(client, "tier1.clerk")
+    tier1.post(
+        "/me/password", {"old_password": "not my password", "new_password": "a new password"}, expect=401
+    )
+    tier1.post("/me/password", {"old_password": PASSWORD, "new_password": "a new password"}, expect=200)
+    other_token.get("/me", expect=401)  # the other tokens are revoked
+    tier1.get("/me", expect=200)  # this one stays
+    Api(client).post("/auth/token", {"username": "tier1.clerk", "password": PASSWORD}, expect=401)
+    login(client, "tier1.clerk", "a new password")
+
+    card_id = members.cards["tier1"]
+    path = f"/me/cards/{card_id}/pin"
+    assert tier1.post(path, {"old_pin": "999999", "new_pin": NEW_PIN}, expect=403)["error"] == "wrong_pin"
+    tier1.post(path, {"old_pin": PIN, "new_pin": NEW_PIN}, expect=200)
+    ticket = _issue(members, "INV-S2")
+    assert tier1.post(f"/tickets/{ticket['id']}/accept", {"pin": PIN}, expect=403)["error"] == "wrong_pin"
+    tier1.post(f"/tickets/{ticket['id']}/accept", {"pin": NEW_PIN}, expect=200)
+
+
+def test_a_replacement_is_finished_by_the_user_with_their_pin(members, client):
+    tier1 = members["tier1"]
+    old = members.cards["tier1"]
+    certificate = tier1.get("/me")["cards"][0]
+    members.operator.post(
+        f"/cards/{old}/replace", {"operator_password": "wrong operator password", "desk_pin": OPERATOR_PIN},
+        expect=403,
+    )  # fmt: skip
+    refused = members.operator.post(
+        f"/cards/{old}/replace",
+        {"operator_password": OPERATOR_PASSWORD, "desk_pin": OPERATOR_PIN, "pin": PIN},
+        expect=400,
+    )
+    assert refused["error"] == "invalid_input"
+    started = members.operator.post(
+        f"/cards/{old}/replace",
+        {"operator_password": OPERATOR_PASSWORD, "desk_pin": OPERATOR_PIN},
+        expect=201,
+    )
+    assert started["status"] == "awaiting_recovery"
+    new = started["card_id"]
+    members.operator.post(f"/me/cards/{new}/recover", {"pin": PIN}, expect=403)  # not the desk's to finish
+    assert tier1.post(f"/me/cards/{new}/recover", {"pin": "999999"}, expect=403)["error"] == "wrong_pin"
+    done = tier1.post(f"/me/cards/{new}/recover", {"pin": PIN}, expect=200)
+    assert done["status"] == "active" and done["certificate_pem"]
+    cards = {card["card_id"]: card["status"] for card in tier1.get("/me")["cards"]}
+    assert cards == {old: "replaced", new: "active"}, (cards, certificate)
+    ticket = _issue(members, "INV-S3")
+    tier1.post(f"/tickets/{ticket['id']}/accept", {"pin": PIN}, expect=200)
+
+
+def test_the_desk_cannot_log_in_or_sign_as_a_user_it_creates(client):
+    """The attack as it was: the desk creates a user with a password and a card with a PIN of
+    its choosing, then logs in and signs as that user. Needs only the operator's own login."""
+    operator = login(client, "operator", OPERATOR_PASSWORD)
+    operator.post(
+        "/orgs", {"id": "s9", "name": "供应商九", "role": "supplier", "desk_pin": OPERATOR_PIN}, expect=201
+    )
+    chosen = "desk chosen password"
+    answer = operator.post(
+        "/users",
+        {
+            "org_id": "s9",
+            "username": "s9.clerk",
+            "password": chosen,
+            "role": "clerk",
+            "desk_pin": OPERATOR_PIN,
+        },
+    )
+    assert operator.last.status_code == 400, answer
+    operator.post(
+        "/users", {"org_id": "s9", "username": "s9.clerk", "role": "clerk", "desk_pin": OPERATOR_PIN}
+    )
+    Api(client).post("/auth/token", {"username": "s9.clerk", "password": chosen}, expect=401)
+    answer = operator.post("/cards", {"user_id": "s9.clerk", "pin": PIN, "desk_pin": OPERATOR_PIN})
+    assert operator.last.status_code == 400, answer
+    card = operator.post("/cards", {"user_id": "s9.clerk", "desk_pin": OPERATOR_PIN}, expect=201)
+    assert card["status"] == "awaiting_pin"
+    operator.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=403)
