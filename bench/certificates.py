@@ -49,7 +49,8 @@ def setup(data_dir: Path, cards: str) -> tuple[Platform, object, str]:
         actors[member_id] = members.add_user(
             platform, desk, member_id=member_id, username=f"{member_id}.clerk", pin=PIN
         )
-    credit.grant_credit_line(platform, actors["bank"], core_org_id="core", limit_fen=10**12, pin=PIN)
+    line = credit.grant_credit_line(platform, actors["bank"], core_org_id="core", limit_fen=10**12, pin=PIN)
+    credit.accept_credit_line(platform, actors["core"], credit_line_id=line["id"], pin=PIN)
     ticket = tickets.issue_ticket(
         platform,
         actors["core"],

@@ -54,7 +54,8 @@ def build(data_dir: Path, chains: int, settings: Settings | None = None) -> tupl
     members.register_member(platform, platform.desk(), member_id="bank", name="银行", role="bank")
     core = members.add_user(platform, platform.desk(), member_id="core", username="core.clerk", pin=PIN)
     bank = members.add_user(platform, platform.desk(), member_id="bank", username="bank.clerk", pin=PIN)
-    credit.grant_credit_line(platform, bank, core_org_id="core", limit_fen=10**14, pin=PIN)
+    line = credit.grant_credit_line(platform, bank, core_org_id="core", limit_fen=10**14, pin=PIN)
+    credit.accept_credit_line(platform, core, credit_line_id=line["id"], pin=PIN)
     chains_out = []
     for index in range(chains):
         pair = []

@@ -72,9 +72,10 @@ def build_consortium(env: dict[str, str], *, credit_limit_fen: int = 10**12) -> 
             accounts.ensure_account(
                 portal, username=username, org_id=member_id, role="clerk", password=PASSWORD
             )
-        credit.grant_credit_line(
+        line = credit.grant_credit_line(
             platform, actors["bank"], core_org_id="core", limit_fen=credit_limit_fen, pin=PIN
         )
+        credit.accept_credit_line(platform, actors["core"], credit_line_id=line["id"], pin=PIN)
         portal.follower.catch_up()
         return int(platform.ledger.height())
     finally:
