@@ -10,6 +10,7 @@ from goldticket import domain as d
 
 from .state import derive_id
 from .transactions import Tx, public, transaction
+from .visibility import require_own, sees_everything
 
 
 class FinancingTransactions:
@@ -23,8 +24,12 @@ class FinancingTransactions:
 
     @transaction
     async def ListCreditLines(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        _, viewer = await tx.viewer()
         partial = (req["core_org_id"],) if req.get("core_org_id") else ()
-        return {"items": [value for _, value in await tx.scan("credit", *partial)]}
+        items = [value for _, value in await tx.scan("credit", *partial)]
+        if not sees_everything(viewer):  # a bank its own lines, a core the lines on it
+            items = [line for line in items if viewer["id"] in (line["bank_org_id"], line["core_org_id"])]
+        return {"items": items}
 
     @transaction
     async def ApplyFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -83,4 +88,7 @@ class FinancingTransactions:
 
     @transaction
     async def GetApplication(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        return await tx.require("application", d.require_text(req.get("application_id"), "application_id"))
+        _, viewer = await tx.viewer()
+        application = await tx.require("application", d.require_text(req.get("application_id"), "application_id"))
+        require_own(viewer, application["holder_org_id"], application["bank_org_id"])
+        return application
