@@ -1,12 +1,8 @@
 """Need to know, on the ledger: who may read what through the chaincode's queries.
 
 Every query is signed by a registered, unrevoked identity (``Tx.viewer``): the operator's
-members (the portal's read identity among them) read everything; any other member reads its own
-records only. Of a ticket tree a member sees its own pieces (those it holds or held), the path
-from the root to them and the pieces its own transfers and financings made (their first
-holders are its own counterparties); the issuer of a tree sees every piece (it pays each one at
-maturity). A piece offered to a member, or put to a bank for financing, is visible to that
-member while it is asked. Siblings' holders and their financing stay private.
+identities (the portal's read identity among them) read everything; any other member reads its
+own records only, and of a ticket tree the pieces goldticket.domain.visibility lets it see.
 """
 
 from __future__ import annotations
@@ -14,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from goldticket import domain as d
+from goldticket.domain.visibility import visible_pieces
 
 from .transactions import Tx
 
@@ -30,23 +27,11 @@ async def pieces(tx: Tx, root_id: str) -> dict[str, dict[str, Any]]:
 
 
 async def visible_ids(tx: Tx, member: dict[str, Any], docs: dict[str, dict[str, Any]]) -> set[str]:
-    """The pieces of one tree ``member`` may see."""
-    if sees_everything(member) or any(doc["issuer_org_id"] == member["id"] for doc in docs.values()):
+    """The pieces of one tree ``member`` may see (goldticket.domain.visibility's rule)."""
+    if sees_everything(member):
         return set(docs)
-    own = {ticket_id for ticket_id, doc in docs.items() if doc["holder_org_id"] == member["id"]}
-    for ticket_id, doc in docs.items():
-        if await _asked(tx, member["id"], doc):
-            own.add(ticket_id)
-    seen = set(own)
-    for ticket_id in own:  # the path from the root
-        parent = docs[ticket_id].get("parent_id")
-        while parent is not None and parent in docs and parent not in seen:
-            seen.add(parent)
-            parent = docs[parent].get("parent_id")
-    for ticket_id, doc in docs.items():  # what its own transfers and financings made
-        if doc.get("parent_id") in own and docs[doc["parent_id"]]["holder_org_id"] == member["id"]:
-            seen.add(ticket_id)
-    return seen
+    asked = [ticket_id for ticket_id, doc in docs.items() if await _asked(tx, member["id"], doc)]
+    return visible_pieces(member["id"], docs, asked)
 
 
 async def _asked(tx: Tx, member_id: str, doc: dict[str, Any]) -> bool:
