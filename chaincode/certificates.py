@@ -37,8 +37,7 @@ class CertificateTransactions:
             raise d.StateConflictError(f"ticket {ticket.id} changed after its certificate was made")
         if await tx.get("certificate", digest) is not None:
             raise d.StateConflictError("a certificate with this hash is already recorded")
-        certificate_id = req.get("certificate_id")
-        d.check_certificate_id(certificate_id)
+        certificate_id = d.check_certificate_id(req.get("certificate_id"))
         if await tx.get("certificate_ref", certificate_id) is not None:
             raise d.StateConflictError(f"certificate {certificate_id} is already recorded")
         await tx.put("certificate_ref", (certificate_id,), {"sha256": digest})

@@ -89,6 +89,8 @@ class FinancingTransactions:
     @transaction
     async def GetApplication(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         _, viewer = await tx.viewer()
-        application = await tx.require("application", d.require_text(req.get("application_id"), "application_id"))
+        application = await tx.require(
+            "application", d.require_text(req.get("application_id"), "application_id")
+        )
         require_own(viewer, application["holder_org_id"], application["bank_org_id"])
         return application

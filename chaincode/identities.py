@@ -45,7 +45,9 @@ class IdentityTransactions:
         await self._put_identity(tx, caller)
         if req.get("reader_certificate_pem") is not None:
             # the portal's read identity: queries only (Tx.caller refuses it any write)
-            reader = self._subject({"msp_id": caller.msp_id, "certificate_pem": req["reader_certificate_pem"]})
+            reader = self._subject(
+                {"msp_id": caller.msp_id, "certificate_pem": req["reader_certificate_pem"]}
+            )
             if (reader.member_id, reader.role) != (member["id"], READER_ROLE):
                 raise d.InvalidInputError("the read identity must be the operator's, with role reader")
             await self._put_identity(tx, reader)

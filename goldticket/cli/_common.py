@@ -236,14 +236,18 @@ def read_command(group: click.Group, name: str, function: str, help_text: str) -
 def reader_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """How a user proves who it is for a read of its own book (``--as``): its login password,
     an API token, or (a user with a card and no login) its card PIN."""
-    fn = click.option("--password", envvar="GOLDTICKET_PASSWORD", default=None, help="your login password")(fn)
+    fn = click.option("--password", envvar="GOLDTICKET_PASSWORD", default=None, help="your login password")(
+        fn
+    )
     fn = click.option("--token", envvar="GOLDTICKET_TOKEN", default=None, help="an API token of yours")(fn)
     return click.option(
         "--pin", envvar="GOLDTICKET_PIN", default=None, help="your card's PIN (a user with no login)"
     )(fn)
 
 
-def authenticated(opened: Any, username: str, *, password: str | None, token: str | None, pin: str | None) -> Any:
+def authenticated(
+    opened: Any, username: str, *, password: str | None, token: str | None, pin: str | None
+) -> Any:
     """The user ``username`` once it has proved it is: UnauthenticatedError without a secret or
     with a wrong password or token (counted as a failed login), WrongPinError for a wrong PIN
     (counted on the card)."""

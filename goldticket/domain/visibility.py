@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 
-def visible_pieces(member_id: str, docs: Mapping[str, Mapping[str, Any]], asked: Iterable[str] = ()) -> set[str]:
+def visible_pieces(
+    member_id: str, docs: Mapping[str, Mapping[str, Any]], asked: Iterable[str] = ()
+) -> set[str]:
     """The ids in ``docs`` (every piece of one tree: id -> ``parent_id``, ``holder_org_id``,
     ``issuer_org_id``) that ``member_id`` may see; ``asked``: pieces it is asked about."""
     if any(doc["issuer_org_id"] == member_id for doc in docs.values()):

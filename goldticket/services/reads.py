@@ -77,7 +77,9 @@ def _visible_ids(session: Any, actor: Actor, rows: list[TicketRow]) -> set[str]:
         offer = session.get(OfferRow, doc["offer_id"]) if doc.get("offer_id") else None
         if offer is not None and json.loads(offer.doc).get("to_org_id") == actor.member_id:
             asked.append(ticket_id)
-        application = session.get(ApplicationRow, doc["application_id"]) if doc.get("application_id") else None
+        application = (
+            session.get(ApplicationRow, doc["application_id"]) if doc.get("application_id") else None
+        )
         if application is not None and json.loads(application.doc).get("bank_org_id") == actor.member_id:
             asked.append(ticket_id)
     return visible_pieces(actor.member_id, docs, asked)
@@ -92,7 +94,9 @@ def _ticket_row(portal: Portal, actor: Actor, ticket_id: str) -> TicketRow:
         row = session.get(TicketRow, d.require_text(ticket_id, "ticket_id", 64))
         if row is not None and not _sees_everything(actor):
             allowed = session.get(ParticipantRow, (actor.member_id, row.root_id))
-            if allowed is None or row.id not in _visible_ids(session, actor, _tree_rows(session, row.root_id)):
+            if allowed is None or row.id not in _visible_ids(
+                session, actor, _tree_rows(session, row.root_id)
+            ):
                 row = None
     if row is None:  # another member's ticket reads as absent: its existence is not disclosed
         raise d.NotFoundError(f"no ticket {ticket_id}")

@@ -77,7 +77,8 @@ def test_pending_work_is_found_without_an_id(accepted: str, consortium: Env) -> 
     (for_bank,) = run_json(consortium, "financing", "list", *as_user("b1.clerk"), "--to-me")
     assert for_bank["id"] == application["application_id"]
     assert (
-        run_json(consortium, "financing", "list", *as_user("s2.clerk"), "--from-me")[0]["id"] == for_bank["id"]
+        run_json(consortium, "financing", "list", *as_user("s2.clerk"), "--from-me")[0]["id"]
+        == for_bank["id"]
     )
     assert run_json(consortium, "financing", "list", *as_user("s1.clerk")) == []
 

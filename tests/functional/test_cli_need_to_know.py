@@ -16,7 +16,17 @@ def test_a_users_book_is_not_read_without_its_secret(consortium: Env, accepted: 
     for what in ("ticket", "offer", "financing"):
         fail(consortium, what, "list", "--as", "s1.clerk", code=4, error="unauthenticated")
         fail(consortium, what, "list", "--as", "s1.clerk", "--pin", WRONG_PIN, code=4, error="wrong_pin")
-        fail(consortium, what, "list", "--as", "s1.clerk", "--token", "not-a-token", code=4, error="unauthenticated")
+        fail(
+            consortium,
+            what,
+            "list",
+            "--as",
+            "s1.clerk",
+            "--token",
+            "not-a-token",
+            code=4,
+            error="unauthenticated",
+        )
     held = run_json(consortium, "ticket", "list", *as_user("s1.clerk"))
     assert [t["id"] for t in held] == [accepted]
 

@@ -9,7 +9,6 @@ import json
 import pytest
 from support import PIN, TODAY
 
-from goldticket import domain as d
 from goldticket.services import certificates, financing, transfers
 from goldticket.services.certificates import issue as issuing
 from goldticket.services.certificates.documents import document_signer
@@ -22,10 +21,14 @@ pytestmark = pytest.mark.scenario
 def _split_and_financed(c, ticket_id):
     """tier1 transfers 300,000.00 to tier2, then puts 200,000.00 of its rest to the bank."""
     p = c.platform
-    offer = transfers.offer_transfer(p, c.tier1, ticket_id=ticket_id, to_org_id="tier2", amount_fen=30_000_000, pin=PIN)
+    offer = transfers.offer_transfer(
+        p, c.tier1, ticket_id=ticket_id, to_org_id="tier2", amount_fen=30_000_000, pin=PIN
+    )
     moved = transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
     rest = moved["remainder"]["id"]
-    application = financing.apply_financing(p, c.tier1, ticket_id=rest, bank_org_id="bank", amount_fen=20_000_000, pin=PIN)
+    application = financing.apply_financing(
+        p, c.tier1, ticket_id=rest, bank_org_id="bank", amount_fen=20_000_000, pin=PIN
+    )
     financed = financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
     )
@@ -44,8 +47,8 @@ def test_a_holders_card_cannot_record_a_certificate_of_its_choosing(consortium, 
         "requested_by": "tier1",
         "requested_by_user": c.tier1.username,
     }
-    with pytest.raises((d.ForbiddenError, SigningError)):
-        p.submit(c.tier1, "RecordCertificate", request, pin=PIN)
+    with pytest.raises(SigningError, match="only the platform's own identity signs RecordCertificate"):
+        p.submit(c.tier1, "RecordCertificate", request, pin=PIN)  # the card refuses to sign it
     with pytest.raises(Exception, match="forbidden"):
         p.contract.submit(tier1_key, "RecordCertificate", request)
     assert p.ledger.height() == height
@@ -57,7 +60,9 @@ def test_a_platform_signed_statement_recorded_for_another_ticket_is_forged(conso
     c, p = consortium, consortium.platform
     genuine = certificates.issue_certificate(p, c.tier1, issued_ticket["id"])
     signer = document_signer(p)
-    other = signer.sign(genuine.pdf[: genuine.pdf.index(b"%%EOF") + 5], reason="GoldTicket clearing statement ST1")
+    other = signer.sign(
+        genuine.pdf[: genuine.pdf.index(b"%%EOF") + 5], reason="GoldTicket clearing statement ST1"
+    )
     check = __import__("goldticket.certificates", fromlist=["check_signature"]).check_signature(
         other, signer.certificate_pem, signer.ca_pem
     )
@@ -105,7 +110,16 @@ def test_the_public_look_up_names_no_member_amount_or_transaction(consortium, is
     answer = certificates.lookup_certificate(p, issued.certificate_id)
     assert (answer["genuine"], answer["verdict"], answer["current"]["status"]) == (True, "stale", "SPLIT")
     text = json.dumps(answer)
-    for secret in ("tier1", "tier2", "bank", "core", "amount", "tx_id", "transaction", issued_ticket["tx_id"]):
+    for secret in (
+        "tier1",
+        "tier2",
+        "bank",
+        "core",
+        "amount",
+        "tx_id",
+        "transaction",
+        issued_ticket["tx_id"],
+    ):
         assert secret not in text, secret
     unknown = certificates.lookup_certificate(p, "CT" + "0" * 20)
     assert unknown["genuine"] is False and unknown["verdict"] == "forged"
@@ -147,7 +161,9 @@ def test_queries_refuse_a_signer_that_is_not_registered_or_revoked(consortium, i
     p = consortium.platform
     ca = p.keystore.cas()[ROLE_MSP["supplier"]]
     key = new_member_key()
-    cert = ca.issue(key.public_key(), common_name="x", attributes={"member": "tier1", "role": "clerk", "user": "x"})
+    cert = ca.issue(
+        key.public_key(), common_name="x", attributes={"member": "tier1", "role": "clerk", "user": "x"}
+    )
     stranger = SoftwareSigner(key, Identity(ca.msp_id, cert))
     operator, pin = p.actor("operator"), p.settings.operator_pin
     p.submit(operator, "RevokeIdentity", {"msp_id": tier1_key.identity.msp_id,

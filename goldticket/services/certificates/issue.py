@@ -30,7 +30,6 @@ from ..platform import Platform
 from .content import certificate_view
 from .documents import document_signer
 
-
 # Each download is a ledger write: a user gets at most this many certificates an hour.
 DOWNLOADS_PER_HOUR = 30
 _WINDOW_SECONDS = 3600.0
