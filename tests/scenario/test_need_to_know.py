@@ -196,3 +196,24 @@ def test_the_read_identity_signs_no_write(consortium, issued_ticket):
     p = consortium.platform
     with pytest.raises(Exception, match="a read identity signs no transaction"):
         p.contract.submit(p.reader, "FreezeTicket", {"ticket_id": issued_ticket["id"], "reason": "x"})
+
+
+def test_a_holder_reads_only_its_own_lines_of_the_clearing_statement(consortium, issued_ticket):
+    """Point 7: at maturity the statement names every payee for the issuer; tier2 (one piece)
+    reads its own line, not tier1's or the bank's."""
+    import datetime as dt
+
+    from support import on
+
+    from goldticket.services import settlement
+
+    c, p = consortium, consortium.platform
+    mine, _, _ = _split_and_financed(c, issued_ticket["id"])
+    at = on(p, TODAY + dt.timedelta(days=90))
+    statement = settlement.settle_ticket(at, c.core, issued_ticket["id"], pin=PIN)
+    full = certificates.get_statement(at, c.core, issued_ticket["id"], statement["statement_id"])
+    assert {item["holder_org_id"] for item in full["paid"]} == {"tier1", "tier2", "bank"}
+    own = certificates.get_statement(at, c.tier2, issued_ticket["id"], statement["statement_id"])
+    assert [item["ticket_id"] for item in own["paid"]] == [mine]
+    (listed,) = certificates.list_statements(at, c.tier2, issued_ticket["id"])
+    assert {item["holder_org_id"] for item in listed["paid"]} == {"tier2"}
