@@ -10,6 +10,7 @@ from goldticket import domain as d
 
 from .state import derive_id
 from .transactions import Tx, public, transaction
+from .visibility import require_own, sees_everything
 
 
 class FinancingTransactions:
@@ -50,19 +51,11 @@ class FinancingTransactions:
 
     @transaction
     async def ListCreditLines(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        _, viewer = await tx.viewer()
         partial = (req["core_org_id"],) if req.get("core_org_id") else ()
         items = [value for _, value in await tx.scan("credit", *partial)]
-        # A bank sees the lines it offered, a core enterprise its own; the operator (and the
-        # portal's reader) every line.
-        try:
-            identity = await tx.get("identity", tx.signer().key_id)
-        except d.DomainError:
-            identity = None
-        member = await tx.get("member", identity["member_id"]) if identity else None
-        if member is not None and member["role"] == "bank":
-            items = [item for item in items if item["bank_org_id"] == member["id"]]
-        elif member is not None and member["role"] in ("core", "supplier"):
-            items = [item for item in items if item["core_org_id"] == member["id"]]
+        if not sees_everything(viewer):  # a bank its own lines, a core the lines on it
+            items = [line for line in items if viewer["id"] in (line["bank_org_id"], line["core_org_id"])]
         return {"items": items}
 
     @transaction
@@ -133,4 +126,9 @@ class FinancingTransactions:
 
     @transaction
     async def GetApplication(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        return await tx.require("application", d.require_text(req.get("application_id"), "application_id"))
+        _, viewer = await tx.viewer()
+        application = await tx.require(
+            "application", d.require_text(req.get("application_id"), "application_id")
+        )
+        require_own(viewer, application["holder_org_id"], application["bank_org_id"])
+        return application

@@ -9,7 +9,8 @@ from typing import Any
 from goldticket import domain as d
 
 from .identity import Caller, caller_from_certificate
-from .transactions import ROLES, Tx, transaction
+from .transactions import READER_ROLE, ROLES, Tx, transaction
+from .visibility import require_own
 
 
 def _term_months(value: Any) -> int:
@@ -42,6 +43,14 @@ class IdentityTransactions:
         member["environment"] = environment
         await tx.put("member", (member["id"],), member)
         await self._put_identity(tx, caller)
+        if req.get("reader_certificate_pem") is not None:
+            # the portal's read identity: queries only (Tx.caller refuses it any write)
+            reader = self._subject(
+                {"msp_id": caller.msp_id, "certificate_pem": req["reader_certificate_pem"]}
+            )
+            if (reader.member_id, reader.role) != (member["id"], READER_ROLE):
+                raise d.InvalidInputError("the read identity must be the operator's, with role reader")
+            await self._put_identity(tx, reader)
         months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
         config = {"tx_id": tx.tx_id, "max_term_months": months, "environment": environment}
         await tx.put("config", ("bootstrap",), config)
@@ -202,6 +211,7 @@ class IdentityTransactions:
     async def ListIdentities(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """A member's identities with their status (revocations included), for its admins."""
         member_id = d.require_text(req.get("member_id"), "member_id", 64)
+        require_own((await tx.viewer())[1], member_id)
         items = []
         for attributes, _ in await tx.scan("member_identity", member_id):
             identity = await tx.get("identity", attributes[-1])
@@ -326,25 +336,36 @@ class IdentityTransactions:
 
     @transaction
     async def GetMember(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """A member's public record (name, role, MSP), for any registered identity."""
+        await tx.viewer()
         return await tx.member(req.get("id"))  # type: ignore[arg-type]
 
     @transaction
     async def ListMembers(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        await tx.viewer()
         return {"items": [value for _, value in await tx.scan("member")]}
 
     @transaction
     async def GetIdentity(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        """By ``key_id``, or by ``msp_id`` and ``certificate_pem``."""
+        """By ``key_id``, or by ``msp_id`` and ``certificate_pem``: the operator, or the
+        identity's own member."""
+        _, viewer = await tx.viewer()
         if req.get("certificate_pem"):
-            return await tx.require("identity", self._subject(req).key_id)
-        return await tx.require("identity", d.require_text(req.get("key_id"), "key_id", 64))
+            identity = await tx.require("identity", self._subject(req).key_id)
+        else:
+            identity = await tx.require("identity", d.require_text(req.get("key_id"), "key_id", 64))
+        require_own(viewer, identity["member_id"])
+        return identity
 
     @transaction
     async def Ping(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """Liveness: the transaction id and the ledger's date. With ``key`` it also writes that one
         key (``ping/<key>``), the smallest write there is: the bare-Fabric ceiling a benchmark
-        compares GoldTicket's own transactions with."""
+        compares GoldTicket's own transactions with; only the operator's registered users may
+        write it. Without ``key`` it reads and writes nothing: any channel identity may call it
+        (a Fabric network's probe does, before any member exists)."""
         result = {"tx_id": tx.tx_id, "today": tx.today().isoformat()}
         if "key" in req:
+            await tx.caller("operator")  # the one write: the operator's registered users only
             await tx.put("ping", (d.require_text(req.get("key"), "key", 64),), {"tx_id": tx.tx_id})
         return result

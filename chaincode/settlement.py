@@ -10,6 +10,7 @@ from goldticket import domain as d
 
 from .state import derive_id
 from .transactions import Tx, transaction
+from .visibility import require_visible
 
 
 class SettlementTransactions:
@@ -41,13 +42,16 @@ class SettlementTransactions:
     @transaction
     async def GetStatements(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """The clearing statements of a root ticket (one once it is settled)."""
+        _, viewer = await tx.viewer()
         root_id = d.require_text(req.get("root_id"), "root_id")
-        await tx.ticket(root_id)
+        await require_visible(tx, viewer, await tx.ticket(root_id))
         items = [value for _, value in await tx.scan("statement", root_id)]
         return {"items": items, "total": len(items)}
 
     @transaction
     async def GetStatement(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """A clearing statement, by ``root_id`` and ``statement_id``."""
+        _, viewer = await tx.viewer()
         root_id = d.require_text(req.get("root_id"), "root_id")
+        await require_visible(tx, viewer, await tx.ticket(root_id))
         return await tx.require("statement", root_id, d.require_text(req.get("statement_id"), "statement_id"))

@@ -10,6 +10,7 @@ from goldticket import domain as d
 
 from .state import derive_id
 from .transactions import Tx, public, transaction
+from .visibility import pieces, require_own, require_visible, sees_everything, visible_ids
 
 
 class TicketTransactions:
@@ -162,7 +163,10 @@ class TicketTransactions:
 
     @transaction
     async def GetOffer(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        return await tx.require("offer", d.require_text(req.get("offer_id"), "offer_id"))
+        _, viewer = await tx.viewer()
+        offer = await tx.require("offer", d.require_text(req.get("offer_id"), "offer_id"))
+        require_own(viewer, offer["from_org_id"], offer["to_org_id"])
+        return offer
 
     @transaction
     async def FreezeTicket(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -183,11 +187,16 @@ class TicketTransactions:
 
     @transaction
     async def GetTicket(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        return public(await tx.ticket(req.get("ticket_id")))
+        _, viewer = await tx.viewer()
+        ticket = await tx.ticket(req.get("ticket_id"))
+        await require_visible(tx, viewer, ticket)
+        return public(ticket)
 
     @transaction
     async def GetHistory(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        _, viewer = await tx.viewer()
         ticket = await tx.ticket(req.get("ticket_id"))
+        await require_visible(tx, viewer, ticket)
         items = []
         for tx_id, when, value in await tx.history("ticket", ticket.id):
             action = (value or {}).get("last_action", {})
@@ -205,10 +214,14 @@ class TicketTransactions:
 
     @transaction
     async def GetLineage(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The tree from the root, with only the pieces the caller may see."""
+        _, viewer = await tx.viewer()
         ticket = await tx.ticket(req.get("ticket_id"))
-        docs = {}
-        for attrs, _ in await tx.scan("piece", ticket.root_id):
-            docs[attrs[1]] = await tx.require("ticket", attrs[1])
+        docs = await pieces(tx, ticket.root_id)
+        seen = await visible_ids(tx, viewer, docs)
+        if ticket.id not in seen:
+            raise d.NotFoundError(f"no ticket {ticket.id}")
+        docs = {ticket_id: doc for ticket_id, doc in docs.items() if ticket_id in seen}
         children: dict[str | None, list[str]] = {}
         for doc in docs.values():
             children.setdefault(doc["parent_id"], []).append(doc["id"])
@@ -221,11 +234,18 @@ class TicketTransactions:
 
     @transaction
     async def ListTickets(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """By ``root_id`` (the pieces the caller may see), ``holder_org_id`` (the caller's own)
+        or ``status`` (the operator only)."""
+        _, viewer = await tx.viewer()
         if req.get("root_id"):
-            ids = [attrs[1] for attrs, _ in await tx.scan("piece", req["root_id"])]
+            root_id = d.require_text(req["root_id"], "root_id", 64)
+            ids = sorted(await visible_ids(tx, viewer, await pieces(tx, root_id)))
         elif req.get("holder_org_id"):
+            require_own(viewer, req["holder_org_id"])
             ids = [attrs[1] for attrs, _ in await tx.scan("holding", req["holder_org_id"])]
         elif req.get("status"):
+            if not sees_everything(viewer):
+                raise d.ForbiddenError("only the operator lists tickets by status")
             ids = [attrs[0] for attrs, _ in await tx.scan("ticket")]
         else:
             raise d.InvalidInputError("list tickets by root_id, holder_org_id or status")

@@ -15,6 +15,7 @@ from .identity import Caller, caller_from_certificate
 from .state import State, decode_request, encode
 
 ROLES = ("operator", "core", "supplier", "bank")
+READER_ROLE = "reader"  # the portal's read identity: queries only
 QUERIES = (
     "GetMember",
     "ListMembers",
@@ -67,7 +68,26 @@ class Tx(State):
         return caller_from_certificate(creator["mspid"], bytes(creator["idBytes"]))
 
     async def caller(self, *roles: str, admin: bool = False) -> tuple[Caller, dict[str, Any]]:
-        """The registered, unrevoked caller and its member; ForbiddenError otherwise."""
+        """The registered, unrevoked caller and its member; ForbiddenError otherwise. A read
+        identity (role ``reader``, the portal's) signs no write."""
+        caller, member = await self._registered()
+        if caller.role == READER_ROLE:
+            raise d.ForbiddenError("a read identity signs no transaction")
+        if roles and member["role"] not in roles:
+            raise d.ForbiddenError(f"only a {' or '.join(roles)} member may do this")
+        if admin and caller.role != "admin":
+            raise d.ForbiddenError("only an admin user may do this")
+        return caller, member
+
+    async def viewer(self) -> tuple[Caller, dict[str, Any]]:
+        """Who runs a query: a registered, unrevoked identity (a read identity included) and its
+        member; NotFoundError before the ledger is bootstrapped (there is nothing to read),
+        ForbiddenError for anyone else."""
+        if await self.get("config", "bootstrap") is None:
+            raise d.NotFoundError("the ledger is not bootstrapped")
+        return await self._registered()
+
+    async def _registered(self) -> tuple[Caller, dict[str, Any]]:
         caller = self.signer()
         identity = await self.get("identity", caller.key_id)
         if identity is None or identity["status"] != "ACTIVE":
@@ -78,10 +98,6 @@ class Tx(State):
         member = await self.require("member", caller.member_id)
         if member["msp_id"] != caller.msp_id:
             raise d.ForbiddenError("the signer's MSP does not issue identities for its member")
-        if roles and member["role"] not in roles:
-            raise d.ForbiddenError(f"only a {' or '.join(roles)} member may do this")
-        if admin and caller.role != "admin":
-            raise d.ForbiddenError("only an admin user may do this")
         return caller, member
 
     async def member(self, member_id: str, *roles: str) -> dict[str, Any]:

@@ -45,6 +45,7 @@ CONTRACT_TESTS = [
     "tests/functional/test_bootstrap.py",
     "tests/scenario/test_certificate_life.py",
     "tests/functional/certificates/test_certificate_pdf.py",
+    "tests/scenario/test_need_to_know.py",
 ]
 TARGETS: dict[str, list[str]] = {
     # The contract's transactions by area: each module's guards against the same tests.
@@ -53,6 +54,17 @@ TARGETS: dict[str, list[str]] = {
         for area in ("transactions", "identities", "tickets", "financing", "settlement", "certificates")
     },
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
+    # need to know (issue #17): who reads what, on the ledger and in the read model
+    "chaincode/visibility.py": [
+        *SCENARIOS,
+        "tests/scenario/test_need_to_know.py",
+        "tests/scenario/test_authorization_matrix.py",
+    ],
+    "goldticket/domain/visibility.py": [
+        *SCENARIOS,
+        "tests/scenario/test_need_to_know.py",
+        "tests/functional/web/test_need_to_know_web.py",
+    ],
     "goldticket/signing/intents.py": ["tests/unit/signing", "tests/functional/signing"],
     "goldticket/ledger/local/peer.py": ["tests/functional/test_local_ledger.py", "tests/functional/ledger"],
 }

@@ -35,6 +35,7 @@ class SignatureCheck:
     sha256: str
     genuine: bool
     reason: str = ""
+    signed_reason: str = ""  # the signature's own /Reason (covered by the signature)
 
 
 def _certificate(pem: bytes) -> asn1_x509.Certificate:
@@ -66,7 +67,13 @@ def check_signature(data: bytes, signer_pem: bytes, ca_pem: bytes) -> SignatureC
         log.info("an uploaded PDF could not be read: %s", type(error).__name__)
         return forged("the PDF or its signature cannot be read")
     reason = _refusal(status, platform)
-    return forged(reason) if reason else SignatureCheck(digest, True)
+    if reason:
+        return forged(reason)
+    try:
+        signed_reason = str(signatures[0].sig_object.get("/Reason", ""))
+    except Exception:  # a reason that cannot be read is no reason
+        signed_reason = ""
+    return SignatureCheck(digest, True, signed_reason=signed_reason)
 
 
 def _refusal(status: PdfSignatureStatus, platform: asn1_x509.Certificate) -> str:

@@ -262,3 +262,46 @@ def read_command(group: click.Group, name: str, function: str, help_text: str) -
         run = use_case(function)
         with platform() as opened:
             out(run(opened, None, object_id))
+
+
+def reader_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How a user proves who it is for a read of its own book (``--as``): its login password,
+    an API token, or (a user with a card and no login) its card PIN."""
+    fn = click.option("--password", envvar="GOLDTICKET_PASSWORD", default=None, help="your login password")(
+        fn
+    )
+    fn = click.option("--token", envvar="GOLDTICKET_TOKEN", default=None, help="an API token of yours")(fn)
+    return click.option(
+        "--pin", envvar="GOLDTICKET_PIN", default=None, help="your card's PIN (a user with no login)"
+    )(fn)
+
+
+def authenticated(
+    opened: Any, username: str, *, password: str | None, token: str | None, pin: str | None
+) -> Any:
+    """The user ``username`` once it has proved it is: UnauthenticatedError without a secret or
+    with a wrong password or token (counted as a failed login), WrongPinError for a wrong PIN
+    (counted on the card)."""
+    from goldticket.services import accounts
+    from goldticket.services.errors import UnauthenticatedError
+    from goldticket.services.portal import Portal
+
+    if password is not None or token is not None:
+        portal = Portal.around(opened)
+        try:
+            if token is None:
+                token = accounts.login(portal, username, password, "cli")["token"]
+            actor = accounts.authenticate(portal, token)
+        finally:
+            portal.database.close()
+        if actor.username != username:
+            raise UnauthenticatedError("the token is not this user's")
+        return actor
+    if pin is not None:
+        actor = opened.actor(username)
+        opened.cards.service.check_pin(opened.cards.registry.active_card(username), pin)
+        return actor
+    raise UnauthenticatedError(
+        f"reading {username}'s book needs its password (--password, GOLDTICKET_PASSWORD), an API"
+        " token (--token, GOLDTICKET_TOKEN) or its card PIN (--pin, GOLDTICKET_PIN)"
+    )

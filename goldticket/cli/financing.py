@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import click
 
-from ._common import as_option, handles_errors, out, pin_option, platform
+from ._common import as_option, authenticated, handles_errors, out, pin_option, platform, reader_options
 
 
 @click.command("list")
 @as_option
 @click.option("--to-me", "direction", flag_value="to-me", help="applications to your bank")
 @click.option("--from-me", "direction", flag_value="from-me", help="applications your member made")
+@reader_options
 @handles_errors
-def financing_list(username: str, direction: str | None) -> None:
+def financing_list(
+    username: str, direction: str | None, password: str | None, token: str | None, pin: str | None
+) -> None:
     """Open financing applications to your bank or from your member (both by default)."""
     from goldticket.services import pending
 
     with platform() as opened:
-        out(pending.open_applications(opened, opened.actor(username), direction or "all"))
+        actor = authenticated(opened, username, password=password, token=token, pin=pin)
+        out(pending.open_applications(opened, actor, direction or "all"))
 
 
 @click.group("financing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import as_option, handles_errors, out, platform, write_command
+from ._common import as_option, authenticated, handles_errors, out, platform, reader_options, write_command
 
 
 @click.group()
@@ -21,10 +21,14 @@ write_command(offer, "cancel", "transfers.cancel_offer", "Withdraw a transfer of
 @as_option
 @click.option("--to-me", "direction", flag_value="to-me", help="offers your member may accept or reject")
 @click.option("--from-me", "direction", flag_value="from-me", help="offers your member made")
+@reader_options
 @handles_errors
-def offer_list(username: str, direction: str | None) -> None:
+def offer_list(
+    username: str, direction: str | None, password: str | None, token: str | None, pin: str | None
+) -> None:
     """Open transfer offers to or from your member (both by default)."""
     from goldticket.services import pending
 
     with platform() as opened:
-        out(pending.open_offers(opened, opened.actor(username), direction or "all"))
+        actor = authenticated(opened, username, password=password, token=token, pin=pin)
+        out(pending.open_offers(opened, actor, direction or "all"))

@@ -14,12 +14,14 @@ from ._common import (
     amount_of,
     amount_options,
     as_option,
+    authenticated,
     confirm_amount,
     handles_errors,
     money_pin_option,
     out,
     platform,
     read_command,
+    reader_options,
     write_command,
 )
 
@@ -146,9 +148,19 @@ def statement_show(root_id: str) -> None:
 @click.option("--holder")
 @click.option("--root")
 @click.option("--status", help="any case: active, locked_transfer, settled, ...")
+@reader_options
 @handles_errors
-def ticket_list(username: str | None, holder: str | None, root: str | None, status: str | None) -> None:
-    """Tickets by holder, root or status; with none of them, what your member holds (--as)."""
+def ticket_list(
+    username: str | None,
+    holder: str | None,
+    root: str | None,
+    status: str | None,
+    password: str | None,
+    token: str | None,
+    pin: str | None,
+) -> None:
+    """Tickets by holder, root or status; with none of them, what your member holds (--as, with
+    your password, an API token or your card PIN)."""
     from goldticket.services import pending, tickets
 
     wanted = pending.ticket_status(status)
@@ -159,7 +171,7 @@ def ticket_list(username: str | None, holder: str | None, root: str | None, stat
                     "give --as USER (or GOLDTICKET_USER) to list what your member holds,"
                     " or --holder, --root or --status"
                 )
-            holder = opened.actor(username).member_id
+            holder = authenticated(opened, username, password=password, token=token, pin=pin).member_id
         out(tickets.list_tickets(opened, None, holder_org_id=holder, root_id=root, status=wanted))  # type: ignore[arg-type]
 
 

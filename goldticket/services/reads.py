@@ -1,8 +1,9 @@
 """What a signed-in user may read, from the read model (the projection of ledger blocks).
 
-A member reads the ticket trees it takes part in: as issuer, as a holder of any piece, as the
-payee of an offer or the bank of a financing application on any piece. The operator reads
-everything. Lists page with ``page``/``per_page`` and return ``{"items", "total"}``.
+A member reads, of the ticket trees it takes part in, the pieces goldticket.domain.visibility
+lets it see: its own pieces and the path from the root to them (the issuer: every piece), not
+its siblings' holders or their financing; the chaincode's queries decide with the same rule.
+Another member's ticket reads as absent. The operator reads everything. Lists page with ``page``/``per_page`` and return ``{"items", "total"}``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from goldticket import domain as d
+from goldticket.domain.visibility import visible_pieces
 from goldticket.store.models import (
+    ApplicationRow,
     CreditLineRow,
     HistoryRow,
     MemberRow,
+    OfferRow,
     ParticipantRow,
     TicketRow,
 )
@@ -63,12 +67,36 @@ def _visible(query: Select[Any], actor: Actor) -> Select[Any]:
     return query.where(TicketRow.root_id.in_(roots))
 
 
+def _visible_ids(session: Any, actor: Actor, rows: list[TicketRow]) -> set[str]:
+    """Of the pieces of one tree (``rows``), those ``actor``'s member may see."""
+    if _sees_everything(actor):
+        return {row.id for row in rows}
+    docs = {row.id: json.loads(row.doc) for row in rows}
+    asked = []
+    for ticket_id, doc in docs.items():
+        offer = session.get(OfferRow, doc["offer_id"]) if doc.get("offer_id") else None
+        if offer is not None and json.loads(offer.doc).get("to_org_id") == actor.member_id:
+            asked.append(ticket_id)
+        application = (
+            session.get(ApplicationRow, doc["application_id"]) if doc.get("application_id") else None
+        )
+        if application is not None and json.loads(application.doc).get("bank_org_id") == actor.member_id:
+            asked.append(ticket_id)
+    return visible_pieces(actor.member_id, docs, asked)
+
+
+def _tree_rows(session: Any, root_id: str) -> list[TicketRow]:
+    return list(session.scalars(select(TicketRow).where(TicketRow.root_id == root_id)).all())
+
+
 def _ticket_row(portal: Portal, actor: Actor, ticket_id: str) -> TicketRow:
     with portal.database.session() as session:
         row = session.get(TicketRow, d.require_text(ticket_id, "ticket_id", 64))
         if row is not None and not _sees_everything(actor):
             allowed = session.get(ParticipantRow, (actor.member_id, row.root_id))
-            if allowed is None:
+            if allowed is None or row.id not in _visible_ids(
+                session, actor, _tree_rows(session, row.root_id)
+            ):
                 row = None
     if row is None:  # another member's ticket reads as absent: its existence is not disclosed
         raise d.NotFoundError(f"no ticket {ticket_id}")
@@ -103,8 +131,17 @@ def list_tickets(
         query = query.where(TicketRow.root_id == root_id)
     today = portal.platform.today()
     with portal.database.session() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(TicketRow.id).offset((number - 1) * size).limit(size)).all()
+        if own or _sees_everything(actor):
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(TicketRow.id).offset((number - 1) * size).limit(size)).all()
+        else:  # of each tree, only the pieces the member may see
+            found = session.scalars(query.order_by(TicketRow.id)).all()
+            seen: dict[str, set[str]] = {}
+            for row in found:
+                if row.root_id not in seen:
+                    seen[row.root_id] = _visible_ids(session, actor, _tree_rows(session, row.root_id))
+            shown = [row for row in found if row.id in seen[row.root_id]]
+            total, rows = len(shown), shown[(number - 1) * size : number * size]
         items = [present_ticket(json.loads(row.doc), today) for row in rows]
     return {"items": items, "total": total}
 
@@ -136,8 +173,9 @@ def ticket_lineage(portal: Portal, actor: Actor, ticket_id: str) -> dict[str, An
     row = _ticket_row(portal, actor, ticket_id)
     today = portal.platform.today()
     with portal.database.session() as session:
-        pieces = session.scalars(select(TicketRow).where(TicketRow.root_id == row.root_id)).all()
-    docs = {piece.id: json.loads(piece.doc) for piece in pieces}
+        pieces = _tree_rows(session, row.root_id)
+        seen = _visible_ids(session, actor, pieces)
+    docs = {piece.id: json.loads(piece.doc) for piece in pieces if piece.id in seen}
     children: dict[str | None, list[str]] = {}
     for doc in docs.values():
         children.setdefault(doc.get("parent_id"), []).append(doc["id"])

@@ -178,6 +178,8 @@ def _build(settings: Settings, operator_name: str, operator_name_en: str) -> Pla
                 "name": operator_name,
                 "name_en": operator_name_en,
                 "environment": settings.env,
+                # the portal's read identity, registered with the operator: queries only
+                "reader_certificate_pem": platform.reader.identity.certificate_pem.decode(),
             }
             platform.submit(platform.actor(OPERATOR), "Bootstrap", request, pin=settings.operator_pin)
     except BaseException:

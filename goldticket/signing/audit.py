@@ -79,8 +79,9 @@ class AuditLog:
         refuse_secrets(entry)
         entry = json.loads(canonical_json(entry))  # what verify will read back
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                os.fchmod(fd, 0o600)  # the owner's alone, a log made 0640 before included
                 fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
                 seq, prev = self._next_position()
                 time = self._now()  # under the lock, so times never run backwards down the log

@@ -13,6 +13,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from cryptography import x509
+
 from goldticket.messages import (
     DecodedProposal,
     DecodedTransaction,
@@ -71,6 +73,24 @@ WRITABLE: dict[str, frozenset[str]] = {
     "RecordCertificate": frozenset({"certificate", "certificate_ref"}),
 }
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
+# Functions only the platform's own identity (a card of the operator member) signs: a holder's
+# card must not anchor a hash of its choosing as a certificate. The chaincode checks it too.
+PLATFORM_MEMBER = "operator"
+PLATFORM_ONLY = frozenset({"RecordCertificate"})
+ATTRIBUTES_OID = x509.ObjectIdentifier("1.2.3.4.5.6.7.8.1")
+
+
+def _member_of(identity: Identity) -> str | None:
+    """The member attribute of the identity's certificate, or None."""
+    try:
+        certificate = x509.load_pem_x509_certificate(identity.certificate_pem)
+        value = certificate.extensions.get_extension_for_oid(ATTRIBUTES_OID).value
+        member = json.loads(value.value)["attrs"]["member"]  # type: ignore[attr-defined]
+    except (ValueError, KeyError, TypeError, x509.ExtensionNotFound):
+        return None
+    return str(member)
+
+
 _TARGETS_BY_FUNCTION = {"RecordCertificate": {"sha256": "certificate"}}
 
 
@@ -150,6 +170,8 @@ def check_proposal(
         raise RefusedError("the proposal's creator is not this card's identity")
     if proposal.function != intent.function:
         raise RefusedError(f"the proposal calls {proposal.function}, the intent is {intent.function}")
+    if intent.function in PLATFORM_ONLY and _member_of(identity) != PLATFORM_MEMBER:
+        raise RefusedError(f"only the platform's own identity signs {intent.function}")
     if len(proposal.args) != 1 or _json(proposal.args[0]) != intent.request:
         raise RefusedError("the proposal's arguments differ from the intent")
     return proposal

@@ -168,7 +168,13 @@ def world(consortium):
         "SettleTicket": {"root_id": active["id"]},
         "FreezeTicket": {"ticket_id": active["id"], "reason": "court order"},
         "UnfreezeTicket": {"ticket_id": frozen["id"]},
-        "RecordCertificate": {"ticket_id": active["id"], "sha256": "ab" * 32},
+        "RecordCertificate": {
+            "ticket_id": active["id"],
+            "sha256": "ab" * 32,
+            "certificate_id": "CT" + "A" * 20,
+            "requested_by": "tier1",
+            "requested_by_user": "tier1.clerk",
+        },
     }
     return p, signers, requests
 
@@ -220,13 +226,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "SettleTicket": {"core": "ok"},
     "FreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},
     "UnfreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},
-    "RecordCertificate": {
-        "operator_admin": "ok",
-        "operator_clerk": "ok",
-        "core": "ok",
-        "tier1": "ok",
-        "tier1_admin": "ok",
-    },
+    # the platform alone records certificates (issue #17, point 5): the operator's identities
+    "RecordCertificate": {"operator_admin": "ok", "operator_clerk": "ok"},
 }
 
 
@@ -352,12 +353,47 @@ def test_the_chaincode_checks_the_invoice_list_whatever_a_client_checked(consort
 
 def test_a_certificate_hash_must_be_a_sha256(consortium, issued_ticket):
     p = consortium.platform
+    desk = p.desk()
+    base = {"ticket_id": issued_ticket["id"], "requested_by": "tier1", "requested_by_user": "tier1.clerk"}
     for digest in ("AB" * 32, "ab" * 31, "zz" * 32, "ab" * 32 + "0"):
         with pytest.raises(DomainError) as error:
             p.submit(
-                consortium.tier1,
+                desk.actor,
                 "RecordCertificate",
-                {"ticket_id": issued_ticket["id"], "sha256": digest},
-                pin=PIN,
+                {**base, "sha256": digest, "certificate_id": "CT" + "C" * 20},
+                pin=desk.pin,
             )
         assert error.value.code == "invalid_input", digest
+    # the record names the requesting member (a party to the ticket), the user and its id
+    for change in ({"requested_by": "tier2"}, {"requested_by": None}, {"requested_by_user": ""},
+                   {"certificate_id": None}, {"certificate_id": "CT1"}):  # fmt: skip
+        request = {**base, "sha256": "cd" * 32, "certificate_id": "CT" + "D" * 20, **change}
+        with pytest.raises(DomainError) as error:
+            p.submit(desk.actor, "RecordCertificate", request, pin=desk.pin)
+        assert error.value.code in ("invalid_input", "forbidden"), change
+
+
+# Queries (issue #17, points 7 and 14): who reads what on the ledger. Unlisted: forbidden.
+QUERY_EXPECTED: dict[str, dict[str, str]] = {
+    "GetMember": {a: "ok" for a in ACTORS if a not in ("revoked", "unregistered", "recertified")},
+    "ListIdentities": {"operator_admin": "ok", "operator_clerk": "ok", "tier1": "ok", "tier1_admin": "ok"},
+    "GetTicket": {"operator_admin": "ok", "operator_clerk": "ok", "core": "ok", "tier1": "ok",
+                  "tier1_admin": "ok", "core2": "not_found", "tier2": "not_found", "bank": "not_found",
+                  "factor": "not_found"},
+    "ListTickets": {"operator_admin": "ok", "operator_clerk": "ok"},
+}  # fmt: skip
+
+
+def test_every_query_by_every_signer(world):
+    p, signers, requests = world
+    active = requests["AcceptTicket"]["ticket_id"]
+    queries = {
+        "GetMember": {"id": "tier1"},
+        "ListIdentities": {"member_id": "tier1"},
+        "GetTicket": {"ticket_id": active},
+        "ListTickets": {"status": "ACTIVE"},
+    }
+    today = Contract(p.ledger, clock=lambda: china_clock(TODAY))
+    found = {f: {a: _outcome(today, signers[a], f, r) for a in ACTORS} for f, r in queries.items()}
+    wanted = {f: {a: QUERY_EXPECTED[f].get(a, "forbidden") for a in ACTORS} for f in queries}
+    assert found == wanted

@@ -66,13 +66,21 @@ def test_no_backdated_value_date_and_nothing_moves_after_maturity(consortium, is
 
 def test_a_certificate_hash_is_recorded_once_through_the_card(consortium, issued_ticket):
     c, p = consortium, consortium.platform
-    digest = "ab" * 32
+    desk = p.desk()  # the platform's identity records certificates (issue #17)
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "sha256": "ab" * 32,
+        "requested_by": "tier1",
+        "requested_by_user": c.tier1.username,
+    }
     record = p.submit(
-        c.tier1, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": digest}, pin=PIN
-    ).result
-    assert record["ticket_id"] == issued_ticket["id"]
+        desk.actor, "RecordCertificate", {**request, "certificate_id": "CT" + "1" * 20}, pin=desk.pin
+    )
+    assert record.result["ticket_id"] == issued_ticket["id"]
     with pytest.raises(StateConflictError, match="already recorded"):
-        p.submit(c.core, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": digest}, pin=PIN)
+        p.submit(
+            desk.actor, "RecordCertificate", {**request, "certificate_id": "CT" + "2" * 20}, pin=desk.pin
+        )
 
 
 def test_the_operator_sets_the_term_cap_and_lists_by_status(consortium, issued_ticket):

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from goldticket import domain as d
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import certificates, reads
+from goldticket.services import access, certificates, reads
 
 from . import verdicts
 from ._blueprint import TypedError, actor, bp, layout, portal
@@ -50,7 +50,9 @@ def _shown(answer: dict[str, Any]) -> dict[str, Any]:
 
 @bp.route("/certificates/verify", methods=["GET", "POST"])
 def verify() -> Any:
-    """Upload a certificate PDF: valid, stale (what changed and when) or forged."""
+    """Upload a certificate PDF: valid, stale (what changed and when) or forged. Bank users
+    (and the operator's), as the API's verify."""
+    access.require_member_role(portal().platform, actor(), "bank", "operator")
     answer, error = None, None
     if request.method == "POST":
         request.max_content_length = MAX_UPLOAD_BYTES

@@ -4,13 +4,14 @@ calls one function of goldticket.services.desk or accounts, which make every che
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
-from goldticket.services import accounts, desk
+from goldticket.services import access, accounts, desk
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
@@ -61,6 +62,7 @@ def _new_org(portal: Portal, actor: Actor, values: dict[str, str], secrets: dict
 
 # every desk action is authenticated by the acting operator admin's own card PIN
 DESK_PIN = (("desk_pin", _l("Your own card PIN (operator admin)")),)
+_BEFORE = set(ACTIONS)
 ACTIONS.update(
     {
         action.name: action
@@ -147,3 +149,19 @@ ACTIONS.update(
         ]
     }
 )
+DESK_ACTIONS = frozenset(set(ACTIONS) - _BEFORE)
+
+
+def _desk_only(prepare: Any) -> Any:
+    """The desk's confirmation pages are the operator desk's, as the API's desk calls: any other
+    user is refused before the page names a card's or user's member (issue #17, point 13)."""
+
+    def checked(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+        access.require_operator_admin(actor)
+        return prepare(portal, actor, values)  # type: ignore[no-any-return]
+
+    return checked
+
+
+for _name in DESK_ACTIONS:
+    ACTIONS[_name] = dataclasses.replace(ACTIONS[_name], prepare=_desk_only(ACTIONS[_name].prepare))

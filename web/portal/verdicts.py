@@ -37,19 +37,19 @@ STATIC = frozenset(
         N_("the PDF is signed by another key, not the platform's"),
         N_("the signing certificate does not chain to the operator's CA"),
         N_("bytes were added after the signature"),
+        N_("the ticket is no longer held by the holder the certificate states"),
+        N_("the certificate id or ticket stated in the PDF is not the ledger record's"),
     )
 )
 Name = Callable[[str], str]
 PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Name], str]]] = [
     (
-        re.compile(r"^(?P<time>.+?): (?P<action>.+) by (?P<org>\S+); status (?P<status>\S+) \(transaction (?P<tx>\S+)\)$"),
+        re.compile(r"^(?P<time>.+?): (?P<action>.+); status (?P<status>\S+)$"),
         lambda m, name: gettext(
-            "%(time)s: %(action)s by %(org)s; now %(status)s (transaction %(tx)s)",
+            "%(time)s: %(action)s; now %(status)s",
             time=m["time"],
             action=gettext(ACTIONS[m["action"]]) if m["action"] in ACTIONS else m["action"],
-            org=name(m["org"]),
             status=status_text(m["status"]),
-            tx=m["tx"],
         ),
     ),
     (
@@ -61,20 +61,8 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Name], str]]] = [
         ),
     ),
     (
-        re.compile(r"^the ticket is now held by (?P<now>\S+), not (?P<then>\S+)$"),
-        lambda m, name: gettext(
-            "The ticket is now held by %(now)s, not %(then)s.", now=name(m["now"]), then=name(m["then"])
-        ),
-    ),
-    (
-        re.compile(r"^split: (?P<amount>\S+) now held by (?P<org>\S+) as (?P<id>\S+) \((?P<status>[A-Z_]+)\)$"),
-        lambda m, name: gettext(
-            "Split: %(amount)s now held by %(org)s as %(id)s (%(status)s).",
-            amount=m["amount"],
-            org=name(m["org"]),
-            id=m["id"],
-            status=status_text(m["status"]),
-        ),
+        re.compile(r"^split into (?P<n>\d+) pieces$"),
+        lambda m, name: gettext("Split into %(n)s pieces.", n=m["n"]),
     ),
     (
         re.compile(r"^the file is larger than (?P<kb>\d+) KB$"),

@@ -3,24 +3,59 @@ before it is handed out.
 
 It reads the ticket, its lineage and invoices from the ledger, renders the PDF, signs it with
 the platform's document key and records its SHA-256, id, ticket, holder and the hash of the
-ticket's state with ``RecordCertificate``, signed by the operator desk's card (a download
-carries no PIN; the chaincode checks the requester is the holder or issuer and that the ticket
-is still in the stated state). Only then is the PDF returned.
+ticket's state with ``RecordCertificate``, signed by the operator desk's card: the platform's
+identity, the only one the chaincode and the signing gateway let record a certificate (a
+download carries no PIN; the chaincode checks the requester is the holder or issuer and that the
+ticket is still in the stated state). The record names the requesting member and user; the
+signature's reason states the certificate id and the ticket, which a verdict compares with the
+ledger record. Downloads are limited per user (:data:`DOWNLOADS_PER_HOUR`) and each one is
+audited with the requesting user. Only then is the PDF returned.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import secrets
+import threading
+import time
 from typing import Any
 
 from goldticket import certificates as pdf
 from goldticket import domain as d
 
 from ..context import Actor
+from ..errors import RateLimitedError
 from ..platform import Platform
 from .content import certificate_view
 from .documents import document_signer
+
+# Each download is a ledger write: a user gets at most this many certificates an hour.
+DOWNLOADS_PER_HOUR = 30
+_WINDOW_SECONDS = 3600.0
+_downloads: dict[tuple[str, str], collections.deque[float]] = {}
+_downloads_lock = threading.Lock()
+
+
+def signed_reason(certificate_id: str, ticket_id: str) -> str:
+    """The signature's reason of a certificate: its id and ticket, covered by the signature."""
+    return f"GoldTicket certificate {certificate_id} of ticket {ticket_id}"
+
+
+def _take_download(platform: Platform, actor: Actor) -> None:
+    """Count one download of ``actor``'s; RateLimitedError past DOWNLOADS_PER_HOUR an hour
+    (per data directory and user, in this process)."""
+    now = time.monotonic()
+    with _downloads_lock:
+        seen = _downloads.setdefault((str(platform.settings.data_dir), actor.username), collections.deque())
+        while seen and now - seen[0] > _WINDOW_SECONDS:
+            seen.popleft()
+        if len(seen) >= DOWNLOADS_PER_HOUR:
+            retry = int(_WINDOW_SECONDS - (now - seen[0])) + 1
+            raise RateLimitedError(
+                f"at most {DOWNLOADS_PER_HOUR} certificates an hour per user; try again in {retry} s"
+            )
+        seen.append(now)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,11 +84,12 @@ def issue_certificate(platform: Platform, actor: Actor, ticket_id: str) -> Issue
     if actor.member_id not in (ticket["holder_org_id"], ticket["issuer_org_id"]):
         raise d.ForbiddenError(f"only the holder or issuer of ticket {ticket['id']} may certify it")
     d.check_certifiable(d.Ticket.from_dict(ticket))
+    _take_download(platform, actor)
     certificate_id = "CT" + secrets.token_hex(10).upper()
     state = d.state_sha256(ticket)
     view = certificate_view(platform, ticket, certificate_id, state)
     signer = document_signer(platform)
-    signed = signer.sign(pdf.render_certificate(view), reason=f"GoldTicket certificate {certificate_id}")
+    signed = signer.sign(pdf.render_certificate(view), reason=signed_reason(certificate_id, ticket["id"]))
     # never anchor or hand out a file our own verification would call forged
     check = pdf.check_signature(signed, signer.certificate_pem, signer.ca_pem)
     if not check.genuine:
@@ -66,6 +102,17 @@ def issue_certificate(platform: Platform, actor: Actor, ticket_id: str) -> Issue
         "certificate_id": certificate_id,
         "state_sha256": state,
         "requested_by": actor.member_id,
+        "requested_by_user": actor.username,
     }
     record = platform.submit(desk.actor, "RecordCertificate", request, pin=desk.pin).result
+    platform.cards.service.record(
+        {
+            "certificate": certificate_id,
+            "ticket_id": ticket["id"],
+            "user": actor.username,
+            "member": actor.member_id,
+            "recorded_by": desk.actor.username,
+            "result": "ok",
+        }
+    )
     return IssuedCertificate(certificate_id, sha256, ticket["id"], signed, record)

@@ -21,6 +21,19 @@ def _is_party(actor: Actor, root: dict[str, Any], statement: dict[str, Any]) -> 
     return actor.member_id in parties
 
 
+def _shown_to(actor: Actor, root: dict[str, Any], statement: dict[str, Any]) -> dict[str, Any]:
+    """The statement as ``actor`` may read it: the issuer and the operator every line; a holder
+    its own lines only (need to know: not its siblings' holders or what they were paid)."""
+    if actor.member_id in (root["issuer_org_id"], OPERATOR):
+        return statement
+    own = actor.member_id
+    return {
+        **statement,
+        "paid": [item for item in statement["paid"] if item["holder_org_id"] == own],
+        "withheld": [item for item in statement["withheld"] if item["holder_org_id"] == own],
+    }
+
+
 def get_statement(platform: Platform, actor: Actor, root_id: str, statement_id: str) -> dict[str, Any]:
     """A settlement's clearing statement (with its ``root_id``), for a party to it. Raises
     NotFoundError, ForbiddenError."""
@@ -32,14 +45,18 @@ def get_statement(platform: Platform, actor: Actor, root_id: str, statement_id: 
     root = platform.evaluate("GetTicket", {"ticket_id": root_id})
     if not _is_party(actor, root, statement):
         raise d.ForbiddenError(f"only a party to statement {statement_id} may read it")
-    return {**statement, "root_id": root_id}
+    return {**_shown_to(actor, root, statement), "root_id": root_id}
 
 
 def list_statements(platform: Platform, actor: Actor, root_id: str) -> list[dict[str, Any]]:
     """The clearing statements of ``root_id`` the actor is a party to (none before settlement)."""
     root = platform.evaluate("GetTicket", {"ticket_id": d.require_text(root_id, "root_id", 64)})
     items = pending.statements(platform, root["id"])
-    return [{**item, "root_id": root["id"]} for item in items if _is_party(actor, root, item)]
+    return [
+        {**_shown_to(actor, root, item), "root_id": root["id"]}
+        for item in items
+        if _is_party(actor, root, item)
+    ]
 
 
 def statement_pdf(platform: Platform, actor: Actor, root_id: str, statement_id: str) -> bytes:

@@ -1,8 +1,11 @@
 """The verdict on an uploaded file and the public look-up by certificate id.
 
-``valid``: signed by the platform over the whole file, its hash on the ledger, the ticket's
-state unchanged; ``stale``: genuine, but the ticket changed since (the reasons say what and
-when); ``forged``: anything else, for any bytes at all.
+``valid``: signed by the platform over the whole file, its hash on the ledger, the certificate
+id and ticket the signature states are the ledger record's, the ticket's state unchanged;
+``stale``: genuine, but the ticket changed since (the reasons say what and when, not who: no
+member names, other pieces' holders or transaction ids); ``forged``: anything else, for any
+bytes at all. The public look-up by id says genuine or not, valid or stale and the ticket's
+status, nothing more.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from ..context import CHINA
 from ..platform import Platform
 from ..reads import present_ticket
 from .documents import document_signer
+from .issue import signed_reason
+
+HELD_ELSEWHERE = "the ticket is no longer held by the holder the certificate states"
+MISMATCH = "the certificate id or ticket stated in the PDF is not the ledger record's"
 
 # What each ledger action did to a ticket, as a stale verdict says it.
 ACTIONS = {
@@ -51,6 +58,9 @@ def verify_certificate(platform: Platform, data: bytes) -> dict[str, Any]:
         record = platform.evaluate("GetCertificate", {"sha256": check.sha256})
     except d.NotFoundError:
         return _forged(check.sha256, "the file's SHA-256 is not recorded on the ledger")
+    if check.signed_reason != signed_reason(str(record.get("certificate_id")), record["ticket_id"]):
+        # a platform-signed file of another kind (a clearing statement) or another ticket
+        return _forged(check.sha256, MISMATCH)
     return _judge(platform, record)
 
 
@@ -65,15 +75,16 @@ def lookup_certificate(platform: Platform, certificate_id: str) -> dict[str, Any
         answer = _forged(None, "no certificate with this id was issued by the platform")
         return {**answer, "genuine": False, "certificate_id": certificate_id}
     answer = _judge(platform, record)
-    current = answer["current"]
-    # The public page shows where the ticket stands, not the ticket's whole document.
-    answer["current"] = {key: current[key] for key in ("id", "status", "display_status", "amount_fen")}
-    answer.update(
-        genuine=True,
-        amount_fen=record["ticket"]["amount_fen"],
-        maturity_date=record["ticket"]["maturity_date"],
-    )
-    return answer
+    # genuine or not, valid or stale, and the ticket's status: nothing about who or how much
+    return {
+        "verdict": answer["verdict"],
+        "genuine": True,
+        "certificate_id": certificate_id,
+        "ticket_id": None,
+        "sha256": None,
+        "reasons": [],
+        "current": {key: answer["current"][key] for key in ("status", "display_status")},
+    }
 
 
 def _forged(sha256: str | None, reason: str) -> dict[str, Any]:
@@ -112,16 +123,13 @@ def _changes_since(platform: Platform, record: dict[str, Any], current: dict[str
     reasons = []
     for entry in _history_since(platform, record):
         action = ACTIONS.get(entry.get("action", ""), entry.get("action", "changed"))
-        reasons.append(
-            f"{_china_time(entry['timestamp'])}: {action} by {entry.get('by_org_id', '?')}; "
-            f"status {entry.get('status')} (transaction {entry['tx_id']})"
-        )
+        reasons.append(f"{_china_time(entry['timestamp'])}: {action}; status {entry.get('status')}")
     if current["status"] != stated["status"]:
         reasons.append(f"the ticket is now {current['status']}, the certificate states {stated['status']}")
     if current["holder_org_id"] != stated["holder_org_id"]:
-        reasons.append(f"the ticket is now held by {current['holder_org_id']}, not {stated['holder_org_id']}")
+        reasons.append(HELD_ELSEWHERE)
     if current["status"] == "SPLIT":
-        reasons.extend(_split_into(platform, current))
+        reasons.append(f"split into {_piece_count(platform, current)} pieces")
     return reasons
 
 
@@ -147,18 +155,7 @@ def _first_change(platform: Platform, record: dict[str, Any]) -> str | None:
     return entries[0]["timestamp"] if entries else None
 
 
-def _split_into(platform: Platform, ticket: dict[str, Any]) -> list[str]:
-    tree = platform.evaluate("GetLineage", {"ticket_id": ticket["id"]})
-
-    def find(node: dict[str, Any]) -> dict[str, Any] | None:
-        if node["ticket"]["id"] == ticket["id"]:
-            return node
-        return next((hit for child in node["children"] if (hit := find(child)) is not None), None)
-
-    node = find(tree)
-    pieces = [child["ticket"] for child in (node or {"children": []})["children"]]
-    return [
-        f"split: {d.format_fen(piece['amount_fen'])} now held by {piece['holder_org_id']} "
-        f"as {piece['id']} ({piece['status']})"
-        for piece in pieces
-    ]
+def _piece_count(platform: Platform, ticket: dict[str, Any]) -> int:
+    """How many pieces the ticket was split into (not who holds them, nor their amounts)."""
+    return sum(1 for doc in platform.evaluate("ListTickets", {"root_id": ticket["root_id"]})["items"]
+               if doc.get("parent_id") == ticket["id"])  # fmt: skip

@@ -446,15 +446,20 @@ def _write_softhsm_config(token_dir: Path) -> Path:
     """``token_dir/../softhsm2.conf`` pointing at ``token_dir``. SoftHSM2 needs an absolute
     path there, so a file that points elsewhere (its data directory was copied or moved) is
     written again for where it is now."""
-    token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    token_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, as token_dir
+    token_dir.mkdir(mode=0o700, exist_ok=True)
     config = token_dir.parent / "softhsm2.conf"
+    if config.exists():
+        os.chmod(config, 0o600)  # one written 0644 before
     if config.exists() and _configured_token_dir(config) == token_dir:
         return config
     temporary = config.with_name(f".{config.name}.{os.getpid()}.tmp")
-    temporary.write_text(
-        f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\n"
-        "slots.removable = false\n"
-    )
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(
+            f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\n"
+            "slots.removable = false\n"
+        )
     os.replace(temporary, config)
     return config
 

@@ -129,11 +129,20 @@ def test_an_incremental_update_after_the_signature_is_forged(consortium, issued)
 
 
 def _record(platform: Platform, actor, ticket_id: str, data: bytes) -> None:
-    """Put a file's hash on the ledger as a holder could, so only the signature check is left."""
+    """Put a file's hash on the ledger (as the platform would, for ``actor``), so only the
+    signature check is left."""
     import hashlib
 
-    request = {"ticket_id": ticket_id, "sha256": hashlib.sha256(data).hexdigest()}
-    platform.submit(actor, "RecordCertificate", request, pin=PIN)
+    digest = hashlib.sha256(data).hexdigest()
+    request = {
+        "ticket_id": ticket_id,
+        "sha256": digest,
+        "certificate_id": "CT" + digest[:20].upper(),
+        "requested_by": actor.member_id,
+        "requested_by_user": actor.username,
+    }
+    desk = platform.desk()  # only the platform's identity records a certificate (issue #17)
+    platform.submit(desk.actor, "RecordCertificate", request, pin=desk.pin)
 
 
 def _foreign_signer(ca: OrgCA) -> SoftwareDocumentSigner:
@@ -269,17 +278,21 @@ def test_the_clearing_statement_is_a_signed_pdf(consortium, issued_ticket):
         "CNY1,000,000.00",
         "人民币壹佰万元整",
         "250,000.00",
-        "750,000.00",
         squeeze("无锡电机 Wuxi Motors (tier2)"),
     ):
         assert expected in text, expected
+    assert "750,000.00" not in text  # tier1's line is tier1's and the issuer's (need to know)
+    issuer_text = text_of(
+        certificates.statement_pdf(p, c.core, issued_ticket["id"], statement["statement_id"])
+    )
+    assert "750,000.00" in issuer_text and "250,000.00" in issuer_text
     from goldticket.domain import ForbiddenError
 
     with pytest.raises(ForbiddenError):
         certificates.statement_pdf(p, c.bank, issued_ticket["id"], statement["statement_id"])
     listed = certificates.list_statements(p, c.tier2, issued_ticket["id"])
     assert [item["statement_id"] for item in listed] == [statement["statement_id"]]
-    assert certificates.get_statement(p, c.core, issued_ticket["id"], statement["statement_id"]) == listed[0]
+    assert certificates.get_statement(p, c.tier2, issued_ticket["id"], statement["statement_id"]) == listed[0]
     assert certificates.list_statements(p, c.bank, issued_ticket["id"]) == []  # not a party to it
     with pytest.raises(ForbiddenError):
         certificates.get_statement(p, c.bank, issued_ticket["id"], statement["statement_id"])
@@ -294,7 +307,7 @@ def test_frozen_and_settled_after_certification_are_stale_with_the_reason(consor
     tickets.freeze_ticket(p, operator, issued_ticket["id"], "court order", pin=operator_pin)
     frozen = certificates.verify_certificate(p, issued.pdf)
     assert frozen["verdict"] == "stale"
-    assert any("frozen by the operator by operator; status FROZEN" in reason for reason in frozen["reasons"])
+    assert any("frozen by the operator; status FROZEN" in reason for reason in frozen["reasons"])
     tickets.unfreeze_ticket(p, operator, issued_ticket["id"], pin=operator_pin)
     # back to the stated state: the paper is true again
     assert certificates.verify_certificate(p, issued.pdf)["verdict"] == "valid"
@@ -340,7 +353,13 @@ def test_the_chaincode_anchors_only_what_is_still_true(consortium, issued_ticket
     desk = p.desk()
     operator, pin = desk.actor, desk.pin
     state = state_sha256(p.evaluate("GetTicket", {"ticket_id": issued_ticket["id"]}))
-    base = {"ticket_id": issued_ticket["id"], "certificate_id": "CT" + "1" * 20, "state_sha256": state}
+    base = {
+        "ticket_id": issued_ticket["id"],
+        "certificate_id": "CT" + "1" * 20,
+        "state_sha256": state,
+        "requested_by": "tier1",
+        "requested_by_user": "tier1.clerk",
+    }
     with pytest.raises(StateConflictError, match="changed after its certificate was made"):
         p.submit(
             operator, "RecordCertificate", {**base, "sha256": "a1" * 32, "state_sha256": "0" * 64}, pin=pin
@@ -362,7 +381,10 @@ def test_the_chaincode_anchors_only_what_is_still_true(consortium, issued_ticket
     transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
     with pytest.raises(RuleViolationError, match="only a held piece"):
         p.submit(
-            operator, "RecordCertificate", {"ticket_id": issued_ticket["id"], "sha256": "a6" * 32}, pin=pin
+            operator,
+            "RecordCertificate",
+            {**base, "certificate_id": "CT" + "6" * 20, "sha256": "a6" * 32},
+            pin=pin,
         )
 
 

@@ -18,7 +18,7 @@ from goldticket.signing import OrgCA, SoftwareSigner, new_member_key
 
 def bare_ledger(data_dir: Path) -> tuple[LocalLedger, SoftwareSigner]:
     """A new embedded ledger under ``data_dir`` and a signer whose certificate its CA issued
-    (Ping needs no registered identity)."""
+    (the operator's first admin, registered by Bootstrap)."""
     ca = OrgCA.create("OperatorMSP", "Test Operator")
     ledger = LocalLedger.create(
         data_dir / "ledger.sqlite",
@@ -28,9 +28,14 @@ def bare_ledger(data_dir: Path) -> tuple[LocalLedger, SoftwareSigner]:
     )
     key = new_member_key()
     cert = ca.issue(
-        key.public_key(), common_name="pinger", attributes={"member": "operator", "role": "clerk"}
+        key.public_key(),
+        common_name="pinger",
+        attributes={"member": "operator", "role": "admin", "user": "pinger"},
     )
-    return ledger, SoftwareSigner(key, m.Identity("OperatorMSP", cert))
+    signer = SoftwareSigner(key, m.Identity("OperatorMSP", cert))
+    # Ping writes only for the operator's registered users: the signer bootstraps the ledger
+    Contract(ledger).submit(signer, "Bootstrap", {"id": "operator", "name": "Test Operator"})
+    return ledger, signer
 
 
 def ping(ledger: LocalLedger, signer: SoftwareSigner, key: str) -> str:

@@ -130,4 +130,4 @@ def test_block_numbers_below_zero_are_refused(bare):
     ledger, _ = bare
     with pytest.raises(CommitStatusError, match="start at 0"):
         list(ledger.blocks(-1))
-    assert [block.number for block in ledger.blocks(0)] == [0]
+    assert [block.number for block in ledger.blocks(0)] == [0, 1]  # genesis, Bootstrap

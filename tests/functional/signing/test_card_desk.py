@@ -132,8 +132,8 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
     with pytest.raises(ForbiddenError):
         platform.submit(
             platform.actor("tier3.second"),
-            "RecordCertificate",
-            {"ticket_id": "x", "sha256": "0" * 64},
+            "AcceptTicket",
+            {"ticket_id": "x"},
             pin=PIN,
         )
     issued = cards.set_pin(platform, platform.actor("tier3.second"), serial, PIN)
