@@ -109,14 +109,22 @@ class Child:
             self.process.wait()
 
 
-def supervise(children: list[Child]) -> None:
-    """Keep ``children`` (already started) running until SIGTERM or SIGINT; then stop them."""
+def stop_on_signals() -> threading.Event:
+    """An event that SIGTERM or SIGINT sets from now on. Installed before the first child
+    starts, so that a signal during start-up still stops what has started."""
     stopping = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
         stopping.set()
 
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
+    return stopping
+
+
+def supervise(children: list[Child], stopping: threading.Event) -> None:
+    """Keep ``children`` (already started) running until ``stopping`` is set; then stop them,
+    the last started first. Also stops them when start-up failed (an empty wait)."""
     try:
         while not stopping.wait(TICK):
             now = time.monotonic()
@@ -127,8 +135,6 @@ def supervise(children: list[Child]) -> None:
         for child in reversed(children):
             child.terminate()
             child.wait_or_kill(STOP_TIMEOUT)
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def _describe(code: int) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
 
 from ._common import handles_errors, out, settings
-from ._supervise import Child, supervise
+from ._supervise import Child, stop_on_signals, supervise
 
 GATEWAY_START_TIMEOUT = 60.0
 
@@ -49,27 +50,47 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     Portal.open(current).close()  # initialised? migrations applied once, before the workers start
     env = dict(os.environ)
     env["GOLDTICKET_DATA_DIR"] = str(current.data_dir)
+    stopping = stop_on_signals()
     children: list[Child] = []
-    if not current.signer_url:
-        env["GOLDTICKET_SIGNER_SECRET"] = current.signer_secret or KeyStore(current.data_dir).signer_secret()
-        gateway = Child(
-            "the signing gateway",
-            [sys.executable, "-m", "goldticket.cli", "signer", "serve"],  # on <data>/signer.sock
-            dict(env),
-            ready_marker="signing gateway on ",
-        )
-        gateway.start()
-        if not gateway.wait_ready(GATEWAY_START_TIMEOUT):
-            gateway.terminate()
-            gateway.wait_or_kill(5)
-            raise click.ClickException("the signing gateway did not start (its errors are above)")
-        env["GOLDTICKET_SIGNER_URL"] = gateway.ready_line.rsplit(" ", 1)[-1]
-        children.append(gateway)
-    metrics_dir = Path(current.data_dir) / "metrics"
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True, mode=0o700)
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    command = [
+    try:
+        if not current.signer_url:
+            env["GOLDTICKET_SIGNER_SECRET"] = (
+                current.signer_secret or KeyStore(current.data_dir).signer_secret()
+            )
+            env["GOLDTICKET_SIGNER_URL"] = _start_gateway(children, env)
+        metrics_dir = Path(current.data_dir) / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, mode=0o700)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        if not stopping.is_set():
+            children.append(Child("gunicorn", _gunicorn(host, port, workers, threads), dict(env)))
+            children[-1].start()
+            click.echo(f"GoldTicket on http://{host}:{port}/ (API at /api/v1, health at /healthz)", err=True)
+    except BaseException as error:
+        supervise(children, _stopped())  # nothing started is left behind
+        if isinstance(error, click.ClickException) and stopping.is_set():
+            return  # a signal during start-up (the gateway ended with it)
+        raise
+    supervise(children, stopping)
+
+
+def _start_gateway(children: list[Child], env: dict[str, str]) -> str:
+    """Start the signing gateway (on <data>/signer.sock) and return its URL once it listens."""
+    gateway = Child(
+        "the signing gateway",
+        [sys.executable, "-m", "goldticket.cli", "signer", "serve"],
+        dict(env),
+        ready_marker="signing gateway on ",
+    )
+    children.append(gateway)
+    gateway.start()
+    if not gateway.wait_ready(GATEWAY_START_TIMEOUT):
+        raise click.ClickException("the signing gateway did not start (its errors are above)")
+    return gateway.ready_line.rsplit(" ", 1)[-1]
+
+
+def _gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -86,8 +107,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "10",
         "web:create_app()",
     ]
-    web = Child("gunicorn", command, dict(env))
-    web.start()
-    children.append(web)
-    click.echo(f"GoldTicket on http://{host}:{port}/ (API at /api/v1, health at /healthz)", err=True)
-    supervise(children)
+
+
+def _stopped() -> threading.Event:
+    stopped = threading.Event()
+    stopped.set()
+    return stopped

@@ -158,3 +158,15 @@ def test_a_killed_gunicorn_master_is_restarted_and_sigterm_leaves_nothing(server
         time.sleep(0.1)
     left = {pid: _command_line(pid) for pid in seen if _alive(pid)}
     assert not left, left
+
+
+def test_ctrl_c_stops_everything_without_a_restart(server: Server):
+    children = set(_descendants(server.process.pid))
+    assert len(children) >= 4  # the gateway, the master, two workers
+    os.killpg(server.process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole group
+    assert server.process.wait(timeout=30) == 0
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]
+    assert "restarting" not in server.log.read_text()
