@@ -53,6 +53,9 @@ HTTP_CODES = {
     500: "internal_error",
     501: "not_implemented",
 }
+# Seconds a client should wait before retrying while a dependency is down: `goldticket serve`
+# or systemd restarts the signing gateway within 0.5-10 s.
+RETRY_AFTER = {"gateway_unavailable": 2, "ledger_error": 5, "audit_failed": 5}
 # Headers an HTTP error carries that its answer keeps (405 names the methods that are allowed).
 KEPT_HEADERS = ("Allow", "Retry-After")
 
@@ -83,9 +86,12 @@ def error_response(code: str, message: str, status: int | None = None) -> Any:
             if status >= 500
             else "portal/error.html"
         )
-        return render_template(page, code=code, status=status), status
+        headers = {"Retry-After": str(RETRY_AFTER[code])} if code in RETRY_AFTER else {}
+        return render_template(page, code=code, status=status), status, headers
     response = jsonify({"error": code, "message": message})
     response.status_code = status
+    if code in RETRY_AFTER:
+        response.headers["Retry-After"] = str(RETRY_AFTER[code])
     return response
 
 

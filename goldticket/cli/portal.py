@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
 
 from ._common import handles_errors, out, settings
+from ._supervise import Child, stop_on_signals, supervise
+
+GATEWAY_START_TIMEOUT = 60.0
 
 
 @click.command()
@@ -31,20 +33,6 @@ def reindex() -> None:
         portal.close()
 
 
-def _start_gateway(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "goldticket.cli", "signer", "serve"],  # on <data>/signer.sock
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = gateway.stderr.readline() if gateway.stderr else ""
-    if "signing gateway on " not in line:
-        gateway.kill()
-        raise click.ClickException(f"the signing gateway did not start: {line.strip()}")
-    return gateway, line.strip().rsplit(" ", 1)[-1]
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
@@ -53,7 +41,8 @@ def _start_gateway(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
 @handles_errors
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the portal and the API (gunicorn), and the signing gateway unless
-    GOLDTICKET_SIGNER_URL names a running one. Stopping serve stops both."""
+    GOLDTICKET_SIGNER_URL names a running one. Either is started again when it ends (after
+    0.5 s, doubling to 10 s while it keeps failing); SIGTERM or SIGINT stops both."""
     from goldticket.services.portal import Portal
     from goldticket.signing.keystore import KeyStore
 
@@ -61,18 +50,47 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     Portal.open(current).close()  # initialised? migrations applied once, before the workers start
     env = dict(os.environ)
     env["GOLDTICKET_DATA_DIR"] = str(current.data_dir)
-    children: list[subprocess.Popen[str]] = []
-    if not current.signer_url:
-        env["GOLDTICKET_SIGNER_SECRET"] = current.signer_secret or KeyStore(current.data_dir).signer_secret()
-        gateway, url = _start_gateway(env)
-        children.append(gateway)
-        env["GOLDTICKET_SIGNER_URL"] = url
-        click.echo(f"signing gateway on {url}", err=True)
-    metrics_dir = Path(current.data_dir) / "metrics"
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True, mode=0o700)
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    command = [
+    stopping = stop_on_signals()
+    children: list[Child] = []
+    try:
+        if not current.signer_url:
+            env["GOLDTICKET_SIGNER_SECRET"] = (
+                current.signer_secret or KeyStore(current.data_dir).signer_secret()
+            )
+            env["GOLDTICKET_SIGNER_URL"] = _start_gateway(children, env)
+        metrics_dir = Path(current.data_dir) / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True, mode=0o700)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        if not stopping.is_set():
+            children.append(Child("gunicorn", _gunicorn(host, port, workers, threads), dict(env)))
+            children[-1].start()
+            click.echo(f"GoldTicket on http://{host}:{port}/ (API at /api/v1, health at /healthz)", err=True)
+    except BaseException as error:
+        supervise(children, _stopped())  # nothing started is left behind
+        if isinstance(error, click.ClickException) and stopping.is_set():
+            return  # a signal during start-up (the gateway ended with it)
+        raise
+    supervise(children, stopping)
+
+
+def _start_gateway(children: list[Child], env: dict[str, str]) -> str:
+    """Start the signing gateway (on <data>/signer.sock) and return its URL once it listens."""
+    gateway = Child(
+        "the signing gateway",
+        [sys.executable, "-m", "goldticket.cli", "signer", "serve"],
+        dict(env),
+        ready_marker="signing gateway on ",
+    )
+    children.append(gateway)
+    gateway.start()
+    if not gateway.wait_ready(GATEWAY_START_TIMEOUT):
+        raise click.ClickException("the signing gateway did not start (its errors are above)")
+    return gateway.ready_line.rsplit(" ", 1)[-1]
+
+
+def _gunicorn(host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -89,33 +107,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "10",
         "web:create_app()",
     ]
-    children.append(subprocess.Popen(command, env=env, text=True))
-    click.echo(f"GoldTicket on http://{host}:{port}/ (API at /api/v1, health at /healthz)", err=True)
-    _supervise(children)
 
 
-def _supervise(children: list[subprocess.Popen[str]]) -> None:
-    """Wait until a signal or until one child ends; then stop every child."""
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.2)
-    finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    failed = [child.returncode for child in children if child.returncode not in (0, -signal.SIGTERM)]
-    if failed and not stopping:
-        sys.exit(1)
+def _stopped() -> threading.Event:
+    stopped = threading.Event()
+    stopped.set()
+    return stopped

@@ -39,15 +39,16 @@ class Platform:
         self.keystore = keystore
         self.users = UserDirectory(settings.data_dir)
         self.cards = cards
-        self.signing: SigningBackend = (
+        self.gateway = (
             GatewayClient(
                 settings.signer_url,
                 settings.signer_secret or keystore.signer_secret(),
                 tls_dir=settings.signer_tls_path,
             )
             if settings.signer_url
-            else cards.service
+            else None
         )
+        self.signing: SigningBackend = self.gateway or cards.service
         self.contract = Contract(ledger, clock=lambda: china_clock(self.settings.today))
         reader = keystore.reader()
         if reader is None:

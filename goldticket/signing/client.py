@@ -110,6 +110,18 @@ class GatewayClient:
             raise kind(str(payload["message"]))
         return payload  # type: ignore[no-any-return]
 
+    def reachable(self, timeout: float = 1.0) -> bool:
+        """Whether the gateway answers its /healthz within ``timeout`` seconds."""
+        connection = self._connection()
+        connection.timeout = timeout
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
+
     def identity(self, serial: str) -> Identity:
         data = self._call("GET", f"/v1/cards/{serial}/identity")
         return Identity(data["msp_id"], data["certificate_pem"].encode())

@@ -16,11 +16,27 @@ bp = Blueprint("service", __name__)
 
 
 def health() -> dict[str, Any]:
-    ledger = portal().platform.ledger
-    return {"status": "ok", "ledger": ledger.kind, "height": ledger.height()}
+    """``status`` is ``degraded`` (still HTTP 200: reads and logins work, so a load balancer
+    keeps the node) while the signing gateway does not answer: writes answer 503 meanwhile.
+    ``signer`` is ``ok``, ``unavailable`` or ``in_process`` (no gateway configured)."""
+    platform = portal().platform
+    ledger = platform.ledger
+    height = ledger.height()
+    if platform.gateway is None:
+        signer = "in_process"
+    else:
+        signer = "ok" if platform.gateway.reachable(timeout=1.0) else "unavailable"
+    status = "degraded" if signer == "unavailable" else "ok"
+    return {"status": status, "ledger": ledger.kind, "height": height, "signer": signer}
 
 
-@endpoint(bp, "/healthz", "GET", summary="Liveness: the ledger kind and its height", auth=False)
+@endpoint(
+    bp,
+    "/healthz",
+    "GET",
+    summary="Liveness: ok or degraded (the signing gateway down), the ledger kind and its height",
+    auth=False,
+)
 def healthz() -> dict[str, Any]:
     return health()
 

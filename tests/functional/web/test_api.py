@@ -177,6 +177,7 @@ def test_health_metrics_and_openapi(client, members, portal):
         "status": "ok",
         "ledger": portal.platform.ledger.kind,
         "height": portal.platform.ledger.height(),
+        "signer": "in_process" if portal.platform.gateway is None else "ok",
     }
     assert client.get("/api/v1/healthz").get_json() == health
     metrics = client.get("/metrics").get_data(as_text=True)
