@@ -89,9 +89,10 @@ def main() -> None:
 
     core, supplier, bank = token("core.clerk"), token("s1.clerk"), token("bank.credit")
     operator_token = token_operator(client, settings)
-    client.post(
+    line = client.post(
         "/api/v1/credit-lines", json={"core_org_id": "core", "limit_fen": 10**13, "pin": PIN}, headers=bank
-    )
+    ).get_json()
+    client.post(f"/api/v1/credit-lines/{line['id']}/accept", json={"pin": PIN}, headers=core)
     maturity = (TODAY + dt.timedelta(days=90)).isoformat()
     issued: list[str] = []
 

@@ -46,6 +46,9 @@ def change_operator_password(
     for serial, backup in rewrapped.items():
         registry.replace_backup(serial, backup)
     keys.change_password(old_password, new_password)
+    # the cards' PINs are derived under the PIN key the operator password opens: this process
+    # opens it with the new one from now on (others: restart with GOLDTICKET_OPERATOR_PASSWORD)
+    platform.cards.pins.operator_password = new_password
     for record in registry.all_cards():
         if record.backup is not None:
             migrate(record.backup, operator_password=new_password, keys=keys)

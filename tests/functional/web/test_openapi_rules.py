@@ -63,7 +63,7 @@ def test_every_path_id_has_the_shape_of_the_ids_the_server_makes(doc, members, a
     piece = tier2.post(f"/offers/{offer['offer_id']}/accept", {"pin": PIN}, expect=200)["transferred"]
     applied = tier2.post(
         f"/tickets/{piece['id']}/financing",
-        {"bank_org_id": "bank", "amount_fen": 100, "pin": PIN},
+        {"bank_org_id": "bank", "amount_fen": 100, "max_annual_rate_bp": 500, "pin": PIN},
         expect=201,
     )
     made = {
