@@ -147,7 +147,7 @@ class Writer:
         applied = self.write(
             "tier2.clerk",
             f"/tickets/{piece['id']}/financing",
-            {"bank_org_id": "bank", "amount_fen": piece["amount_fen"], "pin": PIN},
+            {"bank_org_id": "bank", "amount_fen": piece["amount_fen"], "max_annual_rate_bp": 500, "pin": PIN},
             expect=(201,),
         )
         self.write(
