@@ -375,7 +375,7 @@ def test_a_certificate_hash_must_be_a_sha256(consortium, issued_ticket):
 
 # Queries (issue #17, points 7 and 14): who reads what on the ledger. Unlisted: forbidden.
 QUERY_EXPECTED: dict[str, dict[str, str]] = {
-    "GetMember": {a: "ok" for a in ACTORS if a not in ("revoked", "unregistered", "recertified")},
+    "GetMember": {a: "ok" for a in ACTORS if a not in ("revoked", "suspended", "unregistered", "recertified")},
     "ListIdentities": {"operator_admin": "ok", "operator_clerk": "ok", "tier1": "ok", "tier1_admin": "ok"},
     "GetTicket": {"operator_admin": "ok", "operator_clerk": "ok", "core": "ok", "tier1": "ok",
                   "tier1_admin": "ok", "core2": "not_found", "tier2": "not_found", "bank": "not_found",

@@ -58,7 +58,7 @@ def test_eliminating_a_members_admins_does_not_let_the_desk_make_a_new_one(
         p, p.desk(), member_id="tier1", username="tier1.usurper", role="admin", pin=PIN
     )
     assert _status(p, "tier1.usurper") == "PENDING_APPROVAL"
-    assert p.ledger.height() == height + 1  # the proposal only
+    assert p.ledger.height() == height + 2  # the desk's expectation and the card's claim only
     waiting = members.add_user(p, p.desk(), member_id="tier1", username="tier1.waiting", pin=PIN)
     with pytest.raises(ForbiddenError):
         cards.approve_card(p, usurper, _card(p, "tier1.waiting").serial, PIN)
@@ -173,10 +173,10 @@ def test_a_card_reported_lost_signs_nothing_on_the_ledger(consortium, issued_tic
     assert p.evaluate("GetTicket", {"ticket_id": issued_ticket["id"]})["status"] == "ACTIVE"
     # a retry of the report changes nothing and fails nothing
     cards.report_lost(p, p.desk(), record.serial)
-    # the replacement card carries the same key: finishing it resumes the identity
-    replaced = cards.replace_card(
-        p, p.desk(), record.serial, pin=PIN, operator_password=p.settings.operator_password
-    )
+    # the replacement card carries the same key: the desk starting it resumes the identity, its
+    # user finishes it with the PIN
+    started = cards.replace_card(p, p.desk(), record.serial, operator_password=p.settings.operator_password)
+    replaced = cards.recover_card(p, consortium.tier1, started["serial"], PIN)
     assert cards.ledger_status(p, p.cards.registry.get(replaced["serial"])) == "ACTIVE"
     identity = p.evaluate("GetIdentity", {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem})
     assert identity["suspended_by"] == "operator" and identity["resumed_by"] == "operator"
@@ -210,9 +210,7 @@ def test_the_desk_cannot_act_on_its_own_card(consortium):
         with pytest.raises(ForbiddenError, match="own card"):
             act(p, desk, own)
     with pytest.raises(ForbiddenError, match="own card"):
-        cards.replace_card(
-            p, desk, own, pin=p.settings.operator_pin, operator_password=p.settings.operator_password
-        )
+        cards.replace_card(p, desk, own, operator_password=p.settings.operator_password)
     assert p.cards.registry.get(own).status == "ACTIVE"
 
 

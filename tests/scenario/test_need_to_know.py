@@ -27,7 +27,7 @@ def _split_and_financed(c, ticket_id):
     moved = transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
     rest = moved["remainder"]["id"]
     application = financing.apply_financing(
-        p, c.tier1, ticket_id=rest, bank_org_id="bank", amount_fen=20_000_000, pin=PIN
+        p, c.tier1, ticket_id=rest, bank_org_id="bank", amount_fen=20_000_000, max_annual_rate_bp=500, pin=PIN
     )
     financed = financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
