@@ -3,18 +3,25 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run fonts test test-fabric mutants lint format bench install clean network-up network-down network-clean network-status
+.PHONY: run install-run fonts test test-fabric mutants lint format bench install clean network-up network-down network-clean network-status
 
+# `make install`: GoldTicket with the tests' and linters' packages (the dev extra), for test,
+# lint, bench...; `make install-run`: only what running needs, for `make run`.
 install:
-	@bash tools/venv.sh
+	@bash tools/venv.sh dev
+
+install-run:
+	@bash tools/venv.sh run
 
 # Demo credentials (documented in the README); set your own for anything real.
 DEMO_ENV = GOLDTICKET_ENV="$${GOLDTICKET_ENV:-dev}" GOLDTICKET_OPERATOR_PASSWORD="$${GOLDTICKET_OPERATOR_PASSWORD:-demo operator password}" \
 	GOLDTICKET_OPERATOR_PIN="$${GOLDTICKET_OPERATOR_PIN:-246810}"
 
-run: install fonts
-	$(DEMO_ENV) $(BIN)/goldticket demo
-	$(DEMO_ENV) $(BIN)/goldticket serve --host "$${GOLDTICKET_HOST:-127.0.0.1}" --port "$${GOLDTICKET_PORT:-8000}"
+# The demo is made once per data directory (a second `make run` reuses it); `goldticket serve`
+# reads GOLDTICKET_HOST and GOLDTICKET_PORT and says where the portal is once it answers.
+run: install-run fonts
+	@$(DEMO_ENV) $(BIN)/goldticket demo
+	@$(DEMO_ENV) $(BIN)/goldticket serve
 
 # A CJK font so the portal's Chinese pages (and their screenshots) render on a bare machine.
 fonts:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,6 +31,34 @@ ENVIRONMENTS = ("prod", "dev", "test")
 # role belongs to: suppliers are onboarded under the operator's organisation.
 ORGANISATIONS = {"OperatorMSP": "GoldTicket Operator", "CoreMSP": "Core Enterprises", "BankMSP": "Banks"}
 ROLE_MSP = {"operator": "OperatorMSP", "supplier": "OperatorMSP", "core": "CoreMSP", "bank": "BankMSP"}
+# Where `goldticket serve` listens: GOLDTICKET_HOST, GOLDTICKET_PORT (its --host, --port).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+WILDCARD_HOSTS = ("", "0.0.0.0", "::", "[::]")
+
+
+def listen_port(text: str | None) -> int:
+    """GOLDTICKET_PORT as a number (DEFAULT_PORT when unset). Raises ConfigError."""
+    if not text:
+        return DEFAULT_PORT
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ConfigError("GOLDTICKET_PORT must be a port number from 1 to 65535")
+    return port
+
+
+def served_url(host: str, port: int) -> str:
+    """The portal's URL when served on ``host``:``port``: the default GOLDTICKET_PUBLIC_URL.
+    Listening on every interface (0.0.0.0, ::) it names this machine by its host name, which
+    others on the network can reach; a literal IPv6 address goes in brackets."""
+    if host in WILDCARD_HOSTS:
+        host = socket.gethostname()
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +83,8 @@ class Settings:
     database_url: str = dataclasses.field(default="", repr=False)
     token_ttl: int = 8 * 3600  # GOLDTICKET_TOKEN_TTL: seconds an API token lives
     password_memory_kib: int = 65536  # GOLDTICKET_PASSWORD_MEMORY_KIB: argon2id memory cost of new hashes
-    # GOLDTICKET_PUBLIC_URL: where the portal is reached from outside (certificates' QR codes)
+    # GOLDTICKET_PUBLIC_URL: where the portal is reached from outside (certificates' QR codes);
+    # unset, the URL `goldticket serve` listens on (GOLDTICKET_HOST, GOLDTICKET_PORT)
     public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
@@ -76,7 +106,10 @@ class Settings:
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
             "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
-            "public_url": env.get("GOLDTICKET_PUBLIC_URL", "http://127.0.0.1:8000"),
+            "public_url": env.get("GOLDTICKET_PUBLIC_URL")
+            or served_url(
+                env.get("GOLDTICKET_HOST") or DEFAULT_HOST, listen_port(env.get("GOLDTICKET_PORT"))
+            ),
         }
         for name, variable in (("token_ttl", "TOKEN_TTL"), ("password_memory_kib", "PASSWORD_MEMORY_KIB")):
             text = env.get(f"GOLDTICKET_{variable}")

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Create .venv with Python >= 3.11 and install GoldTicket with its dev tools.
+# Create .venv with Python >= 3.11 and install GoldTicket.
+#   tools/venv.sh run   what running needs (`make run`): GoldTicket and its install_requires
+#   tools/venv.sh dev   that and the dev extra: the tests, linters and their Debian tools
+#                       (`make install`, `make test`, `make lint`; the default)
 # On a fresh Debian machine run as root it installs the Debian packages it needs;
 # otherwise it names them and stops.
 set -euo pipefail
 venv=${VENV:-.venv}
-stamp="$venv/.installed"
+set_name=${1:-dev}
+case "$set_name" in
+run) extras="" ;;
+dev) extras="[dev]" ;;
+*)
+  echo "usage: tools/venv.sh [run|dev]" >&2
+  exit 2
+  ;;
+esac
+# One stamp per set; the dev set holds the run set, so it stamps both.
+stamp="$venv/.installed-$set_name"
 
 find_python() {
   for candidate in python3.11 python3.12 python3.13 python3; do
@@ -51,12 +64,20 @@ fi
 # PDF certificates: WeasyPrint needs pango and harfbuzz's subsetter (without it rendering is ~4x
 # slower) and Chinese needs a CJK font; WenQuanYi Micro Hei is the small one we render with.
 pdf_packages="fonts-wqy-microhei fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
-# poppler-utils (pdfsig, pdftoppm) and libnss3-tools (certutil): the independent signature check
-# in the tests and the README's PNG.
-pdf_packages="$pdf_packages poppler-utils libnss3-tools"
+pdf_missing=false
 if ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" ||
-  ! /sbin/ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" ||
-  ! command -v pdfsig >/dev/null 2>&1 || ! command -v certutil >/dev/null 2>&1; then
+  ! /sbin/ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0"; then
+  pdf_missing=true
+fi
+# poppler-utils (pdfsig, pdftoppm) and libnss3-tools (certutil): the tests' independent signature
+# check and the README's PNG, so only the dev set installs them.
+if [ "$set_name" = dev ]; then
+  pdf_packages="$pdf_packages poppler-utils libnss3-tools"
+  if ! command -v pdfsig >/dev/null 2>&1 || ! command -v certutil >/dev/null 2>&1; then
+    pdf_missing=true
+  fi
+fi
+if [ "$pdf_missing" = true ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     # shellcheck disable=SC2086
     need_debian $pdf_packages
@@ -65,10 +86,13 @@ if ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" ||
   fi
 fi
 
+# setup.cfg newer than the stamp: its requirements may have changed. The build runs in pip's
+# isolated environment (pyproject.toml's setuptools), so the venv's own setuptools is not used.
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
-  "$venv/bin/python" -m pip install -q --upgrade pip setuptools wheel
-  "$venv/bin/python" -m pip install -q -e '.[dev]'
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -e ".$extras"
   touch "$stamp"
+  if [ "$set_name" = dev ]; then touch "$venv/.installed-run"; fi
 fi
 
 # The portal's message catalogs (web/portal/translations/*.po) compiled to .mo for Flask-Babel.

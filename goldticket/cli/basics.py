@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,9 @@ from goldticket import domain as d
 from goldticket.settings import ConfigError
 
 from ._common import handles_errors, out, settings
+
+if TYPE_CHECKING:
+    from goldticket.services.platform import Platform
 
 
 @click.command()
@@ -81,11 +85,13 @@ def quote(
 
 
 @click.command()
+@click.option("--again", is_flag=True, help="run another life cycle even if this data directory has its demo")
 @handles_errors
-def demo() -> None:
-    """Build a demo consortium and run a whole life cycle, printing each step."""
+def demo(again: bool) -> None:
+    """Build a demo consortium and run a whole life cycle, printing each step: once per data
+    directory (it is noted in demo.json there); run again, it says so and changes nothing."""
     from goldticket.services import accounts, setup
-    from goldticket.services.demo import run_demo
+    from goldticket.services.demo import record_demo, recorded_demo, run_demo
 
     current = settings()
     if current.env == "prod":
@@ -94,9 +100,19 @@ def demo() -> None:
         )
     portal = setup.init_portal(current)
     try:
-        run_demo(portal.platform, click.echo)
+        platform = portal.platform
+        made = recorded_demo(current.data_dir, platform.ledger.kind)
+        if made and not again and _on_ledger(platform, made.get("ticket_id")):
+            click.echo(
+                f"The demo is already in {current.data_dir} (ticket {made['ticket_id']}, made on"
+                f" {made.get('made_on', '?')}): reusing it (`goldticket demo --again` runs another life cycle)"
+            )
+        else:
+            statement = run_demo(platform, click.echo)
+            made = {"ticket_id": statement["root_id"], "made_on": platform.today().isoformat()}
         logins = accounts.ensure_demo_accounts(portal)
         portal.follower.catch_up()
+        record_demo(current.data_dir, platform.ledger.kind, {**made, "logins": logins})
         click.echo("\nDemo logins for the portal and the API: " + ", ".join(logins))
         click.echo(
             f"  password {accounts.DEMO_PASSWORD!r} each; user operator logs in with GOLDTICKET_OPERATOR_PASSWORD;"
@@ -104,6 +120,18 @@ def demo() -> None:
         )
     finally:
         portal.close()
+
+
+def _on_ledger(platform: Platform, ticket_id: object) -> bool:
+    """Whether the demo's ticket is on this data directory's ledger (a ledger made again
+    without its demo.json gets its demo again)."""
+    if not isinstance(ticket_id, str):
+        return False
+    try:
+        platform.evaluate("GetTicket", {"ticket_id": ticket_id})
+    except d.NotFoundError:
+        return False
+    return True
 
 
 @click.command()

@@ -8,14 +8,19 @@ import shutil
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import click
+
+from goldticket.settings import DEFAULT_HOST, DEFAULT_PORT, WILDCARD_HOSTS, Settings, served_url
 
 from ._common import handles_errors, out, settings
 from ._supervise import Child, stop_on_signals, supervise
 
 GATEWAY_START_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0  # how long `serve` waits for its first page before it stops asking
 
 
 @click.command()
@@ -34,15 +39,19 @@ def reindex() -> None:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", envvar="GOLDTICKET_HOST", default=DEFAULT_HOST, show_default=True)
+@click.option(
+    "--port", envvar="GOLDTICKET_PORT", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
 @handles_errors
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the portal and the API (gunicorn), and the signing gateway unless
     GOLDTICKET_SIGNER_URL names a running one. Either is started again when it ends (after
-    0.5 s, doubling to 10 s while it keeps failing); SIGTERM or SIGINT stops both."""
+    0.5 s, doubling to 10 s while it keeps failing); SIGTERM or SIGINT stops both. Once the
+    first page answers it says where the portal is (and the demo's logins, if it has them).
+    GOLDTICKET_PUBLIC_URL (the certificates' QR codes) is, unless set, the URL served here."""
     from goldticket.services.portal import Portal
     from goldticket.signing.keystore import KeyStore
 
@@ -50,6 +59,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     Portal.open(current).close()  # initialised? migrations applied once, before the workers start
     env = dict(os.environ)
     env["GOLDTICKET_DATA_DIR"] = str(current.data_dir)
+    if not env.get("GOLDTICKET_PUBLIC_URL"):
+        env["GOLDTICKET_PUBLIC_URL"] = served_url(host, port)
     stopping = stop_on_signals()
     children: list[Child] = []
     try:
@@ -65,13 +76,60 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         if not stopping.is_set():
             children.append(Child("gunicorn", _gunicorn(host, port, workers, threads), dict(env)))
             children[-1].start()
-            click.echo(f"GoldTicket on http://{host}:{port}/ (API at /api/v1, health at /healthz)", err=True)
+            threading.Thread(
+                target=_say_when_ready,
+                args=(host, port, env["GOLDTICKET_PUBLIC_URL"], current, stopping),
+                name="ready",
+                daemon=True,
+            ).start()
     except BaseException as error:
         supervise(children, _stopped())  # nothing started is left behind
         if isinstance(error, click.ClickException) and stopping.is_set():
             return  # a signal during start-up (the gateway ended with it)
         raise
     supervise(children, stopping)
+
+
+def _say_when_ready(
+    host: str, port: int, public_url: str, current: Settings, stopping: threading.Event
+) -> None:
+    """Ask for the first page until it answers (below 500), then say where the portal is."""
+    probe_host = {"::": "[::1]", "[::]": "[::1]"}.get(host, "127.0.0.1" if host in WILDCARD_HOSTS else host)
+    probe = served_url(probe_host, port) + "/"
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not stopping.is_set() and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(probe, timeout=5) as response:
+                answered = response.status < 500
+        except urllib.error.HTTPError as error:
+            answered = error.code < 500
+        except OSError:
+            answered = False
+        if answered:
+            break
+        stopping.wait(0.2)
+    else:
+        return
+    lines = [
+        f"GoldTicket is ready: the portal at {served_url(host, port)}/ (API at /api/v1, health at /healthz)"
+    ]
+    if public_url.rstrip("/") != served_url(host, port):
+        lines.append(f"  QR codes and links name {public_url} (GOLDTICKET_PUBLIC_URL)")
+    lines.extend(_demo_lines(current))
+    click.echo("\n".join(lines), err=True)
+
+
+def _demo_lines(current: Settings) -> list[str]:
+    from goldticket.services.accounts import DEMO_PASSWORD
+    from goldticket.services.demo import recorded_demo
+
+    made = recorded_demo(current.data_dir, current.ledger)
+    if not made or not made.get("logins"):
+        return []
+    return [
+        f"  demo logins: {', '.join(made['logins'])} (password {DEMO_PASSWORD!r}; card PINs in the README)",
+        "  stop with Ctrl-C; the next `make run` reuses this data and its demo",
+    ]
 
 
 def _start_gateway(children: list[Child], env: dict[str, str]) -> str:

@@ -1,12 +1,20 @@
 """A demo consortium and one whole life cycle: credit, issue, accept, split down two tiers,
-discount, settle at maturity. Each step is reported through ``say`` as it happens."""
+discount, settle at maturity. Each step is reported through ``say`` as it happens.
+
+The life cycle is dated in the past: it starts TERM_DAYS before the business date and the
+ticket matures and is settled on it, so nothing on the ledger is dated after the business date.
+It is made once per data directory: ``record_demo`` writes DEMO_FILE there and ``recorded_demo``
+reads it back (``goldticket demo`` and ``make run`` reuse what it names)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import hashlib
+import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from goldticket import domain as d
@@ -28,6 +36,41 @@ DEMO_PIN = "135790"  # every demo user's card PIN (documented demo credentials)
 AMOUNT_FEN = 100_000_000  # 1,000,000.00 CNY
 TERM_DAYS = 90
 RATE_BP = 262
+DEMO_FILE = "demo.json"  # in the data directory: the demo made there, per ledger kind
+
+
+def recorded_demo(data_dir: Path, ledger_kind: str) -> dict[str, Any] | None:
+    """What ``record_demo`` wrote for this data directory and ledger kind, or None."""
+    try:
+        recorded = json.loads((Path(data_dir) / DEMO_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = recorded.get(ledger_kind) if isinstance(recorded, dict) else None
+    return entry if isinstance(entry, dict) else None
+
+
+def record_demo(data_dir: Path, ledger_kind: str, entry: dict[str, Any]) -> None:
+    """Note in the data directory (0600, replaced atomically) that its demo is made."""
+    path = Path(data_dir) / DEMO_FILE
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = {}
+    if not isinstance(recorded, dict):
+        recorded = {}
+    recorded[ledger_kind] = entry
+    partial = path.with_name(f".{DEMO_FILE}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(recorded, file, ensure_ascii=False, indent=2)
+    os.replace(partial, path)
+
+
+def _on(platform: Platform, day: dt.date) -> Platform:
+    """The platform with its clock on ``day`` (the demo's back-dated steps)."""
+    return Platform(
+        dataclasses.replace(platform.settings, today=day), platform.ledger, platform.keystore, platform.cards
+    )
 
 
 def setup_consortium(platform: Platform) -> dict[str, Actor]:
@@ -50,7 +93,8 @@ def setup_consortium(platform: Platform) -> dict[str, Actor]:
 
 
 def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
-    """Run one life cycle and return its clearing statement."""
+    """Run one life cycle, from TERM_DAYS before the business date to its settlement on the
+    business date, and return its clearing statement."""
     users = setup_consortium(platform)
     names = {m[0]: f"{m[1]} ({m[2]})" for m in MEMBERS}
     names[OPERATOR] = "金票平台运营方 (GoldTicket Operator)"
@@ -63,6 +107,11 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
 
     operator = platform.actor(OPERATOR)
     pin = DEMO_PIN
+    business_date = platform.today()
+    start = business_date - dt.timedelta(days=TERM_DAYS)  # the life cycle's first day
+    maturity = business_date
+    settle_on, platform = platform, _on(platform, start)
+    say(f"The life cycle starts on {start}, {TERM_DAYS} days before the business date {business_date}")
     lines = credit.list_credit_lines(platform, operator, "hdzg")
     active = [line for line in lines if line.get("status", "active") == "active"]
     if not any(line["limit_fen"] - line["used_fen"] >= AMOUNT_FEN for line in active):
@@ -77,9 +126,7 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
     else:
         say("1. The core enterprise already has a credit line")
 
-    today = platform.today()
-    maturity = today + dt.timedelta(days=TERM_DAYS)
-    invoice_number = f"INV-{today:%Y%m%d}-{platform.ledger.height()}"
+    invoice_number = f"INV-{start:%Y%m%d}-{platform.ledger.height()}"
     invoice = {
         "number": invoice_number,
         "amount_fen": AMOUNT_FEN,
@@ -136,7 +183,7 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
         factor,
         application_id=application["application_id"],
         annual_rate_bp=RATE_BP,
-        value_date=today,
+        value_date=start,
         pin=pin,
     )
     say(
@@ -145,17 +192,11 @@ def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
         f"proceeds {fmt(approved['proceeds_fen'])}"
     )
 
-    at_maturity = Platform(
-        dataclasses.replace(platform.settings, today=maturity),
-        platform.ledger,
-        platform.keystore,
-        platform.cards,
-    )
-    statement = settlement.settle_ticket(at_maturity, core, root["id"], pin=pin)
-    say(f"7. At maturity ({maturity}, demo clock) {names['hdzg']} settles ticket {root['id']}")
+    statement = settlement.settle_ticket(settle_on, core, root["id"], pin=pin)
+    say(f"7. At maturity ({maturity}, the business date) {names['hdzg']} settles ticket {root['id']}")
 
     say("\nLineage (穿透):")
-    for text in render_lineage(tickets.ticket_lineage(platform, core, root["id"]), names):
+    for text in render_lineage(tickets.ticket_lineage(settle_on, core, root["id"]), names):
         say(text)
     say("\nClearing statement (清分):")
     for text in render_statement(statement, names):

@@ -281,17 +281,61 @@ def test_today_without_test_env_is_refused(env: Env, tmp_path: Path) -> None:
     assert not (tmp_path / "var").exists()
 
 
-def test_demo_runs_twice(env: Env) -> None:
-    tickets = []
-    for _ in range(2):
-        out = run(env, "demo").stdout
-        assert "Clearing statement" in out
-        assert "total paid 1,000,000.00" in out
-        assert "壹佰万元整" in out
-        match = re.search(r"issues ticket (\S+):", out)
-        assert match
-        tickets.append(match.group(1))
-    assert tickets[0] != tickets[1]
+def test_demo_twice_on_one_data_directory_makes_one_demo(env: Env) -> None:
+    first = run(env, "demo").stdout
+    assert "Clearing statement" in first
+    assert "total paid 1,000,000.00" in first
+    assert "壹佰万元整" in first
+    match = re.search(r"issues ticket (\S+):", first)
+    assert match
+    ticket = match.group(1)
+    made = height(env)
+    second = run(env, "demo").stdout
+    assert "issues ticket" not in second
+    assert f"already in {env['GOLDTICKET_DATA_DIR']} (ticket {ticket}" in second
+    assert "Demo logins for the portal and the API: hdzg.clerk" in second
+    assert height(env) == made, "the second demo wrote to the ledger"
+    again = run(env, "demo", "--again").stdout
+    match = re.search(r"issues ticket (\S+):", again)
+    assert match and match.group(1) != ticket
+    assert height(env) > made
+
+
+def test_a_demo_json_naming_a_ticket_its_ledger_lacks_makes_the_demo_again(env: Env) -> None:
+    """A ledger made again under the same data directory (a Fabric network cleaned and brought
+    up again) has no demo whatever demo.json says."""
+    run(env, "demo")
+    path = Path(str(env["GOLDTICKET_DATA_DIR"])) / "demo.json"
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    recorded["local"]["ticket_id"] = "TK00000000000000000000"
+    path.write_text(json.dumps(recorded), encoding="utf-8")
+    assert "issues ticket" in run(env, "demo").stdout
+
+
+def test_nothing_the_demo_writes_is_dated_after_the_business_date(env: Env) -> None:
+    """The demo's ticket matures and is settled on the business date (GOLDTICKET_TODAY), and
+    every transaction on the ledger is dated on or before it (the portal shows no future)."""
+    from fabric_protos.common import common_pb2
+
+    from goldticket import messages as m
+    from goldticket.ledger import open_local_ledger
+
+    out = run(env, "demo").stdout
+    settled = re.search(r"statement \S+ for ticket \S+ on (\S+)", out)
+    maturity = re.search(r"maturity (\d{4}-\d{2}-\d{2})", out)
+    assert settled and maturity
+    assert settled.group(1) == maturity.group(1) == TODAY.isoformat()
+    china = dt.timezone(dt.timedelta(hours=8))
+    ledger = open_local_ledger(Path(str(env["GOLDTICKET_DATA_DIR"])), check_time=False)
+    days = set()
+    for block in ledger.blocks(1):
+        for envelope in block.envelopes:
+            payload = common_pb2.Envelope.FromString(envelope).payload
+            header = common_pb2.ChannelHeader.FromString(m.decode_transaction(payload).channel_header_bytes)
+            days.add(header.timestamp.ToDatetime(dt.UTC).astimezone(china).date())
+    ledger.close()
+    assert max(days) == TODAY
+    assert min(days) == TODAY - dt.timedelta(days=90)
 
 
 def test_show_unknown_ticket_is_not_found(env: Env) -> None:
