@@ -30,10 +30,14 @@ find_python() {
   return 1
 }
 
+may_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+
+apt_updated=false
 need_debian() {
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if may_apt; then
     echo "installing Debian packages: $*" >&2
-    apt-get update -qq >/dev/null
+    if [ "$apt_updated" = false ]; then apt-get update -qq >/dev/null; fi
+    apt_updated=true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
   else
     echo "missing Debian packages; run: sudo apt-get install $*" >&2
@@ -51,11 +55,14 @@ if [ ! -x "$venv/bin/python" ]; then
   fi
 fi
 
+# The Debian packages below are only loaded when GoldTicket runs, so they are installed (in one
+# apt-get, beside pip's install) or named, and the script waits for them at the end.
+debian=""
 # SoftHSM2 stands in for the BSIM cards' secure element (PKCS#11). Without it GoldTicket
 # falls back to software cards, so it is installed when we may, and named when we may not.
 if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] && [ ! -e /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    need_debian softhsm2
+  if may_apt; then
+    debian="softhsm2"
   else
     echo "note: softhsm2 is not installed (sudo apt-get install softhsm2); using software cards" >&2
   fi
@@ -78,12 +85,17 @@ if [ "$set_name" = dev ]; then
   fi
 fi
 if [ "$pdf_missing" = true ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    # shellcheck disable=SC2086
-    need_debian $pdf_packages
+  if may_apt; then
+    debian="$debian $pdf_packages"
   else
     echo "note: certificates need: sudo apt-get install $pdf_packages" >&2
   fi
+fi
+apt_job=""
+if [ -n "$debian" ]; then
+  # shellcheck disable=SC2086
+  need_debian $debian &
+  apt_job=$!
 fi
 
 # setup.cfg newer than the stamp: its requirements may have changed. The build runs in pip's
@@ -96,4 +108,6 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
 fi
 
 # The portal's message catalogs (web/portal/translations/*.po) compiled to .mo for Flask-Babel.
-"$venv/bin/pybabel" compile -d web/portal/translations >/dev/null
+"$venv/bin/pybabel" -q compile -d web/portal/translations
+
+if [ -n "$apt_job" ]; then wait "$apt_job"; fi
