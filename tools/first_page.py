@@ -7,7 +7,8 @@ Starts `make run` in DIR (default: here) in its own process group, polls
 http://127.0.0.1:PORT/ every 0.2 s and prints the seconds until the first answer below 500,
 then stops that process group (SIGTERM, then SIGKILL after 15 s). With --runs N it does it N
 times in a row (the first on whatever DIR holds, the next ones as "after"). Standard library
-only: it runs before any venv exists. Its output (make's) goes to DIR/first-page-N.log."""
+only: it runs before any venv exists. make's output goes to DIR/first-page-N.log, each line
+after the seconds since the start, so the log shows where the time went."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,20 +35,31 @@ def answers(url: str) -> bool:
 
 
 def one_run(directory: Path, port: int, timeout: float, log: Path) -> float | None:
-    env = dict(os.environ, GOLDTICKET_PORT=str(port))
+    env = dict(os.environ, GOLDTICKET_PORT=str(port), PYTHONUNBUFFERED="1")  # lines stamped as printed
     url = f"http://127.0.0.1:{port}/"
     if answers(url):
         sys.exit(f"something already answers on {url}")
     started = time.perf_counter()
-    with log.open("wb") as output:
+    with log.open("w", encoding="utf-8") as output:
         make = subprocess.Popen(
             ["make", "run"],
             cwd=directory,
             env=env,
-            stdout=output,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            text=True,
+            errors="replace",
         )
+
+        def copy() -> None:
+            assert make.stdout is not None
+            for line in make.stdout:
+                output.write(f"{time.perf_counter() - started:7.1f} {line}")
+                output.flush()
+
+        copier = threading.Thread(target=copy, daemon=True)
+        copier.start()
         elapsed: float | None = None
         try:
             while time.perf_counter() - started < timeout and make.poll() is None:
@@ -62,6 +75,7 @@ def one_run(directory: Path, port: int, timeout: float, log: Path) -> float | No
                 except subprocess.TimeoutExpired:
                     os.killpg(make.pid, signal.SIGKILL)
                     make.wait()
+            copier.join(5)
     return elapsed
 
 
