@@ -95,11 +95,23 @@ def test_the_dev_extra_brings_every_test_package_the_runtime_set_lacks():
     assert not missing, f"tests import {sorted(missing)}, which neither install set brings"
 
 
-def test_the_linters_and_test_runners_are_not_in_the_runtime_set():
+def test_the_tests_tools_are_not_in_the_runtime_set():
+    """Issue #20's list: none of them comes with `make run`'s install, all with the dev extra."""
     install_requires, dev = _setup_requirements()
-    runtime = _closure(install_requires)
-    assert {"pytest", "hypothesis", "ruff", "mypy", "psycopg", "playwright", "pypdf"} <= dev
-    assert not (dev & runtime), f"the runtime install pulls {sorted(dev & runtime)}"
+    tools = {
+        "pytest",
+        "hypothesis",
+        "pytest-benchmark",
+        "ruff",
+        "mypy",
+        "import-linter",
+        "psycopg",
+        "playwright",
+        "pypdf",
+    }
+    assert tools <= dev
+    pulled = _closure(install_requires) & tools
+    assert not pulled, f"the runtime install pulls {sorted(pulled)}"
 
 
 def test_make_run_installs_the_runtime_set_and_make_test_the_dev_extra():
