@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import abort, render_template, session
 
 from goldticket.services import reads, worklists
 from goldticket.services.context import OPERATOR
@@ -61,7 +61,11 @@ def credit_lines() -> Any:
     cores = [m for m in member_names().values() if m.get("role") == "core"]
     role = member_names().get(me.member_id, {}).get("role")
     return render_template(
-        "portal/credit.html", lines=reads.list_credit_lines(p, me)["items"], cores=cores, role=role
+        "portal/credit.html",
+        lines=reads.list_credit_lines(p, me)["items"],
+        cores=cores,
+        role=role,
+        form=session.pop("form_values", {}),  # a refused offer comes back with what was typed
     )
 
 

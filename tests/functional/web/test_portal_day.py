@@ -1,0 +1,75 @@
+"""Issue #20 in the portal, through Flask's test client (the browser tests walk the same pages
+in Chromium): each numbered defect of a clerk's day attacked here — the bank's credit page, a
+select with no choice, rule errors before the PIN, raw codes and zone-less times on a Chinese
+page, the history's card serial, the financing form and its confirmations, the receiver's side
+of a transfer, pending offers and withdrawals, the settled root, uploads, the desk."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from apiclient import Members
+from flask.testing import FlaskClient
+from support import OPERATOR_PASSWORD, PIN
+from test_portal_pages import csrf, portal_login
+
+pytestmark = pytest.mark.functional
+
+USERS = ("core.clerk", "tier1.clerk", "tier2.clerk", "bank.credit", "operator")
+
+
+def login(app: Any, username: str, lang: str = "zh") -> FlaskClient:
+    browser = (
+        portal_login(app, username, OPERATOR_PASSWORD)
+        if username == "operator"
+        else portal_login(app, username)
+    )
+    if lang != "zh":
+        browser.get(f"/lang/{lang}")
+    return browser
+
+
+def alerts(html: str) -> list[str]:
+    return re.findall(r'role="alert"[^>]*>([^<]*)<', html)
+
+
+def carried(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', html))
+
+
+def confirm(browser: FlaskClient, action: str, **fields: str) -> tuple[Any, str]:
+    token = csrf(browser.get("/").get_data(as_text=True))
+    page = browser.post(f"/sign/{action}", data={"csrf_token": token, **fields}, follow_redirects=True)
+    return page, page.get_data(as_text=True)
+
+
+def sign(browser: FlaskClient, html: str, pin: str = PIN, **follow: Any) -> Any:
+    action = re.search(r'action="/sign/([a-z_]+)/commit"', html)
+    assert action, alerts(html) or html[-1500:]
+    return browser.post(f"/sign/{action.group(1)}/commit", data={**carried(html), "pin": pin}, **follow)
+
+
+def select_options(html: str, name: str) -> list[tuple[str, str]]:
+    """(value, label) of each option of the select ``name``."""
+    match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert match, f"no select {name}"
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', match.group(1))
+
+
+# 1 ------------------------------------------------------------------------------------------
+def test_the_credit_page_answers_every_role_and_a_bank_offers_a_line_on_it(
+    app: Any, members: Members
+) -> None:
+    for username in USERS:
+        for lang in ("zh", "en"):
+            page = login(app, username, lang).get("/credit")
+            assert page.status_code == 200, (username, lang, page.status_code)
+    bank = login(app, "bank.credit")
+    html = bank.get("/credit").get_data(as_text=True)
+    assert select_options(html, "core_org_id")[0] == ("", "请选择")
+    page, html = confirm(bank, "grant", core_org_id="core", amount="5,000,000.00", back="/credit")
+    assert page.status_code == 200 and "伍佰万元整" in html, alerts(html)
+    done = sign(bank, html, follow_redirects=True)
+    assert done.status_code == 200 and "5,000,000.00" in done.get_data(as_text=True)
