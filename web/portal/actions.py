@@ -60,6 +60,14 @@ def text(values: dict[str, str], name: str, max_length: int = 128) -> str:
     return d.require_text((values.get(name) or "").strip(), name, max_length)
 
 
+def chosen(values: dict[str, str], name: str, missing: Any) -> str:
+    """The id a select named ``name`` chose; ``missing`` (a sentence) when it was left at
+    "Choose…": a form never falls back to the list's first name."""
+    if not (values.get(name) or "").strip():
+        raise d.InvalidInputError(str(missing))
+    return text(values, name, 64)
+
+
 def amount(values: dict[str, str], name: str = "amount") -> int:
     """An amount typed in yuan (``1,000.50``) as integer fen."""
     return d.require_fen(d.parse_yuan((values.get(name) or "").strip()), name)

@@ -21,6 +21,7 @@ from .actions import (
     Action,
     Summary,
     amount,
+    chosen,
     percent,
     rate_bp,
     read_member,
@@ -32,7 +33,7 @@ from .actions import (
 
 def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     ticket = read_ticket(portal, actor, values)
-    bank = read_member(portal, text(values, "bank_org_id", 64))
+    bank = read_member(portal, chosen(values, "bank_org_id", _l("Choose the bank.")))
     if bank.get("role") != "bank":
         raise d.InvalidInputError(_("%(id)s is not a bank.", id=bank["id"]))
     fen = amount(values)
@@ -120,7 +121,7 @@ def prepare_decline(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
 
 
 def grant_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
-    core = read_member(portal, text(values, "core_org_id", 64))
+    core = read_member(portal, chosen(values, "core_org_id", _l("Choose the core enterprise.")))
     return Summary(
         values,
         counterparty=core["id"],

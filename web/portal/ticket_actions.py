@@ -13,11 +13,11 @@ from goldticket.services import invoices, reads, settlement, tickets, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
-from .actions import ACTIONS, Action, Summary, amount, read_member, read_ticket, text, to_ticket
+from .actions import ACTIONS, Action, Summary, amount, chosen, read_member, read_ticket, text, to_ticket
 
 
 def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
-    payee = read_member(portal, text(values, "payee_org_id", 64))
+    payee = read_member(portal, chosen(values, "payee_org_id", _l("Choose the supplier.")))
     fen = amount(values)
     maturity = d.parse_date((values.get("maturity_date") or "").strip(), "maturity_date")
     number = text(values, "invoice_number", 64)

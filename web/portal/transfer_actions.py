@@ -12,12 +12,14 @@ from goldticket.services import reads, transfers, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
-from .actions import ACTIONS, Action, Summary, amount, read_member, read_ticket, text, to_ticket
+from .actions import ACTIONS, Action, Summary, amount, chosen, read_member, read_ticket, text, to_ticket
 
 
 def prepare_transfer(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     ticket = read_ticket(portal, actor, values)
-    to = read_member(portal, text(values, "to_org_id", 64))
+    to = read_member(portal, chosen(values, "to_org_id", _l("Choose the receiver.")))
+    if to.get("role") != "supplier" or to["id"] in (actor.member_id, ticket["issuer_org_id"]):
+        raise d.InvalidInputError(_("A ticket is transferred to another supplier only."))
     sent = amount(values)
     if sent > ticket["amount_fen"]:
         raise d.RuleViolationError(

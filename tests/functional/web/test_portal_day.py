@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from apiclient import Members
+from apiclient import MATURITY, Members
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, PIN
 from test_portal_pages import csrf, portal_login
@@ -73,3 +73,50 @@ def test_the_credit_page_answers_every_role_and_a_bank_offers_a_line_on_it(
     assert page.status_code == 200 and "伍佰万元整" in html, alerts(html)
     done = sign(bank, html, follow_redirects=True)
     assert done.status_code == 200 and "5,000,000.00" in done.get_data(as_text=True)
+
+
+# 2 ------------------------------------------------------------------------------------------
+def test_counterparty_selects_start_empty_and_a_missing_choice_is_refused(
+    app: Any, members: Members, accepted: dict[str, Any], portal: Any
+) -> None:
+    core = login(app, "core.clerk")
+    issue = core.get("/issue").get_data(as_text=True)
+    assert select_options(issue, "payee_org_id")[0] == ("", "请选择")
+    holder = login(app, "tier1.clerk")
+    transfer = holder.get(f"/tickets/{accepted['id']}/transfer").get_data(as_text=True)
+    offered = select_options(transfer, "to_org_id")
+    assert offered[0] == ("", "请选择")
+    assert [value for value, _ in offered[1:]] == ["tier2"]  # no core, no bank, not itself
+    finance = holder.get(f"/tickets/{accepted['id']}/finance").get_data(as_text=True)
+    banks = select_options(finance, "bank_org_id")
+    assert banks[0] == ("", "请选择") and [value for value, _ in banks[1:]] == ["bank"]
+    height = portal.platform.ledger.height()
+    back = f"/tickets/{accepted['id']}/transfer"
+    page, html = confirm(
+        holder, "transfer", ticket_id=accepted["id"], to_org_id="", amount="10.00", back=back
+    )
+    assert "请选择受让方。" in " ".join(alerts(html)) and 'type="password"' not in html
+    page, html = confirm(
+        holder, "finance", ticket_id=accepted["id"], bank_org_id="", amount="10.00", max_rate="3", back=back
+    )
+    assert "请选择银行。" in " ".join(alerts(html)) and 'type="password"' not in html
+    page, html = confirm(
+        holder, "transfer", ticket_id=accepted["id"], to_org_id="bank", amount="10.00", back=back
+    )
+    assert "供应商" in " ".join(alerts(html)) and 'type="password"' not in html
+    token = csrf(core.get("/issue").get_data(as_text=True))
+    from io import BytesIO
+
+    page = core.post(
+        "/issue",
+        data={
+            "csrf_token": token,
+            "payee_org_id": "",
+            "amount": "10.00",
+            "maturity_date": MATURITY.isoformat(),
+            "invoice_number": "INV-NO-PAYEE",
+            "invoice_file": (BytesIO(b"%PDF-1.7 no payee"), "invoice.pdf"),
+        },
+    )
+    assert page.status_code == 422 and "请选择供应商。" in " ".join(alerts(page.get_data(as_text=True)))
+    assert portal.platform.ledger.height() == height
