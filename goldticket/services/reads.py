@@ -26,6 +26,7 @@ from goldticket.store.models import (
     TicketRow,
 )
 
+from . import tickets
 from .context import OPERATOR, Actor
 from .portal import Portal
 
@@ -147,7 +148,10 @@ def list_tickets(
 
 
 def ticket_history(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[str, Any]]:
+    """The ticket's transactions from the read model; ``card`` is the serial of the card the
+    desk knows the signer's certificate by (BS...; None for a certificate of no card here)."""
     row = _ticket_row(portal, actor, ticket_id)
+    cards = tickets.cards_by_certificate(portal.platform)
     with portal.database.session() as session:
         entries = session.scalars(
             select(HistoryRow)
@@ -162,6 +166,7 @@ def ticket_history(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[st
                 "by_org_id": entry.by_org_id,
                 "by_user": entry.by_user,
                 "card_serial": entry.card_serial,
+                "card": cards.get(str(entry.card_serial)),
                 "timestamp": entry.timestamp,
                 "block": entry.block,
             }

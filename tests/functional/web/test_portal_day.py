@@ -7,12 +7,13 @@ of a transfer, pending offers and withdrawals, the settled root, uploads, the de
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
 from apiclient import MATURITY, Members
 from flask.testing import FlaskClient
-from support import OPERATOR_PASSWORD, PIN
+from support import OPERATOR_PASSWORD, PIN, TODAY
 from test_portal_pages import csrf, portal_login
 
 pytestmark = pytest.mark.functional
@@ -120,3 +121,62 @@ def test_counterparty_selects_start_empty_and_a_missing_choice_is_refused(
     )
     assert page.status_code == 422 and "请选择供应商。" in " ".join(alerts(page.get_data(as_text=True)))
     assert portal.platform.ledger.height() == height
+
+
+@pytest.fixture
+def walked(members: Members, accepted: dict[str, Any]) -> dict[str, str]:
+    """The accepted root split: 300,000.00 to tier2, which has it discounted whole by the bank."""
+    offered = members["tier1"].post(
+        f"/tickets/{accepted['id']}/transfers", {"to_org_id": "tier2", "amount_fen": 30_000_000, "pin": PIN}
+    )
+    moved = members["tier2"].post(f"/offers/{offered['offer_id']}/accept", {"pin": PIN}, expect=200)
+    piece = moved["transferred"]["id"]
+    applied = members["tier2"].post(
+        f"/tickets/{piece}/financing",
+        {"bank_org_id": "bank", "amount_fen": 30_000_000, "max_annual_rate_bp": 350, "pin": PIN},
+        expect=201,
+    )
+    approved = members["bank"].post(
+        f"/financing/{applied['application_id']}/approve",
+        {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},
+        expect=200,
+    )
+    return {"root": accepted["id"], "kept": moved["remainder"]["id"], "financed": approved["financed"]["id"]}
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of a page: no tags, scripts, styles or attribute values."""
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+RAW_CODES = re.compile(
+    r"\b(issue|accept|reject|cancel|offer_transfer|accept_transfer|rejected_transfer|cancelled_transfer"
+    r"|apply_financing|approve_financing|reject_financing|settle|freeze|unfreeze|supplier|core|bank|clerk"
+    r"|admin|active|suspended|awaiting_pin|awaiting_recovery|pending_approval|ACTIVE|SUSPENDED|REPLACED"
+    r"|ELIMINATED|OPENED|PENDING_ACCEPTANCE|LOCKED_TRANSFER|LOCKED_FINANCING|SPLIT|FINANCED|SETTLED)\b"
+)
+
+
+def raw_codes(text: str, names: tuple[str, ...] = ()) -> list[str]:
+    """The codes a Chinese page shows untranslated (member names and usernames taken out: the
+    test consortium's names are "<id> 公司", its usernames "<id>.clerk")."""
+    for name in names:
+        text = text.replace(name, " ")
+    text = re.sub(r"\b[a-z0-9]+\.(clerk|credit)\b|\boperator\b", " ", text)
+    return RAW_CODES.findall(text)
+
+
+NAMES = ("core 公司", "tier1 公司", "tier2 公司", "bank 公司")
+
+
+# 7 ------------------------------------------------------------------------------------------
+def test_the_history_names_cards_by_the_serial_the_desk_knows(
+    app: Any, members: Members, walked: dict[str, str]
+) -> None:
+    html = login(app, "tier1.clerk").get(f"/tickets/{walked['root']}").get_data(as_text=True)
+    history = html[html.index('id="history"') :]
+    cells = re.findall(r'<td class="card-serial">(.*?)</td>', history, re.S)
+    assert cells and all(re.fullmatch(r"\s*<code>BS[0-9A-Z]+</code>\s*", cell) for cell in cells), cells
+    assert not re.search(r"\b[0-9a-f]{32,40}\b", visible_text(history).replace(walked["root"], ""))
+    assert members.cards["tier1"] in history
