@@ -4,6 +4,7 @@ dates per locale, member names in the page's language, state colours."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -82,13 +83,33 @@ def date(value: Any) -> str:
 
 
 def moment(value: Any) -> str:
-    """A ledger timestamp (ISO, UTC) in China's time, as the certificates print it."""
+    """A ledger timestamp (ISO, UTC unless it says otherwise) in China's time (Asia/Shanghai),
+    with the page's one date format and the zone: ``2027年4月30日 14:03:05 (UTC+8)``."""
     if not value:
         return ""
     when = dt.datetime.fromisoformat(str(value))
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S (UTC+8)")
+    local = when.astimezone(CHINA)
+    return f"{date(local.date())} {local:%H:%M:%S} (UTC+8)"
+
+
+def month(value: Any) -> str:
+    """A ``YYYY-MM`` month in the page's language (``2027年4月``, ``Apr 2027``)."""
+    if not value:
+        return ""
+    day = dt.date.fromisoformat(f"{str(value)[:7]}-01")
+    return format_date(day, "yMMM", locale=_locale())
+
+
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def fact(value: Any) -> Any:
+    """A value of a confirmation page's row: a date (or an ISO date) in the page's format."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and ISO_DAY.match(value)):
+        return date(value)
+    return value
 
 
 def state_class(status: Any) -> str:
@@ -106,6 +127,8 @@ def init_app(app: Flask) -> None:
         capital=capital,
         date=date,
         moment=moment,
+        month=month,
+        fact=fact,
         state_class=state_class,
         percent_bp=percent_bp,
         status_text=status_text,

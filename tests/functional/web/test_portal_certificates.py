@@ -74,10 +74,14 @@ def test_the_holder_downloads_and_a_bank_sees_valid_then_stale_then_forged(
     assert verdict(stale) == "stale"
     reasons = re.findall(r"<li>([^<]*)</li>", stale.get_data(as_text=True).split('data-testid="reasons"')[1])
     assert any("发起转让" in reason for reason in reasons), reasons  # what changed, in Chinese
+    assert all(re.match(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d \(UTC\+8\)", r) for r in reasons[:1]), (
+        reasons
+    )
     assert any("已拆分为 2 张" in reason for reason in reasons), reasons  # the split, not who holds it
     assert not any("300,000.00" in reason or "tier2" in reason for reason in reasons), reasons
     assert re.search(
-        r"首次变更时间</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(UTC\+8\)", stale.get_data(as_text=True)
+        r"首次变更时间</dt><dd>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d \(UTC\+8\)",
+        stale.get_data(as_text=True),
     )
     bank.get("/lang/en")
     english = upload(bank, pdf).get_data(as_text=True)

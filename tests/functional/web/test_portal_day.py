@@ -180,3 +180,22 @@ def test_the_history_names_cards_by_the_serial_the_desk_knows(
     assert cells and all(re.fullmatch(r"\s*<code>BS[0-9A-Z]+</code>\s*", cell) for cell in cells), cells
     assert not re.search(r"\b[0-9a-f]{32,40}\b", visible_text(history).replace(walked["root"], ""))
     assert members.cards["tier1"] in history
+
+
+# 6 ------------------------------------------------------------------------------------------
+def test_times_are_china_time_with_their_zone_and_dates_have_one_format(
+    app: Any, members: Members, walked: dict[str, str]
+) -> None:
+    for lang, day in (("zh", r"\d{4}年\d{1,2}月\d{1,2}日"), ("en", r"[A-Z][a-z]{2} \d{1,2}, \d{4}")):
+        browser = login(app, "tier1.clerk", lang)
+        shown = visible_text(browser.get(f"/tickets/{walked['root']}").get_data(as_text=True))
+        times = re.findall(r"\d{1,2}:\d{2}:\d{2}.{0,12}", shown)
+        assert times and all("UTC+8" in found for found in times), times
+        assert re.findall(rf"{day} \d{{2}}:\d{{2}}:\d{{2}} \(UTC\+8\)", shown), shown[-800:]
+        assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", shown), re.findall(
+            r".{20}\d{4}-\d{2}-\d{2}.{20}", shown
+        )
+        page, html = confirm(browser, "transfer", ticket_id=walked["kept"], to_org_id="tier2", amount="1.00")
+        assert page.status_code == 200, alerts(html)
+        shown = visible_text(html)
+        assert re.search(day, shown) and not re.search(r"\b\d{4}-\d{2}-\d{2}\b", shown), shown
