@@ -100,22 +100,24 @@ def member_names() -> dict[str, dict[str, Any]]:
     return g.members  # type: ignore[no-any-return]
 
 
+def org_name(member_id: Any) -> str:
+    """A member's name in the page's language (its id for a member unknown here)."""
+    member = member_names().get(str(member_id))
+    if member is None:
+        return str(member_id)
+    if session.get("lang") == "en" and member.get("name_en"):
+        return str(member["name_en"])
+    return str(member["name"])
+
+
 @bp.app_context_processor
 def layout() -> dict[str, Any]:
-    def name(member_id: Any) -> str:
-        member = member_names().get(str(member_id))
-        if member is None:
-            return str(member_id)
-        if session.get("lang") == "en" and member.get("name_en"):
-            return str(member["name_en"])
-        return str(member["name"])
-
     current = g.get("actor")
     member = member_names().get(current.member_id) if current else None
     return {
         "me": current,
         "my_role": member["role"] if member else None,
-        "org_name": name,
+        "org_name": org_name,
         "lang": session.get("lang", "zh"),
     }
 

@@ -16,6 +16,7 @@ from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 from .actions import ACTIONS, Action, Summary, text
+from .formatting import role_text
 
 DESK = "/desk"
 
@@ -36,7 +37,11 @@ def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summar
     role = text(values, "role", 16)
     if role not in ("core", "supplier", "bank"):
         raise d.InvalidInputError(_("A member is a core enterprise, a supplier or a bank."))
-    rows = [(_l("Name"), text(values, "name")), (_l("Role"), role), (_l("Id"), values.get("id") or "—")]
+    rows = [
+        (_l("Name"), text(values, "name")),
+        (_l("Role"), role_text(role)),
+        (_l("Id"), values.get("id") or "—"),
+    ]
     if values.get("name_en"):
         rows.append((_l("English name"), values["name_en"]))
     return Summary(values, rows=rows)
@@ -44,7 +49,7 @@ def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summar
 
 def _new_user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     org_id = text(values, "org_id", 64)
-    rows = [(_l("User"), text(values, "username", 64)), (_l("Role"), text(values, "role", 16))]
+    rows = [(_l("User"), text(values, "username", 64)), (_l("Role"), role_text(text(values, "role", 16)))]
     return Summary(values, counterparty=org_id, rows=rows)
 
 

@@ -47,6 +47,61 @@ STATUS_TEXT = {
 }
 
 
+# the ledger's action codes (chaincode save(..., action)) as the history shows them
+ACTION_TEXT = {
+    "issue": _l("Issued"),
+    "accept": _l("Accepted"),
+    "reject": _l("Rejected by the payee"),
+    "cancel": _l("Withdrawn by the issuer"),
+    "offer_transfer": _l("Offered for transfer"),
+    "accept_transfer": _l("Transfer accepted (split)"),
+    "rejected_transfer": _l("Transfer offer rejected"),
+    "cancelled_transfer": _l("Transfer offer withdrawn"),
+    "apply_financing": _l("Applied for financing"),
+    "approve_financing": _l("Financing approved (discounted)"),
+    "reject_financing": _l("Financing declined"),
+    "settle": _l("Settled at maturity"),
+    "freeze": _l("Frozen by the operator"),
+    "unfreeze": _l("Unfrozen by the operator"),
+}
+ROLE_TEXT = {
+    "core": _l("Core enterprise"),
+    "supplier": _l("Supplier"),
+    "bank": _l("Bank"),
+    "operator": _l("Operator"),
+    "admin": _l("Administrator"),
+    "clerk": _l("Clerk"),
+}
+# a user's own card as /me states it (services.self_service)
+CARD_TEXT = {
+    "awaiting_pin": _l("Waiting for you to choose its PIN"),
+    "awaiting_recovery": _l("Replacement: waiting for your PIN"),
+    "active": _l("In use"),
+    "pending_approval": _l("Waiting for its member admin's approval"),
+    "suspended": _l("Suspended (reported lost)"),
+    "replaced": _l("Replaced"),
+    "eliminated": _l("Eliminated"),
+    "revoked": _l("Revoked on the ledger"),
+}
+
+
+def _label(table: dict[str, Any], code: Any) -> str:
+    label = table.get(str(code))
+    return str(label) if label is not None else str(code)
+
+
+def action_text(code: Any) -> str:
+    return _label(ACTION_TEXT, code)
+
+
+def role_text(code: Any) -> str:
+    return _label(ROLE_TEXT, code)
+
+
+def card_text(code: Any) -> str:
+    return _label(CARD_TEXT, str(code).lower())
+
+
 def status_text(status: Any) -> str:
     """A state's name in the page's language (one catalog look-up, not one per state)."""
     label = STATUS_TEXT.get(str(status))
@@ -132,4 +187,7 @@ def init_app(app: Flask) -> None:
         state_class=state_class,
         percent_bp=percent_bp,
         status_text=status_text,
+        action_text=action_text,
+        role_text=role_text,
+        card_text=card_text,
     )

@@ -13,7 +13,9 @@ from goldticket.services import invoices, reads, settlement, tickets, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
+from ._blueprint import org_name
 from .actions import ACTIONS, Action, Summary, amount, chosen, read_member, read_ticket, text, to_ticket
+from .formatting import money
 
 
 def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
@@ -88,7 +90,7 @@ def prepare_settle(portal: Portal, actor: Actor, values: dict[str, str]) -> Summ
     live = [p for p in pieces if p["status"] in worklists.LIVE]
     rows: list[tuple[Any, Any]] = [(_l("Maturity date"), root["maturity_date"])]
     rows += [
-        (_l("Pays"), f"{p['id']} → {p['holder_org_id']} · {d.format_fen(p['amount_fen'])}") for p in live
+        (_l("Pays"), f"{p['id']} → {org_name(p['holder_org_id'])} · {money(p['amount_fen'])}") for p in live
     ]
     return Summary(values, ticket_id=root["id"], amount_fen=sum(p["amount_fen"] for p in live), rows=rows)
 

@@ -6,6 +6,7 @@ of a transfer, pending offers and withdrawals, the settled root, uploads, the de
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from html import unescape
 from typing import Any
@@ -158,9 +159,11 @@ RAW_CODES = re.compile(
 )
 
 
-def raw_codes(text: str, names: tuple[str, ...] = ()) -> list[str]:
-    """The codes a Chinese page shows untranslated (member names and usernames taken out: the
-    test consortium's names are "<id> 公司", its usernames "<id>.clerk")."""
+def raw_codes(html: str, names: tuple[str, ...] = ()) -> list[str]:
+    """The codes a Chinese page shows untranslated (identifiers in <code>, member names and
+    usernames taken out: the test consortium's names are "<id> 公司", its usernames
+    "<id>.clerk")."""
+    text = visible_text(re.sub(r"<code[^>]*>[^<]*</code>", " ", html))  # identifiers, shown as such
     for name in names:
         text = text.replace(name, " ")
     text = re.sub(r"\b[a-z0-9]+\.(clerk|credit)\b|\boperator\b", " ", text)
@@ -199,3 +202,23 @@ def test_times_are_china_time_with_their_zone_and_dates_have_one_format(
         assert page.status_code == 200, alerts(html)
         shown = visible_text(html)
         assert re.search(day, shown) and not re.search(r"\b\d{4}-\d{2}-\d{2}\b", shown), shown
+
+
+# 5 ------------------------------------------------------------------------------------------
+def test_no_raw_code_on_a_chinese_page(
+    app: Any, members: Members, walked: dict[str, str], portal: Any
+) -> None:
+    for username, ticket_id in (("tier1.clerk", walked["root"]), ("bank.credit", walked["financed"])):
+        html = login(app, username).get(f"/tickets/{ticket_id}").get_data(as_text=True)
+        assert raw_codes(html, NAMES) == [], (username, visible_text(html)[-1500:])
+    me = login(app, "tier1.clerk").get("/me").get_data(as_text=True)
+    assert raw_codes(me, NAMES) == [], visible_text(me)
+    desk = login(app, "operator")
+    for page in (desk.get("/desk"), confirm(desk, "create_org", name="新成员", role="supplier")[0]):
+        html = page.get_data(as_text=True)
+        assert raw_codes(html, NAMES) == [], visible_text(html)[-1500:]
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    page, html = confirm(login(app, "core.clerk"), "settle", ticket_id=walked["root"])
+    assert page.status_code == 200, alerts(html)
+    shown = visible_text(html)
+    assert "→ tier1 公司" in shown and "→ bank 公司" in shown and raw_codes(html, NAMES) == [], shown
