@@ -343,3 +343,25 @@ def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
     changed[len(changed) // 3] ^= 0x01
     page = verify(bytes(changed))
     assert page.get_attribute("[data-testid=verdict]", "data-verdict") == "forged"
+
+
+def test_a_bad_rate_clears_the_live_quote_and_says_why(site: LiveSite, people: Any) -> None:
+    """#20 point 8: "abc" as the rate never leaves the quote of the rate typed before."""
+    ticket_id = issue_directly(site, "czzg", 5_000_000, "INV-BAD-RATE")
+    tickets.accept_ticket(
+        site.portal.platform, site.portal.platform.actor("czzg.clerk"), ticket_id, pin=DEMO_PIN
+    )
+    site.portal.follower.catch_up()
+    holder = people("czzg.clerk", "zh")
+    page = holder.go(f"/tickets/{ticket_id}/finance")
+    assert "已融资" not in page.inner_text("main")
+    page.select_option("select[name=bank_org_id]", "jnyh")
+    page.fill("#amount", "50,000.00")
+    page.fill("#rate", "3.00")
+    expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
+    page.fill("#rate", "abc")
+    expect(page.locator("[data-q=proceeds_fen]")).to_have_text("–")
+    expect(page.locator("[data-quote-error]")).to_contain_text("请以百分数输入年利率")
+    page.fill("#rate", "3.00")
+    expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
+    expect(page.locator("[data-quote-error]")).to_be_hidden()

@@ -32,6 +32,7 @@ class Summary:
     amount_fen: int | None = None
     rows: list[tuple[Any, Any]] = dataclasses.field(default_factory=list)
     split: tuple[int, int] | None = None  # (sent, kept) of a transfer or a financing
+    receives: int | None = None  # what the receiver of a transfer gets (its side, not the sender's)
 
 
 PIN = (("pin", _l("Card PIN (payment password)")),)
@@ -75,12 +76,22 @@ def amount(values: dict[str, str], name: str = "amount") -> int:
 
 def rate_bp(values: dict[str, str], name: str = "rate") -> int:
     """An annual rate typed in percent (``2.62``) as basis points."""
-    bp = d.parse_yuan((values.get(name) or "").strip())  # two decimals, like yuan and fen
+    try:
+        bp = d.parse_yuan((values.get(name) or "").strip())  # two decimals, like yuan and fen
+    except d.InvalidInputError:
+        raise d.InvalidInputError(_("Type the annual rate as a percent, e.g. 2.62.")) from None
     if not 0 <= bp <= d.MAX_RATE_BP:
         raise d.InvalidInputError(
             _("The annual rate is from 0 to %(max)s percent.", max=d.MAX_RATE_BP // 100)
         )
     return bp
+
+
+def figures(fen: int) -> str:
+    """An amount as a confirmation page states money: ``¥5,458.33 伍仟肆佰伍拾捌元叁角叁分``."""
+    from .formatting import capital, money
+
+    return f"{money(fen)} {capital(fen)}"
 
 
 def percent(rate_bp: int) -> str:

@@ -38,13 +38,16 @@ def prepare_transfer(portal: Portal, actor: Actor, values: dict[str, str]) -> Su
 def prepare_offer(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     offer = worklists.offer(portal, actor, text(values, "offer_id", 64))
     ticket = reads.get_ticket(portal, actor, offer["ticket_id"])
-    other = offer["from_org_id"] if offer["to_org_id"] == actor.member_id else offer["to_org_id"]
+    receiver = offer["to_org_id"] == actor.member_id
+    other = offer["from_org_id"] if receiver else offer["to_org_id"]
     return Summary(
         values,
         ticket_id=ticket["id"],
         counterparty=other,
         amount_fen=offer["amount_fen"],
-        split=(offer["amount_fen"], ticket["amount_fen"] - offer["amount_fen"]),
+        # the receiver gets a piece of the offered amount; what the sender keeps is the sender's
+        split=None if receiver else (offer["amount_fen"], ticket["amount_fen"] - offer["amount_fen"]),
+        receives=offer["amount_fen"] if receiver else None,
         rows=[(_l("Offer"), offer["id"]), (_l("Maturity date"), ticket["maturity_date"])],
     )
 

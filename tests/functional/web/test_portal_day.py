@@ -222,3 +222,48 @@ def test_no_raw_code_on_a_chinese_page(
     assert page.status_code == 200, alerts(html)
     shown = visible_text(html)
     assert "→ tier1 公司" in shown and "→ bank 公司" in shown and raw_codes(html, NAMES) == [], shown
+
+
+# 8 ------------------------------------------------------------------------------------------
+def test_the_financing_form_and_both_confirmations_state_the_money(
+    app: Any, members: Members, accepted: dict[str, Any], portal: Any
+) -> None:
+    holder = login(app, "tier1.clerk")
+    form = holder.get(f"/tickets/{accepted['id']}/finance").get_data(as_text=True)
+    assert "已融资" not in form  # nothing is financed before the bank approves
+    back = f"/tickets/{accepted['id']}/finance"
+    fields = {"ticket_id": accepted["id"], "bank_org_id": "bank", "amount": "1,000,000.00", "back": back}
+    page, html = confirm(holder, "finance", **fields, max_rate="abc")
+    assert "请以百分数输入年利率" in " ".join(alerts(html)) and 'type="password"' not in html
+    page, html = confirm(holder, "finance", **fields, max_rate="3.60")
+    shown = visible_text(html)
+    # 1,000,000.00 at 3.60 % for 90 days on 360: interest 9,000.00, proceeds 991,000.00
+    assert "¥9,000.00 玖仟元整" in shown and "¥991,000.00 玖拾玖万壹仟元整" in shown, shown
+    done = sign(holder, html)
+    assert done.status_code == 302, alerts(done.get_data(as_text=True))
+    application_id = members["tier1"].get(f"/tickets/{accepted['id']}")["application_id"]
+
+    bank = login(app, "bank.credit")
+    height = portal.platform.ledger.height()
+    for rate in ("99", "100.01", "abc", "3.61"):
+        page, html = confirm(bank, "approve", application_id=application_id, rate=rate, value_date="")
+        assert alerts(html) and 'type="password"' not in html, (rate, visible_text(html)[-600:])
+    page, html = confirm(bank, "approve", application_id=application_id, rate="3.60", value_date="")
+    shown = visible_text(html)
+    assert "¥9,000.00 玖仟元整" in shown and "¥991,000.00 玖拾玖万壹仟元整" in shown, shown
+    assert portal.platform.ledger.height() == height
+
+
+# 9 ------------------------------------------------------------------------------------------
+def test_the_receiver_of_a_transfer_sees_what_it_receives(
+    app: Any, members: Members, accepted: dict[str, Any]
+) -> None:
+    offered = members["tier1"].post(
+        f"/tickets/{accepted['id']}/transfers", {"to_org_id": "tier2", "amount_fen": 30_000_000, "pin": PIN}
+    )
+    page, html = confirm(login(app, "tier2.clerk"), "accept_offer", offer_id=offered["offer_id"])
+    shown = visible_text(html)
+    assert re.search(r'data-testid="receives">[^<]*300,000\.00', html), shown
+    assert "700,000.00" not in shown and 'data-testid="kept"' not in html, shown
+    page, html = confirm(login(app, "tier1.clerk"), "cancel_offer", offer_id=offered["offer_id"])
+    assert "700,000.00" in visible_text(html)  # the sender sees what it keeps
