@@ -52,6 +52,10 @@ class Action:
     secrets: tuple[tuple[str, Any], ...] = PIN
     # its answer holds a secret shown once (an activation code): not kept for replays
     keeps_answer: bool = True
+    # the confirmation page runs it through the chaincode unsigned first (services.rehearsal),
+    # so a rule's refusal shows before the PIN is asked for; the desk's writes check the
+    # desk's own PIN first and are not rehearsed
+    rehearses: bool = True
 
 
 ACTIONS: dict[str, Action] = {}

@@ -169,4 +169,6 @@ def _desk_only(prepare: Any) -> Any:
 
 
 for _name in DESK_ACTIONS:
-    ACTIONS[_name] = dataclasses.replace(ACTIONS[_name], prepare=_desk_only(ACTIONS[_name].prepare))
+    ACTIONS[_name] = dataclasses.replace(
+        ACTIONS[_name], prepare=_desk_only(ACTIONS[_name].prepare), rehearses=False
+    )

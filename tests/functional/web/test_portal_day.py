@@ -267,3 +267,67 @@ def test_the_receiver_of_a_transfer_sees_what_it_receives(
     assert "700,000.00" not in shown and 'data-testid="kept"' not in html, shown
     page, html = confirm(login(app, "tier1.clerk"), "cancel_offer", offer_id=offered["offer_id"])
     assert "700,000.00" in visible_text(html)  # the sender sees what it keeps
+
+
+# 3 ------------------------------------------------------------------------------------------
+ENGLISH = re.compile(r"\b(?!TK|FA|OF|CL|INV)[A-Za-z]{3,}\b")
+
+
+def issue_form(core: FlaskClient, **fields: str) -> tuple[int, str]:
+    from io import BytesIO
+
+    token = csrf(core.get("/issue").get_data(as_text=True))
+    content = fields.pop("file", "an invoice of the rehearsal").encode()
+    form = {"csrf_token": token, "payee_org_id": "tier1", "amount": "1,000.00", **fields}
+    page = core.post("/issue", data={**form, "invoice_file": (BytesIO(content), "invoice.pdf")})
+    return page.status_code, page.get_data(as_text=True)
+
+
+def refused_before_the_pin(html: str, expected: str) -> None:
+    said = " ".join(alerts(html))
+    assert expected in said, said or visible_text(html)[-800:]
+    assert not ENGLISH.findall(said), said  # translated by its code and shape, never English
+    assert 'type="password"' not in html
+
+
+def test_the_chaincodes_rules_refuse_before_the_pin(
+    app: Any, members: Members, accepted: dict[str, Any], portal: Any
+) -> None:
+    import datetime as dt
+
+    height = portal.platform.ledger.height()
+    core = login(app, "core.clerk")
+    cases = [
+        (
+            {"maturity_date": (TODAY - dt.timedelta(days=1)).isoformat(), "invoice_number": "INV-PAST"},
+            "到期日",
+        ),
+        (
+            {"maturity_date": (TODAY + dt.timedelta(days=400)).isoformat(), "invoice_number": "INV-FAR"},
+            "到期日",
+        ),
+        (
+            {"maturity_date": MATURITY.isoformat(), "invoice_number": "INV-BIG", "amount": "100,000,000.01"},
+            "授信额度",
+        ),
+        ({"maturity_date": MATURITY.isoformat(), "invoice_number": "INV-1", "file": "another file"}, "INV-1"),
+    ]
+    for fields, expected in cases:
+        status, html = issue_form(core, **fields)
+        assert status == 422, (fields, alerts(html))
+        refused_before_the_pin(html, expected)
+        assert 'name="invoice_number"' in html  # the form, with what was typed
+    applied = members["tier1"].post(
+        f"/tickets/{accepted['id']}/financing",
+        {"bank_org_id": "bank", "amount_fen": 10_000_000, "max_annual_rate_bp": 500, "pin": PIN},
+        expect=201,
+    )
+    bank = login(app, "bank.credit")
+    before = (TODAY - dt.timedelta(days=1)).isoformat()
+    page, html = confirm(
+        bank, "approve", application_id=applied["application_id"], rate="3.00", value_date=before
+    )
+    refused_before_the_pin(html, "起息日")
+    assert portal.platform.ledger.height() == height + 1  # only the application was written
+    status, html = issue_form(core, maturity_date=MATURITY.isoformat(), invoice_number="INV-FINE")
+    assert status == 200 and 'type="password"' in html  # a good one goes on to the PIN
