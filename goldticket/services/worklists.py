@@ -17,7 +17,7 @@ from goldticket.store.models import Account, ApplicationRow, OfferRow, TicketRow
 from . import access, cards, logins
 from .context import Actor
 from .portal import Portal
-from .reads import _visible, present_ticket
+from .reads import _visible, present_ticket, settled_roots
 
 LIVE = sorted(status.value for status in d.status.LIVE)
 LIMIT = 50
@@ -28,7 +28,7 @@ def _tickets(portal: Portal, query: Select[Any], limit: int) -> dict[str, Any]:
     with portal.database.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.limit(limit)).all()
-        items = [present_ticket(json.loads(row.doc), today) for row in rows]
+        items = settled_roots(session, [present_ticket(json.loads(row.doc), today) for row in rows])
     return {"items": items, "total": total}
 
 

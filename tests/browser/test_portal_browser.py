@@ -154,6 +154,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
         page.locator("#due tr", has_text=root).locator("button").click()
         assert d.chinese_capital(amount_fen) in page.inner_text("[data-testid=to-sign]")
         page = core.sign(DEMO_PIN)
+        assert "/commit" not in page.url and "/statements/" in page.url  # a page of its own
         statement = page.inner_text("#statement")
         assert d.chinese_capital(amount_fen) in statement and root in statement
         shot(page, artifacts, f"{lang}-7-statement")
@@ -161,7 +162,8 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
         site.at(None)
     page = core.go(f"/tickets/{root}")
     assert page.locator("#lineage .node").count() == 4  # root; kept and sent; sent -> financed whole
-    assert page.locator("#lineage .node .state-settled").count() == 2  # the kept piece and the bank's
+    # the kept piece, the bank's, and the root they were paid for (#20 point 11: not "split")
+    assert page.locator("#lineage .node .state-settled").count() == 3
     shot(page, artifacts, f"{lang}-8-lineage")
 
 

@@ -85,9 +85,11 @@ def commit(name: str) -> Any:
             flash(sentence(again), "error")
             return redirect(url_for("portal.home"))
     result = outcome.body
-    if name == "settle":
-        return render_template("portal/statement.html", statement=result)
     flash(_("Signed and committed: %(action)s.", action=action.title), "ok")
+    if name == "settle":  # the clearing statement on a page of its own (a reload signs nothing)
+        return redirect(
+            url_for("portal.statement", root_id=result["root_id"], statement_id=result["statement_id"])
+        )
     target = action.done(result, values)
     if not target:
         return redirect(url_for("portal.credit_lines"))

@@ -32,9 +32,11 @@ def home() -> Any:
         context["offers"] = worklists.offers_to(p, me)
         context["my_offers"] = worklists.offers_from(p, me)
         context["holdings"] = worklists.held(p, me, worklists.LIVE)
+        context["settled"] = worklists.held(p, me, ["SETTLED"])
     elif role == "bank":
         context["applications"] = worklists.applications_to(p, me)
         context["portfolio"] = worklists.held(p, me, ["FINANCED"])
+        context["settled"] = worklists.held(p, me, ["SETTLED"])
         context["lines"] = reads.list_credit_lines(p, me)["items"]
     elif role == "operator":
         context["frozen"] = reads.list_tickets(p, me, status="FROZEN")

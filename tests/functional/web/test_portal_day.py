@@ -331,3 +331,29 @@ def test_the_chaincodes_rules_refuse_before_the_pin(
     assert portal.platform.ledger.height() == height + 1  # only the application was written
     status, html = issue_form(core, maturity_date=MATURITY.isoformat(), invoice_number="INV-FINE")
     assert status == 200 and 'type="password"' in html  # a good one goes on to the PIN
+
+
+# 11 -----------------------------------------------------------------------------------------
+def test_after_settlement_the_root_reads_settled_and_the_pieces_stay_in_view(
+    app: Any, members: Members, walked: dict[str, str], portal: Any
+) -> None:
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    core = login(app, "core.clerk")
+    page, html = confirm(core, "settle", ticket_id=walked["root"])
+    done = sign(core, html)
+    assert done.status_code == 302, alerts(done.get_data(as_text=True))
+    target = done.headers["Location"]
+    assert "/commit" not in target and re.match(rf"/tickets/{walked['root']}/statements/\S+", target), target
+    success = core.get(target).get_data(as_text=True)
+    assert "已签名并上链" in " ".join(alerts(success)) and "清分单" in success
+    ticket = core.get(f"/tickets/{walked['root']}").get_data(as_text=True)
+    heading = visible_text(ticket[ticket.index("<h1") : ticket.index("</h1>")])
+    assert "已兑付" in heading and "已拆分" not in heading, heading
+    issued = core.get("/").get_data(as_text=True)
+    row = re.search(rf"<tr>\s*<td><a href=\"/tickets/{walked['root']}\".*?</tr>", issued, re.S)
+    assert row is None or "已拆分" not in row.group(0)
+    for username, piece in (("tier1.clerk", walked["kept"]), ("bank.credit", walked["financed"])):
+        home = login(app, username).get("/").get_data(as_text=True)
+        assert 'id="settled"' in home, username
+        settled = home[home.index('id="settled"') :]
+        assert piece in settled and "已兑付" in visible_text(settled), (username, visible_text(settled)[:500])
