@@ -5,6 +5,7 @@ the signed-in actor of the request. The page modules (*_views) register their ro
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,6 +113,12 @@ def org_name(member_id: Any) -> str:
 
 @bp.app_context_processor
 def layout() -> dict[str, Any]:
+    if "actor" not in g:  # an error met before the login was read (a body too large): the header stays
+        g.actor = None
+        token = session.get("token")
+        if token:
+            with contextlib.suppress(*TypedError):
+                g.actor = accounts.authenticate(portal(), token)
     current = g.get("actor")
     member = member_names().get(current.member_id) if current else None
     return {

@@ -26,6 +26,7 @@ ACTIONS = {
     "frozen by the operator": N_("frozen by the operator"),
     "unfrozen by the operator": N_("unfrozen by the operator"),
 }
+NOT_A_PDF = "the file is not a PDF"  # goldticket.certificates.verify's reason
 STATIC = frozenset(
     (
         N_("the file is not a PDF"),

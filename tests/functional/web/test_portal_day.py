@@ -357,3 +357,49 @@ def test_after_settlement_the_root_reads_settled_and_the_pieces_stay_in_view(
         assert 'id="settled"' in home, username
         settled = home[home.index('id="settled"') :]
         assert piece in settled and "已兑付" in visible_text(settled), (username, visible_text(settled)[:500])
+
+
+# 12 -----------------------------------------------------------------------------------------
+def multipart(fields: dict[str, str], size: int) -> dict[str, Any]:
+    """The issue form with an invoice file of ``size`` bytes, built by hand (the test client
+    spools a large multipart body to a file it never closes)."""
+    body = b"".join(
+        f"--xyz\r\nContent-Disposition: form-data; name={name}\r\n\r\n{value}\r\n".encode()
+        for name, value in fields.items()
+    )
+    body += b"--xyz\r\nContent-Disposition: form-data; name=invoice_file; filename=big.pdf\r\n\r\n"
+    body += b"x" * size + b"\r\n--xyz--\r\n"
+    return {"data": body, "content_type": "multipart/form-data; boundary=xyz"}
+
+
+def test_a_too_large_invoice_stays_on_its_form_and_a_non_pdf_is_not_called_forged(
+    app: Any, members: Members, portal: Any
+) -> None:
+    from io import BytesIO
+
+    core = login(app, "core.clerk")
+    token = csrf(core.get("/issue").get_data(as_text=True))
+    fields = {
+        "payee_org_id": "tier1",
+        "amount": "12,345.67",
+        "maturity_date": MATURITY.isoformat(),
+        "invoice_number": "INV-HUGE-20MB",
+    }
+    page = core.post("/issue", **multipart({"csrf_token": token, **fields}, 20 * 1024 * 1024))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422, (page.status_code, visible_text(html)[:300])
+    assert "10 MB" in " ".join(alerts(html)) and "发票文件" in " ".join(alerts(html)), alerts(html)
+    assert 'value="12,345.67"' in html and 'value="INV-HUGE-20MB"' in html  # what was typed, kept
+    assert 'data-testid="user"' in html  # the page's header, with who is signed in
+    # beyond what the form reads: the error page, with its header
+    answer = core.post("/issue", **multipart({"csrf_token": token, **fields}, 31 * 1024 * 1024))
+    shown = answer.get_data(as_text=True)
+    assert answer.status_code == 413 and 'data-testid="user"' in shown and "10 MB" in visible_text(shown)
+    bank = login(app, "bank.credit")
+    token = csrf(bank.get("/certificates/verify").get_data(as_text=True))
+    page = bank.post(
+        "/certificates/verify",
+        data={"csrf_token": token, "file": (BytesIO(b"PK\x03\x04 a zip, not a PDF"), "certificate.pdf")},
+    )
+    shown = visible_text(page.get_data(as_text=True))
+    assert "不是 PDF 证书" in shown and "伪造" not in shown, shown
