@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from goldticket import domain as d
-from goldticket.store.models import Account, ApplicationRow, OfferRow, TicketRow
+from goldticket.store.models import Account, ApplicationRow, HistoryRow, OfferRow, TicketRow
 
 from . import access, cards, logins
 from .context import Actor
@@ -110,6 +110,24 @@ def offers_from(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
 def applications_to(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     """Open financing applications to the actor's member (a bank)."""
     return _open_docs(portal, actor, d.TicketStatus.LOCKED_FINANCING.value, ApplicationRow, "bank_org_id")
+
+
+PENDING_ACTIONS = ("issue", "offer_transfer", "apply_financing")
+
+
+def pending_since(portal: Portal, ticket_ids: list[str]) -> dict[str, str]:
+    """When each ticket's pending item was opened (its latest issue, transfer offer or financing
+    application on the ledger): offers, applications and unaccepted tickets have no expiry in
+    the domain, so the pages say since when they wait."""
+    if not ticket_ids:
+        return {}
+    with portal.database.session() as session:
+        rows = session.execute(
+            select(HistoryRow.ticket_id, HistoryRow.timestamp)
+            .where(HistoryRow.ticket_id.in_(ticket_ids), HistoryRow.action.in_(PENDING_ACTIONS))
+            .order_by(HistoryRow.block, HistoryRow.txnum)
+        ).all()
+    return {str(row[0]): str(row[1]) for row in rows}  # ordered by block: the latest wins
 
 
 def offer(portal: Portal, actor: Actor, offer_id: str) -> dict[str, Any]:

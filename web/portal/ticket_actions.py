@@ -84,6 +84,20 @@ def prepare_reject(portal: Portal, actor: Actor, values: dict[str, str]) -> Summ
     return summary
 
 
+def prepare_cancel(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    ticket = read_ticket(portal, actor, values)
+    return Summary(
+        values,
+        ticket_id=ticket["id"],
+        counterparty=ticket["holder_org_id"],
+        amount_fen=ticket["amount_fen"],
+        rows=[
+            (_l("Maturity date"), ticket["maturity_date"]),
+            (_l("Credit line"), _l("the amount is released to your credit line")),
+        ],
+    )
+
+
 def prepare_settle(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     root = read_ticket(portal, actor, values)
     pieces = reads.list_tickets(portal, actor, root_id=root["id"], per_page=500)["items"]
@@ -144,6 +158,16 @@ ACTIONS.update(
                 prepare_reject,
                 lambda p, a, v, s: tickets.reject_ticket(
                     p.platform, a, text(v, "ticket_id", 64), text(v, "reason", 500), pin=s["pin"]
+                ),
+                to_ticket,
+            ),
+            Action(
+                "cancel_ticket",
+                _l("Withdraw the ticket (not yet accepted)"),
+                ("ticket_id",),
+                prepare_cancel,
+                lambda p, a, v, s: tickets.cancel_ticket(
+                    p.platform, a, text(v, "ticket_id", 64), pin=s["pin"]
                 ),
                 to_ticket,
             ),

@@ -41,6 +41,11 @@ def home() -> Any:
     elif role == "operator":
         context["frozen"] = reads.list_tickets(p, me, status="FROZEN")
         context["recent"] = reads.list_tickets(p, me, per_page=20)
+    waiting = [t["id"] for key in ("pending", "inbox") for t in context.get(key, {}).get("items", [])]
+    waiting += [
+        o["ticket_id"] for key in ("offers", "my_offers", "applications") for o in context.get(key, [])
+    ]
+    context["since"] = worklists.pending_since(p, waiting)
     if context.get("outstanding"):
         context["chart_max"] = max(row["amount_fen"] for row in context["outstanding"])
     return render_template("portal/home.html", **context)

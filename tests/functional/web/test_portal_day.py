@@ -12,7 +12,7 @@ from html import unescape
 from typing import Any
 
 import pytest
-from apiclient import MATURITY, Members
+from apiclient import MATURITY, Members, invoice
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, PIN, TODAY
 from test_portal_pages import csrf, portal_login
@@ -403,3 +403,43 @@ def test_a_too_large_invoice_stays_on_its_form_and_a_non_pdf_is_not_called_forge
     )
     shown = visible_text(page.get_data(as_text=True))
     assert "不是 PDF 证书" in shown and "伪造" not in shown, shown
+
+
+# 10 -----------------------------------------------------------------------------------------
+def test_pending_items_say_since_when_and_who_may_withdraw_and_the_issuer_withdraws_a_ticket(
+    app: Any, members: Members, accepted: dict[str, Any], portal: Any
+) -> None:
+    issued = members["core"].post(
+        "/tickets",
+        {
+            "payee_org_id": "tier2",
+            "amount_fen": 5_000_000,
+            "maturity_date": MATURITY.isoformat(),
+            "invoices": [invoice("INV-WITHDRAW", 5_000_000)],
+            "pin": PIN,
+        },
+        expect=201,
+    )
+    offered = members["tier1"].post(
+        f"/tickets/{accepted['id']}/transfers", {"to_org_id": "tier2", "amount_fen": 1_000_000, "pin": PIN}
+    )
+    inbox = login(app, "tier2.clerk").get("/").get_data(as_text=True)
+    for ticket_id in (issued["id"], accepted["id"]):
+        row = re.search(rf"<tr>(?:(?!</tr>).)*{ticket_id}(?:(?!</tr>).)*</tr>", inbox, re.S)
+        assert row, ticket_id
+        shown = visible_text(row.group(0))
+        assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d \(UTC\+8\)", shown) and "撤回" in shown, (
+            shown
+        )
+    sent = login(app, "tier1.clerk").get("/").get_data(as_text=True)
+    assert "待对方答复" in visible_text(sent[sent.index('id="sent"') :]), visible_text(sent)
+    used = members["core"].get("/credit-lines")["items"][0]["used_fen"]
+    core = login(app, "core.clerk")
+    page = core.get(f"/tickets/{issued['id']}").get_data(as_text=True)
+    assert "/sign/cancel_ticket" in page
+    page, html = confirm(core, "cancel_ticket", ticket_id=issued["id"])
+    done = sign(core, html)
+    assert done.status_code == 302, alerts(done.get_data(as_text=True))
+    assert members["core"].get(f"/tickets/{issued['id']}")["status"] == "CANCELLED"
+    assert members["core"].get("/credit-lines")["items"][0]["used_fen"] == used - 5_000_000
+    assert offered["offer_id"]
