@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from portal_browser_kit import LiveSite, shot
+from portal_browser_kit import ROLES, LiveSite, shot, walk
 from support import OPERATOR_PIN
 
 from goldticket import domain as d
@@ -253,9 +253,7 @@ def test_the_session_cookie_is_http_only_and_same_site_and_dies_at_logout(
         replay.close()
 
 
-def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
-    site: LiveSite, people: Any, artifacts: Path
-) -> None:
+def test_chinese_renders_with_a_cjk_font_on_a_phone(site: LiveSite, people: Any, artifacts: Path) -> None:
     if shutil.which("fc-match") is None:
         pytest.fail("fontconfig's fc-match is missing (apt-get install fontconfig)")
     family = subprocess.run(
@@ -266,9 +264,6 @@ def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
     ).stdout
     assert re.search(r"WenQuanYi|Noto Sans CJK|Noto Serif CJK|Droid Sans Fallback|AR PL", family), family
     phone = people("szjm.clerk", "zh", viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    for path in ("/", "/credit"):
-        page = phone.go(path)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     page = phone.go("/")
     # a CJK glyph is about one em wide and unlike the box drawn for a glyph no font has
     widths = page.evaluate(
@@ -279,6 +274,52 @@ def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
     )
     assert 34 <= widths[0] <= 42 and abs(widths[0] - widths[1]) > 1, widths
     shot(page, artifacts, "zh-phone-supplier-home")
+
+
+# what a phone must show of a page: every column header of every table on screen, no cell so
+# narrow that a name wraps per character, no button cut off, nothing scrolled sideways
+PHONE_FAULTS = """(() => {
+  const found = [], width = window.innerWidth;
+  const shown = (el) => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
+      && r.left >= -1 && r.right <= width + 1; };
+  if (document.documentElement.scrollWidth > width + 1) found.push('the page scrolls sideways');
+  document.querySelectorAll('table').forEach((table, t) => {
+    table.querySelectorAll('th').forEach((th) => {
+      if (th.textContent.trim() && !shown(th)) found.push(`table ${t}: header "${th.textContent.trim()}" hidden`);
+    });
+    table.querySelectorAll('td').forEach((td) => {
+      const text = td.textContent.trim();
+      if (text.length > 3 && td.getBoundingClientRect().width < 64) found.push(`table ${t}: "${text.slice(0, 20)}" squeezed`);
+    });
+  });
+  document.querySelectorAll('.card').forEach((card) => {
+    if (card.scrollWidth > card.clientWidth + 1) found.push(`a card scrolls sideways (${card.id || card.className})`);
+  });
+  document.querySelectorAll('button, a.button').forEach((button) => {
+    if (button.offsetParent !== null && !shown(button)) found.push(`button "${button.textContent.trim()}" cut off`);
+  });
+  return found;
+})()"""
+
+
+def test_every_table_of_every_role_keeps_its_headers_at_a_phones_width(
+    site: LiveSite, people: Any, artifacts: Path
+) -> None:
+    """#20 point 4: at 390 px every column header of every table is on screen on every page of
+    every role (no column hidden), cells are wide enough for a name, no button is cut off."""
+    problems: list[str] = []
+    for username in ROLES:
+        phone = people(username, "zh", viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        tables = 0
+        for path, status in walk(phone):
+            assert status < 500, (username, path, status)
+            tables += phone.page.locator("table").count()
+            problems += [f"{username} {path}: {fault}" for fault in phone.page.evaluate(PHONE_FAULTS)]
+        assert tables, username  # the walk met tables
+        shot(phone.go("/"), artifacts, f"zh-phone-{username}-home")
+        phone.close()
+    assert not problems, "\n".join(problems)
 
 
 def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
