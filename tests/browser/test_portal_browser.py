@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from portal_browser_kit import ROLES, LiveSite, shot, walk
+from portal_browser_kit import ROLES, LiveSite, confirmations, faults, shot, walk
 from support import OPERATOR_PIN
 
 from goldticket import domain as d
@@ -408,3 +408,26 @@ def test_a_bad_rate_clears_the_live_quote_and_says_why(site: LiveSite, people: A
     page.fill("#rate", "3.00")
     expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
     expect(page.locator("[data-quote-error]")).to_be_hidden()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_of_every_role_answers_in_its_language_with_zoned_times(
+    lang: str, site: LiveSite, people: Any
+) -> None:
+    """#20: every page each role reaches from its work page (a few of each kind), and the
+    confirmation page of every sign button on them: no 5xx, no code or English sentence on a
+    Chinese page, no time without its zone, one date format."""
+    problems: list[str] = []
+    for username in ROLES:
+        user = people(username, lang)
+        asked: set[str] = set()
+        for path, status in walk(user):
+            if status >= 500:
+                problems.append(f"{username} {path}: {status}")
+            problems += [f"{username} {path}: {fault}" for fault in faults(user.page.content(), lang)]
+            for action, answered, html in confirmations(user, asked):
+                if answered >= 500:
+                    problems.append(f"{username} {action}: {answered}")
+                problems += [f"{username} {action}: {fault}" for fault in faults(html, lang)]
+        user.close()
+    assert not problems, "\n".join(problems)
