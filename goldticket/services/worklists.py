@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from goldticket import domain as d
 from goldticket.store.models import Account, ApplicationRow, HistoryRow, OfferRow, TicketRow
 
-from . import access, cards, logins
+from . import access, accounts, cards, logins
 from .context import Actor
 from .portal import Portal
 from .reads import _visible, present_ticket, settled_roots
@@ -159,7 +159,8 @@ def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     with portal.database.session() as session:
         rows = session.scalars(select(Account).order_by(Account.org_id, Account.username)).all()
         users: list[dict[str, Any]] = [
-            {"username": r.username, "org_id": r.org_id, "role": r.role} for r in rows
+            {"username": r.username, "org_id": r.org_id, "role": r.role, "login": accounts.login_state(r)}
+            for r in rows
         ]
     for user in users:
         user["cards"] = (

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
-from goldticket.services import access, accounts, desk
+from goldticket.services import access, accounts, desk, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
@@ -31,6 +31,19 @@ def _card_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
 def _user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     user = portal.platform.actor(text(values, "user_id", 64))
     return Summary(values, counterparty=user.member_id, rows=[(_l("User"), user.username)])
+
+
+def _login_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    """A user's login, by the desk's directory (a user without a card yet included)."""
+    username = text(values, "user_id", 64)
+    for user in worklists.directory(portal, actor):
+        if user["username"] == username:
+            return Summary(
+                values,
+                counterparty=user["org_id"],
+                rows=[(_l("User"), username), (_l("Role"), role_text(user["role"]))],
+            )
+    raise d.NotFoundError(f"no user {username}")
 
 
 def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
@@ -93,6 +106,29 @@ ACTIONS.update(
                     org_id=text(v, "org_id", 64),
                     username=text(v, "username", 64),
                     role=text(v, "role", 16),
+                ),
+                lambda result, v: DESK,
+                secrets=DESK_PIN,
+                keeps_answer=False,
+            ),
+            Action(
+                "disable_user",
+                _l("Disable the user's login"),
+                ("user_id",),
+                _login_summary,
+                lambda p, a, v, s: accounts.disable_user(
+                    p, a, desk_pin=s["desk_pin"], username=text(v, "user_id", 64)
+                ),
+                lambda result, v: DESK,
+                secrets=DESK_PIN,
+            ),
+            Action(
+                "reset_password",
+                _l("Reset the password (a new activation code)"),
+                ("user_id",),
+                _login_summary,
+                lambda p, a, v, s: accounts.reset_password(
+                    p, a, desk_pin=s["desk_pin"], username=text(v, "user_id", 64)
                 ),
                 lambda result, v: DESK,
                 secrets=DESK_PIN,

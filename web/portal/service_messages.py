@@ -42,6 +42,7 @@ STATIC = frozenset(
         N_("the ticket changed while this request was in flight; nothing was written, try again"),
         N_("the account is disabled: its user's last card was eliminated"),
         N_("the desk does not act on its own card: another operator admin does"),
+        N_("the desk does not act on its own account: another operator admin does"),
     )
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [

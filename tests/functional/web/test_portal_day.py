@@ -12,7 +12,7 @@ from html import unescape
 from typing import Any
 
 import pytest
-from apiclient import MATURITY, Members, invoice
+from apiclient import MATURITY, PASSWORD, Members, invoice
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, PIN, TODAY
 from test_portal_pages import csrf, portal_login
@@ -443,3 +443,56 @@ def test_pending_items_say_since_when_and_who_may_withdraw_and_the_issuer_withdr
     assert members["core"].get(f"/tickets/{issued['id']}")["status"] == "CANCELLED"
     assert members["core"].get("/credit-lines")["items"][0]["used_fen"] == used - 5_000_000
     assert offered["offer_id"]
+
+
+# 13 -----------------------------------------------------------------------------------------
+def test_the_desk_disables_a_login_and_resets_a_password_with_a_new_code_never_on_itself(
+    app: Any, members: Members, portal: Any
+) -> None:
+    from support import OPERATOR_PIN
+
+    desk = login(app, "operator")
+    page = desk.get("/desk").get_data(as_text=True)
+    own = portal.platform.cards.registry.active_card("operator").serial
+    at = page.index(f'data-card="{own}"')
+    mine = page[page.rindex("<tr", 0, at) :].split("</tr>")[0]
+    assert "/sign/" not in mine  # no lost, replace, eliminate, disable or reset on its own card and login
+    row = page[page.index(">tier1.clerk<") :].split("</tr>")[0]
+    assert "sign/issue_card" not in row  # tier1.clerk has a card: replace it, never a second one
+    assert "sign/disable_user" in row and "sign/reset_password" in row
+
+    def do(action: str, **fields: str) -> Any:
+        confirm_page, html = confirm(desk, action, **fields)
+        assert confirm_page.status_code == 200, alerts(html)
+        return desk.post(f"/sign/{action}/commit", data={**carried(html), "desk_pin": OPERATOR_PIN})
+
+    user = login(app, "tier1.clerk")
+    done = do("disable_user", user_id="tier1.clerk")
+    assert done.status_code == 302, alerts(done.get_data(as_text=True))
+    assert user.get("/").status_code == 302  # its session is closed
+    browser = app.test_client()
+    token = csrf(browser.get("/login").get_data(as_text=True))
+    refused = browser.post(
+        "/login", data={"username": "tier1.clerk", "password": PASSWORD, "csrf_token": token}
+    )
+    assert refused.status_code != 302
+    assert 'data-testid="login-disabled"' in desk.get("/desk").get_data(as_text=True)
+    shown = do("reset_password", user_id="tier1.clerk").get_data(as_text=True)
+    code = re.search(r'data-testid="activation-code"><code>([A-Z0-9-]+)</code>', shown)
+    assert code, visible_text(shown)[-600:]
+    token = csrf(browser.get("/activate").get_data(as_text=True))
+    answer = browser.post(
+        "/activate",
+        data={
+            "csrf_token": token,
+            "username": "tier1.clerk",
+            "activation_code": code.group(1),
+            "password": "tier1's own new password",
+            "password_again": "tier1's own new password",
+        },
+    )
+    assert answer.status_code == 302  # the user chose the password, not the desk
+    page, html = confirm(desk, "disable_user", user_id="operator")
+    assert 'type="password"' in html  # (the page asks) but the service refuses the desk itself:
+    refused_self = desk.post("/sign/disable_user/commit", data={**carried(html), "desk_pin": OPERATOR_PIN})
+    assert "另一位运营方管理员" in " ".join(alerts(refused_self.get_data(as_text=True)))
