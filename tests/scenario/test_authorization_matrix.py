@@ -127,6 +127,7 @@ def world(consortium):
     requests = {
         "Bootstrap": {"id": "operator", "name": "x"},
         "SetTermCap": {"max_term_months": 6},
+        "UpdateMember": {"id": "tier2", "name": "改名"},
         "RegisterMember": {"id": "new", "name": "新", "role": "supplier", "msp_id": "OperatorMSP"},
         "RegisterIdentity": _cert(_key(p, "tier2", "tier2.proposed", register=False)),
         "ApproveIdentity": _cert(pending),
@@ -196,6 +197,7 @@ OPERATOR = {"operator_admin": "ok"}
 EXPECTED: dict[str, dict[str, str]] = {
     "Bootstrap": dict.fromkeys(ACTORS, "conflict"),
     "SetTermCap": OPERATOR,
+    "UpdateMember": OPERATOR,
     "RegisterMember": OPERATOR,
     "RegisterIdentity": OPERATOR,
     "ApproveIdentity": {"tier1_admin": "ok"},

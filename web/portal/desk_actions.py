@@ -46,6 +46,35 @@ def _login_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summ
     raise d.NotFoundError(f"no user {username}")
 
 
+def _details(values: dict[str, str]) -> dict[str, Any]:
+    """The member details the edit form changes: the fields filled in, nothing else."""
+    details: dict[str, Any] = {}
+    for field in ("name", "name_en"):
+        if (values.get(field) or "").strip():
+            details[field] = text(values, field)
+    for field, allowed in (("day_basis", ("360", "365")), ("fee_bp", None)):
+        typed = (values.get(field) or "").strip()
+        if typed:
+            if not typed.isdigit() or (allowed and typed not in allowed) or int(typed) > 10_000:
+                raise d.InvalidInputError(_("A day basis is 360 or 365; a fee is 0 to 10000 basis points."))
+            details[field] = int(typed)
+    if not details:
+        raise d.InvalidInputError(_("Fill in what changes."))
+    return details
+
+
+def _edit_org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    org_id = text(values, "org_id", 64)
+    labels = {
+        "name": _l("Name"),
+        "name_en": _l("English name"),
+        "day_basis": _l("Day basis"),
+        "fee_bp": _l("Fee (basis points)"),
+    }
+    rows = [(labels[field], value) for field, value in _details(values).items()]
+    return Summary(values, counterparty=org_id, rows=rows)
+
+
 def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     role = text(values, "role", 16)
     if role not in ("core", "supplier", "bank"):
@@ -110,6 +139,17 @@ ACTIONS.update(
                 lambda result, v: DESK,
                 secrets=DESK_PIN,
                 keeps_answer=False,
+            ),
+            Action(
+                "update_org",
+                _l("Edit a member's details"),
+                ("org_id", "name", "name_en", "day_basis", "fee_bp"),
+                _edit_org_summary,
+                lambda p, a, v, s: desk.update_org(
+                    p, a, desk_pin=s["desk_pin"], org_id=text(v, "org_id", 64), **_details(v)
+                ),
+                lambda result, v: DESK,
+                secrets=DESK_PIN,
             ),
             Action(
                 "disable_user",

@@ -496,3 +496,21 @@ def test_the_desk_disables_a_login_and_resets_a_password_with_a_new_code_never_o
     assert 'type="password"' in html  # (the page asks) but the service refuses the desk itself:
     refused_self = desk.post("/sign/disable_user/commit", data={**carried(html), "desk_pin": OPERATOR_PIN})
     assert "另一位运营方管理员" in " ".join(alerts(refused_self.get_data(as_text=True)))
+
+
+def test_the_desk_edits_a_members_details_on_the_ledger(app: Any, members: Members, portal: Any) -> None:
+    from support import OPERATOR_PIN
+
+    desk = login(app, "operator")
+    page, html = confirm(
+        desk, "update_org", org_id="tier2", name="无锡二级供应商", name_en="", day_basis="", fee_bp=""
+    )
+    assert page.status_code == 200 and "无锡二级供应商" in visible_text(html), alerts(html)
+    done = desk.post("/sign/update_org/commit", data={**carried(html), "desk_pin": OPERATOR_PIN})
+    assert done.status_code == 302, alerts(done.get_data(as_text=True))
+    assert portal.platform.evaluate("GetMember", {"id": "tier2"})["name"] == "无锡二级供应商"
+    assert "无锡二级供应商" in desk.get("/desk").get_data(as_text=True)
+    page, html = confirm(desk, "update_org", org_id="bank", day_basis="364", back="/desk")
+    assert alerts(html) and 'type="password"' not in html
+    page, html = confirm(login(app, "tier1.clerk"), "update_org", org_id="tier2", name="x", back="/")
+    assert 'type="password"' not in html  # the desk's page is the operator's only
