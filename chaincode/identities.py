@@ -65,6 +65,32 @@ class IdentityTransactions:
         await tx.put("config", ("bootstrap",), config)
         return config
 
+    @transaction
+    async def UpdateMember(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operator desk corrects a member's details: its names, and a bank's day basis and
+        service fee. Its id, role and MSP never change (issue #20 point 13)."""
+        await tx.caller("operator", admin=True)
+        member_id = d.require_text(req.get("id"), "id", 64)
+        member = await tx.require("member", member_id)
+        if member["role"] not in ROLES[1:]:
+            raise d.ForbiddenError("the operator's own member is not edited here")
+        changed = dict(member)
+        if "name" in req:
+            changed["name"] = d.require_text(req.get("name"), "name")
+        if "name_en" in req:
+            changed["name_en"] = str(req.get("name_en") or "")[:128]
+        if "day_basis" in req:
+            if req["day_basis"] not in (360, 365):
+                raise d.InvalidInputError("day_basis must be 360 or 365")
+            changed["day_basis"] = req["day_basis"]
+        if "fee_bp" in req:
+            fee_bp = req["fee_bp"]
+            if isinstance(fee_bp, bool) or not isinstance(fee_bp, int) or not 0 <= fee_bp <= 10_000:
+                raise d.InvalidInputError("fee_bp must be an integer between 0 and 10000")
+            changed["fee_bp"] = fee_bp
+        await tx.put("member", (member_id,), changed)
+        return changed
+
     async def _put_identity(
         self, tx: Tx, caller: Caller, status: str = "ACTIVE", **extra: str
     ) -> dict[str, Any]:

@@ -43,6 +43,20 @@ class Contract:
         """Run a query; raises EndorseError (its chaincode_message says why)."""
         return json.loads(self.ledger.evaluate(self._signed_proposal(signer, function, request)))
 
+    def rehearse(self, creator: m.Identity, function: str, request: dict[str, Any]) -> bool:
+        """Run the transaction ``creator`` would sign as an unsigned proposal (the chaincode's
+        rules, no endorsement, no commit): raises EndorseError for a refusal; False where the
+        ledger cannot rehearse."""
+        proposal = m.build_proposal(
+            channel_id=self.ledger.channel_id,
+            chaincode=self.ledger.chaincode,
+            function=function,
+            args=[json.dumps(request, sort_keys=True, ensure_ascii=False)],
+            creator=creator,
+            timestamp=self._clock(),
+        )
+        return self.ledger.rehearse(proposal.bytes) is not None
+
     def submit(self, signer: SignerLike, function: str, request: dict[str, Any]) -> tuple[Any, str, int]:
         """Endorse, sign, submit and wait for commit. Returns (result, tx_id, block number).
 

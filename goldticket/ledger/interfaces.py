@@ -57,5 +57,13 @@ class Ledger(abc.ABC):
     def height(self) -> int:
         """The number of blocks committed."""
 
+    def rehearse(self, proposal_bytes: bytes) -> bytes | None:
+        """Run the chaincode on an unsigned proposal (the creator's identity as it will sign):
+        its own rules against the current state, nothing endorsed, kept or ordered, so that a
+        refusal is known before the signer types a PIN. Raises EndorseError for a refusal;
+        returns the payload, or None where the ledger cannot (a Fabric peer endorses signed
+        proposals only)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -128,6 +128,61 @@ def create_user(
     return {"id": actor.username, "username": actor.username, "org_id": org_id, "role": role, **activation}
 
 
+def _desk_on_other(portal: Portal, actor: Actor, desk_pin: str, username: Any) -> Any:
+    """The desk acting on another user's login (never its own: another operator admin does)."""
+    access.require_operator_admin(actor)
+    username = d.require_text(username, "username", 64)
+    if username == actor.username:
+        raise d.ForbiddenError("the desk does not act on its own account: another operator admin does")
+    with portal.database.session() as session:
+        if session.get(Account, username) is None:
+            raise d.NotFoundError(f"no user {username}")
+    return desk.authenticate(portal, actor, desk_pin), username
+
+
+def _close_login(session: Any, username: str, now: dt.datetime, code: str | None) -> None:
+    account = session.get(Account, username)
+    account.password_hash = UNUSABLE
+    account.activation_sha256 = _code_digest(code) if code else None
+    account.activation_expires_at = now + ACTIVATION_TTL if code else None
+    session.execute(
+        update(Token).where(Token.username == username, Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+def disable_user(portal: Portal, actor: Actor, *, desk_pin: str, username: Any) -> dict[str, Any]:
+    """The desk disables a user's login at once (someone left, a password leaked): the password
+    opens nothing any more, no activation code is pending, every token is revoked. The cards
+    are left as they are (the desk reports them lost or eliminates them). Only a new
+    activation code (``reset_password``) opens the login again, with a password the user
+    chooses. Raises ForbiddenError (its own account), NotFoundError, WrongPinError."""
+    authenticated, username = _desk_on_other(portal, actor, desk_pin, username)
+    with portal.database.session(immediate=True) as session:
+        _close_login(session, username, _now(), None)
+    portal.platform.audit_desk(authenticated, "disable login", for_user=username)
+    return {"username": username, "login": "disabled"}
+
+
+def reset_password(portal: Portal, actor: Actor, *, desk_pin: str, username: Any) -> dict[str, Any]:
+    """A forgotten password: the desk never chooses one (issue #17). The old password stops
+    working, every token is revoked, and a new one-time activation code (shown once) lets the
+    user set a password of their own, as at first."""
+    authenticated, username = _desk_on_other(portal, actor, desk_pin, username)
+    code, now = _new_activation_code(), _now()
+    with portal.database.session(immediate=True) as session:
+        _close_login(session, username, now, code)
+    portal.platform.audit_desk(authenticated, "activation code", for_user=username, reason="password reset")
+    expires = (now + ACTIVATION_TTL).replace(microsecond=0).isoformat()
+    return {"id": username, "username": username, "activation_code": code, "expires_at": expires}
+
+
+def login_state(account: Account) -> str:
+    """``active``, ``awaiting_activation`` (a code is pending) or ``disabled``."""
+    if account.password_hash != UNUSABLE:
+        return "active"
+    return "awaiting_activation" if account.activation_sha256 else "disabled"
+
+
 def activate(portal: Portal, username: Any, code: Any, password: Any, client: str) -> dict[str, Any]:
     """The user sets their own password with the activation code (once, before it expires) and
     is logged in. Wrong codes count like wrong passwords (``login_limits``). Raises

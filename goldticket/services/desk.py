@@ -55,6 +55,12 @@ def create_org(
     return present_member(member)
 
 
+def update_org(portal: Portal, actor: Actor, *, desk_pin: str, org_id: str, **details: Any) -> dict[str, Any]:
+    """Correct a member's names, or a bank's day basis and fee, signed by the desk's card."""
+    desk = authenticate(portal, actor, desk_pin)
+    return present_member(members.update_member(portal.platform, desk, org_id, **details))
+
+
 def present_member(member: dict[str, Any]) -> dict[str, Any]:
     return {key: member.get(key) for key in ("id", "name", "name_en", "role", "msp_id")}
 

@@ -41,6 +41,15 @@ def register_member(
     return member
 
 
+def update_member(platform: Platform, desk: Desk, member_id: str, **details: Any) -> dict[str, Any]:
+    """The operator desk corrects a member's details (``name``, ``name_en``, ``day_basis``,
+    ``fee_bp``; those given only), signed by the desk's card on the ledger."""
+    request = {"id": d.require_text(member_id, "id", 64), **details}
+    member: dict[str, Any] = platform.submit(desk.actor, "UpdateMember", request, pin=desk.pin).result
+    platform.audit_desk(desk, "member update", member=member_id, fields=sorted(details))
+    return member
+
+
 def get_member(platform: Platform, member_id: str) -> dict[str, Any]:
     return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
 

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from goldticket import domain as d
-from goldticket.ledger import Contract, EndorseError, Ledger, MVCCConflictError
+from goldticket.ledger import Contract, EndorseError, Ledger, LedgerError, MVCCConflictError
 from goldticket.settings import (
     ENVIRONMENT_FILE,
     ConfigError,
@@ -23,7 +23,7 @@ from goldticket.settings import (
 )
 from goldticket.signing import Signer
 from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
-from goldticket.signing.errors import UnauthenticatedError
+from goldticket.signing.errors import SigningError, UnauthenticatedError
 from goldticket.signing.keystore import KeyStore
 
 from .context import CHINA, OPERATOR, Actor, Desk, Receipt, china_clock
@@ -164,6 +164,21 @@ class Platform:
                 "the ticket changed while this request was in flight; nothing was written, try again"
             ) from error
         return Receipt(result, tx_id, block)
+
+    def rehearse(self, actor: Actor, function: str, request: dict[str, Any]) -> bool:
+        """Run the write ``actor`` would sign through the chaincode without signing, endorsing
+        or committing it (no PIN, so no card is touched): raises the chaincode's refusal as a
+        typed error; False where it cannot be rehearsed (a Fabric ledger, a card without its
+        key yet), the signature then being the first check."""
+        try:
+            serial = self.cards.registry.active_card(actor.username).serial
+            creator = self.signing.identity(serial)
+        except (SigningError, LedgerError):  # no card or key to name the creator: the PIN step says why
+            return False
+        try:
+            return self.contract.rehearse(creator, function, request)
+        except EndorseError as error:
+            raise _translate(error) from error
 
     def evaluate(self, function: str, request: dict[str, Any]) -> Any:
         """Run a query, signed by the portal's read identity."""

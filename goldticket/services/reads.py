@@ -26,6 +26,7 @@ from goldticket.store.models import (
     TicketRow,
 )
 
+from . import tickets
 from .context import OPERATOR, Actor
 from .portal import Portal
 
@@ -54,6 +55,35 @@ def present_ticket(doc: dict[str, Any], today: dt.date) -> dict[str, Any]:
     maturity = dt.date.fromisoformat(shown["maturity_date"])
     shown["display_status"] = d.display_status(status, maturity, today)
     return shown
+
+
+def settled_roots(session: Any, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``tickets`` with each fully settled root shown SETTLED (its pieces were paid at
+    maturity, none live or withheld), not SPLIT: the root was what the issuer paid."""
+    roots = {
+        t["id"] for t in tickets if t["id"] == t["root_id"] and t["status"] == d.TicketStatus.SPLIT.value
+    }
+    if not roots:
+        return tickets
+    pieces: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(TicketRow.root_id, TicketRow.status).where(
+            TicketRow.root_id.in_(roots), TicketRow.id != TicketRow.root_id
+        )
+    ).all()
+    for root_id, status in rows:
+        pieces.setdefault(root_id, set()).add(status)
+    done = {d.TicketStatus.SETTLED.value, d.TicketStatus.SPLIT.value}
+    for ticket in tickets:
+        statuses = pieces.get(ticket["id"])
+        if (
+            ticket["id"] in roots
+            and statuses
+            and statuses <= done
+            and d.TicketStatus.SETTLED.value in statuses
+        ):
+            ticket["display_status"] = d.TicketStatus.SETTLED.value
+    return tickets
 
 
 def _sees_everything(actor: Actor) -> bool:
@@ -104,7 +134,9 @@ def _ticket_row(portal: Portal, actor: Actor, ticket_id: str) -> TicketRow:
 
 
 def get_ticket(portal: Portal, actor: Actor, ticket_id: str) -> dict[str, Any]:
-    return present_ticket(json.loads(_ticket_row(portal, actor, ticket_id).doc), portal.platform.today())
+    shown = present_ticket(json.loads(_ticket_row(portal, actor, ticket_id).doc), portal.platform.today())
+    with portal.database.session() as session:
+        return settled_roots(session, [shown])[0]
 
 
 def list_tickets(
@@ -142,12 +174,15 @@ def list_tickets(
                     seen[row.root_id] = _visible_ids(session, actor, _tree_rows(session, row.root_id))
             shown = [row for row in found if row.id in seen[row.root_id]]
             total, rows = len(shown), shown[(number - 1) * size : number * size]
-        items = [present_ticket(json.loads(row.doc), today) for row in rows]
+        items = settled_roots(session, [present_ticket(json.loads(row.doc), today) for row in rows])
     return {"items": items, "total": total}
 
 
 def ticket_history(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[str, Any]]:
+    """The ticket's transactions from the read model; ``card`` is the serial of the card the
+    desk knows the signer's certificate by (BS...; None for a certificate of no card here)."""
     row = _ticket_row(portal, actor, ticket_id)
+    cards = tickets.cards_by_certificate(portal.platform)
     with portal.database.session() as session:
         entries = session.scalars(
             select(HistoryRow)
@@ -162,6 +197,7 @@ def ticket_history(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[st
                 "by_org_id": entry.by_org_id,
                 "by_user": entry.by_user,
                 "card_serial": entry.card_serial,
+                "card": cards.get(str(entry.card_serial)),
                 "timestamp": entry.timestamp,
                 "block": entry.block,
             }
@@ -184,7 +220,10 @@ def ticket_lineage(portal: Portal, actor: Actor, ticket_id: str) -> dict[str, An
         kids = sorted(children.get(node_id, []))
         return {"ticket": present_ticket(docs[node_id], today), "children": [tree(kid) for kid in kids]}
 
-    return tree(row.root_id)
+    lineage = tree(row.root_id)
+    with portal.database.session() as session:
+        settled_roots(session, [lineage["ticket"]])
+    return lineage
 
 
 def list_credit_lines(

@@ -121,7 +121,7 @@ def ticket_history(platform: Platform, actor: Actor, ticket_id: str) -> list[dic
     the serial of the card the desk knows it by (``card``, BS...). A settled root also lists its
     settlement (the statement's transaction), which pays its pieces rather than itself."""
     items = platform.evaluate("GetHistory", {"ticket_id": ticket_id})["items"]
-    cards = _cards_by_certificate(platform)
+    cards = cards_by_certificate(platform)
     for item in items:
         item["block"] = platform.ledger.commit_status(item["tx_id"]).block_number
         item["certificate_serial"] = item.get("card_serial")
@@ -142,7 +142,7 @@ def ticket_history(platform: Platform, actor: Actor, ticket_id: str) -> list[dic
     return items  # type: ignore[no-any-return]
 
 
-def _cards_by_certificate(platform: Platform) -> dict[str, str]:
+def cards_by_certificate(platform: Platform) -> dict[str, str]:
     """Certificate serial (hex, as the ledger records it) -> the card serial of this desk."""
     from cryptography import x509
 

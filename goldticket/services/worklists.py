@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from goldticket import domain as d
-from goldticket.store.models import Account, ApplicationRow, OfferRow, TicketRow
+from goldticket.store.models import Account, ApplicationRow, HistoryRow, OfferRow, TicketRow
 
-from . import access, cards, logins
+from . import access, accounts, cards, logins
 from .context import Actor
 from .portal import Portal
-from .reads import _visible, present_ticket
+from .reads import _visible, present_ticket, settled_roots
 
 LIVE = sorted(status.value for status in d.status.LIVE)
 LIMIT = 50
@@ -28,7 +28,7 @@ def _tickets(portal: Portal, query: Select[Any], limit: int) -> dict[str, Any]:
     with portal.database.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.limit(limit)).all()
-        items = [present_ticket(json.loads(row.doc), today) for row in rows]
+        items = settled_roots(session, [present_ticket(json.loads(row.doc), today) for row in rows])
     return {"items": items, "total": total}
 
 
@@ -112,6 +112,24 @@ def applications_to(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     return _open_docs(portal, actor, d.TicketStatus.LOCKED_FINANCING.value, ApplicationRow, "bank_org_id")
 
 
+PENDING_ACTIONS = ("issue", "offer_transfer", "apply_financing")
+
+
+def pending_since(portal: Portal, ticket_ids: list[str]) -> dict[str, str]:
+    """When each ticket's pending item was opened (its latest issue, transfer offer or financing
+    application on the ledger): offers, applications and unaccepted tickets have no expiry in
+    the domain, so the pages say since when they wait."""
+    if not ticket_ids:
+        return {}
+    with portal.database.session() as session:
+        rows = session.execute(
+            select(HistoryRow.ticket_id, HistoryRow.timestamp)
+            .where(HistoryRow.ticket_id.in_(ticket_ids), HistoryRow.action.in_(PENDING_ACTIONS))
+            .order_by(HistoryRow.block, HistoryRow.txnum)
+        ).all()
+    return {str(row[0]): str(row[1]) for row in rows}  # ordered by block: the latest wins
+
+
 def offer(portal: Portal, actor: Actor, offer_id: str) -> dict[str, Any]:
     """One offer the actor's member is a party to. Raises NotFoundError."""
     return _one(portal, OfferRow, offer_id, actor, ("from_org_id", "to_org_id"), "offer")
@@ -141,7 +159,8 @@ def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     with portal.database.session() as session:
         rows = session.scalars(select(Account).order_by(Account.org_id, Account.username)).all()
         users: list[dict[str, Any]] = [
-            {"username": r.username, "org_id": r.org_id, "role": r.role} for r in rows
+            {"username": r.username, "org_id": r.org_id, "role": r.role, "login": accounts.login_state(r)}
+            for r in rows
         ]
     for user in users:
         user["cards"] = (

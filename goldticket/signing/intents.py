@@ -43,6 +43,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "Bootstrap": frozenset({"member", "identity", "member_identity", "config"}),
     "RegisterMember": frozenset({"member"}),
     "SetTermCap": frozenset({"config"}),
+    "UpdateMember": frozenset({"member"}),
     "RegisterIdentity": frozenset({"identity", "member_identity", "member"}),  # member: onboarded_tx
     "ApproveIdentity": frozenset({"identity"}),
     "ExpectIdentity": frozenset({"expected_identity"}),
@@ -91,7 +92,7 @@ def _member_of(identity: Identity) -> str | None:
     return str(member)
 
 
-_TARGETS_BY_FUNCTION = {"RecordCertificate": {"sha256": "certificate"}}
+_TARGETS_BY_FUNCTION = {"RecordCertificate": {"sha256": "certificate"}, "UpdateMember": {"id": "member"}}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from portal_browser_kit import LiveSite, shot
+from portal_browser_kit import ROLES, LiveSite, confirmations, faults, shot, walk
 from support import OPERATOR_PIN
 
 from goldticket import domain as d
@@ -154,6 +154,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
         page.locator("#due tr", has_text=root).locator("button").click()
         assert d.chinese_capital(amount_fen) in page.inner_text("[data-testid=to-sign]")
         page = core.sign(DEMO_PIN)
+        assert "/commit" not in page.url and "/statements/" in page.url  # a page of its own
         statement = page.inner_text("#statement")
         assert d.chinese_capital(amount_fen) in statement and root in statement
         shot(page, artifacts, f"{lang}-7-statement")
@@ -161,7 +162,8 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
         site.at(None)
     page = core.go(f"/tickets/{root}")
     assert page.locator("#lineage .node").count() == 4  # root; kept and sent; sent -> financed whole
-    assert page.locator("#lineage .node .state-settled").count() == 2  # the kept piece and the bank's
+    # the kept piece, the bank's, and the root they were paid for (#20 point 11: not "split")
+    assert page.locator("#lineage .node .state-settled").count() == 3
     shot(page, artifacts, f"{lang}-8-lineage")
 
 
@@ -251,9 +253,7 @@ def test_the_session_cookie_is_http_only_and_same_site_and_dies_at_logout(
         replay.close()
 
 
-def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
-    site: LiveSite, people: Any, artifacts: Path
-) -> None:
+def test_chinese_renders_with_a_cjk_font_on_a_phone(site: LiveSite, people: Any, artifacts: Path) -> None:
     if shutil.which("fc-match") is None:
         pytest.fail("fontconfig's fc-match is missing (apt-get install fontconfig)")
     family = subprocess.run(
@@ -264,9 +264,6 @@ def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
     ).stdout
     assert re.search(r"WenQuanYi|Noto Sans CJK|Noto Serif CJK|Droid Sans Fallback|AR PL", family), family
     phone = people("szjm.clerk", "zh", viewport={"width": 390, "height": 844}, device_scale_factor=2)
-    for path in ("/", "/credit"):
-        page = phone.go(path)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     page = phone.go("/")
     # a CJK glyph is about one em wide and unlike the box drawn for a glyph no font has
     widths = page.evaluate(
@@ -277,6 +274,52 @@ def test_pages_fit_a_phones_width_and_chinese_renders_with_a_cjk_font(
     )
     assert 34 <= widths[0] <= 42 and abs(widths[0] - widths[1]) > 1, widths
     shot(page, artifacts, "zh-phone-supplier-home")
+
+
+# what a phone must show of a page: every column header of every table on screen, no cell so
+# narrow that a name wraps per character, no button cut off, nothing scrolled sideways
+PHONE_FAULTS = """(() => {
+  const found = [], width = window.innerWidth;
+  const shown = (el) => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
+      && r.left >= -1 && r.right <= width + 1; };
+  if (document.documentElement.scrollWidth > width + 1) found.push('the page scrolls sideways');
+  document.querySelectorAll('table').forEach((table, t) => {
+    table.querySelectorAll('th').forEach((th) => {
+      if (th.textContent.trim() && !shown(th)) found.push(`table ${t}: header "${th.textContent.trim()}" hidden`);
+    });
+    table.querySelectorAll('td').forEach((td) => {
+      const text = td.textContent.trim();
+      if (text.length > 3 && td.getBoundingClientRect().width < 64) found.push(`table ${t}: "${text.slice(0, 20)}" squeezed`);
+    });
+  });
+  document.querySelectorAll('.card').forEach((card) => {
+    if (card.scrollWidth > card.clientWidth + 1) found.push(`a card scrolls sideways (${card.id || card.className})`);
+  });
+  document.querySelectorAll('button, a.button').forEach((button) => {
+    if (button.offsetParent !== null && !shown(button)) found.push(`button "${button.textContent.trim()}" cut off`);
+  });
+  return found;
+})()"""
+
+
+def test_every_table_of_every_role_keeps_its_headers_at_a_phones_width(
+    site: LiveSite, people: Any, artifacts: Path
+) -> None:
+    """#20 point 4: at 390 px every column header of every table is on screen on every page of
+    every role (no column hidden), cells are wide enough for a name, no button is cut off."""
+    problems: list[str] = []
+    for username in ROLES:
+        phone = people(username, "zh", viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        tables = 0
+        for path, status in walk(phone):
+            assert status < 500, (username, path, status)
+            tables += phone.page.locator("table").count()
+            problems += [f"{username} {path}: {fault}" for fault in phone.page.evaluate(PHONE_FAULTS)]
+        assert tables, username  # the walk met tables
+        shot(phone.go("/"), artifacts, f"zh-phone-{username}-home")
+        phone.close()
+    assert not problems, "\n".join(problems)
 
 
 def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
@@ -343,3 +386,48 @@ def test_a_certificate_is_downloaded_then_verified_valid_stale_and_forged(
     changed[len(changed) // 3] ^= 0x01
     page = verify(bytes(changed))
     assert page.get_attribute("[data-testid=verdict]", "data-verdict") == "forged"
+
+
+def test_a_bad_rate_clears_the_live_quote_and_says_why(site: LiveSite, people: Any) -> None:
+    """#20 point 8: "abc" as the rate never leaves the quote of the rate typed before."""
+    ticket_id = issue_directly(site, "czzg", 5_000_000, "INV-BAD-RATE")
+    tickets.accept_ticket(
+        site.portal.platform, site.portal.platform.actor("czzg.clerk"), ticket_id, pin=DEMO_PIN
+    )
+    site.portal.follower.catch_up()
+    holder = people("czzg.clerk", "zh")
+    page = holder.go(f"/tickets/{ticket_id}/finance")
+    assert "已融资" not in page.inner_text("main")
+    page.select_option("select[name=bank_org_id]", "jnyh")
+    page.fill("#amount", "50,000.00")
+    page.fill("#rate", "3.00")
+    expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
+    page.fill("#rate", "abc")
+    expect(page.locator("[data-q=proceeds_fen]")).to_have_text("–")
+    expect(page.locator("[data-quote-error]")).to_contain_text("请以百分数输入年利率")
+    page.fill("#rate", "3.00")
+    expect(page.locator("[data-q=proceeds_fen]")).to_contain_text("¥")
+    expect(page.locator("[data-quote-error]")).to_be_hidden()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_of_every_role_answers_in_its_language_with_zoned_times(
+    lang: str, site: LiveSite, people: Any
+) -> None:
+    """#20: every page each role reaches from its work page (a few of each kind), and the
+    confirmation page of every sign button on them: no 5xx, no code or English sentence on a
+    Chinese page, no time without its zone, one date format."""
+    problems: list[str] = []
+    for username in ROLES:
+        user = people(username, lang)
+        asked: set[str] = set()
+        for path, status in walk(user):
+            if status >= 500:
+                problems.append(f"{username} {path}: {status}")
+            problems += [f"{username} {path}: {fault}" for fault in faults(user.page.content(), lang)]
+            for action, answered, html in confirmations(user, asked):
+                if answered >= 500:
+                    problems.append(f"{username} {action}: {answered}")
+                problems += [f"{username} {action}: {fault}" for fault in faults(html, lang)]
+        user.close()
+    assert not problems, "\n".join(problems)

@@ -127,6 +127,7 @@ def world(consortium):
     requests = {
         "Bootstrap": {"id": "operator", "name": "x"},
         "SetTermCap": {"max_term_months": 6},
+        "UpdateMember": {"id": "tier2", "name": "改名"},
         "RegisterMember": {"id": "new", "name": "新", "role": "supplier", "msp_id": "OperatorMSP"},
         "RegisterIdentity": _cert(_key(p, "tier2", "tier2.proposed", register=False)),
         "ApproveIdentity": _cert(pending),
@@ -196,6 +197,7 @@ OPERATOR = {"operator_admin": "ok"}
 EXPECTED: dict[str, dict[str, str]] = {
     "Bootstrap": dict.fromkeys(ACTORS, "conflict"),
     "SetTermCap": OPERATOR,
+    "UpdateMember": OPERATOR,
     "RegisterMember": OPERATOR,
     "RegisterIdentity": OPERATOR,
     "ApproveIdentity": {"tier1_admin": "ok"},
@@ -311,6 +313,27 @@ def test_the_chaincode_checks_a_new_member_whatever_a_client_checked(consortium)
         with pytest.raises(DomainError) as error:
             p.submit(operator, "RegisterMember", request, pin=pin)
         assert error.value.code == "invalid_input", change
+
+
+def test_the_chaincode_checks_a_members_edit_whatever_a_client_checked(consortium):
+    """#20 point 13: UpdateMember changes names, a day basis and a fee within their bounds,
+    never a role or an MSP, never the operator's own member, never a member that is not."""
+    p = consortium.platform
+    operator, pin = p.actor("operator"), p.settings.operator_pin
+    for change, code in [({"day_basis": 364}, "invalid_input"), ({"fee_bp": -1}, "invalid_input"),
+                         ({"fee_bp": 1.5}, "invalid_input"), ({"name": ""}, "invalid_input"),
+                         ({"id": "operator", "name": "x"}, "forbidden"), ({"id": "nobody", "name": "x"}, "not_found")]:  # fmt: skip
+        with pytest.raises(DomainError) as error:
+            p.submit(operator, "UpdateMember", {"id": "tier1", **change}, pin=pin)
+        assert error.value.code == code, change
+    before = p.evaluate("GetMember", {"id": "tier1"})
+    after = p.submit(
+        operator,
+        "UpdateMember",
+        {"id": "tier1", "name": "新名称", "role": "bank", "msp_id": "BankMSP"},
+        pin=pin,
+    ).result
+    assert after == {**before, "name": "新名称"}  # the role and MSP asked for are ignored
 
 
 def test_registering_an_identity_checks_its_certificate(consortium):

@@ -5,6 +5,7 @@ the signed-in actor of the request. The page modules (*_views) register their ro
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,22 +101,30 @@ def member_names() -> dict[str, dict[str, Any]]:
     return g.members  # type: ignore[no-any-return]
 
 
+def org_name(member_id: Any) -> str:
+    """A member's name in the page's language (its id for a member unknown here)."""
+    member = member_names().get(str(member_id))
+    if member is None:
+        return str(member_id)
+    if session.get("lang") == "en" and member.get("name_en"):
+        return str(member["name_en"])
+    return str(member["name"])
+
+
 @bp.app_context_processor
 def layout() -> dict[str, Any]:
-    def name(member_id: Any) -> str:
-        member = member_names().get(str(member_id))
-        if member is None:
-            return str(member_id)
-        if session.get("lang") == "en" and member.get("name_en"):
-            return str(member["name_en"])
-        return str(member["name"])
-
+    if "actor" not in g:  # an error met before the login was read (a body too large): the header stays
+        g.actor = None
+        token = session.get("token")
+        if token:
+            with contextlib.suppress(*TypedError):
+                g.actor = accounts.authenticate(portal(), token)
     current = g.get("actor")
     member = member_names().get(current.member_id) if current else None
     return {
         "me": current,
         "my_role": member["role"] if member else None,
-        "org_name": name,
+        "org_name": org_name,
         "lang": session.get("lang", "zh"),
     }
 

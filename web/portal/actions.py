@@ -32,6 +32,7 @@ class Summary:
     amount_fen: int | None = None
     rows: list[tuple[Any, Any]] = dataclasses.field(default_factory=list)
     split: tuple[int, int] | None = None  # (sent, kept) of a transfer or a financing
+    receives: int | None = None  # what the receiver of a transfer gets (its side, not the sender's)
 
 
 PIN = (("pin", _l("Card PIN (payment password)")),)
@@ -51,6 +52,10 @@ class Action:
     secrets: tuple[tuple[str, Any], ...] = PIN
     # its answer holds a secret shown once (an activation code): not kept for replays
     keeps_answer: bool = True
+    # the confirmation page runs it through the chaincode unsigned first (services.rehearsal),
+    # so a rule's refusal shows before the PIN is asked for; the desk's writes check the
+    # desk's own PIN first and are not rehearsed
+    rehearses: bool = True
 
 
 ACTIONS: dict[str, Action] = {}
@@ -60,6 +65,14 @@ def text(values: dict[str, str], name: str, max_length: int = 128) -> str:
     return d.require_text((values.get(name) or "").strip(), name, max_length)
 
 
+def chosen(values: dict[str, str], name: str, missing: Any) -> str:
+    """The id a select named ``name`` chose; ``missing`` (a sentence) when it was left at
+    "Choose…": a form never falls back to the list's first name."""
+    if not (values.get(name) or "").strip():
+        raise d.InvalidInputError(str(missing))
+    return text(values, name, 64)
+
+
 def amount(values: dict[str, str], name: str = "amount") -> int:
     """An amount typed in yuan (``1,000.50``) as integer fen."""
     return d.require_fen(d.parse_yuan((values.get(name) or "").strip()), name)
@@ -67,12 +80,22 @@ def amount(values: dict[str, str], name: str = "amount") -> int:
 
 def rate_bp(values: dict[str, str], name: str = "rate") -> int:
     """An annual rate typed in percent (``2.62``) as basis points."""
-    bp = d.parse_yuan((values.get(name) or "").strip())  # two decimals, like yuan and fen
+    try:
+        bp = d.parse_yuan((values.get(name) or "").strip())  # two decimals, like yuan and fen
+    except d.InvalidInputError:
+        raise d.InvalidInputError(_("Type the annual rate as a percent, e.g. 2.62.")) from None
     if not 0 <= bp <= d.MAX_RATE_BP:
         raise d.InvalidInputError(
             _("The annual rate is from 0 to %(max)s percent.", max=d.MAX_RATE_BP // 100)
         )
     return bp
+
+
+def figures(fen: int) -> str:
+    """An amount as a confirmation page states money: ``¥5,458.33 伍仟肆佰伍拾捌元叁角叁分``."""
+    from .formatting import capital, money
+
+    return f"{money(fen)} {capital(fen)}"
 
 
 def percent(rate_bp: int) -> str:

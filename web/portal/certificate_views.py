@@ -45,7 +45,11 @@ def certificate(ticket_id: str) -> Any:
 def _shown(answer: dict[str, Any]) -> dict[str, Any]:
     """The service's answer with its reasons in the page's language."""
     name = layout()["org_name"]
-    return {**answer, "reason_texts": [verdicts.reason_text(reason, name) for reason in answer["reasons"]]}
+    shown = {**answer, "reason_texts": [verdicts.reason_text(reason, name) for reason in answer["reasons"]]}
+    # a file that is no PDF at all is no forgery of a certificate: it is not one (#20 point 12)
+    if answer.get("verdict") == "forged" and answer.get("reasons") == [verdicts.NOT_A_PDF]:
+        shown["verdict"], shown["reason_texts"] = "not_pdf", []
+    return shown
 
 
 @bp.route("/certificates/verify", methods=["GET", "POST"])

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
-from goldticket.services import access, accounts, desk
+from goldticket.services import access, accounts, desk, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 from .actions import ACTIONS, Action, Summary, text
+from .formatting import role_text
 
 DESK = "/desk"
 
@@ -32,11 +33,57 @@ def _user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
     return Summary(values, counterparty=user.member_id, rows=[(_l("User"), user.username)])
 
 
+def _login_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    """A user's login, by the desk's directory (a user without a card yet included)."""
+    username = text(values, "user_id", 64)
+    for user in worklists.directory(portal, actor):
+        if user["username"] == username:
+            return Summary(
+                values,
+                counterparty=user["org_id"],
+                rows=[(_l("User"), username), (_l("Role"), role_text(user["role"]))],
+            )
+    raise d.NotFoundError(f"no user {username}")
+
+
+def _details(values: dict[str, str]) -> dict[str, Any]:
+    """The member details the edit form changes: the fields filled in, nothing else."""
+    details: dict[str, Any] = {}
+    for field in ("name", "name_en"):
+        if (values.get(field) or "").strip():
+            details[field] = text(values, field)
+    for field, allowed in (("day_basis", ("360", "365")), ("fee_bp", None)):
+        typed = (values.get(field) or "").strip()
+        if typed:
+            if not typed.isdigit() or (allowed and typed not in allowed) or int(typed) > 10_000:
+                raise d.InvalidInputError(_("A day basis is 360 or 365; a fee is 0 to 10000 basis points."))
+            details[field] = int(typed)
+    if not details:
+        raise d.InvalidInputError(_("Fill in what changes."))
+    return details
+
+
+def _edit_org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    org_id = text(values, "org_id", 64)
+    labels = {
+        "name": _l("Name"),
+        "name_en": _l("English name"),
+        "day_basis": _l("Day basis"),
+        "fee_bp": _l("Fee (basis points)"),
+    }
+    rows = [(labels[field], value) for field, value in _details(values).items()]
+    return Summary(values, counterparty=org_id, rows=rows)
+
+
 def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     role = text(values, "role", 16)
     if role not in ("core", "supplier", "bank"):
         raise d.InvalidInputError(_("A member is a core enterprise, a supplier or a bank."))
-    rows = [(_l("Name"), text(values, "name")), (_l("Role"), role), (_l("Id"), values.get("id") or "—")]
+    rows = [
+        (_l("Name"), text(values, "name")),
+        (_l("Role"), role_text(role)),
+        (_l("Id"), values.get("id") or "—"),
+    ]
     if values.get("name_en"):
         rows.append((_l("English name"), values["name_en"]))
     return Summary(values, rows=rows)
@@ -44,7 +91,7 @@ def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summar
 
 def _new_user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     org_id = text(values, "org_id", 64)
-    rows = [(_l("User"), text(values, "username", 64)), (_l("Role"), text(values, "role", 16))]
+    rows = [(_l("User"), text(values, "username", 64)), (_l("Role"), role_text(text(values, "role", 16)))]
     return Summary(values, counterparty=org_id, rows=rows)
 
 
@@ -88,6 +135,40 @@ ACTIONS.update(
                     org_id=text(v, "org_id", 64),
                     username=text(v, "username", 64),
                     role=text(v, "role", 16),
+                ),
+                lambda result, v: DESK,
+                secrets=DESK_PIN,
+                keeps_answer=False,
+            ),
+            Action(
+                "update_org",
+                _l("Edit a member's details"),
+                ("org_id", "name", "name_en", "day_basis", "fee_bp"),
+                _edit_org_summary,
+                lambda p, a, v, s: desk.update_org(
+                    p, a, desk_pin=s["desk_pin"], org_id=text(v, "org_id", 64), **_details(v)
+                ),
+                lambda result, v: DESK,
+                secrets=DESK_PIN,
+            ),
+            Action(
+                "disable_user",
+                _l("Disable the user's login"),
+                ("user_id",),
+                _login_summary,
+                lambda p, a, v, s: accounts.disable_user(
+                    p, a, desk_pin=s["desk_pin"], username=text(v, "user_id", 64)
+                ),
+                lambda result, v: DESK,
+                secrets=DESK_PIN,
+            ),
+            Action(
+                "reset_password",
+                _l("Reset the password (a new activation code)"),
+                ("user_id",),
+                _login_summary,
+                lambda p, a, v, s: accounts.reset_password(
+                    p, a, desk_pin=s["desk_pin"], username=text(v, "user_id", 64)
                 ),
                 lambda result, v: DESK,
                 secrets=DESK_PIN,
@@ -164,4 +245,6 @@ def _desk_only(prepare: Any) -> Any:
 
 
 for _name in DESK_ACTIONS:
-    ACTIONS[_name] = dataclasses.replace(ACTIONS[_name], prepare=_desk_only(ACTIONS[_name].prepare))
+    ACTIONS[_name] = dataclasses.replace(
+        ACTIONS[_name], prepare=_desk_only(ACTIONS[_name].prepare), rehearses=False
+    )

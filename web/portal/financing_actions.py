@@ -21,6 +21,8 @@ from .actions import (
     Action,
     Summary,
     amount,
+    chosen,
+    figures,
     percent,
     rate_bp,
     read_member,
@@ -32,7 +34,7 @@ from .actions import (
 
 def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     ticket = read_ticket(portal, actor, values)
-    bank = read_member(portal, text(values, "bank_org_id", 64))
+    bank = read_member(portal, chosen(values, "bank_org_id", _l("Choose the bank.")))
     if bank.get("role") != "bank":
         raise d.InvalidInputError(_("%(id)s is not a bank.", id=bank["id"]))
     fen = amount(values)
@@ -44,6 +46,15 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
                 amount=d.format_fen(ticket["amount_fen"]),
             )
         )
+    # what the holder gets at worst: its highest rate, the bank's fee and day basis, from today
+    quote = financing.quote(
+        amount_fen=fen,
+        annual_rate_bp=bound,
+        value_date=portal.platform.today().isoformat(),
+        maturity_date=ticket["maturity_date"],
+        day_basis=int(bank.get("day_basis") or 360),
+        fee_bp=int(bank.get("fee_bp") or 0),
+    )
     return Summary(
         values,
         ticket_id=ticket["id"],
@@ -53,6 +64,10 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
         rows=[
             (_l("Maturity date"), ticket["maturity_date"]),
             (_l("Highest annual rate you accept (the bank cannot approve above it)"), percent(bound)),
+            (_l("Days (from today)"), quote.days),
+            (_l("Discount interest at that rate, at most"), figures(quote.discount_interest_fen)),
+            (_l("Fee"), figures(quote.fee_fen)),
+            (_l("Proceeds to you, at least"), figures(quote.proceeds_fen)),
         ],
     )
 
@@ -101,9 +116,9 @@ def prepare_approve(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
             (_l("Annual rate"), percent(quote.annual_rate_bp)),
             (_l("Value date"), quote.value_date),
             (_l("Days"), quote.days),
-            (_l("Discount interest"), d.format_fen(quote.discount_interest_fen)),
-            (_l("Fee"), d.format_fen(quote.fee_fen)),
-            (_l("Proceeds paid to the holder"), d.format_fen(quote.proceeds_fen)),
+            (_l("Discount interest"), figures(quote.discount_interest_fen)),
+            (_l("Fee"), figures(quote.fee_fen)),
+            (_l("Proceeds paid to the holder"), figures(quote.proceeds_fen)),
         ],
     )
 
@@ -120,7 +135,7 @@ def prepare_decline(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
 
 
 def grant_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
-    core = read_member(portal, text(values, "core_org_id", 64))
+    core = read_member(portal, chosen(values, "core_org_id", _l("Choose the core enterprise.")))
     return Summary(
         values,
         counterparty=core["id"],

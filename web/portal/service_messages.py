@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from goldticket.signing.errors import WrongPinError
+
+from .formatting import date
 
 
 def N_(text: str) -> str:  # noqa: N802  (marks a message for the catalog, translated later)
@@ -40,6 +42,7 @@ STATIC = frozenset(
         N_("the ticket changed while this request was in flight; nothing was written, try again"),
         N_("the account is disabled: its user's last card was eliminated"),
         N_("the desk does not act on its own card: another operator admin does"),
+        N_("the desk does not act on its own account: another operator admin does"),
     )
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -59,9 +62,23 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
      N_("The rate %(rate)s is above the highest rate the holder accepts, %(bound)s.")),
     (re.compile(r"^invoice (?P<number>.+) belongs to another core enterprise: .*$"),
      N_("Invoice %(number)s was first used by another core enterprise; it cannot back your tickets.")),
+    (re.compile(r"^invoice (?P<number>.+) does not match the invoice recorded for that document \((?P<recorded>.+), (?P<amount>[0-9,.]+)\)$"),
+     N_("Invoice %(number)s does not match the invoice recorded for that document (%(recorded)s, %(amount)s).")),
+    (re.compile(r"^invoice (?P<number>.+) does not match the invoice recorded under that number$"),
+     N_("Invoice %(number)s is already recorded with another document.")),
+    (re.compile(r"^invoice already used: the invoices can back (?P<left>[0-9,.]+) more, not (?P<asked>[0-9,.]+)$"),
+     N_("The invoice is already used: it can back %(left)s more, not %(asked)s.")),
+    (re.compile(r"^not yet mature: ticket (?P<id>\S+) matures on (?P<day>[0-9-]+)$"),
+     N_("Ticket %(id)s is not yet mature: it matures on %(day)s.")),
+    (re.compile(r"^ticket (?P<id>\S+) has reached maturity and can only be settled$"),
+     N_("Ticket %(id)s has reached maturity and can only be settled.")),
     (re.compile(r"^credit line (?P<id>\S+) is (?P<status>offered|declined), not active$"),
      N_("Credit line %(id)s is not active (%(status)s): only an accepted line is drawn.")),
 ]  # fmt: skip
+
+
+DATES = ("day", "latest")  # ISO dates in a sentence, shown in the page's date format
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def translate(message: str) -> str:
@@ -71,7 +88,8 @@ def translate(message: str) -> str:
     for pattern, shown in PATTERNS:
         match = pattern.match(message)
         if match:
-            return gettext(shown, **match.groupdict())
+            found = {k: date(v) if k in DATES else v for k, v in match.groupdict().items()}
+            return gettext(shown, **found)
     return message
 
 
@@ -115,4 +133,6 @@ def sentence(error: Exception) -> str:
     )
     if code in ("card_locked", "card_revoked", "unauthenticated", "rate_limited"):
         return headline
+    if str(get_locale() or "zh") != "en" and not CJK.search(detail):
+        return headline  # a sentence of the services not in the catalog: never English on a zh page
     return f"{headline} {detail}"

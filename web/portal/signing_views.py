@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from goldticket.services import idempotency
+from goldticket.services import idempotency, rehearsal
 
 # each *_actions module adds its writes to ACTIONS
 from . import desk_actions, financing_actions, ticket_actions, transfer_actions  # noqa: F401
@@ -26,6 +26,9 @@ def confirmation(name: str, values: dict[str, str], error: str | None = None) ->
     action = ACTIONS[name]
     summary: Summary = action.prepare(portal(), actor(), values)
     carried = {field: summary.values.get(field, "") for field in action.fields}
+    if error is None and action.rehearses:  # the chaincode's own rules, before the PIN
+        me, blank = actor(), {field: "" for field, _label in action.secrets}
+        rehearsal.rehearse(portal(), lambda stand_in: action.perform(stand_in, me, carried, blank))
     return render_template(
         "portal/confirm.html",
         action=action,
@@ -82,9 +85,11 @@ def commit(name: str) -> Any:
             flash(sentence(again), "error")
             return redirect(url_for("portal.home"))
     result = outcome.body
-    if name == "settle":
-        return render_template("portal/statement.html", statement=result)
     flash(_("Signed and committed: %(action)s.", action=action.title), "ok")
+    if name == "settle":  # the clearing statement on a page of its own (a reload signs nothing)
+        return redirect(
+            url_for("portal.statement", root_id=result["root_id"], statement_id=result["statement_id"])
+        )
     target = action.done(result, values)
     if not target:
         return redirect(url_for("portal.credit_lines"))

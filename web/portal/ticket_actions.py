@@ -13,11 +13,13 @@ from goldticket.services import invoices, reads, settlement, tickets, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
-from .actions import ACTIONS, Action, Summary, amount, read_member, read_ticket, text, to_ticket
+from ._blueprint import org_name
+from .actions import ACTIONS, Action, Summary, amount, chosen, read_member, read_ticket, text, to_ticket
+from .formatting import money
 
 
 def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
-    payee = read_member(portal, text(values, "payee_org_id", 64))
+    payee = read_member(portal, chosen(values, "payee_org_id", _l("Choose the supplier.")))
     fen = amount(values)
     maturity = d.parse_date((values.get("maturity_date") or "").strip(), "maturity_date")
     number = text(values, "invoice_number", 64)
@@ -82,13 +84,27 @@ def prepare_reject(portal: Portal, actor: Actor, values: dict[str, str]) -> Summ
     return summary
 
 
+def prepare_cancel(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
+    ticket = read_ticket(portal, actor, values)
+    return Summary(
+        values,
+        ticket_id=ticket["id"],
+        counterparty=ticket["holder_org_id"],
+        amount_fen=ticket["amount_fen"],
+        rows=[
+            (_l("Maturity date"), ticket["maturity_date"]),
+            (_l("Credit line"), _l("the amount is released to your credit line")),
+        ],
+    )
+
+
 def prepare_settle(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     root = read_ticket(portal, actor, values)
     pieces = reads.list_tickets(portal, actor, root_id=root["id"], per_page=500)["items"]
     live = [p for p in pieces if p["status"] in worklists.LIVE]
     rows: list[tuple[Any, Any]] = [(_l("Maturity date"), root["maturity_date"])]
     rows += [
-        (_l("Pays"), f"{p['id']} → {p['holder_org_id']} · {d.format_fen(p['amount_fen'])}") for p in live
+        (_l("Pays"), f"{p['id']} → {org_name(p['holder_org_id'])} · {money(p['amount_fen'])}") for p in live
     ]
     return Summary(values, ticket_id=root["id"], amount_fen=sum(p["amount_fen"] for p in live), rows=rows)
 
@@ -142,6 +158,16 @@ ACTIONS.update(
                 prepare_reject,
                 lambda p, a, v, s: tickets.reject_ticket(
                     p.platform, a, text(v, "ticket_id", 64), text(v, "reason", 500), pin=s["pin"]
+                ),
+                to_ticket,
+            ),
+            Action(
+                "cancel_ticket",
+                _l("Withdraw the ticket (not yet accepted)"),
+                ("ticket_id",),
+                prepare_cancel,
+                lambda p, a, v, s: tickets.cancel_ticket(
+                    p.platform, a, text(v, "ticket_id", 64), pin=s["pin"]
                 ),
                 to_ticket,
             ),

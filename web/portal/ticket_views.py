@@ -60,7 +60,13 @@ def ticket_form(ticket_id: str, kind: str) -> Any:
         abort(404)
     p, me = portal(), actor()
     shown = reads.get_ticket(p, me, ticket_id)
-    members = [m for m in member_names().values() if m["id"] not in (me.member_id, OPERATOR)]
+    # only the members the ticket can go to: another supplier (transfer), a bank (financing)
+    wanted = "supplier" if kind == "transfer" else "bank"
+    members = [
+        m
+        for m in member_names().values()
+        if m.get("role") == wanted and m["id"] not in (me.member_id, OPERATOR, shown["issuer_org_id"])
+    ]
     return render_template(
         f"portal/{kind}.html",
         ticket=shown,

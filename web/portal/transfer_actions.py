@@ -12,12 +12,14 @@ from goldticket.services import reads, transfers, worklists
 from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
-from .actions import ACTIONS, Action, Summary, amount, read_member, read_ticket, text, to_ticket
+from .actions import ACTIONS, Action, Summary, amount, chosen, read_member, read_ticket, text, to_ticket
 
 
 def prepare_transfer(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     ticket = read_ticket(portal, actor, values)
-    to = read_member(portal, text(values, "to_org_id", 64))
+    to = read_member(portal, chosen(values, "to_org_id", _l("Choose the receiver.")))
+    if to.get("role") != "supplier" or to["id"] in (actor.member_id, ticket["issuer_org_id"]):
+        raise d.InvalidInputError(_("A ticket is transferred to another supplier only."))
     sent = amount(values)
     if sent > ticket["amount_fen"]:
         raise d.RuleViolationError(
@@ -36,13 +38,16 @@ def prepare_transfer(portal: Portal, actor: Actor, values: dict[str, str]) -> Su
 def prepare_offer(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     offer = worklists.offer(portal, actor, text(values, "offer_id", 64))
     ticket = reads.get_ticket(portal, actor, offer["ticket_id"])
-    other = offer["from_org_id"] if offer["to_org_id"] == actor.member_id else offer["to_org_id"]
+    receiver = offer["to_org_id"] == actor.member_id
+    other = offer["from_org_id"] if receiver else offer["to_org_id"]
     return Summary(
         values,
         ticket_id=ticket["id"],
         counterparty=other,
         amount_fen=offer["amount_fen"],
-        split=(offer["amount_fen"], ticket["amount_fen"] - offer["amount_fen"]),
+        # the receiver gets a piece of the offered amount; what the sender keeps is the sender's
+        split=None if receiver else (offer["amount_fen"], ticket["amount_fen"] - offer["amount_fen"]),
+        receives=offer["amount_fen"] if receiver else None,
         rows=[(_l("Offer"), offer["id"]), (_l("Maturity date"), ticket["maturity_date"])],
     )
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from flask_babel import gettext
 
-from .formatting import status_text
+from .formatting import date, status_text
 from .service_messages import N_
 
 # services.certificates.ACTIONS' phrases
@@ -26,6 +26,7 @@ ACTIONS = {
     "frozen by the operator": N_("frozen by the operator"),
     "unfrozen by the operator": N_("unfrozen by the operator"),
 }
+NOT_A_PDF = "the file is not a PDF"  # goldticket.certificates.verify's reason
 STATIC = frozenset(
     (
         N_("the file is not a PDF"),
@@ -42,12 +43,20 @@ STATIC = frozenset(
     )
 )
 Name = Callable[[str], str]
+
+
+def _time(text: str) -> str:
+    """The service's ``2027-04-30 14:03:05 (UTC+8)`` with the page's one date format."""
+    found = re.match(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) \(UTC\+8\)$", text)
+    return f"{date(found[1])} {found[2]} (UTC+8)" if found else text
+
+
 PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Name], str]]] = [
     (
         re.compile(r"^(?P<time>.+?): (?P<action>.+); status (?P<status>\S+)$"),
         lambda m, name: gettext(
             "%(time)s: %(action)s; now %(status)s",
-            time=m["time"],
+            time=_time(m["time"]),
             action=gettext(ACTIONS[m["action"]]) if m["action"] in ACTIONS else m["action"],
             status=status_text(m["status"]),
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import abort, render_template, session
 
 from goldticket.services import reads, worklists
 from goldticket.services.context import OPERATOR
@@ -32,13 +32,20 @@ def home() -> Any:
         context["offers"] = worklists.offers_to(p, me)
         context["my_offers"] = worklists.offers_from(p, me)
         context["holdings"] = worklists.held(p, me, worklists.LIVE)
+        context["settled"] = worklists.held(p, me, ["SETTLED"])
     elif role == "bank":
         context["applications"] = worklists.applications_to(p, me)
         context["portfolio"] = worklists.held(p, me, ["FINANCED"])
+        context["settled"] = worklists.held(p, me, ["SETTLED"])
         context["lines"] = reads.list_credit_lines(p, me)["items"]
     elif role == "operator":
         context["frozen"] = reads.list_tickets(p, me, status="FROZEN")
         context["recent"] = reads.list_tickets(p, me, per_page=20)
+    waiting = [t["id"] for key in ("pending", "inbox") for t in context.get(key, {}).get("items", [])]
+    waiting += [
+        o["ticket_id"] for key in ("offers", "my_offers", "applications") for o in context.get(key, [])
+    ]
+    context["since"] = worklists.pending_since(p, waiting)
     if context.get("outstanding"):
         context["chart_max"] = max(row["amount_fen"] for row in context["outstanding"])
     return render_template("portal/home.html", **context)
@@ -61,7 +68,11 @@ def credit_lines() -> Any:
     cores = [m for m in member_names().values() if m.get("role") == "core"]
     role = member_names().get(me.member_id, {}).get("role")
     return render_template(
-        "portal/credit.html", lines=reads.list_credit_lines(p, me)["items"], cores=cores, role=role
+        "portal/credit.html",
+        lines=reads.list_credit_lines(p, me)["items"],
+        cores=cores,
+        role=role,
+        form=session.pop("form_values", {}),  # a refused offer comes back with what was typed
     )
 
 

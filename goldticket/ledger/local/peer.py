@@ -204,6 +204,22 @@ class LocalLedger(Ledger):
             )
         return response, stub
 
+    def rehearse(self, proposal_bytes: bytes) -> bytes | None:
+        """The in-process chaincode run of an unsigned proposal, without endorsement or commit:
+        the creator's certificate must still be one of a channel member's CA, and nothing of
+        the run (its write set, its event) leaves this method but the refusal or the payload."""
+        try:
+            proposal = m.decode_proposal(proposal_bytes)
+        except m.MessageError as error:
+            raise EndorseError(str(error)) from error
+        if proposal.channel_id != self.channel_id or proposal.chaincode != self.chaincode:
+            raise EndorseError(
+                f"unknown channel or chaincode {proposal.channel_id}/{proposal.chaincode}", proposal.tx_id
+            )
+        self._check_creator(proposal.creator, dt.datetime.now(dt.UTC), proposal.tx_id)
+        response, _ = self._simulate(proposal)
+        return bytes(response.payload)
+
     def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
         decoded = self._checked_proposal(proposal)
         response, _ = self._simulate(decoded)

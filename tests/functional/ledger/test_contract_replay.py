@@ -59,6 +59,6 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
             "ListCreditLines", "ListIdentities", "ListMembers", "ListTickets", "OfferTransfer",
             "Ping", "RecordCertificate", "RegisterIdentity", "RegisterMember", "RejectFinancing",
             "RejectOffer", "RejectTicket", "RevokeIdentity", "SetTermCap", "SettleTicket",
-            "UnfreezeTicket",
+            "UnfreezeTicket", "UpdateMember",
         ]
     )  # fmt: skip

@@ -131,3 +131,43 @@ def test_block_numbers_below_zero_are_refused(bare):
     with pytest.raises(CommitStatusError, match="start at 0"):
         list(ledger.blocks(-1))
     assert [block.number for block in ledger.blocks(0)] == [0, 1]  # genesis, Bootstrap
+
+
+def test_a_rehearsal_runs_the_chaincode_unsigned_and_keeps_nothing(bare):
+    """#20 point 3: the portal rehearses a write before the PIN; the peer runs the chaincode on
+    the unsigned proposal, refuses a creator outside the channel as endorsement does, and
+    neither endorses nor commits anything."""
+    ledger, signer = bare
+    height = ledger.height()
+    proposal = m.build_proposal(
+        channel_id=ledger.channel_id,
+        chaincode=ledger.chaincode,
+        function="Ping",
+        args=[json.dumps({"key": "k"})],
+        creator=signer.identity,
+    )
+    assert ledger.rehearse(proposal.bytes) is not None
+    assert ledger.height() == height and ledger._endorsed == {}  # noqa: SLF001 - nothing was endorsed
+    stranger_ca = OrgCA.create("StrangerMSP", "Not In The Channel")
+    cert = stranger_ca.issue(
+        new_member_key().public_key(), common_name="x", attributes={"member": "operator", "role": "clerk"}
+    )
+    other = m.build_proposal(
+        channel_id=ledger.channel_id,
+        chaincode=ledger.chaincode,
+        function="Ping",
+        args=[json.dumps({"key": "k"})],
+        creator=m.Identity("StrangerMSP", cert),
+    )
+    with pytest.raises(EndorseError, match="StrangerMSP is not a member of the channel"):
+        ledger.rehearse(other.bytes)
+    with pytest.raises(EndorseError, match="unknown channel or chaincode"):
+        ledger.rehearse(
+            m.build_proposal(
+                channel_id="other",
+                chaincode="goldticket",
+                function="Ping",
+                args=["{}"],
+                creator=signer.identity,
+            ).bytes
+        )

@@ -691,6 +691,7 @@ MAY_WRITE = {
     "Bootstrap": {"member", "identity", "member_identity", "config"},
     "RegisterMember": {"member"},
     "SetTermCap": {"config"},
+    "UpdateMember": {"member"},
     "RegisterIdentity": {"identity", "member_identity", "member"},  # member: onboarded_tx
     "ApproveIdentity": {"identity"},
     "RevokeIdentity": {"identity"},

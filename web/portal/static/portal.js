@@ -22,10 +22,16 @@
   }
   var quote = document.getElementById("quote");
   var rate = document.getElementById("rate");
-  var pending = null;
+  var pending = null, asked = 0;
+  function clear(message) {
+    // a quote for other figures than those typed is never left standing
+    quote.querySelectorAll("[data-q]").forEach(function (cell) { cell.textContent = "–"; });
+    var note = quote.parentNode.querySelector("[data-quote-error]");
+    if (note) { note.textContent = message || ""; note.hidden = !message; }
+  }
   function refresh() {
     if (!quote || !rate || !amount) return;
-    var bank = document.getElementById("bank"), option = bank ? bank.options[bank.selectedIndex] : null;
+    var bank = document.getElementById("bank"), option = bank && bank.value ? bank.options[bank.selectedIndex] : null;
     var valueDate = document.getElementById("value_date");
     var params = new URLSearchParams({
       amount_fen: String(fen(amount.value)),
@@ -35,10 +41,15 @@
       day_basis: option ? option.getAttribute("data-day-basis") : quote.getAttribute("data-day-basis") || "360",
       fee_bp: option ? option.getAttribute("data-fee-bp") : quote.getAttribute("data-fee-bp") || "0"
     });
-    if (fen(amount.value) === null || fen(rate.value) === null) return;
+    var mine = ++asked;
+    if (fen(rate.value) === null) { clear(quote.getAttribute("data-bad-rate")); return; }
+    if (fen(amount.value) === null) { clear(quote.getAttribute("data-bad-amount")); return; }
+    clear("");
     fetch("/api/v1/quote?" + params.toString(), { credentials: "omit" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (q) {
+        if (mine !== asked) return;  // an answer to figures since changed
+        if (!q) { clear(quote.getAttribute("data-bad-rate")); return; }
         quote.querySelectorAll("[data-q]").forEach(function (cell) {
           var key = cell.getAttribute("data-q");
           cell.textContent = !q ? "–" : key === "days" ? String(q.days) : show(q[key]);
