@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -323,6 +324,13 @@ class LocalLedger(Ledger):
             raise CommitStatusError("block numbers start at 0")
         for _, data in self._store.blocks(start):
             yield m.decode_block(data)
+
+    def record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Straight from world state (no proposal, no signature, no chaincode run)."""
+        if not kind or not key or "\x00" in kind + key:
+            return None
+        found = self._store.get(f"\x00{kind}\x00{key}\x00")
+        return json.loads(found[0]) if found else None
 
     def height(self) -> int:
         return self._store.height()
