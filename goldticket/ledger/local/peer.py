@@ -23,10 +23,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from fabric_chaincode_python.fabric_contract_api import ContractChaincode
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_pb2
 
+from chaincode.dispatch import new_chaincode
 from goldticket import messages as m
 
 from ..errors import (
@@ -99,7 +99,7 @@ class LocalLedger(Ledger):
         if self.environment == "prod" and time_window is None:
             time_window = TIME_WINDOW
         self._time_window = time_window
-        self._chaincode = ContractChaincode.new_chaincode(contract)
+        self._chaincode = new_chaincode(contract)
         key_pem = self._store.get_meta("peer_key")
         cert_pem = self._store.get_meta("peer_cert")
         if key_pem is None or cert_pem is None:
