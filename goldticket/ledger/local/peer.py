@@ -40,7 +40,7 @@ from ..errors import (
 from ..interfaces import CommitStatus, Ledger
 from .committer import GroupCommitter
 from .ranges import range_reads
-from .store import LedgerStore, PendingCommit
+from .store import CODE_NAMES, LedgerStore, PendingCommit
 from .stub import SimulationStub
 
 PEER_MSP = "LocalPeerMSP"
@@ -117,6 +117,9 @@ class LocalLedger(Ledger):
         # own endorsement, so it needs no second ECDSA check. Anything else is verified.
         self._endorsed: collections.OrderedDict[str, bytes] = collections.OrderedDict()
         self._endorsed_lock = threading.Lock()
+        # Where the transactions this process submitted went, until their submitters ask
+        # (``commit_status``); anything else is read from the ledger file.
+        self._statuses: collections.OrderedDict[str, CommitStatus] = collections.OrderedDict()
 
     @classmethod
     def create(
@@ -289,7 +292,12 @@ class LocalLedger(Ledger):
         """Validate the signed transaction and commit it in the next block (shared with any
         transactions submitted concurrently); returns once that block is durable. Raises
         SubmitError (DuplicateTransactionError for a tx id already on the ledger)."""
-        self._committer.commit(self._pending(envelope))
+        committed = self._committer.commit(self._pending(envelope))
+        status = CommitStatus(committed.tx_id, CODE_NAMES[committed.code], committed.block)
+        with self._endorsed_lock:
+            self._statuses[committed.tx_id] = status
+            while len(self._statuses) > ENDORSEMENT_MEMORY:
+                self._statuses.popitem(last=False)
 
     def submit_all(self, envelopes: list[common_pb2.Envelope]) -> list[LedgerError | None]:
         """Submit several transactions as one block, in order, as an orderer batches them.
@@ -314,6 +322,10 @@ class LocalLedger(Ledger):
         return results
 
     def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
+        with self._endorsed_lock:
+            remembered = self._statuses.pop(tx_id, None)
+        if remembered is not None:
+            return remembered
         found = self._store.transaction(tx_id)
         if found is None:
             raise UnknownTransactionError(f"no transaction {tx_id} on the ledger", tx_id)
