@@ -231,7 +231,7 @@ class LocalLedger(Ledger):
         )
         signature = m.to_low_s(
             self._peer_key.sign(  # type: ignore[union-attr, call-arg]
-                m.endorsement_message(response_payload, self._peer_identity), ec.ECDSA(hashes.SHA256())
+                m.endorsement_message(response_payload, self._peer_identity), m.crypto.ECDSA_SHA256
             )
         )
         payload = m.build_transaction_payload(decoded, response_payload, [(self._peer_identity, signature)])
