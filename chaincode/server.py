@@ -13,16 +13,15 @@ import os
 import signal
 import sys
 
-from fabric_chaincode_python.fabric_contract_api import ContractChaincode
-
 from . import GoldTicketContract
+from .dispatch import new_chaincode
 from .peer_fixes import build_server
 
 LOG = logging.getLogger("goldticket.chaincode")
 
 
 async def serve(chaincode_id: str, address: str) -> None:
-    server, port = build_server(ContractChaincode.new_chaincode(GoldTicketContract()), chaincode_id, address)
+    server, port = build_server(new_chaincode(GoldTicketContract()), chaincode_id, address)
     await server.start()
     LOG.warning("chaincode %s serving on port %d", chaincode_id, port)
     stop = asyncio.Event()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Iterator
+from typing import Any
 
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_pb2
@@ -52,6 +53,13 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def blocks(self, start: int = 0) -> Iterator[Block]:
         """Committed blocks from ``start`` on, in order (the read model follows these)."""
+
+    @abc.abstractmethod
+    def record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The committed world-state document the contract keeps as ``kind`` ``key`` (member,
+        ticket, offer, application), or None. For the platform's own checks before a write
+        (what the operator's read identity would read, not shown to anyone as such): the
+        chaincode still decides on submit, so a stale answer can only move a refusal."""
 
     @abc.abstractmethod
     def height(self) -> int:

@@ -19,8 +19,10 @@ from google.protobuf import timestamp_pb2
 from .crypto import sha256
 from .errors import MessageError
 from .identity import Identity
+from .memo import PROPOSALS
 
 NONCE_BYTES = 24
+MIN_NONCE_BYTES = 16
 
 
 def compute_tx_id(nonce: bytes, creator: bytes) -> str:
@@ -55,6 +57,8 @@ class DecodedProposal:
     channel_header_bytes: bytes
     signature_header_bytes: bytes
     payload_bytes: bytes
+    timestamp_seconds: int
+    timestamp_nanos: int
 
     @property
     def text_args(self) -> tuple[str, ...]:
@@ -98,8 +102,32 @@ def build_proposal(
     payload = proposal_pb2.ChaincodeProposalPayload(
         input=chaincode_pb2.ChaincodeInvocationSpec(chaincode_spec=spec).SerializeToString()
     )
-    proposal = proposal_pb2.Proposal(header=header.SerializeToString(), payload=payload.SerializeToString())
-    return Proposal(proposal.SerializeToString(), tx_id)
+    header_bytes = header.SerializeToString()
+    payload_bytes = payload.SerializeToString()
+    proposal_bytes = proposal_pb2.Proposal(header=header_bytes, payload=payload_bytes).SerializeToString()
+    if len(nonce) >= MIN_NONCE_BYTES and creator.msp_id and creator.certificate_pem:
+        # what decode_proposal(proposal_bytes) returns, known without parsing it back
+        PROPOSALS.remember(
+            proposal_bytes,
+            DecodedProposal(
+                channel_id=channel_id,
+                chaincode=chaincode,
+                function=function,
+                args=tuple(arg.encode("utf-8") for arg in args),
+                creator=Identity(creator.msp_id, bytes(creator.certificate_pem)),
+                creator_bytes=creator_bytes,
+                nonce=bytes(nonce),
+                tx_id=tx_id,
+                timestamp=stamp.ToDatetime(tzinfo=dt.UTC),
+                header_bytes=header_bytes,
+                channel_header_bytes=header.channel_header,
+                signature_header_bytes=header.signature_header,
+                payload_bytes=payload_bytes,
+                timestamp_seconds=stamp.seconds,
+                timestamp_nanos=stamp.nanos,
+            ),
+        )
+    return Proposal(proposal_bytes, tx_id)
 
 
 def signed_proposal(proposal_bytes: bytes, signature: bytes) -> proposal_pb2.SignedProposal:
@@ -110,8 +138,12 @@ def signed_proposal(proposal_bytes: bytes, signature: bytes) -> proposal_pb2.Sig
 def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
     """Everything a peer or a signing gateway needs to know about a proposal.
 
-    Raises MessageError when any nested message does not parse or the tx id is wrong.
+    Raises MessageError when any nested message does not parse or the tx id is wrong. Bytes
+    this process built (``build_proposal``) are not parsed again (``memo``).
     """
+    remembered: DecodedProposal | None = PROPOSALS.recall(proposal_bytes)
+    if remembered is not None:
+        return remembered
     try:
         proposal = proposal_pb2.Proposal.FromString(proposal_bytes)
         header = common_pb2.Header.FromString(proposal.header)
@@ -124,7 +156,7 @@ def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
         raise MessageError("proposal does not decode") from error
     if channel_header.type != common_pb2.ENDORSER_TRANSACTION:
         raise MessageError("proposal is not an endorser transaction")
-    if len(signature_header.nonce) < 16:
+    if len(signature_header.nonce) < MIN_NONCE_BYTES:
         raise MessageError("proposal nonce is too short")
     tx_id = compute_tx_id(signature_header.nonce, signature_header.creator)
     if channel_header.tx_id != tx_id:
@@ -147,6 +179,8 @@ def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
         channel_header_bytes=bytes(header.channel_header),
         signature_header_bytes=bytes(header.signature_header),
         payload_bytes=bytes(proposal.payload),
+        timestamp_seconds=channel_header.timestamp.seconds,
+        timestamp_nanos=channel_header.timestamp.nanos,
     )
 
 

@@ -143,8 +143,23 @@ def build_transaction_payload(
             )
         ]
     )
-    header = common_pb2.Header.FromString(proposal.header_bytes)
-    return common_pb2.Payload(header=header, data=transaction.SerializeToString()).SerializeToString()
+    # Payload{header = the proposal's Header bytes verbatim (field 1), data (field 2)}, encoded
+    # as protobuf does, without parsing the header again
+    return _field(1, proposal.header_bytes) + _field(2, transaction.SerializeToString())
+
+
+def _field(number: int, data: builtins.bytes) -> builtins.bytes:
+    """A length-delimited protobuf field: tag, length, bytes."""
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _varint(value: int) -> builtins.bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return builtins.bytes(out)
 
 
 def signed_envelope(payload: bytes, signature: bytes) -> common_pb2.Envelope:
@@ -170,6 +185,8 @@ class DecodedTransaction:
     response_payload_bytes: bytes
     endorsements: tuple[tuple[bytes, bytes], ...]
     proposal_hash_matches: bool
+    timestamp_seconds: int
+    timestamp_nanos: int
 
 
 def decode_transaction(payload_bytes: bytes) -> DecodedTransaction:
@@ -230,4 +247,6 @@ def decode_transaction(payload_bytes: bytes) -> DecodedTransaction:
         response_payload_bytes=bytes(endorsed.proposal_response_payload),
         endorsements=tuple((bytes(e.endorser), bytes(e.signature)) for e in endorsed.endorsements),
         proposal_hash_matches=expected_hash == response_payload.proposal_hash,
+        timestamp_seconds=channel_header.timestamp.seconds,
+        timestamp_nanos=channel_header.timestamp.nanos,
     )

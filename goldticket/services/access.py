@@ -2,7 +2,8 @@
 
 The chaincode checks the same rules again on the ledger (it trusts no client); checking here
 first means a refused request never reaches a card, so it costs no PIN try and no signature,
-and a web view cannot forget a check the use case makes. Messages match the chaincode's.
+and a web view cannot forget a check the use case makes. Messages match the chaincode's. The records checked are read without a signed query
+(``Platform.lookup``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .platform import Platform
 
 def member_role(platform: Platform, member_id: str) -> str:
     """The role of a registered member (operator, core, supplier, bank). Raises NotFoundError."""
-    return str(platform.evaluate("GetMember", {"id": member_id})["role"])
+    return str(platform.lookup("member", d.require_text(member_id, "member id"))["role"])
 
 
 def require_member_role(platform: Platform, actor: Actor, *roles: str) -> None:
@@ -37,7 +38,7 @@ def require_operator(actor: Actor) -> None:
 
 
 def ticket(platform: Platform, ticket_id: Any) -> dict[str, Any]:
-    return platform.evaluate("GetTicket", {"ticket_id": d.require_text(ticket_id, "ticket_id")})  # type: ignore[no-any-return]
+    return platform.lookup("ticket", d.require_text(ticket_id, "ticket_id"))
 
 
 def require_holder(platform: Platform, actor: Actor, ticket_id: Any) -> None:
@@ -54,14 +55,13 @@ def require_issuer(platform: Platform, actor: Actor, ticket_id: Any) -> None:
 
 def require_offer_party(platform: Platform, actor: Actor, offer_id: Any, party: str) -> None:
     """``party`` is "payee" (to_org_id) or "holder" (from_org_id)."""
-    offer = platform.evaluate("GetOffer", {"offer_id": d.require_text(offer_id, "offer_id")})
+    offer = platform.lookup("offer", d.require_text(offer_id, "offer_id"))
     field = "to_org_id" if party == "payee" else "from_org_id"
     if offer[field] != actor.member_id:
         raise d.ForbiddenError(f"only the {party} of offer {offer['id']} may do this")
 
 
 def require_application_bank(platform: Platform, actor: Actor, application_id: Any) -> None:
-    request = {"application_id": d.require_text(application_id, "application_id")}
-    application = platform.evaluate("GetApplication", request)
+    application = platform.lookup("application", d.require_text(application_id, "application_id"))
     if application["bank_org_id"] != actor.member_id:
         raise d.ForbiddenError(f"only the bank of application {application['id']} may do this")

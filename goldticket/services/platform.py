@@ -10,6 +10,7 @@ Ledger and chaincode refusals come back as typed errors. ``goldticket init`` is 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from goldticket import domain as d
@@ -54,6 +55,8 @@ class Platform:
         if reader is None:
             raise ConfigError(f"{settings.data_dir} is not initialised; run `goldticket init`")
         self.reader: Signer = reader
+        # Where ``lookup`` reads first on Fabric: the portal's read model (``Portal.around``).
+        self.read_model: Callable[[str, str], dict[str, Any] | None] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -186,6 +189,20 @@ class Platform:
             return self.contract.evaluate(self.reader, function, request)
         except EndorseError as error:
             raise _translate(error) from error
+
+    def lookup(self, kind: str, key: str) -> dict[str, Any]:
+        """The committed ``kind`` (member, ticket, offer, application) ``key``, for the access
+        checks made before a write, without a signed query: world state on the embedded ledger;
+        on Fabric the read model, else the ledger's query. It reads what the portal's read
+        identity reads (everything); a check reveals of it only its refusal, as when it made the
+        signed query. The chaincode decides again on submit, so a stale read only moves a
+        refusal. Raises NotFoundError, with the chaincode's words."""
+        found = self.read_model(kind, key) if self.read_model is not None else None
+        if found is None:
+            found = self.ledger.record(kind, key)
+        if found is None:
+            raise d.NotFoundError(f"no {kind} {key}")
+        return found
 
 
 def _translate(error: EndorseError) -> Exception:

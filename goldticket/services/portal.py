@@ -6,9 +6,13 @@ projects ledger blocks into the read model. The web application holds one per pr
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+from typing import Any
 
 from goldticket.settings import Settings
 from goldticket.store.database import Database
+from goldticket.store.models import ApplicationRow, MemberRow, OfferRow, TicketRow
 from goldticket.store.projection import Follower
 
 from .observed import ObservedSigning
@@ -41,8 +45,26 @@ class Portal:
             database.close()
             raise
         platform.signing = ObservedSigning(platform.signing)
+        if platform.ledger.kind == "fabric":
+            platform.read_model = functools.partial(read_model_record, database)
         return cls(platform, database, Follower(database, platform.ledger))
 
     def close(self) -> None:
         self.database.close()
         self.platform.close()
+
+
+RECORD_ROWS: dict[str, Any] = {
+    "member": MemberRow,
+    "ticket": TicketRow,
+    "offer": OfferRow,
+    "application": ApplicationRow,
+}
+
+
+def read_model_record(database: Database, kind: str, key: str) -> dict[str, Any] | None:
+    """The read model's copy of a ledger record (None when not projected yet): where the
+    access checks read first on Fabric (``Platform.lookup``)."""
+    with database.session() as session:
+        row = session.get(RECORD_ROWS[kind], key)
+        return json.loads(row.doc) if row is not None else None

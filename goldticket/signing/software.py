@@ -3,10 +3,10 @@ cards stand behind the same interface."""
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from goldticket.messages import Identity, to_low_s
+from goldticket.messages.crypto import ECDSA_SHA256
 
 from .interfaces import Signer
 
@@ -23,7 +23,7 @@ class SoftwareSigner(Signer):
         return self._identity
 
     def sign(self, message: bytes, purpose: str = "proposal") -> bytes:
-        return to_low_s(self._private_key.sign(message, ec.ECDSA(hashes.SHA256())))
+        return to_low_s(self._private_key.sign(message, ECDSA_SHA256))
 
     def __repr__(self) -> str:  # never show the key
         return f"SoftwareSigner({self._identity.msp_id})"

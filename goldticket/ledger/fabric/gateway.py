@@ -22,22 +22,30 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.peer import events_pb2_grpc, proposal_pb2, transaction_pb2
 
+from goldticket import domain as d
 from goldticket import messages as m
 
-from ..contract import SignerLike
+from ..contract import Contract, SignerLike
 from ..errors import CommitStatusError, EndorseError, LedgerError, SubmitError
 from ..interfaces import CommitStatus, Ledger
 from .profile import ConnectionProfile, PeerEndpoint
 from .status import GatewayFailure, failure
 
 T = TypeVar("T")
+# The contract's query for each kind ``record`` reads, and the query's key field.
+RECORD_QUERIES = {
+    "member": ("GetMember", "id"),
+    "ticket": ("GetTicket", "ticket_id"),
+    "offer": ("GetOffer", "offer_id"),
+    "application": ("GetApplication", "application_id"),
+}
 CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 20_000),
@@ -228,6 +236,19 @@ class FabricLedger(Ledger):
         if start >= self.height():
             return iter(())
         return self._deliver(start)
+
+    def record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """A Fabric peer shows world state to a client only through the chaincode: the
+        contract's query, signed by this client's reader (the platform reads its read model
+        first, ``Platform.lookup``)."""
+        function, field = RECORD_QUERIES[kind]
+        try:
+            found = Contract(self).evaluate(self._reader, function, {field: key})
+        except EndorseError as error:
+            if isinstance(d.error_from_message(error.chaincode_message or ""), d.NotFoundError):
+                return None
+            raise
+        return found if isinstance(found, dict) else None
 
     def height(self) -> int:
         newest = list(self._deliver(0, newest=True))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +23,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from fabric_chaincode_python.fabric_contract_api import ContractChaincode
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_pb2
 
+from chaincode.dispatch import new_chaincode
 from goldticket import messages as m
 
 from ..errors import (
@@ -38,8 +39,8 @@ from ..errors import (
 )
 from ..interfaces import CommitStatus, Ledger
 from .committer import GroupCommitter
-from .ranges import range_reads
-from .store import LedgerStore, PendingCommit
+from .ranges import RangeRead, range_reads
+from .store import CODE_NAMES, LedgerStore, PendingCommit
 from .stub import SimulationStub
 
 PEER_MSP = "LocalPeerMSP"
@@ -98,7 +99,7 @@ class LocalLedger(Ledger):
         if self.environment == "prod" and time_window is None:
             time_window = TIME_WINDOW
         self._time_window = time_window
-        self._chaincode = ContractChaincode.new_chaincode(contract)
+        self._chaincode = new_chaincode(contract)
         key_pem = self._store.get_meta("peer_key")
         cert_pem = self._store.get_meta("peer_cert")
         if key_pem is None or cert_pem is None:
@@ -111,11 +112,18 @@ class LocalLedger(Ledger):
         self._peer_cert = cert_pem
         self._msps = self._store.msps()
         self._committer = GroupCommitter(self._store)
-        # Hashes of the whole transaction payloads this peer returned recently (response and
-        # endorsement list included): an envelope carrying exactly those bytes holds only our
-        # own endorsement, so it needs no second ECDSA check. Anything else is verified.
-        self._endorsed: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        # The transaction payloads this peer returned recently (response and endorsement list
+        # included), by the SHA-256 of their exact bytes, with what they decode to: an envelope
+        # carrying exactly those bytes holds only our own endorsement, so it needs no second
+        # ECDSA check and no parsing. Anything else is decoded and verified. The creator's
+        # signature over the bytes is checked either way.
+        self._endorsed: collections.OrderedDict[bytes, tuple[m.DecodedTransaction, tuple[RangeRead, ...]]] = (
+            collections.OrderedDict()
+        )
         self._endorsed_lock = threading.Lock()
+        # Where the transactions this process submitted went, until their submitters ask
+        # (``commit_status``); anything else is read from the ledger file.
+        self._statuses: collections.OrderedDict[str, CommitStatus] = collections.OrderedDict()
 
     @classmethod
     def create(
@@ -228,30 +236,58 @@ class LocalLedger(Ledger):
     def endorse(self, proposal: proposal_pb2.SignedProposal) -> m.PreparedTransaction:
         decoded = self._checked_proposal(proposal)
         response, stub = self._simulate(decoded)
+        rwset = stub.read_write_set(self.chaincode)
         response_payload = m.build_response_payload(
             decoded,
             status=response.status,
             message=response.message,
             payload=bytes(response.payload),
-            rwset=stub.read_write_set(self.chaincode),
+            rwset=rwset,
             event=stub.event,
         )
         signature = m.to_low_s(
             self._peer_key.sign(  # type: ignore[union-attr, call-arg]
-                m.endorsement_message(response_payload, self._peer_identity), ec.ECDSA(hashes.SHA256())
+                m.endorsement_message(response_payload, self._peer_identity), m.crypto.ECDSA_SHA256
             )
         )
         payload = m.build_transaction_payload(decoded, response_payload, [(self._peer_identity, signature)])
+        known = m.DecodedTransaction(
+            tx_id=decoded.tx_id,
+            channel_id=decoded.channel_id,
+            creator=decoded.creator,
+            creator_bytes=decoded.creator_bytes,
+            channel_header_bytes=decoded.channel_header_bytes,
+            signature_header_bytes=decoded.signature_header_bytes,
+            chaincode=decoded.chaincode,
+            function=decoded.function,
+            args=decoded.args,
+            response_status=response.status,
+            response_message=response.message,
+            response_payload=bytes(response.payload),
+            rwsets=(m.ReadWriteSet(rwset.namespace, rwset.reads, rwset.writes),),
+            event=stub.event,
+            response_payload_bytes=response_payload,
+            endorsements=((self._peer_identity, signature),),
+            proposal_hash_matches=True,
+            timestamp_seconds=decoded.timestamp_seconds,
+            timestamp_nanos=decoded.timestamp_nanos,
+        )
         with self._endorsed_lock:
-            self._endorsed[decoded.tx_id] = m.sha256(payload)
+            self._endorsed[m.sha256(payload)] = (known, rwset.ranges)
             while len(self._endorsed) > ENDORSEMENT_MEMORY:
                 self._endorsed.popitem(last=False)
         return m.PreparedTransaction(decoded.tx_id, payload, bytes(response.payload))
 
     # ---------------------------------------------------------------- commit
-    def _validate(self, envelope: common_pb2.Envelope) -> m.DecodedTransaction:
+    def _validate(
+        self, envelope: common_pb2.Envelope
+    ) -> tuple[m.DecodedTransaction, tuple[RangeRead, ...] | None]:
+        """The checked transaction, and its range reads when this peer endorsed these exact
+        bytes (None: read them from the envelope)."""
+        with self._endorsed_lock:
+            remembered = self._endorsed.pop(m.sha256(envelope.payload), None)
         try:
-            tx = m.decode_transaction(envelope.payload)
+            tx = remembered[0] if remembered is not None else m.decode_transaction(envelope.payload)
         except m.MessageError as error:
             raise SubmitError(f"bad transaction: {error}") from error
         if tx.channel_id != self.channel_id or tx.chaincode != self.chaincode:
@@ -265,11 +301,10 @@ class LocalLedger(Ledger):
             raise SubmitError("transaction does not carry an endorsement of its own proposal", tx.tx_id)
         if tx.response_status >= ERROR_THRESHOLD:
             raise SubmitError("endorsement policy failure: the chaincode refused this proposal", tx.tx_id)
-        with self._endorsed_lock:
-            remembered = self._endorsed.pop(tx.tx_id, None)
-        if remembered is None or remembered != m.sha256(envelope.payload):
+        if remembered is None:
             self._verify_endorsements(tx)
-        return tx
+            return tx, None
+        return tx, remembered[1]
 
     def _verify_endorsements(self, tx: m.DecodedTransaction) -> None:
         """Every endorsement must be this peer's and verify over the response payload (the
@@ -289,22 +324,29 @@ class LocalLedger(Ledger):
                 ) from error
 
     def _pending(self, envelope: common_pb2.Envelope) -> PendingCommit:
-        tx = self._validate(envelope)
+        tx, ranges = self._validate(envelope)
         rwset = next((item for item in tx.rwsets if item.namespace == self.chaincode), None)
-        try:
-            ranges = range_reads(tx.response_payload_bytes, self.chaincode)
-        except Exception as error:  # protobuf's DecodeError is not a ValueError
-            raise SubmitError(
-                f"bad transaction: its range reads do not decode ({error})", tx.tx_id
-            ) from error
-        seconds, nanos = _split_time(tx)
-        return PendingCommit(envelope.SerializeToString(), tx.tx_id, rwset, seconds, nanos, ranges)
+        if ranges is None:
+            try:
+                ranges = range_reads(tx.response_payload_bytes, self.chaincode)
+            except Exception as error:  # protobuf's DecodeError is not a ValueError
+                raise SubmitError(
+                    f"bad transaction: its range reads do not decode ({error})", tx.tx_id
+                ) from error
+        return PendingCommit(
+            envelope.SerializeToString(), tx.tx_id, rwset, tx.timestamp_seconds, tx.timestamp_nanos, ranges
+        )
 
     def submit(self, envelope: common_pb2.Envelope) -> None:
         """Validate the signed transaction and commit it in the next block (shared with any
         transactions submitted concurrently); returns once that block is durable. Raises
         SubmitError (DuplicateTransactionError for a tx id already on the ledger)."""
-        self._committer.commit(self._pending(envelope))
+        committed = self._committer.commit(self._pending(envelope))
+        status = CommitStatus(committed.tx_id, CODE_NAMES[committed.code], committed.block)
+        with self._endorsed_lock:
+            self._statuses[committed.tx_id] = status
+            while len(self._statuses) > ENDORSEMENT_MEMORY:
+                self._statuses.popitem(last=False)
 
     def submit_all(self, envelopes: list[common_pb2.Envelope]) -> list[LedgerError | None]:
         """Submit several transactions as one block, in order, as an orderer batches them.
@@ -329,6 +371,10 @@ class LocalLedger(Ledger):
         return results
 
     def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
+        with self._endorsed_lock:
+            remembered = self._statuses.pop(tx_id, None)
+        if remembered is not None:
+            return remembered
         found = self._store.transaction(tx_id)
         if found is None:
             raise UnknownTransactionError(f"no transaction {tx_id} on the ledger", tx_id)
@@ -340,13 +386,15 @@ class LocalLedger(Ledger):
         for _, data in self._store.blocks(start):
             yield m.decode_block(data)
 
+    def record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Straight from world state (no proposal, no signature, no chaincode run)."""
+        if not kind or not key or "\x00" in kind + key:
+            return None
+        found = self._store.get(f"\x00{kind}\x00{key}\x00")
+        return json.loads(found[0]) if found else None
+
     def height(self) -> int:
         return self._store.height()
 
     def close(self) -> None:
         self._store.close()
-
-
-def _split_time(tx: m.DecodedTransaction) -> tuple[int, int]:
-    header = common_pb2.ChannelHeader.FromString(tx.channel_header_bytes)
-    return header.timestamp.seconds, header.timestamp.nanos

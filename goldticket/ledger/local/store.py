@@ -93,24 +93,34 @@ BUSY_TIMEOUT = 30.0
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """Take the write lock, waiting up to BUSY_TIMEOUT for another process's commit. SQLite's
-    own busy handler sleeps 1, 2, 5, 10... ms between tries, longer than a commit with its fsync
-    holds the lock; polling every 0.2-2 ms keeps several processes' blocks close together."""
-    conn.execute("PRAGMA busy_timeout = 0")
+    """Take the write lock, waiting up to BUSY_TIMEOUT for another process's commit, on a
+    writer connection (``busy_timeout`` 0, set once when it opened). SQLite's own busy handler
+    sleeps 1, 2, 5, 10... ms between tries, longer than a commit with its fsync holds the lock;
+    polling every 0.2-2 ms keeps several processes' blocks close together."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    delay = 0.0002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.002)
+
+
+def _record_transaction(conn: sqlite3.Connection, tx_id: str, number: int, txnum: int, code: int) -> bool:
+    """Record where ``tx_id`` went; False when the ledger already has it (tx_id is the primary
+    key: the INSERT fails and nothing else of it was written)."""
     try:
-        deadline = time.monotonic() + BUSY_TIMEOUT
-        delay = 0.0002
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.002)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        conn.execute(
+            "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, ?, ?)",
+            (tx_id, number, txnum, CODE_NAMES[code]),
+        )
+    except sqlite3.IntegrityError:
+        return False
+    return True
 
 
 class LedgerStore:
@@ -122,23 +132,42 @@ class LedgerStore:
         self._durable = durable
         self._local = threading.local()
         self.write_lock = threading.RLock()
+        # The next block's number and the last block's hash, known while this store is the
+        # one appending (under ``write_lock``); None = read them in the next commit. Another
+        # process appending meanwhile makes the block's INSERT fail (its number is taken): the
+        # commit then reads them and writes the block again (``commit_batch``).
+        self._tip: tuple[int, bytes] | None = None
         private_file(self.path)
         self.connection().executescript(SCHEMA)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL" if self._durable else "PRAGMA synchronous=OFF")
+        return conn
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL" if self._durable else "PRAGMA synchronous=OFF")
-            self._local.conn = conn
+            conn = self._local.conn = self._open()
+        return conn
+
+    def _writer(self) -> sqlite3.Connection:
+        """This thread's connection for appending blocks: no busy handler (``_begin_immediate``
+        polls for the write lock itself)."""
+        conn = getattr(self._local, "writer", None)
+        if conn is None:
+            conn = self._open()
+            conn.execute("PRAGMA busy_timeout = 0")
+            self._local.writer = conn
         return conn
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        for name in ("conn", "writer"):
+            conn = getattr(self._local, name, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, name, None)
 
     def get_meta(self, name: str) -> bytes | None:
         row = self.connection().execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -210,20 +239,31 @@ class LedgerStore:
         ledger (or earlier in the batch) stays out of the block and gets a
         DuplicateTransactionError. One IMMEDIATE transaction, safe against other processes too:
         the whole block commits or none of it does. Returns one outcome per transaction."""
-        conn = self.connection()
+        with self.write_lock:
+            for _ in range(2):  # a second time only when another process appended meanwhile
+                outcomes = self._append(self._writer(), batch)
+                if outcomes is not None:
+                    return outcomes
+        raise sqlite3.OperationalError("another writer appended a block while this one held the write lock")
+
+    def _append(
+        self, conn: sqlite3.Connection, batch: Sequence[PendingCommit]
+    ) -> list[Committed | DuplicateTransactionError] | None:
+        """One try of ``commit_batch``: None when the remembered tip was stale (rolled back)."""
         outcomes: list[Committed | DuplicateTransactionError] = []
         _begin_immediate(conn)
         try:
-            last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
-            number, previous_hash = (last[0] + 1, bytes(last[1])) if last else (0, b"")
+            if self._tip is None:
+                last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
+                self._tip = (last[0] + 1, bytes(last[1])) if last else (0, b"")
+            number, previous_hash = self._tip
             seen: set[str] = set()
             envelopes: list[bytes] = []
             codes: list[int] = []
             for item in batch:
-                if (
-                    item.tx_id in seen
-                    or conn.execute("SELECT 1 FROM transactions WHERE tx_id = ?", (item.tx_id,)).fetchone()
-                ):
+                txnum = len(envelopes)
+                code = None if item.tx_id in seen else self.validation_code(conn, item.rwset, item.ranges)
+                if code is None or not _record_transaction(conn, item.tx_id, number, txnum, code):
                     outcomes.append(
                         DuplicateTransactionError(
                             f"transaction {item.tx_id} was already submitted", item.tx_id
@@ -231,27 +271,30 @@ class LedgerStore:
                     )
                     continue
                 seen.add(item.tx_id)
-                txnum = len(envelopes)
-                code = self.validation_code(conn, item.rwset, item.ranges)
                 if code == VALID and item.rwset is not None and item.rwset.writes:
                     self._apply(conn, item.rwset, number, txnum, item.tx_id, item.seconds, item.nanos)
-                conn.execute(
-                    "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, ?, ?)",
-                    (item.tx_id, number, txnum, CODE_NAMES[code]),
-                )
                 envelopes.append(item.envelope)
                 codes.append(code)
                 outcomes.append(Committed(item.tx_id, number, txnum, code))
-            if envelopes:
-                block = new_block(number, previous_hash, envelopes, codes)
-                conn.execute(
-                    "INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)",
-                    (number, block.hash, block.encode()),
-                )
+            block = new_block(number, previous_hash, envelopes, codes) if envelopes else None
+            if block is not None:
+                try:
+                    conn.execute(
+                        "INSERT INTO blocks (number, hash, data) VALUES (?, ?, ?)",
+                        (number, block.hash, block.encode()),
+                    )
+                except sqlite3.IntegrityError:  # another process appended block ``number``
+                    conn.execute("ROLLBACK")
+                    self._tip = None
+                    return None
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._tip = None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
+        if block is not None:
+            self._tip = (number + 1, block.hash)
         return outcomes
 
     @classmethod

@@ -25,10 +25,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fabric_chaincode_python.fabric_contract_api import ContractChaincode
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_pb2, transaction_pb2
 
+from chaincode.dispatch import new_chaincode
 from goldticket import messages as m
 
 from ..errors import LedgerError
@@ -98,7 +98,7 @@ class _Checker:
     ) -> None:
         self._source = source
         self._replay = replay
-        self._chaincode = ContractChaincode.new_chaincode(contract)
+        self._chaincode = new_chaincode(contract)
         self._channel_id = channel_id
         self._namespace = chaincode
         self._msps = {row[0]: bytes(row[1]) for row in source.execute("SELECT msp_id, ca_pem FROM msp")}

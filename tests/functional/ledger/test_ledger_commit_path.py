@@ -1,0 +1,76 @@
+"""Issue #22, point 3: a block of one transaction costs BEGIN, the read check, its rows, the
+block and COMMIT: the next block's number and the last hash are kept in memory under the write
+lock, the transactions table's primary key refuses a tx id seen before, busy_timeout is set once
+on the writer connection. Another process appending meanwhile (a stale tip) is caught by the
+block's own primary key, and the block is written again on top."""
+
+from __future__ import annotations
+
+from ledger_support import bare_ledger, ping
+
+from chaincode import GoldTicketContract
+from goldticket.ledger import DuplicateTransactionError
+from goldticket.ledger.local.peer import LocalLedger
+from goldticket.ledger.local.verify import verify_ledger
+
+
+def _verified(ledger):
+    return verify_ledger(
+        ledger._store.path, GoldTicketContract(), channel_id=ledger.channel_id, chaincode=ledger.chaincode
+    )
+
+
+def test_one_transaction_is_committed_in_a_handful_of_statements(tmp_path):
+    ledger, signer = bare_ledger(tmp_path)
+    ping(ledger, signer, "first")  # the tip is known from here on
+    statements: list[str] = []
+    ledger._store._writer().set_trace_callback(statements.append)
+    ping(ledger, signer, "second")
+    assert [s.split()[0] for s in statements] == [
+        "BEGIN",
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+        "COMMIT",
+    ]
+    assert not [s for s in statements if "busy_timeout" in s or "FROM blocks" in s or "SELECT 1" in s]
+    ledger.close()
+
+
+def test_two_writers_on_one_file_each_with_a_stale_tip_keep_one_chain(tmp_path):
+    """As two worker processes: each appends after the other, so each one's remembered tip is
+    stale at its next commit; every block follows the one before and the ledger verifies."""
+    first, signer = bare_ledger(tmp_path)
+    second = LocalLedger(tmp_path / "ledger.sqlite", GoldTicketContract(), time_window=None)
+    done = []
+    for round_number in range(4):
+        for ledger in (first, second):
+            done.append((ledger, ping(ledger, signer, f"{round_number}-{id(ledger)}")))
+    blocks = [status for ledger, tx_id in done for status in [ledger.commit_status(tx_id)]]
+    assert [status.block_number for status in blocks] == list(range(2, 10))
+    assert all(status.ok for status in blocks)
+    report = _verified(first)
+    assert report.ok and report.blocks == 10
+    first.close()
+    second.close()
+
+
+def test_a_tx_id_already_on_the_ledger_is_refused_by_the_other_writer_too(tmp_path):
+    from ledger_support import endorsed_envelope
+
+    first, signer = bare_ledger(tmp_path)
+    second = LocalLedger(tmp_path / "ledger.sqlite", GoldTicketContract(), time_window=None)
+    envelope, tx_id = endorsed_envelope(first, signer, "Ping", {"key": "once"})
+    first.submit(envelope)
+    height = first.height()
+    try:
+        second.submit(envelope)
+    except DuplicateTransactionError:
+        pass
+    else:
+        raise AssertionError("the second copy was committed")
+    assert second.height() == height and second.commit_status(tx_id).block_number == height - 1
+    first.close()
+    second.close()
