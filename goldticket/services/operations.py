@@ -550,3 +550,38 @@ def alerts(
             {"code": "gateway_down", "severity": "critical", "detail": current["gateway"].get("problem")}
         )
     return found
+
+
+# ----------------------------------------------------------------------- Prometheus
+def prometheus_config(
+    settings: Settings, *, web: str, signer_metrics: str | None = None, interval: str = "15s"
+) -> dict[str, Any]:
+    """A Prometheus configuration scraping this deployment: the web service's /metrics at
+    ``web`` (host:port), the signing gateway's metrics port, and every peer and orderer the
+    connection profile names with its operations URL. Raises LedgerError for a bad profile."""
+    jobs: list[dict[str, Any]] = [
+        {"job_name": "goldticket-web", "metrics_path": "/metrics", "static_configs": [{"targets": [web]}]}
+    ]
+    if signer_metrics:
+        jobs.append({"job_name": "goldticket-signer", "static_configs": [{"targets": [signer_metrics]}]})
+    for kind in ("peer", "orderer"):
+        nodes = [endpoint for endpoint in endpoints_of(settings) if endpoint.kind == kind]
+        for scheme in ("http", "https"):
+            chosen = [node for node in nodes if node.url.startswith(f"{scheme}://")]
+            if not chosen:
+                continue
+            jobs.append(
+                {
+                    "job_name": f"fabric-{kind}s" + ("" if scheme == "http" else "-tls"),
+                    "scheme": scheme,
+                    "static_configs": [
+                        {"targets": [node.url.split("://", 1)[1]], "labels": {"node": node.name}}
+                        for node in chosen
+                    ],
+                }
+            )
+    return {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "rule_files": ["goldticket-alerts.yml"],
+        "scrape_configs": jobs,
+    }
