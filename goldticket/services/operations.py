@@ -520,8 +520,11 @@ def alerts(
                 "limit": settings.ops_block_age_minutes,
             }
         )
+    # a node stuck while the others move on (on a quiet chain every node waits: block_old says so)
+    highest = max((node["height"] for node in nodes if node["height"] is not None), default=None)
     for node in nodes:
-        if node["up"] and node["block_age"] is not None and node["block_age"] > limit:
+        behind = highest is not None and node["height"] is not None and node["height"] < highest
+        if node["up"] and behind and node["block_age"] is not None and node["block_age"] > limit:
             found.append(
                 {
                     "code": "node_block_old",
