@@ -17,7 +17,7 @@ def operations_group() -> None:
 @click.option(
     "--signer-metrics",
     default=None,
-    help="host:port of `signer serve --metrics-port` (GOLDTICKET_SIGNER_METRICS_PORT)",
+    help="host:port of `signer serve --metrics-port` (default: the web service's /metrics/signer)",
 )
 @click.option("--interval", default="15s", show_default=True, help="scrape interval")
 @handles_errors

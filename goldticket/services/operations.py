@@ -560,13 +560,22 @@ def prometheus_config(
     settings: Settings, *, web: str, signer_metrics: str | None = None, interval: str = "15s"
 ) -> dict[str, Any]:
     """A Prometheus configuration scraping this deployment: the web service's /metrics at
-    ``web`` (host:port), the signing gateway's metrics port, and every peer and orderer the
-    connection profile names with its operations URL. Raises LedgerError for a bad profile."""
+    ``web`` (host:port), the signing gateway's metrics (its own port ``signer_metrics``, else
+    the web service's /metrics/signer), and every peer and orderer the connection profile names
+    with its operations URL. Raises LedgerError for a bad profile."""
     jobs: list[dict[str, Any]] = [
         {"job_name": "goldticket-web", "metrics_path": "/metrics", "static_configs": [{"targets": [web]}]}
     ]
-    if signer_metrics:
+    if signer_metrics:  # the gateway's own --metrics-port
         jobs.append({"job_name": "goldticket-signer", "static_configs": [{"targets": [signer_metrics]}]})
+    else:  # through the web service, which asks the gateway over its socket
+        jobs.append(
+            {
+                "job_name": "goldticket-signer",
+                "metrics_path": "/metrics/signer",
+                "static_configs": [{"targets": [web]}],
+            }
+        )
     for kind in ("peer", "orderer"):
         nodes = [endpoint for endpoint in endpoints_of(settings) if endpoint.kind == kind]
         for scheme in ("http", "https"):

@@ -73,7 +73,7 @@ def test_the_shipped_scrape_configuration_is_the_default_networks(tmp_path: Path
     settings = Settings(
         data_dir=tmp_path, ledger="fabric", fabric_profile=profile_of(layout, tmp_path / "p.json")
     )
-    written = operations.prometheus_config(settings, web="127.0.0.1:8000", signer_metrics="127.0.0.1:9464")
+    written = operations.prometheus_config(settings, web="127.0.0.1:8000")
     assert shipped == written
     jobs = {job["job_name"]: job for job in shipped["scrape_configs"]}
     assert set(jobs) == {"goldticket-web", "goldticket-signer", "fabric-peers", "fabric-orderers"}
@@ -98,6 +98,7 @@ def test_the_cli_writes_the_configuration_of_the_profile(tmp_path: Path) -> None
     targets = [t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]]
     assert targets == [
         "10.0.0.5:8000",
+        "10.0.0.5:8000",  # the signing gateway's metrics, through the web service
         "127.0.0.1:17152",
         "127.0.0.1:17162",
         "127.0.0.1:17172",

@@ -46,7 +46,7 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The portal on the network, served on a port, and a signing gateway process with its
     metrics port (`goldticket signer serve --metrics-port`)."""
     settings = dataclasses.replace(settings, password_memory_kib=8192)
-    portal = setup.init_portal(settings)
+    setup.init_portal(settings).close()
     metrics_port = free_port()
     env = {
         **os.environ,
@@ -56,6 +56,10 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[dict[str, Any]]:
         "GOLDTICKET_CARD_KDF_N": str(settings.card_kdf_n),
         "GOLDTICKET_CARD_BACKEND": settings.card_backend,
         "GOLDTICKET_SIGNER_METRICS_PORT": str(metrics_port),
+        "GOLDTICKET_LEDGER": settings.ledger,
+        "GOLDTICKET_CHANNEL": settings.channel,
+        "GOLDTICKET_CHAINCODE": settings.chaincode,
+        "GOLDTICKET_FABRIC_PROFILE": str(settings.fabric_profile_path),
     }
     log = (tmp_path / "signer.log").open("wb")
     signer = subprocess.Popen(
@@ -73,18 +77,20 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[dict[str, Any]]:
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and signer.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", metrics_port)) == 0:
+                break
+        time.sleep(0.1)
+    assert signer.poll() is None, (tmp_path / "signer.log").read_text()[-2000:]
+    # the portal signs through that gateway, as under `goldticket serve`
+    portal = Portal.open(dataclasses.replace(settings, signer_url=f"unix://{tmp_path / 'signer.sock'}"))
     app = create_app({"GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0, "SECRET_KEY": "scrape test"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and signer.poll() is None:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", metrics_port)) == 0:
-                    break
-            time.sleep(0.1)
-        assert signer.poll() is None, (tmp_path / "signer.log").read_text()[-2000:]
         yield {
             "portal": portal,
             "web": f"127.0.0.1:{server.server_port}",
@@ -122,9 +128,14 @@ def test_every_scrape_target_of_the_generated_configuration_answers(deployment: 
     )
     with urllib.request.urlopen(f"http://{deployment['web']}/healthz", timeout=10) as answer:
         assert answer.status == 200  # a request counted, so the request metrics have a sample
-    config = operations.prometheus_config(
+    config = operations.prometheus_config(settings, web=deployment["web"])
+    # and the gateway's own metrics port (`--signer-metrics`) beside the web service's /metrics/signer
+    direct = operations.prometheus_config(
         settings, web=deployment["web"], signer_metrics=deployment["signer"]
     )
+    config["scrape_configs"] += [
+        job for job in direct["scrape_configs"] if job["job_name"] == "goldticket-signer"
+    ]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"goldticket-web", "goldticket-signer", "fabric-peers", "fabric-orderers"}
     every: dict[str, set[str]] = {}
@@ -145,10 +156,12 @@ def test_every_scrape_target_of_the_generated_configuration_answers(deployment: 
                 if job["job_name"] == "fabric-peers":
                     assert "ledger_transaction_count_total" in found or "ledger_transaction_count" in found
                     assert "ledger_block_processing_time_bucket" in found
+                if job["job_name"] == "goldticket-signer":  # the write above was signed there
+                    assert "goldticket_signer_signatures_total" in found, (target, sorted(found))
                 if job["job_name"] == "fabric-orderers":
                     assert "consensus_etcdraft_is_leader" in found
     print(f"\nscraped {len(scraped)} targets: {scraped}")
-    assert len(scraped) == 2 + len(jobs["fabric-peers"]["static_configs"]) + len(
+    assert len(scraped) == 3 + len(jobs["fabric-peers"]["static_configs"]) + len(
         jobs["fabric-orderers"]["static_configs"]
     )
     assert "goldticket_signer_locked_cards" in every and "goldticket_follower_lag_blocks" in every

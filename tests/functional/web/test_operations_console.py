@@ -153,3 +153,26 @@ def test_the_gateway_counts_refusals_and_locked_cards_without_naming_them(
     shown = status(operator)
     assert shown["status"]["gateway"]["locked_cards"] == 1
     assert 'data-testid="locked-cards">1<' in shown["panel"]
+
+
+def test_the_web_service_passes_the_gateways_metrics_to_prometheus(
+    app: Any, members: Members, portal: Portal
+) -> None:
+    anonymous = app.test_client()
+    answer = anonymous.get("/metrics/signer")
+    assert answer.status_code == 200 and answer.mimetype == "text/plain"
+    text = answer.get_data(as_text=True)
+    assert re.search(r'goldticket_signer_signatures_total\{purpose="proposal"\} [1-9]', text), text[-500:]
+    assert "goldticket_signer_locked_cards" in text  # (this test's gateway shares the process: more besides)
+    real_gateway = portal.platform.gateway
+    portal.platform.gateway = GatewayClient("http://127.0.0.1:9", "a secret of twenty chars")
+    try:
+        down = anonymous.get("/metrics/signer")
+    finally:
+        portal.platform.gateway = None  # the cards sign in this process: its own figures
+        in_process = anonymous.get("/metrics/signer")
+        portal.platform.gateway = real_gateway
+    assert down.status_code == 503 and down.get_json()["error"] == "gateway_unavailable"
+    assert in_process.status_code == 200
+    shown = in_process.get_data(as_text=True)
+    assert "goldticket_signer_locked_cards" in shown and "python_gc" not in shown
