@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ class History:
         self.path = Path(path)
         self.interval = interval
         self.keep = keep
-        self._local = threading.local()
+        self._wal = False
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
@@ -38,13 +37,16 @@ class History:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+        """A connection for one operation (a web server's threads come and go: none is kept)."""
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
             conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
-        yield conn
+            if not self._wal:
+                conn.execute("PRAGMA journal_mode=WAL")
+                self._wal = True
+            yield conn
+        finally:
+            conn.close()
 
     def newest(self) -> dict[str, Any] | None:
         with self._connection() as conn:
