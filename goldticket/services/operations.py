@@ -37,6 +37,12 @@ INTERVAL = 5.0  # seconds between samples
 WINDOW = 3600.0  # the history the console shows
 MAX_BLOCKS_PER_SAMPLE = 500  # blocks read to count transactions in one sample
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+# Fabric's histograms of a peer's block commit (core/ledger/kvledger/metrics.go)
+COMMIT_PHASES = (
+    "ledger_block_processing_time",
+    "ledger_blockstorage_and_pvtdata_commit_time",
+    "ledger_statedb_commit_time",
+)
 MVCC = transaction_pb2.TxValidationCode.Value("MVCC_READ_CONFLICT")
 PHANTOM = transaction_pb2.TxValidationCode.Value("PHANTOM_READ_CONFLICT")
 POLICY = transaction_pb2.TxValidationCode.Value("ENDORSEMENT_POLICY_FAILURE")
@@ -111,7 +117,8 @@ def probe_node(endpoint: OperationsEndpoint, channel: str, timeout: float = PROB
         leader = _one(metrics, "consensus_etcdraft_is_leader", channel=channel)
         node["leader"] = None if leader is None else leader >= 1
     else:
-        node["commit_sum"] = _sum(metrics, "ledger_block_processing_time_sum", channel=channel)
+        # a block's commit on the peer: validation and its ledger work, the block store, the state
+        node["commit_sum"] = sum(_sum(metrics, f"{name}_sum", channel=channel) for name in COMMIT_PHASES)
         node["commit_count"] = _sum(metrics, "ledger_block_processing_time_count", channel=channel)
         node["endorse_failures"] = _sum(metrics, "endorser_endorsement_failures", channel=channel)
         node["proposals"] = _sum(metrics, "endorser_proposals_received")

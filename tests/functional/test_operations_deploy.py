@@ -33,6 +33,8 @@ FABRIC = {
     "ledger_transaction_count",
     "ledger_block_processing_time_sum",
     "ledger_block_processing_time_count",
+    "ledger_blockstorage_and_pvtdata_commit_time_sum",
+    "ledger_statedb_commit_time_sum",
     "endorser_endorsement_failures",
     "consensus_etcdraft_is_leader",
 }
