@@ -303,12 +303,12 @@ def _carry_node_ages(sample: dict[str, Any], previous: dict[str, Any] | None, no
     before = {node["name"]: node for node in (previous or {}).get("nodes", [])}
     for node in sample["nodes"]:
         old = before.get(node["name"], {})
-        if node.get("height") is not None and old.get("height") == node["height"] and old.get("height_since"):
-            node["height_since"] = old["height_since"]
-        elif node.get("height") is not None:
-            node["height_since"] = now if old else None  # unknown until the height moves once
-        else:
+        if node.get("height") is None:
             node["height_since"] = None
+        elif old.get("height") == node["height"]:
+            node["height_since"] = old.get("height_since")  # None: unknown until the height moves
+        else:
+            node["height_since"] = now if old.get("height") is not None else None
 
 
 def _grew(now: float | None, before: float | None) -> float:
@@ -378,13 +378,13 @@ def status(sources: Sources, history: History, now: float | None = None) -> dict
     samples = history.window(now)
     settings = sources.settings
     hour = _hour(samples)
-    nodes = [_node_view(node, now) for node in current["nodes"]]
     chain = current["chain"]
     # transactions carry the platform's clock (a set date in dev and test): their age is read on it
     clock = china_clock(settings.today).timestamp() if settings.today else now
     last_block_age = (
         None if chain.get("last_block_time") is None else max(0.0, clock - chain["last_block_time"])
     )
+    nodes = [_node_view(node, now, chain.get("height"), last_block_age) for node in current["nodes"]]
     return {
         "taken": current["taken"],
         "ledger": settings.ledger,
@@ -411,15 +411,23 @@ def status(sources: Sources, history: History, now: float | None = None) -> dict
     }
 
 
-def _node_view(node: dict[str, Any], now: float) -> dict[str, Any]:
+def _node_view(
+    node: dict[str, Any], now: float, chain_height: int | None, last_block_age: float | None
+) -> dict[str, Any]:
+    """A node's row: its newest block's age is the chain's newest block's when it has that block,
+    else how long this history has seen it at its height."""
     since = node.get("height_since")
+    if node.get("height") is not None and node["height"] == chain_height and last_block_age is not None:
+        block_age: float | None = last_block_age
+    else:
+        block_age = None if since is None else max(0.0, now - since)
     return {
         "name": node["name"],
         "kind": node["kind"],
         "url": node["url"],
         "up": node["up"],
         "height": node.get("height"),
-        "block_age": None if since is None else max(0.0, now - since),
+        "block_age": block_age,
         "leader": node.get("leader"),
         "problem": node.get("problem") or node.get("metrics_problem"),
     }

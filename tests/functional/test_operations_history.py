@@ -85,3 +85,20 @@ def test_only_a_node_behind_the_others_alerts_on_its_age(tmp_path: Path) -> None
     assert [a["code"] for a in quiet] == ["block_old"]
     stuck = operations.alerts(current, [node("a", 9), node("b", 7)], old, settings)
     assert [(a["code"], a.get("node")) for a in stuck] == [("block_old", None), ("node_block_old", "b")]
+
+
+def test_a_nodes_block_age_is_unknown_until_its_height_moves() -> None:
+    def sample(height: int | None) -> dict[str, Any]:
+        return {"nodes": [{"name": "peer0.core", "kind": "peer", "height": height}]}
+
+    first, second, third, fourth = sample(5), sample(5), sample(6), sample(6)
+    operations._carry_node_ages(first, None, 100.0)  # noqa: SLF001
+    operations._carry_node_ages(second, first, 105.0)  # noqa: SLF001
+    operations._carry_node_ages(third, second, 110.0)  # noqa: SLF001
+    operations._carry_node_ages(fourth, third, 115.0)  # noqa: SLF001
+    since = [s["nodes"][0]["height_since"] for s in (first, second, third, fourth)]
+    assert since == [None, None, 110.0, 110.0]
+    view = operations._node_view(fourth["nodes"][0] | {"url": "u", "up": True}, 130.0, 7, 3.0)  # noqa: SLF001
+    assert view["block_age"] == 20.0  # behind the chain (7): its own age, not the chain's
+    view = operations._node_view(fourth["nodes"][0] | {"url": "u", "up": True}, 130.0, 6, 3.0)  # noqa: SLF001
+    assert view["block_age"] == 3.0  # it has the newest block: the block's own age
