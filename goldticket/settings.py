@@ -86,6 +86,10 @@ class Settings:
     # GOLDTICKET_PUBLIC_URL: where the portal is reached from outside (certificates' QR codes);
     # unset, the URL `goldticket serve` listens on (GOLDTICKET_HOST, GOLDTICKET_PORT)
     public_url: str = "http://127.0.0.1:8000"
+    # the operations console's alerts: the newest block older than this many minutes, the
+    # read-model follower more than this many blocks behind the ledger
+    ops_block_age_minutes: float = 60.0  # GOLDTICKET_OPS_BLOCK_AGE_MINUTES
+    ops_follower_lag_blocks: int = 10  # GOLDTICKET_OPS_FOLLOWER_LAG_BLOCKS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -111,7 +115,11 @@ class Settings:
                 env.get("GOLDTICKET_HOST") or DEFAULT_HOST, listen_port(env.get("GOLDTICKET_PORT"))
             ),
         }
-        for name, variable in (("token_ttl", "TOKEN_TTL"), ("password_memory_kib", "PASSWORD_MEMORY_KIB")):
+        for name, variable in (
+            ("token_ttl", "TOKEN_TTL"),
+            ("password_memory_kib", "PASSWORD_MEMORY_KIB"),
+            ("ops_follower_lag_blocks", "OPS_FOLLOWER_LAG_BLOCKS"),
+        ):
             text = env.get(f"GOLDTICKET_{variable}")
             if text:
                 try:
@@ -124,6 +132,12 @@ class Settings:
                 values["signer_rate"] = float(rate)
             except ValueError as error:
                 raise ConfigError("GOLDTICKET_SIGNER_RATE must be a number of signatures a second") from error
+        block_age = env.get("GOLDTICKET_OPS_BLOCK_AGE_MINUTES")
+        if block_age:
+            try:
+                values["ops_block_age_minutes"] = float(block_age)
+            except ValueError as error:
+                raise ConfigError("GOLDTICKET_OPS_BLOCK_AGE_MINUTES must be a number of minutes") from error
         kdf_n = env.get("GOLDTICKET_CARD_KDF_N")
         if kdf_n:
             try:
@@ -170,6 +184,10 @@ class Settings:
             raise ConfigError("GOLDTICKET_PUBLIC_URL must be an http:// or https:// URL")
         if not 8192 <= self.password_memory_kib <= 4 * 1024 * 1024:
             raise ConfigError("GOLDTICKET_PASSWORD_MEMORY_KIB must be from 8192 to 4194304")
+        if not 0 < self.ops_block_age_minutes <= 7 * 24 * 60:
+            raise ConfigError("GOLDTICKET_OPS_BLOCK_AGE_MINUTES must be above 0 and at most a week")
+        if not 0 <= self.ops_follower_lag_blocks <= 1_000_000:
+            raise ConfigError("GOLDTICKET_OPS_FOLLOWER_LAG_BLOCKS must be from 0 to 1000000")
 
     @property
     def portal_database_url(self) -> str:

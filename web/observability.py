@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from goldticket.signing import metrics as signer_metrics
+
 log = logging.getLogger("goldticket.web.requests")
 
 REQUESTS = Counter("goldticket_http_requests", "HTTP requests", ["method", "route", "status"])
@@ -54,6 +56,39 @@ def metrics_text(portal: Any) -> bytes:
 
         return generate_latest(REGISTRY) + generate_latest(_ledger_registry(portal))
     registry.register(LedgerCollector(portal))
+    return generate_latest(registry)
+
+
+class _SignerOnly(Collector):
+    """The signing metrics of this process (or of every worker, in multiprocess mode) and the
+    locked cards: the cards sign in the web workers when no gateway is configured."""
+
+    def __init__(self, source: Any, card_registry: Any) -> None:
+        self.source = source
+        self.locked = signer_metrics.LockedCards(card_registry)
+
+    def collect(self) -> Iterator[Any]:
+        for family in self.source.collect():
+            if family.name.startswith("goldticket_signer_"):
+                yield family
+        yield from self.locked.collect()
+
+
+def signer_metrics_text(portal: Any) -> bytes:
+    """The signing gateway's metrics for Prometheus, through this web service: fetched over the
+    gateway's own socket (with the deployment secret) when it runs apart, so a gateway kept off
+    the network (the systemd unit's PrivateNetwork) is still watched; this process's own when
+    the cards sign here. Raises GatewayUnavailableError when the gateway does not answer."""
+    gateway = portal.platform.gateway
+    if gateway is not None:
+        return str(gateway.metrics_text()).encode()
+    registry = CollectorRegistry(auto_describe=False)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        source: Any = CollectorRegistry()
+        multiprocess.MultiProcessCollector(source)  # type: ignore[no-untyped-call]
+    else:
+        from prometheus_client import REGISTRY as source
+    registry.register(_SignerOnly(source, portal.platform.cards.registry))
     return generate_latest(registry)
 
 

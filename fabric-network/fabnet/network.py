@@ -16,7 +16,7 @@ from typing import Any
 
 from . import configtx, crypto, lifecycle, nodes
 from .binaries import Binaries, find_binaries
-from .layout import ORDERER_MSP, Layout
+from .layout import HOST, ORDERER_MSP, Layout
 
 Say = Callable[[str], None]
 
@@ -80,7 +80,8 @@ def _start_chaincode_servers(layout: Layout, pkg_id: str) -> None:
 
 
 def write_profile(layout: Layout) -> None:
-    """The connection profile GoldTicket reads with GOLDTICKET_LEDGER=fabric."""
+    """The connection profile GoldTicket reads with GOLDTICKET_LEDGER=fabric; each node's
+    ``operations`` URL (/healthz, /metrics) is what the operations console and Prometheus watch."""
     profile = {
         "channel": layout.channel,
         "chaincode": layout.chaincode,
@@ -90,11 +91,17 @@ def write_profile(layout: Layout) -> None:
                 "msp_id": peer.msp_id,
                 "address": peer.address,
                 "tls_ca_pem": layout.ca_pem(peer.msp_id).read_text(),
+                "operations": f"http://{HOST}:{peer.operations_port}",
             }
             for peer in layout.peers
         ],
         "orderers": [
-            {"name": o.name, "address": o.address, "tls_ca_pem": layout.ca_pem(ORDERER_MSP).read_text()}
+            {
+                "name": o.name,
+                "address": o.address,
+                "tls_ca_pem": layout.ca_pem(ORDERER_MSP).read_text(),
+                "operations": f"http://{HOST}:{o.operations_port}",
+            }
             for o in layout.orderers
         ],
     }

@@ -99,6 +99,9 @@ def peer_env(layout: Layout, binaries: Binaries, peer: Peer) -> dict[str, str]:
         "CORE_PEER_FILESYSTEMPATH": str(layout.ledgers / peer.name),
         "CORE_LEDGER_SNAPSHOTS_ROOTDIR": str(layout.ledgers / peer.name / "snapshots"),
         "CORE_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{peer.operations_port}",
+        # Fabric's sample core.yaml disables metrics: the operations console and Prometheus read
+        # ledger_blockchain_height, ledger_transaction_count, ... from /metrics
+        "CORE_METRICS_PROVIDER": "prometheus",
         "CORE_PEER_AUTHENTICATION_TIMEWINDOW": layout.time_window,
         "CORE_VM_ENDPOINT": "",  # no Docker: chaincode runs as a service
         "CORE_CHAINCODE_EXTERNALBUILDERS": json.dumps([builder]),

@@ -15,6 +15,7 @@ from . import (
     ledger,
     members,
     offers,
+    operations,
     portal,
     signer,
     tickets,
@@ -47,6 +48,7 @@ for command in (
     portal.reindex,
     ledger.ledger_group,
     certificates.certificate,
+    operations.operations_group,
 ):
     main.add_command(command)
 

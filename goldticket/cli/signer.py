@@ -27,10 +27,20 @@ def signer() -> None:
 @click.option(
     "--tls", "tls_dir", type=click.Path(), default=None, help="mutual TLS with the files `signer tls` wrote"
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    envvar="GOLDTICKET_SIGNER_METRICS_PORT",
+    help="also serve Prometheus metrics on 127.0.0.1:PORT (no secret there; none by default)",
+)
 @handles_errors
-def signer_serve(socket_path: str | None, host: str | None, port: int | None, tls_dir: str | None) -> None:
+def signer_serve(
+    socket_path: str | None, host: str | None, port: int | None, tls_dir: str | None, metrics_port: int | None
+) -> None:
     """Serve the cards of this data directory to callers holding the deployment secret: on a
-    Unix socket by default; on TCP with --port (plain HTTP on loopback only, else --tls)."""
+    Unix socket by default; on TCP with --port (plain HTTP on loopback only, else --tls).
+    --metrics-port: signatures, refusals and locked cards for Prometheus on loopback."""
     from pathlib import Path
 
     from goldticket.services.signing_setup import Cards
@@ -54,6 +64,13 @@ def signer_serve(socket_path: str | None, host: str | None, port: int | None, tl
             (host or "127.0.0.1", 8700 if port is None else port), service, secret, tls=tls
         )
     click.echo(f"signing gateway on {server.url}", err=True)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from goldticket.signing import metrics
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry_for(service.registry))
+        click.echo(f"signing gateway metrics on http://127.0.0.1:{metrics_port}/metrics", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

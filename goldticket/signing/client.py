@@ -122,6 +122,22 @@ class GatewayClient:
         finally:
             connection.close()
 
+    def metrics_text(self, timeout: float = 2.0) -> str:
+        """The gateway's Prometheus metrics (GET /metrics). Raises GatewayUnavailableError."""
+        connection = self._connection()
+        connection.timeout = timeout
+        try:
+            connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {self._secret}"})
+            response = connection.getresponse()
+            status, raw = response.status, response.read()
+        except (OSError, http.client.HTTPException) as error:
+            raise GatewayUnavailableError(f"the signing gateway at {self.url} is unreachable") from error
+        finally:
+            connection.close()
+        if status != 200:
+            raise GatewayUnavailableError(f"the signing gateway answered HTTP {status} for its metrics")
+        return raw.decode("utf-8", "replace")
+
     def identity(self, serial: str) -> Identity:
         data = self._call("GET", f"/v1/cards/{serial}/identity")
         return Identity(data["msp_id"], data["certificate_pem"].encode())

@@ -6,6 +6,7 @@ POST /v1/pin    {"serial", "pin"} -> {"status": "proved"} (the PIN opens the car
                 a wrong PIN counts as for a signature)
 GET  /v1/cards/<serial>/identity -> {"msp_id", "certificate_pem"}
 GET  /healthz   -> {"status": "ok"}
+GET  /metrics   -> Prometheus text: signatures, refusals by code, locked cards (no serial, no PIN)
 
 Every call but /healthz needs ``Authorization: Bearer <secret>`` (the per-deployment secret in
 GOLDTICKET_SIGNER_SECRET or ``<data dir>/signer.secret``); bodies are limited to 256 KiB.
@@ -31,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from . import metrics
 from .errors import SigningError
 from .service import SigningService
 from .transport import bind_unix_socket, check_plain_tcp, peer_is_client
@@ -142,6 +144,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"status": "ok"})
             return
         if not self._authenticated():
+            return
+        if self.path == "/metrics":
+            data = metrics.exposition(self.server.service.registry)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         parts = self.path.strip("/").split("/")
         if len(parts) == 4 and parts[:2] == ["v1", "cards"] and parts[3] == "identity":

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from goldticket.messages import DecodedProposal, Identity, sha256
 
+from . import metrics
 from .audit import AuditLog, canonical_json, secret_paths
 from .cards.interfaces import CardFactory
 from .errors import CardNotFoundError, RefusedError, SigningError, WrongPinError
@@ -115,6 +116,7 @@ class SigningService:
                 self._remember(serial, parsed, proposal)
             entry.update(result="signed", tx_id=proposal.tx_id)
             self._audit(entry)
+            metrics.signed(purpose)
             return signature
         except Exception as error:
             if reserved is not None:
@@ -124,9 +126,11 @@ class SigningService:
             if isinstance(error, _SecretInIntent):
                 entry["intent"] = error.summary
             if isinstance(error, SigningError):
+                metrics.refused(error.code)
                 entry.update(result="refused", code=error.code, reason=str(error))
                 self._audit(entry)
                 raise
+            metrics.refused("internal_error")
             entry.update(result="refused", code="internal_error", reason=f"unexpected {type(error).__name__}")
             self._audit(entry)
             raise SigningError("the signing gateway failed on this request; nothing was signed") from error
@@ -134,6 +138,7 @@ class SigningService:
     def refuse(self, entry: dict[str, Any]) -> None:
         """Audit a request refused before it reached :meth:`sign` (the gateway's transport:
         unauthenticated, malformed, oversized). ``entry`` holds code and reason."""
+        metrics.refused(entry.get("code"))
         self._audit({**entry, "result": "refused"})
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -184,15 +189,18 @@ class SigningService:
             self._rate_limit(serial)
             self._sign_on_card(record, bytes(32), pin)
         except SigningError as error:
+            metrics.refused(error.code)
             entry.update(result="refused", code=error.code, reason=str(error))
             self._audit(entry)
             raise
         except Exception as error:
+            metrics.refused("internal_error")
             entry.update(result="refused", code="internal_error", reason=f"unexpected {type(error).__name__}")
             self._audit(entry)
             raise SigningError("the signing gateway failed on this request") from error
         entry["result"] = "proved"
         self._audit(entry)
+        metrics.signed("pin")
 
     def check_pin(self, record: CardRecord, pin: str) -> None:
         """Prove the PIN on the card (a signature over zeros), counting a wrong one."""

@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (the *_views modules add their pages to the bluep
     certificate_views,
     formatting,
     issue_views,
+    operations_views,
     session_views,
     signing_views,
     ticket_views,

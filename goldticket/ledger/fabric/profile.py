@@ -53,3 +53,33 @@ class ConnectionProfile:
 
     def with_chaincode(self, chaincode: str) -> ConnectionProfile:
         return dataclasses.replace(self, chaincode=chaincode)
+
+
+@dataclasses.dataclass(frozen=True)
+class OperationsEndpoint:
+    """A node's operations service (Fabric's /healthz and /metrics)."""
+
+    name: str
+    kind: str  # "peer" | "orderer"
+    url: str  # e.g. http://127.0.0.1:7122
+
+
+def operations_endpoints(path: Path) -> tuple[OperationsEndpoint, ...]:
+    """Every peer and orderer of the profile that names its ``operations`` URL (``make
+    network-up`` writes them). Raises LedgerError naming the file when it is missing or bad."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        found = [
+            OperationsEndpoint(str(node["name"]), kind, str(node["operations"]).rstrip("/"))
+            for kind, key in (("orderer", "orderers"), ("peer", "peers"))
+            for node in data.get(key, [])
+            if node.get("operations")
+        ]
+    except FileNotFoundError as error:
+        raise LedgerError(f"no Fabric connection profile at {path}; run `make network-up` first") from error
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise LedgerError(f"{path} is not a GoldTicket connection profile: {error}") from error
+    for endpoint in found:
+        if not endpoint.url.startswith(("http://", "https://")):
+            raise LedgerError(f"{path}: {endpoint.name}'s operations URL must be http:// or https://")
+    return tuple(found)
