@@ -3,6 +3,7 @@ concurrent clients, beside a one-key Ping in the same run (the bare-Fabric ceili
 
     python bench/fabric_throughput.py [--clients 50] [--seconds 30] [--rounds 2]
         [--batch-timeout 250ms] [--orderers 1] [--port-base 37050] [--network DATA_DIR]
+        [--json PATH]
 
 It brings up its own network (ports from --port-base to 140 above it) unless --network names
 the data directory of one that is up. Each client signs with its own software key registered on the ledger (the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import dataclasses
+import json
 import shutil
 import statistics
 import sys
@@ -115,6 +117,7 @@ def main() -> int:
     parser.add_argument("--orderers", type=int, default=1)
     parser.add_argument("--port-base", type=int, default=37050, help="first port of its own network")
     parser.add_argument("--network", help="data directory of a network that is up")
+    parser.add_argument("--json", type=Path, help="also write the phases as JSON here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="gt-fabric-bench-") as tmp:
@@ -204,6 +207,21 @@ def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
     for name in ("GoldTicket transactions", "GoldTicket via services"):
         rate = statistics.mean(p.rate for p in phases if p.name == name)
         print(f"{name} / ping rate: {rate / ping_rate:.0%}")
+    if args.json:
+        figures = [
+            {
+                "phase": p.name,
+                "transactions": p.transactions,
+                "tx_per_s": p.rate,
+                "p50_s": p.percentile(50),
+                "p99_s": p.percentile(99),
+                "errors": p.errors,
+            }
+            for p in phases
+        ]
+        report = {"script": "fabric_throughput", "clients": args.clients, "orderers": len(layout.orderers)}
+        report["rows"] = figures
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
     platform.close()
     return 0
 
