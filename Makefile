@@ -65,6 +65,9 @@ BENCH_PORTAL ?= --tickets 10000 --requests 100
 BENCH_CERTIFICATES ?= --runs 31
 BENCH_FABRIC ?= --clients 50 --seconds 30 --rounds 2
 BENCH_NETWORK ?=
+BENCH_NOTE ?=
+BENCH_SIZES = Sizes: transfer $(BENCH_TRANSFER); gateway $(BENCH_GATEWAY); API $(BENCH_API); \
+	portal $(BENCH_PORTAL); certificates $(BENCH_CERTIFICATES)$(if $(BENCH_NETWORK),; Fabric $(BENCH_FABRIC),).
 bench: install
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	$(BIN)/python bench/transfer_throughput.py $(BENCH_TRANSFER) --json $(BENCH_OUT)/transfer_throughput.json
@@ -74,9 +77,7 @@ bench: install
 	$(BIN)/python bench/certificates.py $(BENCH_CERTIFICATES) --json $(BENCH_OUT)/certificates.json
 	if [ -n "$(BENCH_NETWORK)" ]; then $(BIN)/python bench/fabric_throughput.py $(BENCH_FABRIC) \
 		--network "$(BENCH_NETWORK)" --json $(BENCH_OUT)/fabric_throughput.json; fi
-	$(BIN)/python bench/report.py $(BENCH_OUT) --note "Sizes: transfer $(BENCH_TRANSFER); \
-		gateway $(BENCH_GATEWAY); API $(BENCH_API); portal $(BENCH_PORTAL); certificates \
-		$(BENCH_CERTIFICATES)$(if $(BENCH_NETWORK),; Fabric $(BENCH_FABRIC),)."
+	$(BIN)/python bench/report.py $(BENCH_OUT) --note "$(BENCH_SIZES) $(BENCH_NOTE)"
 
 # A Fabric network of native processes on 127.0.0.1 (fabric-network/network.py): ORDERERS=3 for
 # a raft cluster; FABRIC_BIN for your own Fabric 3.1.x binaries.
