@@ -6,7 +6,8 @@ concurrent clients, beside a one-key Ping in the same run (the bare-Fabric ceili
         [--json PATH]
 
 It brings up its own network (ports from --port-base to 140 above it) unless --network names
-the data directory of one that is up. Each client signs with its own software key registered on the ledger (the
+the data directory of one that is up (laid out as the environment says: GOLDTICKET_FABRIC_PORT_BASE,
+ORDERERS, GOLDTICKET_FABRIC_DIR, as for `make network-up`). Each client signs with its own software key registered on the ledger (the
 ledger and Fabric are measured, not the cards). A GoldTicket operation is a transfer and its
 acceptance: OfferTransfer by the holder, then AcceptOffer by the payee, two transactions that
 each read and write the ticket, its offer and holdings and create a piece; measured as bare
@@ -21,13 +22,14 @@ import argparse
 import concurrent.futures
 import dataclasses
 import json
+import os
 import shutil
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -91,6 +93,12 @@ def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int
     return Phase(name, sum(counts), time.monotonic() - started, latencies, sum(errors), reasons)
 
 
+def network_layout(data_dir: str, environ: Mapping[str, str] | None = None) -> Layout:
+    """The layout of the network that is up in ``data_dir``, as `make network-up` made it from the
+    environment (GOLDTICKET_FABRIC_PORT_BASE, ORDERERS, GOLDTICKET_FABRIC_DIR...)."""
+    return Layout.from_env({**(os.environ if environ is None else environ), "GOLDTICKET_DATA_DIR": data_dir})
+
+
 def operator_key(platform):  # type: ignore[no-untyped-def]
     """A software key of an operator clerk, registered and approved by the operator's admin."""
     from goldticket.messages import Identity
@@ -122,7 +130,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="gt-fabric-bench-") as tmp:
         if args.network:
-            layout = Layout.from_env({"GOLDTICKET_DATA_DIR": args.network})
+            layout = network_layout(args.network)
         else:
             layout = Layout.create(
                 Path(tmp) / "network",
