@@ -80,3 +80,21 @@ def test_the_section_replaces_the_last_one_and_keeps_the_rest(tmp_path: Path) ->
     report.write_section(doc, f"{report.BEGIN}\nfirst\n{report.END}\n")
     report.write_section(doc, f"{report.BEGIN}\nsecond\n{report.END}\n")
     assert doc.read_text() == f"# Benchmarks\n\n{report.BEGIN}\nsecond\n{report.END}\n\nanalysis\n"
+
+
+def test_fabric_phases_against_the_goals_of_the_fabric_issue() -> None:
+    def phase(name: str, rate: float, p50: float, p99: float) -> dict:
+        return {"phase": name, "transactions": 1, "tx_per_s": rate, "p50_s": p50, "p99_s": p99, "errors": 0}
+
+    rows = [
+        phase("ping (one key)", 100.0, 0.4, 0.6),
+        phase("GoldTicket transactions", 80.0, 0.5, 1.6),
+        phase("GoldTicket transactions", 80.0, 0.61, 1.0),  # a second round: the worst counts
+        phase("GoldTicket via services", 50.0, 0.9, 1.3),
+    ]
+    got = verdicts({"fabric_throughput": {"script": "fabric_throughput", "clients": 50, "rows": rows}})
+    bench = "Fabric (50 clients) | GoldTicket transactions"
+    assert got[f"{bench}: share of the ping rate, %"] == "**met**"
+    assert got[f"{bench}: p50 s (worst round)"] == "**not met**"
+    assert got[f"{bench}: p99 s (worst round)"] == "**not met**"
+    assert got["Fabric (50 clients) | GoldTicket via services: p99 s (worst round)"] == ""
