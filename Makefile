@@ -52,11 +52,32 @@ format: install
 mutants: install
 	$(BIN)/python tools/mutants.py --jobs 2
 
+# `make bench`: every script with its table printed and its figures into $(BENCH_OUT)/*.json, then
+# bench/report.py writes the generated section of docs/benchmarks.md (each figure beside its
+# goal) and the charts in docs/bench/. The sizes below are the real ones; smaller for a quick look,
+# e.g. `make bench BENCH_TRANSFER="--operations 400 --keys"`. Fabric only with
+# BENCH_NETWORK=<data directory of a network that is up> (`make network-up`).
+BENCH_OUT ?= build/bench
+BENCH_TRANSFER ?= --operations 2000 --threads 1 2 --processes 2 --keys
+BENCH_GATEWAY ?= --signatures 2000 --clients 4
+BENCH_API ?= --tickets 100000 --writes 40 --reads 300
+BENCH_PORTAL ?= --tickets 10000 --requests 100
+BENCH_CERTIFICATES ?= --runs 31
+BENCH_FABRIC ?= --clients 50 --seconds 30 --rounds 2
+BENCH_NETWORK ?=
+BENCH_NOTE ?=
+BENCH_SIZES = Sizes: transfer $(BENCH_TRANSFER); gateway $(BENCH_GATEWAY); API $(BENCH_API); \
+	portal $(BENCH_PORTAL); certificates $(BENCH_CERTIFICATES)$(if $(BENCH_NETWORK),; Fabric $(BENCH_FABRIC),).
 bench: install
-	$(BIN)/python bench/transfer_throughput.py
-	$(BIN)/python bench/gateway_signatures.py
-	$(BIN)/python bench/portal_pages.py
-	$(BIN)/python bench/certificates.py
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	$(BIN)/python bench/transfer_throughput.py $(BENCH_TRANSFER) --json $(BENCH_OUT)/transfer_throughput.json
+	$(BIN)/python bench/gateway_signatures.py $(BENCH_GATEWAY) --json $(BENCH_OUT)/gateway_signatures.json
+	$(BIN)/python bench/api_latency.py $(BENCH_API) --json $(BENCH_OUT)/api_latency.json
+	$(BIN)/python bench/portal_pages.py $(BENCH_PORTAL) --json $(BENCH_OUT)/portal_pages.json
+	$(BIN)/python bench/certificates.py $(BENCH_CERTIFICATES) --json $(BENCH_OUT)/certificates.json
+	if [ -n "$(BENCH_NETWORK)" ]; then $(BIN)/python bench/fabric_throughput.py $(BENCH_FABRIC) \
+		--network "$(BENCH_NETWORK)" --json $(BENCH_OUT)/fabric_throughput.json; fi
+	$(BIN)/python bench/report.py $(BENCH_OUT) --note "$(BENCH_SIZES) $(BENCH_NOTE)"
 
 # A Fabric network of native processes on 127.0.0.1 (fabric-network/network.py): ORDERERS=3 for
 # a raft cluster; FABRIC_BIN for your own Fabric 3.1.x binaries.

@@ -5,7 +5,7 @@ The 100,000 tickets are inserted into the projection directly (rows shaped like 
 follower's); writes and the rebuild go through the real ledger. Requests go through Flask's
 test client in this process (no network hop; the cards sign in-process). Prints a table.
 
-    python bench/api_latency.py [--tickets 100000] [--writes 40] [--reads 300]
+    python bench/api_latency.py [--tickets 100000] [--writes 40] [--reads 300] [--json PATH]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--writes", type=int, default=40)
     parser.add_argument("--reads", type=int, default=300)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="goldticket-bench-"))
     settings = Settings(
@@ -168,6 +169,19 @@ def main() -> None:
         )
     print(f"filled {args.tickets:,} tickets into the projection in {fill_s:.1f} s")
     print(f"full rebuild of {height} blocks: {rebuild_s:.2f} s ({height / rebuild_s:.0f} blocks/s)")
+    if args.json:
+        figures = [
+            {
+                "operation": name,
+                "n": len(samples),
+                "p50_ms": statistics.median(samples),
+                "p95_ms": percentile(samples, 0.95),
+            }
+            for name, samples in rows
+        ]
+        report = {"script": "api_latency", "tickets": args.tickets, "rows": figures}
+        report["rebuild"] = {"blocks": height, "seconds": rebuild_s, "blocks_per_s": height / rebuild_s}
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
     portal.close()
 
 

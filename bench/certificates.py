@@ -3,6 +3,7 @@ software key), render+sign, the signature check and the whole verify (signature 
 ledger look-ups), the whole issue (ledger reads, render, sign, anchor), and the PDF size.
 
     python bench/certificates.py [--runs N] [--cards pkcs11|software] [--png docs/certificate.png]
+        [--json PATH]
 
 A ticket transferred twice (a three-move lineage, two invoices) on the embedded ledger, in one
 long-lived process (WeasyPrint's import and first render, ~0.5-1 s, are paid once, before
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import os
 import statistics
 import subprocess
@@ -85,10 +87,15 @@ def timed(action: Callable[[], object], runs: int) -> tuple[list[float], list[fl
     return wall, cpu
 
 
+FIGURES: list[dict[str, object]] = []  # every row() printed, for --json
+
+
 def row(label: str, times: tuple[list[float], list[float]]) -> str:
     ordered = sorted(times[0])
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     cpu = statistics.median(times[1])
+    figure = {"step": label, "median_ms": statistics.median(ordered), "p95_ms": p95, "min_ms": ordered[0]}
+    FIGURES.append({**figure, "cpu_median_ms": cpu})
     return f"| {label} | {statistics.median(ordered):.1f} | {p95:.1f} | {ordered[0]:.1f} | {cpu:.1f} |"
 
 
@@ -97,6 +104,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--cards", choices=["pkcs11", "software"], default="pkcs11")
     parser.add_argument("--png", type=Path, help="also write page 1 of a certificate as a PNG (pdftoppm)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         platform, holder, ticket_id = setup(Path(tmp) / "data", args.cards)
@@ -141,6 +149,10 @@ def main() -> None:
             print(
                 f"| PDF size | {len(issued.pdf) / 1024:.1f} KB ({len(rendered) / 1024:.1f} KB before signing) | | | |"
             )
+            if args.json:
+                report = {"script": "certificates", "cards": args.cards, "runs": args.runs, "rows": FIGURES}
+                report["pdf_kb"] = {"signed": len(issued.pdf) / 1024, "unsigned": len(rendered) / 1024}
+                args.json.write_text(json.dumps(report, indent=1) + "\n")
             if args.png:
                 path = Path(tmp) / "certificate.pdf"
                 path.write_bytes(issued.pdf)

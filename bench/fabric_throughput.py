@@ -3,9 +3,11 @@ concurrent clients, beside a one-key Ping in the same run (the bare-Fabric ceili
 
     python bench/fabric_throughput.py [--clients 50] [--seconds 30] [--rounds 2]
         [--batch-timeout 250ms] [--orderers 1] [--port-base 37050] [--network DATA_DIR]
+        [--json PATH]
 
 It brings up its own network (ports from --port-base to 140 above it) unless --network names
-the data directory of one that is up. Each client signs with its own software key registered on the ledger (the
+the data directory of one that is up (laid out as the environment says: GOLDTICKET_FABRIC_PORT_BASE,
+ORDERERS, GOLDTICKET_FABRIC_DIR, as for `make network-up`). Each client signs with its own software key registered on the ledger (the
 ledger and Fabric are measured, not the cards). A GoldTicket operation is a transfer and its
 acceptance: OfferTransfer by the holder, then AcceptOffer by the payee, two transactions that
 each read and write the ticket, its offer and holdings and create a piece; measured as bare
@@ -19,13 +21,15 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import dataclasses
+import json
+import os
 import shutil
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -89,6 +93,12 @@ def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int
     return Phase(name, sum(counts), time.monotonic() - started, latencies, sum(errors), reasons)
 
 
+def network_layout(data_dir: str, environ: Mapping[str, str] | None = None) -> Layout:
+    """The layout of the network that is up in ``data_dir``, as `make network-up` made it from the
+    environment (GOLDTICKET_FABRIC_PORT_BASE, ORDERERS, GOLDTICKET_FABRIC_DIR...)."""
+    return Layout.from_env({**(os.environ if environ is None else environ), "GOLDTICKET_DATA_DIR": data_dir})
+
+
 def operator_key(platform):  # type: ignore[no-untyped-def]
     """A software key of an operator clerk, registered and approved by the operator's admin."""
     from goldticket.messages import Identity
@@ -115,11 +125,12 @@ def main() -> int:
     parser.add_argument("--orderers", type=int, default=1)
     parser.add_argument("--port-base", type=int, default=37050, help="first port of its own network")
     parser.add_argument("--network", help="data directory of a network that is up")
+    parser.add_argument("--json", type=Path, help="also write the phases as JSON here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="gt-fabric-bench-") as tmp:
         if args.network:
-            layout = Layout.from_env({"GOLDTICKET_DATA_DIR": args.network})
+            layout = network_layout(args.network)
         else:
             layout = Layout.create(
                 Path(tmp) / "network",
@@ -204,6 +215,21 @@ def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
     for name in ("GoldTicket transactions", "GoldTicket via services"):
         rate = statistics.mean(p.rate for p in phases if p.name == name)
         print(f"{name} / ping rate: {rate / ping_rate:.0%}")
+    if args.json:
+        figures = [
+            {
+                "phase": p.name,
+                "transactions": p.transactions,
+                "tx_per_s": p.rate,
+                "p50_s": p.percentile(50),
+                "p99_s": p.percentile(99),
+                "errors": p.errors,
+            }
+            for p in phases
+        ]
+        report = {"script": "fabric_throughput", "clients": args.clients, "orderers": len(layout.orderers)}
+        report["rows"] = figures
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
     platform.close()
     return 0
 

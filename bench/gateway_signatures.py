@@ -1,7 +1,7 @@
 """Signatures per second of BSIM cards: on the card alone, through the signing service
 in-process (intent check, PIN count, audit log), and through the signing gateway over HTTP.
 
-    python bench/gateway_signatures.py [--signatures N] [--clients C] [--cards pkcs11|software]
+    python bench/gateway_signatures.py [--signatures N] [--clients C] [--cards pkcs11|software] [--json PATH]
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signatures", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--cards", choices=["", "pkcs11", "software"], default="")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         platform, serials = setup(Path(tmp), args.cards, args.clients)
@@ -104,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'path':<44} {'signatures':>10} {'seconds':>8} {'per second':>10}")
     for label, count, seconds in rows:
         print(f"{label:<44} {count:>10} {seconds:>8.2f} {count / seconds:>10.0f}")
+    if args.json:
+        figures = [
+            {"path": label, "signatures": count, "seconds": seconds, "per_second": count / seconds}
+            for label, count, seconds in rows
+        ]
+        args.json.write_text(json.dumps({"script": "gateway_signatures", "rows": figures}, indent=1) + "\n")
     return 0
 
 

@@ -3,7 +3,7 @@ services layer: each operation is two signed transactions (OfferTransfer by the 
 AcceptOffer by the payee), each endorsed, signed again, validated and committed.
 
     python bench/transfer_throughput.py [--operations N] [--threads T ...] [--processes P ...]
-        [--cards pkcs11|software] [--keys | --keys-only] [--chains-per-process C]
+        [--cards pkcs11|software] [--keys | --keys-only] [--chains-per-process C] [--json PATH]
 
 --keys measures the ledger core alone: the same services and ledger, but each user signs
 with a software key registered on the ledger instead of a card (no PIN check, no gateway).
@@ -11,7 +11,9 @@ with a software key registered on the ledger instead of a card (no PIN check, no
 (each on its own ticket chain), so that concurrent clients of one process share commits.
 The "tx/block" column is the ledger's transactions per block over the run (group commit);
 "cpu ms/op" is the CPU time (user + system, all workers) spent per operation, which other
-processes on the machine disturb less than the rate does.
+processes on the machine disturb less than the rate does. The floor (bench/floor.py: the
+signatures, verifications, commits and encodings one operation cannot avoid) is measured in the
+same run and printed after the table; --json writes the rows and the floor for bench/report.py.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import statistics
 import sys
 import tempfile
@@ -258,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", action="store_true", help="also the ledger core with software keys")
     parser.add_argument("--keys-only", action="store_true", help="only the software-key rows")
     parser.add_argument("--chains-per-process", type=int, default=1, help="client threads per process")
+    parser.add_argument("--floor-count", type=int, default=1000, help="signs and verifies the floor times")
+    parser.add_argument("--json", type=Path, help="also write the rows and the floor as JSON here")
     args = parser.parse_args(argv)
     global CARDS
     CARDS = args.cards
@@ -282,6 +287,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['tx_per_block']:>8.2f}"
             f" {row['cpu_ms_per_op']:>9.2f}"
         )
+    import floor as floors  # bench/floor.py, beside this script
+
+    floor = floors.measure(args.floor_count, max(20, args.floor_count // 10))
+    floors.print_floor(floor)
+    per = floor["per_operation"]["today_cpu_ms"]
+    print(
+        "cpu ms/op over the floor: "
+        + ", ".join(f"{r['label']} {r['cpu_ms_per_op'] / per:.1f}x" for r in rows)
+    )
+    if args.json:
+        report = {"script": "transfer_throughput", "cards": CARDS or "default", "rows": rows, "floor": floor}
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 
