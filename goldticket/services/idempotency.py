@@ -45,7 +45,25 @@ from .portal import Portal
 
 log = logging.getLogger("goldticket.idempotency")
 HOST = socket.gethostname()
-OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+_OWNER = ""
+
+
+def owner() -> str:
+    """``host:pid:nonce`` of this process. Made again after a fork: gunicorn's master imports
+    this module (through the worker class) before it forks its workers, and a key must name the
+    worker that holds it, so that a retry after the worker was killed sees a dead owner."""
+    global _OWNER
+    if not _OWNER:
+        _OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+    return _OWNER
+
+
+def _forget_owner() -> None:
+    global _OWNER
+    _OWNER = ""
+
+
+os.register_at_fork(after_in_child=_forget_owner)
 # A request holds its key at most this long (ledger deadlines are seconds to a minute); a record
 # still pending after it was abandoned, whoever its owner.
 STALE_AFTER = dt.timedelta(minutes=10)
@@ -69,13 +87,13 @@ def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _owner_alive(owner: str, created_at: dt.datetime) -> bool:
+def _owner_alive(holder: str, created_at: dt.datetime) -> bool:
     created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
-    if owner.startswith("failed:") or dt.datetime.now(dt.UTC) - created >= STALE_AFTER:
+    if holder.startswith("failed:") or dt.datetime.now(dt.UTC) - created >= STALE_AFTER:
         return False
-    if owner == OWNER:
+    if holder == owner():
         return True
-    host, _, rest = owner.partition(":")
+    host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != HOST or not pid_text.isdigit() or int(pid_text) == os.getpid():
         return host != HOST
@@ -137,7 +155,7 @@ def _claim_once(portal: Portal, actor: Actor, key: str, print_: str) -> Idempote
                     key=key,
                     fingerprint=print_,
                     state="pending",
-                    owner=OWNER,
+                    owner=owner(),
                     tx_ids="",
                     created_at=now,
                 )
@@ -150,7 +168,7 @@ def _claim_once(portal: Portal, actor: Actor, key: str, print_: str) -> Idempote
                 raise d.StateConflictError("a request with this Idempotency-Key is still in progress")
             # its owner died or gave up: this request takes it over (and its time starts now,
             # so that a second retry sees a live owner rather than a stale record)
-            row.owner, row.created_at = OWNER, now
+            row.owner, row.created_at = owner(), now
         session.expunge(row)
         return row
 
