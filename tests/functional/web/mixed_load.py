@@ -263,6 +263,18 @@ class Result:
     def not_json(self) -> list[Attempt]:
         return [a for a in self.attempts if a.error.startswith("not_json")]
 
+    def longest_outage(self) -> float:
+        """The longest time from a failed attempt (no connection, or a 503) to the end of the
+        next answered one that was not a 503: how long clients saw the service down."""
+        longest, down_since = 0.0, None
+        for a in sorted(self.attempts, key=lambda a: a.at):
+            if a.status is None or a.status == 503:
+                down_since = a.at if down_since is None else down_since
+            elif down_since is not None:
+                longest = max(longest, a.at + a.seconds - down_since)
+                down_since = None
+        return longest
+
     def latencies(self, since: float = 0.0, until: float = float("inf")) -> list[float]:
         return sorted(a.seconds for a in self.attempts if a.status is not None and since <= a.at < until)
 
@@ -284,6 +296,7 @@ class Result:
             "p50_ms": round(1000 * percentile(latencies, 50), 1),
             "p95_ms": round(1000 * percentile(latencies, 95), 1),
             "p99_ms": round(1000 * percentile(latencies, 99), 1),
+            "longest_outage_s": round(self.longest_outage(), 2),
             "broken": len(self.broken),
             "statuses": dict(sorted(statuses.items())),
         }

@@ -53,6 +53,7 @@ def _drill(
     found: dict[str, mixed_load.Result] = {}
     with Server(env, log) as server:
         tokens = mixed_load.tokens(server.url, PASSWORD)
+        drills.first_certificate(server, tokens)
 
         def load() -> None:
             found["result"] = mixed_load.run(
@@ -73,7 +74,8 @@ def _drill(
         back = drills.wait_answering(server, killed)
         thread.join(timeout=SECONDS + mixed_load.RETRY_FOR + 90)
         assert not thread.is_alive()
-        assert drills.answers_a_write(server, tokens["bank.credit"], 1) == 201
+        status, raw = drills.answers_a_write(server, tokens["bank.credit"], 1)
+        assert status == 201, raw
     result = found["result"]
     summary = result.summary()
     print(f"\nkilled pid {pid}: answering again after {back:.2f} s; {summary}")
