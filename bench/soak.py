@@ -3,7 +3,8 @@ the same Idempotency-Key) on a real `goldticket serve` over a fresh data directo
 interval the resident memory (RSS) of every process (serve, the signing gateway, the gunicorn
 master and each worker) and the p99 latency of the requests answered in it, then a verdict on
 each: the least-squares slope over the run, and "flat" when the change it predicts over the
-whole run is under 10 % of the mean (and, for memory, under 20 MB). The floor, measured in the
+whole run is under 10 % of the mean (or, for memory, under 20 MB); the first interval is the
+warm-up and left out of the slope. The floor, measured in the
 same run before the load: the latency of GET /healthz on the idle server. Not run in CI (the
 tiny run of tests/functional/test_bench_scripts.py keeps it from rotting).
 
@@ -87,7 +88,7 @@ def verdict(points: list[tuple[float, float]], seconds: float, absolute: float) 
     change = slope(points) * seconds
     mean = sum(y for _, y in points) / len(points) if points else 0.0
     flat = abs(change) < max(0.1 * mean, 0.0) or abs(change) < absolute
-    return change, "flat" if flat else "GROWS"
+    return change, "flat" if flat else "GROWS" if change > 0 else "falls"
 
 
 def main() -> None:
@@ -155,13 +156,14 @@ def main() -> None:
     print("|---" * (3 + len(roles)) + "|")
     previous = 0.0
     p99_points, memory_points = [], {role: [] for role in roles}
-    for at, memory in samples:
+    for number, (at, memory) in enumerate(samples):
         latencies = result.latencies(previous, at)
         p99 = 1000 * mixed_load.percentile(latencies, 99)
-        if latencies:
-            p99_points.append((at, p99))
-        for role, rss in memory.items():
-            memory_points[role].append((at, rss))
+        if number > 0:  # the first interval is the warm-up (caches, first certificates): not in the slope
+            if latencies:
+                p99_points.append((at, p99))
+            for role, rss in memory.items():
+                memory_points[role].append((at, rss))
         cells = " | ".join(f"{memory[role]:.1f}" if role in memory else "-" for role in roles)
         print(f"| {at:.0f} | {len(latencies)} | {p99:.0f} | {cells} |")
         previous = at

@@ -83,6 +83,8 @@ class Client:
     pieces: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     applications: list[str] = dataclasses.field(default_factory=list)
     seen: list[str] = dataclasses.field(default_factory=list)
+    # writes given up on without a final answer: (op, username, path, body, key), to send again
+    unfinished: list[tuple[str, str, str, dict[str, Any], str]] = dataclasses.field(default_factory=list)
 
     def request(
         self, op: str, username: str, method: str, path: str, body: Any = None, key: str = ""
@@ -125,11 +127,14 @@ class Client:
         self.attempts.append(Attempt(op, username, key, status, seconds, began - self.started, code))
         return status, answer
 
-    def write(self, op: str, username: str, path: str, body: dict[str, Any], expect: tuple[int, ...]) -> Any:
-        """Send under one new key until a final answer; returns it when its status is in
-        ``expect`` (and keeps it as acknowledged), raises Broken otherwise."""
-        self.count += 1
-        key = f"{self.name}-{self.count}-{op}"
+    def write(
+        self, op: str, username: str, path: str, body: dict[str, Any], expect: tuple[int, ...], key: str = ""
+    ) -> Any:
+        """Send under one new key (or ``key``) until a final answer; returns it when its status
+        is in ``expect`` (and keeps it as acknowledged), raises Broken otherwise."""
+        if not key:
+            self.count += 1
+            key = f"{self.name}-{self.count}-{op}"
         give_up = time.monotonic() + RETRY_FOR
         for attempt in range(ATTEMPTS):
             status, answer = self.request(op, username, "POST", path, body, key)
@@ -141,10 +146,18 @@ class Client:
                 time.sleep(self.rng.uniform(0.05, min(1.0, 0.05 * 2**attempt)))
                 continue
             if status not in expect:
+                self.unfinished.append((op, username, path, body, key))
                 raise Broken(f"{self.name} {op} under {key}: {status} {str(answer)[:200]}")
             self.acknowledged.append(Acknowledged(op, username, key, status, answer))
             return answer
+        self.unfinished.append((op, username, path, body, key))
         raise Broken(f"{self.name} {op} under {key}: no final answer in {RETRY_FOR:.0f} s")
+
+    def finish(self) -> None:
+        """Send every unfinished write again under its own key (the recovery path)."""
+        waiting, self.unfinished = self.unfinished, []
+        for op, username, path, body, key in waiting:
+            self.write(op, username, path, body, (200, 201), key=key)
 
     # ------------------------------------------------------------------ the steps
     def step_write(self) -> None:
