@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from goldticket.signing.errors import SigningError
 log = logging.getLogger("goldticket.web")
 
 STATUS = {
+    "insufficient_storage": 507,
     "invalid_input": 400,
     "unauthenticated": 401,
     "forbidden": 403,
@@ -55,7 +57,7 @@ HTTP_CODES = {
 }
 # Seconds a client should wait before retrying while a dependency is down: `goldticket serve`
 # or systemd restarts the signing gateway within 0.5-10 s.
-RETRY_AFTER = {"gateway_unavailable": 2, "ledger_error": 5, "audit_failed": 5}
+RETRY_AFTER = {"gateway_unavailable": 2, "ledger_error": 5, "audit_failed": 5, "insufficient_storage": 30}
 # Headers an HTTP error carries that its answer keeps (405 names the methods that are allowed).
 KEPT_HEADERS = ("Allow", "Retry-After")
 
@@ -106,6 +108,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ConfigError)
     def typed(error: Any) -> Any:
         code = getattr(error, "code", "internal_error")
+        if STATUS.get(code, 500) >= 500 and disk_full(error):
+            return _insufficient_storage(error)
         if STATUS.get(code, 500) >= 500:
             log.warning("request %s failed: %s: %s", g.get("request_id"), code, error)
         response = error_response(code, str(error))
@@ -128,5 +132,41 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
+        if disk_full(error):
+            return _insufficient_storage(error)
         log.error("request %s failed", g.get("request_id"), exc_info=error)
         return error_response("internal_error", "the server failed; the request id is in the logs", 500)
+
+
+SQLITE_FULL = 13
+POSTGRES_DISK_FULL = "53100"
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error`` or anything that caused it is a full disk: ENOSPC or EDQUOT, SQLite's
+    SQLITE_FULL (also wrapped by SQLAlchemy or the ledger), PostgreSQL's disk_full."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(current, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == POSTGRES_DISK_FULL:
+            return True
+        if "database or disk is full" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _insufficient_storage(error: BaseException) -> Any:
+    """507 in the envelope, with Retry-After: the disk is full; a retry under the same
+    Idempotency-Key is safe (a write that committed is answered from the ledger)."""
+    log.error("request %s failed: the disk is full: %s", g.get("request_id"), type(error).__name__)
+    return error_response(
+        "insufficient_storage",
+        "the server's disk is full; try again later with the same Idempotency-Key",
+        507,
+    )

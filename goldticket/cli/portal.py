@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -69,9 +70,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
                 current.signer_secret or KeyStore(current.data_dir).signer_secret()
             )
             env["GOLDTICKET_SIGNER_URL"] = _start_gateway(children, env)
-        metrics_dir = Path(current.data_dir) / "metrics"
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True, mode=0o700)
+        metrics_dir = _metrics_dir()
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         if not stopping.is_set():
             children.append(Child("gunicorn", _gunicorn(host, port, workers, threads), dict(env)))
@@ -87,7 +86,19 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         if isinstance(error, click.ClickException) and stopping.is_set():
             return  # a signal during start-up (the gateway ended with it)
         raise
-    supervise(children, stopping)
+    try:
+        supervise(children, stopping)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir() -> Path:
+    """A new directory for the workers' metric files, in memory (/dev/shm, else the temporary
+    directory), never in the data directory: prometheus-client grows its files sparse and
+    writes them through mmap, so on a full data disk every worker died of SIGBUS at its next
+    request, again and again (found by tests/functional/web/test_full_disk.py)."""
+    shm = Path("/dev/shm")
+    return Path(tempfile.mkdtemp(prefix="goldticket-metrics-", dir=shm if shm.is_dir() else None))
 
 
 def _say_when_ready(

@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -45,7 +46,47 @@ from .portal import Portal
 
 log = logging.getLogger("goldticket.idempotency")
 HOST = socket.gethostname()
-OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+_OWNER = ""
+
+
+def owner() -> str:
+    """``host:pid:nonce`` of this process. Made again after a fork: gunicorn's master imports
+    this module (through the worker class) before it forks its workers, and a key must name the
+    worker that holds it, so that a retry after the worker was killed sees a dead owner."""
+    global _OWNER
+    if not _OWNER:
+        _OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(6)}"
+    return _OWNER
+
+
+def _forget_owner() -> None:
+    global _OWNER
+    _OWNER = ""
+
+
+os.register_at_fork(after_in_child=_forget_owner)
+
+# The keys this process is working on now. A record of this process that is pending but not in
+# here was abandoned (its release or finish could not be written, e.g. on a full disk): a retry
+# takes it over at once instead of answering "in progress" until it is stale.
+_IN_FLIGHT: set[tuple[str, str]] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _held(username: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard((username, key))
+
+
+def _hold(username: str, key: str) -> None:
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.add((username, key))
+
+
 # A request holds its key at most this long (ledger deadlines are seconds to a minute); a record
 # still pending after it was abandoned, whoever its owner.
 STALE_AFTER = dt.timedelta(minutes=10)
@@ -69,13 +110,14 @@ def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _owner_alive(owner: str, created_at: dt.datetime) -> bool:
+def _owner_alive(holder: str, created_at: dt.datetime, username: str = "", key: str = "") -> bool:
     created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
-    if owner.startswith("failed:") or dt.datetime.now(dt.UTC) - created >= STALE_AFTER:
+    if holder.startswith("failed:") or dt.datetime.now(dt.UTC) - created >= STALE_AFTER:
         return False
-    if owner == OWNER:
-        return True
-    host, _, rest = owner.partition(":")
+    if holder == owner():
+        with _IN_FLIGHT_LOCK:
+            return (username, key) in _IN_FLIGHT
+    host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != HOST or not pid_text.isdigit() or int(pid_text) == os.getpid():
         return host != HOST
@@ -137,20 +179,22 @@ def _claim_once(portal: Portal, actor: Actor, key: str, print_: str) -> Idempote
                     key=key,
                     fingerprint=print_,
                     state="pending",
-                    owner=OWNER,
+                    owner=owner(),
                     tx_ids="",
                     created_at=now,
                 )
             )
+            _hold(actor.username, key)  # before the claim commits: no thread here can take it over
             return None
         if row.fingerprint != print_:
             raise d.StateConflictError("this Idempotency-Key was used with another request")
         if row.state == "pending":
-            if _owner_alive(row.owner, row.created_at):
+            if _owner_alive(row.owner, row.created_at, actor.username, key):
                 raise d.StateConflictError("a request with this Idempotency-Key is still in progress")
+            _hold(actor.username, key)
             # its owner died or gave up: this request takes it over (and its time starts now,
             # so that a second retry sees a live owner rather than a stale record)
-            row.owner, row.created_at = OWNER, now
+            row.owner, row.created_at = owner(), now
         session.expunge(row)
         return row
 
@@ -192,7 +236,25 @@ def run(
         return Outcome(*perform())
     if not 1 <= len(key) <= 128 or not key.isprintable():
         raise d.InvalidInputError("Idempotency-Key must be 1 to 128 printable characters")
-    earlier = _claim(portal, actor, key, print_)
+    try:
+        earlier = _claim(portal, actor, key, print_)
+    except BaseException:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard((actor.username, key))
+        raise
+    with _held(actor.username, key):
+        return _run_claimed(portal, actor, key, earlier, perform, recover, pin)
+
+
+def _run_claimed(
+    portal: Portal,
+    actor: Actor,
+    key: str,
+    earlier: IdempotencyRecord | None,
+    perform: Callable[[], tuple[int, Any]],
+    recover: Callable[[Any], tuple[int, Any]],
+    pin: str | None,
+) -> Outcome:
     if earlier is not None and earlier.state == "done":
         if pin is not None:
             prove_pin(portal, actor, pin)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import errno
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from goldticket.messages import DecodedProposal, Identity, sha256
 from . import metrics
 from .audit import AuditLog, canonical_json, secret_paths
 from .cards.interfaces import CardFactory
-from .errors import CardNotFoundError, RefusedError, SigningError, WrongPinError
+from .errors import AuditLogError, CardNotFoundError, RefusedError, SigningError, WrongPinError
 from .intents import Deployment, Intent, check_proposal, check_transaction
 from .registry import CardRecord, CardRegistry
 
@@ -133,6 +134,8 @@ class SigningService:
             metrics.refused("internal_error")
             entry.update(result="refused", code="internal_error", reason=f"unexpected {type(error).__name__}")
             self._audit(entry)
+            if _disk_full(error):
+                raise AuditLogError("the signing gateway's disk is full; nothing was signed") from error
             raise SigningError("the signing gateway failed on this request; nothing was signed") from error
 
     def refuse(self, entry: dict[str, Any]) -> None:
@@ -147,14 +150,22 @@ class SigningService:
 
     def _audit(self, entry: dict[str, Any]) -> None:
         try:
-            self.audit.append(entry)
+            self._append(entry)
         except (ValueError, TypeError):
             # an entry the log cannot hold (a secret-named key, a value JSON cannot encode):
             # keep the fact and the outcome, never the content
             safe: dict[str, Any] = {
                 key: entry[key] for key in ("card", "purpose", "result", "code", "tx_id") if key in entry
             }
-            self.audit.append({**safe, "note": "entry not recordable as given"})
+            self._append({**safe, "note": "entry not recordable as given"})
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        """One audit line; a log that cannot be written (a full disk) refuses the request as
+        audit_failed (the web answers 503, try again), never as an unexpected failure."""
+        try:
+            self.audit.append(entry)
+        except OSError as error:
+            raise AuditLogError(f"the audit log could not be written ({error.strerror})") from None
 
     def _reserve(self, message: bytes, serial: str, intent: Intent) -> tuple[str, _Remembered]:
         """Take the remembered proposal of this envelope out of memory, atomically, so that of
@@ -197,6 +208,8 @@ class SigningService:
             metrics.refused("internal_error")
             entry.update(result="refused", code="internal_error", reason=f"unexpected {type(error).__name__}")
             self._audit(entry)
+            if _disk_full(error):
+                raise AuditLogError("the signing gateway's disk is full") from error
             raise SigningError("the signing gateway failed on this request") from error
         entry["result"] = "proved"
         self._audit(entry)
@@ -333,3 +346,18 @@ def _peek_tx_id(message: bytes) -> str:
         return str(common_pb2.ChannelHeader.FromString(payload.header.channel_header).tx_id)
     except Exception as error:
         raise RefusedError("not a transaction the gateway can read") from error
+
+
+def _disk_full(error: BaseException) -> bool:
+    """A full disk under ``error`` (the card registry's SQLite, a token file): ENOSPC, EDQUOT or
+    SQLITE_FULL; refused as audit_failed (503, try again), not as an unexpected failure (502)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(current, "sqlite_errorcode", None) == 13 or "database or disk is full" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
