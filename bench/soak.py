@@ -14,6 +14,7 @@ tiny run of tests/functional/test_bench_scripts.py keeps it from rotting).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import threading
@@ -98,6 +99,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     seconds = args.minutes * 60
 
@@ -173,11 +175,24 @@ def main() -> None:
     change, word = verdict(p99_points, seconds, 0.0)
     mean = sum(y for _, y in p99_points) / len(p99_points) if p99_points else 0.0
     print(f"| p99 latency | {mean:.0f} ms | {change:+.0f} ms | {word} |")
+    series = [{"series": "p99 latency ms", "mean": mean, "change": change, "verdict": word}]
     for role in roles:
         points = memory_points[role]
         change, word = verdict(points, seconds, 20.0)
         mean = sum(y for _, y in points) / len(points) if points else 0.0
         print(f"| RSS {role} | {mean:.1f} MB | {change:+.1f} MB | {word} |")
+        series.append({"series": f"RSS {role} MB", "mean": mean, "change": change, "verdict": word})
+    if args.json:
+        figures = {
+            "script": "soak",
+            "clients": args.clients,
+            "minutes": args.minutes,
+            "floor_p50_ms": 1000 * mixed_load.percentile(sorted(floor), 50),
+            "summary": summary,
+            "samples": [{"at_s": at, "rss_mb": memory} for at, memory in samples],
+            "series": series,
+        }
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":
