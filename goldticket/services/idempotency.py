@@ -69,22 +69,29 @@ os.register_at_fork(after_in_child=_forget_owner)
 # The keys this process is working on now. A record of this process that is pending but not in
 # here was abandoned (its release or finish could not be written, e.g. on a full disk): a retry
 # takes it over at once instead of answering "in progress" until it is stale.
-_IN_FLIGHT: set[tuple[str, str]] = set()
+# Each entry names the request that holds it: a request lets go of its own hold only, never of
+# another thread's (a refused second request for the same key must not free the first's).
+_IN_FLIGHT: dict[tuple[str, str], object] = {}
 _IN_FLIGHT_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _held(username: str, key: str) -> Iterator[None]:
+def _held(username: str, key: str, holder: object) -> Iterator[None]:
     try:
         yield
     finally:
-        with _IN_FLIGHT_LOCK:
-            _IN_FLIGHT.discard((username, key))
+        _let_go(username, key, holder)
 
 
-def _hold(username: str, key: str) -> None:
+def _hold(username: str, key: str, holder: object) -> None:
     with _IN_FLIGHT_LOCK:
-        _IN_FLIGHT.add((username, key))
+        _IN_FLIGHT[(username, key)] = holder
+
+
+def _let_go(username: str, key: str, holder: object) -> None:
+    with _IN_FLIGHT_LOCK:
+        if _IN_FLIGHT.get((username, key)) is holder:
+            del _IN_FLIGHT[(username, key)]
 
 
 # A request holds its key at most this long (ledger deadlines are seconds to a minute); a record
@@ -155,16 +162,18 @@ def _record(portal: Portal, username: str, key: str, **changes: Any) -> None:
                 setattr(row, name, value)
 
 
-def _claim(portal: Portal, actor: Actor, key: str, print_: str) -> IdempotencyRecord | None:
+def _claim(portal: Portal, actor: Actor, key: str, print_: str, holder: object) -> IdempotencyRecord | None:
     """Claim the key; returns the stored record when it was claimed before. Raises
     StateConflictError for another body under the key, or while its owner still works on it."""
     try:
-        return _claim_once(portal, actor, key, print_)
+        return _claim_once(portal, actor, key, print_, holder)
     except IntegrityError:  # PostgreSQL: a request with the same new key inserted it first
-        return _claim_once(portal, actor, key, print_)
+        return _claim_once(portal, actor, key, print_, holder)
 
 
-def _claim_once(portal: Portal, actor: Actor, key: str, print_: str) -> IdempotencyRecord | None:
+def _claim_once(
+    portal: Portal, actor: Actor, key: str, print_: str, holder: object
+) -> IdempotencyRecord | None:
     now = dt.datetime.now(dt.UTC)
     with portal.database.session(immediate=True) as session:
         row = session.execute(
@@ -184,14 +193,14 @@ def _claim_once(portal: Portal, actor: Actor, key: str, print_: str) -> Idempote
                     created_at=now,
                 )
             )
-            _hold(actor.username, key)  # before the claim commits: no thread here can take it over
+            _hold(actor.username, key, holder)  # before the claim commits: no thread here takes it over
             return None
         if row.fingerprint != print_:
             raise d.StateConflictError("this Idempotency-Key was used with another request")
         if row.state == "pending":
             if _owner_alive(row.owner, row.created_at, actor.username, key):
                 raise d.StateConflictError("a request with this Idempotency-Key is still in progress")
-            _hold(actor.username, key)
+            _hold(actor.username, key, holder)
             # its owner died or gave up: this request takes it over (and its time starts now,
             # so that a second retry sees a live owner rather than a stale record)
             row.owner, row.created_at = owner(), now
@@ -236,13 +245,13 @@ def run(
         return Outcome(*perform())
     if not 1 <= len(key) <= 128 or not key.isprintable():
         raise d.InvalidInputError("Idempotency-Key must be 1 to 128 printable characters")
+    holder = object()
     try:
-        earlier = _claim(portal, actor, key, print_)
+        earlier = _claim(portal, actor, key, print_, holder)
     except BaseException:
-        with _IN_FLIGHT_LOCK:
-            _IN_FLIGHT.discard((actor.username, key))
+        _let_go(actor.username, key, holder)
         raise
-    with _held(actor.username, key):
+    with _held(actor.username, key, holder):
         return _run_claimed(portal, actor, key, earlier, perform, recover, pin)
 
 

@@ -252,6 +252,7 @@ class LedgerStore:
         """One try of ``commit_batch``: None when the remembered tip was stale (rolled back)."""
         outcomes: list[Committed | DuplicateTransactionError] = []
         _begin_immediate(conn)
+        remembered = self._tip is not None
         try:
             if self._tip is None:
                 last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
@@ -288,6 +289,17 @@ class LedgerStore:
                     self._tip = None
                     return None
             conn.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            # A remembered tip is stale when another process appended meanwhile: its block number
+            # then collides wherever it is written first (the history of a key, a transaction's
+            # place, the block itself). Try again from the tip on disk; a collision with a tip
+            # just read is a real error.
+            self._tip = None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if remembered:
+                return None
+            raise
         except BaseException:
             self._tip = None
             if conn.in_transaction:

@@ -74,3 +74,22 @@ def test_a_tx_id_already_on_the_ledger_is_refused_by_the_other_writer_too(tmp_pa
     assert second.height() == height and second.commit_status(tx_id).block_number == height - 1
     first.close()
     second.close()
+
+
+def test_two_writers_with_stale_tips_writing_the_same_key_keep_one_chain(tmp_path):
+    """The stale tip's block number collides first in the key's history (key, block, txnum),
+    before the block's own primary key: that too is a stale tip, written again on top, never a
+    failed commit (found under 24 concurrent writers: 503 "UNIQUE constraint failed: history")."""
+    first, signer = bare_ledger(tmp_path)
+    second = LocalLedger(tmp_path / "ledger.sqlite", GoldTicketContract(), time_window=None)
+    ping(first, signer, "warm-first")
+    ping(second, signer, "warm-second")
+    done = []
+    for _ in range(3):
+        for ledger in (first, second):
+            done.append((ledger, ping(ledger, signer, "the same key")))
+    assert all(ledger.commit_status(tx_id).ok for ledger, tx_id in done)
+    report = _verified(first)
+    assert report.ok
+    first.close()
+    second.close()

@@ -236,3 +236,35 @@ def _row(key: str) -> IdempotencyRecord:
         tx_ids="",
         created_at=dt.datetime.now(dt.UTC),
     )
+
+
+def test_a_refused_second_request_does_not_free_the_first_requests_key(members, portal):
+    """While a request works on its key, a second one under the same key is refused "in
+    progress"; that refusal must not let go of the first's hold, or a third request takes the
+    key over and runs the action again (found under ten identical requests at once: the third
+    issued again and was answered 422 "invoice already used")."""
+    import threading
+
+    actor = portal.platform.actor("core.clerk")
+    working, finish = threading.Event(), threading.Event()
+    runs: list[str] = []
+
+    def perform() -> tuple[int, Any]:
+        runs.append("ran")
+        working.set()
+        assert finish.wait(30)
+        return 201, {"ok": True}
+
+    first = threading.Thread(
+        target=idempotency.run, args=(portal, actor, "held-1", "print", perform, lambda r: (201, r))
+    )
+    first.start()
+    try:
+        assert working.wait(30)
+        for _ in range(2):  # the second and the third request
+            with pytest.raises(d.StateConflictError, match="still in progress"):
+                idempotency.run(portal, actor, "held-1", "print", perform, lambda r: (201, r))
+    finally:
+        finish.set()
+        first.join(30)
+    assert runs == ["ran"]
