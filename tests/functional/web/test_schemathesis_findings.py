@@ -1,0 +1,121 @@
+"""What schemathesis found (test_schemathesis.py), each as a focused test: a request the OpenAPI
+document allows is taken, one it forbids is refused, and the document says what the server
+enforces."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import hypothesis
+import pytest
+from hypothesis import strategies as st
+from support import OPERATOR_PIN, PIN
+
+from goldticket.domain.errors import InvalidInputError
+from goldticket.domain.ticket import require_text
+from web.api.schemas import PATH_IDS, VISIBLE
+
+pytestmark = pytest.mark.functional
+
+
+def _raw(members, who: str, path: str, text: str):
+    token = members[who].token if who != "operator" else members.operator.token
+    return members.client.post(
+        f"/api/v1{path}",
+        data=text,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_that_integer(members):
+    """JSON has one kind of number and JSON Schema's "integer" is any number whose value is whole:
+    2120.0 and 2.12e3 are the integer 2120. Taken exactly (never through a binary float): a
+    fraction, however small, stays refused."""
+    for written in ("2120.0", "2.12e3", "212000e-2"):
+        response = _raw(
+            members,
+            "bank",
+            "/credit-lines",
+            f'{{"core_org_id": "core", "limit_fen": {written}, "pin": "{PIN}"}}',
+        )
+        assert response.status_code == 201, (written, response.get_json())
+        assert response.get_json()["limit_fen"] == 2120
+        assert isinstance(response.get_json()["limit_fen"], int)
+    for written in ("2120.5", "1.0000000000000001", "1e400", "-0.0", "NaN", "Infinity", "1e999999999"):
+        response = _raw(
+            members,
+            "bank",
+            "/credit-lines",
+            f'{{"core_org_id": "core", "limit_fen": {written}, "pin": "{PIN}"}}',
+        )
+        assert response.status_code == 400, (written, response.status_code, response.get_json())
+        assert response.get_json()["error"] == "invalid_input"
+    # still never a string, a boolean or null
+    for written in ('"2120"', "true", "null"):
+        response = _raw(
+            members,
+            "bank",
+            "/credit-lines",
+            f'{{"core_org_id": "core", "limit_fen": {written}, "pin": "{PIN}"}}',
+        )
+        assert response.status_code == 400, written
+    # not JSON at all, or nested past any schema: 400, never a server error
+    for text in ("{", '{"pin": "1", }', "[" * 50_000, '{"a": ' * 8_000):
+        response = _raw(members, "bank", "/credit-lines", text)
+        assert response.status_code == 400, (text[:20], response.status_code)
+        assert response.get_json()["error"] == "invalid_input"
+
+
+def test_a_new_cards_user_is_described_with_the_usernames_shape(members):
+    doc = members.client.get("/api/v1/openapi.json").get_json()
+    user_id = doc["components"]["schemas"]["NewCard"]["properties"]["user_id"]
+    username = doc["components"]["schemas"]["NewUser"]["properties"]["username"]
+    assert user_id["pattern"] == username["pattern"]
+    operator = members.operator
+    # what the document allows and nobody has is not found, not invalid
+    body = {"user_id": "nobody.here", "desk_pin": OPERATOR_PIN}
+    assert operator.post("/cards", body, expect=404)["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/verify/null,null", None),
+        ("/verify/ct0123456789abcdef0123", None),
+        ("/tickets/TK0123", "tier1"),
+        ("/tickets/tk0123456789abcdef0123/history", "tier1"),
+        ("/credit-lines/nonsense/accept", "core"),
+    ],
+)
+def test_an_id_not_of_the_shape_the_server_makes_is_not_found(members, path, who):
+    headers = {"Authorization": f"Bearer {members[who].token}"} if who else {}
+    method = "POST" if path.endswith("/accept") else "GET"
+    body = json.dumps({"pin": PIN}) if method == "POST" else None
+    response = members.client.open(
+        f"/api/v1{path}", method=method, data=body, headers=headers, content_type="application/json"
+    )
+    assert response.status_code == 404, (path, response.status_code, response.get_json())
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_every_path_id_is_described_with_its_shape(members):
+    doc = members.client.get("/api/v1/openapi.json").get_json()
+    for methods in doc["paths"].values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    assert parameter["schema"]["pattern"] == PATH_IDS[parameter["name"]]
+
+
+@hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+@hypothesis.given(text=st.text(alphabet=st.characters(codec=None), max_size=6))
+def test_free_text_is_described_with_the_domains_rule(text: str) -> None:
+    """An invoice number, a member's name, a reason: the document's pattern is the domain's
+    require_text (no control character, not only white space)."""
+    try:
+        require_text(text, "text", 500)
+        taken = True
+    except InvalidInputError:
+        taken = False
+    assert bool(re.fullmatch(VISIBLE.removeprefix("^").removesuffix("$"), text)) == taken, repr(text)
