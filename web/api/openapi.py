@@ -10,6 +10,7 @@ import pydantic
 
 import goldticket
 
+from ..errors import STATUS
 from ._endpoint import OPERATIONS, Operation
 from .schemas import PATH_IDS
 
@@ -17,7 +18,128 @@ PREFIX = "/api/v1"
 ERROR = {
     "type": "object",
     "required": ["error", "message"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    "additionalProperties": False,
+    "properties": {"error": {"type": "string", "enum": sorted(STATUS)}, "message": {"type": "string"}},
+}
+# What each error status means (API.md, Conventions); an operation lists the ones it can give.
+ERRORS = {
+    400: "invalid_input: a query, a body or an HTTP request this operation does not take",
+    401: "unauthenticated: no token, or one expired or revoked (a login: a wrong password or code)",
+    403: "forbidden: not for the caller's role or member; wrong_pin: the card refused the PIN",
+    404: "not_found: an id in the path or the body names nothing the caller may see",
+    409: "conflict: the state changed, or was already used; an Idempotency-Key reused with another"
+    " body, or its first request still in progress",
+    413: "payload_too_large: the body is over the server's limit",
+    414: "uri_too_long: the request line is over the server's limit",
+    415: "unsupported_media_type: the body is not of the media type this operation takes",
+    422: "rule_violation: a rule between the fields or against the ledger's state",
+    423: "card_locked or card_revoked: the caller's card signs nothing",
+    429: "rate_limited: too many wrong passwords, or over the card's signature rate (Retry-After)",
+    431: "headers_too_large: a header, or the number of headers, is over the server's limit",
+    502: "signing_failed: the card did not sign",
+    503: "gateway_unavailable, ledger_error or audit_failed: nothing was written; retry after"
+    " Retry-After seconds",
+}
+# A ticket object (API.md, Conventions: "at least" these fields).
+TICKET = {
+    "type": "object",
+    "required": [
+        "id",
+        "root_id",
+        "parent_id",
+        "issuer_org_id",
+        "holder_org_id",
+        "amount_fen",
+        "issue_date",
+        "maturity_date",
+        "status",
+        "invoices",
+        "tx_id",
+    ],
+    "properties": {
+        "id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        "root_id": {"type": "string", "pattern": PATH_IDS["root_id"]},
+        "parent_id": {"anyOf": [{"type": "string", "pattern": PATH_IDS["ticket_id"]}, {"type": "null"}]},
+        "issuer_org_id": {"type": "string"},
+        "holder_org_id": {"type": "string"},
+        "amount_fen": {"type": "integer", "minimum": 1},
+        "issue_date": {"type": "string", "format": "date"},
+        "maturity_date": {"type": "string", "format": "date"},
+        "status": {"type": "string"},
+        "invoices": {"type": "array", "items": {"type": "object"}},
+        "tx_id": {"type": "string"},
+        "offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]},
+        "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
+    },
+}
+_TICKET = {"$ref": "#/components/schemas/Ticket"}
+_PIECE = {"anyOf": [_TICKET, {"type": "null"}]}
+# The body of a success where it is more than "a JSON object" (API.md, Tickets).
+RESULTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/tickets"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/accept"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/reject"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/cancel"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/freeze"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/unfreeze"): _TICKET,
+    ("GET", "/tickets/<ticket_id>"): _TICKET,
+    ("GET", "/tickets"): {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {
+            "items": {"type": "array", "items": _TICKET},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    },
+    ("POST", "/tickets/<ticket_id>/transfers"): {
+        "type": "object",
+        "required": ["offer_id", "ticket"],
+        "properties": {"offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]}, "ticket": _TICKET},
+    },
+    ("POST", "/tickets/<ticket_id>/financing"): {
+        "type": "object",
+        "required": ["application_id", "ticket"],
+        "properties": {
+            "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
+            "ticket": _TICKET,
+        },
+    },
+    ("POST", "/offers/<offer_id>/accept"): {
+        "type": "object",
+        "required": ["transferred", "remainder"],
+        "properties": {"transferred": _TICKET, "remainder": _PIECE},
+    },
+    ("POST", "/financing/<application_id>/approve"): {
+        "type": "object",
+        "required": ["discount_interest_fen", "fee_fen", "proceeds_fen", "days", "financed", "remainder"],
+        "properties": {
+            "discount_interest_fen": {"type": "integer", "minimum": 0},
+            "fee_fen": {"type": "integer", "minimum": 0},
+            "proceeds_fen": {"type": "integer", "minimum": 0},
+            "days": {"type": "integer", "minimum": 1},
+            "financed": _TICKET,
+            "remainder": _PIECE,
+        },
+    },
+    ("POST", "/tickets/<ticket_id>/settle"): {
+        "type": "object",
+        "required": ["statement_id", "paid", "withheld", "total_paid_fen"],
+        "properties": {
+            "statement_id": {"type": "string", "pattern": PATH_IDS["statement_id"]},
+            "paid": {"type": "array", "items": {"type": "object"}},
+            "withheld": {"type": "array", "items": {"type": "object"}},
+            "total_paid_fen": {"type": "integer", "minimum": 0},
+        },
+    },
+    ("GET", "/tickets/<ticket_id>/history"): {
+        "type": "array",
+        "items": {"type": "object", "required": ["tx_id", "action", "timestamp"]},
+    },
+    ("GET", "/tickets/<ticket_id>/lineage"): {
+        "type": "object",
+        "required": ["ticket", "children"],
+        "properties": {"ticket": _TICKET, "children": {"type": "array", "items": {"type": "object"}}},
+    },
 }
 
 
@@ -35,10 +157,45 @@ UPLOAD = {
 
 
 def _success(op: Operation) -> dict[str, Any]:
-    """The schema of a success body: any JSON, a PDF's bytes, or PEM text."""
+    """The schema of a success body: a JSON object (of the shape RESULTS gives), a PDF's
+    bytes, or PEM text."""
     if op.produces == "application/json":
-        return {}
+        return RESULTS.get((op.method, op.rule), {"type": "object"})
     return BINARY if op.produces == "application/pdf" else {"type": "string"}
+
+
+def _signed(op: Operation) -> bool:
+    """A write on the ledger, or a call that proves a PIN on the caller's card."""
+    fields = op.body.model_fields if op.body is not None else {}
+    return op.idempotent or "pin" in fields or "desk_pin" in fields
+
+
+def error_statuses(op: Operation) -> list[int]:
+    """Every error status the operation can answer (docs/decisions.md: schemathesis)."""
+    codes = {400, 414, 431}  # anything gunicorn or the schemas refuse
+    if op.auth:
+        codes |= {401, 403, 404}
+    if "<" in op.rule:
+        codes.add(404)
+    if op.body is not None or op.upload:
+        codes |= {413, 415}
+    if op.rule.startswith("/auth/") or op.rule == "/me/password":
+        codes |= {401, 429}  # wrong passwords or codes, counted
+    if op.upload or op.rule == "/quote":
+        codes.add(422)
+    if _signed(op):
+        codes |= {403, 409, 422, 423, 429, 502, 503}
+    return sorted(codes)
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    responses: dict[str, Any] = {
+        str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}}
+    }
+    for code in error_statuses(op):
+        responses[str(code)] = {"description": ERRORS[code], "content": error}
+    return responses
 
 
 def _path_schema(name: str) -> dict[str, Any]:
@@ -72,7 +229,7 @@ def _schema(model: type[pydantic.BaseModel], components: dict[str, Any]) -> dict
 
 
 def document() -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": ERROR}
+    components: dict[str, Any] = {"Error": ERROR, "Ticket": TICKET}
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
         path = _path(op.rule)
@@ -80,13 +237,7 @@ def document() -> dict[str, Any]:
             "summary": op.summary,
             "tags": [op.tag],
             "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
-            "responses": {
-                str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}},
-                "default": {
-                    "description": "an error",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                },
-            },
+            "responses": _responses(op),
         }
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}

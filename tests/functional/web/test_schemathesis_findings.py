@@ -8,6 +8,7 @@ import json
 import re
 
 import hypothesis
+import jsonschema
 import pytest
 from hypothesis import strategies as st
 from support import OPERATOR_PIN, PIN
@@ -119,3 +120,85 @@ def test_free_text_is_described_with_the_domains_rule(text: str) -> None:
     except InvalidInputError:
         taken = False
     assert bool(re.fullmatch(VISIBLE.removeprefix("^").removesuffix("$"), text)) == taken, repr(text)
+
+
+class _Documented:
+    """Each answer checked against the OpenAPI document: its status is listed for the operation
+    and its body has the schema the document gives that status."""
+
+    def __init__(self, members) -> None:
+        self.members = members
+        self.doc = members.client.get("/api/v1/openapi.json").get_json()
+        self.seen: set[tuple[str, str, str]] = set()
+
+    def __call__(self, who: str, method: str, path: str, body=None, expect: int = 200):
+        api = self.members.operator if who == "operator" else self.members[who]
+        answer = api.call(method, path, body, expect=expect)
+        for template, methods in self.doc["paths"].items():
+            pattern = re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(template))
+            if re.fullmatch(pattern, "/api/v1" + path.split("?")[0]) and method.lower() in methods:
+                responses = methods[method.lower()]["responses"]
+                break
+        else:
+            raise AssertionError(f"{method} {path} is not in the document")
+        assert str(expect) in responses, (method, path, expect, sorted(responses))
+        schema = responses[str(expect)]["content"]["application/json"]["schema"]
+        jsonschema.validate(answer, {**schema, "components": self.doc["components"]})
+        self.seen.add((method, template, str(expect)))
+        return answer
+
+
+def test_the_answers_of_a_life_cycle_have_the_documents_schemas(members, accepted):
+    documented = _Documented(members)
+    ticket_id = accepted["id"]
+    documented("tier1", "GET", f"/tickets/{ticket_id}")
+    documented("tier1", "GET", "/tickets?status=ACTIVE")
+    offer = documented(
+        "tier1",
+        "POST",
+        f"/tickets/{ticket_id}/transfers",
+        {"to_org_id": "tier2", "amount_fen": 100, "pin": PIN},
+        201,
+    )
+    moved = documented("tier2", "POST", f"/offers/{offer['offer_id']}/accept", {"pin": PIN})
+    piece = moved["transferred"]["id"]
+    applied = documented(
+        "tier2",
+        "POST",
+        f"/tickets/{piece}/financing",
+        {"bank_org_id": "bank", "amount_fen": 100, "max_annual_rate_bp": 500, "pin": PIN},
+        201,
+    )
+    documented("bank", "POST", f"/financing/{applied['application_id']}/reject", {"pin": PIN, "reason": "no"})
+    documented("tier1", "GET", f"/tickets/{ticket_id}/history")
+    documented("tier1", "GET", f"/tickets/{ticket_id}/lineage")
+    documented("tier1", "POST", f"/tickets/{ticket_id}/freeze", {"pin": PIN, "reason": "x"}, 403)
+    documented("operator", "GET", "/orgs")
+    documented("core", "GET", "/credit-lines")
+    documented("tier1", "GET", f"/tickets/TK{'0' * 20}", expect=404)
+    documented("tier1", "POST", f"/tickets/{ticket_id}/transfers", {"amount_fen": 1.5}, 400)
+    documented(
+        "tier1",
+        "POST",
+        f"/tickets/{ticket_id}/transfers",
+        {"to_org_id": "tier2", "amount_fen": 1, "pin": "000000"},
+        403,
+    )
+    assert len(documented.seen) == 14
+
+
+def test_every_operation_lists_the_statuses_it_answers(members):
+    doc = members.client.get("/api/v1/openapi.json").get_json()
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            assert "default" not in responses, (method, path)
+            assert [code for code in responses if code.startswith("2")], (method, path)
+            for code, answer in responses.items():
+                if not code.startswith("2"):
+                    assert answer["content"] == {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    }, (method, path, code)
+            if "Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}:
+                assert {"403", "409", "422", "423", "429", "503"} <= set(responses), (method, path)
+    assert set(doc["paths"]["/api/v1/quote"]["get"]["responses"]) == {"200", "400", "414", "422", "431"}
