@@ -202,3 +202,12 @@ def test_every_operation_lists_the_statuses_it_answers(members):
             if "Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}:
                 assert {"403", "409", "422", "423", "429", "503"} <= set(responses), (method, path)
     assert set(doc["paths"]["/api/v1/quote"]["get"]["responses"]) == {"200", "400", "414", "422", "431"}
+
+
+def test_a_new_password_equal_to_the_old_is_a_rule_between_fields(members):
+    """Both fields are what the document allows; that they must differ is a rule between them,
+    which JSON Schema cannot say: 422 rule_violation, as every such rule (docs/decisions.md)."""
+    same = "an equal password"
+    answer = members["tier1"].post("/me/password", {"old_password": same, "new_password": same}, expect=422)
+    assert answer["error"] == "rule_violation" and same not in answer["message"]
+    members["tier1"].get("/me", expect=200)  # nothing changed, the token still works
