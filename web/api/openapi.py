@@ -181,7 +181,7 @@ def error_statuses(op: Operation) -> list[int]:
         codes |= {413, 415}
     if op.rule.startswith("/auth/") or op.rule == "/me/password":
         codes |= {401, 429}  # wrong passwords or codes, counted
-    if op.upload or op.rule == "/quote":
+    if op.upload or op.rule in ("/quote", "/me/password"):  # rules between fields
         codes.add(422)
     if _signed(op):
         codes |= {403, 409, 422, 423, 429, 502, 503}

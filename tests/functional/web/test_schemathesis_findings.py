@@ -211,3 +211,5 @@ def test_a_new_password_equal_to_the_old_is_a_rule_between_fields(members):
     answer = members["tier1"].post("/me/password", {"old_password": same, "new_password": same}, expect=422)
     assert answer["error"] == "rule_violation" and same not in answer["message"]
     members["tier1"].get("/me", expect=200)  # nothing changed, the token still works
+    doc = members.client.get("/api/v1/openapi.json").get_json()
+    assert "422" in doc["paths"]["/api/v1/me/password"]["post"]["responses"]
