@@ -156,6 +156,38 @@ UPLOAD = {
 }
 
 
+# Operations whose answer names something other operations take in their path: OpenAPI links
+# (a client, or schemathesis's stateful phase, follows them with the ids the server made).
+PRODUCES: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/tickets"): {"ticket_id": "/id"},
+    ("POST", "/tickets/<ticket_id>/transfers"): {"offer_id": "/offer_id", "ticket_id": "/ticket/id"},
+    ("POST", "/offers/<offer_id>/accept"): {"ticket_id": "/transferred/id"},
+    ("POST", "/tickets/<ticket_id>/financing"): {
+        "application_id": "/application_id",
+        "ticket_id": "/ticket/id",
+    },
+    ("POST", "/credit-lines"): {"line_id": "/id"},
+    ("POST", "/cards"): {"card_id": "/card_id"},
+}
+
+
+def _operation_id(op: Operation) -> str:
+    return f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', _path(op.rule).lower()).strip('_')}"
+
+
+def _links(op: Operation) -> dict[str, Any]:
+    made = PRODUCES.get((op.method, op.rule), {})
+    links = {}
+    for target in OPERATIONS if made else []:
+        names = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", target.rule)
+        if names and all(name in made for name in names):
+            links[_operation_id(target)] = {
+                "operationId": _operation_id(target),
+                "parameters": {name: f"$response.body#{made[name]}" for name in names},
+            }
+    return links
+
+
 def _success(op: Operation) -> dict[str, Any]:
     """The schema of a success body: a JSON object (of the shape RESULTS gives), a PDF's
     bytes, or PEM text."""
@@ -164,10 +196,14 @@ def _success(op: Operation) -> dict[str, Any]:
     return BINARY if op.produces == "application/pdf" else {"type": "string"}
 
 
+# Reads that write on the ledger with the caller's card (a certificate's SHA-256 is recorded).
+SIGNING_READS = {("GET", "/tickets/<ticket_id>/certificate")}
+
+
 def _signed(op: Operation) -> bool:
     """A write on the ledger, or a call that proves a PIN on the caller's card."""
     fields = op.body.model_fields if op.body is not None else {}
-    return op.idempotent or "pin" in fields or "desk_pin" in fields
+    return op.idempotent or "pin" in fields or "desk_pin" in fields or (op.method, op.rule) in SIGNING_READS
 
 
 def error_statuses(op: Operation) -> list[int]:
@@ -193,6 +229,9 @@ def _responses(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}}
     }
+    links = _links(op)
+    if links:
+        responses[str(op.status)]["links"] = links
     for code in error_statuses(op):
         responses[str(code)] = {"description": ERRORS[code], "content": error}
     return responses
@@ -236,7 +275,7 @@ def document() -> dict[str, Any]:
         operation: dict[str, Any] = {
             "summary": op.summary,
             "tags": [op.tag],
-            "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
+            "operationId": _operation_id(op),
             "responses": _responses(op),
         }
         parameters = [

@@ -10,6 +10,7 @@ import re
 import hypothesis
 import jsonschema
 import pytest
+from apiclient import MATURITY
 from hypothesis import strategies as st
 from support import OPERATOR_PIN, PIN
 
@@ -213,3 +214,15 @@ def test_a_new_password_equal_to_the_old_is_a_rule_between_fields(members):
     members["tier1"].get("/me", expect=200)  # nothing changed, the token still works
     doc = members.client.get("/api/v1/openapi.json").get_json()
     assert "422" in doc["paths"]["/api/v1/me/password"]["post"]["responses"]
+
+
+def test_an_invoice_listed_twice_is_a_rule_between_items(members, portal):
+    """Each invoice is what the document allows; that two of them are one document or one
+    number is a rule between items (JSON Schema's uniqueItems compares whole items): 422."""
+    height = portal.platform.ledger.height()
+    same = {"number": "INV-T", "amount_fen": 100, "sha256": "ab" * 32}
+    body = {"payee_org_id": "tier1", "amount_fen": 100, "maturity_date": MATURITY.isoformat(), "pin": PIN}
+    for invoices in ([same, {**same, "amount_fen": 50}], [same, {**same, "number": "INV-U"}]):
+        answer = members["core"].post("/tickets", {**body, "invoices": invoices}, expect=422)
+        assert answer["error"] == "rule_violation" and "listed twice" in answer["message"]
+    assert portal.platform.ledger.height() == height
