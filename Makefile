@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export GOLDTICKET_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run install-run fonts test test-fabric mutants lint format bench install clean network-up network-down network-clean network-status
+.PHONY: run install-run fonts test test-fabric schemathesis mutants lint format bench install clean network-up network-down network-clean network-status
 
 # `make install`: GoldTicket with the tests' and linters' packages (the dev extra), for test,
 # lint, bench...; `make install-run`: only what running needs, for `make run`.
@@ -46,6 +46,11 @@ lint: install
 format: install
 	$(BIN)/ruff format goldticket chaincode web tests bench fabric-network
 	$(BIN)/ruff check --fix goldticket chaincode web tests bench fabric-network
+
+# Schemathesis over the OpenAPI document of a real server, as each role, deeper than `make test`
+# (100 examples per operation instead of 10; GOLDTICKET_ST_SEED picks another seed).
+schemathesis: install
+	GOLDTICKET_ST_EXAMPLES="$${GOLDTICKET_ST_EXAMPLES:-100}" $(BIN)/python -m pytest -q tests/functional/web/test_schemathesis.py
 
 # Targeted mutation testing of authorization, intent and validation checks (tools/mutants.py);
 # long (each mutant runs its tests), so not part of `make test`.

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException
 
 from goldticket.domain import DomainError
@@ -128,6 +129,15 @@ def init_app(app: Flask) -> None:
         for name, value in error.get_headers():
             if name in KEPT_HEADERS:
                 response.headers[name] = value
+        return response
+
+    @app.errorhandler(ParseException)
+    @app.errorhandler(NoMoreData)
+    def unreadable_body(error: Exception) -> Any:
+        """gunicorn reads a chunked body as the view reads it: a chunk that is not HTTP/1.1 (or
+        a body cut short) is the client's error, raised inside the view; the connection closes."""
+        response = error_response("invalid_input", "the request's body is not valid HTTP/1.1 chunked coding")
+        response.headers["Connection"] = "close"
         return response
 
     @app.errorhandler(Exception)

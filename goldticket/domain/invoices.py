@@ -16,8 +16,8 @@ def allocate_invoices(
 
     ``used_fen`` maps a document's SHA-256 -> fen already backing earlier tickets. Returns
     the new used amount of every document drawn on. Raises RuleViolationError when the
-    invoices cannot cover the amount, InvalidInputError on a repeated invoice (the same
-    document or the same number twice).
+    invoices cannot cover the amount, or on a repeated invoice (the same document or the same
+    number twice: a rule between items each valid by itself).
     """
     require_fen(amount_fen)
     if not invoices:
@@ -25,7 +25,7 @@ def allocate_invoices(
     hashes = [invoice.sha256 for invoice in invoices]
     numbers = [invoice.number for invoice in invoices]
     if len(set(hashes)) != len(hashes) or len(set(numbers)) != len(numbers):
-        raise InvalidInputError("an invoice is listed twice")
+        raise RuleViolationError("an invoice is listed twice")
     remaining = amount_fen
     updated: dict[str, int] = {}
     for invoice in invoices:

@@ -219,12 +219,13 @@ def change_password(
 ) -> dict[str, Any]:
     """The user changes their own password; every other token of theirs is revoked. A wrong
     old password counts like a wrong login. Raises UnauthenticatedError, RateLimitedError,
-    InvalidInputError."""
+    InvalidInputError, RuleViolationError (the new password equal to the old: a rule between
+    two fields, each valid by itself)."""
     if not isinstance(old_password, str) or len(old_password) > 256:
         raise d.InvalidInputError("old_password is a string")
     check_password(new_password)
     if new_password == old_password:
-        raise d.InvalidInputError("the new password must differ from the old one")
+        raise d.RuleViolationError("the new password must differ from the old one")
     now = _now()
     attempt = login_limits.reserve(portal, actor.username, client, now)
     with portal.database.session() as session:

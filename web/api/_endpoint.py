@@ -5,8 +5,11 @@ writes the idempotent run with the read model caught up before the answer leaves
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import functools
+import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +21,7 @@ from goldticket.services.context import Actor
 from goldticket.services.portal import Portal
 
 from ..errors import ApiError
+from .schemas import PATH_IDS
 
 log = logging.getLogger("goldticket.web")
 
@@ -53,12 +57,44 @@ def _describe(error: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
+# Larger than any number a schema allows (MAX_FEN is 10**15): a number of 10**18 or more is
+# refused before anything computes with it (1e999999999 would be a billion digits).
+_DIGITS = 18
+
+
+def _number(text: str) -> int | float:
+    """A JSON number written with a point or an exponent, as JSON Schema reads it: 2120.0 and
+    2.12e3 are the integer 2120 (decided exactly, in decimal, never through a binary float);
+    any other stays a float, which no integer field takes."""
+    value = decimal.Decimal(text)
+    if not value.is_finite() or value.adjusted() >= _DIGITS:
+        raise ApiError("invalid_input", "a number in the body is out of range")
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ApiError("invalid_input", f"{name} is not a JSON number")
+
+
+def _whole_numbers(raw: bytes) -> bytes:
+    """The body with every whole number written as an integer (see ``_number``); the models
+    then validate it strictly, as JSON, so an amount is still never a string or a fraction."""
+    try:
+        data = json.loads(raw, parse_float=_number, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError("invalid_input", "the body is not JSON (RFC 8259)") from None
+    return json.dumps(data).encode()
+
+
 def _parse_body(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
     raw = request.get_data(cache=True)
     if not raw.strip():
         raw = b"{}"
     elif request.mimetype != "application/json":
         raise ApiError("unsupported_media_type", "send the body as application/json")
+    raw = _whole_numbers(raw)
     try:
         return model.model_validate_json(raw, strict=True)
     except pydantic.ValidationError as error:
@@ -70,6 +106,14 @@ def _parse_query(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
         return model.model_validate(dict(request.args.items()))
     except pydantic.ValidationError as error:
         raise ApiError("invalid_input", _describe(error)) from None
+
+
+def _check_path_ids(url: dict[str, Any]) -> None:
+    """An id in the path that has not the shape the server makes (schemas.PATH_IDS, as the
+    OpenAPI document says) names nothing: 404, before anything looks it up."""
+    for name, value in url.items():
+        if not re.fullmatch(PATH_IDS[name].removeprefix("^").removesuffix("$"), str(value)):
+            raise ApiError("not_found", f"no {name.removesuffix('_id').replace('_', ' ')} has this id")
 
 
 def current_actor() -> Actor:
@@ -175,6 +219,7 @@ def endpoint(
             actor = current_actor() if auth else None
             if auth:
                 kwargs["actor"] = actor
+            _check_path_ids(url)
             parsed = _parse_body(body) if body is not None else None
             if body is not None:
                 kwargs["body"] = parsed

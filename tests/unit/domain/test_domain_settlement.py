@@ -546,13 +546,13 @@ def test_allocate_invoices_refuses_over_use() -> None:
 
 
 def test_allocate_invoices_refuses_a_document_or_number_listed_twice() -> None:
-    with pytest.raises(InvalidInputError, match="listed twice"):
+    with pytest.raises(RuleViolationError, match="listed twice"):
         allocate_invoices(10, (inv("I-1", 100), inv("I-1", 100)), {})
-    with pytest.raises(InvalidInputError, match="listed twice"):  # one number, two documents
+    with pytest.raises(RuleViolationError, match="listed twice"):  # one number, two documents
         allocate_invoices(10, (inv("I-1", 100), inv("I-2", 100), inv("I-1", 50, "cd" * 32)), {})
-    with pytest.raises(InvalidInputError, match="listed twice"):  # one document, two numbers
+    with pytest.raises(RuleViolationError, match="listed twice"):  # one document, two numbers
         allocate_invoices(10, (inv("I-1", 100), inv("I-9", 100, h("I-1"))), {})
-    with pytest.raises(InvalidInputError, match="listed twice"):  # one number, spelled twice
+    with pytest.raises(RuleViolationError, match="listed twice"):  # one number, spelled twice
         allocate_invoices(10, (inv("inv-1", 100, "ab" * 32), inv(" INV-1", 100, "cd" * 32)), {})
 
 
