@@ -141,7 +141,7 @@ def main() -> None:
         assert answer.status_code == 200
 
     def ticket_page(index: int) -> None:
-        answer = client.get(f"/api/v1/tickets/TKbench{index * 662 % args.tickets:015d}", headers=supplier)
+        answer = client.get(f"/api/v1/tickets/TKbeefbeef{index * 662 % args.tickets:012x}", headers=supplier)
         assert answer.status_code == 200
 
     lists = timed(list_page, args.reads)
@@ -151,7 +151,7 @@ def main() -> None:
     with (
         portal.database.session() as session
     ):  # the rebuild drops synthetic rows too; time it on the ledger alone
-        session.query(TicketRow).filter(TicketRow.id.like("TKbench%")).delete(synchronize_session=False)
+        session.query(TicketRow).filter(TicketRow.id.like("TKbeefbeef%")).delete(synchronize_session=False)
     started = time.perf_counter()
     portal.follower.rebuild()
     rebuild_s = time.perf_counter() - started
@@ -195,7 +195,7 @@ def fill(portal: Portal, count: int) -> None:
     batch = []
     with portal.database.session() as session:
         for index in range(count):
-            ticket_id = f"TKbench{index:015d}"
+            ticket_id = f"TKbeefbeef{index:012x}"  # the shape of a ticket id: TK + 20 hex
             holder = "s1" if index % 2 == 0 else f"other{index % 7}"
             doc = {
                 "id": ticket_id,
