@@ -84,7 +84,14 @@ def _held(username: str, key: str, holder: object) -> Iterator[None]:
 
 
 def _hold(username: str, key: str, holder: object) -> None:
+    """Hold the key for ``holder``; StateConflictError while another request of this process
+    holds it. On PostgreSQL two requests can both insert a new key (the second fails on the
+    unique index only when the first commits): the loser must not replace the winner's hold, or
+    once it is refused and lets go the key looks abandoned and a third request runs it again."""
     with _IN_FLIGHT_LOCK:
+        current = _IN_FLIGHT.get((username, key))
+        if current is not None and current is not holder:
+            raise d.StateConflictError("a request with this Idempotency-Key is still in progress")
         _IN_FLIGHT[(username, key)] = holder
 
 

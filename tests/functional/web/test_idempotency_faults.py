@@ -268,3 +268,21 @@ def test_a_refused_second_request_does_not_free_the_first_requests_key(members, 
         finish.set()
         first.join(30)
     assert runs == ["ran"]
+
+
+def test_a_second_claim_of_a_new_key_does_not_take_the_first_claims_hold(portal):
+    """On PostgreSQL two requests of one process can both insert the same new key before either
+    commits (the loser fails on the unique index later). The loser's hold must not replace the
+    winner's: once the loser is refused and lets go, the winner's key would look abandoned and a
+    third request would run the action again (CI: 422 "invoice already used" under ten
+    identical requests at once on PostgreSQL)."""
+    winner, loser = object(), object()
+    idempotency._hold("core.clerk", "both-new", winner)
+    try:
+        with pytest.raises(d.StateConflictError, match="still in progress"):
+            idempotency._hold("core.clerk", "both-new", loser)
+        idempotency._let_go("core.clerk", "both-new", loser)
+        assert idempotency._owner_alive(idempotency.owner(), dt.datetime.now(dt.UTC), "core.clerk", "both-new")
+    finally:
+        idempotency._let_go("core.clerk", "both-new", winner)
+    assert not idempotency._owner_alive(idempotency.owner(), dt.datetime.now(dt.UTC), "core.clerk", "both-new")
