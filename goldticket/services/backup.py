@@ -55,6 +55,9 @@ AUDIT_LOG = Path("cards") / "audit.jsonl"
 LEDGER = Path("ledger.sqlite")
 MSP_DIR = "msp"
 _SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
+# Not records: the operations console's samples of the last hour (store.ops_history). Restored
+# days later they would show a stale hour as the present; the console gathers them again.
+_SKIP_FILES = (Path("operations.sqlite"),)
 STAGING_PREFIX = ".backup-"  # a backup's private staging directory inside the data directory
 
 MAGIC = b"GOLDTICKET-BACKUP\n"
@@ -230,6 +233,7 @@ def backup(settings: Settings, destination: Path, *, scrypt_n: int = SCRYPT_N) -
             for path in source.rglob("*")
             if path.is_file()
             and not path.name.endswith(_SKIP_SUFFIXES)
+            and path.relative_to(source) not in _SKIP_FILES
             and not path.relative_to(source).parts[0].startswith(STAGING_PREFIX)
         ),
         key=lambda relative: (_order(relative), str(relative)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 from typing import IO
 
@@ -14,6 +15,7 @@ from test_cli import Env, accepted, as_user, consortium, env, fail, run, run_jso
 from goldticket.services import Platform
 from goldticket.services import backup as backups
 from goldticket.settings import Settings
+from goldticket.store.ops_history import History
 
 pytestmark = pytest.mark.functional
 OPERATOR_PASSWORD = "desk password 1"  # test_cli's
@@ -25,6 +27,8 @@ def _digest(stream: IO[bytes]) -> str:
 
 def test_a_backup_restored_elsewhere_verifies_and_transfers(accepted: str, env: Env, tmp_path: Path) -> None:  # noqa: F811
     source = Path(str(env["GOLDTICKET_DATA_DIR"]))
+    # the operations console's samples of the last hour: monitoring, not records (not backed up)
+    History(source / "operations.sqlite").add({"taken": time.time(), "nodes": []})
     running = Platform.open(
         Settings.from_env({k: v for k, v in env.items() if v is not None})  # type: ignore[misc]
     )
@@ -43,6 +47,7 @@ def test_a_backup_restored_elsewhere_verifies_and_transfers(accepted: str, env: 
     assert expected <= set(manifest["files"])
     assert any(name.startswith("cards/softhsm/tokens/") for name in manifest["files"])
     assert not any(name.endswith(("-wal", "-shm")) for name in manifest["files"])
+    assert "operations.sqlite" not in manifest["files"]
     assert set(manifest["cas"]) == {"OperatorMSP", "CoreMSP", "BankMSP"}
     shutil.move(source, tmp_path / "gone")  # the original is away: nothing may point at it
 
