@@ -76,6 +76,100 @@ TICKET = {
 }
 _TICKET = {"$ref": "#/components/schemas/Ticket"}
 _PIECE = {"anyOf": [_TICKET, {"type": "null"}]}
+_SESSION = {
+    "type": "object",
+    "required": ["token", "expires_at"],
+    "properties": {
+        "token": {"type": "string", "minLength": 1},
+        "expires_at": {"type": "string", "format": "date-time"},
+    },
+}
+_CARD = {
+    "type": "object",
+    "required": ["card_id", "status"],
+    "properties": {
+        "card_id": {"type": "string", "pattern": PATH_IDS["card_id"]},
+        "serial": {"type": "string"},
+        "username": {"type": "string"},
+        "status": {
+            "enum": [
+                "awaiting_pin",
+                "awaiting_recovery",
+                "pending_approval",
+                "active",
+                "suspended",
+                "replaced",
+                "eliminated",
+            ]
+        },
+        "certificate_pem": {"type": "string", "pattern": "^-----BEGIN CERTIFICATE-----"},
+        "replaces": {"type": "string", "pattern": PATH_IDS["card_id"]},
+        "recovery": {"type": "object"},
+    },
+}
+_ME = {
+    "type": "object",
+    "required": ["username", "org_id", "role", "cards"],
+    "properties": {
+        "username": {"type": "string"},
+        "org_id": {"type": "string"},
+        "role": {"type": "string"},
+        "cards": {"type": "array", "items": _CARD},
+    },
+}
+_LINE = {
+    "type": "object",
+    "required": ["id", "bank_org_id", "core_org_id", "limit_fen", "used_fen", "status"],
+    "properties": {
+        "id": {"type": "string", "pattern": PATH_IDS["line_id"]},
+        "bank_org_id": {"type": "string"},
+        "core_org_id": {"type": "string"},
+        "limit_fen": {"type": "integer", "minimum": 1},
+        "used_fen": {"type": "integer", "minimum": 0},
+        "status": {"type": "string"},
+    },
+}
+_ORG = {
+    "type": "object",
+    "required": ["id", "name", "role", "msp_id"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "name_en": {"type": "string"},
+        "role": {"enum": ["operator", "core", "supplier", "bank"]},
+        "msp_id": {"type": "string"},
+    },
+}
+_VERDICT = {  # POST /certificates/verify (a bank checks a PDF)
+    "type": "object",
+    "required": ["verdict", "ticket_id", "reasons", "current"],
+    "properties": {
+        "verdict": {"enum": ["valid", "stale", "forged"]},
+        "ticket_id": {"anyOf": [{"type": "string", "pattern": PATH_IDS["ticket_id"]}, {"type": "null"}]},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "current": _PIECE,
+    },
+}
+_PUBLIC_VERDICT = {  # GET /verify/{id}: genuine or not, valid or stale, the status; nothing else
+    "type": "object",
+    "required": ["verdict", "genuine", "reasons"],
+    "properties": {
+        "verdict": {"enum": ["valid", "stale", "forged"]},
+        "genuine": {"type": "boolean"},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "certificate_id": {"type": "string"},
+    },
+}
+
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {"items": {"type": "array", "items": item}, "total": {"type": "integer", "minimum": 0}},
+    }
+
+
 # The body of a success where it is more than "a JSON object" (API.md, Tickets).
 RESULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/tickets"): _TICKET,
@@ -142,6 +236,73 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
         "required": ["ticket", "children"],
         "properties": {"ticket": _TICKET, "children": {"type": "array", "items": {"type": "object"}}},
     },
+    ("POST", "/offers/<offer_id>/reject"): _TICKET,
+    ("POST", "/offers/<offer_id>/cancel"): _TICKET,
+    ("POST", "/financing/<application_id>/reject"): _TICKET,
+    ("POST", "/auth/token"): _SESSION,
+    ("POST", "/auth/activate"): _SESSION,
+    ("DELETE", "/auth/token"): {
+        "type": "object",
+        "required": ["revoked"],
+        "properties": {"revoked": {"type": "boolean"}},
+    },
+    ("GET", "/auth/me"): _ME,
+    ("GET", "/me"): _ME,
+    ("POST", "/me/password"): {
+        "type": "object",
+        "required": ["changed", "username"],
+        "properties": {"changed": {"const": True}, "username": {"type": "string"}},
+    },
+    ("POST", "/me/cards/<card_id>/pin"): _CARD,
+    ("POST", "/me/cards/<card_id>/recover"): _CARD,
+    ("POST", "/cards"): _CARD,
+    ("POST", "/cards/<card_id>/approve"): _CARD,
+    ("POST", "/cards/<card_id>/recovery-approvals"): _CARD,
+    ("POST", "/cards/<card_id>/report-lost"): _CARD,
+    ("POST", "/cards/<card_id>/unlock"): _CARD,
+    ("POST", "/cards/<card_id>/replace"): _CARD,
+    ("DELETE", "/cards/<card_id>"): _CARD,
+    ("POST", "/credit-lines"): _LINE,
+    ("POST", "/credit-lines/<line_id>/accept"): _LINE,
+    ("POST", "/credit-lines/<line_id>/decline"): _LINE,
+    ("GET", "/credit-lines"): _page(_LINE),
+    ("POST", "/orgs"): _ORG,
+    ("GET", "/orgs"): _page(_ORG),
+    ("POST", "/users"): {
+        "type": "object",
+        "required": ["id", "username", "org_id", "role", "activation_code", "expires_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "username": {"type": "string"},
+            "org_id": {"type": "string"},
+            "role": {"type": "string"},
+            "activation_code": {"type": "string", "minLength": 1},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    ("GET", "/quote"): {
+        "type": "object",
+        "required": ["amount_fen", "days", "discount_interest_fen", "fee_fen", "proceeds_fen"],
+        "properties": {
+            "amount_fen": {"type": "integer", "minimum": 1},
+            "days": {"type": "integer", "minimum": 1},
+            "discount_interest_fen": {"type": "integer", "minimum": 0},
+            "fee_fen": {"type": "integer", "minimum": 0},
+            "proceeds_fen": {"type": "integer", "minimum": 0},
+        },
+    },
+    ("GET", "/healthz"): {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string"},
+            "ledger": {"type": "string"},
+            "height": {"type": "integer"},
+        },
+    },
+    ("GET", "/openapi.json"): {"type": "object", "required": ["openapi", "paths", "components"]},
+    ("GET", "/verify/<certificate_id>"): _PUBLIC_VERDICT,
+    ("POST", "/certificates/verify"): _VERDICT,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from apiclient import MATURITY, MEMBERS, Members, activate, invoice, login
+from contract import ContractClient
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 
@@ -48,7 +49,9 @@ def portal(web_settings: Settings) -> Iterator[Portal]:
 
 @pytest.fixture
 def app(portal: Portal) -> Any:
-    return create_app({"TESTING": True, "GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0})
+    app = create_app({"TESTING": True, "GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0})
+    app.test_client_class = ContractClient  # every API answer checked against the OpenAPI document
+    return app
 
 
 @pytest.fixture
