@@ -92,6 +92,45 @@ def verdict(points: list[tuple[float, float]], seconds: float, absolute: float) 
     return change, "flat" if flat else "GROWS" if change > 0 else "falls"
 
 
+def grown(folder: Path, every: float, top: int = 12) -> list[dict[str, object]]:
+    """Per worker, the ``top`` source lines whose live memory grew most between its second
+    snapshot (after the warm-up) and its last (web/worker.py ``trace_memory`` writes them)."""
+    import tracemalloc
+
+    by_pid: dict[str, list[Path]] = {}
+    for path in sorted(folder.glob("*.tmsnap")) if folder.is_dir() else []:
+        by_pid.setdefault(path.name.split("-")[0], []).append(path)
+    rows: list[dict[str, object]] = []
+    for pid, paths in sorted(by_pid.items()):
+        if len(paths) < 2:
+            continue
+        first, last = paths[1 if len(paths) > 2 else 0], paths[-1]
+        older, newer = tracemalloc.Snapshot.load(str(first)), tracemalloc.Snapshot.load(str(last))
+        for stat in newer.compare_to(older, "lineno")[:top]:
+            if stat.size_diff <= 0:
+                continue
+            frame = stat.traceback[0]
+            where = f"{_short(frame.filename)}:{frame.lineno}"
+            rows.append(
+                {
+                    "pid": int(pid),
+                    "from_s": round((int(first.stem.split("-")[1]) + 1) * every),
+                    "to_s": round((int(last.stem.split("-")[1]) + 1) * every),
+                    "where": where,
+                    "kib": stat.size_diff / 1024,
+                    "blocks": stat.count_diff,
+                }
+            )
+    return rows
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "/lib/python3", str(REPOSITORY) + "/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
@@ -100,13 +139,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace the workers' allocations (slower) and print what grew from the second interval to the last",
+    )
     args = parser.parse_args()
     seconds = args.minutes * 60
+    growth: list[dict[str, object]] = []
 
     with tempfile.TemporaryDirectory(prefix="goldticket-soak-") as folder:
         tmp = Path(folder)
         env = server_env(tmp / "var")
         build_consortium(env)
+        if args.tracemalloc:
+            env["GOLDTICKET_TRACEMALLOC_DIR"] = str(tmp / "tracemalloc")
+            env["GOLDTICKET_TRACEMALLOC_SECONDS"] = str(args.interval)
         with Server(env, tmp / "serve.log", workers=args.workers, threads=args.threads) as server:
             floor = []
             for _ in range(50):
@@ -139,6 +187,8 @@ def main() -> None:
             )
             done.set()
             sampler.join()
+        if args.tracemalloc:
+            growth = grown(tmp / "tracemalloc", args.interval)
 
     summary = result.summary()
     roles = sorted({role for _, memory in samples for role in memory})
@@ -182,6 +232,16 @@ def main() -> None:
         mean = sum(y for _, y in points) / len(points) if points else 0.0
         print(f"| RSS {role} | {mean:.1f} MB | {change:+.1f} MB | {word} |")
         series.append({"series": f"RSS {role} MB", "mean": mean, "change": change, "verdict": word})
+    if args.tracemalloc:
+        print()
+        print("What grew in each worker, from its second snapshot to its last (tracemalloc, by line):")
+        print()
+        print("| worker pid | from s | to s | where | grew KiB | blocks |")
+        print("|---|---|---|---|---|---|")
+        for row in growth:
+            print(
+                f"| {row['pid']} | {row['from_s']} | {row['to_s']} | {row['where']} | {row['kib']:+.1f} | {row['blocks']:+d} |"
+            )
     if args.json:
         figures = {
             "script": "soak",
@@ -191,6 +251,7 @@ def main() -> None:
             "summary": summary,
             "samples": [{"at_s": at, "rss_mb": memory} for at, memory in samples],
             "series": series,
+            "tracemalloc": growth,
         }
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
 

@@ -11,7 +11,13 @@ wrapped: what gunicorn decided (the status line) is kept; its HTML body becomes
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import threading
+import time
+import tracemalloc
+from pathlib import Path
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -69,8 +75,41 @@ class _JsonErrorSocket:
         self._sock.sendall(json_error_page(data, self._cfg))
 
 
+def trace_memory(folder: str, every: float) -> threading.Thread:
+    """Diagnosis of memory growth (bench/soak.py --tracemalloc): trace this process's
+    allocations and write a snapshot into ``folder`` every ``every`` seconds, as
+    ``<pid>-<n>.tmsnap`` (0600). Slows the process; never on in production by default."""
+    tracemalloc.start(int(os.environ.get("GOLDTICKET_TRACEMALLOC_FRAMES", "8")))
+    target = Path(folder)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pid = os.getpid()
+
+    def write() -> None:
+        for number in itertools.count():
+            time.sleep(every)
+            snapshot = tracemalloc.take_snapshot().filter_traces(
+                (tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<unknown>"))
+            )
+            path = target / f"{pid}-{number:04d}.tmsnap"
+            partial = path.with_suffix(".part")
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            snapshot.dump(str(partial))
+            partial.replace(path)
+
+    thread = threading.Thread(target=write, name="tracemalloc", daemon=True)
+    thread.start()
+    return thread
+
+
 class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]
-    """``gthread`` with its error pages in the JSON envelope (see the module's docstring)."""
+    """``gthread`` with its error pages in the JSON envelope (see the module's docstring).
+    With ``GOLDTICKET_TRACEMALLOC_DIR`` set, it traces its memory (``trace_memory``)."""
+
+    def init_process(self) -> None:
+        folder = os.environ.get("GOLDTICKET_TRACEMALLOC_DIR")
+        if folder:
+            trace_memory(folder, float(os.environ.get("GOLDTICKET_TRACEMALLOC_SECONDS", "60")))
+        super().init_process()
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         super().handle_error(req, _JsonErrorSocket(client, self.cfg), addr, exc)

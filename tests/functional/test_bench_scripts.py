@@ -34,7 +34,10 @@ SCRIPTS = {
     ),
     "gateway_signatures.py": (["--signatures", "4", "--clients", "2"], "gateway over HTTP"),
     "portal_pages.py": (["--tickets", "40", "--requests", "2"], "worst p95"),
-    "soak.py": (["--minutes", "0.2", "--interval", "4", "--clients", "2"], "| RSS gateway |"),
+    "soak.py": (
+        ["--minutes", "0.25", "--interval", "4", "--clients", "2", "--tracemalloc"],
+        "What grew in each worker",
+    ),
     "transfer_throughput.py": (
         ["--operations", "4", "--threads", "1", "2", "--processes", "2", "--keys", "--floor-count", "20"],
         "cpu ms/op over the floor",
