@@ -102,7 +102,10 @@ _CARD = {
                 "eliminated",
             ]
         },
-        "certificate_pem": {"type": "string", "pattern": "^-----BEGIN CERTIFICATE-----"},
+        # null until its user set the PIN (the key and certificate are made then), or once eliminated
+        "certificate_pem": {
+            "anyOf": [{"type": "string", "pattern": "^-----BEGIN CERTIFICATE-----"}, {"type": "null"}]
+        },
         "replaces": {"type": "string", "pattern": PATH_IDS["card_id"]},
         "recovery": {"type": "object"},
     },
