@@ -173,25 +173,35 @@ def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
         platform.contract.submit(pinger, "Ping", {"key": f"client{index}"})
         return 1
 
+    # An offer that committed but whose acceptance failed is accepted again, not offered again:
+    # its ticket is LOCKED_TRANSFER until then (re-offering it failed for the rest of the run).
+    pending: list[str | None] = [None] * args.clients
+
     def move(index: int) -> int:
         holder, payee, _ = chains[index]
-        offer = transfers.offer_transfer(
-            platform, holder, ticket_id=heads[index], to_org_id=payee.member_id, amount_fen=1, pin=PIN
-        )
-        moved = transfers.accept_offer(platform, payee, offer["offer_id"], pin=PIN)
-        heads[index] = moved["remainder"]["id"]
-        return 2
+        offered = 0
+        if pending[index] is None:
+            offer = transfers.offer_transfer(
+                platform, holder, ticket_id=heads[index], to_org_id=payee.member_id, amount_fen=1, pin=PIN
+            )
+            pending[index], offered = offer["offer_id"], 1
+        moved = transfers.accept_offer(platform, payee, str(pending[index]), pin=PIN)
+        pending[index], heads[index] = None, moved["remainder"]["id"]
+        return offered + 1
 
     def move_bare(index: int) -> int:
         """The same two transactions without the services' read-before-write checks."""
         holder, payee, _ = chains[index]
-        request = {"ticket_id": heads[index], "to_org_id": payee.member_id, "amount_fen": 1}
-        offer, _, _ = platform.contract.submit(KEYS[holder.username], "OfferTransfer", request)
+        offered = 0
+        if pending[index] is None:
+            request = {"ticket_id": heads[index], "to_org_id": payee.member_id, "amount_fen": 1}
+            offer, _, _ = platform.contract.submit(KEYS[holder.username], "OfferTransfer", request)
+            pending[index], offered = offer["offer_id"], 1
         moved, _, _ = platform.contract.submit(
-            KEYS[payee.username], "AcceptOffer", {"offer_id": offer["offer_id"]}
+            KEYS[payee.username], "AcceptOffer", {"offer_id": pending[index]}
         )
-        heads[index] = moved["remainder"]["id"]
-        return 2
+        pending[index], heads[index] = None, moved["remainder"]["id"]
+        return offered + 1
 
     phases = []
     for _ in range(args.rounds):

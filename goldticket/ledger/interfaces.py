@@ -47,8 +47,12 @@ class Ledger(abc.ABC):
         """Hand a signed transaction over for ordering and commit. Raises SubmitError."""
 
     @abc.abstractmethod
-    def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
-        """Wait for and return the commit status of ``tx_id``."""
+    def commit_status(
+        self, tx_id: str, sign: object | None = None, *, wait: float | None = None
+    ) -> CommitStatus:
+        """Wait for and return the commit status of ``tx_id``: at most ``wait`` seconds when
+        given (asking whether a transaction committed, not waiting for one just submitted),
+        else the ledger's own deadline. Raises LedgerError when it is not known by then."""
 
     @abc.abstractmethod
     def blocks(self, start: int = 0) -> Iterator[Block]:

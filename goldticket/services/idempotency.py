@@ -105,6 +105,10 @@ def _let_go(username: str, key: str, holder: object) -> None:
 # still pending after it was abandoned, whoever its owner.
 STALE_AFTER = dt.timedelta(minutes=10)
 FAILED_OWNER = "failed:0:0"
+# How long asking whether a noted transaction committed may wait (Fabric: its commit status; a
+# transaction no orderer took does not commit later, and one still in flight commits within a
+# few batches or resubmits). Under the clients' patience, so a request stays answerable.
+RECOVERY_WAIT = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +152,7 @@ def committed_result(portal: Portal, tx_id: str) -> Any | None:
     """The chaincode result of a committed, valid transaction; None if it never committed."""
     ledger = portal.platform.ledger
     try:
-        status = ledger.commit_status(tx_id)
+        status = ledger.commit_status(tx_id, wait=RECOVERY_WAIT)
     except LedgerError:
         return None
     if not status.ok:

@@ -20,7 +20,9 @@ transaction id; the caller (``ledger.Contract``) turns an invalid commit into Co
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -39,6 +41,9 @@ from .profile import ConnectionProfile, PeerEndpoint
 from .status import GatewayFailure, failure
 
 T = TypeVar("T")
+log = logging.getLogger("goldticket.ledger.fabric")
+# Transactions whose envelope is kept for a second submit, at most (each until its commit status).
+MAX_AWAITED = 10_000
 # The contract's query for each kind ``record`` reads, and the query's key field.
 RECORD_QUERIES = {
     "member": ("GetMember", "id"),
@@ -69,6 +74,10 @@ class Deadlines:
     # before it submits the same envelope again (a few orderer batches).
     resolve: float = 3.0
     deliver: float = 30.0
+    # How long a submitted transaction may stay uncommitted before the same signed envelope is
+    # submitted again: a raft leader killed after it acknowledged a transaction but before the
+    # transaction reached a block loses it, and nothing else would ever commit it.
+    resubmit: float = 5.0
 
 
 class _Peer:
@@ -98,6 +107,7 @@ class FabricLedger(Ledger):
         self._peers = [_Peer(endpoint) for endpoint in profile.peers]
         self._current = 0
         self._lock = threading.Lock()
+        self._submitted: dict[str, gateway_pb2.SubmitRequest] = {}  # until their commit status
 
     # ----------------------------------------------------------------- calls
     def _order(self) -> list[_Peer]:
@@ -164,6 +174,13 @@ class FabricLedger(Ledger):
         request = gateway_pb2.SubmitRequest(
             transaction_id=tx_id, channel_id=self.channel_id, prepared_transaction=envelope
         )
+        self._send(request)
+        with self._lock:
+            if len(self._submitted) < MAX_AWAITED:
+                self._submitted[tx_id] = request
+
+    def _send(self, request: gateway_pb2.SubmitRequest) -> None:
+        tx_id = request.transaction_id
         peers = self._order()
         for index, peer in enumerate(peers):
             try:
@@ -192,17 +209,47 @@ class FabricLedger(Ledger):
         signed = m.signed_commit_status_request(request, self._reader.sign(request, purpose="commit_status"))
         return peer.gateway.CommitStatus(signed, timeout=timeout)
 
-    def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
-        """Wait for ``tx_id`` to commit (``sign`` is unused: the reader signs the request)."""
+    def commit_status(
+        self, tx_id: str, sign: object | None = None, *, wait: float | None = None
+    ) -> CommitStatus:
+        """Wait for ``tx_id`` to commit (``sign`` is unused: the reader signs the request).
+        A transaction this client submitted that has not committed after ``resubmit`` seconds
+        is submitted again, the same signed envelope (never a new endorsement): if the first
+        copy was lost with a raft leader it commits now, and if both reach blocks Fabric marks
+        the second DUPLICATE_TXID while the status reports the first."""
+        deadline = time.monotonic() + (self._deadlines.commit_status if wait is None else wait)
+        with self._lock:
+            request = self._submitted.get(tx_id)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                wait = min(self._deadlines.resubmit, remaining) if request is not None else remaining
 
-        def call(peer: _Peer) -> gateway_pb2.CommitStatusResponse:
-            return self._status(peer, tx_id, self._deadlines.commit_status)
+                def call(peer: _Peer, wait: float = wait) -> gateway_pb2.CommitStatusResponse:
+                    return self._status(peer, tx_id, max(wait, 0.001))
 
-        response = self._each_gateway(
-            call, lambda f: CommitStatusError(f"commit status of {tx_id} unknown: {f.describe()}", tx_id)
-        )
-        code = transaction_pb2.TxValidationCode.Name(response.result)
-        return CommitStatus(tx_id, code, response.block_number)
+                try:
+                    response = self._each_gateway(call, _StatusUnknown)
+                except _StatusUnknown as unknown:
+                    found = unknown.failure
+                    late = found.code == grpc.StatusCode.DEADLINE_EXCEEDED
+                    if late and request is not None and deadline - time.monotonic() > 0:
+                        self._send_again(request)
+                        continue
+                    raise CommitStatusError(
+                        f"commit status of {tx_id} unknown: {found.describe()}", tx_id
+                    ) from None
+                code = transaction_pb2.TxValidationCode.Name(response.result)
+                return CommitStatus(tx_id, code, response.block_number)
+        finally:
+            with self._lock:
+                self._submitted.pop(tx_id, None)
+
+    def _send_again(self, request: gateway_pb2.SubmitRequest) -> None:
+        try:
+            self._send(request)
+        except SubmitError as error:  # e.g. no orderer reachable now: wait and try once more later
+            log.warning("transaction %s not submitted again: %s", request.transaction_id, error)
 
     # ---------------------------------------------------------------- blocks
     def _deliver(self, start: int, *, newest: bool = False) -> Iterator[m.Block]:
@@ -257,6 +304,12 @@ class FabricLedger(Ledger):
     def close(self) -> None:
         for peer in self._peers:
             peer.close()
+
+
+class _StatusUnknown(Exception):
+    def __init__(self, failure: GatewayFailure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
 
 
 def _endorse_error(phase: str, found: GatewayFailure, tx_id: str) -> LedgerError:

@@ -370,7 +370,9 @@ class LocalLedger(Ledger):
                     raise outcome
         return results
 
-    def commit_status(self, tx_id: str, sign: object | None = None) -> CommitStatus:
+    def commit_status(
+        self, tx_id: str, sign: object | None = None, *, wait: float | None = None
+    ) -> CommitStatus:
         with self._endorsed_lock:
             remembered = self._statuses.pop(tx_id, None)
         if remembered is not None:

@@ -95,7 +95,9 @@ def read_model(portal: Portal) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def check_exactly_once(env: dict[str, str], start: int, result: mixed_load.Result) -> dict[str, int]:
-    """The checks of every drill, on a stopped server's data directory; returns counts."""
+    """The checks of every drill, on a stopped server's data directory; returns counts. On
+    Fabric (GOLDTICKET_LEDGER=fabric) the blocks come from the peers and `ledger verify`, which
+    replays the embedded ledger's file, is left out."""
     portal = Portal.open(Settings.from_env(env))
     try:
         portal.follower.catch_up()
@@ -131,14 +133,15 @@ def check_exactly_once(env: dict[str, str], start: int, result: mixed_load.Resul
     ]
     assert not stray, f"written without a 2xx: {stray[:5]}"
 
-    verified = subprocess.run(
-        [sys.executable, "-m", "goldticket.cli", "ledger", "verify"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr[-2000:]
+    if env.get("GOLDTICKET_LEDGER", "local") == "local":
+        verified = subprocess.run(
+            [sys.executable, "-m", "goldticket.cli", "ledger", "verify"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr[-2000:]
     rebuilt = subprocess.run(
         [sys.executable, "-m", "goldticket.cli", "reindex", "--json"],
         env=env,
