@@ -116,6 +116,7 @@ class Pkcs11DocumentSigner(DocumentSigner):
             token = module.find_token(self._factory.config_path, self._label)
             if token is None:
                 raise CertificateError(f"there is no document-signing token labelled {self._label}")
+            module.check_room(self._factory.config_path)  # a login rewrites the token's token.object
             try:
                 with token.open(user_pin=self._pin) as session:
                     signer = PKCS11Signer(
