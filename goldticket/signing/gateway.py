@@ -49,7 +49,7 @@ STATUS = {
     "conflict": 409,
     "rate_limited": 429,
     "internal_error": 500,
-    "audit_failed": 500,
+    "audit_failed": 503,  # a full disk: nothing was signed, try again
     "signing_failed": 500,
 }
 log = logging.getLogger("goldticket.signer")
