@@ -10,12 +10,14 @@ rewrite (and, with no room, empty) a token file. The real full disk: web/test_fu
 from __future__ import annotations
 
 import dataclasses
+import errno
 
 import pytest
 from support import PIN
 
 from goldticket.services import Platform, transfers
 from goldticket.signing.cards import pkcs11 as pkcs11_cards
+from goldticket.signing.client import GatewayClient
 from goldticket.signing.errors import AuditLogError
 from goldticket.signing.gateway import STATUS, GatewayServer
 
@@ -64,3 +66,29 @@ def test_a_full_disk_under_the_gateway_is_audit_failed_503_not_signing_failed(
         server.shutdown()
         server.server_close()
     assert STATUS["audit_failed"] == 503
+
+
+def test_an_identity_whose_audit_line_cannot_be_written_is_audit_failed_not_internal_error(
+    consortium, monkeypatch
+):
+    """GET /v1/cards/<serial>/identity audits the identity it served; on a full disk that line
+    cannot be written, and the refusal escaped to the gateway's last resort: 500
+    internal_error, which the web answered 502 (seen in test_full_disk.py). The append is made
+    to fail as the disk does (ENOSPC), the rest is the real gateway and client."""
+    service = consortium.platform.cards.service
+    server = GatewayServer(("127.0.0.1", 0), service, SECRET.encode())
+    server.start_in_thread()
+    serial = consortium.platform.cards.registry.active_card(consortium.tier1.username).serial
+
+    def full(entry: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    try:
+        monkeypatch.setattr(service.audit, "append", full)
+        with pytest.raises(AuditLogError):
+            GatewayClient(server.url, SECRET).identity(serial)
+        monkeypatch.undo()
+        assert GatewayClient(server.url, SECRET).identity(serial).msp_id
+    finally:
+        server.shutdown()
+        server.server_close()
