@@ -116,6 +116,7 @@ class Pkcs11DocumentSigner(DocumentSigner):
             token = module.find_token(self._factory.config_path, self._label)
             if token is None:
                 raise CertificateError(f"there is no document-signing token labelled {self._label}")
+            module.check_room(self._factory.config_path)  # a login rewrites the token's token.object
             try:
                 with token.open(user_pin=self._pin) as session:
                     signer = PKCS11Signer(
@@ -134,24 +135,32 @@ class Pkcs11DocumentSigner(DocumentSigner):
 
 
 def open_document_signer(directory: Path, ca: Any, factory: Any | None) -> DocumentSigner:
-    """The platform's document signer kept in ``directory``, made the first time: in a token of
-    ``factory`` (a Pkcs11CardFactory on SoftHSM2) when given, else a software key. ``ca`` is the
-    operator's OrgCA, which certifies the key. Raises CertificateError."""
+    """The platform's document signer kept in ``directory``, made the first time (by
+    ``goldticket init``, or by the first process that needs it on a directory made before): in
+    a token of ``factory`` (a Pkcs11CardFactory on SoftHSM2) when given, else a software key.
+    ``ca`` is the operator's OrgCA, which certifies the key. Raises CertificateError.
+
+    Threads and processes that ask at once wait on ``directory/.lock`` (flock): one makes it.
+    A PKCS#11 signer is recorded before its token is made (state "creating", with the token's
+    label and PIN), so that a creation cut short is finished by the next call, reusing the token
+    and its key if they were made; a complete record's key is never replaced."""
     directory = Path(directory)
     path = directory / "signer.json"
     with _LOCK:
-        if not path.exists():
+        record = _read_record(path)
+        if record is None or record.get("state") == "creating":
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Portal workers are separate processes: one of them makes the key, the others wait.
             fd = os.open(directory / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                if not path.exists():
-                    record = _create_pkcs11(factory, ca) if factory is not None else _create_software(ca)
+                record = _read_record(path)
+                if record is None and factory is None:
+                    record = _create_software(ca)
                     _write_private(path, record)
+                elif record is None or record.get("state") == "creating":
+                    record = _create_pkcs11(path, record, factory, ca)
             finally:
                 os.close(fd)
-        record = json.loads(path.read_text(encoding="utf-8"))
     certificate_pem, ca_pem = record["certificate_pem"].encode(), record["ca_pem"].encode()
     if record["kind"] == "software":
         return SoftwareDocumentSigner(record["key_pem"].encode(), certificate_pem, ca_pem)
@@ -161,6 +170,14 @@ def open_document_signer(directory: Path, ca: Any, factory: Any | None) -> Docum
 
 
 _LOCK = threading.Lock()
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    try:
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return record
 
 
 def _create_software(ca: Any) -> dict[str, str]:
@@ -177,63 +194,94 @@ def _create_software(ca: Any) -> dict[str, str]:
     }
 
 
-def _create_pkcs11(factory: Any, ca: Any) -> dict[str, str]:
-    from pkcs11 import Attribute, KeyType, ObjectClass
-
+def _create_pkcs11(path: Path, record: dict[str, Any] | None, factory: Any, ca: Any) -> dict[str, Any]:
+    """Make (or finish making) the document-signing token, its key and certificate; called
+    with the directory's flock held. Returns the complete record, written to ``path``."""
+    if factory is None:
+        raise CertificateError("the document-signing key is in a PKCS#11 token: set a PKCS#11 module")
     if factory.token_dir is None:
         raise CertificateError("the document-signing token is made on SoftHSM2 only; create it on your HSM")
-    pin = secrets.token_hex(16)
-    so_pin = secrets.token_hex(24)
     module = factory._module
-    with module.lock:
-        if module.find_token(factory.config_path, TOKEN_LABEL, fresh=True) is None:
+    with module.lock:  # every process on the token directory waits for this one (its flock)
+        if record is None:
+            # A token of this label without a record was made by an older version that failed
+            # half-way (its PIN is known nowhere, so it never signed): it is left as it is, and
+            # this one gets a label of its own.
+            label = TOKEN_LABEL
+            if module.find_token(factory.config_path, label, fresh=True) is not None:
+                label = f"{TOKEN_LABEL}-{secrets.token_hex(4)}"
+            record = {
+                "kind": "pkcs11",
+                "state": "creating",
+                "token_label": label,
+                "pin": secrets.token_hex(16),
+            }
+            _write_private(path, record)
+        label, pin = record["token_label"], record["pin"]
+        token = module.find_token(factory.config_path, label, fresh=True)
+        if token is None:
+            so_pin = secrets.token_hex(24)
             result = factory._softhsm_util(
-                "--init-token",
-                "--free",
-                "--label",
-                TOKEN_LABEL,
-                answers=f"{so_pin}\n{so_pin}\n{pin}\n{pin}\n",
+                "--init-token", "--free", "--label", label, answers=f"{so_pin}\n{so_pin}\n{pin}\n{pin}\n"
             )
             module.refresh()
-            if result.returncode != 0:
-                raise CertificateError("softhsm2-util could not create the document-signing token")
-        else:
-            raise CertificateError(f"a token labelled {TOKEN_LABEL} exists but its record is missing")
-        token = module.find_token(factory.config_path, TOKEN_LABEL)
-        if token is None:
-            raise CertificateError("the document-signing token is not visible after its creation")
+            token = module.find_token(factory.config_path, label)
+            if token is None:
+                detail = result.stderr.decode("utf-8", "replace").strip()[:200]
+                raise CertificateError(f"softhsm2-util could not create the document-signing token: {detail}")
+        module.check_room(factory.config_path)
         with token.open(rw=True, user_pin=pin) as session:
-            public, _ = session.generate_keypair(
-                KeyType.EC,
-                store=True,
-                label=KEY_LABEL,
-                public_template={
-                    Attribute.EC_PARAMS: P256_PARAMETERS,
-                    Attribute.TOKEN: True,
-                    Attribute.VERIFY: True,
-                },
-                private_template={
-                    Attribute.TOKEN: True,
-                    Attribute.PRIVATE: True,
-                    Attribute.SENSITIVE: True,
-                    Attribute.EXTRACTABLE: False,
-                    Attribute.SIGN: True,
-                    Attribute.DERIVE: False,
-                },
-            )
-            point = bytes(public[Attribute.EC_POINT])
-            assert public.object_class == ObjectClass.PUBLIC_KEY
-    if len(point) == 67 and point[:2] == b"\x04\x41":
-        point = point[2:]
+            point = _document_key_point(session)
+    module.keep()
     public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     certificate = ca.issue_document_signer(public_key, common_name=COMMON_NAME)
-    return {
+    complete = {
         "kind": "pkcs11",
-        "token_label": TOKEN_LABEL,
+        "token_label": label,
         "pin": pin,
         "certificate_pem": certificate.decode(),
         "ca_pem": ca.certificate_pem.decode(),
     }
+    _write_private(path, complete)
+    return complete
+
+
+def _document_key_point(session: Any) -> bytes:
+    """The X9.62 point of the token's document key, generated (inside the token) if it has none
+    yet; one made by a creation cut short is kept."""
+    from pkcs11 import Attribute, KeyType, ObjectClass
+
+    publics = list(session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.LABEL: KEY_LABEL}))
+    privates = list(
+        session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: KEY_LABEL})
+    )
+    if len(publics) == 1 and len(privates) == 1:
+        public = publics[0]
+    else:
+        for leftover in publics + privates:  # half a pair: never used, as no record named it complete
+            leftover.destroy()
+        public, _ = session.generate_keypair(
+            KeyType.EC,
+            store=True,
+            label=KEY_LABEL,
+            public_template={
+                Attribute.EC_PARAMS: P256_PARAMETERS,
+                Attribute.TOKEN: True,
+                Attribute.VERIFY: True,
+            },
+            private_template={
+                Attribute.TOKEN: True,
+                Attribute.PRIVATE: True,
+                Attribute.SENSITIVE: True,
+                Attribute.EXTRACTABLE: False,
+                Attribute.SIGN: True,
+                Attribute.DERIVE: False,
+            },
+        )
+    point = bytes(public[Attribute.EC_POINT])
+    if len(point) == 67 and point[:2] == b"\x04\x41":
+        point = point[2:]
+    return point
 
 
 def _asn1_certificate(pem: bytes) -> asn1_x509.Certificate:

@@ -53,11 +53,18 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     0.5 s, doubling to 10 s while it keeps failing); SIGTERM or SIGINT stops both. Once the
     first page answers it says where the portal is (and the demo's logins, if it has them).
     GOLDTICKET_PUBLIC_URL (the certificates' QR codes) is, unless set, the URL served here."""
+    from goldticket.services.certificates import make_document_signer
     from goldticket.services.portal import Portal
     from goldticket.signing.keystore import KeyStore
 
     current = settings()
-    Portal.open(current).close()  # initialised? migrations applied once, before the workers start
+    portal = Portal.open(current)  # initialised? migrations applied once, before the workers start
+    try:
+        # a directory made before `goldticket init` made the document-signing token gets it
+        # here, before the workers start, rather than from the first certificates at once
+        make_document_signer(portal.platform)
+    finally:
+        portal.close()
     env = dict(os.environ)
     env["GOLDTICKET_DATA_DIR"] = str(current.data_dir)
     if not env.get("GOLDTICKET_PUBLIC_URL"):

@@ -32,6 +32,7 @@ from goldticket.store.database import Database
 from goldticket.store.projection import Follower
 
 from . import accounts, cards
+from .certificates import make_document_signer
 from .context import OPERATOR
 from .ledgers import open_ledger
 from .pins import weak_pin
@@ -182,6 +183,7 @@ def _build(settings: Settings, operator_name: str, operator_name_en: str) -> Pla
                 "reader_certificate_pem": platform.reader.identity.certificate_pem.decode(),
             }
             platform.submit(platform.actor(OPERATOR), "Bootstrap", request, pin=settings.operator_pin)
+        make_document_signer(platform)  # here, once: never by the first certificates asked for at once
     except BaseException:
         platform.close()
         raise

@@ -17,6 +17,7 @@ The log never holds secrets: entries with a key such as ``pin`` or ``password`` 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
@@ -87,8 +88,16 @@ class AuditLog:
                 time = self._now()  # under the lock, so times never run backwards down the log
                 line: dict[str, Any] = {"seq": seq, "time": time, "prev": prev, "entry": entry}
                 line["hash"] = line_hash(seq, time, prev, entry)
-                _write_all(fd, (canonical_json(line) + "\n").encode())
-                os.fsync(fd)
+                size = os.fstat(fd).st_size
+                try:
+                    _write_all(fd, (canonical_json(line) + "\n").encode())
+                    os.fsync(fd)
+                except OSError:
+                    # a full disk took part of the line: cut it off (a truncation needs no
+                    # room), or every later append would refuse the damaged last line for good
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)
+                    raise
             finally:
                 os.close(fd)
         if seq == 1:

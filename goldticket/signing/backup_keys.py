@@ -278,11 +278,24 @@ class TokenBackupKeys(BackupKeys):
                 token = module.find_token(config, self._label)
                 if token is None:
                     raise SigningError("the operator backup token is not visible after its creation")
-            try:
-                session = token.open(rw=True, user_pin=pin)
-            except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
-                module.refresh()  # python-pkcs11 leaks the session of a failed login
-                raise BackupError("the operator token does not open: wrong operator password") from None
+            module.check_room(config)  # a login rewrites token.object: never on a full disk
+            for attempt in range(2):
+                try:
+                    session = token.open(rw=True, user_pin=pin)
+                    break
+                except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
+                    module.refresh()  # python-pkcs11 leaks the session of a failed login
+                    raise BackupError("the operator token does not open: wrong operator password") from None
+                except p11.PKCS11Error as error:
+                    # once more on a fresh view of the token directory (a token replaced by
+                    # another process, a token.object put back from its copy)
+                    module.refresh()
+                    found = module.find_token(config, self._label) if not attempt else None
+                    if found is None:
+                        raise SigningError(
+                            f"the operator backup token failed ({type(error).__name__})"
+                        ) from error
+                    token = found
             with session:
                 try:
                     return operation(session)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from goldticket.messages import Identity
 
 from .errors import (
+    AuditLogError,
     CardLockedError,
     CardNotFoundError,
     CardRevokedError,
@@ -39,6 +40,9 @@ ERRORS: dict[str, type[SigningError]] = {
     "forbidden": RefusedError,
     "unauthenticated": UnauthenticatedError,
     "rate_limited": RateLimitedError,
+    # the gateway could not write its audit log, registry or token files (a full disk): nothing
+    # was signed, try again (the web's 503 with Retry-After; unknown, it was a 502)
+    "audit_failed": AuditLogError,
 }
 
 

@@ -49,7 +49,7 @@ STATUS = {
     "conflict": 409,
     "rate_limited": 429,
     "internal_error": 500,
-    "audit_failed": 500,
+    "audit_failed": 503,  # a full disk: nothing was signed, try again
     "signing_failed": 500,
 }
 log = logging.getLogger("goldticket.signer")
@@ -133,6 +133,14 @@ class _Handler(BaseHTTPRequestHandler):
         """No exception leaves a request unanswered or unaudited."""
         try:
             handle()
+        except SigningError as error:
+            # a refusal raised outside the signing service's own answer: the audit line of a
+            # request served could not be written (audit_failed on a full disk, a 503 to try
+            # again, not a failure); not audited again, the log is what failed
+            log.error("gateway request refused: %s", error.code)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._error(error.code, str(error))
         except Exception as error:  # noqa: BLE001 - answered and audited below
             log.error("gateway request failed: %s", type(error).__name__)
             self.close_connection = True

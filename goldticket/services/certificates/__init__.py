@@ -5,7 +5,13 @@ certificate id (``verdicts``); a settlement's clearing statements as signed PDFs
 (``content``)."""
 
 from .content import STATUS_LABELS, certificate_view
-from .documents import SIGNING_CERTIFICATE_PATH, document_signer, signing_certificates_pem, verify_url
+from .documents import (
+    SIGNING_CERTIFICATE_PATH,
+    document_signer,
+    make_document_signer,
+    signing_certificates_pem,
+    verify_url,
+)
 from .issue import IssuedCertificate, issue_certificate
 from .statements import get_statement, list_statements, statement_pdf
 from .verdicts import ACTIONS, lookup_certificate, verify_certificate
@@ -21,6 +27,7 @@ __all__ = [
     "issue_certificate",
     "list_statements",
     "lookup_certificate",
+    "make_document_signer",
     "signing_certificates_pem",
     "statement_pdf",
     "verify_certificate",

@@ -29,6 +29,17 @@ def document_signer(platform: Platform) -> pdf.DocumentSigner:
         return _SIGNERS[directory]
 
 
+def make_document_signer(platform: Platform) -> None:
+    """Make the platform's document signer if it is missing (``goldticket init``, and
+    ``goldticket serve`` before its workers start, for a directory made by an older version),
+    so that no request makes it: the first certificates asked for at once under load once broke
+    its token for good (docs/operations.md, Reliability drills, defect 6)."""
+    directory = (platform.settings.data_dir / "certificates").resolve()
+    cards = platform.cards
+    factory = cards.factories.get("pkcs11") if cards.default_backend == "pkcs11" else None
+    pdf.open_document_signer(directory, platform.keystore.cas()["OperatorMSP"], factory)
+
+
 def signing_certificates_pem(platform: Platform) -> bytes:
     """The platform's document-signing certificate, then the operator CA's: what anyone needs
     to check a certificate PDF's signature (published at SIGNING_CERTIFICATE_PATH)."""

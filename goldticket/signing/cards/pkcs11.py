@@ -18,6 +18,9 @@ PIN until it is next used right, and is then moved (C_SetPIN) to the derived one
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import logging
 import os
 import shutil
@@ -73,19 +76,48 @@ def default_module_path() -> str | None:
 # Hence one _Module per module file, one lock around every use (no session outlives a call),
 # a reinitialisation after we create or delete a token, and on a lookup miss or an unexpected
 # token error one reinitialisation and retry, which also finds tokens made by other processes.
+#
+# Token files, read in SoftHSM 2.6.1's source (ObjectFile::store, File::unlock) and seen with
+# strace: every C_Login rewrites the token's token.object (it clears CKF_USER_PIN_COUNT_LOW)
+# in place: open, fcntl write lock, ftruncate to 0, unlock, and only then, at fclose, write().
+# So (1) another process that reads the token in between (its C_Initialize, softhsm2-util's
+# slot scan) sees an empty token.object: a token without label or flags, C_GetTokenInfo and
+# C_Login fail with CKR_GENERAL_ERROR (the restarted gateway's first signature, defect 7 of
+# docs/operations.md; softhsm2-util --init-token exiting 1 after making its token, defect 6);
+# (2) a process killed in between, or a write refused by a full disk (defect 5), leaves the
+# token.object empty for good: label, flags and both PIN blobs gone, the token's keys with
+# them. Hence every use of a token directory, in every process, holds an exclusive flock on
+# ``<token dir>/../.tokens.lock`` (no process reads while another writes), a copy of each
+# token.object is kept beside it (token.object.bak, which SoftHSM ignores and deletes with the
+# token) and put back when a token.object is found empty, and nothing touches a token when
+# its disk has less than DISK_RESERVE_BYTES free (ENOSPC instead: 503/507, try again).
+DISK_RESERVE_BYTES = 256 * 1024
+TOKEN_OBJECT = "token.object"
+TOKEN_OBJECT_COPY = "token.object.bak"
+
+
 class _Module:
-    """One PKCS#11 module loaded in this process, shared by every factory that uses it."""
+    """One PKCS#11 module loaded in this process, shared by every factory that uses it.
+
+    ``lock`` is held around every use: a re-entrant thread lock and, from the first activation
+    of a SoftHSM2 configuration under it until its outermost release, the exclusive flock of
+    that token directory, which every process using the directory takes."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.lock = threading.RLock()
+        self.lock = _ModuleLock()
         self._library: Library | None = None
         self._config: Path | None = None
         self._tokens: dict[str, Token] | None = None
+        self._token_dirs: dict[Path, Path | None] = {}
 
     def activate(self, config: Path | None) -> Library:
         """The library, initialised with ``config`` (a SoftHSM2 configuration file) when one is
         given. Call with the lock held."""
+        if config is not None:
+            token_dir = self._token_dir(config)
+            if token_dir is not None:
+                self.lock.hold(token_dir.parent / ".tokens.lock")
         if config is not None and config != self._config:
             # SoftHSM2 reads SOFTHSM2_CONF in C_Initialize: set it before the first load.
             os.environ["SOFTHSM2_CONF"] = str(config)
@@ -95,6 +127,7 @@ class _Module:
         if self._library is None:
             self._library = pkcs11.lib(self.path)
         if not self._library.initialized:
+            self._repair()
             self._library.initialize()
         return self._library
 
@@ -102,7 +135,42 @@ class _Module:
         """Finalise and initialise the library: it sees the token directory as it is now."""
         self._tokens = None
         if self._library is not None:
+            self._repair()
             self._library.reinitialize()
+
+    def keep(self) -> None:
+        """Copy every changed token.object of the active token directory now (after a token is
+        made or its PIN changed: the copy put back after a crash must take the PIN in use)."""
+        self._repair()
+
+    def check_room(self, config: Path | None) -> None:
+        """Raise ENOSPC if the active token directory's disk has too little room for SoftHSM2
+        to rewrite a token.object (it would be left empty)."""
+        token_dir = self._token_dir(config) if config is not None else None
+        if token_dir is None:
+            return
+        stats = os.statvfs(token_dir)
+        if stats.f_bavail * stats.f_frsize < DISK_RESERVE_BYTES:
+            raise OSError(errno.ENOSPC, "the card tokens' disk is full; nothing was signed")
+
+    def _token_dir(self, config: Path) -> Path | None:
+        if config not in self._token_dirs:
+            self._token_dirs[config] = _configured_token_dir(config) if config.exists() else None
+        return self._token_dirs[config]
+
+    def _repair(self) -> None:
+        """Put back each token.object found empty (a process killed while SoftHSM2 rewrote it,
+        a full disk) from its copy, and copy each one that changed. Call with the lock held."""
+        token_dir = self._token_dir(self._config) if self._config is not None else None
+        if token_dir is None:
+            return
+        try:
+            entries = list(os.scandir(token_dir))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _repair_token(Path(entry.path))
 
     def find_token(self, config: Path | None, label: str, *, fresh: bool = False) -> Token | None:
         """The token labelled ``label``, looking again after a refresh if it is not known, or
@@ -120,13 +188,14 @@ class _Module:
     def run(self, config: Path | None, label: str, operation: Callable[[Token], T]) -> T:
         """``operation`` on the token labelled ``label`` under the lock, retried once after a
         refresh if the token fails (it may have been deleted or replaced by another process).
-        Raises CardNotFoundError if there is no such token."""
+        Raises CardNotFoundError if there is no such token, OSError ENOSPC on a full disk."""
         with self.lock:
             for attempt in range(2):
-                token = self.find_token(config, label)
-                if token is None:
-                    raise CardNotFoundError(f"card {label} holds no key")
                 try:
+                    token = self.find_token(config, label)
+                    if token is None:
+                        raise CardNotFoundError(f"card {label} holds no key")
+                    self.check_room(config)
                     return operation(token)
                 except p11.PKCS11Error as error:
                     if attempt:
@@ -135,6 +204,87 @@ class _Module:
                         ) from error
                     self.refresh()
         raise AssertionError("unreachable")
+
+
+class _ModuleLock:
+    """A re-entrant thread lock that also holds, until its outermost release, the exclusive
+    flock of every lock file :meth:`hold` was given while it was held."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._held: dict[Path, int] = {}
+
+    def __enter__(self) -> _ModuleLock:
+        self._lock.acquire()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            held, self._held = self._held, {}
+            for fd in held.values():
+                os.close(fd)  # releases the flock
+        self._lock.release()
+
+    def hold(self, path: Path) -> None:
+        """Take the exclusive flock of ``path`` (made 0600) until the outermost release."""
+        if self._depth == 0:
+            raise RuntimeError("the module lock is not held")
+        if path in self._held:
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._held[path] = fd
+
+
+def _repair_token(directory: Path) -> None:
+    current, copy = directory / TOKEN_OBJECT, directory / TOKEN_OBJECT_COPY
+    try:
+        data = current.read_bytes()
+    except FileNotFoundError:
+        return  # a token being made or deleted by softhsm2-util (under the lock): not ours
+    except OSError:
+        return
+    if not data:
+        if copy.exists() and copy.stat().st_size:
+            # a rename needs no room on a full disk; the copy is made again below when it can be
+            os.replace(copy, current)
+            log.warning(
+                "token %s: its token.object was empty (a kill or a full disk); put back", directory.name
+            )
+            _copy_quietly(current, copy)
+        else:
+            log.error("token %s: its token.object is empty and has no copy", directory.name)
+        return
+    try:
+        same = copy.read_bytes() == data
+    except OSError:
+        same = False
+    if not same:
+        _copy_quietly(current, copy, data)
+
+
+def _copy_quietly(source: Path, target: Path, data: bytes | None = None) -> None:
+    """``target`` with ``source``'s bytes, replaced atomically; left as it was if the disk
+    is full (the copy is made again at the next look)."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        content = source.read_bytes() if data is None else data
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
 
 
 def _tokens_by_label(library: Library) -> dict[str, Token]:
@@ -279,6 +429,7 @@ class Pkcs11Card(Card):
                 raw = key.sign(digest, mechanism=Mechanism.ECDSA)
                 if move_to is not None:
                     session.set_pin(pin, move_to)
+                    self._module.keep()  # the copy of token.object takes the new PIN too
                     log.info(
                         "pkcs11 card %s: its token's PIN is now derived with the operator's key", self.serial
                     )
@@ -303,6 +454,7 @@ class Pkcs11Card(Card):
         def set_pin(token: Token, pin: str) -> None:
             with self._login(token, pin, rw=True) as session:
                 session.set_pin(pin, new)
+            self._module.keep()  # the copy of token.object takes the new PIN too
 
         try:
             self._module.run(self._config, self.serial, lambda token: set_pin(token, old))

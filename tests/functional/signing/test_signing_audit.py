@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import os
 import threading
 from pathlib import Path
 
@@ -238,3 +239,44 @@ def test_two_processes_keep_one_chain(path):
     entries = [json.loads(line)["entry"] for line in path.read_text(encoding="utf-8").splitlines()]
     for name in ("p1", "p2"):
         assert [entry["n"] for entry in entries if entry["process"] == name] == list(range(50))
+
+
+def append_past_a_file_size_limit(path: str) -> None:
+    """In a child: appends refused part-way by the kernel (RLIMIT_FSIZE: the write stops at the
+    limit, the next one fails, as on a full disk), then the limit lifted and one more append."""
+    import resource
+    import signal
+
+    log = AuditLog(path)
+    log.append({"n": 0})
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of the signal
+    limit = os.path.getsize(path) + 40  # room for a part of the next line only
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    for number in (1, 2):
+        try:
+            log.append({"n": number, "padding": "x" * 200})
+        except OSError:
+            pass
+        else:
+            os._exit(3)  # the limit did not stop it
+    resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+    log.append({"n": 3})
+    os._exit(0)
+
+
+def test_an_append_cut_short_by_the_disk_leaves_no_damaged_line(path):
+    """A write the disk refused part-way (ENOSPC on a full disk, EFBIG here) left a torn last
+    line, and every later append refused it ("ends with a damaged line") until someone repaired
+    the log: the signing gateway refused every signature even after room came back (seen in
+    web/test_full_disk.py). The part written is cut off again."""
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=append_past_a_file_size_limit, args=(str(path),))
+    process.start()
+    process.join(timeout=60)
+    assert process.exitcode == 0
+    assert verify(path) == VerifyResult(ok=True, entries=2)
+    assert [json.loads(line)["entry"]["n"] for line in path.read_text(encoding="utf-8").splitlines()] == [
+        0,
+        3,
+    ]

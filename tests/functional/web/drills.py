@@ -7,7 +7,6 @@ answered 2xx for, no Idempotency-Key is left pending, `goldticket ledger verify`
 from __future__ import annotations
 
 import collections
-import random
 import subprocess
 import sys
 import time
@@ -70,20 +69,6 @@ def valid_transactions(portal: Portal, start: int) -> list[tuple[str, str]]:
     return found
 
 
-def first_certificate(server: Server, tokens: dict[str, str]) -> None:
-    """Make the document-signing token before the load, with one certificate: the first
-    certificates asked for at once under a write load once failed (502, softhsm2-util could not
-    create the token) and left every later one failing; not reproduced alone, open (see
-    docs/operations.md, "Reliability drills")."""
-    client = mixed_load.Client(
-        server.url, tokens, "warm", "2027-03-01", "2026-12-01", time.perf_counter(), random.Random(0)
-    )
-    client.step_write()  # issued
-    client.step_write()  # accepted: tier1 holds it
-    status, _ = client.request("certificate", "tier1.clerk", "GET", f"/tickets/{client.seen[0]}/certificate")
-    assert status == 200, client.attempts[-1]
-
-
 def read_model(portal: Portal) -> dict[str, list[tuple[Any, ...]]]:
     rows = {}
     with portal.database.session() as session:
@@ -122,14 +107,14 @@ def check_exactly_once(env: dict[str, str], start: int, result: mixed_load.Resul
         assert row is not None and row.state == "done", (pair, row and row.state)
         valid = [tx_id for tx_id in row.tx_ids.split() if tx_id in times]
         assert len(valid) == 1, (pair, row.tx_ids, valid)
-    # after start, only the load, first_certificate and answers_a_write wrote, all under keys, and the certificate
+    # after start, only the load and answers_a_write wrote, all under keys, and the certificate
     # reads, each of which records the certificate it issued (RecordCertificate, no key)
     unanswered = [tx_id for tx_id in committed if key_of.get(tx_id) not in acknowledged]
     stray = [
         (function[tx_id], key_of.get(tx_id))
         for tx_id in unanswered
         if function[tx_id] != "RecordCertificate"
-        and not str(key_of.get(tx_id, ("", ""))[1]).startswith(("after-drill-", "warm-"))
+        and not str(key_of.get(tx_id, ("", ""))[1]).startswith("after-drill-")
     ]
     assert not stray, f"written without a 2xx: {stray[:5]}"
 

@@ -54,12 +54,6 @@ def _free_kb(path: Path) -> int:
     return stats.f_bavail * stats.f_frsize // 1024
 
 
-@pytest.mark.xfail(
-    reason="open: on a full disk the signing gateway still answers some signatures 502 signing_failed"
-    " ('the signing gateway failed on this request', from outside SigningService's own handling);"
-    " fixed so far: workers dying of SIGBUS, 500s for SQLITE_FULL, keys left pending",
-    strict=False,
-)
 def test_a_full_disk_answers_507_or_503_in_the_envelope_and_corrupts_nothing(tmp_path: Path) -> None:
     built = tmp_path / "built"
     start = build_consortium(server_env(built))
