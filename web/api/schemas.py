@@ -183,10 +183,47 @@ class Paging(BaseModel):
     per_page: Annotated[int, Field(ge=1, le=500)] = 50
 
 
-class TicketQuery(Paging):
+YUAN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+"""An amount a clerk types, in yuan with at most two decimals: kept as fen on the server."""
+
+
+class TicketFind(BaseModel):
+    """Find in the tickets the caller may see; a range's start after its end is 400."""
+
+    model_config = ConfigDict(extra="forbid")
     holder_org_id: Id | None = None
     status: Status | None = None
     root_id: Annotated[StrictStr, Field(pattern=PATH_IDS["root_id"])] | None = None
+    q: (
+        Annotated[
+            StrictStr,
+            Field(
+                min_length=1,
+                max_length=100,
+                description="Any part of the ticket id, an invoice number or a counterparty's name or id",
+            ),
+        ]
+        | None
+    ) = None
+    maturity_from: Annotated[dt.date, Field(description="YYYY-MM-DD, inclusive")] | None = None
+    maturity_to: Annotated[dt.date, Field(description="YYYY-MM-DD, inclusive")] | None = None
+    amount_min: (
+        Annotated[StrictStr, Field(pattern=YUAN, description="yuan, inclusive, e.g. 1000.50")] | None
+    ) = None
+    amount_max: (
+        Annotated[StrictStr, Field(pattern=YUAN, description="yuan, inclusive, e.g. 1000.50")] | None
+    ) = None
+    sort: Literal["id", "maturity_date", "amount_fen", "status"] = "id"
+    order: Literal["asc", "desc"] = "asc"
+
+
+class TicketQuery(TicketFind, Paging):
+    pass
+
+
+class TicketExportQuery(TicketFind):
+    format: Literal["csv", "xlsx"] = "csv"
+    lang: Literal["zh", "en"] = "zh"
 
 
 class CreditQuery(Paging):
