@@ -5,7 +5,13 @@ certificate id (``verdicts``); a settlement's clearing statements as signed PDFs
 (``content``)."""
 
 from .content import STATUS_LABELS, certificate_view
-from .documents import SIGNING_CERTIFICATE_PATH, document_signer, signing_certificates_pem, verify_url
+from .documents import (
+    SIGNING_CERTIFICATE_PATH,
+    document_signer,
+    signing_certificates_pem,
+    verify_url,
+    warm_up,
+)
 from .issue import IssuedCertificate, issue_certificate
 from .statements import get_statement, list_statements, statement_pdf
 from .verdicts import ACTIONS, lookup_certificate, verify_certificate
@@ -25,4 +31,5 @@ __all__ = [
     "statement_pdf",
     "verify_certificate",
     "verify_url",
+    "warm_up",
 ]
