@@ -34,6 +34,7 @@ SCRIPTS = {
     ),
     "gateway_signatures.py": (["--signatures", "4", "--clients", "2"], "gateway over HTTP"),
     "portal_pages.py": (["--tickets", "40", "--requests", "2"], "worst p95"),
+    "ticket_search.py": (["--tickets", "300", "--requests", "2"], "worst p95"),
     "soak.py": (["--minutes", "0.2", "--interval", "4", "--clients", "2"], "| RSS gateway |"),
     "transfer_throughput.py": (
         ["--operations", "4", "--threads", "1", "2", "--processes", "2", "--keys", "--floor-count", "20"],

@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -209,3 +211,53 @@ def test_the_openapi_document_describes_the_parameters(client: Any) -> None:
         "text/csv",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
+
+
+def test_the_portal_finds_pages_and_exports_with_the_filters_in_the_url(
+    app: Any, members: Members, book: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_portal_day import NAMES, login, raw_codes, visible_text
+
+    for lang, found, export in (
+        ("zh", "共找到 3 张金票", "导出 CSV"),
+        ("en", "3 tickets found", "Export CSV"),
+    ):
+        browser = login(app, "tier1.clerk", lang)
+        assert 'href="/tickets"' in browser.get("/").get_data(as_text=True)  # in the navigation
+        html = browser.get("/tickets?q=core&sort=amount_fen&order=desc").get_data(as_text=True)
+        assert found in visible_text(html) and export in html, visible_text(html)[-800:]
+        assert html.index(book["c"]) < html.index(book["b"]) < html.index(book["a"])
+        if lang == "zh":
+            assert raw_codes(html, NAMES) == [], visible_text(html)[-1500:]
+        assert 'value="core"' in html and '<option value="desc" selected' in html  # the form keeps them
+    browser = login(app, "tier1.clerk")
+    first = browser.get("/tickets?sort=amount_fen&amount_min=1000&page=1").get_data(as_text=True)
+    assert book["a"] in first
+    many = browser.get("/tickets?status=ACTIVE&sort=maturity_date").get_data(as_text=True)
+    assert book["a"] in many and book["c"] in many and book["b"] not in many
+    # a page link carries every filter; the walk ends on the last page
+    from web.portal import find_views
+
+    monkeypatch.setattr(find_views, "PER_PAGE", 1)
+    page = browser.get("/tickets?status=ACTIVE&sort=maturity_date").get_data(as_text=True)
+    assert book["a"] in page and book["c"] not in page
+    following = re.search(r'href="([^"]+)" rel="next"', page)
+    assert following is not None, visible_text(page)[-600:]
+    target = unescape(following.group(1))
+    assert "status=ACTIVE" in target and "sort=maturity_date" in target and "page=2" in target, target
+    last = browser.get(target).get_data(as_text=True)
+    assert book["c"] in last and book["a"] not in last and 'rel="next"' not in last
+    bad = browser.get("/tickets?amount_min=1.234")
+    assert bad.status_code == 200 and "金额请以元为单位填写" in bad.get_data(as_text=True)
+    assert browser.get("/tickets/export?maturity_from=2027-13-01").status_code == 400
+    exported = browser.get("/tickets/export?status=ACTIVE&sort=maturity_date&format=csv")
+    assert exported.status_code == 200 and exported.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == [book["a"], book["c"]]
+    assert rows[1][7] == "持有中", rows[1]  # the state as the page names it
+    # another member's ticket, searched or exported from the portal: never
+    for query in ("q=SECRET", f"q={book['x']}", "scope=all", "scope=all&q=tier2"):
+        listed = browser.get(f"/tickets?{query}").get_data(as_text=True).split('class="found"', 1)[1]
+        assert book["x"] not in listed and "SECRET" not in listed, query  # (the form echoes the query)
+        data = browser.get(f"/tickets/export?{query}&format=xlsx").data
+        assert book["x"] not in _xlsx_text(data), query
