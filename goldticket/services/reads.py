@@ -173,6 +173,8 @@ class TicketFilter:
             raise d.InvalidInputError(f"unknown status {self.status}")
         if self.q is not None and len(self.q) > 100:
             raise d.InvalidInputError("q must be at most 100 characters")
+        if self.q is not None and any(ord(char) < 32 for char in self.q):
+            raise d.InvalidInputError("q must not contain control characters")
         if self.sort not in SORTS:
             raise d.InvalidInputError(f"sort must be one of {', '.join(SORTS)}")
         if self.order not in ("asc", "desc"):

@@ -200,6 +200,7 @@ class TicketFind(BaseModel):
             Field(
                 min_length=1,
                 max_length=100,
+                pattern=VISIBLE,
                 description="Any part of the ticket id, an invoice number or a counterparty's name or id",
             ),
         ]

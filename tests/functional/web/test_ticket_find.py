@@ -126,6 +126,7 @@ def test_sorting_and_paging_walk_every_row_once(members: Members, book: dict[str
         "per_page=501",
         "colour=red",
         "q=" + "x" * 101,
+        "q=a%00b",
     ],
 )
 def test_bad_parameters_answer_400_in_the_envelope(members: Members, query: str) -> None:
