@@ -157,7 +157,7 @@ MAX_EXPORT = 10_000
 class TicketFilter:
     """Find in a ticket list: ``q`` (ticket id, invoice number or counterparty name, any part,
     case-insensitive), status, maturity from/to (inclusive), amount from/to in fen (inclusive),
-    sort and order."""
+    sort and order. A range whose start is after its end is a RuleViolationError (422)."""
 
     q: str | None = None
     status: str | None = None
@@ -184,7 +184,7 @@ class TicketFilter:
             (self.amount_min_fen, self.amount_max_fen, "amount"),
         ):
             if low is not None and high is not None and low > high:  # type: ignore[operator]
-                raise d.InvalidInputError(f"the {name} range is empty: its start is after its end")
+                raise d.RuleViolationError(f"the {name} range is empty: its start is after its end")
         for amount in (self.amount_min_fen, self.amount_max_fen):
             if amount is not None and not 0 <= amount <= MAX_FEN:
                 raise d.InvalidInputError("amounts must be from 0 to the largest ticket amount")

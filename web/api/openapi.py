@@ -219,7 +219,12 @@ def error_statuses(op: Operation) -> list[int]:
         codes |= {413, 415}
     if op.rule.startswith("/auth/") or op.rule == "/me/password":
         codes |= {401, 429, 507}  # wrong passwords or codes, counted; a token or hash written
-    if op.upload or op.rule in ("/quote", "/me/password"):  # rules between fields
+    if op.upload or op.rule in (
+        "/quote",
+        "/me/password",
+        "/tickets",
+        "/tickets/export",
+    ):  # rules between fields
         codes.add(422)
     if _signed(op):
         codes |= {403, 409, 422, 423, 429, 502, 503, 507}

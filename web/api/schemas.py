@@ -5,6 +5,7 @@ OpenAPI document its schemas."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
@@ -187,8 +188,20 @@ YUAN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
 """An amount a clerk types, in yuan with at most two decimals: kept as fen on the server."""
 
 
+def _iso_date(value: object) -> object:
+    """A query's date as YYYY-MM-DD only (not a number of seconds, which pydantic would take)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a date is YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(description="YYYY-MM-DD, inclusive")]
+
+
 class TicketFind(BaseModel):
-    """Find in the tickets the caller may see; a range's start after its end is 400."""
+    """Find in the tickets the caller may see. Also: a range whose start is after its end (of
+    maturity_from/maturity_to, of amount_min/amount_max) answers 422 rule_violation: a rule
+    between fields, which JSON Schema cannot say."""
 
     model_config = ConfigDict(extra="forbid")
     holder_org_id: Id | None = None
@@ -206,8 +219,8 @@ class TicketFind(BaseModel):
         ]
         | None
     ) = None
-    maturity_from: Annotated[dt.date, Field(description="YYYY-MM-DD, inclusive")] | None = None
-    maturity_to: Annotated[dt.date, Field(description="YYYY-MM-DD, inclusive")] | None = None
+    maturity_from: IsoDate | None = None
+    maturity_to: IsoDate | None = None
     amount_min: (
         Annotated[StrictStr, Field(pattern=YUAN, description="yuan, inclusive, e.g. 1000.50")] | None
     ) = None

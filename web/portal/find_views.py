@@ -74,10 +74,8 @@ def _arguments() -> tuple[dict[str, str], dict[str, Any]]:
             sort=sort,
             order=order,
         )
-    except d.InvalidInputError as error:
-        if "range is empty" in str(error):
-            raise d.InvalidInputError(_("A range's start is after its end.")) from None
-        raise
+    except d.RuleViolationError:
+        raise d.InvalidInputError(_("A range's start is after its end.")) from None
     held = typed["scope"] == "held" and me.member_id != OPERATOR
     return typed, {"holder_org_id": me.member_id if held else None, "find": find}
 
