@@ -68,11 +68,12 @@ BENCH_GATEWAY ?= --signatures 2000 --clients 4
 BENCH_API ?= --tickets 100000 --writes 40 --reads 300
 BENCH_PORTAL ?= --tickets 10000 --requests 100
 BENCH_CERTIFICATES ?= --runs 31
+BENCH_SEARCH ?= --tickets 100000 --requests 50
 BENCH_FABRIC ?= --clients 50 --seconds 30 --rounds 2
 BENCH_NETWORK ?=
 BENCH_NOTE ?=
 BENCH_SIZES = Sizes: transfer $(BENCH_TRANSFER); gateway $(BENCH_GATEWAY); API $(BENCH_API); \
-	portal $(BENCH_PORTAL); certificates $(BENCH_CERTIFICATES)$(if $(BENCH_NETWORK),; Fabric $(BENCH_FABRIC),).
+	portal $(BENCH_PORTAL); certificates $(BENCH_CERTIFICATES); search $(BENCH_SEARCH)$(if $(BENCH_NETWORK),; Fabric $(BENCH_FABRIC),).
 bench: install
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	$(BIN)/python bench/transfer_throughput.py $(BENCH_TRANSFER) --json $(BENCH_OUT)/transfer_throughput.json
@@ -80,6 +81,7 @@ bench: install
 	$(BIN)/python bench/api_latency.py $(BENCH_API) --json $(BENCH_OUT)/api_latency.json
 	$(BIN)/python bench/portal_pages.py $(BENCH_PORTAL) --json $(BENCH_OUT)/portal_pages.json
 	$(BIN)/python bench/certificates.py $(BENCH_CERTIFICATES) --json $(BENCH_OUT)/certificates.json
+	$(BIN)/python bench/ticket_search.py $(BENCH_SEARCH) --json $(BENCH_OUT)/ticket_search.json
 	if [ -n "$(BENCH_NETWORK)" ]; then $(BIN)/python bench/fabric_throughput.py $(BENCH_FABRIC) \
 		--network "$(BENCH_NETWORK)" --json $(BENCH_OUT)/fabric_throughput.json; fi
 	$(BIN)/python bench/report.py $(BENCH_OUT) --note "$(BENCH_SIZES) $(BENCH_NOTE)"

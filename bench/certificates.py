@@ -1,6 +1,9 @@
 """Certificate PDFs: render (WeasyPrint), sign (pyHanko, the platform key in SoftHSM2 or a
 software key), render+sign, the signature check and the whole verify (signature plus the
-ledger look-ups), the whole issue (ledger reads, render, sign, anchor), and the PDF size.
+ledger look-ups), the whole issue (ledger reads, render, sign, anchor), and the PDF size; then
+the same issue through the web app (the portal's download and the API's, Flask's test client in
+this process: the library's issue row is their floor), and a worker's first certificate in a
+fresh process, as gunicorn starts one, without and with the PDF warm-up (#20 point 15).
 
     python bench/certificates.py [--runs N] [--cards pkcs11|software] [--png docs/certificate.png]
         [--json PATH]
@@ -16,9 +19,11 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,8 +32,83 @@ from pathlib import Path
 from transfer_throughput import PIN, TODAY, bench_settings
 
 from goldticket import certificates as pdf
-from goldticket.services import Platform, certificates, credit, members, tickets, transfers
+from goldticket.services import Platform, accounts, certificates, credit, members, tickets, transfers
+from goldticket.services.portal import Portal
 from goldticket.services.setup import init_platform
+
+PASSWORD = "bench clerk password 1"
+
+# A fresh process as gunicorn starts a worker (create_app opening its own portal), then the
+# holder's first certificate from the portal, in ms; the warm-up thread finishes first if on.
+FIRST_IN_A_WORKER = """
+import logging, re, sys, threading, time
+from pathlib import Path
+sys.path.insert(0, {bench!r})
+from transfer_throughput import bench_settings
+from web import WARM_THREAD, create_app
+app = create_app({{"GOLDTICKET_SETTINGS": bench_settings(Path({data!r}), {cards!r}),
+                  "FOLLOW_SECONDS": 0, "WARM_PDF": {warm!r}, "SECRET_KEY": "bench"}})
+logging.getLogger("goldticket").setLevel(logging.WARNING)
+for thread in threading.enumerate():
+    if thread.name == WARM_THREAD:
+        thread.join(timeout=300)
+client = app.test_client()
+page = client.get("/login").get_data(as_text=True)
+token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+client.post("/login", data={{"username": {user!r}, "password": {password!r}, "csrf_token": token}})
+page = client.get("/").get_data(as_text=True)
+token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+begin = time.perf_counter()
+answer = client.post("/tickets/{ticket}/certificate", data={{"csrf_token": token}})
+took = (time.perf_counter() - begin) * 1000
+assert answer.status_code == 200 and answer.data[:5] == b"%PDF-", answer.status_code
+print(took)
+"""
+
+
+def first_in_a_worker(data_dir: Path, cards: str, user: str, ticket_id: str, warm: bool) -> float:
+    code = FIRST_IN_A_WORKER.format(
+        bench=str(Path(__file__).resolve().parent),
+        data=str(data_dir),
+        cards=cards,
+        warm=warm,
+        user=user,
+        password=PASSWORD,
+        ticket=ticket_id,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return float(done.stdout.split()[-1])
+
+
+def web_clients(platform: Platform, username: str, org_id: str) -> tuple[Portal, object, object, str]:
+    """The web app over ``platform``: the holder logged in to the portal (a client and the
+    form's CSRF token) and an API token."""
+    import re
+
+    from web import create_app
+
+    portal = Portal.around(platform)
+    portal.follower.catch_up()
+    accounts.ensure_account(portal, username=username, org_id=org_id, role="clerk", password=PASSWORD)
+    app = create_app({"GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0, "SECRET_KEY": "bench"})
+    logging.getLogger("goldticket").setLevel(logging.WARNING)  # no line per request
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    browser.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    page = browser.get("/").get_data(as_text=True)  # the session's token, after the login
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    api = app.test_client()
+    answer = api.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    return portal, (browser, token), api, answer.get_json()["token"]
 
 
 def invoice(number: str, amount_fen: int) -> dict[str, object]:
@@ -115,6 +195,19 @@ def main() -> None:
             rendered = pdf.render_certificate(view)
             signed = signer.sign(rendered, reason="bench")
             issued = certificates.issue_certificate(platform, holder, ticket_id)
+            org_id = holder.member_id  # type: ignore[attr-defined]
+            _portal, (browser, csrf), api, bearer = web_clients(platform, f"{org_id}.clerk", org_id)
+
+            def portal_download() -> None:
+                answer = browser.post(f"/tickets/{ticket_id}/certificate", data={"csrf_token": csrf})
+                assert answer.status_code == 200 and answer.data[:5] == b"%PDF-", answer.status_code
+
+            def api_download() -> None:
+                answer = api.get(
+                    f"/api/v1/tickets/{ticket_id}/certificate", headers={"Authorization": f"Bearer {bearer}"}
+                )
+                assert answer.status_code == 200 and answer.data[:5] == b"%PDF-", answer.status_code
+
             results = [
                 row("render", timed(lambda: pdf.render_certificate(view), args.runs)),
                 row(f"sign ({signer.kind})", timed(lambda: signer.sign(rendered, reason="bench"), args.runs)),
@@ -139,7 +232,19 @@ def main() -> None:
                         max(5, args.runs // 3),
                     ),
                 ),
+                row("portal: POST /tickets/{id}/certificate", timed(portal_download, max(5, args.runs // 3))),
+                row("API: GET /api/v1/tickets/{id}/certificate", timed(api_download, max(5, args.runs // 3))),
             ]
+            data_dir = Path(tmp) / "data"
+            user = f"{org_id}.clerk"
+            workers = max(1, min(3, args.runs // 10))
+            # measured in another process each: the CPU column repeats the wall-clock time
+            for warm in (False, True):
+                firsts = [
+                    first_in_a_worker(data_dir, args.cards, user, ticket_id, warm) for _ in range(workers)
+                ]
+                label = "after its warm-up" if warm else "no warm-up"
+                results.append(row(f"portal: a fresh worker's first certificate, {label}", (firsts, firsts)))
             cpus = os.cpu_count()
             load = os.getloadavg()[0]
             print(f"certificates: {args.runs} runs, {args.cards} key, {cpus} CPUs, load {load:.1f}")

@@ -229,6 +229,19 @@ def goal_rows(found: dict[str, dict]) -> list[Goal]:
         )
     if not portal:
         rows.append(Goal("portal pages", "worst p95 ms", "-", "< 300", None))
+    search = found.get("ticket_search")
+    for kind, figures in (search or {}).get("databases", {}).items():
+        floor_p95 = figures["rows"][0]["p95_ms"]
+        for row in figures["rows"][1:]:
+            add(
+                f"ticket search ({search['tickets']:,}, {kind})",  # type: ignore[index]
+                f"{row['step']}: p95 ms (p50 {row['median_ms']:.1f}; floor p95 {floor_p95:.1f})",
+                row["p95_ms"],
+                ".1f",
+                300,
+                lambda v, g: v <= g,
+                "<= 300",
+            )
     fabric = found.get("fabric_throughput")
     if fabric:
         phases: dict[str, list[dict]] = {}

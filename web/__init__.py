@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from goldticket.services import certificates
 from goldticket.services.portal import Portal
 from goldticket.settings import ConfigError, Settings
 
@@ -18,6 +19,7 @@ from . import portal as portal_pages
 from .api import bp as api_bp
 
 log = logging.getLogger("goldticket.web")
+WARM_THREAD = "goldticket-pdf-warm-up"
 MAX_BODY_BYTES = 256 * 1024
 
 
@@ -37,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 "the portal signs through the signing gateway: set GOLDTICKET_SIGNER_URL (goldticket serve does)"
             )
         portal = Portal.open(settings)
+        # a worker (goldticket serve) loads the PDF machinery off the request path
+        app.config.setdefault("WARM_PDF", True)
     app.extensions["goldticket"] = portal
     if not app.testing and not logging.getLogger("goldticket").handlers:
         handler = logging.StreamHandler()
@@ -50,7 +54,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     portal_pages.init_app(app, portal.settings.data_dir)
     if app.config["FOLLOW_SECONDS"]:
         _follow(portal, float(app.config["FOLLOW_SECONDS"]))
+    if app.config.get("WARM_PDF"):
+        _warm_pdf(portal)
     return app
+
+
+def _warm_pdf(portal: Portal) -> None:
+    """Load WeasyPrint, the fonts and the document signer in the background, so that a
+    worker's first certificate or statement does not pay ~1.5-3 s for them (#20 point 15)."""
+
+    def warm() -> None:
+        try:
+            certificates.warm_up(portal.platform)
+        except Exception:  # the first PDF then pays for it, and says why if it cannot
+            log.exception("the PDF renderer could not be warmed up")
+
+    threading.Thread(target=warm, name=WARM_THREAD, daemon=True).start()
 
 
 def _follow(portal: Portal, every: float) -> None:

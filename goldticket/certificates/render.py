@@ -71,6 +71,25 @@ def render(template: str, **context: Any) -> bytes:
     return pdf
 
 
+def warm() -> bytes:
+    """Pay WeasyPrint's import and first render now (~2-3 s of CPU on a cold process: cffi
+    parses pango's declarations, fontconfig loads the CJK font), not in a user's request: a
+    short page in the certificates' stylesheet with Chinese and Latin text (returned, for a
+    first signature)."""
+    with _LOCK:
+        state = _weasy()
+        page = state["weasyprint"].HTML(string="<p>金票 GoldTicket ¥1,234.56</p>", base_url=None)
+        pdf = page.write_pdf(stylesheets=[state["css"]], font_config=state["fonts"])
+    if not isinstance(pdf, bytes):
+        raise CertificateError("WeasyPrint returned no PDF")
+    return pdf
+
+
+def is_warm() -> bool:
+    """Whether this process has loaded WeasyPrint and its fonts."""
+    return bool(_STATE)
+
+
 def render_certificate(view: dict[str, Any]) -> bytes:
     """A holding certificate (templates/certificate.html) from a view the services built."""
     return render("certificate.html", c=view)

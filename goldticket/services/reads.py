@@ -8,13 +8,15 @@ Another member's ticket reads as absent. The operator reads everything. Lists pa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from goldticket import domain as d
+from goldticket.domain.money import MAX_FEN
 from goldticket.domain.visibility import visible_pieces
 from goldticket.store.models import (
     ApplicationRow,
@@ -139,6 +141,93 @@ def get_ticket(portal: Portal, actor: Actor, ticket_id: str) -> dict[str, Any]:
         return settled_roots(session, [shown])[0]
 
 
+SORTS = {
+    "id": TicketRow.id,
+    "maturity_date": TicketRow.maturity_date,
+    "amount_fen": TicketRow.amount_fen,
+    "status": TicketRow.status,
+}
+"""What a ticket list sorts on (then by ticket id, so that pages never overlap)."""
+
+MAX_EXPORT = 10_000
+"""The most rows one export writes: a larger list asks for narrower filters."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TicketFilter:
+    """Find in a ticket list: ``q`` (ticket id, invoice number or counterparty name, any part,
+    case-insensitive), status, maturity from/to (inclusive), amount from/to in fen (inclusive),
+    sort and order. A range whose start is after its end is a RuleViolationError (422)."""
+
+    q: str | None = None
+    status: str | None = None
+    maturity_from: dt.date | None = None
+    maturity_to: dt.date | None = None
+    amount_min_fen: int | None = None
+    amount_max_fen: int | None = None
+    sort: str = "id"
+    order: str = "asc"
+
+    def __post_init__(self) -> None:
+        if self.status and self.status not in {s.value for s in d.TicketStatus}:
+            raise d.InvalidInputError(f"unknown status {self.status}")
+        if self.q is not None and len(self.q) > 100:
+            raise d.InvalidInputError("q must be at most 100 characters")
+        if self.q is not None and any(ord(char) < 32 for char in self.q):
+            raise d.InvalidInputError("q must not contain control characters")
+        if self.sort not in SORTS:
+            raise d.InvalidInputError(f"sort must be one of {', '.join(SORTS)}")
+        if self.order not in ("asc", "desc"):
+            raise d.InvalidInputError("order must be asc or desc")
+        for low, high, name in (
+            (self.maturity_from, self.maturity_to, "maturity"),
+            (self.amount_min_fen, self.amount_max_fen, "amount"),
+        ):
+            if low is not None and high is not None and low > high:  # type: ignore[operator]
+                raise d.RuleViolationError(f"the {name} range is empty: its start is after its end")
+        for amount in (self.amount_min_fen, self.amount_max_fen):
+            if amount is not None and not 0 <= amount <= MAX_FEN:
+                raise d.InvalidInputError("amounts must be from 0 to the largest ticket amount")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(session: Any, query: Select[Any], found: TicketFilter) -> Select[Any]:
+    if found.status:
+        query = query.where(TicketRow.status == found.status)
+    if found.maturity_from is not None:
+        query = query.where(TicketRow.maturity_date >= found.maturity_from.isoformat())
+    if found.maturity_to is not None:
+        query = query.where(TicketRow.maturity_date <= found.maturity_to.isoformat())
+    if found.amount_min_fen is not None:
+        query = query.where(TicketRow.amount_fen >= found.amount_min_fen)
+    if found.amount_max_fen is not None:
+        query = query.where(TicketRow.amount_fen <= found.amount_max_fen)
+    text = (found.q or "").strip()
+    if text:
+        pattern = _like(text)
+        needle = text.casefold()
+        members = [
+            row.id
+            for row in session.scalars(select(MemberRow)).all()
+            if needle in str(json.loads(row.doc).get("name", "")).casefold() or needle in row.id.casefold()
+        ]
+        matches = [
+            func.upper(TicketRow.id).like(pattern.upper(), escape="\\"),
+            func.upper(TicketRow.invoice_numbers).like(pattern.upper(), escape="\\"),
+        ]
+        if members:
+            matches += [TicketRow.issuer_org_id.in_(members), TicketRow.holder_org_id.in_(members)]
+        query = query.where(or_(*matches))
+    column = SORTS[found.sort]
+    if found.order == "desc":
+        return query.order_by(column.desc(), TicketRow.id.desc())
+    return query.order_by(column, TicketRow.id)
+
+
 def list_tickets(
     portal: Portal,
     actor: Actor,
@@ -148,26 +237,33 @@ def list_tickets(
     root_id: str | None = None,
     page: Any = None,
     per_page: Any = None,
+    find: TicketFilter | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    number, size = page_args(page, per_page)
+    """One page of the tickets ``actor`` may see; ``limit`` (an export) takes the first
+    ``limit`` rows in one page instead of ``page``/``per_page``."""
+    if limit is None:
+        number, size = page_args(page, per_page)
+    else:
+        number, size = 1, limit
+    find = find or TicketFilter()
+    if status:
+        find = dataclasses.replace(find, status=status)
     # a holder always takes part in its ticket's tree: its own holdings need no visibility join
     own = holder_org_id is not None and holder_org_id == actor.member_id
     query = select(TicketRow) if own else _visible(select(TicketRow), actor)
     if holder_org_id:
         query = query.where(TicketRow.holder_org_id == holder_org_id)
-    if status:
-        if status not in {s.value for s in d.TicketStatus}:
-            raise d.InvalidInputError(f"unknown status {status}")
-        query = query.where(TicketRow.status == status)
     if root_id:
         query = query.where(TicketRow.root_id == root_id)
     today = portal.platform.today()
     with portal.database.session() as session:
+        query = _filtered(session, query, find)
         if own or _sees_everything(actor):
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(TicketRow.id).offset((number - 1) * size).limit(size)).all()
+            total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+            rows = session.scalars(query.offset((number - 1) * size).limit(size)).all()
         else:  # of each tree, only the pieces the member may see
-            found = session.scalars(query.order_by(TicketRow.id)).all()
+            found = session.scalars(query).all()
             seen: dict[str, set[str]] = {}
             for row in found:
                 if row.root_id not in seen:

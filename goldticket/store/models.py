@@ -98,9 +98,13 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     block: Mapped[int] = mapped_column(BigInteger)
     doc: Mapped[str] = mapped_column(Text)
+    # the ticket's invoice numbers, space-separated: what a clerk searches by invoice number
+    invoice_numbers: Mapped[str] = mapped_column(Text, default="", server_default="")
     __table_args__ = (
         Index("ix_rm_tickets_holder_status", "holder_org_id", "status", "id"),
         Index("ix_rm_tickets_status", "status", "id"),
+        Index("ix_rm_tickets_holder_maturity", "holder_org_id", "maturity_date", "id"),
+        Index("ix_rm_tickets_holder_amount", "holder_org_id", "amount_fen", "id"),
     )
 
 

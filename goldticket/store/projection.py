@@ -42,6 +42,11 @@ VALID = 0
 ORDER = {"member": 0, "credit": 1, "ticket": 2, "offer": 3, "application": 4}
 
 
+def invoice_numbers(doc: dict[str, Any]) -> str:
+    """A ticket's invoice numbers, space-separated, for the read model's search."""
+    return " ".join(str(item.get("number", "")) for item in doc.get("invoices", []))
+
+
 def split_key(key: str) -> tuple[str, list[str]]:
     """``\\x00kind\\x00a\\x00b\\x00`` -> ("kind", ["a", "b"])."""
     parts = key.split("\x00")
@@ -166,6 +171,7 @@ class Follower:
                 status=doc["status"],
                 block=block,
                 doc=text,
+                invoice_numbers=invoice_numbers(doc),
             )
         )
         action = doc.get("last_action") or {}

@@ -38,6 +38,7 @@ SCRIPTS = {
         ["--minutes", "0.25", "--interval", "4", "--clients", "2", "--tracemalloc"],
         "What grew in each worker",
     ),
+    "ticket_search.py": (["--tickets", "300", "--requests", "2"], "worst p95"),
     "transfer_throughput.py": (
         ["--operations", "4", "--threads", "1", "2", "--processes", "2", "--keys", "--floor-count", "20"],
         "cpu ms/op over the floor",

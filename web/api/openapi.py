@@ -354,12 +354,12 @@ def _links(op: Operation) -> dict[str, Any]:
     return links
 
 
-def _success(op: Operation) -> dict[str, Any]:
-    """The schema of a success body: a JSON object (of the shape RESULTS gives), a PDF's
-    bytes, or PEM text."""
-    if op.produces == "application/json":
+def _success(op: Operation, produces: str) -> dict[str, Any]:
+    """The schema of a success body: a JSON object (of the shape RESULTS gives), a PDF's or a
+    spreadsheet's bytes, or text (PEM, CSV)."""
+    if produces == "application/json":
         return RESULTS.get((op.method, op.rule), {"type": "object"})
-    return BINARY if op.produces == "application/pdf" else {"type": "string"}
+    return {"type": "string"} if produces.startswith(("text/", "application/x-pem")) else BINARY
 
 
 # Reads that write on the ledger with the caller's card (a certificate's SHA-256 is recorded).
@@ -383,7 +383,12 @@ def error_statuses(op: Operation) -> list[int]:
         codes |= {413, 415}
     if op.rule.startswith("/auth/") or op.rule == "/me/password":
         codes |= {401, 429, 507}  # wrong passwords or codes, counted; a token or hash written
-    if op.upload or op.rule in ("/quote", "/me/password"):  # rules between fields
+    if op.upload or op.rule in (
+        "/quote",
+        "/me/password",
+        "/tickets",
+        "/tickets/export",
+    ):  # rules between fields
         codes.add(422)
     if _signed(op):
         codes |= {403, 409, 422, 423, 429, 502, 503, 507}
@@ -393,7 +398,11 @@ def error_statuses(op: Operation) -> list[int]:
 def _responses(op: Operation) -> dict[str, Any]:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     responses: dict[str, Any] = {
-        str(op.status): {"description": "done", "content": {op.produces: {"schema": _success(op)}}}
+        str(op.status): {
+            "description": "done",
+            # an operation answering in one of several formats names them separated by commas
+            "content": {kind: {"schema": _success(op, kind)} for kind in op.produces.split(",")},
+        }
     }
     links = _links(op)
     if links:

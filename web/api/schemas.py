@@ -5,6 +5,7 @@ OpenAPI document its schemas."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
@@ -183,10 +184,60 @@ class Paging(BaseModel):
     per_page: Annotated[int, Field(ge=1, le=500)] = 50
 
 
-class TicketQuery(Paging):
+YUAN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+"""An amount a clerk types, in yuan with at most two decimals: kept as fen on the server."""
+
+
+def _iso_date(value: object) -> object:
+    """A query's date as YYYY-MM-DD only (not a number of seconds, which pydantic would take)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a date is YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(description="YYYY-MM-DD, inclusive")]
+
+
+class TicketFind(BaseModel):
+    """Find in the tickets the caller may see. Also: a range whose start is after its end (of
+    maturity_from/maturity_to, of amount_min/amount_max) answers 422 rule_violation: a rule
+    between fields, which JSON Schema cannot say."""
+
+    model_config = ConfigDict(extra="forbid")
     holder_org_id: Id | None = None
     status: Status | None = None
     root_id: Annotated[StrictStr, Field(pattern=PATH_IDS["root_id"])] | None = None
+    q: (
+        Annotated[
+            StrictStr,
+            Field(
+                min_length=1,
+                max_length=100,
+                pattern=VISIBLE,
+                description="Any part of the ticket id, an invoice number or a counterparty's name or id",
+            ),
+        ]
+        | None
+    ) = None
+    maturity_from: IsoDate | None = None
+    maturity_to: IsoDate | None = None
+    amount_min: (
+        Annotated[StrictStr, Field(pattern=YUAN, description="yuan, inclusive, e.g. 1000.50")] | None
+    ) = None
+    amount_max: (
+        Annotated[StrictStr, Field(pattern=YUAN, description="yuan, inclusive, e.g. 1000.50")] | None
+    ) = None
+    sort: Literal["id", "maturity_date", "amount_fen", "status"] = "id"
+    order: Literal["asc", "desc"] = "asc"
+
+
+class TicketQuery(TicketFind, Paging):
+    pass
+
+
+class TicketExportQuery(TicketFind):
+    format: Literal["csv", "xlsx"] = "csv"
+    lang: Literal["zh", "en"] = "zh"
 
 
 class CreditQuery(Paging):

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
-from goldticket.services import financing, reads, settlement, tickets, transfers
+from goldticket.domain.money import parse_yuan
+from goldticket.services import exports, financing, reads, settlement, tickets, transfers
 from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
-from .schemas import NewFinancing, NewTicket, NewTransfer, Signed, TicketQuery, WithReason
+from .schemas import (
+    NewFinancing,
+    NewTicket,
+    NewTransfer,
+    Signed,
+    TicketExportQuery,
+    TicketFind,
+    TicketQuery,
+    WithReason,
+)
 
 bp = Blueprint("tickets", __name__)
 
@@ -172,19 +182,49 @@ def unfreeze(actor: Actor, body: Signed, write: Write, ticket_id: str) -> Any:
     )
 
 
+def find_args(query: TicketFind) -> dict[str, Any]:
+    """The list's arguments from a query: amounts typed in yuan, kept as fen."""
+    return {
+        "holder_org_id": query.holder_org_id,
+        "root_id": query.root_id,
+        "find": reads.TicketFilter(
+            q=query.q,
+            status=query.status,
+            maturity_from=query.maturity_from,
+            maturity_to=query.maturity_to,
+            amount_min_fen=parse_yuan(query.amount_min) if query.amount_min else None,
+            amount_max_fen=parse_yuan(query.amount_max) if query.amount_max else None,
+            sort=query.sort,
+            order=query.order,
+        ),
+    }
+
+
 @endpoint(
-    bp, "/tickets", "GET", summary="Tickets the caller may see, by holder, status or root", query=TicketQuery
+    bp,
+    "/tickets",
+    "GET",
+    summary="Tickets the caller may see: search, filter, sort and page",
+    query=TicketQuery,
 )
 def list_tickets(actor: Actor, query: TicketQuery) -> dict[str, Any]:
-    return reads.list_tickets(
-        portal(),
-        actor,
-        holder_org_id=query.holder_org_id,
-        status=query.status,
-        root_id=query.root_id,
-        page=query.page,
-        per_page=query.per_page,
-    )
+    return reads.list_tickets(portal(), actor, page=query.page, per_page=query.per_page, **find_args(query))
+
+
+@endpoint(
+    bp,
+    "/tickets/export",
+    "GET",
+    summary="The filtered ticket list as CSV (UTF-8 with BOM) or XLSX: the rows the list shows",
+    query=TicketExportQuery,
+    produces=",".join(exports.FORMATS[kind].split(";")[0] for kind in ("csv", "xlsx")),
+)
+def export(actor: Actor, query: TicketExportQuery) -> Response:
+    made = exports.export_tickets(portal(), actor, query.format, language=query.lang, **find_args(query))
+    response = Response(made.data, mimetype=made.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @endpoint(bp, "/tickets/<ticket_id>", "GET", summary="One ticket")

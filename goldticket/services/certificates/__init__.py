@@ -11,6 +11,7 @@ from .documents import (
     make_document_signer,
     signing_certificates_pem,
     verify_url,
+    warm_up,
 )
 from .issue import IssuedCertificate, issue_certificate
 from .statements import get_statement, list_statements, statement_pdf
@@ -32,4 +33,5 @@ __all__ = [
     "statement_pdf",
     "verify_certificate",
     "verify_url",
+    "warm_up",
 ]

@@ -20,6 +20,14 @@ from test_authorization import (  # noqa: F401
     test_logins_are_rate_limited,
     test_members_read_only_the_trees_they_take_part_in,
 )
+from test_ticket_find import (  # noqa: F401 - find and export (#20), with their fixture
+    book,
+    test_another_members_rows_never_appear_in_a_search_or_an_export,
+    test_each_filter_and_its_boundaries,
+    test_search_finds_by_ticket_id_invoice_number_and_counterparty,
+    test_sorting_and_paging_walk_every_row_once,
+    test_xlsx_export_has_numbers_in_yuan_and_dates,
+)
 from test_web_life_cycle import test_life_cycle  # noqa: F401
 
 from goldticket.settings import Settings
