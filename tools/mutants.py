@@ -24,6 +24,7 @@ import ast
 import concurrent.futures
 import dataclasses
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -231,14 +232,13 @@ def main() -> int:
     parser.add_argument("--match", action="append", help="only mutants whose description has this text")
     parser.add_argument(
         "--tests",
-        nargs="+",
-        help="run these tests instead of the target's list (a part of it: a mutant killed by a part"
+        help="pytest arguments, in one string, to run instead of the target's list (a part of it: a mutant killed by a part"
         " is killed by the whole; a survivor must be run again against the whole list)",
     )
     args = parser.parse_args()
     paths = args.only or list(TARGETS)
     if args.tests:
-        TESTS_OVERRIDE[:] = args.tests
+        TESTS_OVERRIDE[:] = shlex.split(args.tests)
     mutants = [mutant for path in paths for mutant in mutants_of(path)]
     if args.match:
         mutants = [mutant for mutant in mutants if any(text in mutant.describe() for text in args.match)]
