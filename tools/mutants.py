@@ -92,6 +92,34 @@ TARGETS: dict[str, list[str]] = {
     "goldticket/services/self_service.py": SECRETS_TESTS,
     "goldticket/services/cards.py": [*SECRETS_TESTS, "tests/functional/signing/test_cards.py"],
 }
+# Hand-written mutants where a guard is not an `if ...: raise` (issue #17's login limits):
+# the file, the exact text replaced (once), its replacement, and what the mutant breaks.
+EDITS: list[tuple[str, str, str, str]] = [
+    (
+        "goldticket/services/login_limits.py",
+        "    with portal.database.session(immediate=True) as session:\n        _lock(session, portal)",
+        "    with portal.database.session() as session:\n        _lock(session, portal)",
+        "attempts not counted atomically (no BEGIN IMMEDIATE)",
+    ),
+    (
+        "goldticket/services/login_limits.py",
+        "BASE_DELAY * 2 ** min(failures - free, 20)",
+        "BASE_DELAY",
+        "the delay does not grow",
+    ),
+    (
+        "goldticket/services/login_limits.py",
+        "sorted(times)[:FREE_TRIES]",
+        "sorted(times)",
+        "an address's failures all count against the account (anyone can keep it locked)",
+    ),
+    (
+        "goldticket/services/login_limits.py",
+        "            _next_allowed(client_times, FREE_TRIES_PER_CLIENT),\n",
+        "",
+        "no delay per client address",
+    ),
+]
 # Survivors shown to be equivalent (docs/mutation.md says why at more length): the mutant's
 # description, and one line of reason. They are still run and still printed, as "equivalent".
 EQUIVALENT: dict[str, str] = {}
@@ -182,6 +210,10 @@ def mutants_of(path: str) -> list[Mutant]:
                     return False
 
                 emit(node.lineno, f"{key.value} may write anything", allow_all)  # the table's line
+    for file, old, new, what in EDITS:
+        if file == path:
+            assert text.count(old) == 1, f"{file}: the text of the mutant `{what}` is not there once"
+            found.append(Mutant(path, text[: text.index(old)].count("\n") + 1, what, text.replace(old, new)))
     return found
 
 
