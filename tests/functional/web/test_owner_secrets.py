@@ -12,6 +12,8 @@ from apiclient import MATURITY, PASSWORD, Api, activate, invoice, login
 from sqlalchemy import select, update
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 
+from goldticket import domain as d
+from goldticket.services import accounts
 from goldticket.store.models import Account, IdempotencyRecord
 
 pytestmark = pytest.mark.functional
@@ -193,3 +195,19 @@ def test_the_desk_cannot_log_in_or_sign_as_a_user_it_creates(client):
     card = operator.post("/cards", {"user_id": "s9.clerk", "desk_pin": OPERATOR_PIN}, expect=201)
     assert card["status"] == "awaiting_pin"
     operator.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=403)
+
+
+def test_the_services_refuse_a_weak_password_whatever_the_api_checked(members, portal):
+    """The CLI and the portal reach accounts without the API's schema: a password under 10 or
+    over 256 characters is refused there too, on activation and on change, and changes nothing."""
+    created = _new_user(members, username="tier1.weak")
+    for weak in ("short", "x" * 257, 1234567890):
+        with pytest.raises(d.InvalidInputError):
+            accounts.activate(portal, "tier1.weak", created["activation_code"], weak, "127.0.0.9")
+    token = accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.9")["token"]
+    actor = accounts.authenticate(portal, token)
+    for weak in ("short", "x" * 257):
+        with pytest.raises(d.InvalidInputError):
+            accounts.change_password(portal, actor, token, PASSWORD, weak, "127.0.0.9")
+    accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.9")  # the password did not change
+    accounts.activate(portal, "tier1.weak", created["activation_code"], "a long enough one", "127.0.0.9")
