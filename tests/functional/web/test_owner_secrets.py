@@ -211,3 +211,15 @@ def test_the_services_refuse_a_weak_password_whatever_the_api_checked(members, p
             accounts.change_password(portal, actor, token, PASSWORD, weak, "127.0.0.9")
     accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.9")  # the password did not change
     accounts.activate(portal, "tier1.weak", created["activation_code"], "a long enough one", "127.0.0.9")
+
+
+def test_the_desk_cannot_disable_or_reset_its_own_login(members, portal):
+    """Disabling or resetting the acting operator admin's own login is refused: another operator
+    admin does it (the desk would otherwise hand itself a fresh activation code)."""
+    token = accounts.login(portal, "operator", OPERATOR_PASSWORD, "127.0.0.9")["token"]
+    operator = accounts.authenticate(portal, token)
+    for action in (accounts.disable_user, accounts.reset_password):
+        with pytest.raises(d.ForbiddenError):
+            action(portal, operator, desk_pin=OPERATOR_PIN, username="operator")
+    assert accounts.authenticate(portal, token).username == "operator"
+    accounts.login(portal, "operator", OPERATOR_PASSWORD, "127.0.0.9")
