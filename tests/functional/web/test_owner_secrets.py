@@ -223,3 +223,17 @@ def test_the_desk_cannot_disable_or_reset_its_own_login(members, portal):
             action(portal, operator, desk_pin=OPERATOR_PIN, username="operator")
     assert accounts.authenticate(portal, token).username == "operator"
     accounts.login(portal, "operator", OPERATOR_PASSWORD, "127.0.0.9")
+
+
+def test_the_services_refuse_a_malformed_activation_before_counting_it(members, portal):
+    """A username or code that is not a string, or a code over 64 characters, is bad input (the
+    CLI and portal reach accounts without the API's schema), not a wrong code: no try counted."""
+    created = _new_user(members, username="tier1.odd")
+    for username, code in (
+        ("tier1.odd", "x" * 65),
+        (["tier1.odd"], created["activation_code"]),
+        ("tier1.odd", 7),
+    ):
+        with pytest.raises(d.InvalidInputError):
+            accounts.activate(portal, username, code, "a long enough one", "127.0.0.10")
+    accounts.activate(portal, "tier1.odd", created["activation_code"], "a long enough one", "127.0.0.10")
