@@ -237,3 +237,16 @@ def test_the_services_refuse_a_malformed_activation_before_counting_it(members, 
         with pytest.raises(d.InvalidInputError):
             accounts.activate(portal, username, code, "a long enough one", "127.0.0.10")
     accounts.activate(portal, "tier1.odd", created["activation_code"], "a long enough one", "127.0.0.10")
+
+
+def test_a_password_change_states_the_old_password_and_a_new_one(members, portal):
+    """The old password over 256 characters or not a string is bad input, not a counted wrong
+    password; the new one equal to the old is a rule violation; neither changes anything."""
+    token = accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.11")["token"]
+    actor = accounts.authenticate(portal, token)
+    for old in ("x" * 257, None, 1234567890123):
+        with pytest.raises(d.InvalidInputError):
+            accounts.change_password(portal, actor, token, old, "a brand new password", "127.0.0.11")
+    with pytest.raises(d.RuleViolationError):
+        accounts.change_password(portal, actor, token, PASSWORD, PASSWORD, "127.0.0.11")
+    accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.11")
