@@ -77,7 +77,12 @@ TARGETS: dict[str, list[str]] = {
         "tests/scenario/test_need_to_know.py",
         "tests/functional/web/test_need_to_know_web.py",
     ],
-    "goldticket/signing/intents.py": ["tests/unit/signing", "tests/functional/signing"],
+    "goldticket/signing/intents.py": [
+        "tests/unit/signing",
+        "tests/functional/signing",
+        # RecordCertificate is the platform's alone: a holder's card refuses to sign it (#17)
+        "tests/scenario/test_need_to_know.py::test_a_holders_card_cannot_record_a_certificate_of_its_choosing",
+    ],
     "goldticket/ledger/local/peer.py": ["tests/functional/test_local_ledger.py", "tests/functional/ledger"],
     # issue #17: the holder's rate bound in the domain (approval above it refused)
     "goldticket/domain/financing.py": [
