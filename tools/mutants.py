@@ -132,6 +132,9 @@ EQUIVALENT: dict[str, str] = {
     " active lines, so a named line not active is refused as rule_violation all the same",
     "goldticket/services/accounts.py:308 guard `account is None` removed": "no code path deletes an"
     " account, so a token's user always exists; and without the guard None fails anyway (no access)",
+    "goldticket/signing/intents.py:293 guard `request.get(field) is None` removed": "the proposal's"
+    " request is the intent's (checked), and the chaincode endorses no ApplyFinancing without a bound nor"
+    " a credit-line answer without an id, so no envelope lacking the field reaches the check",
 }
 
 

@@ -71,3 +71,20 @@ def test_the_users_own_pin_registers_the_card(consortium):
     assert opened["status"] == "OPENED" and opened["certificate_pem"] is None
     issued = cards.set_pin(p, p.actor("tier3.own"), opened["serial"], "740319")
     assert issued["ledger_status"] in ("ACTIVE", "PENDING_APPROVAL")
+
+
+@pytest.mark.parametrize("role", ["reader", "operator", "auditor", None])
+def test_the_desk_expects_only_an_admin_or_a_clerk(consortium, role):
+    """No other role is expected, the portal's read-only `reader` included: a claimed card of
+    that role would pass for the member's own read identity. Refused, nothing written."""
+    p = consortium.platform
+    height = p.ledger.height()
+    with pytest.raises(DomainError) as refused:
+        p.submit(
+            p.actor("operator"),
+            "ExpectIdentity",
+            {"member_id": "tier2", "user": "tier2.odd", "role": role, "card": "BS7"},
+            pin=p.settings.operator_pin,
+        )
+    assert refused.value.code == "invalid_input"
+    assert p.ledger.height() == height
