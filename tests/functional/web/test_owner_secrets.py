@@ -250,3 +250,17 @@ def test_a_password_change_states_the_old_password_and_a_new_one(members, portal
     with pytest.raises(d.RuleViolationError):
         accounts.change_password(portal, actor, token, PASSWORD, PASSWORD, "127.0.0.11")
     accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.11")
+
+
+def test_a_malformed_login_is_bad_input_and_a_user_is_created_once(members, portal):
+    """A login whose username or password is not a string, or a password over 256 characters,
+    is bad input at the services (not a counted wrong password); a second activation for an
+    existing user is a conflict and leaves the first one's code working."""
+    for username, password in (("tier1.clerk", "x" * 257), (["tier1.clerk"], PASSWORD), ("tier1.clerk", 7)):
+        with pytest.raises(d.InvalidInputError):
+            accounts.login(portal, username, password, "127.0.0.12")
+    accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.12")
+    first = accounts.issue_activation(portal, username="tier1.once", org_id="tier1", role="clerk")
+    with pytest.raises(d.StateConflictError):
+        accounts.issue_activation(portal, username="tier1.once", org_id="tier1", role="clerk")
+    accounts.activate(portal, "tier1.once", first["activation_code"], "a long enough one", "127.0.0.12")
