@@ -71,3 +71,39 @@ def test_the_users_own_pin_registers_the_card(consortium):
     assert opened["status"] == "OPENED" and opened["certificate_pem"] is None
     issued = cards.set_pin(p, p.actor("tier3.own"), opened["serial"], "740319")
     assert issued["ledger_status"] in ("ACTIVE", "PENDING_APPROVAL")
+
+
+@pytest.mark.parametrize("role", ["reader", "operator", "auditor", None])
+def test_the_desk_expects_only_an_admin_or_a_clerk(consortium, role):
+    """No other role is expected, the portal's read-only `reader` included: a claimed card of
+    that role would pass for the member's own read identity. Refused, nothing written."""
+    p = consortium.platform
+    height = p.ledger.height()
+    with pytest.raises(DomainError) as refused:
+        p.submit(
+            p.actor("operator"),
+            "ExpectIdentity",
+            {"member_id": "tier2", "user": "tier2.odd", "role": role, "card": "BS7"},
+            pin=p.settings.operator_pin,
+        )
+    assert refused.value.code == "invalid_input"
+    assert p.ledger.height() == height
+
+
+def test_another_organisations_ca_cannot_claim_a_members_expected_card(consortium):
+    """A certificate from the banks' CA naming a supplier's user is refused the supplier's
+    expected card (the member takes identities from its own MSP), and the card stays expected."""
+    p = consortium.platform
+    expected = {"member_id": "tier2", "user": "tier2.msp", "role": "clerk", "card": "BS8"}
+    p.submit(p.actor("operator"), "ExpectIdentity", expected, pin=p.settings.operator_pin)
+    ca = p.keystore.cas()[ROLE_MSP["bank"]]
+    key = new_member_key()
+    cert = ca.issue(
+        key.public_key(),
+        common_name="tier2.msp",
+        attributes={"member": "tier2", "role": "clerk", "user": "tier2.msp"},
+    )
+    height = p.ledger.height()
+    assert _claim(p, SoftwareSigner(key, Identity(ca.msp_id, cert)), "BS8") == "rule_violation"
+    assert p.ledger.height() == height
+    assert _claim(p, _key(p, "tier2", "tier2.msp"), "BS8") == "ok"

@@ -230,3 +230,28 @@ def test_the_ledger_lists_a_banks_own_lines_and_a_cores_own(consortium):
     assert seen_by("factor") == {"factor"}
     assert seen_by("core") == {"bank", "factor"}
     assert seen_by("tier1") == set()
+
+
+def test_a_core_cannot_draw_on_another_cores_line_by_naming_it(consortium):
+    """The line a ticket names is looked up among the issuer's own lines only: another core's
+    accepted line is not found, and stays untouched."""
+    c, p = consortium, consortium.platform
+    members.register_member(p, p.desk(), member_id="core4", name="第四核心", role="core")
+    core4 = members.add_user(p, p.desk(), member_id="core4", username="core4.clerk", pin=PIN)
+    theirs = credit.grant_credit_line(p, c.factor, core_org_id="core4", limit_fen=5_000_000, pin=PIN)
+    credit.accept_credit_line(p, core4, credit_line_id=theirs["id"], pin=PIN)
+    _refused(
+        p,
+        "not_found",
+        tickets.issue_ticket,
+        p,
+        c.core,
+        payee_org_id="tier1",
+        amount_fen=100_000,
+        maturity_date=MATURITY,
+        invoices=[invoice("NL-1", 100_000)],
+        credit_line_id=theirs["id"],
+        pin=PIN,
+    )
+    (line,) = [line for line in credit.list_credit_lines(p, core4) if line["id"] == theirs["id"]]
+    assert line["used_fen"] == 0

@@ -581,6 +581,13 @@ def test_an_approval_above_the_holders_signed_rate_is_refused_by_the_gateway(con
 
         return change
 
+    def second_application(writes) -> None:
+        original = first(writes, "application")
+        other = "FA" + "9" * 20
+        writes.append(
+            {**original, "key": key("application", other), "value": {**original["value"], "id": other}}
+        )
+
     refused_then_genuine(
         platform,
         serial,
@@ -589,6 +596,8 @@ def test_an_approval_above_the_holders_signed_rate_is_refused_by_the_gateway(con
         [
             (on_writes(set_field("application", max_annual_rate_bp=9000), cc), "the application's is 9000"),
             (on_writes(quote_rate(9000), cc), "not approved at the intent's rate"),
+            # a second application approved beside it (only the first would be checked)
+            (on_writes(second_application, cc), "exactly one application"),
         ],
     )
 

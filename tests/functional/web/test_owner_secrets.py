@@ -12,6 +12,8 @@ from apiclient import MATURITY, PASSWORD, Api, activate, invoice, login
 from sqlalchemy import select, update
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
 
+from goldticket import domain as d
+from goldticket.services import accounts
 from goldticket.store.models import Account, IdempotencyRecord
 
 pytestmark = pytest.mark.functional
@@ -193,3 +195,72 @@ def test_the_desk_cannot_log_in_or_sign_as_a_user_it_creates(client):
     card = operator.post("/cards", {"user_id": "s9.clerk", "desk_pin": OPERATOR_PIN}, expect=201)
     assert card["status"] == "awaiting_pin"
     operator.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=403)
+
+
+def test_the_services_refuse_a_weak_password_whatever_the_api_checked(members, portal):
+    """The CLI and the portal reach accounts without the API's schema: a password under 10 or
+    over 256 characters is refused there too, on activation and on change, and changes nothing."""
+    created = _new_user(members, username="tier1.weak")
+    for weak in ("short", "x" * 257, 1234567890):
+        with pytest.raises(d.InvalidInputError):
+            accounts.activate(portal, "tier1.weak", created["activation_code"], weak, "127.0.0.9")
+    token = accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.9")["token"]
+    actor = accounts.authenticate(portal, token)
+    for weak in ("short", "x" * 257):
+        with pytest.raises(d.InvalidInputError):
+            accounts.change_password(portal, actor, token, PASSWORD, weak, "127.0.0.9")
+    accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.9")  # the password did not change
+    accounts.activate(portal, "tier1.weak", created["activation_code"], "a long enough one", "127.0.0.9")
+
+
+def test_the_desk_cannot_disable_or_reset_its_own_login(members, portal):
+    """Disabling or resetting the acting operator admin's own login is refused: another operator
+    admin does it (the desk would otherwise hand itself a fresh activation code)."""
+    token = accounts.login(portal, "operator", OPERATOR_PASSWORD, "127.0.0.9")["token"]
+    operator = accounts.authenticate(portal, token)
+    for action in (accounts.disable_user, accounts.reset_password):
+        with pytest.raises(d.ForbiddenError):
+            action(portal, operator, desk_pin=OPERATOR_PIN, username="operator")
+    assert accounts.authenticate(portal, token).username == "operator"
+    accounts.login(portal, "operator", OPERATOR_PASSWORD, "127.0.0.9")
+
+
+def test_the_services_refuse_a_malformed_activation_before_counting_it(members, portal):
+    """A username or code that is not a string, or a code over 64 characters, is bad input (the
+    CLI and portal reach accounts without the API's schema), not a wrong code: no try counted."""
+    created = _new_user(members, username="tier1.odd")
+    for username, code in (
+        ("tier1.odd", "x" * 65),
+        (["tier1.odd"], created["activation_code"]),
+        ("tier1.odd", 7),
+    ):
+        with pytest.raises(d.InvalidInputError):
+            accounts.activate(portal, username, code, "a long enough one", "127.0.0.10")
+    accounts.activate(portal, "tier1.odd", created["activation_code"], "a long enough one", "127.0.0.10")
+
+
+def test_a_password_change_states_the_old_password_and_a_new_one(members, portal):
+    """The old password over 256 characters or not a string is bad input, not a counted wrong
+    password; the new one equal to the old is a rule violation; neither changes anything."""
+    token = accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.11")["token"]
+    actor = accounts.authenticate(portal, token)
+    for old in ("x" * 257, None, 1234567890123):
+        with pytest.raises(d.InvalidInputError):
+            accounts.change_password(portal, actor, token, old, "a brand new password", "127.0.0.11")
+    with pytest.raises(d.RuleViolationError):
+        accounts.change_password(portal, actor, token, PASSWORD, PASSWORD, "127.0.0.11")
+    accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.11")
+
+
+def test_a_malformed_login_is_bad_input_and_a_user_is_created_once(members, portal):
+    """A login whose username or password is not a string, or a password over 256 characters,
+    is bad input at the services (not a counted wrong password); a second activation for an
+    existing user is a conflict and leaves the first one's code working."""
+    for username, password in (("tier1.clerk", "x" * 257), (["tier1.clerk"], PASSWORD), ("tier1.clerk", 7)):
+        with pytest.raises(d.InvalidInputError):
+            accounts.login(portal, username, password, "127.0.0.12")
+    accounts.login(portal, "tier1.clerk", PASSWORD, "127.0.0.12")
+    first = accounts.issue_activation(portal, username="tier1.once", org_id="tier1", role="clerk")
+    with pytest.raises(d.StateConflictError):
+        accounts.issue_activation(portal, username="tier1.once", org_id="tier1", role="clerk")
+    accounts.activate(portal, "tier1.once", first["activation_code"], "a long enough one", "127.0.0.12")
