@@ -264,3 +264,34 @@ def test_a_malformed_login_is_bad_input_and_a_user_is_created_once(members, port
     with pytest.raises(d.StateConflictError):
         accounts.issue_activation(portal, username="tier1.once", org_id="tier1", role="clerk")
     accounts.activate(portal, "tier1.once", first["activation_code"], "a long enough one", "127.0.0.12")
+
+
+def test_the_services_refuse_a_malformed_or_guessable_card_pin(members, portal):
+    """The card's user sets its PIN through the services (as the portal and the CLI do, without
+    the API's schema): anything but 6 to 12 digits is bad input; in production a PIN anyone
+    would try first (a repeated digit, a run, a repeated pattern) is refused too. Each refusal
+    leaves the card waiting for its PIN; a good PIN then sets it."""
+    import dataclasses
+
+    from goldticket.services import cards
+
+    created = _new_user(members, username="tier1.pins")
+    activate(members.client, "tier1.pins", created["activation_code"])
+    card = members.operator.post("/cards", {"user_id": "tier1.pins", "desk_pin": OPERATOR_PIN}, expect=201)
+    platform = portal.platform
+    actor = platform.actor("tier1.pins")
+    serial = card["card_id"]
+    for bad in ("12345", "1234567890123", "12a456", "", 135790, None):
+        with pytest.raises(d.InvalidInputError, match="6 to 12 digits"):
+            cards.set_pin(platform, actor, serial, bad)  # type: ignore[arg-type]
+    assert platform.cards.registry.get(serial).status == "OPENED"
+    test_settings = platform.settings
+    platform.settings = dataclasses.replace(test_settings, env="prod", today=None)
+    try:
+        for guessable in ("111111", "123456", "987654", "121212", "123123"):
+            with pytest.raises(d.InvalidInputError, match="too easy to guess"):
+                cards.set_pin(platform, actor, serial, guessable)
+    finally:
+        platform.settings = test_settings
+    assert platform.cards.registry.get(serial).status == "OPENED"
+    assert cards.set_pin(platform, actor, serial, "111111")["status"]  # dev and test: any 6 digits
