@@ -282,7 +282,11 @@ def test_a_second_claim_of_a_new_key_does_not_take_the_first_claims_hold(portal)
         with pytest.raises(d.StateConflictError, match="still in progress"):
             idempotency._hold("core.clerk", "both-new", loser)
         idempotency._let_go("core.clerk", "both-new", loser)
-        assert idempotency._owner_alive(idempotency.owner(), dt.datetime.now(dt.UTC), "core.clerk", "both-new")
+        assert idempotency._owner_alive(
+            idempotency.owner(), dt.datetime.now(dt.UTC), "core.clerk", "both-new"
+        )
     finally:
         idempotency._let_go("core.clerk", "both-new", winner)
-    assert not idempotency._owner_alive(idempotency.owner(), dt.datetime.now(dt.UTC), "core.clerk", "both-new")
+    assert not idempotency._owner_alive(
+        idempotency.owner(), dt.datetime.now(dt.UTC), "core.clerk", "both-new"
+    )
