@@ -20,6 +20,10 @@ from test_authorization import (  # noqa: F401
     test_logins_are_rate_limited,
     test_members_read_only_the_trees_they_take_part_in,
 )
+from test_download_limits import (  # noqa: F401
+    test_concurrent_downloads_through_two_portals_never_pass_the_limit,
+    test_two_workers_share_the_download_limit,
+)
 from test_web_life_cycle import test_life_cycle  # noqa: F401
 
 from goldticket.settings import Settings
