@@ -67,6 +67,11 @@ TARGETS: dict[str, list[str]] = {
     ],
     "goldticket/signing/intents.py": ["tests/unit/signing", "tests/functional/signing"],
     "goldticket/ledger/local/peer.py": ["tests/functional/test_local_ledger.py", "tests/functional/ledger"],
+    # certificate downloads (issue #17): the per-user limit shared by every worker, and who may certify
+    "goldticket/services/certificates/issue.py": [
+        "tests/functional/web/test_download_limits.py",
+        "tests/scenario/test_certificate_life.py",
+    ],
 }
 
 
