@@ -28,7 +28,7 @@ from goldticket import domain as d
 from goldticket.store.models import CertificateDownload
 
 from ..context import Actor
-from ..errors import RateLimitedError
+from ..errors import DownloadLimitError
 from ..platform import Platform
 from .content import certificate_view
 from .documents import document_signer
@@ -52,7 +52,7 @@ def signed_reason(certificate_id: str, ticket_id: str) -> str:
 
 
 def _take_download(platform: Platform, actor: Actor, ticket_id: str = "") -> None:
-    """Count one download of ``actor``'s; RateLimitedError past DOWNLOADS_PER_HOUR in the last
+    """Count one download of ``actor``'s; DownloadLimitError past DOWNLOADS_PER_HOUR in the last
     hour. The count and the new row are one serialised transaction of the portal database
     (BEGIN IMMEDIATE on SQLite, a table lock on PostgreSQL), so every worker process shares
     the limit and no race lets more through; the row names the requesting user and member."""
@@ -66,7 +66,7 @@ def _take_download(platform: Platform, actor: Actor, ticket_id: str = "") -> Non
         if count >= DOWNLOADS_PER_HOUR:
             oldest = _aware(session.scalar(select(func.min(CertificateDownload.at)).where(*recent)) or now)
             retry = max(1, math.ceil((oldest + _WINDOW - now).total_seconds()))
-            raise RateLimitedError(
+            raise DownloadLimitError(
                 f"at most {DOWNLOADS_PER_HOUR} certificates an hour per user; try again in {retry} s",
                 retry_after=retry,
             )
