@@ -96,6 +96,11 @@ TARGETS: dict[str, list[str]] = {
     "goldticket/services/pins.py": SECRETS_TESTS,
     "goldticket/services/self_service.py": SECRETS_TESTS,
     "goldticket/services/cards.py": [*SECRETS_TESTS, "tests/functional/signing/test_cards.py"],
+    # certificate downloads (issue #17): the per-user limit shared by every worker, and who may certify
+    "goldticket/services/certificates/issue.py": [
+        "tests/functional/web/test_download_limits.py",
+        "tests/scenario/test_certificate_life.py",
+    ],
 }
 # Hand-written mutants where a guard is not an `if ...: raise` (issue #17's login limits):
 # the file, the exact text replaced (once), its replacement, and what the mutant breaks.

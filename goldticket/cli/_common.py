@@ -265,43 +265,60 @@ def read_command(group: click.Group, name: str, function: str, help_text: str) -
 
 
 def reader_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """How a user proves who it is for a read of its own book (``--as``): its login password,
-    an API token, or (a user with a card and no login) its card PIN."""
-    fn = click.option("--password", envvar="GOLDTICKET_PASSWORD", default=None, help="your login password")(
-        fn
-    )
-    fn = click.option("--token", envvar="GOLDTICKET_TOKEN", default=None, help="an API token of yours")(fn)
-    return click.option(
-        "--pin", envvar="GOLDTICKET_PIN", default=None, help="your card's PIN (a user with no login)"
+    """How a user proves who it is for a read of its own book (``--as``): its login password
+    (``--password``, GOLDTICKET_PASSWORD, ``--password-stdin``, or asked for without echo at a
+    terminal) or an API token. Never the card PIN: a PIN signs, it does not log in (a hidden
+    ``--pin`` is refused with that message rather than ignored)."""
+    fn = click.option("--pin", default=None, hidden=True)(fn)
+    fn = click.option(
+        "--password-stdin", is_flag=True, default=False, help="read your login password from stdin (one line)"
     )(fn)
+    fn = click.option(
+        "--password",
+        envvar="GOLDTICKET_PASSWORD",
+        default=None,
+        help="your login password (GOLDTICKET_PASSWORD)",
+    )(fn)
+    return click.option("--token", envvar="GOLDTICKET_TOKEN", default=None, help="an API token of yours")(fn)
 
 
 def authenticated(
-    opened: Any, username: str, *, password: str | None, token: str | None, pin: str | None
+    opened: Any,
+    username: str,
+    *,
+    password: str | None,
+    token: str | None,
+    password_stdin: bool = False,
+    pin: str | None = None,
 ) -> Any:
-    """The user ``username`` once it has proved it is: UnauthenticatedError without a secret or
-    with a wrong password or token (counted as a failed login), WrongPinError for a wrong PIN
-    (counted on the card)."""
+    """The user ``username`` once its login password or API token is checked:
+    UnauthenticatedError without one, with a wrong one (counted as a failed login) or with a
+    card PIN in its place."""
     from goldticket.services import accounts
     from goldticket.services.errors import UnauthenticatedError
     from goldticket.services.portal import Portal
 
-    if password is not None or token is not None:
-        portal = Portal.around(opened)
-        try:
-            if token is None:
-                token = accounts.login(portal, username, password, "cli")["token"]
-            actor = accounts.authenticate(portal, token)
-        finally:
-            portal.database.close()
-        if actor.username != username:
-            raise UnauthenticatedError("the token is not this user's")
-        return actor
-    if pin is not None:
-        actor = opened.actor(username)
-        opened.cards.service.check_pin(opened.cards.registry.active_card(username), pin)
-        return actor
-    raise UnauthenticatedError(
-        f"reading {username}'s book needs its password (--password, GOLDTICKET_PASSWORD), an API"
-        " token (--token, GOLDTICKET_TOKEN) or its card PIN (--pin, GOLDTICKET_PIN)"
+    how = (
+        f"reading {username}'s book needs its login password (--password, GOLDTICKET_PASSWORD or"
+        " --password-stdin) or an API token (--token, GOLDTICKET_TOKEN)"
     )
+    if pin is not None:
+        raise UnauthenticatedError(f"a card PIN signs, it does not log in: {how}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n") or None
+        if password is None:
+            raise UnauthenticatedError(f"no password on stdin: {how}")
+    elif password is None and token is None and sys.stdin.isatty():
+        password = str(click.prompt("your login password", hide_input=True, err=True))
+    if password is None and token is None:
+        raise UnauthenticatedError(how)
+    portal = Portal.around(opened)
+    try:
+        if token is None:
+            token = accounts.login(portal, username, password, "cli")["token"]
+        actor = accounts.authenticate(portal, token)
+    finally:
+        portal.database.close()
+    if actor.username != username:
+        raise UnauthenticatedError("the token is not this user's")
+    return actor

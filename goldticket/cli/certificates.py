@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ._common import as_option, fail, handles_errors, out, platform
+from ._common import as_option, authenticated, fail, handles_errors, out, platform, reader_options
 
 # Exit status of ``verify`` by verdict, so that scripts can branch on it.
 VERDICT_EXIT = {"valid": 0, "stale": 10, "forged": 11}
@@ -25,13 +26,16 @@ def certificate() -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="where to write the PDF"
 )
+@reader_options
 @handles_errors
-def certificate_issue(username: str, ticket_id: str, output: Path | None) -> None:
-    """Make, sign and record a certificate of TICKET_ID for its holder or issuer; write the PDF."""
+def certificate_issue(username: str, ticket_id: str, output: Path | None, **credentials: Any) -> None:
+    """Make, sign and record a certificate of TICKET_ID for its holder or issuer (--as you, with
+    your login password or an API token); write the PDF."""
     from goldticket.services import certificates
 
     with platform() as opened:
-        issued = certificates.issue_certificate(opened, opened.actor(username), ticket_id)
+        actor = authenticated(opened, username, **credentials)
+        issued = certificates.issue_certificate(opened, actor, ticket_id)
     path = output or Path(issued.filename)
     path.write_bytes(issued.pdf)
     out(
@@ -73,13 +77,18 @@ def certificate_verify(file: Path) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="where to write the PDF"
 )
+@reader_options
 @handles_errors
-def certificate_statement(username: str, root_id: str, statement_id: str, output: Path | None) -> None:
-    """Write the clearing statement STATEMENT_ID of the settlement of ROOT_ID as a signed PDF."""
+def certificate_statement(
+    username: str, root_id: str, statement_id: str, output: Path | None, **credentials: Any
+) -> None:
+    """Write the clearing statement STATEMENT_ID of the settlement of ROOT_ID as a signed PDF
+    (--as you, with your login password or an API token)."""
     from goldticket.services import certificates
 
     with platform() as opened:
-        data = certificates.statement_pdf(opened, opened.actor(username), root_id, statement_id)
+        actor = authenticated(opened, username, **credentials)
+        data = certificates.statement_pdf(opened, actor, root_id, statement_id)
     path = output or Path(f"statement-{statement_id}.pdf")
     path.write_bytes(data)
     out({"statement_id": statement_id, "file": str(path), "bytes": len(data)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ._common import as_option, authenticated, handles_errors, out, pin_option, platform, reader_options
@@ -13,14 +15,12 @@ from ._common import as_option, authenticated, handles_errors, out, pin_option, 
 @click.option("--from-me", "direction", flag_value="from-me", help="applications your member made")
 @reader_options
 @handles_errors
-def financing_list(
-    username: str, direction: str | None, password: str | None, token: str | None, pin: str | None
-) -> None:
+def financing_list(username: str, direction: str | None, **credentials: Any) -> None:
     """Open financing applications to your bank or from your member (both by default)."""
     from goldticket.services import pending
 
     with platform() as opened:
-        actor = authenticated(opened, username, password=password, token=token, pin=pin)
+        actor = authenticated(opened, username, **credentials)
         out(pending.open_applications(opened, actor, direction or "all"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ._common import as_option, authenticated, handles_errors, out, platform, reader_options, write_command
@@ -23,12 +25,10 @@ write_command(offer, "cancel", "transfers.cancel_offer", "Withdraw a transfer of
 @click.option("--from-me", "direction", flag_value="from-me", help="offers your member made")
 @reader_options
 @handles_errors
-def offer_list(
-    username: str, direction: str | None, password: str | None, token: str | None, pin: str | None
-) -> None:
+def offer_list(username: str, direction: str | None, **credentials: Any) -> None:
     """Open transfer offers to or from your member (both by default)."""
     from goldticket.services import pending
 
     with platform() as opened:
-        actor = authenticated(opened, username, password=password, token=token, pin=pin)
+        actor = authenticated(opened, username, **credentials)
         out(pending.open_offers(opened, actor, direction or "all"))

@@ -155,12 +155,10 @@ def ticket_list(
     holder: str | None,
     root: str | None,
     status: str | None,
-    password: str | None,
-    token: str | None,
-    pin: str | None,
+    **credentials: Any,
 ) -> None:
     """Tickets by holder, root or status; with none of them, what your member holds (--as, with
-    your password, an API token or your card PIN)."""
+    your login password or an API token; never the card PIN)."""
     from goldticket.services import pending, tickets
 
     wanted = pending.ticket_status(status)
@@ -171,7 +169,7 @@ def ticket_list(
                     "give --as USER (or GOLDTICKET_USER) to list what your member holds,"
                     " or --holder, --root or --status"
                 )
-            holder = authenticated(opened, username, password=password, token=token, pin=pin).member_id
+            holder = authenticated(opened, username, **credentials).member_id
         out(tickets.list_tickets(opened, None, holder_org_id=holder, root_id=root, status=wanted))  # type: ignore[arg-type]
 
 

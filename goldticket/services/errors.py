@@ -25,3 +25,7 @@ class RateLimitedError(DomainError):
     def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DownloadLimitError(RateLimitedError):
+    """Too many certificates downloaded this hour by this user (the API's ``rate_limited``)."""

@@ -26,6 +26,7 @@ from goldticket.signing import Signer
 from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
 from goldticket.signing.errors import SigningError, UnauthenticatedError
 from goldticket.signing.keystore import KeyStore
+from goldticket.store.database import Database
 
 from .context import CHINA, OPERATOR, Actor, Desk, Receipt, china_clock
 from .directory import UserDirectory, check_username
@@ -57,6 +58,10 @@ class Platform:
         self.reader: Signer = reader
         # Where ``lookup`` reads first on Fabric: the portal's read model (``Portal.around``).
         self.read_model: Callable[[str, str], dict[str, Any] | None] | None = None
+        # The portal database, shared with ``Portal.around``'s; a bare platform opens its own
+        # on first use (:meth:`database`): the counts every worker shares live there.
+        self._database: Database | None = None
+        self._owns_database = False
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -98,6 +103,26 @@ class Platform:
     def close(self) -> None:
         self.ledger.close()
         self.cards.registry.close()
+        if self._database is not None and self._owns_database:
+            self._database.close()
+            self._database = None
+
+    def database(self) -> Database:
+        """The portal database: the portal's when it opened this platform, else one opened
+        (and migrated) here on first use and closed with the platform."""
+        if self._database is None:
+            database = Database(self.settings.portal_database_url)
+            try:
+                database.migrate()
+            except BaseException:
+                database.close()
+                raise
+            self._database, self._owns_database = database, True
+        return self._database
+
+    def use_database(self, database: Database) -> None:
+        """Share the portal's open ``database`` (``Portal.around``)."""
+        self._database, self._owns_database = database, False
 
     # ---------------------------------------------------------------- users
     def add_user(self, *, username: str, member_id: str, user_role: str) -> Actor:

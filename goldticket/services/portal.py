@@ -45,6 +45,7 @@ class Portal:
             database.close()
             raise
         platform.signing = ObservedSigning(platform.signing)
+        platform.use_database(database)
         if platform.ledger.kind == "fabric":
             platform.read_model = functools.partial(read_model_record, database)
         return cls(platform, database, Follower(database, platform.ledger))

@@ -1,4 +1,4 @@
-"""The portal's own tables: accounts, tokens, login failures, idempotency records, and the
+"""The portal's own tables: accounts, tokens, login failures, certificate downloads, idempotency records, and the
 read model projected from ledger blocks (tickets, offers, financing applications, credit
 lines, members, history, who takes part in which ticket tree) with its checkpoint.
 
@@ -51,6 +51,18 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CertificateDownload(Base):
+    """One certificate download, by the requesting user: the per-user hourly limit counts
+    these rows (every gunicorn worker sees the same), and they stay as its audit trail."""
+
+    __tablename__ = "certificate_downloads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

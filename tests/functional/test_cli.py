@@ -122,6 +122,11 @@ def as_user(username: str, pin: str = PIN) -> list[str]:
     return ["--as", username, "--pin", pin]
 
 
+def reader(username: str) -> list[str]:
+    """``--as`` for a read: the user's login password (enrol's), never the card PIN."""
+    return ["--as", username, "--password", USER_PASSWORD]
+
+
 def issue_args(
     username: str = "c1.clerk", pin: str | None = PIN, *, number: str = "INV1", amount_fen: int = AMOUNT_FEN
 ) -> list[str]:
@@ -716,7 +721,7 @@ def test_a_bad_new_pin_leaves_the_card_waiting(env: Env) -> None:
 # ---------------------------------------------------------------- certificates
 def test_certificate_issue_and_verify(consortium: Env, accepted: str, tmp_path: Path) -> None:
     path = tmp_path / "certificate.pdf"
-    issued = run_json(consortium, "certificate", "issue", "--as", "s1.clerk", accepted, "-o", str(path))
+    issued = run_json(consortium, "certificate", "issue", *reader("s1.clerk"), accepted, "-o", str(path))
     assert issued["file"] == str(path) and path.read_bytes().startswith(b"%PDF-")
     readable = run(consortium, "certificate", "verify", str(path)).stdout
     assert readable.startswith("verdict") and "valid" in readable.splitlines()[0]
@@ -730,7 +735,7 @@ def test_certificate_issue_and_verify(consortium: Env, accepted: str, tmp_path: 
         == "forged"
     )
     fail(consortium, "certificate", "verify", str(tmp_path / "missing.pdf"), code=2, error="invalid_input")
-    fail(consortium, "certificate", "issue", "--as", "s2.clerk", accepted, code=4, error="forbidden")
+    fail(consortium, "certificate", "issue", *reader("s2.clerk"), accepted, code=4, error="forbidden")
     pem = run(consortium, "certificate", "signing-certificate").stdout
     assert pem.count("-----BEGIN CERTIFICATE-----") == 2
 

@@ -15,6 +15,7 @@ from test_cli import (  # noqa: F401
     fail,
     height,
     issue_args,
+    reader,
     run,
     run_json,
     serial_of,
@@ -32,7 +33,7 @@ def test_amounts_in_yuan_and_capitals(accepted: str, consortium: Env) -> None:  
     fail(consortium, *transfer, "--amount", "1", "--amount-fen", "100", code=2, error="invalid_input")
     fail(consortium, *transfer, code=2, error="invalid_input")
     assert height(consortium) == before
-    mine = ["offer", "list", *as_user("s1.clerk"), "--from-me"]
+    mine = ["offer", "list", *reader("s1.clerk"), "--from-me"]
     offer = run_json(consortium, *transfer, "--amount", "10,000.00")
     assert [o["amount_fen"] for o in run_json(consortium, *mine)] == [1_000_000]
     run(consortium, "offer", "cancel", *as_user("s1.clerk"), offer["offer_id"])
@@ -48,27 +49,27 @@ def test_the_amount_is_confirmed_before_the_pin(accepted: str, consortium: Env) 
     assert height(consortium) == before
     done = run(consortium, *transfer, "--json", stdin=f"y\n{PIN}\n")
     assert "sign this with your card?" in done.stderr and "card PIN" in done.stderr
-    offer_id = run_json(consortium, "offer", "list", *as_user("s1.clerk"))[0]["id"]
+    offer_id = run_json(consortium, "offer", "list", *reader("s1.clerk"))[0]["id"]
     run(consortium, "offer", "cancel", *as_user("s1.clerk"), offer_id)
     scripted = run(consortium, *transfer, "--yes", stdin=f"{PIN}\n")  # --yes: no question, PIN still asked
     assert "sign this" not in scripted.stderr and "card PIN" in scripted.stderr
 
 
 def test_pending_work_is_found_without_an_id(accepted: str, consortium: Env) -> None:  # noqa: F811
-    assert run_json(consortium, "offer", "list", *as_user("s2.clerk")) == []
+    assert run_json(consortium, "offer", "list", *reader("s2.clerk")) == []
     offer = run_json(
         consortium, "ticket", "transfer", accepted, *as_user("s1.clerk"), "--to", "s2", "--amount", "100"
     )
-    (to_me,) = run_json(consortium, "offer", "list", *as_user("s2.clerk"), "--to-me")
+    (to_me,) = run_json(consortium, "offer", "list", *reader("s2.clerk"), "--to-me")
     assert (to_me["id"], to_me["amount_fen"], to_me["from_org_id"]) == (offer["offer_id"], 10_000, "s1")
-    assert run_json(consortium, "offer", "list", *as_user("s2.clerk"), "--from-me") == []
-    assert [o["id"] for o in run_json(consortium, "offer", "list", *as_user("s1.clerk"), "--from-me")] == [
+    assert run_json(consortium, "offer", "list", *reader("s2.clerk"), "--from-me") == []
+    assert [o["id"] for o in run_json(consortium, "offer", "list", *reader("s1.clerk"), "--from-me")] == [
         offer["offer_id"]
     ]
-    readable = run(consortium, "offer", "list", *as_user("s2.clerk")).stdout
+    readable = run(consortium, "offer", "list", *reader("s2.clerk")).stdout
     assert "amount (yuan)" in readable and "100.00" in readable and offer["offer_id"] in readable
     moved = run_json(consortium, "offer", "accept", *as_user("s2.clerk"), offer["offer_id"])
-    assert run_json(consortium, "offer", "list", *as_user("s2.clerk")) == []
+    assert run_json(consortium, "offer", "list", *reader("s2.clerk")) == []
 
     piece = moved["transferred"]["id"]
     application = run_json(
@@ -84,15 +85,14 @@ def test_pending_work_is_found_without_an_id(accepted: str, consortium: Env) -> 
         "--max-rate",
         "3.5%",
     )
-    (for_bank,) = run_json(consortium, "financing", "list", *as_user("b1.clerk"), "--to-me")
+    (for_bank,) = run_json(consortium, "financing", "list", *reader("b1.clerk"), "--to-me")
     assert for_bank["id"] == application["application_id"]
     assert (
-        run_json(consortium, "financing", "list", *as_user("s2.clerk"), "--from-me")[0]["id"]
-        == for_bank["id"]
+        run_json(consortium, "financing", "list", *reader("s2.clerk"), "--from-me")[0]["id"] == for_bank["id"]
     )
-    assert run_json(consortium, "financing", "list", *as_user("s1.clerk")) == []
+    assert run_json(consortium, "financing", "list", *reader("s1.clerk")) == []
 
-    held = run_json(consortium, "ticket", "list", *as_user("s1.clerk"))  # no filter: what s1 holds
+    held = run_json(consortium, "ticket", "list", *reader("s1.clerk"))  # no filter: what s1 holds
     assert {t["holder_org_id"] for t in held} == {"s1"} and held
     assert run_json(consortium, "ticket", "list", "--status", "locked_financing") == run_json(
         consortium, "ticket", "list", "--status", "LOCKED_FINANCING"

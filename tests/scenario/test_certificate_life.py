@@ -85,3 +85,56 @@ def test_financed_after_certification_is_stale_and_only_parties_certify(consorti
     assert not any("bank" in reason.replace("a bank for", "") for reason in stale["reasons"])
     with pytest.raises(RuleViolationError, match="only a held piece"):
         certificates.issue_certificate(p, c.tier1, issued_ticket["id"])
+
+
+def _downloads_of(platform, username):
+    from sqlalchemy import func, select
+
+    from goldticket.store.models import CertificateDownload
+
+    with platform.database().session() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(CertificateDownload)
+            .where(CertificateDownload.username == username)
+        )
+
+
+def test_a_refused_certificate_takes_no_download_and_records_nothing(consortium, issued_ticket):
+    """A member outside the ticket is refused before its hourly count is touched (it cannot use
+    up, or be audited for, downloads it never got)."""
+    c, p = consortium, consortium.platform
+    height = p.ledger.height()
+    with pytest.raises(ForbiddenError, match="only the holder or issuer"):
+        certificates.issue_certificate(p, c.tier2, issued_ticket["id"])
+    assert _downloads_of(p, c.tier2.username) == 0
+    assert p.ledger.height() == height
+    certificates.issue_certificate(p, c.tier1, issued_ticket["id"])
+    assert _downloads_of(p, c.tier1.username) == 1
+
+
+class _Corrupting:
+    """The platform's document signer with one byte of its output changed after signing: a
+    fault in the signing path, which the certificate's own verification must catch."""
+
+    def __init__(self, signer):
+        self.signer = signer
+        self.certificate_pem, self.ca_pem = signer.certificate_pem, signer.ca_pem
+
+    def sign(self, data, **kwargs):
+        signed = bytearray(self.signer.sign(data, **kwargs))
+        signed[len(signed) // 3] ^= 0x04
+        return bytes(signed)
+
+
+def test_a_certificate_that_does_not_verify_is_never_anchored(consortium, issued_ticket, monkeypatch):
+    from goldticket import certificates as pdf
+    from goldticket.services.certificates import issue
+
+    c, p = consortium, consortium.platform
+    real = issue.document_signer
+    monkeypatch.setattr(issue, "document_signer", lambda platform: _Corrupting(real(platform)))
+    height = p.ledger.height()
+    with pytest.raises(pdf.CertificateError, match="does not verify"):
+        certificates.issue_certificate(p, c.tier1, issued_ticket["id"])
+    assert p.ledger.height() == height

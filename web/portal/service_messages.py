@@ -9,6 +9,7 @@ import re
 
 from flask_babel import get_locale, gettext
 
+from goldticket.services.errors import DownloadLimitError
 from goldticket.signing.errors import WrongPinError
 
 from .formatting import date
@@ -112,6 +113,11 @@ def sentence(error: Exception) -> str:
         if error.tries_left is not None:
             return gettext("Wrong PIN: %(n)d tries left before the card locks.", n=error.tries_left)
         return gettext("Wrong PIN.")
+    if isinstance(error, DownloadLimitError):
+        return gettext(
+            "You have downloaded as many certificates as allowed this hour; try again in %(seconds)d seconds.",
+            seconds=error.retry_after or 60,
+        )
     headline = {
         "card_locked": gettext(
             "Your card is locked after too many wrong PINs: go to the operator desk to unlock it."

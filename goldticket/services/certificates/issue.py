@@ -8,33 +8,42 @@ identity, the only one the chaincode and the signing gateway let record a certif
 download carries no PIN; the chaincode checks the requester is the holder or issuer and that the
 ticket is still in the stated state). The record names the requesting member and user; the
 signature's reason states the certificate id and the ticket, which a verdict compares with the
-ledger record. Downloads are limited per user (:data:`DOWNLOADS_PER_HOUR`) and each one is
-audited with the requesting user. Only then is the PDF returned.
+ledger record. Downloads are limited per user (:data:`DOWNLOADS_PER_HOUR` an hour, counted in
+the portal database so all worker processes share it) and each one is audited with the
+requesting user. Only then is the PDF returned.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
+import datetime as dt
+import math
 import secrets
-import threading
-import time
 from typing import Any
+
+from sqlalchemy import func, select, text
 
 from goldticket import certificates as pdf
 from goldticket import domain as d
+from goldticket.store.models import CertificateDownload
 
 from ..context import Actor
-from ..errors import RateLimitedError
+from ..errors import DownloadLimitError
 from ..platform import Platform
 from .content import certificate_view
 from .documents import document_signer
 
 # Each download is a ledger write: a user gets at most this many certificates an hour.
 DOWNLOADS_PER_HOUR = 30
-_WINDOW_SECONDS = 3600.0
-_downloads: dict[tuple[str, str], collections.deque[float]] = {}
-_downloads_lock = threading.Lock()
+_WINDOW = dt.timedelta(hours=1)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite forgets the zone
 
 
 def signed_reason(certificate_id: str, ticket_id: str) -> str:
@@ -42,20 +51,30 @@ def signed_reason(certificate_id: str, ticket_id: str) -> str:
     return f"GoldTicket certificate {certificate_id} of ticket {ticket_id}"
 
 
-def _take_download(platform: Platform, actor: Actor) -> None:
-    """Count one download of ``actor``'s; RateLimitedError past DOWNLOADS_PER_HOUR an hour
-    (per data directory and user, in this process)."""
-    now = time.monotonic()
-    with _downloads_lock:
-        seen = _downloads.setdefault((str(platform.settings.data_dir), actor.username), collections.deque())
-        while seen and now - seen[0] > _WINDOW_SECONDS:
-            seen.popleft()
-        if len(seen) >= DOWNLOADS_PER_HOUR:
-            retry = int(_WINDOW_SECONDS - (now - seen[0])) + 1
-            raise RateLimitedError(
-                f"at most {DOWNLOADS_PER_HOUR} certificates an hour per user; try again in {retry} s"
+def _take_download(platform: Platform, actor: Actor, ticket_id: str = "") -> None:
+    """Count one download of ``actor``'s; DownloadLimitError past DOWNLOADS_PER_HOUR in the last
+    hour. The count and the new row are one serialised transaction of the portal database
+    (BEGIN IMMEDIATE on SQLite, a table lock on PostgreSQL), so every worker process shares
+    the limit and no race lets more through; the row names the requesting user and member."""
+    database = platform.database()
+    now = _now()
+    with database.session(immediate=True) as session:
+        if not database.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises writers
+            session.execute(text("LOCK TABLE certificate_downloads IN SHARE ROW EXCLUSIVE MODE"))
+        recent = CertificateDownload.username == actor.username, CertificateDownload.at > now - _WINDOW
+        count = session.scalar(select(func.count()).select_from(CertificateDownload).where(*recent)) or 0
+        if count >= DOWNLOADS_PER_HOUR:
+            oldest = _aware(session.scalar(select(func.min(CertificateDownload.at)).where(*recent)) or now)
+            retry = max(1, math.ceil((oldest + _WINDOW - now).total_seconds()))
+            raise DownloadLimitError(
+                f"at most {DOWNLOADS_PER_HOUR} certificates an hour per user; try again in {retry} s",
+                retry_after=retry,
             )
-        seen.append(now)
+        session.add(
+            CertificateDownload(
+                username=actor.username, member_id=actor.member_id, ticket_id=ticket_id, at=now
+            )
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +103,7 @@ def issue_certificate(platform: Platform, actor: Actor, ticket_id: str) -> Issue
     if actor.member_id not in (ticket["holder_org_id"], ticket["issuer_org_id"]):
         raise d.ForbiddenError(f"only the holder or issuer of ticket {ticket['id']} may certify it")
     d.check_certifiable(d.Ticket.from_dict(ticket))
-    _take_download(platform, actor)
+    _take_download(platform, actor, ticket["id"])
     certificate_id = "CT" + secrets.token_hex(10).upper()
     state = d.state_sha256(ticket)
     view = certificate_view(platform, ticket, certificate_id, state)

@@ -243,3 +243,18 @@ def test_any_upload_on_the_page_answers_forged(app: Any, members: Members, data:
     assert verdict(upload(browser, data)) in (
         ("forged",) if data.startswith(b"%PDF-") else ("forged", "not_pdf")
     )
+
+
+def test_a_download_past_the_hourly_limit_says_so_not_failed_logins(
+    app: Any, members: Members, accepted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goldticket.services.certificates import issue
+
+    monkeypatch.setattr(issue, "DOWNLOADS_PER_HOUR", 0)
+    holder = portal_login(app, "tier1.clerk")
+    page = holder.get(f"/tickets/{accepted['id']}").get_data(as_text=True)
+    answer = download(holder, accepted["id"], token=csrf(page))
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/tickets/{accepted['id']}"
+    shown = holder.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "登录失败" not in shown
+    assert re.search(r"本小时下载的证书已达上限，请 \d+ 秒后再试", shown), shown[:2000]

@@ -20,6 +20,10 @@ from test_authorization import (  # noqa: F401
     test_logins_are_rate_limited,
     test_members_read_only_the_trees_they_take_part_in,
 )
+from test_download_limits import (  # noqa: F401
+    test_concurrent_downloads_through_two_portals_never_pass_the_limit,
+    test_two_workers_share_the_download_limit,
+)
 from test_ticket_find import (  # noqa: F401 - find and export (#20), with their fixture
     book,
     test_another_members_rows_never_appear_in_a_search_or_an_export,
