@@ -95,7 +95,16 @@ TARGETS: dict[str, list[str]] = {
     "goldticket/services/accounts.py": SECRETS_TESTS,
     "goldticket/services/pins.py": SECRETS_TESTS,
     "goldticket/services/self_service.py": SECRETS_TESTS,
-    "goldticket/services/cards.py": [*SECRETS_TESTS, "tests/functional/signing/test_cards.py"],
+    # the card's life (open, PIN, approval, recovery, lost, replace, eliminate) is walked by these
+    "goldticket/services/cards.py": [
+        *SECRETS_TESTS,
+        "tests/functional/signing/test_cards.py",
+        "tests/functional/signing/test_backup_token.py",
+        "tests/functional/test_new_user_holes.py",
+        "tests/scenario/test_identities.py",
+        "tests/scenario/test_member_recovery.py",
+        "tests/scenario/test_claimed_identities.py",
+    ],
     # certificate downloads (issue #17): the per-user limit shared by every worker, and who may certify
     "goldticket/services/certificates/issue.py": [
         "tests/functional/web/test_download_limits.py",
