@@ -428,3 +428,46 @@ def _identity(platform: Platform, record: CardRecord) -> dict[str, Any] | None:
         return platform.evaluate("GetIdentity", _identity_request(record))  # type: ignore[no-any-return]
     except d.NotFoundError:
         return None
+
+
+def awaiting_approval(platform: Platform, admin: Actor) -> dict[str, list[dict[str, Any]]]:
+    """What a member admin may approve now: ``members``, its own member's cards whose identity
+    waits for an admin's approval (registered after onboarding), and ``recoveries``, the admin
+    cards proposed for another member left without an admin that this admin's member has not
+    approved yet. Each card as :func:`cards_of` shows it, with its user and member. Raises
+    ForbiddenError for anyone but a member admin (the operator's admins approve nothing here)."""
+    if admin.role != "admin" or admin.member_id == "operator":
+        raise d.ForbiddenError("only a member's admin approves identities")
+    mine: list[dict[str, Any]] = []
+    recoveries: list[dict[str, Any]] = []
+    found = []
+    for record in platform.cards.registry.all_cards():
+        if record.status == "ACTIVE" and record.member_id != "operator":
+            identity = _identity(platform, record)
+            if identity is not None:
+                found.append((record, identity))
+    with_admin = {
+        record.member_id
+        for record, identity in found
+        if identity["status"] == "ACTIVE" and identity.get("role") == "admin"
+    }
+    for record, identity in found:
+        if identity["status"] != "PENDING_APPROVAL":
+            continue
+        shown = {
+            **record.public(),
+            "member_id": record.member_id,
+            "ledger_status": identity["status"],
+            "recovery": recovery_of(identity) or {"approvals": 0, "needed": None, "approved_by": []},
+        }
+        # a member left without an active admin is recovered by the others' admins
+        recovering = identity.get("recovery") or (
+            identity.get("role") == "admin" and record.member_id not in with_admin
+        )
+        if not recovering:
+            shown["recovery"] = None
+            if record.member_id == admin.member_id:
+                mine.append(shown)
+        elif record.member_id != admin.member_id and admin.member_id not in shown["recovery"]["approved_by"]:
+            recoveries.append(shown)
+    return {"members": mine, "recoveries": recoveries}
