@@ -50,6 +50,11 @@ def test_a_card_reported_lost_is_suspended_on_the_ledger_and_its_user_keeps_the_
         {"operator_password": portal.settings.operator_password, "desk_pin": OPERATOR_PIN},
         expect=201,
     )
+    # a replacement keeps the old card's key: choosing a new PIN as for a new card (a new key)
+    # is refused, and the card still waits for its user's recovery
+    refused = user.call("POST", f"/me/cards/{replaced['card_id']}/pin", {"new_pin": "246813"})
+    assert "replaces another" in refused["message"], refused
+    assert portal.platform.cards.registry.get(replaced["card_id"]).status == "OPENED"
     user.post(f"/me/cards/{replaced['card_id']}/recover", {"pin": PIN}, expect=200)
     assert _identity_status(portal, replaced["card_id"]) == "ACTIVE"
 
