@@ -142,6 +142,9 @@ EDITS: list[tuple[str, str, str, str]] = [
 # Survivors shown to be equivalent (docs/mutation.md says why at more length): the mutant's
 # description, and one line of reason. They are still run and still printed, as "equivalent".
 EQUIVALENT: dict[str, str] = {
+    "goldticket/services/cards.py:70 guard `record.status != 'OPENED'` removed": "personalise's two"
+    " callers pass only OPENED cards (set_pin's OPENED branch, init opening the operator's card just"
+    " before), and the registry's activate allows OPENED only: no caller reaches it otherwise",
     "chaincode/tickets.py:74 guard `not lines[0].active` removed": "choose_credit_line draws only"
     " active lines, so a named line not active is refused as rule_violation all the same",
     "goldticket/services/accounts.py:308 guard `account is None` removed": "no code path deletes an"
