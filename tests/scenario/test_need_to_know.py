@@ -88,7 +88,6 @@ def test_a_platform_signed_statement_recorded_for_another_ticket_is_forged(conso
 def test_certificate_downloads_are_rate_limited_and_audited_per_user(consortium, issued_ticket, monkeypatch):
     c, p = consortium, consortium.platform
     monkeypatch.setattr(issuing, "DOWNLOADS_PER_HOUR", 2)
-    monkeypatch.setattr(issuing, "_downloads", {})
     for _ in range(2):
         certificates.issue_certificate(p, c.tier1, issued_ticket["id"])
     height = p.ledger.height()
