@@ -112,7 +112,9 @@ def test_the_desk_cannot_choose_a_pin_nor_set_it(members, client, portal):
         assert body["error"] == "forbidden"
     chosen = user.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": NEW_PIN}, expect=200)
     assert chosen["status"] in ("active", "pending_approval") and chosen["certificate_pem"]
-    user.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=400)  # once: old_pin needed
+    # once the PIN is set, a change needs old_pin
+    again = user.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=400)
+    assert "old_pin" in again["message"], again  # says what is missing, not a PIN format rule
 
 
 def test_users_change_their_own_password_and_pin(members, client):
