@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (the *_views modules add their pages to the bluep
     certificate_views,
     find_views,
     formatting,
+    help_views,
     issue_views,
     operations_views,
     session_views,

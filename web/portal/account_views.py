@@ -47,6 +47,7 @@ def activate() -> Any:
             if lang:
                 session["lang"] = lang
             session["token"] = answer["token"]
+            session["tour"] = True  # the first login: the work page shows the tour
             flash(_("Your account is active. Now choose your card's PIN below."), "ok")
             return redirect(url_for("portal.account"))
     return render_template("portal/activate.html", error=error), (401 if error else 200)

@@ -13,6 +13,7 @@ from goldticket.services import reads, worklists
 from goldticket.services.context import OPERATOR
 
 from ._blueprint import actor, bp, member_names, portal
+from .help_views import tour_steps
 
 
 @bp.get("/")
@@ -20,7 +21,7 @@ def home() -> Any:
     me = actor()
     role = member_names().get(me.member_id, {}).get("role")
     p = portal()
-    context: dict[str, Any] = {"role": role}
+    context: dict[str, Any] = {"role": role, "tour": tour_steps()}
     if role == "core":
         context["pending"] = worklists.issued(p, me, ["PENDING_ACCEPTANCE"])
         context["due"] = worklists.due_for_settlement(p, me)
