@@ -239,3 +239,36 @@ def test_the_operator_member_is_not_recovered_by_the_members(consortium):
     )
     with pytest.raises(StateConflictError, match="never onboarded"):
         p.submit(admins["core"], "ApproveRecovery", request, pin=PIN)
+
+
+def test_approvals_are_refused_before_the_pin_is_tried(consortium, tier1_admin):
+    """Who may approve, and whether the card has anything to approve, is decided before the
+    approver's PIN is tried: a wrong PIN from someone who may not approve is refused as such,
+    and no try is counted on their card (kills the services' guards removed: the chaincode
+    would refuse too, but only after the PIN)."""
+    p = consortium.platform
+    admins = _admins(consortium, "core")
+    waiting = members.add_user(p, p.desk(), member_id="tier1", username="tier1.waiting", pin=PIN)
+    serial = _card(p, "tier1.waiting").serial
+    wrong = "975318"
+    for approver in (consortium.tier1, admins["core"]):  # a clerk; another member's admin
+        mine = _card(p, approver.username).serial
+        before = p.cards.registry.tries_left(mine)
+        with pytest.raises(ForbiddenError):
+            cards.approve_card(p, approver, serial, wrong)
+        assert p.cards.registry.tries_left(mine) == before
+    # a card opened by the desk and not issued yet (no PIN chosen): nothing to approve
+    members.add_user(p, p.desk(), member_id="tier1", username="tier1.unissued")
+    opened = p.cards.registry.get(cards.issue_card(p, p.desk(), "tier1.unissued")["serial"])
+    mine = _card(p, "tier1.admin").serial
+    before = p.cards.registry.tries_left(mine)
+    with pytest.raises(CardStateError, match="has not been issued"):
+        cards.approve_card(p, tier1_admin, opened.serial, wrong)
+    with pytest.raises(CardStateError, match="has not been issued"):
+        cards.approve_recovery(p, admins["core"], opened.serial, wrong)
+    assert p.cards.registry.tries_left(mine) == before
+    # a recovery: the member's own admin, a clerk and the operator are refused before the PIN
+    for approver in (tier1_admin, consortium.tier2):
+        with pytest.raises(ForbiddenError):
+            cards.approve_recovery(p, approver, serial, wrong)
+    del waiting
