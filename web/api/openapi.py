@@ -165,6 +165,70 @@ _PUBLIC_VERDICT = {  # GET /verify/{id}: genuine or not, valid or stale, the sta
 }
 
 
+_FIGURE = {  # a count of pieces and their amount
+    "type": "object",
+    "required": ["count", "amount_fen"],
+    "properties": {
+        "count": {"type": "integer", "minimum": 0},
+        "amount_fen": {"type": "integer", "minimum": 0},
+    },
+}
+_DUE = {
+    "type": "object",
+    "required": ["week", "month", "overdue"],
+    "properties": {"week": _FIGURE, "month": _FIGURE, "overdue": _FIGURE},
+}
+_FINANCED = {
+    "type": "object",
+    "required": ["count", "amount_fen", "proceeds_fen", "interest_fen", "fee_fen", "cost_fen"],
+    "properties": {
+        key: {"type": "integer", "minimum": 0}
+        for key in ("count", "amount_fen", "proceeds_fen", "interest_fen", "fee_fen", "cost_fen")
+    },
+}
+_HOLDER_PROPERTIES: dict[str, Any] = {
+    "held": _FIGURE,
+    "available_to_finance": _FIGURE,
+    "to_accept": _FIGURE,
+    "due": _DUE,
+    "financed": _FINANCED,
+}
+_HOLDER_FIGURES = {"type": "object", "required": list(_HOLDER_PROPERTIES), "properties": _HOLDER_PROPERTIES}
+_DASHBOARD = {  # GET /dashboard: the fields of the caller's role (services/dashboards.py)
+    "type": "object",
+    "required": ["role", "today"],
+    "properties": {
+        "role": {"enum": ["operator", "core", "supplier", "bank"]},
+        "today": {"type": "string", "format": "date"},
+        **_HOLDER_PROPERTIES,
+        "holder": _HOLDER_FIGURES,
+        "owed": _FIGURE,
+        "waiting_acceptance": _FIGURE,
+        "credit_lines": {
+            "type": "array",
+            "items": {"type": "object", "required": ["id", "limit_fen", "used_fen"]},
+        },
+        "portfolio": _FIGURE,
+        "exposure": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["core_org_id", "held_fen", "limit_fen", "used_fen"],
+                "properties": {
+                    "core_org_id": {"type": "string"},
+                    "held_fen": {"type": "integer", "minimum": 0},
+                    "limit_fen": {"type": "integer", "minimum": 0},
+                    "used_fen": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+        "live": _FIGURE,
+        "states": {"type": "object", "additionalProperties": _FIGURE},
+        "members": {"type": "integer", "minimum": 0},
+    },
+}
+
+
 def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
@@ -269,6 +333,7 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/credit-lines/<line_id>/accept"): _LINE,
     ("POST", "/credit-lines/<line_id>/decline"): _LINE,
     ("GET", "/credit-lines"): _page(_LINE),
+    ("GET", "/dashboard"): _DASHBOARD,
     ("POST", "/orgs"): _ORG,
     ("GET", "/orgs"): _page(_ORG),
     ("POST", "/users"): {

@@ -16,6 +16,7 @@ from flask_babel import Babel
 from . import (  # noqa: F401  (the *_views modules add their pages to the blueprint)
     account_views,
     certificate_views,
+    dashboard_views,
     find_views,
     formatting,
     help_views,
