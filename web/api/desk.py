@@ -10,7 +10,7 @@ from goldticket.services import accounts, desk, reads
 from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
-from .schemas import DeskBody, NewCard, NewOrg, NewUser, ReplaceCard, Signed
+from .schemas import DeskBody, NewCard, NewOrg, NewUser, OrgChange, ReplaceCard, Signed
 
 bp = Blueprint("desk", __name__)
 
@@ -35,6 +35,22 @@ def create_org(actor: Actor, body: NewOrg, write: Write) -> Any:
     )
 
 
+@endpoint(
+    bp,
+    "/orgs/<org_id>",
+    "PATCH",
+    summary="Correct a member's names, or a bank's day basis and fee (operator admin); only the fields given",
+    body=OrgChange,
+    write=True,
+)
+def update_org(actor: Actor, body: OrgChange, write: Write, org_id: str) -> Any:
+    details = body.model_dump(exclude_none=True, exclude={"desk_pin"})
+    return write.run(
+        lambda: desk.update_org(portal(), actor, desk_pin=body.desk_pin, org_id=org_id, **details),
+        desk.present_member,
+    )
+
+
 @endpoint(bp, "/orgs", "GET", summary="Every member: id, names, role, MSP")
 def list_orgs(actor: Actor) -> dict[str, Any]:
     return reads.list_members(portal(), actor)
@@ -54,6 +70,29 @@ def create_user(actor: Actor, body: NewUser) -> Any:
     return accounts.create_user(
         portal(), actor, desk_pin=body.desk_pin, org_id=body.org_id, username=body.username, role=body.role
     )
+
+
+@endpoint(
+    bp,
+    "/users/<username>/disable",
+    "POST",
+    summary="Disable a user's login at once: password and tokens stop working (operator admin, never its own)",
+    body=DeskBody,
+)
+def disable_user(actor: Actor, body: DeskBody, username: str) -> Any:
+    return accounts.disable_user(portal(), actor, desk_pin=body.desk_pin, username=username)
+
+
+@endpoint(
+    bp,
+    "/users/<username>/reset-password",
+    "POST",
+    summary="A forgotten password: the old one stops working and a new one-time activation code is shown once",
+    body=DeskBody,
+)
+def reset_password(actor: Actor, body: DeskBody, username: str) -> Any:
+    # like POST /users, not kept for replays: the activation code is shown once
+    return accounts.reset_password(portal(), actor, desk_pin=body.desk_pin, username=username)
 
 
 @endpoint(

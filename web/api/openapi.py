@@ -335,6 +335,22 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/credit-lines"): _page(_LINE),
     ("GET", "/dashboard"): _DASHBOARD,
     ("POST", "/orgs"): _ORG,
+    ("PATCH", "/orgs/<org_id>"): _ORG,
+    ("POST", "/users/<username>/disable"): {
+        "type": "object",
+        "required": ["username", "login"],
+        "properties": {"username": {"type": "string"}, "login": {"const": "disabled"}},
+    },
+    ("POST", "/users/<username>/reset-password"): {
+        "type": "object",
+        "required": ["id", "username", "activation_code", "expires_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "username": {"type": "string"},
+            "activation_code": {"type": "string", "minLength": 1},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
     ("GET", "/orgs"): _page(_ORG),
     ("POST", "/users"): {
         "type": "object",

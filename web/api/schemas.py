@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.domain.money import MAX_FEN
@@ -35,6 +35,8 @@ PATH_IDS = {
     "certificate_id": r"^CT[0-9A-F]{20}$",
     "card_id": r"^BS[0-9A-F]{16}$",
     "line_id": r"^CL[0-9a-f]{20}$",
+    "org_id": r"^[A-Za-z0-9_.-]{1,64}$",
+    "username": r"^[a-z0-9][a-z0-9_.-]{1,63}$",
 }
 # Every status a stored ticket can have: TicketStatus (OVERDUE is shown, never stored, so never
 # filtered on). Spelled out for the type checker; a test keeps it equal to the enum.
@@ -83,6 +85,34 @@ class NewOrg(DeskBody):
     name_en: Annotated[StrictStr, Field(max_length=128)] = ""
     day_basis: Literal[360, 365] = 360
     fee_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
+
+
+class OrgChange(DeskBody):
+    """The desk corrects a member's details: only the fields given change (a bank's day basis
+    and fee; any member's names). Its id, role and MSP never change."""
+
+    # at least one field to change, not null (null means "not given")
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("name", "name_en", "day_basis", "fee_bp")
+            ]
+        },
+    )
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)] | None = None
+    name_en: Annotated[StrictStr, Field(max_length=128)] | None = None
+    day_basis: Literal[360, 365] | None = None
+    fee_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> OrgChange:
+        if self.name is None and self.name_en is None and self.day_basis is None and self.fee_bp is None:
+            raise ValueError("give at least one of name, name_en, day_basis, fee_bp")
+        return self
 
 
 # A user's name (goldticket.services.directory): also the user_id of the desk's calls.
