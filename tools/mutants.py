@@ -145,6 +145,9 @@ EQUIVALENT: dict[str, str] = {
     "goldticket/services/cards.py:70 guard `record.status != 'OPENED'` removed": "personalise's two"
     " callers pass only OPENED cards (set_pin's OPENED branch, init opening the operator's card just"
     " before), and the registry's activate allows OPENED only: no caller reaches it otherwise",
+    "goldticket/services/cards.py:154 guard `record.status != 'ACTIVE' or record.backup is None` removed": "change_pin is reached only from set_pin for a card that is not OPENED; the signing service's"
+    " check_pin (check_can_sign) refuses every status but ACTIVE before anything changes, and every"
+    " ACTIVE card has a backup (the registry's activate takes one)",
     "chaincode/tickets.py:74 guard `not lines[0].active` removed": "choose_credit_line draws only"
     " active lines, so a named line not active is refused as rule_violation all the same",
     "goldticket/services/accounts.py:308 guard `account is None` removed": "no code path deletes an"

@@ -272,3 +272,36 @@ def test_approvals_are_refused_before_the_pin_is_tried(consortium, tier1_admin):
         with pytest.raises(ForbiddenError):
             cards.approve_recovery(p, approver, serial, wrong)
     del waiting
+
+
+def test_a_closed_card_is_never_replaced_nor_recovered_into_a_new_one(consortium):
+    """补卡 only carries the key of a live card (active or reported lost) into a card waiting for
+    it: an eliminated or already replaced card is refused at the desk, a card not waiting for a
+    replacement is refused to its user, and an old card eliminated after the replacement began
+    never comes back in the new card (kills the services' guards of replace_card and
+    recover_card: cards.py :299, :329, :332)."""
+    p = consortium.platform
+    password = p.settings.operator_password
+    # a card not waiting for a replacement: its user's recovery is refused as such
+    own = _card(p, "tier1.clerk")
+    with pytest.raises(CardStateError, match="not waiting for a replacement"):
+        cards.recover_card(p, consortium.tier1, own.serial, PIN)
+    # replaced once: the old card cannot be replaced again
+    started = cards.replace_card(p, p.desk(), own.serial, operator_password=password)
+    cards.recover_card(p, consortium.tier1, started["serial"], PIN)
+    count = len(p.cards.registry.cards_of("tier1.clerk"))
+    with pytest.raises(CardStateError, match="cannot be replaced"):
+        cards.replace_card(p, p.desk(), own.serial, operator_password=password)
+    # eliminated: never replaced
+    cards.eliminate_card(p, p.desk(), started["serial"])
+    with pytest.raises(CardStateError, match="cannot be replaced"):
+        cards.replace_card(p, p.desk(), started["serial"], operator_password=password)
+    assert len(p.cards.registry.cards_of("tier1.clerk")) == count
+    # tier2's card: the replacement begins, then the desk eliminates the old card; the new one
+    # never receives its key
+    old = _card(p, "tier2.clerk")
+    waiting = cards.replace_card(p, p.desk(), old.serial, operator_password=password)
+    cards.eliminate_card(p, p.desk(), old.serial)
+    with pytest.raises(CardStateError, match="cannot be recovered"):
+        cards.recover_card(p, consortium.tier2, waiting["serial"], PIN)
+    assert p.cards.registry.get(waiting["serial"]).status == "OPENED"
