@@ -279,7 +279,7 @@ def test_a_closed_card_is_never_replaced_nor_recovered_into_a_new_one(consortium
     it: an eliminated or already replaced card is refused at the desk, a card not waiting for a
     replacement is refused to its user, and an old card eliminated after the replacement began
     never comes back in the new card (kills the services' guards of replace_card and
-    recover_card: cards.py :299, :329, :332)."""
+    recover_card: cards.py :299, :329, :332; eliminate_card's :376)."""
     p = consortium.platform
     password = p.settings.operator_password
     # a card not waiting for a replacement: its user's recovery is refused as such
@@ -297,6 +297,11 @@ def test_a_closed_card_is_never_replaced_nor_recovered_into_a_new_one(consortium
     with pytest.raises(CardStateError, match="cannot be replaced"):
         cards.replace_card(p, p.desk(), started["serial"], operator_password=password)
     assert len(p.cards.registry.cards_of("tier1.clerk")) == count
+    # nor eliminated twice, nor eliminated once replaced (its key lives on elsewhere or nowhere)
+    for closed in (started["serial"], own.serial):
+        with pytest.raises(CardStateError, match="cannot be eliminated"):
+            cards.eliminate_card(p, p.desk(), closed)
+    assert p.cards.registry.get(own.serial).status == "REPLACED"
     # tier2's card: the replacement begins, then the desk eliminates the old card; the new one
     # never receives its key
     old = _card(p, "tier2.clerk")
