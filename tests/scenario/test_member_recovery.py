@@ -267,6 +267,11 @@ def test_approvals_are_refused_before_the_pin_is_tried(consortium, tier1_admin):
     with pytest.raises(CardStateError, match="has not been issued"):
         cards.approve_recovery(p, admins["core"], opened.serial, wrong)
     assert p.cards.registry.tries_left(mine) == before
+    # the list of what waits for approval is a member admin's only
+    for nobody in (consortium.tier1, p.actor("operator")):
+        with pytest.raises(ForbiddenError):
+            cards.awaiting_approval(p, nobody)
+    assert serial in [card["serial"] for card in cards.awaiting_approval(p, tier1_admin)["members"]]
     # a recovery: the member's own admin, a clerk and the operator are refused before the PIN
     for approver in (tier1_admin, consortium.tier2):
         with pytest.raises(ForbiddenError):
@@ -297,6 +302,10 @@ def test_a_closed_card_is_never_replaced_nor_recovered_into_a_new_one(consortium
     with pytest.raises(CardStateError, match="cannot be replaced"):
         cards.replace_card(p, p.desk(), started["serial"], operator_password=password)
     assert len(p.cards.registry.cards_of("tier1.clerk")) == count
+    # nor reported lost once closed
+    for closed in (started["serial"], own.serial):
+        with pytest.raises(CardStateError, match="only an active card is reported lost"):
+            cards.report_lost(p, p.desk(), closed)
     # nor eliminated twice, nor eliminated once replaced (its key lives on elsewhere or nowhere)
     for closed in (started["serial"], own.serial):
         with pytest.raises(CardStateError, match="cannot be eliminated"):

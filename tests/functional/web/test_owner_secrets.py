@@ -110,6 +110,8 @@ def test_the_desk_cannot_choose_a_pin_nor_set_it(members, client, portal):
     for other in (members.operator, members["tier1"]):
         body = other.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=403)
         assert body["error"] == "forbidden"
+    first = user.post(f"/me/cards/{card['card_id']}/pin", {"old_pin": PIN, "new_pin": NEW_PIN}, expect=400)
+    assert "no PIN yet" in first["message"]  # a first PIN takes no old one
     chosen = user.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": NEW_PIN}, expect=200)
     assert chosen["status"] in ("active", "pending_approval") and chosen["certificate_pem"]
     # once the PIN is set, a change needs old_pin
