@@ -3,8 +3,9 @@ the same Idempotency-Key) on a real `goldticket serve` over a fresh data directo
 interval the resident memory (RSS) of every process (serve, the signing gateway, the gunicorn
 master and each worker) and the p99 latency of the requests answered in it, then a verdict on
 each: the least-squares slope over the run, and "flat" when the change it predicts over the
-whole run is under 10 % of the mean (or, for memory, under 20 MB); the first interval is the
-warm-up and left out of the slope. The floor, measured in the
+whole run is under 10 % of the mean (or, for memory, under 20 MB); "plateaus" when the run grows
+but its last half is flat by the same rule (10 MB for memory over the half), "GROWS" when the
+last half still grows; the first interval is the warm-up and left out of the slope. The floor, measured in the
 same run before the load: the latency of GET /healthz on the idle server. Not run in CI (the
 tiny run of tests/functional/test_bench_scripts.py keeps it from rotting).
 
@@ -84,12 +85,29 @@ def slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else 0.0
 
 
-def verdict(points: list[tuple[float, float]], seconds: float, absolute: float) -> tuple[float, str]:
-    """(change the slope predicts over ``seconds``, "flat" or "GROWS")."""
+def _trend(points: list[tuple[float, float]], seconds: float, absolute: float) -> tuple[float, str]:
     change = slope(points) * seconds
     mean = sum(y for _, y in points) / len(points) if points else 0.0
     flat = abs(change) < max(0.1 * mean, 0.0) or abs(change) < absolute
     return change, "flat" if flat else "GROWS" if change > 0 else "falls"
+
+
+def verdict(points: list[tuple[float, float]], seconds: float, absolute: float) -> tuple[float, float, str]:
+    """(change the slope predicts over ``seconds``, the change over the last half of the run at
+    the last half's slope, verdict): "flat"; "plateaus" when the whole run grows but its last
+    half is flat (caches and allocator arenas filling up, then staying); "GROWS" when the last
+    half still grows (a leak); "falls"."""
+    change, word = _trend(points, seconds, absolute)
+    if not points:
+        return change, 0.0, word
+    middle = points[0][0] + (points[-1][0] - points[0][0]) / 2
+    late = [point for point in points if point[0] >= middle]
+    late_change, late_word = _trend(late, seconds / 2, absolute / 2) if len(late) >= 3 else (change / 2, word)
+    if word == "GROWS" and late_word != "GROWS":
+        word = "plateaus"
+    elif word != "GROWS" and late_word == "GROWS":
+        word = "GROWS"
+    return change, late_change, word
 
 
 def grown(folder: Path, every: float, top: int = 12) -> list[dict[str, object]]:
@@ -220,18 +238,22 @@ def main() -> None:
         print(f"| {at:.0f} | {len(latencies)} | {p99:.0f} | {cells} |")
         previous = at
     print()
-    print("| series | mean | change over the run (slope) | verdict |")
-    print("|---|---|---|---|")
-    change, word = verdict(p99_points, seconds, 0.0)
+    print("| series | mean | change over the run (slope) | change over its last half | verdict |")
+    print("|---|---|---|---|---|")
+    change, late, word = verdict(p99_points, seconds, 0.0)
     mean = sum(y for _, y in p99_points) / len(p99_points) if p99_points else 0.0
-    print(f"| p99 latency | {mean:.0f} ms | {change:+.0f} ms | {word} |")
-    series = [{"series": "p99 latency ms", "mean": mean, "change": change, "verdict": word}]
+    print(f"| p99 latency | {mean:.0f} ms | {change:+.0f} ms | {late:+.0f} ms | {word} |")
+    series = [
+        {"series": "p99 latency ms", "mean": mean, "change": change, "late_change": late, "verdict": word}
+    ]
     for role in roles:
         points = memory_points[role]
-        change, word = verdict(points, seconds, 20.0)
+        change, late, word = verdict(points, seconds, 20.0)
         mean = sum(y for _, y in points) / len(points) if points else 0.0
-        print(f"| RSS {role} | {mean:.1f} MB | {change:+.1f} MB | {word} |")
-        series.append({"series": f"RSS {role} MB", "mean": mean, "change": change, "verdict": word})
+        print(f"| RSS {role} | {mean:.1f} MB | {change:+.1f} MB | {late:+.1f} MB | {word} |")
+        series.append(
+            {"series": f"RSS {role} MB", "mean": mean, "change": change, "late_change": late, "verdict": word}
+        )
     if args.tracemalloc:
         print()
         print("What grew in each worker, from its second snapshot to its last (tracemalloc, by line):")
