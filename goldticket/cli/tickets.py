@@ -75,6 +75,11 @@ def _invoice_file(text: str) -> dict[str, Any]:
     default=None,
     help="the id of your active credit line to draw on (default: the first with room)",
 )
+@click.option(
+    "--term-reason",
+    default=None,
+    help="why the term is over six months (required then; recorded with the ticket)",
+)
 @handles_errors
 def ticket_issue(
     username: str,
@@ -87,6 +92,7 @@ def ticket_issue(
     invoices: tuple[str, ...],
     invoice_files: tuple[str, ...],
     credit_line_id: str | None,
+    term_reason: str | None,
 ) -> None:
     """Issue a ticket to a supplier against invoices (core enterprise)."""
     from goldticket.services import tickets
@@ -106,6 +112,7 @@ def ticket_issue(
                 maturity_date=maturity_date,
                 invoices=parsed,
                 credit_line_id=credit_line_id,
+                term_reason=term_reason,
                 pin=pin,
             )
         )

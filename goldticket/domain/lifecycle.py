@@ -25,6 +25,7 @@ def issue_ticket(
     tx_id: str,
     credit_line_id: str | None = None,
     max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
+    term_reason: str | None = None,
 ) -> Ticket:
     """A new root ticket, PENDING_ACCEPTANCE until the payee signs for it."""
     require_fen(amount_fen)
@@ -32,7 +33,7 @@ def issue_ticket(
         raise InvalidInputError("a core enterprise cannot issue a ticket to itself")
     if not invoices:
         raise InvalidInputError("a ticket needs at least one invoice")
-    check_term(issue_date, maturity_date, max_term_months)
+    reason = check_term(issue_date, maturity_date, max_term_months, term_reason)
     return Ticket(
         id=ticket_id,
         root_id=ticket_id,
@@ -46,6 +47,7 @@ def issue_ticket(
         invoices=invoices,
         tx_id=tx_id,
         credit_line_id=credit_line_id,
+        term_reason=reason,
     )
 
 

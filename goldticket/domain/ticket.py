@@ -90,12 +90,14 @@ class Ticket:
     offer_id: str | None = None
     application_id: str | None = None
     frozen_from: TicketStatus | None = None
+    # why the term is over six months (domain.terms), stated at issue; None otherwise
+    term_reason: str | None = None
 
     def with_changes(self, **changes: Any) -> Ticket:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "root_id": self.root_id,
             "parent_id": self.parent_id,
@@ -112,6 +114,9 @@ class Ticket:
             "application_id": self.application_id,
             "frozen_from": self.frozen_from.value if self.frozen_from else None,
         }
+        if self.term_reason is not None:  # only then: tickets written before it replay unchanged
+            data["term_reason"] = self.term_reason
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ticket:
@@ -132,4 +137,5 @@ class Ticket:
             offer_id=data.get("offer_id"),
             application_id=data.get("application_id"),
             frozen_from=TicketStatus(frozen_from) if frozen_from else None,
+            term_reason=data.get("term_reason"),
         )

@@ -26,10 +26,11 @@ def issue_ticket(
     invoices: list[dict[str, Any]],
     pin: str,
     credit_line_id: str | None = None,
+    term_reason: str | None = None,
 ) -> dict[str, Any]:
     """A core-enterprise clerk issues a ticket to a supplier; it waits for acceptance. It draws
     on the core's credit line ``credit_line_id`` (an active one), or on the first active line
-    with room when None."""
+    with room when None. A term over six months states ``term_reason`` (recorded with it)."""
     d.require_fen(amount_fen)
     maturity = d.parse_date(maturity_date, "maturity_date")
     for invoice in invoices:
@@ -43,6 +44,8 @@ def issue_ticket(
     }
     if credit_line_id:
         request["credit_line_id"] = d.require_text(credit_line_id, "credit_line_id", 64)
+    if term_reason:
+        request["term_reason"] = term_reason
     return _result(platform.submit(clerk, "IssueTicket", request, pin=pin))
 
 

@@ -287,6 +287,9 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
             maturity_date=request.get("maturity_date"),
             status="PENDING_ACCEPTANCE",
         )
+        stated = str(request.get("term_reason") or "").strip() or None
+        if new[0].get("term_reason") != stated:
+            raise RefusedError("the ticket written does not carry the term reason the intent states")
 
 
 def _required(request: dict[str, Any], field: str) -> Any:

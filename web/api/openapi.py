@@ -72,6 +72,7 @@ TICKET = {
         "tx_id": {"type": "string"},
         "offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]},
         "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
+        "term_reason": {"type": "string", "minLength": 1, "maxLength": 500},
     },
 }
 _TICKET = {"$ref": "#/components/schemas/Ticket"}

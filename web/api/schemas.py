@@ -183,6 +183,9 @@ class NewTicket(Signed):
     credit_line_id: Id | None = Field(
         None, description="the core's active credit line to draw on (default: the first with room)"
     )
+    term_reason: Text | None = Field(
+        None, description="why the term is over six months: required then, recorded with the ticket"
+    )
 
 
 class WithReason(Signed):

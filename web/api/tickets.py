@@ -51,6 +51,7 @@ def issue(actor: Actor, body: NewTicket, write: Write) -> Any:
             maturity_date=body.maturity_date,
             invoices=[invoice.model_dump() for invoice in body.invoices],
             credit_line_id=body.credit_line_id,
+            term_reason=body.term_reason,
             pin=body.pin,
         ),
         ticket,

@@ -39,6 +39,11 @@ def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
                 _l("Credit line"),
                 (values.get("credit_line_id") or "").strip() or _l("the first active line with room"),
             ),
+            *(
+                [(_l("Reason for a term over 6 months"), reason)]
+                if (reason := (values.get("term_reason") or "").strip())
+                else []
+            ),
         ],
     )
 
@@ -60,6 +65,7 @@ def perform_issue(
         maturity_date=(values.get("maturity_date") or "").strip(),
         invoices=[invoice],
         credit_line_id=(values.get("credit_line_id") or "").strip() or None,
+        term_reason=(values.get("term_reason") or "").strip() or None,
         pin=secrets["pin"],
     )
     invoices.keep_staged(portal.settings, actor.username, str(invoice["sha256"]))  # committed: keep it
@@ -136,6 +142,7 @@ ACTIONS.update(
                     "invoice_amount",
                     "invoice_sha256",
                     "credit_line_id",
+                    "term_reason",
                 ),
                 prepare_issue,
                 perform_issue,

@@ -663,6 +663,33 @@ def test_an_issue_must_create_the_intent_s_ticket(consortium):
     )
 
 
+def test_an_issue_must_record_the_term_reason_its_intent_states(consortium):
+    """#21: the reason for a term over six months is what the clerk signed, on the ticket."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {
+        "payee_org_id": "tier1",
+        "amount_fen": 5_000_000,
+        "maturity_date": (TODAY + dt.timedelta(days=250)).isoformat(),
+        "invoices": [invoice("INV-LONG", 5_000_000)],
+        "term_reason": "equipment accepted after 8 months",
+    }
+    serial, intent, genuine = endorsed(platform, consortium.core, "IssueTicket", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("ticket", term_reason="another reason"), cc), "term reason"),
+            (
+                on_writes(lambda writes: first(writes, "ticket")["value"].pop("term_reason"), cc),
+                "term reason",
+            ),
+        ],
+    )
+
+
 def test_a_settlement_must_write_the_root_s_statement(consortium, issued_ticket):
     platform = on(consortium.platform, TODAY + dt.timedelta(days=90))
     cc = platform.settings.chaincode

@@ -311,6 +311,10 @@ def test_the_chaincodes_rules_refuse_before_the_pin(
             "授信额度",
         ),
         ({"maturity_date": MATURITY.isoformat(), "invoice_number": "INV-1", "file": "another file"}, "INV-1"),
+        (  # #21: over six months, no reason stated
+            {"maturity_date": (TODAY + dt.timedelta(days=200)).isoformat(), "invoice_number": "INV-LONG"},
+            "须说明理由",
+        ),
     ]
     for fields, expected in cases:
         status, html = issue_form(core, **fields)
@@ -331,6 +335,11 @@ def test_the_chaincodes_rules_refuse_before_the_pin(
     assert portal.platform.ledger.height() == height + 1  # only the application was written
     status, html = issue_form(core, maturity_date=MATURITY.isoformat(), invoice_number="INV-FINE")
     assert status == 200 and 'type="password"' in html  # a good one goes on to the PIN
+    long = (TODAY + dt.timedelta(days=200)).isoformat()
+    status, html = issue_form(
+        core, maturity_date=long, invoice_number="INV-LONG2", term_reason="设备验收 7 个月"
+    )
+    assert status == 200 and 'type="password"' in html and "设备验收 7 个月" in html  # shown before the PIN
 
 
 # 11 -----------------------------------------------------------------------------------------

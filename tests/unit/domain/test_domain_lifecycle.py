@@ -121,16 +121,24 @@ def test_maturity_must_be_after_issue(maturity: dt.date) -> None:
 def test_term_cap_exactly_reached_is_allowed_one_day_more_is_not(
     issue_date: dt.date, cap: int, latest: dt.date
 ) -> None:
-    ticket = issue(issue_date=issue_date, maturity_date=latest, max_term_months=cap)
-    assert ticket.maturity_date == latest
+    reason = "a stated reason" if cap > 6 else None  # over six months a reason is needed
+    ticket = issue(issue_date=issue_date, maturity_date=latest, max_term_months=cap, term_reason=reason)
+    assert ticket.maturity_date == latest and ticket.term_reason == reason
     with pytest.raises(RuleViolationError, match="out of range"):
-        issue(issue_date=issue_date, maturity_date=latest + dt.timedelta(days=1), max_term_months=cap)
+        issue(
+            issue_date=issue_date,
+            maturity_date=latest + dt.timedelta(days=1),
+            max_term_months=cap,
+            term_reason=reason,
+        )
 
 
 def test_default_cap_applies_without_setting() -> None:
-    issue(issue_date=dt.date(2026, 1, 31), maturity_date=dt.date(2027, 1, 31))
+    issue(issue_date=dt.date(2026, 1, 31), maturity_date=dt.date(2027, 1, 31), term_reason="a year's project")
     with pytest.raises(RuleViolationError, match="at most 12 months"):
-        issue(issue_date=dt.date(2026, 1, 31), maturity_date=dt.date(2027, 2, 1))
+        issue(
+            issue_date=dt.date(2026, 1, 31), maturity_date=dt.date(2027, 2, 1), term_reason="a year's project"
+        )
 
 
 def test_term_cap_is_configurable() -> None:
@@ -167,9 +175,14 @@ def test_check_term_boundary_for_any_date_and_cap(issue_date: dt.date, cap: int)
     latest = add_months(issue_date, cap)
     assert latest > issue_date
     check_term(issue_date, issue_date + dt.timedelta(days=1), cap)
-    check_term(issue_date, latest, cap)
+    check_term(issue_date, latest, cap, "stated")
     with pytest.raises(RuleViolationError):
-        check_term(issue_date, latest + dt.timedelta(days=1), cap)
+        check_term(issue_date, latest + dt.timedelta(days=1), cap, "stated")
+    # without a reason the longest term is six months (or the cap, if shorter)
+    check_term(issue_date, add_months(issue_date, min(cap, 6)), cap)
+    if cap > 6:
+        with pytest.raises(RuleViolationError, match="needs a stated reason"):
+            check_term(issue_date, add_months(issue_date, 6) + dt.timedelta(days=1), cap)
     with pytest.raises(RuleViolationError):
         check_term(issue_date, issue_date, cap)
 

@@ -38,6 +38,7 @@ def _applied(amount_fen: int, held_fen: int, bound: int, maturity: dt.date):
         maturity_date=maturity,
         invoices=(Invoice("INV-1", 10**15, "ab" * 32),),
         tx_id="tx",
+        term_reason="terms up to a year in this property",
     )
     ticket = accept_ticket(ticket, by_org_id="sup")
     return apply_financing(
