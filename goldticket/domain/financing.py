@@ -47,6 +47,16 @@ class DiscountQuote:
     fee_fen: int
     proceeds_fen: int
 
+    @property
+    def annualised_cost_bp(self) -> int | None:
+        """The holder's total cost (discount interest and fee) over the proceeds it receives, per
+        year of 365 days, in basis points rounded half up: what the fee-transparency rules ask to
+        show before the holder signs. None when nothing would be paid out."""
+        if self.proceeds_fen <= 0:
+            return None
+        cost = self.discount_interest_fen + self.fee_fen
+        return half_up_div(cost * 365 * BP_PER_UNIT, self.proceeds_fen * self.days)
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["value_date"] = self.value_date.isoformat()

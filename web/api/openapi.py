@@ -374,6 +374,8 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
             "discount_interest_fen": {"type": "integer", "minimum": 0},
             "fee_fen": {"type": "integer", "minimum": 0},
             "proceeds_fen": {"type": "integer", "minimum": 0},
+            # interest and fee over the proceeds, per 365-day year (null when nothing is paid out)
+            "annualised_cost_bp": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
         },
     },
     ("GET", "/healthz"): {

@@ -64,6 +64,7 @@ def quote(query: QuoteQuery) -> dict[str, Any]:
         "discount_interest_fen": result.discount_interest_fen,
         "fee_fen": result.fee_fen,
         "proceeds_fen": result.proceeds_fen,
+        "annualised_cost_bp": result.annualised_cost_bp,
     }
 
 

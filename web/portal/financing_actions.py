@@ -32,6 +32,12 @@ from .actions import (
 )
 
 
+def annualised(quote: d.DiscountQuote) -> Any:
+    """The holder's annualised total cost of a quote, as a percent (– when nothing is paid)."""
+    cost = quote.annualised_cost_bp
+    return percent(cost) if cost is not None else "–"
+
+
 def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     ticket = read_ticket(portal, actor, values)
     bank = read_member(portal, chosen(values, "bank_org_id", _l("Choose the bank.")))
@@ -68,6 +74,7 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
             (_l("Discount interest at that rate, at most"), figures(quote.discount_interest_fen)),
             (_l("Fee"), figures(quote.fee_fen)),
             (_l("Proceeds to you, at least"), figures(quote.proceeds_fen)),
+            (_l("Annualised total cost (interest and fee on the proceeds), at most"), annualised(quote)),
         ],
     )
 
@@ -119,6 +126,7 @@ def prepare_approve(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
             (_l("Discount interest"), figures(quote.discount_interest_fen)),
             (_l("Fee"), figures(quote.fee_fen)),
             (_l("Proceeds paid to the holder"), figures(quote.proceeds_fen)),
+            (_l("Annualised total cost to the holder"), annualised(quote)),
         ],
     )
 

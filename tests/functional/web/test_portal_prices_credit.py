@@ -13,6 +13,8 @@ from apiclient import Members
 from support import PIN
 from test_portal_pages import csrf, portal_login
 
+from goldticket import domain as d
+
 pytestmark = pytest.mark.functional
 
 
@@ -32,6 +34,18 @@ def test_the_holder_signs_its_highest_rate_and_the_bank_sees_it(
         holder, "finance", ticket_id=accepted["id"], bank_org_id="bank", amount="1,000.00", max_rate="3.50"
     )
     assert page.status_code == 200 and "3.50%" in html, re.findall(r"role=.alert.>([^<]*)<", html)
+    # #21 fee transparency: the annualised total cost at the holder's highest rate, before the PIN
+    bank_member = portal.platform.evaluate("GetMember", {"id": "bank"})
+    worst = d.quote_discount(
+        amount_fen=100_000,
+        annual_rate_bp=350,
+        value_date=portal.platform.today(),
+        maturity_date=d.parse_date(accepted["maturity_date"], "maturity_date"),
+        day_basis=bank_member.get("day_basis", 360),
+        fee_bp=bank_member.get("fee_bp", 0),
+    )
+    assert worst.annualised_cost_bp is not None and worst.annualised_cost_bp > 350
+    assert f"{d.format_fen(worst.annualised_cost_bp)}%" in html and "年化综合成本" in html
     carried = dict(re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', html))
     done = holder.post("/sign/finance/commit", data={**carried, "pin": PIN})
     assert done.status_code == 302, re.findall(r"role=.alert.>([^<]*)<", done.get_data(as_text=True))
