@@ -138,6 +138,8 @@ class IdentityTransactions:
             "day_basis": day_basis,
             "fee_bp": fee_bp,
         }
+        if req.get("kyc_sha256") is not None:  # #21: the SHA-256 of its KYC record (kept off the ledger)
+            member["kyc_sha256"] = d.require_sha256(req.get("kyc_sha256"), "kyc_sha256")
         await tx.put("member", (member_id,), member)
         return member
 

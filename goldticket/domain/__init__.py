@@ -24,6 +24,7 @@ from .financing import (
     require_rate_bp,
 )
 from .invoices import allocate_invoices, check_same_invoice
+from .kyc import MemberKyc, check_kyc, check_uscc, require_sha256
 from .lifecycle import (
     accept_ticket,
     cancel_ticket,
@@ -41,6 +42,10 @@ from .ticket import Invoice, Ticket, normalise_invoice_number, parse_date, requi
 from .transfer import Offer, accept_offer, close_offer, offer_transfer
 
 __all__ = [
+    "MemberKyc",
+    "check_kyc",
+    "check_uscc",
+    "require_sha256",
     "check_certifiable",
     "check_certificate_id",
     "state_sha256",

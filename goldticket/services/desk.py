@@ -8,13 +8,16 @@ Shape: ``use_case(portal, actor, [object id], *, desk_pin, ...fields)`` -> a JSO
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import secrets
 from typing import Any
 
 from goldticket import domain as d
+from goldticket.store.models import MemberKyc
 
 from . import access, cards, logins, members
-from .context import Actor, Desk
+from .context import OPERATOR, Actor, Desk
 from .portal import Portal
 
 
@@ -38,10 +41,17 @@ def create_org(
     name_en: str = "",
     day_basis: int = 360,
     fee_bp: int = 0,
+    kyc: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Register a member on the ledger, signed by the operator desk's card."""
+    """Register a member on the ledger, signed by the operator desk's card. With ``kyc`` (the
+    fields of goldticket.domain.kyc, checked: the 统一社会信用代码's check character, the
+    settlement account in the member's own name) the record is kept in the portal's database
+    and its SHA-256 on the member's ledger record."""
+    checked = d.check_kyc(kyc, d.require_text(name, "name")) if kyc is not None else None
     desk = authenticate(portal, actor, desk_pin)
     member_id = org_id or f"m{secrets.token_hex(5)}"
+    if checked is not None:  # kept first: a record whose hash the ledger lacks is never shown
+        _keep_kyc(portal, d.require_text(member_id, "id", 64), checked)
     member = members.register_member(
         portal.platform,
         desk,
@@ -51,8 +61,35 @@ def create_org(
         name_en=name_en,
         day_basis=day_basis,
         fee_bp=fee_bp,
+        kyc_sha256=checked.sha256 if checked is not None else None,
     )
     return present_member(member)
+
+
+def _keep_kyc(portal: Portal, member_id: str, kyc: d.MemberKyc) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with portal.database.session(immediate=True) as session:
+        row = session.get(MemberKyc, member_id)
+        doc = json.dumps(kyc.to_dict(), ensure_ascii=False, sort_keys=True)
+        if row is None:
+            session.add(MemberKyc(member_id=member_id, doc=doc, sha256=kyc.sha256, updated_at=now))
+        else:
+            row.doc, row.sha256, row.updated_at = doc, kyc.sha256, now
+
+
+def member_kyc(portal: Portal, actor: Actor, member_id: str) -> dict[str, Any]:
+    """A member's KYC record as registered, for the operator and the member's own users only
+    (NotFoundError for anyone else, as for a member without one): the record whose SHA-256 the
+    ledger's member record holds, with that hash."""
+    if actor.member_id not in (OPERATOR, member_id):
+        raise d.NotFoundError(f"no KYC record of member {member_id}")
+    member = members.get_member(portal.platform, d.require_text(member_id, "id", 64))
+    with portal.database.session() as session:
+        row = session.get(MemberKyc, member_id)
+        found = (json.loads(row.doc), row.sha256) if row is not None else None
+    if found is None or member.get("kyc_sha256") != found[1]:
+        raise d.NotFoundError(f"no KYC record of member {member_id}")
+    return {"member_id": member_id, "kyc": found[0], "kyc_sha256": found[1]}
 
 
 def update_org(portal: Portal, actor: Actor, *, desk_pin: str, org_id: str, **details: Any) -> dict[str, Any]:

@@ -22,9 +22,11 @@ def register_member(
     name_en: str = "",
     day_basis: int = 360,
     fee_bp: int = 0,
+    kyc_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Register a core enterprise, supplier or bank, signed by the operator desk. Its MSP
-    follows from its role."""
+    follows from its role; ``kyc_sha256`` is the SHA-256 of its KYC record (kept off the
+    ledger: services.desk)."""
     if role not in ("core", "supplier", "bank"):
         raise d.InvalidInputError("role must be core, supplier or bank")
     request = {
@@ -36,6 +38,8 @@ def register_member(
         "day_basis": day_basis,
         "fee_bp": fee_bp,
     }
+    if kyc_sha256 is not None:
+        request["kyc_sha256"] = d.require_sha256(kyc_sha256, "kyc_sha256")
     member: dict[str, Any] = platform.submit(desk.actor, "RegisterMember", request, pin=desk.pin).result
     platform.audit_desk(desk, "member add", member=member_id)
     return member

@@ -66,6 +66,17 @@ class CertificateDownload(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class MemberKyc(Base):
+    """A member's KYC record (goldticket.domain.kyc) as registered: the ledger's member record
+    keeps its SHA-256 (``kyc_sha256``), the operator and the member's own users read it here."""
+
+    __tablename__ = "member_kyc"
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    doc: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class IdempotencyRecord(Base):
     """A write made under an Idempotency-Key: the request's fingerprint (the body without the
     PIN), the ledger transaction once its proposal is signed, and the response once done."""

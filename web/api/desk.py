@@ -30,9 +30,17 @@ def create_org(actor: Actor, body: NewOrg, write: Write) -> Any:
             name_en=body.name_en,
             day_basis=body.day_basis,
             fee_bp=body.fee_bp,
+            kyc=body.kyc.model_dump() if body.kyc is not None else None,
         ),
         desk.present_member,
     )
+
+
+@endpoint(
+    bp, "/orgs/<org_id>/kyc", "GET", summary="A member's KYC record, for the operator and its own users"
+)
+def org_kyc(actor: Actor, org_id: str) -> dict[str, Any]:
+    return desk.member_kyc(portal(), actor, org_id)
 
 
 @endpoint(

@@ -337,6 +337,15 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/dashboard"): _DASHBOARD,
     ("POST", "/orgs"): _ORG,
     ("PATCH", "/orgs/<org_id>"): _ORG,
+    ("GET", "/orgs/<org_id>/kyc"): {
+        "type": "object",
+        "required": ["member_id", "kyc", "kyc_sha256"],
+        "properties": {
+            "member_id": {"type": "string"},
+            "kyc": {"type": "object", "required": ["uscc", "account_name", "account_number", "cnaps_code"]},
+            "kyc_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
+    },
     ("POST", "/users/<username>/disable"): {
         "type": "object",
         "required": ["username", "login"],

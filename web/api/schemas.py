@@ -78,6 +78,19 @@ class DeskBody(Body):
     desk_pin: DeskPin
 
 
+class Kyc(Body):
+    """A member's KYC record: the 统一社会信用代码 with its check character, the legal
+    representative and address, the settlement account in the member's own name."""
+
+    uscc: Annotated[StrictStr, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")]
+    legal_representative: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=VISIBLE)]
+    registered_address: Annotated[StrictStr, Field(min_length=1, max_length=256, pattern=VISIBLE)]
+    account_name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
+    account_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{8,32}$")]
+    bank_name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
+    cnaps_code: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")]
+
+
 class NewOrg(DeskBody):
     name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
     role: Literal["core", "supplier", "bank"]
@@ -85,6 +98,7 @@ class NewOrg(DeskBody):
     name_en: Annotated[StrictStr, Field(max_length=128)] = ""
     day_basis: Literal[360, 365] = 360
     fee_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
+    kyc: Kyc | None = Field(None, description="who the member is and where it is paid (#21)")
 
 
 class OrgChange(DeskBody):
