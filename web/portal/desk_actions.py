@@ -86,7 +86,28 @@ def _org_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summar
     ]
     if values.get("name_en"):
         rows.append((_l("English name"), values["name_en"]))
+    kyc = _kyc(values)
+    if kyc is not None:  # checked before the PIN: the code's check character, the account's name
+        checked = d.check_kyc(kyc, text(values, "name"))
+        rows += [(KYC_LABELS[field], getattr(checked, field)) for field in d.kyc.FIELDS]
     return Summary(values, rows=rows)
+
+
+KYC_LABELS = {
+    "uscc": _l("Unified social credit code"),
+    "legal_representative": _l("Legal representative"),
+    "registered_address": _l("Registered address"),
+    "account_name": _l("Settlement account name"),
+    "account_number": _l("Settlement account number"),
+    "bank_name": _l("Bank of the account"),
+    "cnaps_code": _l("CNAPS code"),
+}
+
+
+def _kyc(values: dict[str, str]) -> dict[str, str] | None:
+    """The KYC fields of the register form, or None when all are left empty."""
+    kyc = {field: (values.get(field) or "").strip() for field in d.kyc.FIELDS}
+    return kyc if any(kyc.values()) else None
 
 
 def _new_user_summary(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
@@ -104,6 +125,7 @@ def _new_org(portal: Portal, actor: Actor, values: dict[str, str], secrets: dict
         role=text(values, "role", 16),
         org_id=(values.get("id") or "").strip() or None,
         name_en=(values.get("name_en") or "").strip(),
+        kyc=_kyc(values),
     )
 
 
@@ -117,7 +139,7 @@ ACTIONS.update(
             Action(
                 "create_org",
                 _l("Register a member"),
-                ("id", "name", "name_en", "role"),
+                ("id", "name", "name_en", "role", *d.kyc.FIELDS),
                 _org_summary,
                 _new_org,
                 lambda result, v: DESK,

@@ -54,3 +54,31 @@ def test_a_member_is_registered_with_its_kyc_and_only_it_and_the_operator_read_i
     assert own.get("/orgs/zgc/kyc", expect=200)["kyc_sha256"] == answer["kyc_sha256"]
     # a member registered without KYC has none to show
     members.operator.get("/orgs/tier1/kyc", expect=404)
+
+
+def test_the_desk_registers_a_member_with_its_kyc_in_the_portal(app, members, portal):
+    import re
+
+    from support import OPERATOR_PASSWORD
+    from test_portal_pages import csrf, portal_login
+
+    desk = portal_login(app, "operator", OPERATOR_PASSWORD)
+    token = csrf(desk.get("/desk").get_data(as_text=True))
+    fields = {"csrf_token": token, "id": "zgc2", "name": NAME, "role": "supplier", **KYC}
+    refused = desk.post(
+        "/sign/create_org", data={**fields, "uscc": "91110108551385083Q"}, follow_redirects=True
+    )
+    said = " ".join(re.findall(r"role=.alert.>([^<]*)<", refused.get_data(as_text=True)))
+    assert "统一社会信用代码" in said, said  # in Chinese, before the PIN
+    assert 'type="password"' not in refused.get_data(as_text=True)
+    partial = desk.post("/sign/create_org", data={**fields, "bank_name": ""}, follow_redirects=True)
+    said = " ".join(re.findall(r"role=.alert.>([^<]*)<", partial.get_data(as_text=True)))
+    assert "全部填写" in said and 'type="password"' not in partial.get_data(as_text=True)  # all or none
+    page = desk.post("/sign/create_org", data=fields)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and KYC["uscc"] in html and KYC["cnaps_code"] in html
+    carried = dict(re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', html))
+    done = desk.post("/sign/create_org/commit", data={**carried, "desk_pin": OPERATOR_PIN})
+    assert done.status_code == 302, re.findall(r"role=.alert.>([^<]*)<", done.get_data(as_text=True))
+    member = portal.platform.evaluate("GetMember", {"id": "zgc2"})
+    assert member["kyc_sha256"] == d.check_kyc(KYC, NAME).sha256
