@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates
+from goldticket.services import access, certificates, payments
 from goldticket.services.context import Actor
 
 from ..errors import ApiError
@@ -98,3 +98,17 @@ def signing_certificate() -> Response:
 def statement(actor: Actor, root_id: str, statement_id: str) -> Response:
     data = certificates.statement_pdf(portal().platform, actor, root_id, statement_id)
     return _pdf(data, f"statement-{statement_id}.pdf")
+
+
+@endpoint(
+    bp,
+    "/tickets/<root_id>/statements/<statement_id>/payment-file",
+    "GET",
+    summary="The settlement's ISO 20022 pain.001.001.09 payment file for the issuer's bank (the issuer only)",
+    produces="application/xml",
+)
+def payment_file(actor: Actor, root_id: str, statement_id: str) -> Response:
+    name, data = payments.statement_payment_file(portal(), actor, root_id, statement_id)
+    return Response(
+        data, mimetype="application/xml", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

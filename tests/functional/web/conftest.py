@@ -59,14 +59,36 @@ def client(app: Any) -> FlaskClient:
     return app.test_client()
 
 
+def member_kyc(name: str, index: int) -> dict[str, str]:
+    """A KYC record of a test member (#21): a valid 统一社会信用代码, an account in its name."""
+    from stdnum.cn import uscc
+
+    base = f"91110000600037{index:03d}"
+    return {
+        "uscc": base + uscc.calc_check_digit(base),
+        "legal_representative": "测试法人",
+        "registered_address": "北京市测试路 1 号",
+        "account_name": name,
+        "account_number": f"62220200000000{index:02d}",
+        "bank_name": "测试银行",
+        "cnaps_code": f"10210000{index:04d}",
+    }
+
+
 @pytest.fixture
 def members(client: FlaskClient) -> Members:
     operator = login(client, "operator", OPERATOR_PASSWORD)
     users, cards = {}, {}
-    for org_id, role, username in MEMBERS:
+    for index, (org_id, role, username) in enumerate(MEMBERS):
         operator.post(
             "/orgs",
-            {"id": org_id, "name": f"{org_id} 公司", "role": role, "desk_pin": OPERATOR_PIN},
+            {
+                "id": org_id,
+                "name": f"{org_id} 公司",
+                "role": role,
+                "desk_pin": OPERATOR_PIN,
+                "kyc": member_kyc(f"{org_id} 公司", index),
+            },
             expect=201,
         )
         created = operator.post(

@@ -53,7 +53,12 @@ def test_a_member_is_registered_with_its_kyc_and_only_it_and_the_operator_read_i
     own = activate(client, "zgc.clerk", created["activation_code"])
     assert own.get("/orgs/zgc/kyc", expect=200)["kyc_sha256"] == answer["kyc_sha256"]
     # a member registered without KYC has none to show
-    members.operator.get("/orgs/tier1/kyc", expect=404)
+    members.operator.post(
+        "/orgs",
+        {"desk_pin": OPERATOR_PIN, "id": "nokyc", "name": "无资料公司", "role": "supplier"},
+        expect=201,
+    )
+    members.operator.get("/orgs/nokyc/kyc", expect=404)
 
 
 def test_the_desk_registers_a_member_with_its_kyc_in_the_portal(app, members, portal):

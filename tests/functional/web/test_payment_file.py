@@ -1,0 +1,64 @@
+"""#21 payment at maturity through the bank: the settlement's ISO 20022 pain.001.001.09 file for
+the issuer's bank, one credit transfer per paid piece (end-to-end id = the piece) to the
+holder's registered settlement account, valid against the official schema, exact to the fen;
+the issuer's only."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+import xmlschema
+from apiclient import MATURITY
+from conftest import member_kyc
+from support import PIN
+
+from goldticket.payments import schema
+
+pytestmark = pytest.mark.functional
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+
+
+def test_the_issuer_gets_a_valid_payment_file_paying_each_piece_to_its_holder(members, accepted, portal):
+    root = accepted["id"]
+    offered = members["tier1"].post(
+        f"/tickets/{root}/transfers", {"to_org_id": "tier2", "amount_fen": 25_000_001, "pin": PIN}, expect=201
+    )
+    piece = members["tier2"].post(f"/offers/{offered['offer_id']}/accept", {"pin": PIN}, expect=200)
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    statement = members["core"].post(f"/tickets/{root}/settle", {"pin": PIN}, expect=200)
+    path = f"/api/v1/tickets/{root}/statements/{statement['statement_id']}/payment-file"
+    core = members["core"]
+    answer = members.client.get(path, headers={"Authorization": f"Bearer {core.token}"})
+    assert answer.status_code == 200 and answer.mimetype == "application/xml"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    xml = answer.data.decode()
+    schema().validate(xml)  # the official XSD, again, here
+    document = xmlschema.XMLResource(xml)
+    transfers = document.root.findall(".//p:CdtTrfTxInf", NS)
+    paid = {
+        t.find("p:PmtId/p:EndToEndId", NS).text: (
+            Decimal(t.find("p:Amt/p:InstdAmt", NS).text),
+            t.find("p:CdtrAcct/p:Id/p:Othr/p:Id", NS).text,
+            t.find("p:CdtrAgt/p:FinInstnId/p:ClrSysMmbId/p:MmbId", NS).text,
+        )
+        for t in transfers
+    }
+    tier1, tier2 = member_kyc("tier1 公司", 1), member_kyc("tier2 公司", 2)
+    assert paid == {
+        piece["remainder"]["id"]: (Decimal("749999.99"), tier1["account_number"], tier1["cnaps_code"]),
+        piece["transferred"]["id"]: (Decimal("250000.01"), tier2["account_number"], tier2["cnaps_code"]),
+    }
+    assert document.root.find(".//p:GrpHdr/p:CtrlSum", NS).text == "1000000.00"
+    assert document.root.find(".//p:GrpHdr/p:NbOfTxs", NS).text == "2"
+    assert (
+        document.root.find(".//p:DbtrAcct/p:Id/p:Othr/p:Id", NS).text
+        == member_kyc("core 公司", 0)["account_number"]
+    )
+    assert document.root.find(".//p:ReqdExctnDt/p:Dt", NS).text == statement["settled_on"]
+    # the payees and anyone else: as if there were no such file
+    for other in ("tier1", "tier2", "bank"):
+        token = members[other].token
+        refused = members.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 404 and refused.get_json()["error"] == "not_found", other
