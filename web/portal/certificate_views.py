@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from goldticket import domain as d
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, reads
+from goldticket.services import access, certificates, payments, reads
 
 from . import verdicts
 from ._blueprint import TypedError, actor, bp, layout, portal
@@ -96,4 +96,15 @@ def statement_pdf(root_id: str, statement_id: str) -> Any:
     data = certificates.statement_pdf(p.platform, me, root_id, statement_id)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="statement-{statement_id}.pdf"'
+    return response
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>/payment-file")
+def statement_payment_file(root_id: str, statement_id: str) -> Any:
+    """The settlement's ISO 20022 pain.001 payment file for the issuer's bank (the issuer only)."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)
+    name, data = payments.statement_payment_file(p, me, root_id, statement_id)
+    response = Response(data, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -62,3 +62,20 @@ def test_the_issuer_gets_a_valid_payment_file_paying_each_piece_to_its_holder(me
         token = members[other].token
         refused = members.client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 404 and refused.get_json()["error"] == "not_found", other
+
+
+def test_the_statement_page_offers_the_payment_file_to_the_issuer_only(app, members, accepted, portal):
+    from test_portal_pages import portal_login
+
+    root = accepted["id"]
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    statement = members["core"].post(f"/tickets/{root}/settle", {"pin": PIN}, expect=200)
+    page = f"/tickets/{root}/statements/{statement['statement_id']}"
+    issuer = portal_login(app, "core.clerk")
+    assert 'id="payment-file"' in issuer.get(page).get_data(as_text=True)
+    answer = issuer.get(page + "/payment-file")
+    assert answer.status_code == 200 and answer.mimetype == "application/xml"
+    schema().validate(answer.data.decode())
+    holder = portal_login(app, "tier1.clerk")
+    assert 'id="payment-file"' not in holder.get(page).get_data(as_text=True)
+    assert holder.get(page + "/payment-file").status_code == 404
