@@ -202,6 +202,7 @@ def test_credit_line_exceeded_and_term_cap(consortium):
         amount_fen=100,
         maturity_date=dt.date(2027, 12, 1),
         invoices=[invoice("INV-T", 100)],
+        term_reason="a year's term, stated (over six months)",
         pin=PIN,
     )
     assert ok["maturity_date"] == "2027-12-01"
