@@ -49,7 +49,6 @@ def _drill(settings: Settings, tmp_path: Path, network: Any, victim: Callable[[]
     found: dict[str, mixed_load.Result] = {}
     with Server(env, tmp_path / "serve.log") as server:
         tokens = mixed_load.tokens(server.url, PASSWORD)
-        drills.first_certificate(server, tokens)
 
         def load() -> None:
             found["result"] = mixed_load.run(
