@@ -40,8 +40,20 @@ NODE_OUS_CONFIG = """NodeOUs:
 """
 
 
+def make_folders(folder: Path) -> None:
+    """Make folder and its missing parents 0700 whatever the umask (``mkdir(parents=True)``
+    gives the parents the umask's mode, 0755)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+        made.chmod(0o700)
+
+
 def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_folders(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
     with os.fdopen(fd, "wb") as handle:
