@@ -154,7 +154,7 @@ def _orderer_args(layout: Layout) -> list[str]:
     return ["-o", layout.orderers[0].address, "--tls", "--cafile", str(layout.ca_pem(ORDERER_MSP))]
 
 
-def _definition(layout: Layout, name: str) -> list[str]:
+def definition(layout: Layout, name: str) -> list[str]:
     return [
         "--channelID",
         layout.channel,
@@ -194,7 +194,7 @@ def approved(layout: Layout, binaries: Binaries, peer: Peer, name: str) -> bool:
             "lifecycle",
             "chaincode",
             "checkcommitreadiness",
-            *_definition(layout, name),
+            *definition(layout, name),
             "--output",
             "json",
         ],
@@ -213,7 +213,7 @@ def approve(layout: Layout, binaries: Binaries, peer: Peer, name: str, pkg_id: s
         "chaincode",
         "approveformyorg",
         *_orderer_args(layout),
-        *_definition(layout, name),
+        *definition(layout, name),
         "--package-id",
         pkg_id,
         "--waitForEventTimeout",
@@ -233,7 +233,7 @@ def commit(layout: Layout, binaries: Binaries, name: str) -> bool:
         "chaincode",
         "commit",
         *_orderer_args(layout),
-        *_definition(layout, name),
+        *definition(layout, name),
     ]
     for peer in layout.peers:
         command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]

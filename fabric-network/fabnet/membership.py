@@ -20,12 +20,13 @@ from typing import Any
 
 import yaml
 
+from . import lifecycle, nodes
 from .binaries import Binaries
 from .crypto import make_folders, write_file
 from .errors import NetworkError
 from .layout import HOST, ORDERER_MSP, Layout, Peer
-from .lifecycle import run
-from .nodes import admin_env
+from .lifecycle import retry, run
+from .nodes import admin_env, peer_env
 
 
 def _orderer_args(layout: Layout) -> list[str]:
@@ -167,3 +168,135 @@ def submit(layout: Layout, binaries: Binaries, peer: Peer, envelope: Path) -> No
 def members(layout: Layout, binaries: Binaries, peer: Peer, workdir: Path) -> list[str]:
     config = channel_config(layout, binaries, peer, workdir)
     return sorted(config["channel_group"]["groups"]["Application"]["groups"])
+
+
+# ------------------------------------------------------- the newcomer's own node
+# After the update, the new organisation starts its peer from its own folder (its keys never
+# leave it), joins the channel from the genesis block the orderers serve to its members, catches
+# up, installs the package (public bytes, its id fixed) and approves the committed definition for
+# itself, with its own admin. Its peer then endorses; MAJORITY now counts it.
+def own_peer(folder: Path, port: int) -> Peer:
+    """The peer an organisation's folder describes (the first node of role peer)."""
+    metadata = json.loads((folder / "org.json").read_text())
+    peers = [node for node in metadata["nodes"] if node["role"] == "peer"]
+    if not peers or not peers[0]["name"].startswith("peer0."):
+        raise NetworkError(f"{folder} describes no peer named peer0.<org>")
+    return Peer(metadata["msp_id"], peers[0]["name"].removeprefix("peer0."), port)
+
+
+def own_peer_env(layout: Layout, binaries: Binaries, folder: Path, peer: Peer) -> dict[str, str]:
+    """The network's peer environment with the organisation's own identity, TLS keys and ledger."""
+    node = folder / "nodes" / peer.name
+    return {
+        **peer_env(layout, binaries, peer),
+        "CORE_PEER_MSPCONFIGPATH": str(node / "msp"),
+        "CORE_PEER_TLS_CERT_FILE": str(node / "tls" / "server.crt"),
+        "CORE_PEER_TLS_KEY_FILE": str(node / "tls" / "server.key"),
+        "CORE_PEER_TLS_ROOTCERT_FILE": str(node / "tls" / "ca.crt"),
+        "CORE_PEER_FILESYSTEMPATH": str(folder / "ledgers" / peer.name),
+        "CORE_LEDGER_SNAPSHOTS_ROOTDIR": str(folder / "ledgers" / peer.name / "snapshots"),
+    }
+
+
+def own_admin_env(layout: Layout, binaries: Binaries, folder: Path, peer: Peer) -> dict[str, str]:
+    """The peer CLI as the organisation's own admin (its folder's key) against its own peer."""
+    return {
+        **admin_env(layout, binaries, peer),
+        "CORE_PEER_MSPCONFIGPATH": str(folder / "admin" / "msp"),
+        "CORE_PEER_TLS_ROOTCERT_FILE": str(folder / "msp" / "tlscacerts" / "ca.pem"),
+    }
+
+
+def start_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer, package_id: str) -> None:
+    """Its peer and its chaincode server (the same package id as every other organisation's)."""
+    make_folders(folder / "ledgers")
+    nodes.start(
+        layout,
+        peer.name,
+        nodes.peer_command(binaries),
+        own_peer_env(layout, binaries, folder, peer),
+        (peer.port, peer.chaincode_port, peer.operations_port),
+    )
+    nodes.start(
+        layout,
+        f"chaincode.{peer.org}",
+        nodes.chaincode_command(),
+        nodes.chaincode_env(peer, package_id),
+        (peer.chaincode_server_port,),
+    )
+    log = layout.logs / f"{peer.name}.log"
+    nodes.wait_until(lambda: nodes.healthy(peer.operations_port), peer.name, 60, log)
+    nodes.wait_until(lambda: nodes.listening(peer.chaincode_server_port), f"chaincode.{peer.org}", 30)
+
+
+def join_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer, workdir: Path) -> None:
+    """Fetch the channel's genesis block from the orderer as the new member and join with it."""
+    env = own_admin_env(layout, binaries, folder, peer)
+    make_folders(workdir)
+    block = workdir / "genesis.block"
+    fetch = [binaries.tool("peer"), "channel", "fetch", "0", str(block), "-c", layout.channel]
+    retry(
+        lambda: run(fetch + _orderer_args(layout), env, f"{peer.msp_id} fetching the genesis block"), "fetch"
+    )
+    join = [binaries.tool("peer"), "channel", "join", "-b", str(block)]
+    retry(lambda: run(join, env, f"{peer.name} joining the channel"), "join")
+
+
+def chain_info(env: dict[str, str], binaries: Binaries, channel: str) -> dict[str, Any]:
+    """``peer channel getinfo`` of the peer ``env`` points at: height and current block hash."""
+    out = run([binaries.tool("peer"), "channel", "getinfo", "-c", channel], env, "peer channel getinfo")
+    info: dict[str, Any] = json.loads(out.split("Blockchain info:", 1)[1])
+    return info
+
+
+def approve_committed_definition(
+    layout: Layout, binaries: Binaries, folder: Path, peer: Peer, package_id: str
+) -> None:
+    """Install the package on its own peer and approve the committed definition (same name,
+    version and sequence) for its organisation: its peer may then run and endorse the chaincode."""
+    env = own_admin_env(layout, binaries, folder, peer)
+    install = [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)]
+    run(install, env, f"installing the chaincode on {peer.name}", timeout=120)
+    approve = [
+        binaries.tool("peer"),
+        "lifecycle",
+        "chaincode",
+        "approveformyorg",
+        *_orderer_args(layout),
+        *lifecycle.definition(layout, layout.chaincode),
+        "--package-id",
+        package_id,
+        "--waitForEventTimeout",
+        "30s",
+    ]
+    retry(lambda: run(approve, env, f"{peer.msp_id} approving {layout.chaincode}"), "approve", timeout=60)
+
+
+def invoke_ping(
+    layout: Layout, binaries: Binaries, env: dict[str, str], endorsers: list[tuple[Peer, Path]]
+) -> str:
+    """Ping (no key: reads and writes nothing, any channel identity may call it) endorsed by
+    exactly ``endorsers`` (peer, its TLS CA), sent to the orderer by the identity of ``env``, and
+    waited for: the peer CLI fails when the commit is not VALID, naming the validation code."""
+    command = [
+        binaries.tool("peer"),
+        "chaincode",
+        "invoke",
+        *_orderer_args(layout),
+        "-C",
+        layout.channel,
+        "-n",
+        layout.chaincode,
+        "-c",
+        json.dumps({"Args": ["Ping", "{}"]}),
+        "--waitForEvent",
+        "--waitForEventTimeout",
+        "30s",
+    ]
+    for endorser, tls_ca in endorsers:
+        command += ["--peerAddresses", endorser.address, "--tlsRootCertFiles", str(tls_ca)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=90, check=False)
+    output = (result.stderr + result.stdout).strip()
+    if result.returncode != 0:
+        raise NetworkError(f"Ping endorsed by {[p.msp_id for p, _ in endorsers]} failed: {output[-1500:]}")
+    return output

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fabnet import binaries, membership, network, orgs
+from fabnet import binaries, lifecycle, membership, network, nodes, orgs
 from fabnet.errors import NetworkError
 from fabnet.layout import Layout
 
@@ -85,3 +86,54 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     ]
     with pytest.raises(NetworkError, match="already a member"):
         membership.add_organisation_update(layout, fabric, operator, group, "BankTwoMSP", tmp_path / "again")
+
+    # its peer, from its own folder: joins from the genesis block, catches up to the same chain,
+    # approves the committed definition for itself and endorses; MAJORITY is now 3 of 4
+    fabric_peer = membership.own_peer(bank_two, PORT_BASE + 140)
+    assert (fabric_peer.msp_id, fabric_peer.name) == ("BankTwoMSP", "peer0.banktwo")
+    package_id = lifecycle.package_id(layout, fabric)
+    membership.start_own_peer(layout, fabric, bank_two, fabric_peer, package_id)
+    membership.join_own_peer(layout, fabric, bank_two, fabric_peer, tmp_path / "join")
+    own_admin = membership.own_admin_env(layout, fabric, bank_two, fabric_peer)
+    operator_admin = nodes.admin_env(layout, fabric, operator)
+    _same_chain(layout, fabric, own_admin, operator_admin)
+    membership.approve_committed_definition(layout, fabric, bank_two, fabric_peer, package_id)
+
+    tls = {p.msp_id: layout.ca_pem(p.msp_id) for p in layout.peers}
+    tls["BankTwoMSP"] = bank_two / "msp" / "tlscacerts" / "ca.pem"
+    endorsed_by = {p.msp_id: (p, tls[p.msp_id]) for p in (*layout.peers, fabric_peer)}
+    # three of four, the newcomer among them: committed VALID
+    deadline = time.monotonic() + 60
+    while True:  # its peer learns the approval from a block: retried until it runs the chaincode
+        try:
+            membership.invoke_ping(
+                layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "CoreMSP", "BankMSP")]
+            )
+            break
+        except NetworkError as error:
+            if time.monotonic() > deadline or "ENDORSEMENT_POLICY_FAILURE" in str(error):
+                raise
+            time.sleep(1)
+    # two of four (what was a majority of three): refused at validation
+    with pytest.raises(NetworkError, match="ENDORSEMENT_POLICY_FAILURE"):
+        membership.invoke_ping(
+            layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "OperatorMSP")]
+        )
+    # the operator's peer alone, sent by the operator's admin: refused at validation
+    with pytest.raises(NetworkError, match="ENDORSEMENT_POLICY_FAILURE"):
+        membership.invoke_ping(layout, fabric, operator_admin, [endorsed_by["OperatorMSP"]])
+    _same_chain(layout, fabric, own_admin, operator_admin)
+
+
+def _same_chain(
+    layout: Layout, fabric: binaries.Binaries, one: dict[str, str], other: dict[str, str]
+) -> None:
+    """Both peers reach the same height with the same current block hash (within 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        mine = membership.chain_info(one, fabric, layout.channel)
+        theirs = membership.chain_info(other, fabric, layout.channel)
+        if mine == theirs:
+            return
+        assert time.monotonic() < deadline, (mine, theirs)
+        time.sleep(0.5)
