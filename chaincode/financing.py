@@ -8,6 +8,7 @@ from typing import Any
 
 from goldticket import domain as d
 
+from .endorsement import bank_policy
 from .state import derive_id
 from .transactions import Tx, public, transaction
 from .visibility import require_own, sees_everything
@@ -110,6 +111,14 @@ class FinancingTransactions:
         )
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
+        # the financed piece moves only with the bank's own peer (and another party's)
+        config = await tx.require("config", "bootstrap")
+        issuer = await tx.member(financed.issuer_org_id)
+        others = {issuer["msp_id"], config.get("operator_msp_id") or issuer["msp_id"]} - {bank["msp_id"]}
+        if others:
+            await tx.require_endorsement(
+                "ticket", (financed.id,), bank_policy(bank["msp_id"], sorted(others))
+            )
         result = dict(quote.to_dict())
         result.update(financed=public(financed), remainder=public(remainder) if remainder else None)
         return result

@@ -9,6 +9,8 @@ from typing import Any
 
 from goldticket.domain import InvalidInputError, NotFoundError
 
+from .endorsement import put_validation_parameter
+
 CHINA_OFFSET = dt.timedelta(hours=8)
 
 
@@ -67,6 +69,11 @@ class State:
 
     async def put(self, kind: str, attributes: tuple[str, ...], value: dict[str, Any]) -> None:
         await self.stub.put_state(self.key(kind, *attributes), encode(value))
+
+    async def require_endorsement(self, kind: str, attributes: tuple[str, ...], policy: bytes) -> None:
+        """From the next transaction on, a write to this key needs endorsements satisfying
+        ``policy`` (a serialized SignaturePolicyEnvelope; see chaincode/endorsement.py)."""
+        await put_validation_parameter(self.stub, self.key(kind, *attributes), policy)
 
     async def delete(self, kind: str, *attributes: str) -> None:
         await self.stub.delete_state(self.key(kind, *attributes))

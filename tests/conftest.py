@@ -157,3 +157,18 @@ def tier1_key(consortium: Consortium) -> SoftwareSigner:
 @pytest.fixture
 def tier2_key(consortium: Consortium) -> SoftwareSigner:
     return software_identity(consortium, "tier2", "tier2.software")
+
+
+@pytest.fixture
+def operator_key(consortium: Consortium) -> SoftwareSigner:
+    """A software key of an operator clerk; the operator member is onboarded, so an operator admin
+    approves it (the desk's proposal alone leaves it PENDING_APPROVAL)."""
+    signer = software_identity(consortium, "operator", "operator.software")
+    platform = consortium.platform
+    platform.submit(
+        platform.actor("operator"),
+        "ApproveIdentity",
+        {"msp_id": signer.identity.msp_id, "certificate_pem": signer.identity.certificate_pem.decode()},
+        pin=platform.settings.operator_pin,
+    )
+    return signer

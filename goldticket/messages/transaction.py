@@ -44,6 +44,16 @@ class ReadWriteSet:
     namespace: str
     reads: tuple[tuple[str, Version | None], ...]
     writes: tuple[KeyWrite, ...]
+    # (key, metadata name, value): e.g. a key-level endorsement policy ("VALIDATION_PARAMETER")
+    metadata_writes: tuple[tuple[str, str, bytes], ...] = ()
+
+    def encoded_metadata_writes(self) -> list[kv_rwset_pb2.KVMetadataWrite]:
+        return [
+            kv_rwset_pb2.KVMetadataWrite(
+                key=key, entries=[kv_rwset_pb2.KVMetadataEntry(name=name, value=value)]
+            )
+            for key, name, value in self.metadata_writes
+        ]
 
     def encode(self) -> bytes:
         kv = kv_rwset_pb2.KVRWSet(
@@ -56,6 +66,7 @@ class ReadWriteSet:
             writes=[
                 kv_rwset_pb2.KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in self.writes
             ],
+            metadata_writes=self.encoded_metadata_writes(),
         )
         return rwset_pb2.TxReadWriteSet(
             data_model=rwset_pb2.TxReadWriteSet.KV,
@@ -72,7 +83,8 @@ def decode_rwsets(data: bytes) -> tuple[ReadWriteSet, ...]:
             for r in kv.reads
         )
         writes = tuple(KeyWrite(w.key, bytes(w.value), w.is_delete) for w in kv.writes)
-        result.append(ReadWriteSet(ns.namespace, reads, writes))
+        metadata = tuple((w.key, e.name, bytes(e.value)) for w in kv.metadata_writes for e in w.entries)
+        result.append(ReadWriteSet(ns.namespace, reads, writes, metadata))
     return tuple(result)
 
 

@@ -264,7 +264,7 @@ class LocalLedger(Ledger):
             response_status=response.status,
             response_message=response.message,
             response_payload=bytes(response.payload),
-            rwsets=(m.ReadWriteSet(rwset.namespace, rwset.reads, rwset.writes),),
+            rwsets=(m.ReadWriteSet(rwset.namespace, rwset.reads, rwset.writes, rwset.metadata_writes),),
             event=stub.event,
             response_payload_bytes=response_payload,
             endorsements=((self._peer_identity, signature),),

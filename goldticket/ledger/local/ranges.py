@@ -54,6 +54,7 @@ class SimulatedReadWriteSet(ReadWriteSet):
             writes=[
                 kv_rwset_pb2.KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in self.writes
             ],
+            metadata_writes=self.encoded_metadata_writes(),
         )
         return rwset_pb2.TxReadWriteSet(
             data_model=rwset_pb2.TxReadWriteSet.KV,

@@ -22,6 +22,7 @@ from fabric_protos.ledger.queryresult import kv_query_result_pb2
 from google.protobuf import timestamp_pb2
 
 import chaincode.shim_fixes  # noqa: F401 - the library's logging set-up, undone
+from chaincode.endorsement import VALIDATION_PARAMETER
 from goldticket.messages import DecodedProposal, KeyWrite
 
 from .ranges import RangeRead, SimulatedReadWriteSet
@@ -50,6 +51,7 @@ class SimulationStub(ChaincodeStubInterface):
         self._proposal = proposal
         self._reads: dict[str, tuple[int, int] | None] = {}
         self._writes: dict[str, KeyWrite] = {}
+        self._metadata: dict[str, bytes] = {}
         self._ranges: list[RangeRead] = []
         self._event: tuple[str, bytes] | None = None
         self._timestamp = timestamp_pb2.Timestamp()
@@ -113,6 +115,12 @@ class SimulationStub(ChaincodeStubInterface):
             )
         return _Records(records)
 
+    async def set_state_validation_parameter(self, key: str, policy: bytes) -> None:
+        """Fabric's key-level endorsement policy: recorded in the write set as a peer records it
+        (the embedded ledger has one endorser, so it is kept for the record and a later move to
+        Fabric; see chaincode/endorsement.py)."""
+        self._metadata[key] = bytes(policy)
+
     def set_event(self, name: str, payload: bytes) -> None:
         self._event = (name, payload)
 
@@ -132,8 +140,13 @@ class SimulationStub(ChaincodeStubInterface):
 
     # what the ledger takes back
     def read_write_set(self, namespace: str) -> SimulatedReadWriteSet:
+        metadata = tuple((key, VALIDATION_PARAMETER, value) for key, value in sorted(self._metadata.items()))
         return SimulatedReadWriteSet(
-            namespace, tuple(sorted(self._reads.items())), tuple(self._writes.values()), tuple(self._ranges)
+            namespace,
+            tuple(sorted(self._reads.items())),
+            tuple(self._writes.values()),
+            metadata,
+            tuple(self._ranges),
         )
 
     @property
