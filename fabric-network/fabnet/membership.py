@@ -120,6 +120,28 @@ def add_organisation_update(
         raise NetworkError(f"{msp_id} is already a member of {layout.channel}")
     updated = copy.deepcopy(original)
     updated["channel_group"]["groups"]["Application"]["groups"][msp_id] = group
+    return _update_envelope(layout, binaries, original, updated, workdir)
+
+
+def remove_organisation_update(
+    layout: Layout, binaries: Binaries, peer: Peer, msp_id: str, workdir: Path
+) -> Path:
+    """An unsigned config update envelope removing ``msp_id`` from the Application group: its
+    identities stop being channel members (no reads, writes or endorsements that count)."""
+    original = channel_config(layout, binaries, peer, workdir)
+    groups = original["channel_group"]["groups"]["Application"]["groups"]
+    if msp_id not in groups:
+        raise NetworkError(f"{msp_id} is not a member of {layout.channel}")
+    if len(groups) <= 2:
+        raise NetworkError("a channel keeps at least two organisations")
+    updated = copy.deepcopy(original)
+    del updated["channel_group"]["groups"]["Application"]["groups"][msp_id]
+    return _update_envelope(layout, binaries, original, updated, workdir)
+
+
+def _update_envelope(
+    layout: Layout, binaries: Binaries, original: dict[str, Any], updated: dict[str, Any], workdir: Path
+) -> Path:
     before = _encode(binaries, "common.Config", original, workdir / "original.pb")
     after = _encode(binaries, "common.Config", updated, workdir / "updated.pb")
     delta = workdir / "update.pb"

@@ -123,6 +123,33 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     with pytest.raises(NetworkError, match="ENDORSEMENT_POLICY_FAILURE"):
         membership.invoke_ping(layout, fabric, operator_admin, [endorsed_by["OperatorMSP"]])
     _same_chain(layout, fabric, own_admin, operator_admin)
+    # the core's and the bank's peers: 2 of 4, not a majority while BankTwoMSP is a member
+    core_and_bank = [endorsed_by["CoreMSP"], endorsed_by["BankMSP"]]
+    with pytest.raises(NetworkError, match="ENDORSEMENT_POLICY_FAILURE"):
+        membership.invoke_ping(layout, fabric, operator_admin, core_and_bank)
+
+    # removal the same way: signed by two of four, refused; by three of four, BankTwoMSP is out
+    envelope = membership.remove_organisation_update(
+        layout, fabric, operator, "BankTwoMSP", tmp_path / "out-2"
+    )
+    membership.sign(layout, fabric, core, envelope)
+    with pytest.raises(NetworkError, match="requires 3 of the 'Admins' sub-policies"):
+        membership.submit(layout, fabric, operator, envelope)
+    envelope = membership.remove_organisation_update(
+        layout, fabric, operator, "BankTwoMSP", tmp_path / "out-3"
+    )
+    membership.sign(layout, fabric, core, envelope)
+    membership.sign(layout, fabric, bank, envelope)
+    membership.submit(layout, fabric, operator, envelope)
+    assert membership.members(layout, fabric, bank, tmp_path / "after-removal") == [
+        "BankMSP",
+        "CoreMSP",
+        "OperatorMSP",
+    ]
+    # 2 of 3 is a majority again; the removed organisation's admin can no longer transact
+    membership.invoke_ping(layout, fabric, operator_admin, core_and_bank)
+    with pytest.raises(NetworkError, match="access denied: channel \\[goldticket\\] creator org unknown"):
+        membership.invoke_ping(layout, fabric, own_admin, core_and_bank)
 
 
 def _same_chain(
