@@ -150,20 +150,22 @@ def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str, package
     return True
 
 
-def _orderer_args(layout: Layout) -> list[str]:
+def orderer_args(layout: Layout) -> list[str]:
     return ["-o", layout.orderers[0].address, "--tls", "--cafile", str(layout.ca_pem(ORDERER_MSP))]
 
 
-def definition(layout: Layout, name: str) -> list[str]:
+def definition(
+    layout: Layout, name: str, sequence: int = SEQUENCE, version: str = CHAINCODE_VERSION
+) -> list[str]:
     return [
         "--channelID",
         layout.channel,
         "--name",
         name,
         "--version",
-        CHAINCODE_VERSION,
+        version,
         "--sequence",
-        str(SEQUENCE),
+        str(sequence),
     ]
 
 
@@ -212,7 +214,7 @@ def approve(layout: Layout, binaries: Binaries, peer: Peer, name: str, pkg_id: s
         "lifecycle",
         "chaincode",
         "approveformyorg",
-        *_orderer_args(layout),
+        *orderer_args(layout),
         *definition(layout, name),
         "--package-id",
         pkg_id,
@@ -232,7 +234,7 @@ def commit(layout: Layout, binaries: Binaries, name: str) -> bool:
         "lifecycle",
         "chaincode",
         "commit",
-        *_orderer_args(layout),
+        *orderer_args(layout),
         *definition(layout, name),
     ]
     for peer in layout.peers:
