@@ -11,8 +11,9 @@ the operator's MSP runs no node of its own: its piece gets no key-level policy (
 make the operator's peer sufficient).
 
 fabric-chaincode-python 2.5.4 has no ``SetStateValidationParameter``: on a peer,
-:func:`put_validation_parameter` sends the shim's PUT_STATE_METADATA itself (the message Fabric's
-Go and Node shims send); the embedded ledger's stub records it in the write set the same way.
+:func:`put_validation_parameter` has our handler (chaincode/peer_fixes.py) send the shim's
+PUT_STATE_METADATA (the message Fabric's Go and Node shims send); the embedded ledger's stub
+records it in the write set the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any
 from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 from fabric_protos.common import policies_pb2
 from fabric_protos.msp import msp_principal_pb2
-from fabric_protos.peer import chaincode_shim_pb2
 
 VALIDATION_PARAMETER = "VALIDATION_PARAMETER"  # Fabric's metadata key for key-level policies
 
@@ -86,16 +86,6 @@ async def put_validation_parameter(stub: Any, key: str, policy: bytes) -> None:
     if not isinstance(stub, ChaincodeStub):  # the embedded ledger's simulation stub
         await stub.set_state_validation_parameter(key, policy)
         return
-    request = chaincode_shim_pb2.PutStateMetadata(
-        key=key,
-        collection="",
-        metadata=chaincode_shim_pb2.StateMetadata(metakey=VALIDATION_PARAMETER, value=policy),
+    await stub.client.handle_put_state_metadata(
+        "", key, VALIDATION_PARAMETER, policy, stub.channel_id, stub.tx_id
     )
-    message = chaincode_shim_pb2.ChaincodeMessage(
-        type=chaincode_shim_pb2.ChaincodeMessage.PUT_STATE_METADATA,
-        payload=request.SerializeToString(),
-        txid=stub.tx_id,
-        channel_id=stub.channel_id,
-    )
-    # the library's own request/answer path (what handle_put_state uses), name-mangled private
-    await stub.client._Handler__ask_peer_and_listen(message, "PutStateMetadata")

@@ -15,6 +15,14 @@ gRPC server ourselves and give it a subclass of the library's Handler.
   as if it were a RESPONSE; our queue fails the waiting call with the peer's message instead.
 - **Log noise.** The library's handler logs a WARNING for every message and the payload of
   every message at INFO; ours logs nothing per message.
+- **Write batching (Fabric v3).** A v3 peer says in its READY message (ChaincodeAdditionalParams)
+  that it takes a transaction's writes in one WRITE_BATCH_STATE message; the library sends each
+  PUT_STATE and DEL_STATE as its own round trip. Our handler keeps a transaction's writes (the
+  last one per key wins, as in the peer's simulator, which never shows a transaction its own
+  writes) and sends them in batches of at most the peer's size before COMPLETED, as Fabric's Go
+  shim does; a peer that does not offer it gets the single messages.
+- **Key metadata.** The library has no PUT_STATE_METADATA (key-level endorsement policies):
+  :meth:`PeerHandler.handle_put_state_metadata` sends it, batched like the writes.
 
 tests/integration/test_chaincode_server.py runs each against a real peer and
 tests/unit/chaincode/test_peer_fixes.py checks the library still has each gap.
@@ -23,7 +31,9 @@ tests/unit/chaincode/test_peer_fixes.py checks the library still has each gap.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterable
 from typing import Any
@@ -37,6 +47,59 @@ from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_response_pb2
 
 Message: Any = chaincode_shim_pb2.ChaincodeMessage
+Record: Any = chaincode_shim_pb2.WriteRecord
+# Messages this process sent to peers, by type name (tests and the benchmark read it).
+SENT: collections.Counter[str] = collections.Counter()
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerParams:
+    """ChaincodeAdditionalParams of the peer's READY message (fabric-protos 0.3 lacks the type:
+    use_write_batch = 1, max_size_write_batch = 2, use_get_multiple_keys = 3,
+    max_size_get_multiple_keys = 4, all varints)."""
+
+    use_write_batch: bool = False
+    max_size_write_batch: int = 0
+    use_get_multiple_keys: bool = False
+    max_size_get_multiple_keys: int = 0
+
+    @classmethod
+    def decode(cls, data: bytes) -> PeerParams:
+        values: dict[int, int] = {}
+        position = 0
+        try:
+            while position < len(data):
+                tag, position = _varint(data, position)
+                field, wire = tag >> 3, tag & 7
+                if wire == 0:
+                    values[field], position = _varint(data, position)
+                elif wire == 2:
+                    length, position = _varint(data, position)
+                    position += length
+                elif wire in (1, 5):
+                    position += 8 if wire == 1 else 4
+                else:
+                    return cls()  # not a message we understand: no batching
+        except IndexError:
+            return cls()
+        return cls(bool(values.get(1)), values.get(2, 0), bool(values.get(3)), values.get(4, 0))
+
+    @property
+    def write_batch(self) -> int:
+        """Records per WRITE_BATCH_STATE, 0 for none."""
+        return self.max_size_write_batch if self.use_write_batch and self.max_size_write_batch > 0 else 0
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, position
+        shift += 7
+
 
 # The peer pings its chaincode connections every minute (Fabric's default client keepalive);
 # gRPC servers by default allow one ping in 5 minutes and close the stream after 2 strikes.
@@ -60,6 +123,7 @@ class SerialisedStream:
     async def write(self, message: Any) -> None:
         async with self._lock:
             await self._context.write(message)
+        SENT[Message.Type.Name(message.type)] += 1
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
@@ -79,7 +143,66 @@ class CheckedQueue(MsgQueueHandler):  # type: ignore[misc]
 
 
 class PeerHandler(Handler):  # type: ignore[misc]
-    """The library's Handler with one stream writer, ERROR replies, events and quiet logs."""
+    """The library's Handler with one stream writer, ERROR replies, events, quiet logs and
+    batched writes."""
+
+    params = PeerParams()
+
+    def _batch(self, channel_id: str, tx_id: str) -> dict[tuple[str, str, bool], Any]:
+        batches: dict[str, dict[tuple[str, str, bool], Any]] = self.__dict__.setdefault("_batches", {})
+        return batches.setdefault(channel_id + tx_id, {})
+
+    async def handle_message_established(self, msg: Any) -> None:
+        if msg.type == Message.READY:
+            self.params = PeerParams.decode(bytes(msg.payload))
+        await super().handle_message_established(msg)
+
+    async def handle_put_state(
+        self, collection: str, key: str, value: bytes, channel_id: str, tx_id: str
+    ) -> Any:
+        if not self.params.write_batch:
+            return await super().handle_put_state(collection, key, value, channel_id, tx_id)
+        record = Record(key=key, value=value, collection=collection, type=Record.PUT_STATE)
+        self._batch(channel_id, tx_id)[(collection, key, False)] = record
+        return None
+
+    async def handle_delete_state(self, collection: str, key: str, channel_id: str, tx_id: str) -> Any:
+        if not self.params.write_batch:
+            return await super().handle_delete_state(collection, key, channel_id, tx_id)
+        record = Record(key=key, collection=collection, type=Record.DEL_STATE)
+        self._batch(channel_id, tx_id)[(collection, key, False)] = record
+        return None
+
+    async def handle_put_state_metadata(
+        self, collection: str, key: str, metakey: str, value: bytes, channel_id: str, tx_id: str
+    ) -> Any:
+        metadata = chaincode_shim_pb2.StateMetadata(metakey=metakey, value=value)
+        if self.params.write_batch:
+            record = Record(key=key, collection=collection, metadata=metadata, type=Record.PUT_STATE_METADATA)
+            self._batch(channel_id, tx_id)[(collection, key, True)] = record
+            return None
+        request = chaincode_shim_pb2.PutStateMetadata(key=key, collection=collection, metadata=metadata)
+        message = Message(
+            type=Message.PUT_STATE_METADATA,
+            payload=request.SerializeToString(),
+            txid=tx_id,
+            channel_id=channel_id,
+        )
+        return await self._Handler__ask_peer_and_listen(message, "PutStateMetadata")
+
+    async def _send_batch(self, channel_id: str, tx_id: str) -> None:
+        """The transaction's kept writes, in WRITE_BATCH_STATE messages of the peer's size."""
+        records = list(self.__dict__.get("_batches", {}).pop(channel_id + tx_id, {}).values())
+        size = self.params.write_batch
+        for start in range(0, len(records), size or 1):
+            batch = chaincode_shim_pb2.WriteBatchState(rec=records[start : start + size])
+            message = Message(
+                type=Message.WRITE_BATCH_STATE,
+                payload=batch.SerializeToString(),
+                txid=tx_id,
+                channel_id=channel_id,
+            )
+            await self._Handler__ask_peer_and_listen(message, "WriteBatchState")
 
     async def chat_with_peer(self, stream: AsyncIterable[Any], context: Any) -> None:
         self.state = STATES.CREATED
@@ -115,8 +238,12 @@ class PeerHandler(Handler):  # type: ignore[misc]
                 response = await self.chaincode.init(stub)
             else:
                 response = await self.chaincode.invoke(stub)
+            if response is not None and 0 < response.status < ResponseCode.ERRORTHRESHOLD:
+                await self._send_batch(msg.channel_id, msg.txid)
         except Exception as error:  # the peer must always get an answer
             response = proposal_response_pb2.Response(status=ResponseCode.ERROR, message=str(error))
+        finally:
+            self.__dict__.get("_batches", {}).pop(msg.channel_id + msg.txid, None)
         if response is None or not response.status:
             response = proposal_response_pb2.Response(
                 status=ResponseCode.ERROR, message=f"{action} returned no response"

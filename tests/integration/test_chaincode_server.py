@@ -6,6 +6,7 @@ commit. tests/unit/chaincode/test_peer_fixes.py shows each gap on the library it
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import secrets
 import socket
@@ -20,7 +21,7 @@ from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_response_pb2
 
-from chaincode.peer_fixes import build_server
+from chaincode.peer_fixes import SENT, build_server
 from goldticket import messages as m
 from goldticket.ledger import Contract, EndorseError
 from goldticket.ledger.fabric import ConnectionProfile, FabricLedger
@@ -39,6 +40,11 @@ class ProbeChaincode(Chaincode):  # type: ignore[misc]
         elif function == "Write":
             await stub.put_state(f"key-{stub.get_txid()}", b"value")
             stub.set_event("Written", stub.get_txid().encode())
+        elif function == "WriteMany":  # five keys, one of them twice (the last wins), one delete
+            for number in range(5):
+                await stub.put_state(f"many-{number}", f"first {number}".encode())
+            await stub.put_state("many-4", b"second 4")
+            await stub.delete_state("many-0")
         return proposal_response_pb2.Response(status=200, payload=b'{"ok": true}')
 
 
@@ -111,3 +117,32 @@ def test_forty_overlapping_transactions_all_commit(probe_ledger: FabricLedger) -
     with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
         results = list(pool.map(lambda _: _submit(probe_ledger, "Write"), range(40)))
     assert len({tx_id for _, tx_id, _ in results}) == 40
+
+
+def test_a_transactions_writes_reach_the_peer_in_one_batch(probe_ledger: FabricLedger) -> None:
+    """A Fabric v3 peer offers WRITE_BATCH_STATE in its READY message: every endorsing peer gets
+    one batch instead of six PUT_STATE and one DEL_STATE round trips, and the block's write set
+    is what the single messages would have made (last write per key, the delete)."""
+    before = collections.Counter(SENT)
+    _, tx_id, block_number = _submit(probe_ledger, "WriteMany")
+    sent = collections.Counter(SENT)
+    sent.subtract(before)
+    (block,) = [b for b in probe_ledger.blocks(block_number) if b.number == block_number]
+    (tx,) = [
+        tx
+        for tx in (m.decode_transaction(common_pb2.Envelope.FromString(e).payload) for e in block.envelopes)
+        if tx.tx_id == tx_id
+    ]
+    endorsers = len(tx.endorsements)
+    assert endorsers >= 2
+    assert sent["WRITE_BATCH_STATE"] == endorsers, sent
+    assert sent["PUT_STATE"] == 0 and sent["DEL_STATE"] == 0, sent
+    (rwset,) = [r for r in tx.rwsets if r.namespace == probe_ledger.chaincode]
+    writes = {w.key: (w.is_delete, w.value) for w in rwset.writes}
+    assert writes == {
+        "many-0": (True, b""),
+        "many-1": (False, b"first 1"),
+        "many-2": (False, b"first 2"),
+        "many-3": (False, b"first 3"),
+        "many-4": (False, b"second 4"),
+    }
