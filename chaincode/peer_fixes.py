@@ -35,6 +35,7 @@ import collections
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import AsyncIterable
 from typing import Any
 
@@ -48,6 +49,8 @@ from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_respo
 
 Message: Any = chaincode_shim_pb2.ChaincodeMessage
 Record: Any = chaincode_shim_pb2.WriteRecord
+# GOLDTICKET_CHAINCODE_WRITE_BATCH=0 turns write batching off (to measure what it saves).
+WRITE_BATCH_VARIABLE = "GOLDTICKET_CHAINCODE_WRITE_BATCH"
 # Messages this process sent to peers, by type name (tests and the benchmark read it).
 SENT: collections.Counter[str] = collections.Counter()
 
@@ -155,6 +158,8 @@ class PeerHandler(Handler):  # type: ignore[misc]
     async def handle_message_established(self, msg: Any) -> None:
         if msg.type == Message.READY:
             self.params = PeerParams.decode(bytes(msg.payload))
+            if os.environ.get(WRITE_BATCH_VARIABLE) == "0":  # the benchmark's "before"
+                self.params = dataclasses.replace(self.params, use_write_batch=False)
         await super().handle_message_established(msg)
 
     async def handle_put_state(

@@ -129,6 +129,8 @@ def chaincode_env(peer: Peer, package_id: str) -> dict[str, str]:
         "PYTHONPATH": str(REPOSITORY),
         "CHAINCODE_ID": package_id,
         "CHAINCODE_SERVER_ADDRESS": f"127.0.0.1:{peer.chaincode_server_port}",
+        # write batching on unless this says 0 (bench/fabric_throughput.py's "before")
+        "GOLDTICKET_CHAINCODE_WRITE_BATCH": os.environ.get("GOLDTICKET_CHAINCODE_WRITE_BATCH", "1"),
     }
 
 
