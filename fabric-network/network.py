@@ -5,8 +5,8 @@
 file, and imports another organisation's (fabnet/orgs.py).
 
 Settings (environment): GOLDTICKET_DATA_DIR (whose organisation CAs make the crypto; the network
-lives in its fabric/ folder, or GOLDTICKET_FABRIC_DIR), ORDERERS (1, 3 or 5 raft orderers),
-GOLDTICKET_FABRIC_PORT_BASE (default 7050), GOLDTICKET_FABRIC_BATCH_TIMEOUT (default 250ms),
+lives in its fabric/ folder, or GOLDTICKET_FABRIC_DIR), ORDERERS (1, 3 or 5 raft orderers; 4 or
+7 with GOLDTICKET_FABRIC_CONSENSUS=BFT for SmartBFT), GOLDTICKET_FABRIC_PORT_BASE (default 7050), GOLDTICKET_FABRIC_BATCH_TIMEOUT (default 250ms),
 FABRIC_BIN (a Fabric 3.1.x release's bin/ folder; else ../shared/fabric's archive is used).
 """
 

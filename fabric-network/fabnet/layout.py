@@ -23,6 +23,7 @@ CHANNEL = "goldticket"
 CHAINCODE = "goldticket"
 CHAINCODE_VERSION = "1.0"
 ORDERER_MSP = "OrdererMSP"
+CONSENSUS = ("etcdraft", "BFT")
 # The peer organisations, matching docs/decisions.md: MSP id and the short name in node names.
 PEER_ORGS = (("OperatorMSP", "operator"), ("CoreMSP", "core"), ("BankMSP", "bank"))
 
@@ -78,6 +79,7 @@ class Layout:
     peers: tuple[Peer, ...]
     batch_timeout: str = "250ms"
     time_window: str = "15m"
+    consensus: str = "etcdraft"  # or "BFT" (SmartBFT, Fabric v3)
     channel: str = CHANNEL
     chaincode: str = CHAINCODE
 
@@ -91,9 +93,14 @@ class Layout:
         port_base: int = 7050,
         batch_timeout: str = "250ms",
         time_window: str = "15m",
+        consensus: str = "etcdraft",
     ) -> Layout:
-        if orderers not in (1, 3, 5):
+        if consensus not in CONSENSUS:
+            raise NetworkError(f"the consensus must be one of {', '.join(CONSENSUS)}")
+        if consensus == "etcdraft" and orderers not in (1, 3, 5):
             raise NetworkError("ORDERERS must be 1, 3 or 5 (a raft cluster of an odd size)")
+        if consensus == "BFT" and orderers not in (4, 7):
+            raise NetworkError("ORDERERS must be 4 or 7 for BFT (3f+1 orderers tolerate f faults)")
         if not 1024 <= port_base <= 65000:
             raise NetworkError("the port base must be between 1024 and 65000")
         data_dir = Path(data_dir).resolve()
@@ -108,6 +115,7 @@ class Layout:
             ),
             batch_timeout=batch_timeout,
             time_window=time_window,
+            consensus=consensus,
         )
 
     @classmethod
@@ -132,6 +140,7 @@ class Layout:
             port_base=port_base,
             batch_timeout=env.get("GOLDTICKET_FABRIC_BATCH_TIMEOUT") or "250ms",
             time_window=window,
+            consensus=env.get("GOLDTICKET_FABRIC_CONSENSUS") or "etcdraft",
         )
 
     # ----------------------------------------------------------------- paths
