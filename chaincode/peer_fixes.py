@@ -195,6 +195,32 @@ class PeerHandler(Handler):  # type: ignore[misc]
         )
         return await self._Handler__ask_peer_and_listen(message, "PutStateMetadata")
 
+    async def handle_get_state_multiple(
+        self, collection: str, keys: list[str], channel_id: str, tx_id: str
+    ) -> list[bytes]:
+        """The keys' values in order (b"" if absent): GET_STATE_MULTIPLE messages of at most the
+        peer's size where it offers them, else one GET_STATE each."""
+        size = self.params.max_size_get_multiple_keys if self.params.use_get_multiple_keys else 0
+        if size <= 0:
+            return [bytes(await self.handle_get_state(collection, key, channel_id, tx_id)) for key in keys]
+        values: list[bytes] = []
+        for start in range(0, len(keys), size):
+            request = chaincode_shim_pb2.GetStateMultiple(
+                keys=keys[start : start + size], collection=collection
+            )
+            message = Message(
+                type=Message.GET_STATE_MULTIPLE,
+                payload=request.SerializeToString(),
+                txid=tx_id,
+                channel_id=channel_id,
+            )
+            answer = await self._Handler__ask_peer_and_listen(message, "GetStateMultiple")
+            result = chaincode_shim_pb2.GetStateMultipleResult.FromString(answer.payload)
+            values.extend(bytes(value) for value in result.values)
+        if len(values) != len(keys):
+            raise RuntimeError(f"the peer answered {len(values)} values for {len(keys)} keys")
+        return values
+
     async def _send_batch(self, channel_id: str, tx_id: str) -> None:
         """The transaction's kept writes, in WRITE_BATCH_STATE messages of the peer's size."""
         records = list(self.__dict__.get("_batches", {}).pop(channel_id + tx_id, {}).values())

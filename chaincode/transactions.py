@@ -89,13 +89,17 @@ class Tx(State):
 
     async def _registered(self) -> tuple[Caller, dict[str, Any]]:
         caller = self.signer()
-        identity = await self.get("identity", caller.key_id)
+        # the identity and its member in one round trip (the member's id is in the certificate)
+        identity, member = await self.get_many(
+            ("identity", (caller.key_id,)), ("member", (caller.member_id,))
+        )
         if identity is None or identity["status"] != "ACTIVE":
             raise d.ForbiddenError("the signer's identity is not registered or has been revoked")
         registered = (identity["member_id"], identity["msp_id"], identity["role"], identity["user"])
         if registered != (caller.member_id, caller.msp_id, caller.role, caller.user):
             raise d.ForbiddenError("the signer's certificate does not match its registered identity")
-        member = await self.require("member", caller.member_id)
+        if member is None:
+            raise d.NotFoundError(f"no member {caller.member_id}")
         if member["msp_id"] != caller.msp_id:
             raise d.ForbiddenError("the signer's MSP does not issue identities for its member")
         return caller, member

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import json
 import secrets
 import socket
 import threading
@@ -45,6 +46,11 @@ class ProbeChaincode(Chaincode):  # type: ignore[misc]
                 await stub.put_state(f"many-{number}", f"first {number}".encode())
             await stub.put_state("many-4", b"second 4")
             await stub.delete_state("many-0")
+        elif function == "ReadMany":  # one GET_STATE_MULTIPLE where the peer offers it
+            keys = [f"many-{number}" for number in range(6)]
+            values = await stub.client.handle_get_state_multiple("", keys, stub.channel_id, stub.get_txid())
+            answer = json.dumps({key: value.decode() for key, value in zip(keys, values, strict=True)})
+            return proposal_response_pb2.Response(status=200, payload=answer.encode())
         return proposal_response_pb2.Response(status=200, payload=b'{"ok": true}')
 
 
@@ -146,3 +152,22 @@ def test_a_transactions_writes_reach_the_peer_in_one_batch(probe_ledger: FabricL
         "many-3": (False, b"first 3"),
         "many-4": (False, b"second 4"),
     }
+
+
+def test_several_keys_are_read_in_one_message(probe_ledger: FabricLedger) -> None:
+    """A Fabric v3 peer offers GET_STATE_MULTIPLE: six keys, one message, values in order
+    (absent ones empty)."""
+    _submit(probe_ledger, "WriteMany")
+    before = collections.Counter(SENT)
+    read = Contract(probe_ledger).evaluate(admin_signer_of(probe_ledger), "ReadMany", {})
+    sent = collections.Counter(SENT)
+    sent.subtract(before)
+    assert read == {
+        "many-0": "",
+        "many-1": "first 1",
+        "many-2": "first 2",
+        "many-3": "first 3",
+        "many-4": "second 4",
+        "many-5": "",
+    }
+    assert sent["GET_STATE_MULTIPLE"] == 1 and sent["GET_STATE"] == 0, sent

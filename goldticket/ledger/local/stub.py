@@ -78,6 +78,11 @@ class SimulationStub(ChaincodeStubInterface):
         self._reads.setdefault(key, found[1] if found else None)
         return found[0] if found else b""
 
+    async def get_state_multiple(self, keys: list[str]) -> list[bytes]:
+        """Fabric v3's GetMultipleStates: the keys' committed values in order (b"" if absent),
+        each read recorded as by get_state."""
+        return [await self.get_state(key) for key in keys]
+
     async def put_state(self, key: str, value: bytes | str) -> None:
         if not key:
             raise ValueError("key must not be empty")
