@@ -4,7 +4,8 @@ The chaincode-level policy is the channel's MAJORITY of organisations' peers: wi
 organisations, the operator's and a core enterprise's peers together could endorse any write,
 a bank's financed piece included, without the bank. When a bank approves a financing, the
 financed piece's key gets a validation parameter: a write to it needs a peer of the bank's own
-organisation AND a peer of another party's organisation (the issuer's or the operator's). Every
+organisation AND a peer of another party's organisation (the issuer's, or the applicant's: a
+supplier's identities are issued under the operator's MSP, so that is the operator's peer). Every
 write of a ticket also writes its holding key, which keeps the chaincode-level MAJORITY, so a
 financed piece moves only with the bank and a majority. A bank whose identities are issued under
 the operator's MSP runs no node of its own: its piece gets no key-level policy (it would only

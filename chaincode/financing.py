@@ -111,14 +111,16 @@ class FinancingTransactions:
         )
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
-        # the financed piece moves only with the bank's own peer (and another party's)
-        config = await tx.require("config", "bootstrap")
-        issuer = await tx.member(financed.issuer_org_id)
-        others = {issuer["msp_id"], config.get("operator_msp_id") or issuer["msp_id"]} - {bank["msp_id"]}
-        if others:
-            await tx.require_endorsement(
-                "ticket", (financed.id,), bank_policy(bank["msp_id"], sorted(others))
+        # the financed piece moves only with the bank's own peer and the issuer's or the
+        # applicant's (a supplier's identities are the operator's MSP): chaincode/endorsement.py
+        if tx.key_policies():
+            issuer, applicant = await tx.get_many(
+                ("member", (financed.issuer_org_id,)), ("member", (old.holder_org_id,))
             )
+            others = {m["msp_id"] for m in (issuer, applicant) if m is not None} - {bank["msp_id"]}
+            if others:
+                policy = bank_policy(bank["msp_id"], sorted(others))
+                await tx.require_endorsement("ticket", (financed.id,), policy)
         result = dict(quote.to_dict())
         result.update(financed=public(financed), remainder=public(remainder) if remainder else None)
         return result

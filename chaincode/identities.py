@@ -52,12 +52,7 @@ class IdentityTransactions:
                 raise d.InvalidInputError("the read identity must be the operator's, with role reader")
             await self._put_identity(tx, reader)
         months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
-        config = {
-            "tx_id": tx.tx_id,
-            "max_term_months": months,
-            "environment": environment,
-            "operator_msp_id": caller.msp_id,  # the operator's organisation (key-level policies)
-        }
+        config = {"tx_id": tx.tx_id, "max_term_months": months, "environment": environment}
         await tx.put("config", ("bootstrap",), config)
         return member
 

@@ -83,6 +83,12 @@ class State:
     async def put(self, kind: str, attributes: tuple[str, ...], value: dict[str, Any]) -> None:
         await self.stub.put_state(self.key(kind, *attributes), encode(value))
 
+    def key_policies(self) -> bool:
+        """Whether this run sets key-level endorsement policies: always, except when the embedded
+        ledger's verifier replays a transaction recorded before the chaincode did (its stub says
+        so), which it replays as the chaincode then ran."""
+        return not getattr(self.stub, "before_key_policies", False)
+
     async def require_endorsement(self, kind: str, attributes: tuple[str, ...], policy: bytes) -> None:
         """From the next transaction on, a write to this key needs endorsements satisfying
         ``policy`` (a serialized SignaturePolicyEnvelope; see chaincode/endorsement.py)."""

@@ -46,7 +46,12 @@ class _Records:
 
 
 class SimulationStub(ChaincodeStubInterface):
-    def __init__(self, store: LedgerStore, proposal: DecodedProposal) -> None:
+    def __init__(
+        self, store: LedgerStore, proposal: DecodedProposal, *, before_key_policies: bool = False
+    ) -> None:
+        # True only when `ledger verify` replays a transaction recorded before the chaincode set
+        # key-level endorsement policies (chaincode/state.py, State.key_policies)
+        self.before_key_policies = before_key_policies
         self._store = store
         self._proposal = proposal
         self._reads: dict[str, tuple[int, int] | None] = {}
