@@ -190,6 +190,14 @@ def test_the_portal_shows_badges_and_the_inbox_and_marks_read_by_form(app: Any, 
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/inbox")
     page = browser.get("/inbox").get_data(as_text=True)
     assert 'class="read"' in page and 'data-testid="badge-notifications"' not in page
+    # "mark all read" marks the member's own only
+    _issue(members, payee="tier2", amount_fen=2_000_000, number="INV-2")
+    _issue(members, amount_fen=3_000_000, number="INV-3")
+    assert browser.post("/inbox/read", data={}).status_code == 400  # no CSRF token
+    answer = browser.post("/inbox/read", data={"csrf_token": form_token(browser)})
+    assert answer.status_code == 302
+    assert members["tier1"].get("/notifications?unread=true", expect=200)["total"] == 0
+    assert members["tier2"].get("/notifications?unread=true", expect=200)["total"] == 1
     # in English too
     browser.get("/lang/en")
     page = browser.get("/inbox").get_data(as_text=True)
