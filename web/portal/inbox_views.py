@@ -81,7 +81,7 @@ def badges() -> dict[str, Any]:
 
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(max(1, int(request.args.get("page", "1"))), 1_000_000)  # as the API's Paging
     except ValueError:
         return 1
 

@@ -190,6 +190,8 @@ def test_the_portal_shows_badges_and_the_inbox_and_marks_read_by_form(app: Any, 
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/inbox")
     page = browser.get("/inbox").get_data(as_text=True)
     assert 'class="read"' in page and 'data-testid="badge-notifications"' not in page
+    for page in ("0", "x", "99999999999999999999999"):  # any page number is a page, maybe empty
+        assert browser.get(f"/inbox?page={page}").status_code == 200
     # "mark all read" marks the member's own only
     _issue(members, payee="tier2", amount_fen=2_000_000, number="INV-2")
     _issue(members, amount_fen=3_000_000, number="INV-3")
