@@ -6,6 +6,7 @@ capped (``limit``) and comes with its full count.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from goldticket import domain as d
 from goldticket.store.models import Account, ApplicationRow, HistoryRow, OfferRow, TicketRow
 
 from . import access, accounts, cards, logins
-from .context import Actor
+from .context import OPERATOR, Actor
 from .portal import Portal
 from .reads import _visible, present_ticket, settled_roots
 
@@ -110,6 +111,40 @@ def offers_from(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
 def applications_to(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
     """Open financing applications to the actor's member (a bank)."""
     return _open_docs(portal, actor, d.TicketStatus.LOCKED_FINANCING.value, ApplicationRow, "bank_org_id")
+
+
+DUE_DAYS = 7
+TODO_KINDS = ("tickets_to_accept", "offers_to_accept", "applications_to_review", "pieces_due_soon")
+
+
+def _count(session: Any, query: Select[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def todo_counts(portal: Portal, actor: Actor) -> dict[str, Any]:
+    """What waits for the actor's member, counted (the navigation's badges, GET /todo):
+    tickets issued to it to accept, open transfer offers to it, open financing applications to
+    it (a bank), and live pieces it holds or issued that mature within ``DUE_DAYS`` days or
+    have matured unpaid (``due_by`` is the last day counted). Counts in the database where the
+    columns allow; offers and applications keep their payee in their document, so those are
+    the few open ones on the locked pieces it may see, as :func:`offers_to` lists them."""
+    today = portal.platform.today()
+    due_by = (today + dt.timedelta(days=DUE_DAYS)).isoformat()
+    me = actor.member_id
+    to_accept = select(TicketRow.id).where(
+        TicketRow.holder_org_id == me, TicketRow.status == d.TicketStatus.PENDING_ACCEPTANCE.value
+    )
+    due = select(TicketRow.id).where(
+        (TicketRow.holder_org_id == me) | (TicketRow.issuer_org_id == me),
+        TicketRow.status.in_(LIVE),
+        TicketRow.maturity_date <= due_by,
+    )
+    with portal.database.session() as session:
+        counts = {"tickets_to_accept": _count(session, to_accept), "pieces_due_soon": _count(session, due)}
+    payee = me != OPERATOR  # the operator is never offered a piece nor asked to finance one
+    counts["offers_to_accept"] = len(offers_to(portal, actor)) if payee else 0
+    counts["applications_to_review"] = len(applications_to(portal, actor)) if payee else 0
+    return {**{kind: counts[kind] for kind in TODO_KINDS}, "due_by": due_by}
 
 
 PENDING_ACTIONS = ("issue", "offer_transfer", "apply_financing")

@@ -1,5 +1,5 @@
-"""The portal's own tables: accounts, tokens, login failures, certificate downloads, idempotency records, and the
-read model projected from ledger blocks (tickets, offers, financing applications, credit
+"""The portal's own tables: accounts, tokens, login failures, certificate downloads, idempotency records,
+members' notifications, and the read model projected from ledger blocks (tickets, offers, financing applications, credit
 lines, members, history, who takes part in which ticket tree) with its checkpoint.
 
 Money columns are BigInteger fen; ledger documents are kept whole as JSON text next to the
@@ -91,6 +91,32 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One event of the ledger told to one member (goldticket.store.notices): written by the
+    follower as it projects the block, read and marked read by the member's users. Not a
+    projection table: a rebuild keeps the rows and their read state, and the key made of
+    (member_id, tx_id, kind, ticket_id) (the ``id`` is its digest) writes each one once."""
+
+    __tablename__ = "notifications"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    tx_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(32))  # the offer or application, else ""
+    other_org_id: Mapped[str] = mapped_column(String(64))  # the counterparty
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[int] = mapped_column(BigInteger)
+    txnum: Mapped[int] = mapped_column(Integer)
+    timestamp: Mapped[str] = mapped_column(String(40))  # the transaction's, ISO in UTC
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("member_id", "tx_id", "kind", "ticket_id", name="uq_notifications_event"),
+        Index("ix_notifications_member_block", "member_id", "block", "txnum"),
+        Index("ix_notifications_member_read", "member_id", "read_at"),
+    )
 
 
 class Checkpoint(Base):

@@ -7,6 +7,10 @@ offers, financing applications, credit lines and members. Each batch of blocks a
 checkpoint move together in one database transaction, taken with the write lock, so followers
 in several processes never apply a block twice or skip one. The projection holds nothing the
 ledger does not: :meth:`Follower.rebuild` drops it and reads every block again.
+
+As it projects a transaction it also writes the members' notifications of it
+(:mod:`.notices`): those are not part of the projection (their read state is the members'),
+a rebuild keeps them, and a block projected again writes none twice.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from goldticket import messages as m
 
+from . import notices
 from .database import Database
 from .models import (
     PROJECTION_TABLES,
@@ -117,8 +122,11 @@ class Follower:
                     kind, attributes = split_key(write.key)
                     if kind in ORDER and not write.is_delete:
                         writes.append((ORDER[kind], kind, attributes, json.loads(write.value)))
-            for _, kind, attributes, doc in sorted(writes, key=lambda item: item[0]):
+            applied = sorted(writes, key=lambda item: item[0])
+            for _, kind, attributes, doc in applied:
                 self._apply(session, kind, attributes, doc, tx.tx_id, block.number, txnum, stamp)
+            told = notices.notices([(kind, doc) for _, kind, _, doc in applied])
+            notices.record(session, told, tx.tx_id, block.number, txnum, stamp.isoformat())
 
     def _apply(
         self,

@@ -431,3 +431,38 @@ def test_every_page_of_every_role_answers_in_its_language_with_zoned_times(
                 problems += [f"{username} {action}: {fault}" for fault in faults(html, lang)]
         user.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_badges_lead_to_the_inbox_where_a_notification_is_marked_read(
+    site: LiveSite, people: Any, artifacts: Path
+) -> None:
+    """#20 to-do and notifications: a ticket issued to the supplier shows in its navigation's
+    counts and in its inbox, newest first; marking it read takes it off the unread badge."""
+    ticket_id = issue_directly(site, "szjm", 2_000_000, "INV-INBOX")
+    supplier = people("szjm.clerk", "zh")
+    page = supplier.go("/")
+    to_accept = int(page.inner_text("[data-testid=badge-tickets_to_accept]"))
+    unread = int(page.inner_text("[data-testid=badge-notifications]"))
+    assert to_accept >= 1 and unread >= 1
+    page.click("nav.main a[data-todo=notifications]")
+    page.wait_for_url("**/inbox")
+    first = page.locator("table.notices tbody tr").first
+    expect(first).to_contain_text(ticket_id)
+    expect(first).to_contain_text("有金票开给您")
+    assert "unread" in (first.get_attribute("class") or "")
+    assert not faults(page.content(), "zh")
+    shot(page, artifacts, "zh-inbox")
+    first.locator("form button").click()
+    page.wait_for_url("**/inbox*")
+    row = page.locator(f"table.notices tr:has(a[href='/tickets/{ticket_id}'])").first
+    assert "unread" not in (row.get_attribute("class") or "")
+    badge = page.locator("[data-testid=badge-notifications]")
+    assert (int(badge.inner_text()) if badge.count() else 0) == unread - 1
+    # accepting the ticket clears it from the to-do count
+    tickets.accept_ticket(
+        site.portal.platform, site.portal.platform.actor("szjm.clerk"), ticket_id, pin=DEMO_PIN
+    )
+    site.portal.follower.catch_up()
+    page = supplier.go("/")
+    badge = page.locator("[data-testid=badge-tickets_to_accept]")
+    assert (int(badge.inner_text()) if badge.count() else 0) == to_accept - 1

@@ -9,6 +9,7 @@ from typing import Any
 import pydantic
 
 import goldticket
+from goldticket.services.inbox import KINDS
 
 from ..errors import STATUS
 from ._endpoint import OPERATIONS, Operation
@@ -229,6 +230,41 @@ _DASHBOARD = {  # GET /dashboard: the fields of the caller's role (services/dash
     },
 }
 
+_COUNT = {"type": "integer", "minimum": 0}
+_TODO = {  # GET /todo (services/worklists.py todo_counts)
+    "type": "object",
+    "required": [
+        "tickets_to_accept",
+        "offers_to_accept",
+        "applications_to_review",
+        "pieces_due_soon",
+        "due_by",
+    ],
+    "properties": {
+        "tickets_to_accept": _COUNT,
+        "offers_to_accept": _COUNT,
+        "applications_to_review": _COUNT,
+        "pieces_due_soon": _COUNT,
+        "due_by": {"type": "string", "format": "date"},
+    },
+}
+_NOTIFICATION = {  # services/inbox.py; kinds in goldticket/store/notices.py
+    "type": "object",
+    "required": ["id", "kind", "ticket_id", "amount_fen", "tx_id", "timestamp", "read", "read_at"],
+    "properties": {
+        "id": {"type": "string", "pattern": PATH_IDS["notification_id"]},
+        "kind": {"enum": list(KINDS)},
+        "ticket_id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        "subject_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "other_org_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "amount_fen": {"type": "integer", "minimum": 1},
+        "tx_id": {"type": "string"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "read": {"type": "boolean"},
+        "read_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+    },
+}
+
 
 def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -335,6 +371,17 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/credit-lines/<line_id>/decline"): _LINE,
     ("GET", "/credit-lines"): _page(_LINE),
     ("GET", "/dashboard"): _DASHBOARD,
+    ("GET", "/todo"): _TODO,
+    ("GET", "/notifications"): {
+        "type": "object",
+        "required": ["items", "total", "unread"],
+        "properties": {
+            "items": {"type": "array", "items": _NOTIFICATION},
+            "total": _COUNT,
+            "unread": _COUNT,
+        },
+    },
+    ("POST", "/notifications/<notification_id>/read"): _NOTIFICATION,
     ("POST", "/orgs"): _ORG,
     ("PATCH", "/orgs/<org_id>"): _ORG,
     ("GET", "/orgs/<org_id>/kyc"): {

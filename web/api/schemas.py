@@ -35,6 +35,7 @@ PATH_IDS = {
     "certificate_id": r"^CT[0-9A-F]{20}$",
     "card_id": r"^BS[0-9A-F]{16}$",
     "line_id": r"^CL[0-9a-f]{20}$",
+    "notification_id": r"^NT[0-9a-f]{20}$",
     "org_id": r"^[A-Za-z0-9_.-]{1,64}$",
     "username": r"^[a-z0-9][a-z0-9_.-]{1,63}$",
 }
@@ -285,6 +286,10 @@ class TicketQuery(TicketFind, Paging):
 class TicketExportQuery(TicketFind):
     format: Literal["csv", "xlsx"] = "csv"
     lang: Literal["zh", "en"] = "zh"
+
+
+class NotificationQuery(Paging):
+    unread: bool = Field(False, description="only the notifications none of the member's users has read")
 
 
 class CreditQuery(Paging):

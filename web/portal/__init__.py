@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (the *_views modules add their pages to the bluep
     find_views,
     formatting,
     help_views,
+    inbox_views,
     issue_views,
     operations_views,
     session_views,

@@ -24,6 +24,11 @@ from test_download_limits import (  # noqa: F401
     test_concurrent_downloads_through_two_portals_never_pass_the_limit,
     test_two_workers_share_the_download_limit,
 )
+from test_inbox import (  # noqa: F401 - to-do and notifications (#20)
+    test_a_member_reads_and_marks_only_its_own_notifications,
+    test_each_member_is_told_of_what_concerns_it_newest_first,
+    test_projecting_again_writes_no_notification_twice_and_keeps_what_was_read,
+)
 from test_ticket_find import (  # noqa: F401 - find and export (#20), with their fixture
     book,
     test_another_members_rows_never_appear_in_a_search_or_an_export,
