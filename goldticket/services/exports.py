@@ -107,6 +107,58 @@ def export_tickets(
     return Export(data=data, mimetype=FORMATS[fmt], filename=f"tickets-{stamp}.{fmt}", rows=len(rows))
 
 
+STATEMENT_HEADERS = {
+    "zh": ("清分单号", "根票号", "清分日", "票号", "持有方", "金额（元）", "结果"),
+    "en": (
+        "Statement no.",
+        "Root ticket no.",
+        "Settled on",
+        "Ticket no.",
+        "Holder",
+        "Amount (yuan)",
+        "Outcome",
+    ),
+}
+OUTCOMES = {
+    "zh": {"paid": "已付", "withheld": "暂缓（冻结）"},
+    "en": {"paid": "paid", "withheld": "withheld (frozen)"},
+}
+
+
+def export_statement(
+    portal: Portal, actor: Actor, root_id: str, statement_id: str, fmt: str, *, language: str = "zh"
+) -> Export:
+    """A settlement's clearing statement as ``fmt`` (csv or xlsx), one row per piece paid or
+    withheld, the lines ``actor`` may read (the issuer and the operator every line, a holder its
+    own: services.certificates.statements). Raises NotFoundError, ForbiddenError."""
+    from .certificates import statements  # the statement's access rules live there
+
+    if fmt not in FORMATS:
+        raise d.InvalidInputError("format must be csv or xlsx")
+    if language not in STATEMENT_HEADERS:
+        raise d.InvalidInputError("language must be zh or en")
+    statement = statements.get_statement(portal.platform, actor, root_id, statement_id)
+    names = _names(portal)
+    settled_on = dt.date.fromisoformat(statement["settled_on"])
+    rows = [
+        (
+            statement["statement_id"],
+            root_id,
+            settled_on,
+            item["ticket_id"],
+            names.get(item["holder_org_id"], item["holder_org_id"]),
+            yuan(int(item["amount_fen"])),
+            OUTCOMES[language][outcome],
+        )
+        for outcome in ("paid", "withheld")
+        for item in statement[outcome]
+    ]
+    header = STATEMENT_HEADERS[language]
+    data = _csv(header, rows) if fmt == "csv" else _xlsx(header, rows, title="statement")
+    name = f"statement-{statement['statement_id']}.{fmt}"
+    return Export(data=data, mimetype=FORMATS[fmt], filename=name, rows=len(rows))
+
+
 def _cell(value: Any) -> str:
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     # a cell Excel would read as a formula is written as text
@@ -121,12 +173,12 @@ def _csv(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bytes:
+def _xlsx(header: tuple[str, ...], rows: list[tuple[Any, ...]], title: str = "tickets") -> bytes:
     from openpyxl import Workbook  # imported when used: the portal starts without it loaded
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("tickets")
+    sheet = book.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
         cells = []

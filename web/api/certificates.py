@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, payments
+from goldticket.services import access, certificates, exports, payments
 from goldticket.services.context import Actor
 
 from ..errors import ApiError
 from ._endpoint import endpoint, portal
+from .schemas import StatementExportQuery
 
 bp = Blueprint("certificates", __name__)
 # The whole request: the PDF plus a multipart envelope. Larger uploads answer 413.
@@ -98,6 +99,22 @@ def signing_certificate() -> Response:
 def statement(actor: Actor, root_id: str, statement_id: str) -> Response:
     data = certificates.statement_pdf(portal().platform, actor, root_id, statement_id)
     return _pdf(data, f"statement-{statement_id}.pdf")
+
+
+@endpoint(
+    bp,
+    "/tickets/<root_id>/statements/<statement_id>/export",
+    "GET",
+    summary="A clearing statement as CSV (UTF-8 with BOM) or XLSX: the lines the caller may read",
+    query=StatementExportQuery,
+    produces=",".join(exports.FORMATS[kind].split(";")[0] for kind in ("csv", "xlsx")),
+)
+def statement_export(actor: Actor, root_id: str, statement_id: str, query: StatementExportQuery) -> Response:
+    made = exports.export_statement(portal(), actor, root_id, statement_id, query.format, language=query.lang)
+    response = Response(made.data, mimetype=made.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @endpoint(

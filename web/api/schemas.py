@@ -288,6 +288,12 @@ class TicketExportQuery(TicketFind):
     lang: Literal["zh", "en"] = "zh"
 
 
+class StatementExportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["csv", "xlsx"] = "csv"
+    lang: Literal["zh", "en"] = "zh"
+
+
 class NotificationQuery(Paging):
     unread: bool = Field(False, description="only the notifications none of the member's users has read")
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from goldticket import domain as d
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, payments, reads
+from goldticket.services import access, certificates, exports, payments, reads
 
 from . import verdicts
 from ._blueprint import TypedError, actor, bp, layout, portal
@@ -107,4 +107,19 @@ def statement_payment_file(root_id: str, statement_id: str) -> Any:
     name, data = payments.statement_payment_file(p, me, root_id, statement_id)
     response = Response(data, mimetype="application/xml")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>/export/<fmt>")
+def statement_export(root_id: str, statement_id: str, fmt: str) -> Any:
+    """The clearing statement as CSV or XLSX: the lines this member may read."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)
+    if fmt not in exports.FORMATS:
+        abort(404)
+    language = str(session.get("lang")) if session.get("lang") in ("zh", "en") else "zh"
+    made = exports.export_statement(p, me, root_id, statement_id, fmt, language=language)
+    response = Response(made.data, mimetype=made.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response.headers["Cache-Control"] = "no-store"
     return response
