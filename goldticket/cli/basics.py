@@ -108,7 +108,7 @@ def demo(again: bool) -> None:
                 f" {made.get('made_on', '?')}): reusing it (`goldticket demo --again` runs another life cycle)"
             )
         else:
-            statement = run_demo(platform, click.echo)
+            statement = run_demo(platform, click.echo, portal)
             made = {"ticket_id": statement["root_id"], "made_on": platform.today().isoformat()}
         logins = accounts.ensure_demo_accounts(portal)
         portal.follower.catch_up()

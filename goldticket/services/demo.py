@@ -21,7 +21,9 @@ from goldticket import domain as d
 
 from . import credit, financing, members, settlement, tickets, transfers
 from .context import OPERATOR, Actor
+from .desk import keep_kyc
 from .platform import Platform
+from .portal import Portal
 
 # (member id, Chinese name, English name, role, demo user)
 MEMBERS = [
@@ -73,15 +75,46 @@ def _on(platform: Platform, day: dt.date) -> Platform:
     )
 
 
-def setup_consortium(platform: Platform) -> dict[str, Actor]:
-    """Register the demo members and one user each with a card (skipping what already exists)."""
+def demo_kyc(index: int, name: str) -> dict[str, str]:
+    """A demo member's KYC record (#21): a 统一社会信用代码 with its check character computed by
+    python-stdnum, a settlement account in the member's own name with a 12-digit CNAPS code.
+    Invented numbers, documented as demo data."""
+    from stdnum.cn import uscc
+
+    base = f"9132000071{index:07d}"
+    return {
+        "uscc": base + uscc.calc_check_digit(base),
+        "legal_representative": "演示法人",
+        "registered_address": "江苏省演示市金票路 1 号",
+        "account_name": name,
+        "account_number": f"6222 0210 0000 00{index:02d}".replace(" ", ""),
+        "bank_name": "江南商业银行",
+        "cnaps_code": f"3133010000{index:02d}",
+    }
+
+
+def setup_consortium(platform: Platform, portal: Portal | None = None) -> dict[str, Actor]:
+    """Register the demo members and one user each with a card (skipping what already exists);
+    with the portal, each new member with its KYC record (so the demo's settlement has its
+    payment file)."""
     existing = {member["id"] for member in members.list_members(platform)}
     desk = platform.desk()
     users = {}
-    for member_id, name, name_en, role, username in MEMBERS:
+    for index, (member_id, name, name_en, role, username) in enumerate(MEMBERS, start=1):
         if member_id not in existing:
+            kyc_sha256 = None
+            if portal is not None:
+                checked = d.check_kyc(demo_kyc(index, name), name)
+                keep_kyc(portal, member_id, checked)
+                kyc_sha256 = checked.sha256
             members.register_member(
-                platform, desk, member_id=member_id, name=name, name_en=name_en, role=role
+                platform,
+                desk,
+                member_id=member_id,
+                name=name,
+                name_en=name_en,
+                role=role,
+                kyc_sha256=kyc_sha256,
             )
         if platform.users.has_user(username):
             users[member_id] = platform.actor(username)
@@ -92,10 +125,10 @@ def setup_consortium(platform: Platform) -> dict[str, Actor]:
     return users
 
 
-def run_demo(platform: Platform, say: Callable[[str], None]) -> dict[str, Any]:
+def run_demo(platform: Platform, say: Callable[[str], None], portal: Portal | None = None) -> dict[str, Any]:
     """Run one life cycle, from TERM_DAYS before the business date to its settlement on the
     business date, and return its clearing statement."""
-    users = setup_consortium(platform)
+    users = setup_consortium(platform, portal)
     names = {m[0]: f"{m[1]} ({m[2]})" for m in MEMBERS}
     names[OPERATOR] = "金票平台运营方 (GoldTicket Operator)"
     core, tier1, tier2a, tier2b = users["hdzg"], users["szjm"], users["wxdj"], users["czzg"]

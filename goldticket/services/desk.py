@@ -51,7 +51,7 @@ def create_org(
     desk = authenticate(portal, actor, desk_pin)
     member_id = org_id or f"m{secrets.token_hex(5)}"
     if checked is not None:  # kept first: a record whose hash the ledger lacks is never shown
-        _keep_kyc(portal, d.require_text(member_id, "id", 64), checked)
+        keep_kyc(portal, d.require_text(member_id, "id", 64), checked)
     member = members.register_member(
         portal.platform,
         desk,
@@ -66,7 +66,8 @@ def create_org(
     return present_member(member)
 
 
-def _keep_kyc(portal: Portal, member_id: str, kyc: d.MemberKyc) -> None:
+def keep_kyc(portal: Portal, member_id: str, kyc: d.MemberKyc) -> None:
+    """Keep a checked KYC record in the portal's database (before the ledger takes its hash)."""
     now = dt.datetime.now(dt.UTC)
     with portal.database.session(immediate=True) as session:
         row = session.get(MemberKyc, member_id)

@@ -787,3 +787,27 @@ def test_an_invoice_document_is_named_by_its_file_with_its_amount_in_yuan(
         error="invalid_input",
     )
     fail(consortium, *base, "--amount", "1", code=2, error="invalid_input")
+
+
+def test_the_demo_settlement_has_its_payment_file(env: Env) -> None:
+    """#21: the demo registers its members with KYC records (a valid 统一社会信用代码, an account
+    in the member's own name), so its settlement's payment file is there for the issuer and
+    validates against the official pain.001.001.09 schema, paying the whole 1,000,000.00."""
+    from goldticket.payments import schema
+    from goldticket.services import payments, setup
+    from goldticket.settings import Settings
+
+    out = run(env, "demo").stdout
+    found = re.search(r"statement (\S+) for ticket (\S+) on", out)
+    assert found
+    statement_id, root_id = found.groups()
+    environ = {key: value for key, value in env.items() if value is not None}
+    portal = setup.init_portal(Settings.from_env(environ))
+    try:
+        core = portal.platform.actor("hdzg.clerk")
+        name, xml = payments.statement_payment_file(portal, core, root_id, statement_id)
+    finally:
+        portal.close()
+    schema().validate(xml.decode())
+    assert name == f"payment-{statement_id}.xml"
+    assert b"<CtrlSum>1000000.00</CtrlSum>" in xml
