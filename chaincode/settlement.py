@@ -1,12 +1,15 @@
 """Settlement at maturity: the issuer pays every live piece of a root ticket to its holder in
-one clearing statement; the statements of a root. Composed into GoldTicketContract
-(chaincode/contract.py)."""
+one clearing statement; the statements of a root; the payments the issuer's bank booked for
+them (#21: PAYMENT_PENDING until booked, PAID when booked in full). Composed into
+GoldTicketContract (chaincode/contract.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from goldticket import domain as d
+from goldticket.domain.bank_payments import MAX_ENTRIES
+from goldticket.domain.lifecycle import require_issuer
 
 from .state import derive_id
 from .transactions import Tx, transaction
@@ -55,3 +58,39 @@ class SettlementTransactions:
         root_id = d.require_text(req.get("root_id"), "root_id")
         await require_visible(tx, viewer, await tx.ticket(root_id))
         return await tx.require("statement", root_id, d.require_text(req.get("statement_id"), "statement_id"))
+
+    @transaction
+    async def RecordBankPayments(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The issuer records the payments its bank booked for a statement's pieces (from the
+        bank's camt.053 statement): each entry names the piece, the amount, the bank's reference
+        and the booking date. An entry already recorded (same piece and reference) is skipped."""
+        caller, _ = await tx.caller("core")
+        root = await tx.ticket(req.get("root_id"))
+        require_issuer(root, caller.member_id)
+        statement_id = d.require_text(req.get("statement_id"), "statement_id", 64)
+        statement = await tx.require("statement", root.id, statement_id)
+        raw = req.get("entries")
+        if not isinstance(raw, list):
+            raise d.InvalidInputError("entries must be a list")
+        entries = [d.BankEntry.from_dict(item) for item in raw[: MAX_ENTRIES + 1]]
+        pieces = sorted({entry.ticket_id for entry in entries})
+        found = await tx.get_many(*[("bankpay", (root.id, ticket_id)) for ticket_id in pieces])
+        recorded = {ticket_id: record for ticket_id, record in zip(pieces, found, strict=True) if record}
+        changed, skipped = d.apply_bank_entries(statement, recorded, entries, tx.tx_id)
+        for ticket_id, record in sorted(changed.items()):
+            await tx.put("bankpay", (root.id, ticket_id), {**record, "statement_id": statement_id})
+        return {
+            "root_id": root.id,
+            "statement_id": statement_id,
+            "recorded": [changed[ticket_id] for ticket_id in sorted(changed)],
+            "skipped": [entry.to_dict() for entry in skipped],
+        }
+
+    @transaction
+    async def GetBankPayments(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """What the bank booked for a root's settled pieces, by piece (none before settlement)."""
+        _, viewer = await tx.viewer()
+        root_id = d.require_text(req.get("root_id"), "root_id")
+        await require_visible(tx, viewer, await tx.ticket(root_id))
+        items = [value for _, value in await tx.scan("bankpay", root_id)]
+        return {"items": items, "total": len(items)}

@@ -31,6 +31,7 @@ QUERIES = (
     "GetCertificate",
     "GetStatement",
     "GetStatements",
+    "GetBankPayments",
     "Ping",
 )
 

@@ -1,5 +1,6 @@
 """Every gold ticket rule as pure functions and values: no I/O, no clock (dates come in)."""
 
+from .bank_payments import BankEntry, apply_bank_entries, reconciliation
 from .certificate import check_certifiable, check_certificate_id, state_sha256
 from .credit import CreditLine, choose_credit_line, offer_credit_line
 from .errors import (
@@ -87,6 +88,9 @@ __all__ = [
     "Payment",
     "SettlementPlan",
     "plan_settlement",
+    "BankEntry",
+    "apply_bank_entries",
+    "reconciliation",
     "settle_piece",
     "LIVE",
     "OVERDUE",

@@ -18,7 +18,7 @@ from .context import Actor
 from .portal import Portal
 
 
-def _account(portal: Portal, member_id: str) -> payments.Account | None:
+def registered_account(portal: Portal, member_id: str) -> payments.Account | None:
     """The member's registered settlement account: its KYC record, if the ledger holds its hash."""
     member = portal.platform.evaluate("GetMember", {"id": member_id})
     with portal.database.session() as session:
@@ -44,7 +44,7 @@ def statement_payment_file(
     )
     paid = statement.get("paid") or []
     parties = [actor.member_id, *dict.fromkeys(payment["holder_org_id"] for payment in paid)]
-    accounts = {member_id: _account(portal, member_id) for member_id in parties}
+    accounts = {member_id: registered_account(portal, member_id) for member_id in parties}
     missing = [member_id for member_id, account in accounts.items() if account is None]
     if missing:
         raise d.RuleViolationError(

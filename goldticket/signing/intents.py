@@ -72,6 +72,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "FreezeTicket": _TICKET,
     "UnfreezeTicket": _TICKET,
     "RecordCertificate": frozenset({"certificate", "certificate_ref"}),
+    "RecordBankPayments": frozenset({"bankpay"}),
 }
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
 # Functions only the platform's own identity (a card of the operator member) signs: a holder's
@@ -92,7 +93,11 @@ def _member_of(identity: Identity) -> str | None:
     return str(member)
 
 
-_TARGETS_BY_FUNCTION = {"RecordCertificate": {"sha256": "certificate"}, "UpdateMember": {"id": "member"}}
+_TARGETS_BY_FUNCTION = {
+    "RecordCertificate": {"sha256": "certificate"},
+    "UpdateMember": {"id": "member"},
+    "RecordBankPayments": {"root_id": "bankpay"},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,6 +280,8 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
         _check_rate_bound(request, applications)
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
+    elif intent.function == "RecordBankPayments":
+        _check_bank_payments(intent, writes, tx.tx_id)
     elif intent.function == "IssueTicket":
         new = list(tickets.values())
         if len(new) != 1:
@@ -290,6 +297,33 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
         stated = str(request.get("term_reason") or "").strip() or None
         if new[0].get("term_reason") != stated:
             raise RefusedError("the ticket written does not carry the term reason the intent states")
+
+
+def _check_bank_payments(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any], tx_id: str) -> None:
+    """Payments recorded under the intent's root and statement, each booked now one the intent
+    lists (piece, amount, bank reference, date): the card is never made to record a payment
+    it was not shown."""
+    request = intent.request
+    listed = {
+        (str(e.get("ticket_id")), e.get("amount_fen"), str(e.get("bank_reference")), str(e.get("booked_on")))
+        for e in request.get("entries") or []
+        if isinstance(e, dict)
+    }
+    for (kind, attrs), value in writes.items():
+        if kind != "bankpay":
+            continue
+        if not value or attrs[:1] != (str(request.get("root_id")),):
+            raise RefusedError("the transaction records a payment of another ticket than the intent's")
+        _same(value, "payment record", statement_id=_required(request, "statement_id"), ticket_id=attrs[-1])
+        for payment in value.get("payments", []):
+            booked = (
+                attrs[-1],
+                payment.get("amount_fen"),
+                payment.get("bank_reference"),
+                payment.get("booked_on"),
+            )
+            if payment.get("tx_id") == tx_id and booked not in listed:
+                raise RefusedError(f"the transaction records a payment the intent does not list: {booked}")
 
 
 def _required(request: dict[str, Any], field: str) -> Any:

@@ -9,12 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, exports, payments
+from goldticket.services import access, certificates, exports, payments, reconciliation
 from goldticket.services.context import Actor
 
 from ..errors import ApiError
-from ._endpoint import endpoint, portal
-from .schemas import StatementExportQuery
+from ._endpoint import Write, endpoint, portal
+from .schemas import BankStatementImport, StatementExportQuery
 
 bp = Blueprint("certificates", __name__)
 # The whole request: the PDF plus a multipart envelope. Larger uploads answer 413.
@@ -115,6 +115,36 @@ def statement_export(actor: Actor, root_id: str, statement_id: str, query: State
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@endpoint(
+    bp,
+    "/tickets/<root_id>/statements/<statement_id>/bank-statement",
+    "POST",
+    summary="The issuer imports its bank's camt.053.001.08 statement: each booked payment of a piece is"
+    " recorded on the ledger (PAID, PARTIALLY_PAID), the rest reported (the issuer only)",
+    body=BankStatementImport,
+    write=True,
+)
+def import_bank_statement(
+    actor: Actor, body: BankStatementImport, write: Write, root_id: str, statement_id: str
+) -> Any:
+    xml = body.statement_xml.encode("utf-8")
+    return write.run(
+        lambda: reconciliation.import_bank_statement(
+            portal(), actor, root_id, statement_id, xml, pin=body.pin
+        )
+    )
+
+
+@endpoint(
+    bp,
+    "/tickets/<root_id>/statements/<statement_id>/reconciliation",
+    "GET",
+    summary="Each piece the statement pays with what the issuer's bank booked for it (its parties)",
+)
+def bank_reconciliation(actor: Actor, root_id: str, statement_id: str) -> dict[str, Any]:
+    return reconciliation.reconciliation(portal(), actor, root_id, statement_id)
 
 
 @endpoint(

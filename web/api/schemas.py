@@ -63,6 +63,12 @@ class Signed(Body):
     pin: Pin
 
 
+class BankStatementImport(Signed):
+    """The issuer's bank statement (ISO 20022 camt.053.001.08 XML, as the bank sent it)."""
+
+    statement_xml: Annotated[StrictStr, Field(min_length=1, max_length=240_000)]
+
+
 class Login(Body):
     username: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     password: Annotated[StrictStr, Field(min_length=1, max_length=256)]
