@@ -63,7 +63,8 @@ class SettlementTransactions:
     async def RecordBankPayments(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """The issuer records the payments its bank booked for a statement's pieces (from the
         bank's camt.053 statement): each entry names the piece, the amount, the bank's reference
-        and the booking date. An entry already recorded (same piece and reference) is skipped."""
+        and the booking date. An entry already recorded (same piece and reference) is skipped;
+        a request of nothing but such entries is refused (nothing to write)."""
         caller, _ = await tx.caller("core")
         root = await tx.ticket(req.get("root_id"))
         require_issuer(root, caller.member_id)
@@ -77,6 +78,8 @@ class SettlementTransactions:
         found = await tx.get_many(*[("bankpay", (root.id, ticket_id)) for ticket_id in pieces])
         recorded = {ticket_id: record for ticket_id, record in zip(pieces, found, strict=True) if record}
         changed, skipped = d.apply_bank_entries(statement, recorded, entries, tx.tx_id)
+        if not changed:
+            raise d.StateConflictError("every one of these bank entries is already recorded")
         for ticket_id, record in sorted(changed.items()):
             await tx.put("bankpay", (root.id, ticket_id), {**record, "statement_id": statement_id})
         return {

@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from goldticket import domain as d
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, exports, payments, reads
+from goldticket.services import access, certificates, exports, payments, reads, reconciliation
 
 from . import verdicts
 from ._blueprint import TypedError, actor, bp, layout, portal
@@ -85,7 +86,17 @@ def statement(root_id: str, statement_id: str) -> Any:
     p, me = portal(), actor()
     reads.get_ticket(p, me, root_id)  # another member's ticket reads as absent (404 page)
     found = certificates.get_statement(p.platform, me, root_id, statement_id)
-    return render_template("portal/statement.html", statement=found)
+    recon = reconciliation.reconciliation(p, me, root_id, statement_id)
+    return render_template(
+        "portal/statement.html", statement=found, reconciliation=recon, payment_status=PAYMENT_STATUS
+    )
+
+
+PAYMENT_STATUS = {
+    "PAYMENT_PENDING": _l("Awaiting the bank"),
+    "PARTIALLY_PAID": _l("Partly paid"),
+    "PAID": _l("Paid by the bank"),
+}
 
 
 @bp.get("/tickets/<root_id>/statements/<statement_id>/pdf")

@@ -718,6 +718,50 @@ def test_a_settlement_must_write_the_root_s_statement(consortium, issued_ticket)
     )
 
 
+def test_a_bank_payment_record_must_be_the_one_the_intent_lists(consortium, issued_ticket):
+    """#21: the issuer's card records only the bank payments its intent lists, under the intent's
+    root and statement; a changed amount, reference, piece or another root is refused."""
+    from goldticket.services import settlement
+
+    platform = on(consortium.platform, TODAY + dt.timedelta(days=90))
+    cc = platform.settings.chaincode
+    statement = settlement.settle_ticket(platform, consortium.core, issued_ticket["id"], pin=PIN)
+    (piece,) = statement["paid"]
+    entry = {
+        "ticket_id": piece["ticket_id"],
+        "amount_fen": piece["amount_fen"] - 1,
+        "bank_reference": "BK1",
+        "booked_on": statement["settled_on"],
+    }
+    request = {"root_id": statement["root_id"], "statement_id": statement["statement_id"], "entries": [entry]}
+    serial, intent, genuine = endorsed(platform, consortium.core, "RecordBankPayments", request)
+    assert m.decode_transaction(genuine).response_status < 400
+
+    def paid(**fields: Any):
+        def change(writes) -> None:
+            record = first(writes, "bankpay")["value"]
+            record["payments"][-1].update(fields)
+
+        return change
+
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(paid(amount_fen=piece["amount_fen"]), cc), "a payment the intent does not list"),
+            (on_writes(paid(bank_reference="BK2"), cc), "a payment the intent does not list"),
+            (on_writes(set_field("bankpay", statement_id="ST-other"), cc), "statement_id"),
+            (
+                on_writes(add("bankpay", ("TKelse", piece["ticket_id"]), {"payments": []}), cc),
+                "another ticket than the intent",
+            ),
+            (on_writes(drop("bankpay"), cc), f"does not change the bankpay {statement['root_id']}"),
+        ],
+    )
+
+
 # What each function may write, held here independently of intents.WRITABLE so that widening
 # a function's kinds there fails this test.
 TICKET = {"ticket", "holding"}
@@ -752,6 +796,7 @@ MAY_WRITE = {
     "FreezeTicket": TICKET,
     "UnfreezeTicket": TICKET,
     "RecordCertificate": {"certificate", "certificate_ref"},
+    "RecordBankPayments": {"bankpay"},
 }
 ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
 

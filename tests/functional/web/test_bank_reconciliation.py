@@ -1,0 +1,121 @@
+"""#21 payment through the bank, the round trip: settlement, the payment file, the bank's
+camt.053 statement imported by the issuer; every piece the bank booked becomes PAID on the
+ledger with its reference, a piece the statement lacks stays PAYMENT_PENDING and is reported,
+debits of no piece of this settlement are reported, an import again records nothing. The
+issuer's only; the parties read the reconciliation as they read the statement."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+from apiclient import MATURITY
+from conftest import member_kyc
+from support import PIN
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import camt053  # noqa: E402
+
+pytestmark = pytest.mark.functional
+CORE_ACCOUNT = member_kyc("core 公司", 0)["account_number"]
+
+
+@pytest.fixture
+def settled(members, accepted, portal):
+    """1,000,000.00 settled in two pieces: tier1 keeps 749,999.99, tier2 holds 250,000.01."""
+    root = accepted["id"]
+    offered = members["tier1"].post(
+        f"/tickets/{root}/transfers", {"to_org_id": "tier2", "amount_fen": 25_000_001, "pin": PIN}, expect=201
+    )
+    members["tier2"].post(f"/offers/{offered['offer_id']}/accept", {"pin": PIN}, expect=200)
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    statement = members["core"].post(f"/tickets/{root}/settle", {"pin": PIN}, expect=200)
+    return root, statement
+
+
+def _import(members, who, root, statement, xml: bytes, expect: int):
+    path = f"/tickets/{root}/statements/{statement['statement_id']}/bank-statement"
+    return members[who].post(path, {"pin": PIN, "statement_xml": xml.decode()}, expect=expect)
+
+
+def test_every_booked_piece_becomes_paid_and_an_import_again_records_nothing(members, settled) -> None:
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    booked = [(p["ticket_id"], p["amount_fen"], f"BK{n}") for n, p in enumerate(statement["paid"])]
+    xml = camt053.statement(CORE_ACCOUNT, booked, day)
+    report = _import(members, "core", root, statement, xml, 200)
+    assert report["complete"] and report["paid_fen"] == report["due_fen"] == 100_000_000
+    assert {line["status"] for line in report["lines"]} == {"PAID"}
+    assert len(report["recorded"]) == 2 and report["unknown"] == [] and report["refused"] == []
+    again = _import(members, "core", root, statement, xml, 200)
+    assert again["recorded"] == [] and len(again["already"]) == 2 and again["complete"]
+    # a holder reads its own line, paid with the bank's reference
+    path = f"/tickets/{root}/statements/{statement['statement_id']}/reconciliation"
+    mine = members["tier2"].get(path, expect=200)
+    assert [(line["due_fen"], line["status"]) for line in mine["lines"]] == [(25_000_001, "PAID")]
+    references = {ticket_id: reference for ticket_id, _, reference in booked}
+    assert [p["bank_reference"] for p in mine["lines"][0]["payments"]] == [
+        references[mine["lines"][0]["ticket_id"]]
+    ]
+    members["bank"].get(path, expect=403)
+
+
+def test_a_missing_credit_stays_pending_and_strangers_are_reported(members, settled) -> None:
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    first, second = statement["paid"]
+    xml = camt053.statement(
+        CORE_ACCOUNT,
+        [
+            (first["ticket_id"], first["amount_fen"] - 100, "BK1"),  # part of it (部分清偿)
+            ("TK-NOT-OURS", 5_000, "BK2"),  # another payment of the core's
+            (second["ticket_id"], second["amount_fen"] + 1, "BK3"),  # more than it is due
+        ],
+        day,
+    )
+    report = _import(members, "core", root, statement, xml, 200)
+    status = {line["ticket_id"]: (line["status"], line["outstanding_fen"]) for line in report["lines"]}
+    assert status == {
+        first["ticket_id"]: ("PARTIALLY_PAID", 100),
+        second["ticket_id"]: ("PAYMENT_PENDING", second["amount_fen"]),
+    }
+    assert [u["end_to_end_id"] for u in report["unknown"]] == ["TK-NOT-OURS"]
+    assert [r["bank_reference"] for r in report["refused"]] == ["BK3"]
+    assert not report["complete"] and report["outstanding_fen"] == 100 + second["amount_fen"]
+
+
+def test_only_the_issuer_imports_its_own_accounts_statement(members, settled) -> None:
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    booked = [(p["ticket_id"], p["amount_fen"], f"BK{n}") for n, p in enumerate(statement["paid"])]
+    xml = camt053.statement(CORE_ACCOUNT, booked, day)
+    for other in ("tier1", "tier2", "bank"):  # payees and outsiders: as if there were nothing
+        assert _import(members, other, root, statement, xml, 404)["error"] == "not_found"
+    foreign = camt053.statement("9999000011112222", booked, day)
+    assert _import(members, "core", root, statement, foreign, 422)["error"] == "rule_violation"
+    broken = _import(members, "core", root, statement, b"<Document>not a statement</Document>", 400)
+    assert broken["error"] == "invalid_input"
+    path = f"/tickets/{root}/statements/{statement['statement_id']}/reconciliation"
+    assert {line["status"] for line in members["core"].get(path, expect=200)["lines"]} == {"PAYMENT_PENDING"}
+
+
+def test_the_statement_page_shows_each_piece_as_the_bank_booked_it(app, members, settled) -> None:
+    from test_portal_pages import portal_login
+
+    root, statement = settled
+    page = f"/tickets/{root}/statements/{statement['statement_id']}"
+    issuer = portal_login(app, "core.clerk")
+    assert "等待银行入账" in issuer.get(page).get_data(as_text=True)
+    first, second = statement["paid"]
+    day = dt.date.fromisoformat(statement["settled_on"])
+    xml = camt053.statement(CORE_ACCOUNT, [(first["ticket_id"], first["amount_fen"], "BK-FIRST")], day)
+    _import(members, "core", root, statement, xml, 200)
+    html = issuer.get(page).get_data(as_text=True)
+    assert "BK-FIRST" in html and "银行已付讫" in html and "等待银行入账" in html
+    holder_of_first = "tier1" if first["holder_org_id"] == "tier1" else "tier2"
+    other = "tier2" if holder_of_first == "tier1" else "tier1"
+    assert "BK-FIRST" in portal_login(app, f"{holder_of_first}.clerk").get(page).get_data(as_text=True)
+    assert "BK-FIRST" not in portal_login(app, f"{other}.clerk").get(page).get_data(as_text=True)
