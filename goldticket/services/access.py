@@ -61,7 +61,9 @@ def require_offer_party(platform: Platform, actor: Actor, offer_id: Any, party: 
         raise d.ForbiddenError(f"only the {party} of offer {offer['id']} may do this")
 
 
-def require_application_bank(platform: Platform, actor: Actor, application_id: Any) -> None:
+def require_application_bank(platform: Platform, actor: Actor, application_id: Any) -> dict[str, Any]:
+    """The application, when ``actor`` is its bank (its rate bound is what approval states)."""
     application = platform.lookup("application", d.require_text(application_id, "application_id"))
     if application["bank_org_id"] != actor.member_id:
         raise d.ForbiddenError(f"only the bank of application {application['id']} may do this")
+    return application

@@ -67,10 +67,11 @@ def approve_financing(
     pin: str,
 ) -> dict[str, Any]:
     """Returns the quote figures plus ``financed`` and ``remainder`` tickets. The request
-    states the holder's signed bound, so the signing gateway checks the rate against it."""
-    access.require_application_bank(platform, banker, application_id)
+    states the holder's signed bound, so the signing gateway checks the rate against it. The
+    bound is read with the access check, without a signed query: a stale one is refused by
+    the chaincode, which compares it with the application on the ledger."""
     application = d.FinancingApplication.from_dict(
-        platform.evaluate("GetApplication", {"application_id": application_id})
+        access.require_application_bank(platform, banker, application_id)
     )
     d.require_rate_bp(annual_rate_bp)
     d.check_rate_bound(application, annual_rate_bp)

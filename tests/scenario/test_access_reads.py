@@ -5,11 +5,13 @@ still decides on submit."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from support import PIN
+from support import PIN, TODAY, invoice, on
 
 from goldticket import domain as d
-from goldticket.services import transfers
+from goldticket.services import financing, settlement, tickets, transfers
 
 pytestmark = pytest.mark.scenario
 
@@ -36,6 +38,70 @@ def test_the_checks_before_a_transfer_make_no_signed_query(consortium, issued_ti
     )
     transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN)
     assert calls == []
+
+
+def test_no_write_of_a_life_cycle_makes_a_signed_query_first(consortium, monkeypatch):
+    """Issue, accept, offer, accept the offer, apply for financing, approve, settle: each write's
+    checks read world state on the embedded ledger, none asks the chaincode with a signature."""
+    c, p = consortium, consortium.platform
+    if p.ledger.kind != "local":
+        pytest.skip("on Fabric without a portal the ledger's query is what there is to read")
+    calls = _count_signed_queries(p, monkeypatch)
+    queries: dict[str, int] = {}
+
+    def write(name, call):
+        before = len(calls)
+        result = call()
+        queries[name] = len(calls) - before
+        return result
+
+    maturity = TODAY + dt.timedelta(days=90)
+    issued = write(
+        "issue",
+        lambda: tickets.issue_ticket(
+            p,
+            c.core,
+            payee_org_id="tier1",
+            amount_fen=1_000_000,
+            maturity_date=maturity,
+            invoices=[invoice("INV-READS", 1_000_000)],
+            pin=PIN,
+        ),
+    )
+    write("accept", lambda: tickets.accept_ticket(p, c.tier1, issued["id"], pin=PIN))
+    offer = write(
+        "offer",
+        lambda: transfers.offer_transfer(
+            p, c.tier1, ticket_id=issued["id"], to_org_id="tier2", amount_fen=400_000, pin=PIN
+        ),
+    )
+    moved = write("accept offer", lambda: transfers.accept_offer(p, c.tier2, offer["offer_id"], pin=PIN))
+    application = write(
+        "apply",
+        lambda: financing.apply_financing(
+            p,
+            c.tier2,
+            ticket_id=moved["transferred"]["id"],
+            bank_org_id="factor",
+            amount_fen=400_000,
+            max_annual_rate_bp=500,
+            pin=PIN,
+        ),
+    )
+    write(
+        "approve",
+        lambda: financing.approve_financing(
+            p,
+            c.factor,
+            application_id=application["application_id"],
+            annual_rate_bp=300,
+            value_date=TODAY,
+            pin=PIN,
+        ),
+    )
+    write("settle", lambda: settlement.settle_ticket(on(p, maturity), c.core, issued["id"], pin=PIN))
+    assert queries == dict.fromkeys(queries, 0)
+    assert len(queries) == 7
 
 
 def test_a_refused_check_says_what_the_chaincode_says_to_the_same_member(
@@ -89,3 +155,57 @@ def test_a_stale_or_wrong_read_only_moves_a_refusal(consortium, issued_ticket):
             p, c.tier3, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=1_000, pin=PIN
         )
     assert p.ledger.height() == height
+
+
+def _stale_world_state(platform, monkeypatch, kind: str, key: str, claimed: dict) -> None:
+    """The embedded ledger's unsigned read answers ``claimed`` for ``kind`` ``key``, as a read
+    taken before a concurrent commit would."""
+    record = platform.ledger.record
+    monkeypatch.setattr(
+        platform.ledger, "record", lambda k, x: claimed if (k, x) == (kind, key) else record(k, x)
+    )
+
+
+def test_a_stale_world_state_read_lets_a_write_through_that_the_chaincode_refuses(
+    consortium, issued_ticket, monkeypatch
+):
+    c, p = consortium, consortium.platform
+    if p.ledger.kind != "local":
+        pytest.skip("the embedded ledger's own unsigned read")
+    _stale_world_state(
+        p, monkeypatch, "ticket", issued_ticket["id"], {**issued_ticket, "holder_org_id": "tier3"}
+    )
+    height = p.ledger.height()
+    with pytest.raises(d.ForbiddenError):
+        transfers.offer_transfer(
+            p, c.tier3, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=1_000, pin=PIN
+        )
+    assert p.ledger.height() == height
+
+
+def test_a_stale_rate_bound_read_with_the_check_is_refused_on_submit(consortium, issued_ticket, monkeypatch):
+    """Approval states the holder's bound as the check read it: a stale read (a higher bound)
+    passes the service's rate check, the chaincode compares it with the application on the
+    ledger and refuses; nothing is written."""
+    c, p = consortium, consortium.platform
+    if p.ledger.kind != "local":
+        pytest.skip("the embedded ledger's own unsigned read")
+    application = financing.apply_financing(
+        p,
+        c.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="factor",
+        amount_fen=1_000_000,
+        max_annual_rate_bp=500,
+        pin=PIN,
+    )
+    application_id = application["application_id"]
+    recorded = p.ledger.record("application", application_id)
+    _stale_world_state(p, monkeypatch, "application", application_id, {**recorded, "max_annual_rate_bp": 900})
+    height = p.ledger.height()
+    with pytest.raises(d.StateConflictError, match="bounded at"):
+        financing.approve_financing(
+            p, c.factor, application_id=application_id, annual_rate_bp=800, value_date=TODAY, pin=PIN
+        )
+    assert p.ledger.height() == height
+    assert p.ledger.record("application", application_id)["status"] == recorded["status"]
