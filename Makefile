@@ -101,4 +101,4 @@ network-status: install
 	$(BIN)/python fabric-network/network.py status
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache
+	rm -rf $(VENV) var var-orgs .pytest_cache .hypothesis .benchmarks .mypy_cache .ruff_cache

@@ -101,9 +101,7 @@ def use_software_keys(platform: Platform, actors: list) -> None:
 
     operator, operator_pin = platform.actor("operator"), platform.settings.operator_pin
     for actor in actors:
-        ca = platform.keystore.cas()[
-            ROLE_MSP[platform.evaluate("GetMember", {"id": actor.member_id})["role"]]
-        ]
+        ca = platform.member_ca(ROLE_MSP[platform.evaluate("GetMember", {"id": actor.member_id})["role"]])
         key = new_member_key()
         attributes = {"member": actor.member_id, "role": actor.role, "user": actor.username}
         cert = ca.issue(key.public_key(), common_name=actor.username, attributes=attributes)

@@ -77,6 +77,8 @@ class Settings:
     signer_rate: float = 10.0  # GOLDTICKET_SIGNER_RATE: signatures a second one card may make (burst 3x)
     signer_secret: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_SIGNER_SECRET
     signer_tls_dir: Path | None = None  # GOLDTICKET_SIGNER_TLS_DIR (None = <data dir>/signer-tls)
+    # GOLDTICKET_ORGS_DIR: the other organisations' own folders (None = <data dir>-orgs beside it)
+    orgs_dir: Path | None = None
     operator_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PASSWORD
     operator_pin: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PIN
     # GOLDTICKET_DATABASE_URL: the portal's database ("" = SQLite portal.sqlite in data_dir)
@@ -107,6 +109,7 @@ class Settings:
             "signer_url": env.get("GOLDTICKET_SIGNER_URL", ""),
             "signer_secret": env.get("GOLDTICKET_SIGNER_SECRET", ""),
             "signer_tls_dir": Path(tls) if (tls := env.get("GOLDTICKET_SIGNER_TLS_DIR")) else None,
+            "orgs_dir": Path(orgs) if (orgs := env.get("GOLDTICKET_ORGS_DIR")) else None,
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
             "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
@@ -161,6 +164,14 @@ class Settings:
         return self.signer_tls_dir or self.data_dir / "signer-tls"
 
     @property
+    def orgs_path(self) -> Path:
+        """Where the other organisations' own folders are (:func:`default_orgs_dir`)."""
+        return self.orgs_dir or default_orgs_dir(self.data_dir)
+
+    def organisation_folder(self, msp_id: str) -> Path:
+        return self.orgs_path / msp_id
+
+    @property
     def fabric_profile_path(self) -> Path:
         """The Fabric connection profile ``make network-up`` wrote for this data directory."""
         return self.fabric_profile or self.data_dir / "fabric" / "connection.json"
@@ -193,6 +204,14 @@ class Settings:
     def portal_database_url(self) -> str:
         """GOLDTICKET_DATABASE_URL, or the SQLite file ``portal.sqlite`` in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'portal.sqlite').resolve()}"
+
+
+def default_orgs_dir(data_dir: Path) -> Path:
+    """The organisations' folders of the single-machine quick start: ``<data dir>-orgs`` beside
+    the data directory, never inside it (the platform's directory holds no other organisation's
+    key). A real deployment has each organisation's folder on that organisation's machine."""
+    data_dir = Path(data_dir).absolute()
+    return data_dir.with_name(f"{data_dir.name}-orgs")
 
 
 def recorded_environment(data_dir: Path) -> str | None:

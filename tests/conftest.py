@@ -135,7 +135,7 @@ def software_identity(consortium: Consortium, member_id: str, username: str) -> 
 
     platform = consortium.platform
     role = platform.evaluate("GetMember", {"id": member_id})["role"]
-    ca = platform.keystore.cas()[ROLE_MSP[role]]
+    ca = platform.member_ca(ROLE_MSP[role])
     key = new_member_key()
     cert = ca.issue(
         key.public_key(),

@@ -1,16 +1,15 @@
 """MSP folders and TLS material for every node, made by GoldTicket's organisation CAs.
 
-The peer organisations' CAs are the data directory's (``goldticket init`` makes the same ones
-when they are missing), so the embedded ledger and this network trust the same member
-certificates; the orderer organisation's CA lives with the network. Every MSP has NodeOUs on
-(client, peer, admin, orderer); the same CA signs TLS certificates. Private keys are written
-0600 in 0700 folders whatever the umask.
+The operator's CA is the data directory's (``goldticket init`` makes the same one when it is
+missing); every other organisation's CA (core, bank, orderer) is in that organisation's own
+folder (``<data dir>-orgs/<MSP>``, :mod:`goldticket.signing.organisations`), and so are its
+nodes' and admin's keys. The embedded ledger and this network trust the same CA certificates.
+Every MSP has NodeOUs on (client, peer, admin, orderer); the same CA signs TLS certificates.
+Private keys are written 0600 in 0700 folders whatever the umask.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -19,46 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from goldticket.settings import ORGANISATIONS
 from goldticket.signing import OrgCA
 from goldticket.signing.keystore import KeyStore
+from goldticket.signing.organisations import OrganisationFolder, write_file, write_msp
 
 from .errors import NetworkError
-from .layout import ORDERER_MSP, Layout
-
-NODE_OUS_CONFIG = """NodeOUs:
-  Enable: true
-  ClientOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: client
-  PeerOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: peer
-  AdminOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: admin
-  OrdererOUIdentifier:
-    Certificate: cacerts/ca.pem
-    OrganizationalUnitIdentifier: orderer
-"""
-
-
-def make_folders(folder: Path) -> None:
-    """Make folder and its missing parents 0700 whatever the umask (``mkdir(parents=True)``
-    gives the parents the umask's mode, 0755)."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for made in reversed(missing):
-        made.mkdir(mode=0o700, exist_ok=True)
-        made.chmod(0o700)
-
-
-def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
-    make_folders(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+from .layout import OPERATOR_MSP, ORDERER_MSP, Layout
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -68,40 +31,35 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def organisation_cas(layout: Layout) -> dict[str, OrgCA]:
-    """The three peer organisations' CAs from the data directory (made when missing, as
-    ``goldticket init`` would) and the orderer organisation's CA from the network folder."""
+    """The operator's CA from the data directory (made when missing, as ``goldticket init``
+    would) and every other organisation's CA from its own folder (made when missing, as that
+    organisation's ``org init`` would): the data directory never holds another's key."""
     keystore = KeyStore(layout.data_dir)
-    cas = keystore.cas()
-    for msp_id, organisation in ORGANISATIONS.items():
-        if msp_id not in cas:
-            cas[msp_id] = OrgCA.create(msp_id, organisation)
-            keystore.save_ca(cas[msp_id])
-    orderer_ca = layout.org_dir(ORDERER_MSP) / "ca.json"
-    if orderer_ca.exists():
-        data = json.loads(orderer_ca.read_text())
-        cas[ORDERER_MSP] = OrgCA(
-            ORDERER_MSP, data["certificate_pem"].encode(), data["private_key_pem"].encode()
-        )
+    cas: dict[str, OrgCA] = {}
+    held = keystore.cas()
+    if OPERATOR_MSP in held:
+        cas[OPERATOR_MSP] = held[OPERATOR_MSP]
     else:
-        cas[ORDERER_MSP] = OrgCA.create(ORDERER_MSP, "GoldTicket Ordering Service")
-        record = {
-            "certificate_pem": cas[ORDERER_MSP].certificate_pem.decode(),
-            "private_key_pem": cas[ORDERER_MSP].private_key_pem.decode(),
-        }
-        write_file(orderer_ca, json.dumps(record).encode(), private=True)
+        cas[OPERATOR_MSP] = OrgCA.create(OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP])
+        keystore.save_ca(cas[OPERATOR_MSP])
+    names = {**ORGANISATIONS, ORDERER_MSP: "GoldTicket Ordering Service"}
+    for msp_id in layout.msp_ids:
+        if msp_id == OPERATOR_MSP:
+            continue
+        folder = OrganisationFolder(layout.organisations / msp_id)
+        if msp_id in held and not folder.exists():  # a data directory made before #19
+            cas[msp_id] = folder.create(msp_id, names[msp_id], ca=held[msp_id])
+        else:
+            cas[msp_id] = folder.ensure(msp_id, names[msp_id])
+        if msp_id in ORGANISATIONS:
+            keystore.save_trusted(msp_id, cas[msp_id].certificate_pem, folder.path)
     return {msp_id: cas[msp_id] for msp_id in layout.msp_ids}
-
-
-def _write_msp(msp_dir: Path, ca: OrgCA) -> None:
-    write_file(msp_dir / "cacerts" / "ca.pem", ca.certificate_pem)
-    write_file(msp_dir / "tlscacerts" / "ca.pem", ca.certificate_pem)
-    write_file(msp_dir / "config.yaml", NODE_OUS_CONFIG.encode())
 
 
 def _write_identity(folder: Path, ca: OrgCA, common_name: str, node_ou: str) -> None:
     """``folder/msp`` (signing identity) and ``folder/tls`` (TLS key pair) for one node or admin."""
     key = ec.generate_private_key(ec.SECP256R1())
-    _write_msp(folder / "msp", ca)
+    write_msp(folder / "msp", ca)
     write_file(folder / "msp" / "keystore" / "key.pem", _key_pem(key), private=True)
     write_file(
         folder / "msp" / "signcerts" / "cert.pem",
@@ -128,10 +86,10 @@ def ensure_crypto(layout: Layout) -> bool:
                 "run `make network-clean` to start this network afresh"
             )
         if not layout.ca_pem(msp_id).exists():
-            _write_msp(layout.org_msp(msp_id), ca)
+            write_msp(layout.org_msp(msp_id), ca)
             made = True
     for msp_id, name, node_ou in nodes:
-        folder = layout.node_dir(msp_id, name)
+        folder = layout.admin_dir(msp_id) if node_ou == "admin" else layout.node_dir(msp_id, name)
         if not (folder / "tls" / "server.crt").exists():
             common_name = f"{name}.{msp_id.lower()}" if name == "admin" else name
             _write_identity(folder, cas[msp_id], common_name, node_ou)

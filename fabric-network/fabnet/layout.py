@@ -1,8 +1,10 @@
 """Where everything of one network lives and which ports it uses.
 
-The network's state lives under ``<data dir>/fabric`` (the data directory whose organisation
-CAs made its crypto): crypto material, the channel's genesis block, orderer and peer ledgers,
-logs, PID files and the connection profile GoldTicket reads with GOLDTICKET_LEDGER=fabric.
+The network's state lives under ``<data dir>/fabric`` (the data directory whose operator CA
+made the operator's crypto): the operator's node material, the channel's genesis block, orderer
+and peer ledgers, logs, PID files and the connection profile GoldTicket reads with
+GOLDTICKET_LEDGER=fabric. Every other organisation's CA key, nodes and admin live in its own
+folder under ``<data dir>-orgs/<MSP>`` (GOLDTICKET_ORGS_DIR), the format of ``org init``.
 
 Ports, from a base B (GOLDTICKET_FABRIC_PORT_BASE, default 7050): orderer i listens on B+i,
 its admin API on B+10+i and operations on B+20+i; the peer of org k (0 operator, 1 core,
@@ -16,6 +18,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+from goldticket.settings import default_orgs_dir
+
 from .errors import NetworkError
 
 HOST = "127.0.0.1"
@@ -23,6 +27,7 @@ CHANNEL = "goldticket"
 CHAINCODE = "goldticket"
 CHAINCODE_VERSION = "1.0"
 ORDERER_MSP = "OrdererMSP"
+OPERATOR_MSP = "OperatorMSP"
 CONSENSUS = ("etcdraft", "BFT")
 # The peer organisations, matching docs/decisions.md: MSP id and the short name in node names.
 PEER_ORGS = (("OperatorMSP", "operator"), ("CoreMSP", "core"), ("BankMSP", "bank"))
@@ -82,6 +87,8 @@ class Layout:
     consensus: str = "etcdraft"  # or "BFT" (SmartBFT, Fabric v3)
     channel: str = CHANNEL
     chaincode: str = CHAINCODE
+    # the other organisations' own folders (GOLDTICKET_ORGS_DIR, default <data dir>-orgs)
+    orgs_root: Path | None = None
 
     @classmethod
     def create(
@@ -94,6 +101,7 @@ class Layout:
         batch_timeout: str = "250ms",
         time_window: str = "15m",
         consensus: str = "etcdraft",
+        orgs_root: Path | None = None,
     ) -> Layout:
         if consensus not in CONSENSUS:
             raise NetworkError(f"the consensus must be one of {', '.join(CONSENSUS)}")
@@ -116,6 +124,7 @@ class Layout:
             batch_timeout=batch_timeout,
             time_window=time_window,
             consensus=consensus,
+            orgs_root=Path(orgs_root or default_orgs_dir(data_dir)).resolve(),
         )
 
     @classmethod
@@ -141,6 +150,7 @@ class Layout:
             batch_timeout=env.get("GOLDTICKET_FABRIC_BATCH_TIMEOUT") or "250ms",
             time_window=window,
             consensus=env.get("GOLDTICKET_FABRIC_CONSENSUS") or "etcdraft",
+            orgs_root=Path(orgs) if (orgs := env.get("GOLDTICKET_ORGS_DIR")) else None,
         )
 
     # ----------------------------------------------------------------- paths
@@ -149,14 +159,22 @@ class Layout:
         return self.root / "crypto"
 
     def org_dir(self, msp_id: str) -> Path:
-        return self.crypto / msp_id
+        """The operator's node material lives with the network under its data directory; every
+        other organisation's (its CA key, nodes and admin) in that organisation's own folder."""
+        if msp_id == OPERATOR_MSP:
+            return self.crypto / msp_id
+        return self.organisations / msp_id
+
+    @property
+    def organisations(self) -> Path:
+        return self.orgs_root or default_orgs_dir(self.data_dir)
 
     def org_msp(self, msp_id: str) -> Path:
         """The organisation's MSP as the channel config knows it (CA certs and NodeOUs)."""
         return self.org_dir(msp_id) / "msp"
 
     def node_dir(self, msp_id: str, name: str) -> Path:
-        return self.org_dir(msp_id) / name
+        return self.org_dir(msp_id) / "nodes" / name
 
     def admin_dir(self, msp_id: str) -> Path:
         return self.org_dir(msp_id) / "admin"

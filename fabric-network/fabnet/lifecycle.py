@@ -169,6 +169,51 @@ def definition(
     ]
 
 
+def approve_command(
+    layout: Layout,
+    binaries: Binaries,
+    name: str,
+    pkg_id: str,
+    sequence: int = SEQUENCE,
+    version: str = CHAINCODE_VERSION,
+) -> list[str]:
+    """``peer lifecycle chaincode approveformyorg`` for one definition: the one command the first
+    deployment, an upgrade and a newcomer's approval all run (each with its own admin's env)."""
+    return [
+        binaries.tool("peer"),
+        "lifecycle",
+        "chaincode",
+        "approveformyorg",
+        *orderer_args(layout),
+        *definition(layout, name, sequence, version),
+        "--package-id",
+        pkg_id,
+        "--waitForEventTimeout",
+        "30s",
+    ]
+
+
+def commit_command(
+    layout: Layout,
+    binaries: Binaries,
+    name: str,
+    sequence: int = SEQUENCE,
+    version: str = CHAINCODE_VERSION,
+) -> list[str]:
+    """``peer lifecycle chaincode commit`` of one definition, endorsed by every peer."""
+    command = [
+        binaries.tool("peer"),
+        "lifecycle",
+        "chaincode",
+        "commit",
+        *orderer_args(layout),
+        *definition(layout, name, sequence, version),
+    ]
+    for peer in layout.peers:
+        command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]
+    return [*command, "--waitForEventTimeout", "30s"]
+
+
 def committed(layout: Layout, binaries: Binaries, name: str) -> bool:
     result = subprocess.run(
         [
@@ -209,18 +254,7 @@ def approved(layout: Layout, binaries: Binaries, peer: Peer, name: str) -> bool:
 def approve(layout: Layout, binaries: Binaries, peer: Peer, name: str, pkg_id: str) -> bool:
     if retry(lambda: approved(layout, binaries, peer, name), f"{peer.name} readiness"):
         return False
-    command = [
-        binaries.tool("peer"),
-        "lifecycle",
-        "chaincode",
-        "approveformyorg",
-        *orderer_args(layout),
-        *definition(layout, name),
-        "--package-id",
-        pkg_id,
-        "--waitForEventTimeout",
-        "30s",
-    ]
+    command = approve_command(layout, binaries, name, pkg_id)
     env = admin_env(layout, binaries, peer)
     retry(lambda: run(command, env, f"{peer.msp_id} approving {name}"), "approve")
     return True
@@ -229,17 +263,7 @@ def approve(layout: Layout, binaries: Binaries, peer: Peer, name: str, pkg_id: s
 def commit(layout: Layout, binaries: Binaries, name: str) -> bool:
     if committed(layout, binaries, name):
         return False
-    command = [
-        binaries.tool("peer"),
-        "lifecycle",
-        "chaincode",
-        "commit",
-        *orderer_args(layout),
-        *definition(layout, name),
-    ]
-    for peer in layout.peers:
-        command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]
-    command += ["--waitForEventTimeout", "30s"]
+    command = commit_command(layout, binaries, name)
     env = admin_env(layout, binaries, layout.peers[0])
     retry(lambda: run(command, env, f"committing {name}"), "commit")
     return True

@@ -20,17 +20,14 @@ from typing import Any
 
 import yaml
 
+from goldticket.signing.organisations import make_folders, write_file
+
 from . import lifecycle, nodes
 from .binaries import Binaries
-from .crypto import make_folders, write_file
 from .errors import NetworkError
-from .layout import HOST, ORDERER_MSP, Layout, Peer
+from .layout import HOST, Layout, Peer
 from .lifecycle import retry, run
 from .nodes import admin_env, peer_env
-
-
-def _orderer_args(layout: Layout) -> list[str]:
-    return ["-o", layout.orderers[0].address, "--tls", "--cafile", str(layout.ca_pem(ORDERER_MSP))]
 
 
 def _tool_env() -> dict[str, str]:
@@ -72,7 +69,11 @@ def channel_config(layout: Layout, binaries: Binaries, peer: Peer, workdir: Path
     make_folders(workdir)
     block = workdir / "config_block.pb"
     command = [binaries.tool("peer"), "channel", "fetch", "config", str(block), "-c", layout.channel]
-    run(command + _orderer_args(layout), admin_env(layout, binaries, peer), "fetching the channel config")
+    run(
+        command + lifecycle.orderer_args(layout),
+        admin_env(layout, binaries, peer),
+        "fetching the channel config",
+    )
     config: dict[str, Any] = _decode(binaries, "common.Block", block)["data"]["data"][0]["payload"]["data"][
         "config"
     ]
@@ -181,7 +182,7 @@ def submit(layout: Layout, binaries: Binaries, peer: Peer, envelope: Path) -> No
     """``peer``'s organisation's admin signs too and sends the update to the orderer."""
     command = [binaries.tool("peer"), "channel", "update", "-f", str(envelope), "-c", layout.channel]
     run(
-        command + _orderer_args(layout),
+        command + lifecycle.orderer_args(layout),
         admin_env(layout, binaries, peer),
         f"the update sent by {peer.msp_id}",
     )
@@ -258,7 +259,8 @@ def join_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer, 
     block = workdir / "genesis.block"
     fetch = [binaries.tool("peer"), "channel", "fetch", "0", str(block), "-c", layout.channel]
     retry(
-        lambda: run(fetch + _orderer_args(layout), env, f"{peer.msp_id} fetching the genesis block"), "fetch"
+        lambda: run(fetch + lifecycle.orderer_args(layout), env, f"{peer.msp_id} fetching the genesis block"),
+        "fetch",
     )
     join = [binaries.tool("peer"), "channel", "join", "-b", str(block)]
     retry(lambda: run(join, env, f"{peer.name} joining the channel"), "join")
@@ -279,18 +281,7 @@ def approve_committed_definition(
     env = own_admin_env(layout, binaries, folder, peer)
     install = [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)]
     run(install, env, f"installing the chaincode on {peer.name}", timeout=120)
-    approve = [
-        binaries.tool("peer"),
-        "lifecycle",
-        "chaincode",
-        "approveformyorg",
-        *_orderer_args(layout),
-        *lifecycle.definition(layout, layout.chaincode),
-        "--package-id",
-        package_id,
-        "--waitForEventTimeout",
-        "30s",
-    ]
+    approve = lifecycle.approve_command(layout, binaries, layout.chaincode, package_id)
     retry(lambda: run(approve, env, f"{peer.msp_id} approving {layout.chaincode}"), "approve", timeout=60)
 
 
@@ -304,7 +295,7 @@ def invoke_ping(
         binaries.tool("peer"),
         "chaincode",
         "invoke",
-        *_orderer_args(layout),
+        *lifecycle.orderer_args(layout),
         "-C",
         layout.channel,
         "-n",

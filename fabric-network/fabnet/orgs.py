@@ -9,8 +9,9 @@ the MSP id, the CA and TLS CA certificates, the NodeOUs config and the nodes' en
 another MSP id) and lays its public MSP out under ``<dir>/imported/<msp>/msp``, ready for a
 channel configuration.
 
-Not yet wired into ``make network-up``: the quick start still makes every organisation in one
-data directory (crypto.py); composing it from these folders is the next step of #19.
+``make network-up`` makes the quick start's organisations (CoreMSP, BankMSP, OrdererMSP) in the
+same format under ``<data dir>-orgs`` (crypto.py), so the operator's data directory holds no
+other organisation's key.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from goldticket.signing import OrgCA
+from goldticket.signing.organisations import (
+    NODE_OUS_CONFIG,
+    OrganisationFolder,
+    write_file,
+)
 
-from .crypto import NODE_OUS_CONFIG, _write_identity, _write_msp, make_folders, write_file
+from .crypto import _write_identity
 from .errors import NetworkError
 
 FORMAT = "goldticket-org/1"
@@ -67,8 +73,7 @@ def _metadata(folder: Path) -> dict[str, object]:
 
 
 def load_ca(folder: Path) -> OrgCA:
-    data = json.loads((folder / "ca" / "ca.json").read_text(encoding="utf-8"))
-    return OrgCA(data["msp_id"], data["certificate_pem"].encode(), data["private_key_pem"].encode())
+    return OrganisationFolder(folder).ca()
 
 
 def init(folder: Path, msp_id: str, name: str, nodes: list[Node]) -> None:
@@ -78,16 +83,7 @@ def init(folder: Path, msp_id: str, name: str, nodes: list[Node]) -> None:
         raise NetworkError(f"{folder} already holds an organisation; it is never overwritten")
     if len({node.name for node in nodes}) != len(nodes):
         raise NetworkError("two nodes have the same name")
-    make_folders(folder)
-    folder.chmod(0o700)
-    ca = OrgCA.create(msp_id, name)
-    record = {
-        "msp_id": msp_id,
-        "certificate_pem": ca.certificate_pem.decode(),
-        "private_key_pem": ca.private_key_pem.decode(),
-    }
-    write_file(folder / "ca" / "ca.json", json.dumps(record).encode(), private=True)
-    _write_msp(folder / "msp", ca)
+    ca = OrganisationFolder(folder).create(msp_id, name)
     for node in nodes:
         _write_identity(folder / "nodes" / node.name, ca, node.name, node.role)
     _write_identity(folder / "admin", ca, f"admin.{msp_id.lower()}", "admin")

@@ -87,35 +87,13 @@ def upgrade(layout: Layout, binaries: Binaries, name: str, slot: int) -> tuple[i
         lifecycle.install(layout, binaries, peer, package_id, package)
     sequence = committed_sequence(layout, binaries, name) + 1
     version = f"{CHAINCODE_VERSION}.{sequence}"
-    orderer = lifecycle.orderer_args(layout)
     for peer in layout.peers:
-        approve = [
-            binaries.tool("peer"),
-            "lifecycle",
-            "chaincode",
-            "approveformyorg",
-            *orderer,
-            *lifecycle.definition(layout, name, sequence, version),
-            "--package-id",
-            package_id,
-            "--waitForEventTimeout",
-            "30s",
-        ]
+        approve = lifecycle.approve_command(layout, binaries, name, package_id, sequence, version)
         env = admin_env(layout, binaries, peer)
         retry(
             lambda c=approve, e=env, p=peer: run(c, e, f"{p.msp_id} approving {name} #{sequence}"), "approve"
         )
-    commit = [
-        binaries.tool("peer"),
-        "lifecycle",
-        "chaincode",
-        "commit",
-        *orderer,
-        *lifecycle.definition(layout, name, sequence, version),
-    ]
-    for peer in layout.peers:
-        commit += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]
-    commit += ["--waitForEventTimeout", "30s"]
+    commit = lifecycle.commit_command(layout, binaries, name, sequence, version)
     env = admin_env(layout, binaries, layout.peers[0])
     retry(lambda: run(commit, env, f"committing {name} #{sequence}"), "commit")
     return sequence, package_id

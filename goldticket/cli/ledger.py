@@ -59,7 +59,7 @@ def ledger_verify(pins: tuple[str, ...], backup_file: Path | None) -> None:
         trusted = trusted_cas(backup_file, current.operator_password)
         source = "backup"
     else:
-        trusted = {msp_id: ca.certificate_pem for msp_id, ca in KeyStore(current.data_dir).cas().items()}
+        trusted = KeyStore(current.data_dir).trusted()
         source = "pinned" if pinned else "data directory"
     fingerprints = {msp_id: ca_fingerprint(pem) for msp_id, pem in sorted(trusted.items())}
     report = verify_local_ledger(current.data_dir, trusted or None)

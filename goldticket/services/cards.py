@@ -75,7 +75,7 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
     if card.exists():  # an earlier attempt stopped after putting a key: start this card afresh
         card.destroy()
     card.put_key(private_value, pin)
-    ca = platform.keystore.cas()[ROLE_MSP[member_role]]
+    ca = platform.member_ca(ROLE_MSP[member_role])
     certificate = ca.issue(
         public_key_of(private_value),
         common_name=f"{record.username}@{record.member_id}",

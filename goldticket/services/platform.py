@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from goldticket import domain as d
@@ -22,16 +23,31 @@ from goldticket.settings import (
     Settings,
     bind_environment,
 )
-from goldticket.signing import Signer
+from goldticket.signing import OrgCA, Signer
 from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
 from goldticket.signing.errors import SigningError, UnauthenticatedError
 from goldticket.signing.keystore import KeyStore
+from goldticket.signing.organisations import OrganisationFolder
 from goldticket.store.database import Database
 
 from .context import CHINA, OPERATOR, Actor, Desk, Receipt, china_clock
 from .directory import UserDirectory, check_username
 from .ledgers import open_ledger
 from .signing_setup import Cards
+
+
+def organisation_folder(
+    settings: Settings, keystore: KeyStore, msp_id: str, *, default_root: Path | None = None
+) -> Path:
+    """Where ``msp_id``'s own folder is: under GOLDTICKET_ORGS_DIR when set, else where the data
+    directory recorded it, else beside the data directory (``<data dir>-orgs``)."""
+    if settings.orgs_dir is None:
+        recorded = keystore.organisation_folder(msp_id)
+        if recorded is not None:
+            return recorded
+        if default_root is not None:
+            return default_root / msp_id
+    return settings.organisation_folder(msp_id)
 
 
 class Platform:
@@ -133,6 +149,17 @@ class Platform:
             raise d.StateConflictError(f"user {username} already exists")
         self.users.save_user(username=username, member_id=member_id, role=user_role)
         return self.actor(username)
+
+    def member_ca(self, msp_id: str) -> OrgCA:
+        """The CA that certifies the cards of ``msp_id``'s users: the operator's own, held in
+        the data directory, or another organisation's through its folder (the file-based
+        issuing adapter, :mod:`goldticket.signing.organisations`). Raises CertificateError (a
+        SigningError)."""
+        held = self.keystore.cas().get(msp_id)
+        if held is not None:
+            return held
+        folder = OrganisationFolder(organisation_folder(self.settings, self.keystore, msp_id))
+        return folder.issuing_ca(self.keystore.trusted().get(msp_id))
 
     def actor(self, username: str) -> Actor:
         record = self.users.user(username)

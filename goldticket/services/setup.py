@@ -19,6 +19,7 @@ from goldticket.messages import Identity
 from goldticket.settings import (
     ENVIRONMENT_FILE,
     ORGANISATIONS,
+    ROLE_MSP,
     ConfigError,
     ProductionRefusedError,
     Settings,
@@ -28,6 +29,7 @@ from goldticket.signing import OrgCA, new_member_key
 from goldticket.signing.backup import open_backup
 from goldticket.signing.errors import BackupError
 from goldticket.signing.keystore import KeyStore, write_private
+from goldticket.signing.organisations import OrganisationFolder
 from goldticket.store.database import Database
 from goldticket.store.projection import Follower
 
@@ -36,7 +38,7 @@ from .certificates import make_document_signer
 from .context import OPERATOR
 from .ledgers import open_ledger
 from .pins import weak_pin
-from .platform import Platform
+from .platform import Platform, organisation_folder
 from .portal import Portal
 from .signing_setup import Cards
 
@@ -130,7 +132,7 @@ def init_platform(
         signer_tls_dir=settings.signer_tls_path.absolute(),
     )
     try:
-        staged = _build(staged_settings, operator_name, operator_name_en)
+        staged = _build(staged_settings, operator_name, operator_name_en, orgs_root=settings.orgs_path)
         try:
             write_private(staging / ENVIRONMENT_FILE, {"environment": settings.env})
             if then is not None:
@@ -143,24 +145,21 @@ def init_platform(
     return Platform.open(settings)
 
 
-def _build(settings: Settings, operator_name: str, operator_name_en: str) -> Platform:
+def _build(
+    settings: Settings, operator_name: str, operator_name_en: str, *, orgs_root: Path | None = None
+) -> Platform:
     """Every init step that is missing, in ``settings.data_dir``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keystore = KeyStore(settings.data_dir)
-    cas = keystore.cas()
-    for msp_id, organisation in ORGANISATIONS.items():
-        if msp_id not in cas:
-            cas[msp_id] = OrgCA.create(msp_id, organisation)
-            keystore.save_ca(cas[msp_id])
+    operator_ca = _organisation_cas(settings, keystore, orgs_root or settings.orgs_path)
     if keystore.reader() is None:
         key = new_member_key()
-        ca = cas["OperatorMSP"]
+        ca = operator_ca
         attrs = {"member": OPERATOR, "role": "reader", "user": "portal"}
         keystore.save_reader(
             key, Identity(ca.msp_id, ca.issue(key.public_key(), common_name="portal", attributes=attrs))
         )
-    msps = {msp: ca.certificate_pem for msp, ca in cas.items()}
-    ledger = open_ledger(settings, keystore, msps)
+    ledger = open_ledger(settings, keystore, keystore.trusted())
     platform = Platform(settings, ledger, keystore, Cards.open(settings))
     try:
         if not platform.users.has_user(OPERATOR):
@@ -188,6 +187,36 @@ def _build(settings: Settings, operator_name: str, operator_name_en: str) -> Pla
         platform.close()
         raise
     return platform
+
+
+OPERATOR_MSP = ROLE_MSP["operator"]
+
+
+def _organisation_cas(settings: Settings, keystore: KeyStore, orgs_root: Path) -> OrgCA:
+    """The operator's CA, held in the data directory; every other organisation's CA in its own
+    folder (GOLDTICKET_ORGS_DIR, the folder recorded, else under ``orgs_root``), the data
+    directory trusting its certificate only. The quick
+    start makes the missing folders on the organisations' behalf (each would run `org init`);
+    a data directory made before #19 hands the keys it held over to their folders."""
+    held = keystore.cas()
+    if OPERATOR_MSP not in held:
+        held[OPERATOR_MSP] = OrgCA.create(OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP])
+        keystore.save_ca(held[OPERATOR_MSP])
+    for msp_id, organisation in ORGANISATIONS.items():
+        if msp_id == OPERATOR_MSP:
+            continue
+        folder = OrganisationFolder(organisation_folder(settings, keystore, msp_id, default_root=orgs_root))
+        if msp_id in held and not folder.exists():
+            ca = folder.create(msp_id, organisation, ca=held[msp_id])
+        else:
+            ca = folder.ensure(msp_id, organisation)
+        if msp_id in held and held[msp_id].certificate_pem != ca.certificate_pem:
+            raise ConfigError(
+                f"{settings.data_dir} and {folder.path} hold different {msp_id} CAs; keep the one"
+                " the ledger trusts"
+            )
+        keystore.save_trusted(msp_id, ca.certificate_pem, folder.path)
+    return held[OPERATOR_MSP]
 
 
 def _check_operator_backup(platform: Platform) -> None:

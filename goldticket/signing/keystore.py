@@ -1,7 +1,9 @@
 """The keys and certificates the platform keeps on disk under the data directory, owner-only
-(0600): the organisation CAs, the portal's own read identity (a software key that signs
-queries, never a ledger write) and the signing gateway's deployment secret. Users' signing
-keys live in cards, not here. Deployment tooling (fabric-network/) reads the CAs from here too.
+(0600): the operator's CA and the other organisations' CA certificates (their keys stay in
+their own folders, :mod:`goldticket.signing.organisations`), the portal's own read identity (a
+software key that signs queries, never a ledger write) and the signing gateway's deployment
+secret. Users' signing keys live in cards, not here. Deployment tooling (fabric-network/) reads
+the operator's CA from here too.
 """
 
 from __future__ import annotations
@@ -47,14 +49,41 @@ class KeyStore:
             },
         )
 
+    def save_trusted(self, msp_id: str, certificate_pem: bytes, folder: Path | None = None) -> None:
+        """Trust another organisation's CA certificate: public material only, its key stays in
+        the organisation's own folder (:mod:`goldticket.signing.organisations`), whose path is
+        recorded when known (the platform finds it there after the data directory moves)."""
+        record = {"msp_id": msp_id, "certificate_pem": certificate_pem.decode()}
+        if folder is not None:
+            record["folder"] = str(Path(folder).absolute())
+        write_private(self.msp_dir / f"{msp_id}.json", record)
+
+    def organisation_folder(self, msp_id: str) -> Path | None:
+        """The folder recorded with ``msp_id``'s trusted CA certificate, if any."""
+        path = self.msp_dir / f"{msp_id}.json"
+        if not path.exists():
+            return None
+        folder = json.loads(path.read_text(encoding="utf-8")).get("folder")
+        return Path(folder) if folder else None
+
+    def _records(self) -> list[dict[str, str]]:
+        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(self.msp_dir.glob("*.json"))]
+
     def cas(self) -> dict[str, OrgCA]:
-        result = {}
-        for path in sorted(self.msp_dir.glob("*.json")):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            result[data["msp_id"]] = OrgCA(
+        """The CAs whose keys the platform holds: its own organisation's (OperatorMSP), and
+        in a data directory made before #19 the others' too until ``goldticket init`` hands
+        them over to their folders."""
+        return {
+            data["msp_id"]: OrgCA(
                 data["msp_id"], data["certificate_pem"].encode(), data["private_key_pem"].encode()
             )
-        return result
+            for data in self._records()
+            if data.get("private_key_pem")
+        }
+
+    def trusted(self) -> dict[str, bytes]:
+        """Every organisation's CA certificate the platform trusts (MSP id -> PEM)."""
+        return {data["msp_id"]: data["certificate_pem"].encode() for data in self._records()}
 
     # the portal's read identity
     def reader(self) -> SoftwareSigner | None:

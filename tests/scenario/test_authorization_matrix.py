@@ -42,7 +42,7 @@ ACTORS = (
 
 def _key(p, member_id: str, username: str, role: str = "clerk", *, register: bool = True) -> SoftwareSigner:
     member = p.evaluate("GetMember", {"id": member_id})
-    ca = p.keystore.cas()[ROLE_MSP[member["role"]]]
+    ca = p.member_ca(ROLE_MSP[member["role"]])
     key = new_member_key()
     attributes = {"member": member_id, "role": role, "user": username}
     signer = SoftwareSigner(
@@ -182,7 +182,7 @@ def world(consortium):
 
 def _recertified(p, signer: SoftwareSigner) -> SoftwareSigner:
     """The same key under a new certificate from its CA that says admin instead of clerk."""
-    ca = p.keystore.cas()[signer.identity.msp_id]
+    ca = p.member_ca(signer.identity.msp_id)
     attributes = {"member": "tier1", "role": "admin", "user": "tier1.key"}
     cert = ca.issue(signer._private_key.public_key(), common_name="tier1.key", attributes=attributes)
     return SoftwareSigner(signer._private_key, Identity(ca.msp_id, cert))
@@ -340,7 +340,7 @@ def test_registering_an_identity_checks_its_certificate(consortium):
     p = consortium.platform
     operator, pin = p.actor("operator"), p.settings.operator_pin
     # a certificate from another organisation's CA naming a supplier (suppliers take OperatorMSP's)
-    ca = p.keystore.cas()["BankMSP"]
+    ca = p.member_ca("BankMSP")
     key = new_member_key()
     cert = ca.issue(
         key.public_key(), common_name="x", attributes={"member": "tier1", "role": "clerk", "user": "x"}

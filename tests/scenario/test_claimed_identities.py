@@ -19,7 +19,7 @@ pytestmark = pytest.mark.scenario
 
 
 def _key(p, member_id, username, role="clerk"):
-    ca = p.keystore.cas()[ROLE_MSP[p.evaluate("GetMember", {"id": member_id})["role"]]]
+    ca = p.member_ca(ROLE_MSP[p.evaluate("GetMember", {"id": member_id})["role"]])
     key = new_member_key()
     attributes = {"member": member_id, "role": role, "user": username}
     cert = ca.issue(key.public_key(), common_name=username, attributes=attributes)
@@ -96,7 +96,7 @@ def test_another_organisations_ca_cannot_claim_a_members_expected_card(consortiu
     p = consortium.platform
     expected = {"member_id": "tier2", "user": "tier2.msp", "role": "clerk", "card": "BS8"}
     p.submit(p.actor("operator"), "ExpectIdentity", expected, pin=p.settings.operator_pin)
-    ca = p.keystore.cas()[ROLE_MSP["bank"]]
+    ca = p.member_ca(ROLE_MSP["bank"])
     key = new_member_key()
     cert = ca.issue(
         key.public_key(),

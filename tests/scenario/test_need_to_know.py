@@ -158,7 +158,7 @@ def test_queries_refuse_a_signer_that_is_not_registered_or_revoked(consortium, i
     from goldticket.signing import SoftwareSigner, new_member_key
 
     p = consortium.platform
-    ca = p.keystore.cas()[ROLE_MSP["supplier"]]
+    ca = p.member_ca(ROLE_MSP["supplier"])
     key = new_member_key()
     cert = ca.issue(
         key.public_key(), common_name="x", attributes={"member": "tier1", "role": "clerk", "user": "x"}

@@ -212,7 +212,7 @@ def test_the_ledger_lists_a_banks_own_lines_and_a_cores_own(consortium):
     c, p = consortium, consortium.platform
 
     def software_identity(_, member_id: str, username: str) -> SoftwareSigner:
-        ca = p.keystore.cas()[ROLE_MSP[p.evaluate("GetMember", {"id": member_id})["role"]]]
+        ca = p.member_ca(ROLE_MSP[p.evaluate("GetMember", {"id": member_id})["role"]])
         key = new_member_key()
         attributes = {"member": member_id, "role": "clerk", "user": username}
         cert = ca.issue(key.public_key(), common_name=username, attributes=attributes)

@@ -2,9 +2,10 @@
 organisation. The crypto material `make network-up` lays out (fabnet.crypto.ensure_crypto, the
 same code path, no processes needed to make the files) is scanned for every private key, in PEM
 files and inside JSON records, and each key is matched to the certificates of the organisations
-it could belong to. Today one data directory holds the CA keys and node keys of CoreMSP, BankMSP
-and OrdererMSP as well, so this test is a strict xfail until per-organisation folders land: it
-fails (XPASS) the day the layout is fixed, reminding to drop the marker."""
+it could belong to. The operator's data directory holds the operator's keys only; CoreMSP,
+BankMSP and OrdererMSP each keep theirs in their own folder (``<data dir>-orgs/<MSP>``), and each
+such folder holds its own organisation's keys only. The same holds for a data directory made by
+``goldticket init`` (the platform's own path), including one made before the folders existed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -52,18 +52,22 @@ def _public(der: bytes) -> bytes:
     )
 
 
-def private_keys_by_organisation(folder: Path, cas: dict[str, x509.Certificate]) -> dict[str, list[str]]:
+def private_keys_by_organisation(
+    folder: Path, cas: dict[str, x509.Certificate], *, certificates_in: tuple[Path, ...] = ()
+) -> dict[str, list[str]]:
     """{msp_id: [files]} for every private key under folder whose public key is a CA's or that of a
-    certificate issued by that CA (found anywhere under folder)."""
+    certificate issued by that CA (found anywhere under folder or ``certificates_in``); a key no
+    certificate names counts as "unknown"."""
     owner: dict[bytes, str] = {}
     files = [p for p in folder.rglob("*") if p.is_file()]
+    certificate_files = files + [p for other in certificates_in for p in other.rglob("*") if p.is_file()]
     for msp_id, ca in cas.items():
         owner[
             ca.public_key().public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         ] = msp_id
-    for path in files:
+    for path in certificate_files:
         for blob in _blobs(path):
             for pem in PEM_CERT.findall(blob):
                 cert = x509.load_pem_x509_certificate(pem)
@@ -85,11 +89,6 @@ def private_keys_by_organisation(folder: Path, cas: dict[str, x509.Certificate])
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="#19: one data directory still makes every organisation's CA and node keys",
-)
 def test_the_operators_data_directory_holds_no_other_organisations_private_key(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPOSITORY / "fabric-network"))
     try:
@@ -103,10 +102,20 @@ def test_the_operators_data_directory_holds_no_other_organisations_private_key(t
         msp_id: x509.load_pem_x509_certificate(layout.ca_pem(msp_id).read_bytes())
         for msp_id in layout.msp_ids
     }
-    found = private_keys_by_organisation(layout.data_dir, cas)
+    everywhere = (layout.data_dir, layout.organisations)
+    found = private_keys_by_organisation(layout.data_dir, cas, certificates_in=everywhere)
     assert found.get(OPERATOR), "the scan finds the operator's own keys (it can see keys at all)"
     others = {msp_id: files for msp_id, files in found.items() if msp_id != OPERATOR}
     assert others == {}, f"private keys of other organisations in the operator's folder: {others}"
+    assert not layout.organisations.is_relative_to(layout.data_dir)
+    for msp_id in layout.msp_ids:
+        if msp_id == OPERATOR:
+            continue
+        folder = layout.organisations / msp_id
+        assert folder.stat().st_mode & 0o077 == 0, f"{folder} is readable by others"
+        mine = private_keys_by_organisation(folder, cas, certificates_in=everywhere)
+        assert set(mine) == {msp_id}, f"{msp_id}'s folder holds keys of {sorted(mine)}"
+        assert len(mine[msp_id]) >= 3, "its CA, its node(s) and its admin, each with a TLS key"
 
 
 # --------------------------------------------------------------- one folder per organisation

@@ -264,7 +264,7 @@ def test_an_edited_ticket_amount_fails_verification(life_cycle):
 
 def test_a_ledger_trusting_another_ca_than_the_data_directorys_fails(life_cycle):
     platform, _ = life_cycle
-    cas = {msp: ca.certificate_pem for msp, ca in platform.keystore.cas().items()}
+    cas = platform.keystore.trusted()
     assert verify_local_ledger(platform.settings.data_dir, cas).ok
     cas["OperatorMSP"] = cas["BankMSP"]
     assert_bad(verify_local_ledger(platform.settings.data_dir, cas), 0, "channel members differ")
@@ -282,7 +282,7 @@ def test_the_whole_demo_life_cycle_replays_exactly(platform):
         for envelope in block.envelopes
     }
     assert {"IssueTicket", "AcceptOffer", "ApproveFinancing", "SettleTicket"} <= functions
-    cas = {msp: ca.certificate_pem for msp, ca in platform.keystore.cas().items()}
+    cas = platform.keystore.trusted()
     report = verify_local_ledger(platform.settings.data_dir, cas)
     assert report.ok, report.reason
     assert report.blocks == platform.ledger.height() and report.transactions == report.blocks - 1

@@ -1,0 +1,135 @@
+"""An organisation's own folder: where its CA key lives, outside the platform's data directory.
+
+Each organisation of the consortium (a core enterprise, a bank, the ordering organisation) keeps
+its CA in a folder of its own, 0700, made by its own command (``network.py org init``, or for
+the single-machine quick start by ``goldticket init`` and ``make network-up`` on its behalf)::
+
+    <folder>/org.json      MSP id, name and nodes (public)
+    <folder>/ca/ca.json    the CA certificate and private key (0600)
+    <folder>/msp/          CA and TLS CA certificates, NodeOUs config (public)
+    <folder>/nodes/<name>/ and <folder>/admin/   node and admin identities (fabric-network)
+
+The platform's data directory keeps only the public CA certificate of such an organisation
+(:meth:`goldticket.signing.keystore.KeyStore.save_trusted`). When a card of one of the
+organisation's users is certified, :class:`OrganisationFolder` is the file-based issuing
+adapter: the organisation's CA signs from its own folder. A real deployment replaces it with the
+organisation's own issuing service (its CA behind its own door, a CSR in and a certificate out;
+docs/decisions.md); the platform never stores the key either way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .ca import OrgCA
+from .errors import CertificateError
+
+NODE_OUS_CONFIG = """NodeOUs:
+  Enable: true
+  ClientOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: client
+  PeerOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: peer
+  AdminOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: admin
+  OrdererOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: orderer
+"""
+
+
+def make_folders(folder: Path) -> None:
+    """Make ``folder`` and its missing parents 0700 whatever the umask."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+        made.chmod(0o700)
+
+
+def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` atomically, 0600 when ``private`` (else 0644), in 0700 folders."""
+    make_folders(path.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def write_msp(msp_dir: Path, ca: OrgCA) -> None:
+    """A Fabric MSP folder of ``ca``: CA and TLS CA certificates and the NodeOUs config."""
+    write_file(msp_dir / "cacerts" / "ca.pem", ca.certificate_pem)
+    write_file(msp_dir / "tlscacerts" / "ca.pem", ca.certificate_pem)
+    write_file(msp_dir / "config.yaml", NODE_OUS_CONFIG.encode())
+
+
+class OrganisationFolder:
+    """One organisation's folder (see the module's docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.path / "ca" / "ca.json"
+
+    def exists(self) -> bool:
+        return self.ca_file.exists()
+
+    def create(self, msp_id: str, name: str, *, ca: OrgCA | None = None) -> OrgCA:
+        """Make the folder with a new CA (or ``ca``, when an older data directory hands its
+        key over). Refuses a folder that already holds an organisation."""
+        if self.exists() or (self.path / "org.json").exists():
+            raise CertificateError(f"{self.path} already holds an organisation; it is never overwritten")
+        make_folders(self.path)
+        self.path.chmod(0o700)
+        ca = ca or OrgCA.create(msp_id, name)
+        if ca.msp_id != msp_id:
+            raise CertificateError(f"the CA is {ca.msp_id}'s, not {msp_id}'s")
+        record = {
+            "msp_id": msp_id,
+            "certificate_pem": ca.certificate_pem.decode(),
+            "private_key_pem": ca.private_key_pem.decode(),
+        }
+        write_file(self.ca_file, json.dumps(record).encode(), private=True)
+        write_msp(self.path / "msp", ca)
+        write_file(self.path / "org.json", json.dumps({"msp_id": msp_id, "name": name, "nodes": []}).encode())
+        return ca
+
+    def ensure(self, msp_id: str, name: str) -> OrgCA:
+        """The folder's CA, the folder made first when missing."""
+        if not self.exists():
+            return self.create(msp_id, name)
+        ca = self.ca()
+        if ca.msp_id != msp_id:
+            raise CertificateError(f"{self.path} is {ca.msp_id}'s folder, not {msp_id}'s")
+        return ca
+
+    def ca(self) -> OrgCA:
+        """The organisation's CA, read from its folder. Raises CertificateError."""
+        try:
+            data = json.loads(self.ca_file.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise CertificateError(
+                f"no organisation CA in {self.path}: the organisation makes its folder with `org init`"
+            ) from error
+        return OrgCA(data["msp_id"], data["certificate_pem"].encode(), data["private_key_pem"].encode())
+
+    def issuing_ca(self, trusted_certificate_pem: bytes | None) -> OrgCA:
+        """The folder's CA to certify a card with, only if it is the CA the platform (and the
+        ledger) trusts for that organisation: a folder swapped for another CA certifies nothing.
+        Raises CertificateError."""
+        ca = self.ca()
+        if trusted_certificate_pem is None or ca.certificate_pem != trusted_certificate_pem:
+            raise CertificateError(
+                f"the CA in {ca.msp_id}'s folder is not the one this platform trusts for {ca.msp_id}"
+            )
+        return ca
