@@ -15,7 +15,7 @@ import yaml
 from .binaries import Binaries
 from .crypto import write_file
 from .errors import NetworkError
-from .layout import HOST, ORDERER_MSP, Layout
+from .layout import ORDERER_MSP, Layout
 
 PROFILE = "GoldTicketChannel"
 
@@ -44,7 +44,7 @@ def _organisation(layout: Layout, msp_id: str) -> dict[str, Any]:
         org["OrdererEndpoints"] = [orderer.address for orderer in layout.orderers]
     else:
         peer = next(p for p in layout.peers if p.msp_id == msp_id)
-        org["AnchorPeers"] = [{"Host": HOST, "Port": peer.port}]
+        org["AnchorPeers"] = [{"Host": peer.host, "Port": peer.port}]
     return org
 
 
@@ -54,7 +54,7 @@ def configtx(layout: Layout) -> dict[str, Any]:
     peer_orgs = [_organisation(layout, peer.msp_id) for peer in layout.peers]
     consenters = [
         {
-            "Host": HOST,
+            "Host": orderer.host,
             "Port": orderer.port,
             "ClientTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),
             "ServerTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),
@@ -124,7 +124,7 @@ def _bft(layout: Layout, orderer: dict[str, Any]) -> dict[str, Any]:
     bft["ConsenterMapping"] = [
         {
             "ID": orderer.index + 1,
-            "Host": HOST,
+            "Host": orderer.host,
             "Port": orderer.port,
             "MSPID": ORDERER_MSP,
             "ClientTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),

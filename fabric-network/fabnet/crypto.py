@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -56,7 +57,13 @@ def organisation_cas(layout: Layout) -> dict[str, OrgCA]:
     return {msp_id: cas[msp_id] for msp_id in layout.msp_ids}
 
 
-def _write_identity(folder: Path, ca: OrgCA, common_name: str, node_ou: str) -> None:
+def _write_identity(
+    folder: Path,
+    ca: OrgCA,
+    common_name: str,
+    node_ou: str,
+    hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+) -> None:
     """``folder/msp`` (signing identity) and ``folder/tls`` (TLS key pair) for one node or admin."""
     key = ec.generate_private_key(ec.SECP256R1())
     write_msp(folder / "msp", ca)
@@ -67,8 +74,26 @@ def _write_identity(folder: Path, ca: OrgCA, common_name: str, node_ou: str) -> 
     )
     tls_key = ec.generate_private_key(ec.SECP256R1())
     write_file(folder / "tls" / "server.key", _key_pem(tls_key), private=True)
-    write_file(folder / "tls" / "server.crt", ca.issue_tls(tls_key.public_key(), common_name=common_name))
+    write_file(
+        folder / "tls" / "server.crt",
+        ca.issue_tls(tls_key.public_key(), common_name=common_name, hosts=hosts),
+    )
     write_file(folder / "tls" / "ca.crt", ca.certificate_pem)
+
+
+def _covers(certificate: Path, hosts: tuple[str, ...]) -> bool:
+    """Whether the TLS certificate exists and names every host (an older one lacks the
+    namespace address: it is made again, under the same CA)."""
+    if not certificate.exists():
+        return False
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    present = {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
+    present |= set(names.get_values_for_type(x509.DNSName))
+    return set(hosts) <= present
 
 
 def ensure_crypto(layout: Layout) -> bool:
@@ -90,8 +115,11 @@ def ensure_crypto(layout: Layout) -> bool:
             made = True
     for msp_id, name, node_ou in nodes:
         folder = layout.admin_dir(msp_id) if node_ou == "admin" else layout.node_dir(msp_id, name)
-        if not (folder / "tls" / "server.crt").exists():
+        hosts = layout.tls_hosts(msp_id)
+        certificate = folder / "tls" / "server.crt"
+        # never remade on 127.0.0.1: raft knows its consenters by these very certificates
+        if not (_covers(certificate, hosts) if layout.namespaces else certificate.exists()):
             common_name = f"{name}.{msp_id.lower()}" if name == "admin" else name
-            _write_identity(folder, cas[msp_id], common_name, node_ou)
+            _write_identity(folder, cas[msp_id], common_name, node_ou, hosts)
             made = True
     return made

@@ -33,12 +33,18 @@ CONSENSUS = ("etcdraft", "BFT")
 PEER_ORGS = (("OperatorMSP", "operator"), ("CoreMSP", "core"), ("BankMSP", "bank"))
 
 
+# With network namespaces (GOLDTICKET_FABRIC_NAMESPACES=1) each organisation's processes run in
+# a namespace of their own, at an address of a private /24 on a bridge: its last byte here.
+NAMESPACE_HOSTS = {ORDERER_MSP: 10, "OperatorMSP": 11, "CoreMSP": 12, "BankMSP": 13}
+
+
 @dataclasses.dataclass(frozen=True)
 class Orderer:
     index: int
     port: int
     admin_port: int
     operations_port: int
+    host: str = HOST
 
     @property
     def name(self) -> str:
@@ -46,7 +52,7 @@ class Orderer:
 
     @property
     def address(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Peer:
     msp_id: str
     org: str
     port: int
+    host: str = HOST
 
     @property
     def name(self) -> str:
@@ -61,7 +68,7 @@ class Peer:
 
     @property
     def address(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def chaincode_port(self) -> int:
@@ -89,6 +96,9 @@ class Layout:
     chaincode: str = CHAINCODE
     # the other organisations' own folders (GOLDTICKET_ORGS_DIR, default <data dir>-orgs)
     orgs_root: Path | None = None
+    port_base: int = 7050
+    # every organisation in its own Linux network namespace (GOLDTICKET_FABRIC_NAMESPACES=1)
+    namespaces: bool = False
 
     @classmethod
     def create(
@@ -102,6 +112,7 @@ class Layout:
         time_window: str = "15m",
         consensus: str = "etcdraft",
         orgs_root: Path | None = None,
+        namespaces: bool = False,
     ) -> Layout:
         if consensus not in CONSENSUS:
             raise NetworkError(f"the consensus must be one of {', '.join(CONSENSUS)}")
@@ -112,15 +123,23 @@ class Layout:
         if not 1024 <= port_base <= 65000:
             raise NetworkError("the port base must be between 1024 and 65000")
         data_dir = Path(data_dir).resolve()
+
+        def host(msp_id: str) -> str:
+            return namespace_address(port_base, msp_id) if namespaces else HOST
+
         return cls(
             data_dir=data_dir,
             root=(root or data_dir / "fabric").resolve(),
             orderers=tuple(
-                Orderer(i, port_base + i, port_base + 10 + i, port_base + 20 + i) for i in range(orderers)
+                Orderer(i, port_base + i, port_base + 10 + i, port_base + 20 + i, host(ORDERER_MSP))
+                for i in range(orderers)
             ),
             peers=tuple(
-                Peer(msp_id, org, port_base + 100 + 10 * k) for k, (msp_id, org) in enumerate(PEER_ORGS)
+                Peer(msp_id, org, port_base + 100 + 10 * k, host(msp_id))
+                for k, (msp_id, org) in enumerate(PEER_ORGS)
             ),
+            port_base=port_base,
+            namespaces=namespaces,
             batch_timeout=batch_timeout,
             time_window=time_window,
             consensus=consensus,
@@ -151,7 +170,40 @@ class Layout:
             time_window=window,
             consensus=env.get("GOLDTICKET_FABRIC_CONSENSUS") or "etcdraft",
             orgs_root=Path(orgs) if (orgs := env.get("GOLDTICKET_ORGS_DIR")) else None,
+            namespaces=(env.get("GOLDTICKET_FABRIC_NAMESPACES") or "0").lower() in ("1", "true", "yes"),
         )
+
+    # ------------------------------------------------------------ namespaces
+    @property
+    def subnet(self) -> int:
+        return subnet_index(self.port_base)
+
+    @property
+    def bridge(self) -> str:
+        return f"gt{self.subnet}br"
+
+    @property
+    def bridge_address(self) -> str:
+        return f"10.77.{self.subnet}.1"
+
+    def namespace(self, msp_id: str) -> str:
+        return f"gt{self.subnet}-{msp_id.removesuffix('MSP').lower()}"
+
+    def veth(self, msp_id: str) -> str:
+        """The root-side end of the organisation's link (cut it to take the organisation off)."""
+        return f"gt{self.subnet}v{NAMESPACE_HOSTS[msp_id]}"
+
+    def netns(self, msp_id: str) -> str | None:
+        """The namespace the organisation's processes run in, None on 127.0.0.1."""
+        return self.namespace(msp_id) if self.namespaces else None
+
+    def tls_hosts(self, msp_id: str) -> tuple[str, ...]:
+        """Names a node's TLS certificate is valid for: loopback and its namespace address, so
+        the same crypto serves both modes."""
+        hosts: tuple[str, ...] = ("localhost", HOST)
+        if msp_id in NAMESPACE_HOSTS:
+            hosts += (namespace_address(self.port_base, msp_id),)
+        return hosts
 
     # ----------------------------------------------------------------- paths
     @property
@@ -209,3 +261,13 @@ class Layout:
     @property
     def msp_ids(self) -> tuple[str, ...]:
         return (ORDERER_MSP, *(peer.msp_id for peer in self.peers))
+
+
+def subnet_index(port_base: int) -> int:
+    """The third byte of the network's private /24 (10.77.N.0/24), from its port base, so two
+    networks with different port bases use different subnets, bridges and namespaces."""
+    return (port_base // 10) % 250 + 1
+
+
+def namespace_address(port_base: int, msp_id: str) -> str:
+    return f"10.77.{subnet_index(port_base)}.{NAMESPACE_HOSTS[msp_id]}"

@@ -55,7 +55,7 @@ def _osnadmin(layout: Layout, binaries: Binaries, orderer: Orderer, *args: str) 
         "channel",
         *args,
         "-o",
-        f"127.0.0.1:{orderer.admin_port}",
+        f"{orderer.host}:{orderer.admin_port}",
         "--ca-file",
         str(layout.ca_pem(ORDERER_MSP)),
         "--client-cert",

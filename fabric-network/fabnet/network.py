@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import configtx, crypto, lifecycle, nodes
+from . import configtx, crypto, lifecycle, netns, nodes
 from .binaries import Binaries, find_binaries
-from .layout import HOST, ORDERER_MSP, Layout
+from .layout import ORDERER_MSP, Layout
 
 Say = Callable[[str], None]
 
@@ -47,35 +47,63 @@ def _start_orderers(layout: Layout, binaries: Binaries) -> None:
     for orderer in layout.orderers:
         env = nodes.orderer_env(layout, binaries, orderer)
         ports = (orderer.port, orderer.admin_port, orderer.operations_port)
-        nodes.start(layout, orderer.name, nodes.orderer_command(binaries), env, ports)
+        nodes.start(
+            layout,
+            orderer.name,
+            nodes.orderer_command(binaries),
+            env,
+            ports,
+            host=orderer.host,
+            netns=layout.netns(ORDERER_MSP),
+        )
     for orderer in layout.orderers:
         log = layout.logs / f"{orderer.name}.log"
         alive = lambda o=orderer: nodes.running(layout, o.name) is not None  # noqa: E731
-        nodes.wait_until(lambda o=orderer: nodes.healthy(o.operations_port), orderer.name, 30, log, alive)
-        nodes.wait_until(lambda o=orderer: nodes.listening(o.admin_port), f"{orderer.name} admin", 30, log)
+        nodes.wait_until(
+            lambda o=orderer: nodes.healthy(o.operations_port, o.host), orderer.name, 30, log, alive
+        )
+        nodes.wait_until(
+            lambda o=orderer: nodes.listening(o.admin_port, o.host), f"{orderer.name} admin", 30, log
+        )
 
 
 def _start_peers(layout: Layout, binaries: Binaries) -> None:
     for peer in layout.peers:
         env = nodes.peer_env(layout, binaries, peer)
         ports = (peer.port, peer.chaincode_port, peer.operations_port)
-        nodes.start(layout, peer.name, nodes.peer_command(binaries), env, ports)
+        nodes.start(
+            layout,
+            peer.name,
+            nodes.peer_command(binaries),
+            env,
+            ports,
+            host=peer.host,
+            netns=layout.netns(peer.msp_id),
+        )
     for peer in layout.peers:
         log = layout.logs / f"{peer.name}.log"
         alive = lambda p=peer: nodes.running(layout, p.name) is not None  # noqa: E731
-        nodes.wait_until(lambda p=peer: nodes.healthy(p.operations_port), peer.name, 30, log, alive)
-        nodes.wait_until(lambda p=peer: nodes.listening(p.port), f"{peer.name} endpoint", 30, log)
+        nodes.wait_until(lambda p=peer: nodes.healthy(p.operations_port, p.host), peer.name, 30, log, alive)
+        nodes.wait_until(lambda p=peer: nodes.listening(p.port, p.host), f"{peer.name} endpoint", 30, log)
 
 
 def _start_chaincode_servers(layout: Layout, pkg_id: str) -> None:
     for peer in layout.peers:
         name = f"chaincode.{peer.org}"
         env = nodes.chaincode_env(peer, pkg_id)
-        nodes.start(layout, name, nodes.chaincode_command(), env, (peer.chaincode_server_port,))
+        nodes.start(
+            layout,
+            name,
+            nodes.chaincode_command(),
+            env,
+            (peer.chaincode_server_port,),
+            host=peer.host,
+            netns=layout.netns(peer.msp_id),
+        )
     for peer in layout.peers:
         log = layout.logs / f"chaincode.{peer.org}.log"
         nodes.wait_until(
-            lambda p=peer: nodes.listening(p.chaincode_server_port), f"chaincode.{peer.org}", 30, log
+            lambda p=peer: nodes.listening(p.chaincode_server_port, p.host), f"chaincode.{peer.org}", 30, log
         )
 
 
@@ -91,7 +119,7 @@ def write_profile(layout: Layout) -> None:
                 "msp_id": peer.msp_id,
                 "address": peer.address,
                 "tls_ca_pem": layout.ca_pem(peer.msp_id).read_text(),
-                "operations": f"http://{HOST}:{peer.operations_port}",
+                "operations": f"http://{peer.host}:{peer.operations_port}",
             }
             for peer in layout.peers
         ],
@@ -100,7 +128,7 @@ def write_profile(layout: Layout) -> None:
                 "name": o.name,
                 "address": o.address,
                 "tls_ca_pem": layout.ca_pem(ORDERER_MSP).read_text(),
-                "operations": f"http://{HOST}:{o.operations_port}",
+                "operations": f"http://{o.host}:{o.operations_port}",
             }
             for o in layout.orderers
         ],
@@ -123,6 +151,11 @@ def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None 
     say(f"network {layout.root} ({len(layout.orderers)} orderer(s), 3 peer organisations)")
     layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     binaries = steps.run("Fabric binaries", lambda: find_binaries())
+    if layout.namespaces:
+        steps.run(
+            f"network namespaces on {layout.bridge} (10.77.{layout.subnet}.0/24)",
+            lambda: netns.create(layout),
+        )
     steps.run("crypto material from the organisation CAs", lambda: crypto.ensure_crypto(layout))
     steps.run("channel genesis block", lambda: configtx.ensure_genesis_block(layout, binaries))
     steps.run("orderers started", lambda: _start_orderers(layout, binaries))
@@ -163,6 +196,9 @@ def down(layout: Layout, say: Say = print) -> None:
         if nodes.stop(layout, name):
             stopped.append(name)
     say(f"stopped {', '.join(stopped) if stopped else 'nothing (no process was running)'}")
+    removed = netns.destroy(layout)
+    if removed:
+        say(f"removed the network namespaces and bridge {', '.join(removed)}")
 
 
 def clean(layout: Layout, say: Say = print) -> None:

@@ -44,7 +44,7 @@ def orderer_env(layout: Layout, binaries: Binaries, orderer: Orderer) -> dict[st
     store = layout.ledgers / orderer.name
     return {
         **_base_env(binaries),
-        "ORDERER_GENERAL_LISTENADDRESS": "127.0.0.1",
+        "ORDERER_GENERAL_LISTENADDRESS": orderer.host,
         "ORDERER_GENERAL_LISTENPORT": str(orderer.port),
         "ORDERER_GENERAL_LOCALMSPID": ORDERER_MSP,
         "ORDERER_GENERAL_LOCALMSPDIR": str(node / "msp"),
@@ -57,13 +57,13 @@ def orderer_env(layout: Layout, binaries: Binaries, orderer: Orderer) -> dict[st
         "ORDERER_GENERAL_CLUSTER_ROOTCAS": f"[{ca}]",
         "ORDERER_GENERAL_BOOTSTRAPMETHOD": "none",
         "ORDERER_CHANNELPARTICIPATION_ENABLED": "true",
-        "ORDERER_ADMIN_LISTENADDRESS": f"127.0.0.1:{orderer.admin_port}",
+        "ORDERER_ADMIN_LISTENADDRESS": f"{orderer.host}:{orderer.admin_port}",
         "ORDERER_ADMIN_TLS_ENABLED": "true",
         "ORDERER_ADMIN_TLS_PRIVATEKEY": str(tls / "server.key"),
         "ORDERER_ADMIN_TLS_CERTIFICATE": str(tls / "server.crt"),
         "ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED": "true",
         "ORDERER_ADMIN_TLS_CLIENTROOTCAS": f"[{ca}]",
-        "ORDERER_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{orderer.operations_port}",
+        "ORDERER_OPERATIONS_LISTENADDRESS": f"{orderer.host}:{orderer.operations_port}",
         "ORDERER_METRICS_PROVIDER": "prometheus",  # /metrics tells which orderer leads the raft
         "ORDERER_FILELEDGER_LOCATION": str(store / "blocks"),
         "ORDERER_CONSENSUS_WALDIR": str(store / "etcdraft" / "wal"),
@@ -98,14 +98,14 @@ def peer_env(layout: Layout, binaries: Binaries, peer: Peer) -> dict[str, str]:
         "CORE_PEER_TLS_ROOTCERT_FILE": str(node / "tls" / "ca.crt"),
         "CORE_PEER_FILESYSTEMPATH": str(layout.ledgers / peer.name),
         "CORE_LEDGER_SNAPSHOTS_ROOTDIR": str(layout.ledgers / peer.name / "snapshots"),
-        "CORE_OPERATIONS_LISTENADDRESS": f"127.0.0.1:{peer.operations_port}",
+        "CORE_OPERATIONS_LISTENADDRESS": f"{peer.host}:{peer.operations_port}",
         # Fabric's sample core.yaml disables metrics: the operations console and Prometheus read
         # ledger_blockchain_height, ledger_transaction_count, ... from /metrics
         "CORE_METRICS_PROVIDER": "prometheus",
         "CORE_PEER_AUTHENTICATION_TIMEWINDOW": layout.time_window,
         "CORE_VM_ENDPOINT": "",  # no Docker: chaincode runs as a service
         "CORE_CHAINCODE_EXTERNALBUILDERS": json.dumps([builder]),
-        ADDRESS_VARIABLE: f"127.0.0.1:{peer.chaincode_server_port}",
+        ADDRESS_VARIABLE: f"{peer.host}:{peer.chaincode_server_port}",
     }
 
 
@@ -128,7 +128,7 @@ def chaincode_env(peer: Peer, package_id: str) -> dict[str, str]:
         "HOME": os.environ.get("HOME", "/tmp"),
         "PYTHONPATH": str(REPOSITORY),
         "CHAINCODE_ID": package_id,
-        "CHAINCODE_SERVER_ADDRESS": f"127.0.0.1:{peer.chaincode_server_port}",
+        "CHAINCODE_SERVER_ADDRESS": f"{peer.host}:{peer.chaincode_server_port}",
         # write batching on unless this says 0 (bench/fabric_throughput.py's "before")
         "GOLDTICKET_CHAINCODE_WRITE_BATCH": os.environ.get("GOLDTICKET_CHAINCODE_WRITE_BATCH", "1"),
     }
@@ -155,14 +155,22 @@ def running(layout: Layout, name: str) -> int | None:
 
 
 def start(
-    layout: Layout, name: str, command: list[str], env: dict[str, str], ports: tuple[int, ...] = ()
+    layout: Layout,
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    ports: tuple[int, ...] = (),
+    *,
+    host: str = "127.0.0.1",
+    netns: str | None = None,
 ) -> int:
     """Start ``command`` detached, logging to logs/<name>.log; returns its PID (or the PID of the
-    same process already running)."""
+    same process already running). With ``netns`` it runs inside that network namespace
+    (``ip netns exec`` execs the command, so the PID is the process's own)."""
     pid = running(layout, name)
     if pid is not None:
         return pid
-    busy = [port for port in ports if listening(port)]
+    busy = [port for port in ports if listening(port, host)]
     if busy:
         raise NetworkError(
             f"cannot start {name}: port {busy[0]} is taken by another process "
@@ -172,7 +180,7 @@ def start(
     layout.pids.mkdir(parents=True, exist_ok=True, mode=0o700)
     with (layout.logs / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
-            command,
+            ["ip", "netns", "exec", netns, *command] if netns else command,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -231,18 +239,18 @@ def chaincode_command() -> list[str]:
 
 
 # -------------------------------------------------------------------- health
-def healthy(port: int) -> bool:
+def healthy(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=1) as response:
             return bool(response.status == 200)
     except OSError:
         return False
 
 
-def listening(port: int) -> bool:
+def listening(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
 
 
 def wait_until(

@@ -45,12 +45,20 @@ def start_servers(layout: Layout, package_id: str, slot: int) -> None:
     """Each organisation's chaincode server for the new package, beside the running one."""
     for peer in layout.peers:
         port = peer.chaincode_server_port + slot
-        env = {**nodes.chaincode_env(peer, package_id), "CHAINCODE_SERVER_ADDRESS": f"127.0.0.1:{port}"}
-        nodes.start(layout, server_name(peer, slot), nodes.chaincode_command(), env, (port,))
+        env = {**nodes.chaincode_env(peer, package_id), "CHAINCODE_SERVER_ADDRESS": f"{peer.host}:{port}"}
+        nodes.start(
+            layout,
+            server_name(peer, slot),
+            nodes.chaincode_command(),
+            env,
+            (port,),
+            host=peer.host,
+            netns=layout.netns(peer.msp_id),
+        )
     for peer in layout.peers:
         port = peer.chaincode_server_port + slot
         nodes.wait_until(
-            lambda port=port: nodes.listening(port),
+            lambda port=port, host=peer.host: nodes.listening(port, host),
             server_name(peer, slot),
             30,
             layout.logs / f"{server_name(peer, slot)}.log",

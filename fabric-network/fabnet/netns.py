@@ -1,0 +1,113 @@
+"""Each organisation on a host of its own: Linux network namespaces on one machine.
+
+With GOLDTICKET_FABRIC_NAMESPACES=1 (root only) ``up`` makes a bridge ``gt<N>br`` holding
+10.77.N.1/24 in the machine's own namespace, and per organisation a namespace ``gt<N>-<org>``
+linked to the bridge by a veth pair, its end inside named eth0 with 10.77.N.<k>/24 (orderers .10,
+operator .11, core .12, bank .13), loopback up. Every process of that organisation (orderers,
+peer, chaincode server) runs inside its namespace (``ip netns exec``), listening on that address
+only, so organisations reach each other as separate hosts would: over the bridge, by address,
+with TLS names per host. N comes from the port base, so networks with different bases never
+share a subnet. Nothing here leaves the machine: the /24 is private and routed nowhere.
+``down`` removes the namespaces and the bridge; cutting an organisation's link
+(:func:`set_link`) takes it off the network the way a pulled cable would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from .errors import NetworkError
+from .layout import NAMESPACE_HOSTS, Layout
+
+IP = "ip"
+
+
+def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([IP, *args], capture_output=True, text=True, timeout=30, check=False)
+    if check and result.returncode != 0:
+        raise NetworkError(f"ip {' '.join(args)}: {result.stderr.strip() or result.stdout.strip()}")
+    return result
+
+
+def available() -> str | None:
+    """None when namespaces can be made here, else why not."""
+    if os.geteuid() != 0:
+        return "network namespaces need root (CAP_NET_ADMIN)"
+    try:
+        _ip("netns", "list")
+    except (OSError, NetworkError) as error:
+        return f"iproute2's ip does not work here: {error}"
+    return None
+
+
+def organisations(layout: Layout) -> list[str]:
+    return [msp_id for msp_id in NAMESPACE_HOSTS if msp_id == "OrdererMSP" or msp_id in layout.msp_ids]
+
+
+def existing(layout: Layout) -> list[str]:
+    """This network's namespaces that exist now."""
+    names = {line.split()[0] for line in _ip("netns", "list").stdout.splitlines() if line.strip()}
+    return [layout.namespace(msp) for msp in organisations(layout) if layout.namespace(msp) in names]
+
+
+def bridge_exists(layout: Layout) -> bool:
+    return _ip("link", "show", layout.bridge, check=False).returncode == 0
+
+
+def create(layout: Layout) -> bool:
+    """Make the bridge and every organisation's namespace that is missing; True if it made any."""
+    reason = available()
+    if reason:
+        raise NetworkError(f"GOLDTICKET_FABRIC_NAMESPACES=1: {reason}")
+    made = False
+    if not bridge_exists(layout):
+        _ip("link", "add", layout.bridge, "type", "bridge")
+        _ip("addr", "add", f"{layout.bridge_address}/24", "dev", layout.bridge)
+        made = True
+    _ip("link", "set", layout.bridge, "up")
+    present = set(existing(layout))
+    for msp_id in organisations(layout):
+        name, veth = layout.namespace(msp_id), layout.veth(msp_id)
+        if name in present:
+            continue
+        inner = f"{veth}i"
+        _ip("link", "del", veth, check=False)  # a leftover of an interrupted run
+        _ip("netns", "add", name)
+        _ip("link", "add", veth, "type", "veth", "peer", "name", inner)
+        _ip("link", "set", inner, "netns", name)
+        _ip("-n", name, "link", "set", inner, "name", "eth0")
+        _ip("-n", name, "addr", "add", f"10.77.{layout.subnet}.{NAMESPACE_HOSTS[msp_id]}/24", "dev", "eth0")
+        _ip("-n", name, "link", "set", "eth0", "up")
+        _ip("-n", name, "link", "set", "lo", "up")
+        _ip("link", "set", veth, "master", layout.bridge)
+        _ip("link", "set", veth, "up")
+        made = True
+    return made
+
+
+def destroy(layout: Layout) -> list[str]:
+    """Remove this network's namespaces (their veth pairs go with them) and its bridge."""
+    removed: list[str] = []
+    if available() is not None:
+        return removed
+    for name in existing(layout):
+        _ip("netns", "del", name)
+        removed.append(name)
+    for msp_id in organisations(layout):
+        _ip("link", "del", layout.veth(msp_id), check=False)
+    if bridge_exists(layout):
+        _ip("link", "del", layout.bridge)
+        removed.append(layout.bridge)
+    return removed
+
+
+def set_link(layout: Layout, msp_id: str, up: bool) -> None:
+    """Cut (``up=False``) or restore the organisation's link to the bridge."""
+    _ip("link", "set", layout.veth(msp_id), "up" if up else "down")
+
+
+def exec_prefix(layout: Layout, msp_id: str) -> list[str]:
+    """The command prefix that runs a process of ``msp_id`` in its namespace ([] on 127.0.0.1)."""
+    name = layout.netns(msp_id)
+    return [IP, "netns", "exec", name] if name else []
