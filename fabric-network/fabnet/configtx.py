@@ -15,7 +15,7 @@ import yaml
 from .binaries import Binaries
 from .crypto import write_file
 from .errors import NetworkError
-from .layout import ORDERER_MSP, Layout
+from .layout import Layout
 
 PROFILE = "GoldTicketChannel"
 
@@ -40,8 +40,8 @@ def _organisation(layout: Layout, msp_id: str) -> dict[str, Any]:
             "Endorsement": _signature(f"OR('{msp_id}.peer')"),
         },
     }
-    if msp_id == ORDERER_MSP:
-        org["OrdererEndpoints"] = [orderer.address for orderer in layout.orderers]
+    if msp_id in layout.orderer_msp_ids:
+        org["OrdererEndpoints"] = [o.address for o in layout.orderers if o.msp_id == msp_id]
     else:
         peer = next(p for p in layout.peers if p.msp_id == msp_id)
         org["AnchorPeers"] = [{"Host": peer.host, "Port": peer.port}]
@@ -50,14 +50,14 @@ def _organisation(layout: Layout, msp_id: str) -> dict[str, Any]:
 
 def configtx(layout: Layout) -> dict[str, Any]:
     """configtx.yaml as data: a profile for the ``goldticket`` channel."""
-    orderer_org = _organisation(layout, ORDERER_MSP)
+    orderer_orgs = [_organisation(layout, msp_id) for msp_id in layout.orderer_msp_ids]
     peer_orgs = [_organisation(layout, peer.msp_id) for peer in layout.peers]
     consenters = [
         {
             "Host": orderer.host,
             "Port": orderer.port,
-            "ClientTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),
-            "ServerTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),
+            "ClientTLSCert": str(layout.node_dir(orderer.msp_id, orderer.name) / "tls" / "server.crt"),
+            "ServerTLSCert": str(layout.node_dir(orderer.msp_id, orderer.name) / "tls" / "server.crt"),
         }
         for orderer in layout.orderers
     ]
@@ -75,7 +75,7 @@ def configtx(layout: Layout) -> dict[str, Any]:
                 "SnapshotIntervalSize": "16 MB",
             },
         },
-        "Organizations": [orderer_org],
+        "Organizations": orderer_orgs,
         "Policies": {
             "Readers": _implicit("ANY Readers"),
             "Writers": _implicit("ANY Writers"),
@@ -98,7 +98,7 @@ def configtx(layout: Layout) -> dict[str, Any]:
         "Capabilities": {"V2_5": True},
     }
     return {
-        "Organizations": [orderer_org, *peer_orgs],
+        "Organizations": [*orderer_orgs, *peer_orgs],
         "Profiles": {
             PROFILE: {
                 "Policies": {
@@ -126,10 +126,10 @@ def _bft(layout: Layout, orderer: dict[str, Any]) -> dict[str, Any]:
             "ID": orderer.index + 1,
             "Host": orderer.host,
             "Port": orderer.port,
-            "MSPID": ORDERER_MSP,
-            "ClientTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),
-            "ServerTLSCert": str(layout.node_dir(ORDERER_MSP, orderer.name) / "tls" / "server.crt"),
-            "Identity": str(layout.node_dir(ORDERER_MSP, orderer.name) / "msp" / "signcerts" / "cert.pem"),
+            "MSPID": orderer.msp_id,
+            "ClientTLSCert": str(layout.node_dir(orderer.msp_id, orderer.name) / "tls" / "server.crt"),
+            "ServerTLSCert": str(layout.node_dir(orderer.msp_id, orderer.name) / "tls" / "server.crt"),
+            "Identity": str(layout.node_dir(orderer.msp_id, orderer.name) / "msp" / "signcerts" / "cert.pem"),
         }
         for orderer in layout.orderers
     ]

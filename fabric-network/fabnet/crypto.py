@@ -43,7 +43,11 @@ def organisation_cas(layout: Layout) -> dict[str, OrgCA]:
     else:
         cas[OPERATOR_MSP] = OrgCA.create(OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP])
         keystore.save_ca(cas[OPERATOR_MSP])
-    names = {**ORGANISATIONS, ORDERER_MSP: "GoldTicket Ordering Service"}
+    names = {
+        **ORGANISATIONS,
+        **{msp_id: f"GoldTicket Ordering Service ({msp_id})" for msp_id in layout.orderer_msp_ids},
+        ORDERER_MSP: "GoldTicket Ordering Service",
+    }
     for msp_id in layout.msp_ids:
         if msp_id == OPERATOR_MSP:
             continue
@@ -100,7 +104,7 @@ def ensure_crypto(layout: Layout) -> bool:
     """Make every MSP folder and key pair that is missing. Returns True when it made any."""
     cas = organisation_cas(layout)
     made = False
-    nodes: list[tuple[str, str, str]] = [(ORDERER_MSP, o.name, "orderer") for o in layout.orderers]
+    nodes: list[tuple[str, str, str]] = [(o.msp_id, o.name, "orderer") for o in layout.orderers]
     nodes += [(p.msp_id, p.name, "peer") for p in layout.peers]
     nodes += [(msp_id, "admin", "admin") for msp_id in layout.msp_ids]
     for msp_id in layout.msp_ids:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 from goldticket.settings import default_orgs_dir
@@ -34,8 +35,25 @@ PEER_ORGS = (("OperatorMSP", "operator"), ("CoreMSP", "core"), ("BankMSP", "bank
 
 
 # With network namespaces (GOLDTICKET_FABRIC_NAMESPACES=1) each organisation's processes run in
-# a namespace of their own, at an address of a private /24 on a bridge: its last byte here.
+# a namespace of their own, at an address of a private /24 on a bridge: its last byte here
+# (BFT's further orderer organisations Orderer<i>MSP: 20 + i).
 NAMESPACE_HOSTS = {ORDERER_MSP: 10, "OperatorMSP": 11, "CoreMSP": 12, "BankMSP": 13}
+
+
+def orderer_msp(index: int, consensus: str) -> str:
+    """The organisation running orderer ``index``: with SmartBFT each orderer is another
+    organisation's (OrdererMSP, Orderer1MSP, Orderer2MSP, ...), so no party holds a quorum; a
+    raft cluster trusts its leader anyway and stays one organisation's."""
+    return ORDERER_MSP if consensus != "BFT" or index == 0 else f"Orderer{index}MSP"
+
+
+def host_number(msp_id: str) -> int:
+    if msp_id in NAMESPACE_HOSTS:
+        return NAMESPACE_HOSTS[msp_id]
+    match = re.fullmatch(r"Orderer(\d)MSP", msp_id)
+    if match is None:
+        raise NetworkError(f"{msp_id} has no address in the namespaced layout")
+    return 20 + int(match.group(1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +63,7 @@ class Orderer:
     admin_port: int
     operations_port: int
     host: str = HOST
+    msp_id: str = ORDERER_MSP
 
     @property
     def name(self) -> str:
@@ -131,7 +150,14 @@ class Layout:
             data_dir=data_dir,
             root=(root or data_dir / "fabric").resolve(),
             orderers=tuple(
-                Orderer(i, port_base + i, port_base + 10 + i, port_base + 20 + i, host(ORDERER_MSP))
+                Orderer(
+                    i,
+                    port_base + i,
+                    port_base + 10 + i,
+                    port_base + 20 + i,
+                    host(orderer_msp(i, consensus)),
+                    orderer_msp(i, consensus),
+                )
                 for i in range(orderers)
             ),
             peers=tuple(
@@ -191,7 +217,7 @@ class Layout:
 
     def veth(self, msp_id: str) -> str:
         """The root-side end of the organisation's link (cut it to take the organisation off)."""
-        return f"gt{self.subnet}v{NAMESPACE_HOSTS[msp_id]}"
+        return f"gt{self.subnet}v{host_number(msp_id)}"
 
     def netns(self, msp_id: str) -> str | None:
         """The namespace the organisation's processes run in, None on 127.0.0.1."""
@@ -200,10 +226,7 @@ class Layout:
     def tls_hosts(self, msp_id: str) -> tuple[str, ...]:
         """Names a node's TLS certificate is valid for: loopback and its namespace address, so
         the same crypto serves both modes."""
-        hosts: tuple[str, ...] = ("localhost", HOST)
-        if msp_id in NAMESPACE_HOSTS:
-            hosts += (namespace_address(self.port_base, msp_id),)
-        return hosts
+        return ("localhost", HOST, namespace_address(self.port_base, msp_id))
 
     # ----------------------------------------------------------------- paths
     @property
@@ -260,7 +283,11 @@ class Layout:
 
     @property
     def msp_ids(self) -> tuple[str, ...]:
-        return (ORDERER_MSP, *(peer.msp_id for peer in self.peers))
+        return (*self.orderer_msp_ids, *(peer.msp_id for peer in self.peers))
+
+    @property
+    def orderer_msp_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(orderer.msp_id for orderer in self.orderers))
 
 
 def subnet_index(port_base: int) -> int:
@@ -270,4 +297,4 @@ def subnet_index(port_base: int) -> int:
 
 
 def namespace_address(port_base: int, msp_id: str) -> str:
-    return f"10.77.{subnet_index(port_base)}.{NAMESPACE_HOSTS[msp_id]}"
+    return f"10.77.{subnet_index(port_base)}.{host_number(msp_id)}"

@@ -19,7 +19,7 @@ from typing import Any
 from .binaries import Binaries
 from .crypto import write_file
 from .errors import NetworkError
-from .layout import CHAINCODE_VERSION, ORDERER_MSP, Layout, Orderer, Peer
+from .layout import CHAINCODE_VERSION, Layout, Orderer, Peer
 from .nodes import admin_env
 
 SEQUENCE = 1
@@ -49,7 +49,7 @@ def retry(action: object, what: str, timeout: float = 30.0) -> Any:
 
 # ------------------------------------------------------------------- channel
 def _osnadmin(layout: Layout, binaries: Binaries, orderer: Orderer, *args: str) -> list[str]:
-    admin_tls = layout.admin_dir(ORDERER_MSP) / "tls"
+    admin_tls = layout.admin_dir(orderer.msp_id) / "tls"
     return [
         binaries.tool("osnadmin"),
         "channel",
@@ -57,7 +57,7 @@ def _osnadmin(layout: Layout, binaries: Binaries, orderer: Orderer, *args: str) 
         "-o",
         f"{orderer.host}:{orderer.admin_port}",
         "--ca-file",
-        str(layout.ca_pem(ORDERER_MSP)),
+        str(layout.ca_pem(orderer.msp_id)),
         "--client-cert",
         str(admin_tls / "server.crt"),
         "--client-key",
@@ -151,7 +151,8 @@ def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str, package
 
 
 def orderer_args(layout: Layout) -> list[str]:
-    return ["-o", layout.orderers[0].address, "--tls", "--cafile", str(layout.ca_pem(ORDERER_MSP))]
+    first = layout.orderers[0]
+    return ["-o", first.address, "--tls", "--cafile", str(layout.ca_pem(first.msp_id))]
 
 
 def definition(

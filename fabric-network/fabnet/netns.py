@@ -3,7 +3,7 @@
 With GOLDTICKET_FABRIC_NAMESPACES=1 (root only) ``up`` makes a bridge ``gt<N>br`` holding
 10.77.N.1/24 in the machine's own namespace, and per organisation a namespace ``gt<N>-<org>``
 linked to the bridge by a veth pair, its end inside named eth0 with 10.77.N.<k>/24 (orderers .10,
-operator .11, core .12, bank .13), loopback up. Every process of that organisation (orderers,
+operator .11, core .12, bank .13, BFT's other orderer organisations .21, .22, ...), loopback up. Every process of that organisation (orderers,
 peer, chaincode server) runs inside its namespace (``ip netns exec``), listening on that address
 only, so organisations reach each other as separate hosts would: over the bridge, by address,
 with TLS names per host. N comes from the port base, so networks with different bases never
@@ -18,7 +18,7 @@ import os
 import subprocess
 
 from .errors import NetworkError
-from .layout import NAMESPACE_HOSTS, Layout
+from .layout import Layout, host_number
 
 IP = "ip"
 
@@ -42,7 +42,7 @@ def available() -> str | None:
 
 
 def organisations(layout: Layout) -> list[str]:
-    return [msp_id for msp_id in NAMESPACE_HOSTS if msp_id == "OrdererMSP" or msp_id in layout.msp_ids]
+    return list(layout.msp_ids)
 
 
 def existing(layout: Layout) -> list[str]:
@@ -77,7 +77,7 @@ def create(layout: Layout) -> bool:
         _ip("link", "add", veth, "type", "veth", "peer", "name", inner)
         _ip("link", "set", inner, "netns", name)
         _ip("-n", name, "link", "set", inner, "name", "eth0")
-        _ip("-n", name, "addr", "add", f"10.77.{layout.subnet}.{NAMESPACE_HOSTS[msp_id]}/24", "dev", "eth0")
+        _ip("-n", name, "addr", "add", f"10.77.{layout.subnet}.{host_number(msp_id)}/24", "dev", "eth0")
         _ip("-n", name, "link", "set", "eth0", "up")
         _ip("-n", name, "link", "set", "lo", "up")
         _ip("link", "set", veth, "master", layout.bridge)

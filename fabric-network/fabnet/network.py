@@ -16,7 +16,7 @@ from typing import Any
 
 from . import configtx, crypto, lifecycle, netns, nodes
 from .binaries import Binaries, find_binaries
-from .layout import ORDERER_MSP, Layout
+from .layout import Layout
 
 Say = Callable[[str], None]
 
@@ -54,7 +54,7 @@ def _start_orderers(layout: Layout, binaries: Binaries) -> None:
             env,
             ports,
             host=orderer.host,
-            netns=layout.netns(ORDERER_MSP),
+            netns=layout.netns(orderer.msp_id),
         )
     for orderer in layout.orderers:
         log = layout.logs / f"{orderer.name}.log"
@@ -127,7 +127,7 @@ def write_profile(layout: Layout) -> None:
             {
                 "name": o.name,
                 "address": o.address,
-                "tls_ca_pem": layout.ca_pem(ORDERER_MSP).read_text(),
+                "tls_ca_pem": layout.ca_pem(o.msp_id).read_text(),
                 "operations": f"http://{o.host}:{o.operations_port}",
             }
             for o in layout.orderers

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .binaries import HERE, Binaries
 from .errors import NetworkError
-from .layout import ORDERER_MSP, Layout, Orderer, Peer
+from .layout import Layout, Orderer, Peer
 
 BUILDER_NAME = "goldticket-ccaas"
 ADDRESS_VARIABLE = "GOLDTICKET_CCAAS_ADDRESS"
@@ -39,22 +39,24 @@ def _base_env(binaries: Binaries) -> dict[str, str]:
 
 
 def orderer_env(layout: Layout, binaries: Binaries, orderer: Orderer) -> dict[str, str]:
-    node = layout.node_dir(ORDERER_MSP, orderer.name)
-    tls, ca = node / "tls", layout.ca_pem(ORDERER_MSP)
+    node = layout.node_dir(orderer.msp_id, orderer.name)
+    tls, ca = node / "tls", layout.ca_pem(orderer.msp_id)
+    # every ordering organisation's TLS CA: the orderers of a BFT cluster are several's
+    cas = ",".join(str(layout.ca_pem(msp_id)) for msp_id in layout.orderer_msp_ids)
     store = layout.ledgers / orderer.name
     return {
         **_base_env(binaries),
         "ORDERER_GENERAL_LISTENADDRESS": orderer.host,
         "ORDERER_GENERAL_LISTENPORT": str(orderer.port),
-        "ORDERER_GENERAL_LOCALMSPID": ORDERER_MSP,
+        "ORDERER_GENERAL_LOCALMSPID": orderer.msp_id,
         "ORDERER_GENERAL_LOCALMSPDIR": str(node / "msp"),
         "ORDERER_GENERAL_TLS_ENABLED": "true",
         "ORDERER_GENERAL_TLS_PRIVATEKEY": str(tls / "server.key"),
         "ORDERER_GENERAL_TLS_CERTIFICATE": str(tls / "server.crt"),
-        "ORDERER_GENERAL_TLS_ROOTCAS": f"[{ca}]",
+        "ORDERER_GENERAL_TLS_ROOTCAS": f"[{cas}]",
         "ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE": str(tls / "server.crt"),
         "ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY": str(tls / "server.key"),
-        "ORDERER_GENERAL_CLUSTER_ROOTCAS": f"[{ca}]",
+        "ORDERER_GENERAL_CLUSTER_ROOTCAS": f"[{cas}]",
         "ORDERER_GENERAL_BOOTSTRAPMETHOD": "none",
         "ORDERER_CHANNELPARTICIPATION_ENABLED": "true",
         "ORDERER_ADMIN_LISTENADDRESS": f"{orderer.host}:{orderer.admin_port}",

@@ -57,18 +57,32 @@ def restart(layout: Layout, name: str) -> None:
     for peer in layout.peers:
         if peer.name == name:
             ports = (peer.port, peer.chaincode_port, peer.operations_port)
-            nodes.start(layout, name, nodes.peer_command(fabric), nodes.peer_env(layout, fabric, peer), ports)
-            port = peer.operations_port
+            nodes.start(
+                layout,
+                name,
+                nodes.peer_command(fabric),
+                nodes.peer_env(layout, fabric, peer),
+                ports,
+                host=peer.host,
+                netns=layout.netns(peer.msp_id),
+            )
+            port, host = peer.operations_port, peer.host
             break
     else:
         orderer = next(o for o in layout.orderers if o.name == name)
         ports = (orderer.port, orderer.admin_port, orderer.operations_port)
         nodes.start(
-            layout, name, nodes.orderer_command(fabric), nodes.orderer_env(layout, fabric, orderer), ports
+            layout,
+            name,
+            nodes.orderer_command(fabric),
+            nodes.orderer_env(layout, fabric, orderer),
+            ports,
+            host=orderer.host,
+            netns=layout.netns(orderer.msp_id),
         )
-        port = orderer.operations_port
+        port, host = orderer.operations_port, orderer.host
     alive = lambda: nodes.running(layout, name) is not None  # noqa: E731
-    nodes.wait_until(lambda: nodes.healthy(port), name, 60, log, alive)
+    nodes.wait_until(lambda: nodes.healthy(port, host), name, 60, log, alive)
 
 
 def raft_leader(layout: Layout, timeout: float = 30.0) -> str:

@@ -4,9 +4,9 @@ leader is replaced by a view change) and with another orderer killed; the killed
 catches up to the same height. Its own network (ports from GOLDTICKET_TEST_BFT_PORT_BASE, default
 21050) beside the session's raft network.
 
-The four orderers belong to one orderer organisation here (the consenter mapping names each
-orderer's own identity, so the protocol already counts them one by one); giving each to its own
-organisation is the per-organisation folders' work (docs/fabric.md)."""
+The four orderers belong to four organisations (OrdererMSP, Orderer1MSP, Orderer2MSP,
+Orderer3MSP), each with its own CA and keys in its own folder: the channel's Orderer group lists
+four organisations and no folder holds another's orderer key, so no party holds a quorum."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from fabnet import binaries, lifecycle, network, nodes, probe
+from fabnet import binaries, lifecycle, membership, network, nodes, probe
 from fabnet.layout import Layout
 from fabric_checks import kill, restart
 
@@ -61,6 +62,26 @@ def _pings(layout: Layout, count: int) -> float:
     for _ in range(count):
         probe.ping(layout, timeout=60)
     return time.monotonic() - start
+
+
+def test_the_four_orderers_are_four_organisations(bft_network: Layout, tmp_path: Path) -> None:
+    layout = bft_network
+    msp_ids = [o.msp_id for o in layout.orderers]
+    assert msp_ids == ["OrdererMSP", "Orderer1MSP", "Orderer2MSP", "Orderer3MSP"]
+    cas = {layout.ca_pem(msp_id).read_bytes() for msp_id in msp_ids}
+    assert len(cas) == 4, "four organisations, four CAs"
+    for orderer in layout.orderers:
+        folder = layout.organisations / orderer.msp_id
+        assert (folder / "nodes" / orderer.name / "msp" / "keystore" / "key.pem").exists()
+        others = [o.name for o in layout.orderers if o.msp_id != orderer.msp_id]
+        assert not any((folder / "nodes" / name).exists() for name in others)
+    config = membership.channel_config(layout, binaries.find_binaries(), layout.peers[0], tmp_path)
+    groups = config["channel_group"]["groups"]["Orderer"]["groups"]
+    assert sorted(groups) == sorted(msp_ids)
+    consenters = config["channel_group"]["groups"]["Orderer"]["values"]["Orderers"]["value"][
+        "consenter_mapping"
+    ]
+    assert sorted(c["msp_id"] for c in consenters) == sorted(msp_ids)
 
 
 def test_bft_orders_with_a_frozen_leader_and_a_killed_orderer(bft_network: Layout) -> None:
