@@ -125,6 +125,11 @@ def main() -> int:
     parser.add_argument("--orderers", type=int, default=1)
     parser.add_argument("--port-base", type=int, default=37050, help="first port of its own network")
     parser.add_argument("--network", help="data directory of a network that is up")
+    parser.add_argument(
+        "--namespaces",
+        action="store_true",
+        help="its own network with each organisation in a network namespace (root)",
+    )
     parser.add_argument("--json", type=Path, help="also write the phases as JSON here")
     args = parser.parse_args()
 
@@ -137,6 +142,7 @@ def main() -> int:
                 orderers=args.orderers,
                 port_base=args.port_base,
                 batch_timeout=args.batch_timeout,
+                namespaces=args.namespaces,
             )
             layout = dataclasses.replace(layout, time_window="87600h")
             network.up(

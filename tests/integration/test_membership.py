@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fabnet import binaries, lifecycle, membership, network, nodes, orgs
+from fabnet import binaries, lifecycle, membership, network, nodes, orgs, probe
 from fabnet.errors import NetworkError
 from fabnet.layout import Layout
+from fabric_checks import restart
 
 PORT_BASE = int(os.environ.get("GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE") or 19050)
 
@@ -127,6 +128,16 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     core_and_bank = [endorsed_by["CoreMSP"], endorsed_by["BankMSP"]]
     with pytest.raises(NetworkError, match="ENDORSEMENT_POLICY_FAILURE"):
         membership.invoke_ping(layout, fabric, operator_admin, core_and_bank)
+
+    # the Gateway finds the newcomer's peer by itself: with the first bank's peer stopped, the
+    # only majority left (operator, core, BankTwoMSP) includes it, and a Ping sent through the
+    # operator's Gateway (no endorsers named) commits
+    nodes.stop(layout, "peer0.bank")
+    try:
+        probe.ping(layout, timeout=120)
+    finally:
+        restart(layout, "peer0.bank")
+    _same_chain(layout, fabric, nodes.admin_env(layout, fabric, bank), operator_admin)
 
     # removal the same way: signed by two of four, refused; by three of four, BankTwoMSP is out
     envelope = membership.remove_organisation_update(
