@@ -92,7 +92,7 @@ def raft_leader(layout: Layout, timeout: float = 30.0) -> str:
         for orderer in layout.orderers:
             if nodes.running(layout, orderer.name) is None:
                 continue
-            url = f"http://127.0.0.1:{orderer.operations_port}/metrics"
+            url = f"http://{orderer.host}:{orderer.operations_port}/metrics"
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     text = response.read().decode()

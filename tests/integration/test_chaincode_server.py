@@ -54,9 +54,9 @@ class ProbeChaincode(Chaincode):  # type: ignore[misc]
         return proposal_response_pb2.Response(status=200, payload=b'{"ok": true}')
 
 
-def _free_port() -> int:
+def _free_port(host: str) -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
@@ -64,15 +64,18 @@ def _free_port() -> int:
 def probe_ledger(fabric_network: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FabricLedger]:
     layout = fabric_network.layout
     fabric = binaries.find_binaries()
-    port = _free_port()
+    # the peers reach a server in the machine's own namespace at the bridge's address when each
+    # organisation is in a namespace of its own, else on loopback
+    host = layout.bridge_address if layout.namespaces else "127.0.0.1"
+    port = _free_port(host)
     package = tmp_path_factory.mktemp("probe") / "probe.tar.gz"
-    lifecycle.write_package(package, f"probe_{secrets.token_hex(3)}", f"127.0.0.1:{port}")
+    lifecycle.write_package(package, f"probe_{secrets.token_hex(3)}", f"{host}:{port}")
     package_id = lifecycle.package_id(layout, fabric, package)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
 
     async def serve() -> None:
-        server, _ = build_server(ProbeChaincode(), package_id, f"127.0.0.1:{port}")
+        server, _ = build_server(ProbeChaincode(), package_id, f"{host}:{port}")
         await server.start()
         await stop.wait()
         await server.stop(0)

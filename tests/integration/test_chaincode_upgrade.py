@@ -119,6 +119,10 @@ def test_an_upgrade_under_load_loses_no_write(consortium, fabric_network: Any) -
                 nodes.chaincode_command(),
                 nodes.chaincode_env(peer, fabric_network.package_id),
                 (peer.chaincode_server_port,),
+                host=peer.host,
+                netns=layout.netns(peer.msp_id),
             )
         for peer in old.values():
-            nodes.wait_until(lambda peer=peer: nodes.listening(peer.chaincode_server_port), peer.org, 30)
+            nodes.wait_until(
+                lambda peer=peer: nodes.listening(peer.chaincode_server_port, peer.host), peer.org, 30
+            )

@@ -20,6 +20,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fabnet import binaries, membership, netns, network, nodes, probe
@@ -57,7 +58,7 @@ def namespaced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
         network.clean(layout, say=lambda _: None)
 
 
-def _info(layout: Layout, peer_index: int) -> dict[str, object]:
+def _info(layout: Layout, peer_index: int) -> dict[str, Any]:
     fabric = binaries.find_binaries()
     return membership.chain_info(
         nodes.admin_env(layout, fabric, layout.peers[peer_index]), fabric, layout.channel
