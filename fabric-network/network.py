@@ -7,12 +7,16 @@ file, and imports another organisation's (fabnet/orgs.py).
 Settings (environment): GOLDTICKET_DATA_DIR (whose organisation CAs make the crypto; the network
 lives in its fabric/ folder, or GOLDTICKET_FABRIC_DIR), ORDERERS (1, 3 or 5 raft orderers; 4 or
 7 with GOLDTICKET_FABRIC_CONSENSUS=BFT for SmartBFT), GOLDTICKET_FABRIC_PORT_BASE (default 7050), GOLDTICKET_FABRIC_BATCH_TIMEOUT (default 250ms),
-FABRIC_BIN (a Fabric 3.1.x release's bin/ folder; else ../shared/fabric's archive is used).
+FABRIC_BIN (a Fabric 3.1.x release's bin/ folder; else ../shared/fabric's archive is used),
+GOLDTICKET_FABRIC_NAMESPACES (1: each organisation in a network namespace of its own; 0: all on
+127.0.0.1; unset: what the network was made with, and for a new network 1 where this runs as
+root with iproute2, else 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "clean", "status"])
     args = parser.parse_args(argv)
     try:
-        layout = Layout.from_env()
+        layout = network.with_recorded_mode(Layout.from_env(), os.environ)
         if args.command == "up":
             network.up(layout, probe=lambda lay: print(f"    ping {probe.ping(lay)}") or None)
         elif args.command == "down":

@@ -292,8 +292,9 @@ class Layout:
 
 def subnet_index(port_base: int) -> int:
     """The third byte of the network's private /24 (10.77.N.0/24), from its port base, so two
-    networks with different port bases use different subnets, bridges and namespaces."""
-    return (port_base // 10) % 250 + 1
+    networks with different port bases (multiples of 50 within 12,500 of each other) use different
+    subnets, bridges and namespaces."""
+    return (port_base // 50) % 250 + 1
 
 
 def namespace_address(port_base: int, msp_id: str) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import configtx, crypto, lifecycle, netns, nodes
 from .binaries import Binaries, find_binaries
+from .errors import NetworkError
 from .layout import Layout
 
 Say = Callable[[str], None]
@@ -146,10 +147,42 @@ def deploy_chaincode(layout: Layout, binaries: Binaries, name: str, pkg_id: str)
     return lifecycle.commit(layout, binaries, name)
 
 
+MODE_FILE = "namespaces"
+
+
+def with_recorded_mode(layout: Layout, environ: Mapping[str, str]) -> Layout:
+    """The layout in the mode GOLDTICKET_FABRIC_NAMESPACES names; unset, in the mode the network
+    was made with (recorded by ``up``), and a new network namespaced where it can be (root,
+    iproute2). A network made before the mode was recorded stays on 127.0.0.1."""
+    if environ.get("GOLDTICKET_FABRIC_NAMESPACES"):
+        return layout
+    recorded = layout.root / MODE_FILE
+    if recorded.exists():
+        wanted = recorded.read_text().strip() == "1"
+    elif layout.genesis_block.exists():
+        wanted = False
+    else:
+        wanted = netns.available() is None
+    if wanted == layout.namespaces:
+        return layout
+    return Layout.from_env({**environ, "GOLDTICKET_FABRIC_NAMESPACES": "1" if wanted else "0"})
+
+
 def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None = None) -> None:
     steps = Steps(say)
     say(f"network {layout.root} ({len(layout.orderers)} orderer(s), 3 peer organisations)")
     layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    recorded = layout.root / MODE_FILE
+    if recorded.exists() and (recorded.read_text().strip() == "1") != layout.namespaces:
+        raise NetworkError(
+            f"{layout.root} was made {'with' if recorded.read_text().strip() == '1' else 'without'} network"
+            " namespaces; run `make network-clean` to make it afresh in the other mode"
+        )
+    if layout.genesis_block.exists() and not recorded.exists() and layout.namespaces:
+        raise NetworkError(
+            f"{layout.root} was made on 127.0.0.1; run `make network-clean` to make it with namespaces"
+        )
+    recorded.write_text("1\n" if layout.namespaces else "0\n")
     binaries = steps.run("Fabric binaries", lambda: find_binaries())
     if layout.namespaces:
         steps.run(
