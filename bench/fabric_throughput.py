@@ -96,7 +96,8 @@ def run_phase(name: str, clients: int, seconds: float, step: Callable[[int], int
 def network_layout(data_dir: str, environ: Mapping[str, str] | None = None) -> Layout:
     """The layout of the network that is up in ``data_dir``, as `make network-up` made it from the
     environment (GOLDTICKET_FABRIC_PORT_BASE, ORDERERS, GOLDTICKET_FABRIC_DIR...)."""
-    return Layout.from_env({**(os.environ if environ is None else environ), "GOLDTICKET_DATA_DIR": data_dir})
+    env = {**(os.environ if environ is None else environ), "GOLDTICKET_DATA_DIR": data_dir}
+    return network.with_recorded_mode(Layout.from_env(env), env)
 
 
 def operator_key(platform):  # type: ignore[no-untyped-def]

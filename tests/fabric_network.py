@@ -50,7 +50,8 @@ class TestNetwork:
 def start(tmp_root: Path) -> Iterator[TestNetwork]:
     existing = os.environ.get("GOLDTICKET_TEST_NETWORK")
     if existing:
-        layout = Layout.from_env({**os.environ, "GOLDTICKET_DATA_DIR": existing})
+        environ = {**os.environ, "GOLDTICKET_DATA_DIR": existing}
+        layout = network.with_recorded_mode(Layout.from_env(environ), environ)
         yield TestNetwork(layout, lifecycle.package_id(layout, binaries.find_binaries()))
         return
     environ = {
