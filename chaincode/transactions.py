@@ -33,6 +33,7 @@ QUERIES = (
     "GetStatements",
     "GetBankPayments",
     "Ping",
+    "Rehearse",
 )
 
 
@@ -54,6 +55,7 @@ def transaction(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[st
     # Not functools.wraps: the library reads the signature, which must stay (ctx, request).
     run.__name__ = run.__qualname__ = fn.__name__
     run.__doc__ = fn.__doc__
+    run.is_transaction = True  # type: ignore[attr-defined]  # what Rehearse may run
     return run
 
 

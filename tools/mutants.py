@@ -66,6 +66,8 @@ TARGETS: dict[str, list[str]] = {
         for area in ("transactions", "identities", "tickets", "financing", "settlement", "certificates")
     },
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
+    # issue #20: rehearsing a write before the PIN, only by the read identity, never writing
+    "chaincode/rehearsal.py": [*SCENARIOS, "tests/scenario/test_rehearse_before_pin.py"],
     # need to know (issue #17): who reads what, on the ledger and in the read model
     "chaincode/visibility.py": [
         *SCENARIOS,

@@ -223,17 +223,24 @@ class Platform:
     def rehearse(self, actor: Actor, function: str, request: dict[str, Any]) -> bool:
         """Run the write ``actor`` would sign through the chaincode without signing, endorsing
         or committing it (no PIN, so no card is touched): raises the chaincode's refusal as a
-        typed error; False where it cannot be rehearsed (a Fabric ledger, a card without its
-        key yet), the signature then being the first check."""
+        typed error; False where it cannot be rehearsed (a card without its key yet), the
+        signature then being the first check. The embedded ledger runs the unsigned proposal
+        itself; on Fabric the read identity evaluates the chaincode's ``Rehearse``."""
         try:
             serial = self.cards.registry.active_card(actor.username).serial
             creator = self.signing.identity(serial)
         except (SigningError, LedgerError):  # no card or key to name the creator: the PIN step says why
             return False
         try:
-            return self.contract.rehearse(creator, function, request)
+            if self.contract.rehearse(creator, function, request):
+                return True
         except EndorseError as error:
             raise _translate(error) from error
+        # a Fabric peer endorses signed proposals only: the read identity asks the chaincode
+        # to run the write as the member would, writing nothing (chaincode/rehearsal.py)
+        creator_record = {"msp_id": creator.msp_id, "certificate_pem": creator.certificate_pem.decode()}
+        self.evaluate("Rehearse", {"function": function, "request": request, "creator": creator_record})
+        return True
 
     def evaluate(self, function: str, request: dict[str, Any]) -> Any:
         """Run a query, signed by the portal's read identity."""

@@ -57,7 +57,7 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",
             "GetStatement", "GetStatements", "GetTicket", "GrantCreditLine", "IssueTicket",
             "ListCreditLines", "ListIdentities", "ListMembers", "ListTickets", "OfferTransfer",
-            "Ping", "RecordCertificate", "RegisterIdentity", "RegisterMember", "RejectFinancing",
+            "Ping", "RecordCertificate", "RegisterIdentity", "RegisterMember", "RejectFinancing", "Rehearse",
             "RejectOffer", "RejectTicket", "RevokeIdentity", "SetTermCap", "SettleTicket",
             "UnfreezeTicket", "UpdateMember",
         ]
