@@ -95,6 +95,7 @@ TARGETS: dict[str, list[str]] = {
     # issue #17: secrets chosen by their owners, login limits, account life follows the card
     # issue #19: an organisation's CA certifies its users' cards only if it is the trusted one
     "goldticket/signing/organisations.py": [
+        "tests/unit/test_organisation_folder.py",
         "tests/functional/signing/test_organisation_folders.py",
         "tests/unit/test_fabric_org_keys.py",
     ],

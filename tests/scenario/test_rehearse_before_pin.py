@@ -111,3 +111,47 @@ def test_submitted_as_a_transaction_it_still_writes_nothing(consortium) -> None:
     assert result == {"ok": True, "function": "IssueTicket"}
     lines, held, _ = _world(p)
     assert (lines, held) == (before_lines, before_held)
+
+
+def test_a_rehearsal_refuses_malformed_requests_clearly(consortium) -> None:
+    c, p = consortium, consortium.platform
+    core = _creator(p, "core.clerk")
+    for request in (
+        {"function": "IssueTicket", "request": ["not", "an", "object"], "creator": core},
+        {"function": "IssueTicket", "request": _request(c), "creator": "core.clerk"},
+        {"function": "IssueTicket", "request": _request(c), "creator": {**core, "certificate_pem": 42}},
+        {
+            "function": "IssueTicket",
+            "request": _request(c),
+            "creator": {**core, "certificate_pem": "x" * 9000},
+        },
+    ):
+        with pytest.raises(d.InvalidInputError):
+            p.evaluate("Rehearse", request)
+
+
+def test_the_dry_stub_forwards_reads_only(consortium) -> None:
+    """Whatever of a stub may write and is not dropped by name is refused, not forwarded: a
+    future write method of the shim cannot slip through a rehearsal."""
+    from chaincode.rehearsal import _DryStub
+    from goldticket import messages as m
+    from goldticket.ledger.local.stub import SimulationStub
+
+    p = consortium.platform
+    if p.ledger.kind != "local":
+        pytest.skip("the embedded ledger's stub stands for any")
+    proposal = m.decode_proposal(
+        m.build_proposal(
+            channel_id=p.ledger.channel_id,
+            chaincode=p.ledger.chaincode,
+            function="Ping",
+            args=["{}"],
+            creator=p.reader.identity,
+            timestamp=dt.datetime.now(dt.UTC),
+        ).bytes
+    )
+    dry = _DryStub(SimulationStub(p.ledger._store, proposal), {"mspid": "x", "idBytes": b""})  # noqa: SLF001
+    assert dry.get_txid() == proposal.tx_id
+    for name in ("put_private_data", "invoke_chaincode", "read_write_set", "get_events", "client"):
+        with pytest.raises(d.ForbiddenError, match="a rehearsal writes nothing"):
+            getattr(dry, name)
