@@ -14,6 +14,7 @@ another may do.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -22,7 +23,6 @@ from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 from goldticket import domain as d
 
 from .identity import caller_from_certificate
-from .state import encode
 from .transactions import QUERIES, READER_ROLE, Tx, transaction
 
 FUNCTION = re.compile(r"^[A-Z][A-Za-z]{2,40}$")
@@ -106,7 +106,8 @@ class RehearsalTransactions:
         target = getattr(self, function, None)
         if target is None or not getattr(target, "is_transaction", False):
             raise d.InvalidInputError(f"{function} is not a write of this contract")
-        request = req.get("request")  # a JSON object, or the write's own decoding refuses it
+        # a JSON object, or the write's own decoding refuses it as it refuses any request
+        request = json.dumps(req.get("request"), sort_keys=True, ensure_ascii=False)
         creator = req.get("creator")
         if not isinstance(creator, dict):
             raise d.InvalidInputError("creator is {msp_id, certificate_pem}")
@@ -118,5 +119,5 @@ class RehearsalTransactions:
         caller_from_certificate(msp_id, certificate)  # a member's certificate, or ForbiddenError
         # (a read identity named as the creator is refused by the write's own caller check)
         dry = _DryStub(tx.stub, {"mspid": msp_id, "idBytes": certificate})
-        await target(_DryContext(tx.ctx, dry), encode(request).decode("utf-8"))
+        await target(_DryContext(tx.ctx, dry), request)
         return {"ok": True, "function": function}
