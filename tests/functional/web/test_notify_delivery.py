@@ -15,6 +15,7 @@ import hmac
 import http.server
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -418,3 +419,152 @@ def test_production_takes_only_https_webhooks(portal: Portal, admin: Api) -> Non
     assert admin.call("PUT", SETTINGS, {"webhook_url": "https://erp.tier1.test/hook"}, expect=200)[
         "webhook_secret"
     ]
+
+
+# ------------------------------------------------------------------ the workers
+def test_goldticket_notify_run_delivers_what_is_due(
+    members: Members, portal: Portal, admin: Api, smtp: tuple[_Mailbox, int], receiver: _Receiver
+) -> None:
+    from click.testing import CliRunner
+
+    from goldticket.cli import main
+
+    mailbox, port = smtp
+    admin.call(
+        "PUT",
+        SETTINGS,
+        {
+            "language": "en",
+            "email_to": ["ap@tier1.test"],
+            "email_kinds": ["ticket_issued"],
+            "webhook_url": receiver.url,
+            "webhook_kinds": ["ticket_issued"],
+        },
+        expect=200,
+    )
+    _issue(members)
+    settings = portal.settings
+    env = {
+        "GOLDTICKET_DATA_DIR": str(settings.data_dir),
+        "GOLDTICKET_ENV": "test",
+        "GOLDTICKET_TODAY": settings.today.isoformat() if settings.today else None,
+        "GOLDTICKET_CARD_KDF_N": str(settings.card_kdf_n),
+        "GOLDTICKET_CARD_BACKEND": settings.card_backend or None,
+        "GOLDTICKET_SIGNER_URL": None,
+        "GOLDTICKET_SMTP_HOST": "127.0.0.1",
+        "GOLDTICKET_SMTP_PORT": str(port),
+        "GOLDTICKET_SMTP_USER": None,
+        "GOLDTICKET_NOTIFY_SECONDS": None,
+    }
+    result = CliRunner().invoke(main, ["notify", "run", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)
+    assert counts["rounds"] == 1 and counts["delivered"] == 2
+    assert len(mailbox.messages) == 1 and len(receiver.requests) == 1
+    again = CliRunner().invoke(main, ["notify", "run", "--every", "0.1", "--rounds", "2", "--json"], env=env)
+    assert json.loads(again.output)["rounds"] == 2 and json.loads(again.output)["delivered"] == 0
+    assert len(mailbox.messages) == 1 and len(receiver.requests) == 1
+
+
+def test_the_web_app_delivers_in_a_thread_only_when_set(
+    members: Members, portal: Portal, admin: Api, receiver: _Receiver
+) -> None:
+    from web import create_app
+
+    quiet = create_app({"TESTING": True, "GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0})
+    assert "goldticket-notify" not in quiet.extensions  # GOLDTICKET_NOTIFY_SECONDS unset: off
+    admin.call("PUT", SETTINGS, {"webhook_url": receiver.url, "webhook_kinds": ["ticket_issued"]}, expect=200)
+    _issue(members)
+    app = create_app(
+        {"TESTING": True, "GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0, "NOTIFY_SECONDS": 0.1}
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(receiver.requests) == 1
+    finally:
+        app.extensions["goldticket-notify"].set()
+    (row,) = _deliveries(portal)
+    deadline = time.monotonic() + 10
+    while row.state != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        (row,) = _deliveries(portal)
+    assert row.state == "delivered"
+
+
+# ------------------------------------------------------------------ the portal's page
+def test_the_member_admin_sets_deliveries_in_the_portal_and_sees_the_secret_once(
+    app: Any, members: Members, portal: Portal, admin: Api, receiver: _Receiver
+) -> None:
+    from test_portal_pages import form_token, portal_login
+
+    browser = portal_login(app, "tier1.admin")
+    home = browser.get("/").get_data(as_text=True)
+    assert 'href="/settings/notifications"' in home
+    page = browser.get("/settings/notifications")
+    assert page.status_code == 200 and "通知设置" in page.get_data(as_text=True)
+    form = {
+        "csrf_token": form_token(browser),
+        "language": "en",
+        "email_to": "ap@tier1.test, cfo@tier1.test",
+        "email_kinds": ["ticket_issued", "offer_received"],
+        "webhook_url": receiver.url,
+        "webhook_kinds": ["ticket_issued"],
+    }
+    assert browser.post("/settings/notifications", data={**form, "csrf_token": ""}).status_code == 400
+    assert admin.get(SETTINGS, expect=200)["webhook_url"] is None  # nothing saved without CSRF
+    answer = browser.post("/settings/notifications", data=form)
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    (secret,) = re.findall(r"<code>(whsec_[A-Za-z0-9_-]+)</code>", answer.get_data(as_text=True))
+    saved = admin.get(SETTINGS, expect=200)
+    assert saved["email_to"] == ["ap@tier1.test", "cfo@tier1.test"] and saved["language"] == "en"
+    assert saved["email_kinds"] == ["ticket_issued", "offer_received"] and saved["webhook_kinds"] == [
+        "ticket_issued"
+    ]
+    assert secret not in browser.get("/settings/notifications").get_data(as_text=True)  # shown once
+
+    # a delivery that failed shows with its reason, in the page's language
+    receiver.statuses[:] = [500]
+    _issue(members)
+    worker.run_once(portal)
+    page = browser.get("/settings/notifications").get_data(as_text=True)
+    assert 'data-state="pending"' in page and "接收方返回 HTTP 500" in page
+    assert secret not in page
+
+    # a bad address: refused with a translated sentence, nothing changed
+    bad = browser.post(
+        "/settings/notifications", data={**form, "csrf_token": form_token(browser), "email_to": "nope"}
+    )
+    assert bad.status_code == 400 and "不是有效的电子邮件地址" in bad.get_data(as_text=True)
+    assert admin.get(SETTINGS, expect=200)["email_to"] == ["ap@tier1.test", "cfo@tier1.test"]
+
+    rotated = browser.post("/settings/notifications/secret", data={"csrf_token": form_token(browser)})
+    (new,) = re.findall(r"<code>(whsec_[A-Za-z0-9_-]+)</code>", rotated.get_data(as_text=True))
+    assert new != secret
+
+
+def test_the_settings_page_is_refused_to_clerks_and_the_operator(
+    app: Any, members: Members, admin: Api
+) -> None:
+    from support import OPERATOR_PASSWORD
+    from test_portal_pages import form_token, portal_login
+
+    clerk = portal_login(app, "tier1.clerk")
+    assert 'href="/settings/notifications"' not in clerk.get("/").get_data(as_text=True)
+    assert clerk.get("/settings/notifications").status_code == 403
+    form = {"csrf_token": form_token(clerk), "email_to": "x@evil.test", "email_kinds": ["ticket_issued"]}
+    assert clerk.post("/settings/notifications", data=form).status_code == 403
+    assert (
+        clerk.post("/settings/notifications/secret", data={"csrf_token": form["csrf_token"]}).status_code
+        == 403
+    )
+    operator = portal_login(app, "operator", OPERATOR_PASSWORD)
+    assert operator.get("/settings/notifications").status_code == 404
+    assert (
+        operator.post(
+            "/settings/notifications", data={**form, "csrf_token": form_token(operator)}
+        ).status_code
+        == 404
+    )
+    assert admin.get(SETTINGS, expect=200)["email_to"] == []
