@@ -584,6 +584,8 @@ def error_statuses(op: Operation) -> list[int]:
         codes.add(422)
     if op.rule.endswith("/webhook-secret"):
         codes.add(409)  # no webhook set to rotate the secret of
+    if op.method == "PUT" and op.rule.endswith("/notification-settings"):
+        codes.add(422)  # kinds with nowhere to go; a webhook URL the platform does not post to
     if _signed(op):
         codes |= {403, 409, 422, 423, 429, 502, 503, 507}
     return sorted(codes)

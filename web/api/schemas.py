@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, S
 
 from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.domain.money import MAX_FEN
+from goldticket.services.notify import preferences as notify_preferences
 
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 fen = 0.01 CNY)")]
 Pin = Annotated[StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the signer's card PIN")]
@@ -351,8 +352,9 @@ class NotifySettings(Body):
 
     language: Literal["zh", "en"] = "zh"
     email_to: Annotated[
-        list[Annotated[StrictStr, Field(min_length=3, max_length=254)]], Field(max_length=5)
+        list[Annotated[StrictStr, Field(min_length=3, max_length=254, pattern=notify_preferences.ADDRESS)]],
+        Field(max_length=5),
     ] = []
     email_kinds: Annotated[list[NoticeKind], Field(max_length=14)] = []
-    webhook_url: Annotated[StrictStr, Field(max_length=500)] | None = None
+    webhook_url: Annotated[StrictStr, Field(max_length=500, pattern=notify_preferences.URL)] | None = None
     webhook_kinds: Annotated[list[NoticeKind], Field(max_length=14)] = []

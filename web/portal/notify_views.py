@@ -89,7 +89,7 @@ def save_notify_settings() -> Any:
     me = actor()
     try:
         saved = preferences.update(portal(), me, me.member_id, **wanted)
-    except d.InvalidInputError as failure:
+    except (d.InvalidInputError, d.RuleViolationError) as failure:
         return _render({**current, **wanted}, error=sentence(failure))
     return _render(saved, secret=saved.get("webhook_secret"), saved=True)
 

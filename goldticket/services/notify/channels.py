@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import smtplib
+import socket
 import ssl
 import time
 from email.message import EmailMessage
@@ -54,10 +56,39 @@ def verify(secret: str, headers: Any, body: bytes, *, now: float | None = None) 
     return hmac.compare_digest(given.encode(), signature(secret, stamp, body).encode())
 
 
-def post_webhook(url: str, secret: str, delivery_id: str, body: bytes, timeout: float) -> int:
+def public_host(host: str) -> bool:
+    """Whether ``host`` is a name or a global address: not an address of this machine or of a
+    private, link-local or reserved network (a member's webhook must not reach the platform's
+    own services). Names are resolved again before each request (``post_webhook``)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host.lower().rstrip(".") not in ("localhost", "localhost.localdomain") and "." in host
+    return address.is_global
+
+
+def _resolves_public(host: str, port: int) -> bool:
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return bool(found) and all(
+        ipaddress.ip_address(str(entry[4][0]).split("%")[0]).is_global for entry in found
+    )
+
+
+def post_webhook(
+    url: str, secret: str, delivery_id: str, body: bytes, timeout: float, *, public_only: bool = False
+) -> int:
     """POST the body, signed; returns the status of a 2xx answer. Raises DeliveryFailed on
-    anything else (a status outside 2xx, a timeout, a refused connection)."""
+    anything else (a status outside 2xx, a timeout, a refused connection). With
+    ``public_only`` (production) a host that resolves to a non-global address is refused."""
     parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if public_only and not (
+        public_host(parts.hostname or "") and _resolves_public(parts.hostname or "", port)
+    ):
+        raise DeliveryFailed("the webhook's host is not a public address")
     stamp = int(time.time())
     headers = {
         "Content-Type": "application/json",

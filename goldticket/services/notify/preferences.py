@@ -25,12 +25,16 @@ from goldticket.store.notices import KINDS
 
 from ..context import Actor
 from ..portal import Portal
+from . import channels
 from .texts import LANGUAGES
 
 MAX_ADDRESSES = 5
 MAX_URL = 500
 # an address as people type it: local@domain.tld, no spaces, no angle brackets or commas
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+ADDRESS = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+_ADDRESS = re.compile(ADDRESS)
+# a URL as the API's schema takes it: http(s), a host (no user:password@), no white space
+URL = r"^https?://[^\s/?#@]+([/?#]\S*)?$"
 SECRET_PREFIX = "whsec_"
 
 
@@ -67,17 +71,23 @@ def _addresses(value: Any) -> str:
 
 def _url(portal: Portal, value: Any) -> str:
     """A webhook URL: https (http only in dev and test, where receivers run on 127.0.0.1), a
-    host, no user or password in it. Never echoed in the error (it may carry a token)."""
+    host, no user or password in it; in production a public host. Never echoed in the error
+    (it may carry a token). Raises InvalidInputError (not a URL), RuleViolationError (a URL
+    this platform does not post to)."""
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or len(value) > MAX_URL:
         raise d.InvalidInputError(f"webhook_url is a URL of at most {MAX_URL} characters")
+    if not re.match(URL, value.strip()):
+        raise d.InvalidInputError("webhook_url must name a host, with no user or password in it")
     parts = urlsplit(value.strip())
     schemes = ("https",) if portal.settings.env == "prod" else ("https", "http")
     if parts.scheme not in schemes:
-        raise d.InvalidInputError(f"webhook_url must be an {' or '.join(schemes)} URL")
+        raise d.RuleViolationError(f"webhook_url must be an {' or '.join(schemes)} URL")
     if not parts.hostname or parts.username or parts.password or any(c.isspace() for c in value.strip()):
         raise d.InvalidInputError("webhook_url must name a host, with no user or password in it")
+    if portal.settings.env == "prod" and not channels.public_host(parts.hostname):
+        raise d.RuleViolationError("webhook_url must name a public host, not one of this network")
     return value.strip()
 
 
@@ -129,7 +139,8 @@ def update(
     """Replace the member's preferences (each field as given; nothing changes on a refusal).
     When a webhook URL is set and the member has no secret yet, the platform makes one and the
     answer carries it, once, as ``webhook_secret``; removing the URL forgets the secret.
-    Raises ForbiddenError, InvalidInputError."""
+    Raises ForbiddenError, InvalidInputError, RuleViolationError (kinds with nowhere to go, a
+    webhook URL this platform does not post to)."""
     require_member_admin(actor, member_id)
     if language not in LANGUAGES:
         raise d.InvalidInputError(f"language is one of {', '.join(LANGUAGES)}")
@@ -138,9 +149,9 @@ def update(
     url = _url(portal, webhook_url)
     hook_kinds = _kinds(list(webhook_kinds), "webhook_kinds")
     if mail_kinds and not addresses:
-        raise d.InvalidInputError("email_kinds need at least one address in email_to")
+        raise d.RuleViolationError("email_kinds need at least one address in email_to")
     if hook_kinds and not url:
-        raise d.InvalidInputError("webhook_kinds need a webhook_url")
+        raise d.RuleViolationError("webhook_kinds need a webhook_url")
     made = None
     with portal.database.session(immediate=True) as session:
         row = session.get(NotifyPreference, member_id)

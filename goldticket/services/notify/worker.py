@@ -102,7 +102,9 @@ def _send(portal: Portal, key: str) -> str:
         url, secret = preference.webhook_url, preference.webhook_secret
     if channel == "webhook":
         body = channels.webhook_body(key, member_id, document)
-        channels.post_webhook(url, secret, key, body, portal.settings.webhook_timeout)
+        channels.post_webhook(
+            url, secret, key, body, portal.settings.webhook_timeout, public_only=portal.settings.env == "prod"
+        )
     else:
         text = texts.body(
             language,

@@ -393,32 +393,48 @@ def test_only_the_members_own_admin_reads_or_changes_its_preferences(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status"),
     [
-        {"email_kinds": ["ticket_issued"]},  # no address
-        {"email_to": ["not an address"], "email_kinds": ["ticket_issued"]},
-        {"email_to": ["a@b.test\r\nBcc: x@evil.test"]},
-        {"webhook_kinds": ["ticket_issued"]},  # no URL
-        {"webhook_url": "ftp://127.0.0.1/hook"},
-        {"webhook_url": "http://user:pass@127.0.0.1/hook"},
-        {"email_kinds": ["no_such_kind"], "email_to": ["a@b.test"]},
-        {"language": "fr"},
-        {"webhook_secret": "whsec_mine"},  # the platform makes the secret, never the member
+        ({"email_kinds": ["ticket_issued"]}, 422),  # no address to send them to
+        ({"email_to": ["not an address"], "email_kinds": ["ticket_issued"]}, 400),
+        ({"email_to": ["a@b.test\r\nBcc: x@evil.test"]}, 400),
+        ({"email_to": [f"a{n}@b.test" for n in range(6)]}, 400),
+        ({"webhook_kinds": ["ticket_issued"]}, 422),  # no URL
+        ({"webhook_url": "ftp://127.0.0.1/hook"}, 400),
+        ({"webhook_url": "http://user:pass@127.0.0.1/hook"}, 400),
+        ({"webhook_url": "http://127.0.0.1/a b"}, 400),
+        ({"email_kinds": ["no_such_kind"], "email_to": ["a@b.test"]}, 400),
+        ({"language": "fr"}, 400),
+        ({"webhook_secret": "whsec_mine"}, 400),  # the platform makes the secret, never the member
     ],
 )
-def test_bad_preferences_are_refused_and_change_nothing(admin: Api, body: dict[str, Any]) -> None:
+def test_bad_preferences_are_refused_and_change_nothing(
+    admin: Api, body: dict[str, Any], status: int
+) -> None:
     before = admin.get(SETTINGS, expect=200)
-    assert admin.call("PUT", SETTINGS, body, expect=400)["error"] == "invalid_input"
+    error = "rule_violation" if status == 422 else "invalid_input"
+    assert admin.call("PUT", SETTINGS, body, expect=status)["error"] == error
     assert admin.get(SETTINGS, expect=200) == before
 
 
-def test_production_takes_only_https_webhooks(portal: Portal, admin: Api) -> None:
+def test_production_takes_only_https_webhooks_to_public_hosts(
+    members: Members, portal: Portal, admin: Api, receiver: _Receiver
+) -> None:
+    # set in test (http to 127.0.0.1 allowed there), then the platform runs as production
+    admin.call("PUT", SETTINGS, {"webhook_url": receiver.url, "webhook_kinds": ["ticket_issued"]}, expect=200)
     _with(portal, env="prod")
-    refused = admin.call("PUT", SETTINGS, {"webhook_url": "http://127.0.0.1:9/hook"}, expect=400)
+    refused = admin.call("PUT", SETTINGS, {"webhook_url": "http://erp.tier1.test/hook"}, expect=422)
     assert refused["message"] == "webhook_url must be an https URL"
-    assert admin.call("PUT", SETTINGS, {"webhook_url": "https://erp.tier1.test/hook"}, expect=200)[
-        "webhook_secret"
-    ]
+    for inside in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "[::1]", "localhost", "192.168.0.7"):
+        refused = admin.call("PUT", SETTINGS, {"webhook_url": f"https://{inside}/hook"}, expect=422)
+        assert refused["message"] == "webhook_url must name a public host, not one of this network"
+    # a URL saved before (or a name that resolves inside): refused when sending, nothing sent
+    _issue(members)
+    assert worker.run_once(portal).retrying == 1 and receiver.requests == []
+    (row,) = _deliveries(portal)
+    assert row.last_error == "the webhook's host is not a public address"
+    kept = admin.call("PUT", SETTINGS, {"webhook_url": "https://erp.tier1.test/hook"}, expect=200)
+    assert "webhook_secret" not in kept and kept["webhook_secret_set"]  # a new URL keeps the secret
 
 
 # ------------------------------------------------------------------ the workers
@@ -568,3 +584,19 @@ def test_the_settings_page_is_refused_to_clerks_and_the_operator(
         == 404
     )
     assert admin.get(SETTINGS, expect=200)["email_to"] == []
+
+
+def test_a_worker_that_dies_after_sending_leaves_the_delivery_to_be_sent_again_with_its_id(
+    members: Members, portal: Portal, admin: Api, receiver: _Receiver
+) -> None:
+    admin.call("PUT", SETTINGS, {"webhook_url": receiver.url, "webhook_kinds": ["ticket_issued"]}, expect=200)
+    _issue(members)
+    start = dt.datetime.now(dt.UTC)
+    (claimed,) = worker._claim(portal, start, 10)  # a worker claims it, sends it, and dies
+    assert worker._send(portal, claimed) == "delivered"
+    assert worker.run_once(portal, now=start + dt.timedelta(seconds=10)) == worker.Round()  # leased
+    assert worker.run_once(portal, now=start + worker.LEASE + dt.timedelta(seconds=1)).delivered == 1
+    first, second = receiver.requests  # at-least-once: the receiver deduplicates on the id
+    assert first[0]["GoldTicket-Delivery"] == second[0]["GoldTicket-Delivery"] == claimed
+    (row,) = _deliveries(portal)
+    assert row.state == "delivered" and row.attempts == 2
