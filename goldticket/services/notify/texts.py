@@ -1,4 +1,6 @@
-"""What an e-mail says about each kind of notice, in the member's language (zh or en)."""
+"""What an e-mail says about each kind of notice, in the member's language (zh or en): the
+sentences of the portal's inbox (web/portal/inbox_views.py NOTICE_TEXT and its zh catalog; a
+test keeps them the same)."""
 
 from __future__ import annotations
 
@@ -28,20 +30,20 @@ SUBJECTS = {
         "financing_rejected": "Your financing application was declined",
     },
     "zh": {
-        "ticket_issued": "您收到一张金票，请签收或拒收",
+        "ticket_issued": "有金票开给您：请签收或拒收",
         "ticket_accepted": "您开立的金票已被收款方签收",
-        "ticket_rejected": "您开立的金票已被收款方拒收",
-        "ticket_cancelled": "开立给您的金票已被开立方撤回",
+        "ticket_rejected": "您开立的金票被收款方拒收",
+        "ticket_cancelled": "开给您的金票已被开立方撤回",
         "ticket_settled": "您持有的金票已到期兑付",
-        "ticket_frozen": "您持有的金票已被平台冻结",
-        "ticket_unfrozen": "您持有的金票已被平台解冻",
-        "offer_received": "您收到一笔金票转让，请接收或拒绝",
-        "offer_accepted": "您发起的转让已被接收",
-        "offer_rejected": "您发起的转让已被拒绝",
-        "offer_withdrawn": "转让给您的金票已被撤回",
-        "financing_requested": "有一笔融资申请待您审批",
+        "ticket_frozen": "您持有的金票被运营方冻结",
+        "ticket_unfrozen": "您持有的金票被运营方解冻",
+        "offer_received": "有转让要约给您：请接受或拒绝",
+        "offer_accepted": "您的转让要约已被接受",
+        "offer_rejected": "您的转让要约被拒绝",
+        "offer_withdrawn": "给您的转让要约已撤回",
+        "financing_requested": "有融资申请待您审核",
         "financing_approved": "您的融资申请已获批准",
-        "financing_rejected": "您的融资申请未获批准",
+        "financing_rejected": "您的融资申请被拒绝",
     },
 }
 assert all(set(texts) == set(KINDS) for texts in SUBJECTS.values())

@@ -166,7 +166,7 @@ def test_a_ticket_issued_to_a_supplier_is_mailed_to_it_in_its_language(
     assert worker.run_once(portal).delivered == 1
     ((recipients, message),) = mailbox.messages
     assert sorted(recipients) == ["ap@tier1.test", "cfo@tier1.test"]
-    assert message["Subject"] == "【金票】您收到一张金票，请签收或拒收"
+    assert message["Subject"] == "【金票】有金票开给您：请签收或拒收"
     text = message.get_content()
     assert ticket in text and "¥1,234,567.89" in text and "core 公司 (core)" in text and "(UTC+8)" in text
     (row,) = _deliveries(portal)
