@@ -83,6 +83,9 @@ class _ReceiverHandler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.requests.append((dict(self.headers.items()), body))
         status = self.server.statuses.pop(0) if self.server.statuses else 200
+        if status == 0:  # no answer in time: hold the request past the sender's timeout
+            time.sleep(1.5)
+            status = 200
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -315,6 +318,21 @@ def test_a_webhook_that_keeps_failing_is_marked_failed_and_shown(
     (listed,) = admin.get("/orgs/tier1/deliveries", expect=200)["items"]
     assert listed["state"] == "failed" and listed["attempts"] == 3
     assert listed["last_error"] == "the receiver answered HTTP 500"
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_retried(
+    members: Members, portal: Portal, admin: Api, receiver: _Receiver
+) -> None:
+    _with(portal, webhook_timeout=0.3, notify_backoff_seconds=5.0)
+    admin.call("PUT", SETTINGS, {"webhook_url": receiver.url, "webhook_kinds": ["ticket_issued"]}, expect=200)
+    receiver.statuses[:] = [0, 200]
+    _issue(members)
+    start = dt.datetime.now(dt.UTC)
+    assert worker.run_once(portal, now=start).retrying == 1
+    (row,) = _deliveries(portal)
+    assert row.last_error == "the receiver did not answer in time"
+    assert worker.run_once(portal, now=start + dt.timedelta(seconds=6)).delivered == 1
+    assert [headers["GoldTicket-Delivery"] for headers, _ in receiver.requests] == [row.id, row.id]
 
 
 def test_an_unreachable_receiver_is_retried_not_lost(members: Members, portal: Portal, admin: Api) -> None:
