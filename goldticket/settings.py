@@ -92,6 +92,21 @@ class Settings:
     # read-model follower more than this many blocks behind the ledger
     ops_block_age_minutes: float = 60.0  # GOLDTICKET_OPS_BLOCK_AGE_MINUTES
     ops_follower_lag_blocks: int = 10  # GOLDTICKET_OPS_FOLLOWER_LAG_BLOCKS
+    # Notices delivered by e-mail and webhook (goldticket.services.notify, #20): off unless set.
+    # GOLDTICKET_NOTIFY_SECONDS: the web app's delivery thread runs every so many seconds (0 = no
+    # thread; `goldticket notify run` delivers instead)
+    notify_seconds: float = 0.0
+    smtp_host: str = ""  # GOLDTICKET_SMTP_HOST ("" = no e-mail is sent; deliveries wait)
+    smtp_port: int = 25  # GOLDTICKET_SMTP_PORT
+    smtp_starttls: bool = False  # GOLDTICKET_SMTP_STARTTLS: 1 = STARTTLS before logging in
+    smtp_user: str = ""  # GOLDTICKET_SMTP_USER ("" = no login)
+    smtp_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_SMTP_PASSWORD
+    smtp_from: str = "goldticket@localhost"  # GOLDTICKET_SMTP_FROM
+    webhook_timeout: float = 10.0  # GOLDTICKET_WEBHOOK_TIMEOUT: seconds a receiver has to answer
+    notify_max_attempts: int = 8  # GOLDTICKET_NOTIFY_MAX_ATTEMPTS: then the delivery is failed
+    notify_backoff_seconds: float = (
+        30.0  # GOLDTICKET_NOTIFY_BACKOFF_SECONDS: first retry's wait, doubled each time
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -113,6 +128,11 @@ class Settings:
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
             "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
+            "smtp_host": env.get("GOLDTICKET_SMTP_HOST", ""),
+            "smtp_starttls": env.get("GOLDTICKET_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+            "smtp_user": env.get("GOLDTICKET_SMTP_USER", ""),
+            "smtp_password": env.get("GOLDTICKET_SMTP_PASSWORD", ""),
+            "smtp_from": env.get("GOLDTICKET_SMTP_FROM", "goldticket@localhost"),
             "public_url": env.get("GOLDTICKET_PUBLIC_URL")
             or served_url(
                 env.get("GOLDTICKET_HOST") or DEFAULT_HOST, listen_port(env.get("GOLDTICKET_PORT"))
@@ -122,6 +142,8 @@ class Settings:
             ("token_ttl", "TOKEN_TTL"),
             ("password_memory_kib", "PASSWORD_MEMORY_KIB"),
             ("ops_follower_lag_blocks", "OPS_FOLLOWER_LAG_BLOCKS"),
+            ("smtp_port", "SMTP_PORT"),
+            ("notify_max_attempts", "NOTIFY_MAX_ATTEMPTS"),
         ):
             text = env.get(f"GOLDTICKET_{variable}")
             if text:
@@ -135,6 +157,17 @@ class Settings:
                 values["signer_rate"] = float(rate)
             except ValueError as error:
                 raise ConfigError("GOLDTICKET_SIGNER_RATE must be a number of signatures a second") from error
+        for name, variable in (
+            ("notify_seconds", "NOTIFY_SECONDS"),
+            ("webhook_timeout", "WEBHOOK_TIMEOUT"),
+            ("notify_backoff_seconds", "NOTIFY_BACKOFF_SECONDS"),
+        ):
+            text = env.get(f"GOLDTICKET_{variable}")
+            if text:
+                try:
+                    values[name] = float(text)
+                except ValueError as error:
+                    raise ConfigError(f"GOLDTICKET_{variable} must be a number of seconds") from error
         block_age = env.get("GOLDTICKET_OPS_BLOCK_AGE_MINUTES")
         if block_age:
             try:
@@ -199,6 +232,16 @@ class Settings:
             raise ConfigError("GOLDTICKET_OPS_BLOCK_AGE_MINUTES must be above 0 and at most a week")
         if not 0 <= self.ops_follower_lag_blocks <= 1_000_000:
             raise ConfigError("GOLDTICKET_OPS_FOLLOWER_LAG_BLOCKS must be from 0 to 1000000")
+        if not 0 <= self.notify_seconds <= 3600:
+            raise ConfigError("GOLDTICKET_NOTIFY_SECONDS must be from 0 to 3600")
+        if not 1 <= self.smtp_port <= 65535:
+            raise ConfigError("GOLDTICKET_SMTP_PORT must be a port number from 1 to 65535")
+        if not 0 < self.webhook_timeout <= 120:
+            raise ConfigError("GOLDTICKET_WEBHOOK_TIMEOUT must be above 0 and at most 120 seconds")
+        if not 1 <= self.notify_max_attempts <= 50:
+            raise ConfigError("GOLDTICKET_NOTIFY_MAX_ATTEMPTS must be from 1 to 50")
+        if not 0 <= self.notify_backoff_seconds <= 86400:
+            raise ConfigError("GOLDTICKET_NOTIFY_BACKOFF_SECONDS must be from 0 to 86400")
 
     @property
     def portal_database_url(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from goldticket.services import certificates
+from goldticket.services.notify import worker as notify_worker
 from goldticket.services.portal import Portal
 from goldticket.settings import ConfigError, Settings
 
@@ -56,6 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         _follow(portal, float(app.config["FOLLOW_SECONDS"]))
     if app.config.get("WARM_PDF"):
         _warm_pdf(portal)
+    every = float(app.config.get("NOTIFY_SECONDS", portal.settings.notify_seconds))
+    if every:  # e-mail and webhook deliveries (#20): only when GOLDTICKET_NOTIFY_SECONDS is set
+        app.extensions["goldticket-notify"] = notify_worker.start(portal, every)
     return app
 
 

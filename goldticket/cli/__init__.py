@@ -14,6 +14,7 @@ from . import (
     financing,
     ledger,
     members,
+    notify,
     offers,
     operations,
     portal,
@@ -49,6 +50,7 @@ for command in (
     ledger.ledger_group,
     certificates.certificate,
     operations.operations_group,
+    notify.notify_group,
 ):
     main.add_command(command)
 

@@ -119,6 +119,52 @@ class Notification(Base):
     )
 
 
+class NotifyPreference(Base):
+    """What a member has its notices delivered by e-mail and by webhook (#20), set by its own
+    admin (goldticket.services.notify.preferences). Kinds are space-separated notice kinds
+    (goldticket.store.notices.KINDS). ``webhook_secret`` signs the webhook's requests: made by
+    the platform, shown once, never logged nor answered again."""
+
+    __tablename__ = "notify_preferences"
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))  # zh | en: the e-mails' language
+    email_to: Mapped[str] = mapped_column(Text)  # addresses, comma-separated ("" = none)
+    email_kinds: Mapped[str] = mapped_column(Text)
+    webhook_url: Mapped[str] = mapped_column(Text)  # "" = none
+    webhook_kinds: Mapped[str] = mapped_column(Text)
+    webhook_secret: Mapped[str] = mapped_column(String(128))
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:  # never the secret
+        return f"NotifyPreference(member_id={self.member_id!r})"
+
+
+class Delivery(Base):
+    """One notice to deliver by one channel (the outbox, #20). Its id is a digest of
+    (notification, channel): the same notice is never queued twice for a channel, and a
+    receiver deduplicates on it. ``lease_until`` is set while a worker sends it; a worker that
+    died leaves it to expire and the delivery is sent again, with the same id."""
+
+    __tablename__ = "notify_deliveries"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    notification_id: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))  # email | webhook
+    state: Mapped[str] = mapped_column(String(12))  # pending | delivered | failed | cancelled
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", name="uq_notify_deliveries_notice_channel"),
+        Index("ix_notify_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_notify_deliveries_member", "member_id", "created_at"),
+    )
+
+
 class Checkpoint(Base):
     """How far the follower has projected: the next block to read and the last block's hash."""
 

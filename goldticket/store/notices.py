@@ -22,11 +22,13 @@ of the read model, a second follower) finds it written and leaves it, read or no
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import outbox
 from .models import Notification
 
 KINDS = (
@@ -129,7 +131,9 @@ def notices(writes: list[tuple[str, dict[str, Any]]]) -> list[Notice]:
 
 
 def record(session: Session, found: list[Notice], tx_id: str, block: int, txnum: int, timestamp: str) -> None:
-    """Write each notice not written yet (see the module's docstring: idempotent)."""
+    """Write each notice not written yet (see the module's docstring: idempotent), and queue
+    it for the e-mail and webhook its member chose (:mod:`.outbox`)."""
+    now = dt.datetime.now(dt.UTC)
     for notice in found:
         key = notice_id(notice.member_id, tx_id, notice.kind, notice.ticket_id)
         if session.get(Notification, key) is not None:
@@ -150,4 +154,5 @@ def record(session: Session, found: list[Notice], tx_id: str, block: int, txnum:
                 read_at=None,
             )
         )
+        outbox.enqueue(session, key, notice.member_id, notice.kind, now)
         session.flush()

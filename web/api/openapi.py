@@ -265,6 +265,50 @@ _NOTIFICATION = {  # services/inbox.py; kinds in goldticket/store/notices.py
     },
 }
 
+_NULLABLE_TEXT = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+_NOTIFY_SETTINGS = {  # services/notify/preferences.py; the secret only once (PUT, POST .../webhook-secret)
+    "type": "object",
+    "required": [
+        "member_id",
+        "language",
+        "email_to",
+        "email_kinds",
+        "webhook_url",
+        "webhook_kinds",
+        "webhook_secret_set",
+    ],
+    "properties": {
+        "member_id": {"type": "string"},
+        "language": {"enum": ["zh", "en"]},
+        "email_to": {"type": "array", "items": {"type": "string"}},
+        "email_kinds": {"type": "array", "items": {"enum": list(KINDS)}},
+        "webhook_url": _NULLABLE_TEXT,
+        "webhook_kinds": {"type": "array", "items": {"enum": list(KINDS)}},
+        "webhook_secret_set": {"type": "boolean"},
+        "webhook_secret": {
+            "type": "string",
+            "description": "answered once: when the webhook is first set, or rotated",
+        },
+        "updated_by": _NULLABLE_TEXT,
+        "updated_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+    },
+}
+_DELIVERY = {
+    "type": "object",
+    "required": ["id", "notification_id", "channel", "state", "attempts"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^DL[0-9a-f]{32}$"},
+        "notification_id": {"type": "string", "pattern": PATH_IDS["notification_id"]},
+        "channel": {"enum": ["email", "webhook"]},
+        "state": {"enum": ["pending", "delivered", "failed", "cancelled"]},
+        "attempts": {"type": "integer", "minimum": 0},
+        "last_error": _NULLABLE_TEXT,
+        "created_at": {"type": "string", "format": "date-time"},
+        "next_attempt_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+        "delivered_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+    },
+}
+
 
 def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -382,6 +426,14 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
     ("POST", "/notifications/<notification_id>/read"): _NOTIFICATION,
+    ("GET", "/orgs/<org_id>/notification-settings"): _NOTIFY_SETTINGS,
+    ("PUT", "/orgs/<org_id>/notification-settings"): _NOTIFY_SETTINGS,
+    ("POST", "/orgs/<org_id>/notification-settings/webhook-secret"): _NOTIFY_SETTINGS,
+    ("GET", "/orgs/<org_id>/deliveries"): {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": _DELIVERY}},
+    },
     ("POST", "/orgs"): _ORG,
     ("PATCH", "/orgs/<org_id>"): _ORG,
     ("GET", "/orgs/<org_id>/kyc"): {
@@ -530,6 +582,10 @@ def error_statuses(op: Operation) -> list[int]:
         "/tickets/export",
     ):  # rules between fields
         codes.add(422)
+    if op.rule.endswith("/webhook-secret"):
+        codes.add(409)  # no webhook set to rotate the secret of
+    if op.method == "PUT" and op.rule.endswith("/notification-settings"):
+        codes.add(422)  # kinds with nowhere to go; a webhook URL the platform does not post to
     if _signed(op):
         codes |= {403, 409, 422, 423, 429, 502, 503, 507}
     return sorted(codes)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, S
 
 from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.domain.money import MAX_FEN
+from goldticket.services.notify import preferences as notify_preferences
 
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 fen = 0.01 CNY)")]
 Pin = Annotated[StrictStr, Field(pattern=r"^[0-9]{6,12}$", description="the signer's card PIN")]
@@ -324,3 +325,36 @@ class QuoteQuery(BaseModel):
     maturity_date: Annotated[dt.date, Field(description="YYYY-MM-DD, after value_date")]
     day_basis: Annotated[Literal[360, 365], BeforeValidator(_whole)] = 360
     fee_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
+NoticeKind = Literal[
+    "ticket_issued",
+    "ticket_accepted",
+    "ticket_rejected",
+    "ticket_cancelled",
+    "ticket_settled",
+    "ticket_frozen",
+    "ticket_unfrozen",
+    "offer_received",
+    "offer_accepted",
+    "offer_rejected",
+    "offer_withdrawn",
+    "financing_requested",
+    "financing_approved",
+    "financing_rejected",
+]
+
+
+class NotifySettings(Body):
+    """A member's delivery preferences (#20), replaced whole: the kinds of notice sent to its
+    e-mail addresses and to its webhook. A webhook set for the first time answers its signing
+    secret, once (``webhook_secret``)."""
+
+    language: Literal["zh", "en"] = "zh"
+    email_to: Annotated[
+        list[Annotated[StrictStr, Field(min_length=3, max_length=254, pattern=notify_preferences.ADDRESS)]],
+        Field(max_length=5),
+    ] = []
+    email_kinds: Annotated[list[NoticeKind], Field(max_length=14)] = []
+    webhook_url: Annotated[StrictStr, Field(max_length=500, pattern=notify_preferences.URL)] | None = None
+    webhook_kinds: Annotated[list[NoticeKind], Field(max_length=14)] = []

@@ -22,6 +22,7 @@ from . import (  # noqa: F401  (the *_views modules add their pages to the bluep
     help_views,
     inbox_views,
     issue_views,
+    notify_views,
     operations_views,
     session_views,
     signing_views,

@@ -44,6 +44,14 @@ STATIC = frozenset(
         N_("the account is disabled: its user's last card was eliminated"),
         N_("the desk does not act on its own card: another operator admin does"),
         N_("the desk does not act on its own account: another operator admin does"),
+        N_("email_to: not an e-mail address"),
+        N_("email_kinds need at least one address in email_to"),
+        N_("webhook_kinds need a webhook_url"),
+        N_("webhook_url must be an https URL"),
+        N_("webhook_url must be an https or http URL"),
+        N_("webhook_url must name a host, with no user or password in it"),
+        N_("at most 5 e-mail addresses"),
+        N_("set a webhook_url first"),
     )
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [

@@ -29,6 +29,15 @@ from test_inbox import (  # noqa: F401 - to-do and notifications (#20)
     test_each_member_is_told_of_what_concerns_it_newest_first,
     test_projecting_again_writes_no_notification_twice_and_keeps_what_was_read,
 )
+from test_notify_delivery import (  # noqa: F401 - e-mail and webhook deliveries (#20), with their fixtures
+    admin,
+    receiver,
+    smtp,
+    test_a_ticket_issued_to_a_supplier_is_mailed_to_it_in_its_language,
+    test_a_webhook_is_signed_retried_after_a_500_and_delivered_once_with_one_id,
+    test_a_worker_that_dies_after_sending_leaves_the_delivery_to_be_sent_again_with_its_id,
+    test_projecting_again_queues_no_delivery_twice,
+)
 from test_ticket_find import (  # noqa: F401 - find and export (#20), with their fixture
     book,
     test_another_members_rows_never_appear_in_a_search_or_an_export,
