@@ -83,6 +83,9 @@ def restart(layout: Layout, name: str) -> None:
         port, host = orderer.operations_port, orderer.host
     alive = lambda: nodes.running(layout, name) is not None  # noqa: E731
     nodes.wait_until(lambda: nodes.healthy(port, host), name, 60, log, alive)
+    endpoint = next((p.port for p in layout.peers if p.name == name), None)
+    if endpoint is not None:  # healthy before its endpoint takes connections
+        nodes.wait_until(lambda: nodes.listening(endpoint, host), f"{name} endpoint", 60, log, alive)
 
 
 def raft_leader(layout: Layout, timeout: float = 30.0) -> str:

@@ -169,8 +169,11 @@ def _same_chain(
     """Both peers reach the same height with the same current block hash (within 60 s)."""
     deadline = time.monotonic() + 60
     while True:
-        mine = membership.chain_info(one, fabric, layout.channel)
-        theirs = membership.chain_info(other, fabric, layout.channel)
+        try:
+            mine = membership.chain_info(one, fabric, layout.channel)
+            theirs = membership.chain_info(other, fabric, layout.channel)
+        except NetworkError:  # a peer just restarted may not take connections yet
+            mine, theirs = None, {}
         if mine == theirs:
             return
         assert time.monotonic() < deadline, (mine, theirs)
