@@ -18,6 +18,7 @@ from fabric_chaincode_python.fabric_contract_api import Contract
 from .certificates import CertificateTransactions
 from .financing import FinancingTransactions
 from .identities import IdentityTransactions
+from .recourse import RecourseTransactions
 from .settlement import SettlementTransactions
 from .tickets import TicketTransactions
 from .transactions import QUERIES, Tx, transaction
@@ -31,6 +32,7 @@ class GoldTicketContract(
     FinancingTransactions,
     SettlementTransactions,
     CertificateTransactions,
+    RecourseTransactions,
     Contract,
 ):
     Name = "GoldTicket"
