@@ -74,6 +74,7 @@ TICKET = {
         "offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]},
         "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
         "term_reason": {"type": "string", "minLength": 1, "maxLength": 500},
+        "grace_days": {"type": "integer", "minimum": 0, "maximum": 30},
     },
 }
 _TICKET = {"$ref": "#/components/schemas/Ticket"}
