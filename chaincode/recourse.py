@@ -34,11 +34,15 @@ class RecourseTransactions:
             path.insert(0, await tx.ticket(path[0].parent_id))
         return path
 
-    async def _obligors(self, tx: Tx, piece: d.Ticket) -> dict[str, str]:
+    async def _financings(self, tx: Tx, piece: d.Ticket) -> tuple[list[d.Ticket], list[dict[str, Any]]]:
+        """The path from the root to ``piece`` and the financings in it that stated recourse."""
         path = await self._path(tx, piece)
         found = await tx.get_many(*[("financed", (ticket.id,)) for ticket in path])
-        recourse = {ticket.id: bool(f["recourse"]) for ticket, f in zip(path, found, strict=True) if f}
-        return d.obligors(path, recourse)
+        return path, [{**f, "ticket_id": t.id} for t, f in zip(path, found, strict=True) if f]
+
+    async def _obligors(self, tx: Tx, piece: d.Ticket) -> dict[str, str]:
+        path, financings = await self._financings(tx, piece)
+        return d.obligors(path, {f["ticket_id"]: bool(f["recourse"]) for f in financings})
 
     @transaction
     async def MarkOverdue(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +126,8 @@ class RecourseTransactions:
     @transaction
     async def GetOverdue(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """A piece's overdue record (None when not overdue), its demands, what is unpaid, from
-        when it may be marked and whom its holder may demand payment from."""
+        when it may be marked, whom its holder may demand payment from and the financings of
+        its path that stated recourse (有追索/无追索)."""
         _, viewer = await tx.viewer()
         piece = await tx.ticket(req.get("ticket_id"))
         await require_visible(tx, viewer, piece)
@@ -138,6 +143,7 @@ class RecourseTransactions:
             "grace_days": d.grace_days_of(root),
             "overdue_from": d.overdue_on(root).isoformat(),
             "obligors": await self._obligors(tx, piece),
+            "financings": (await self._financings(tx, piece))[1],
         }
 
     @transaction

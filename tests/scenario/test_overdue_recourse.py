@@ -184,3 +184,25 @@ def test_demands_follow_recourse_and_close(consortium, overdue_tree) -> None:
     )
     with pytest.raises(d.RuleViolationError, match="paid in full"):
         recourse.demand_payment(later, c.factor, t["G"], obligor_org_id="core", pin=PIN)
+
+
+def _text(document: bytes) -> str:
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages))
+
+
+def test_the_statement_and_certificates_show_the_recourse_choice(consortium, overdue_tree) -> None:
+    from goldticket.services import certificates
+
+    c, t = consortium, overdue_tree
+    statement = certificates.statement_pdf(c.platform, c.core, t["root"], t["statement"]["statement_id"])
+    text = _text(statement)
+    assert text.count("有追索Withrecourse") == 1 and text.count("无追索Withoutrecourse") == 1
+    assert "有追索Withrecourse" in _text(certificates.issue_certificate(c.platform, c.bank, t["F"]).pdf)
+    assert "无追索Withoutrecourse" in _text(certificates.issue_certificate(c.platform, c.factor, t["G"]).pdf)
+    # R was never financed: no recourse row
+    assert "Financingrecourse" not in _text(certificates.issue_certificate(c.platform, c.tier1, t["R"]).pdf)
