@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (the *_views modules add their pages to the bluep
     inbox_views,
     issue_views,
     operations_views,
+    overdue_views,
     session_views,
     signing_views,
     ticket_views,

@@ -1,0 +1,80 @@
+"""#21 overdue and recourse in the portal (Flask's test client): the financing form's recourse
+choice shown on the confirmation; after maturity plus grace days the holder marks the piece
+overdue, demands payment of an earlier holder (offered only with recourse), the signed demand
+document downloads with the ledger's hash; the obligor sees it in its overdue list, a stranger
+gets a 404; the holder writes the demand off. Every page in Chinese and English."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+import pytest
+from apiclient import MATURITY, Members
+from support import PIN, TODAY
+from test_portal_day import alerts, confirm, login, select_options, sign
+
+pytestmark = pytest.mark.functional
+
+
+def test_recourse_overdue_demand_in_the_portal(
+    app: Any, members: Members, accepted: dict[str, Any], portal
+) -> None:
+    holder = login(app, "tier1.clerk")
+    form = holder.get(f"/tickets/{accepted['id']}/finance").get_data(as_text=True)
+    assert 'name="recourse" value="with"' in form and 'value="without" checked' in form
+    page, html = confirm(
+        holder, "finance", ticket_id=accepted["id"], bank_org_id="bank", amount="300,000.00", max_rate="6",
+        recourse="with",
+    )  # fmt: skip
+    assert page.status_code == 200 and "有追索" in html, alerts(html)
+    sign(holder, html, follow_redirects=True)
+    applied = portal.platform.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"]
+    locked = next(t for t in applied if t["status"] == "LOCKED_FINANCING")
+    approved = members["bank"].post(
+        f"/financing/{locked['application_id']}/approve",
+        {"annual_rate_bp": 500, "value_date": TODAY.isoformat(), "pin": PIN},
+        expect=200,
+    )
+    piece = approved["financed"]["id"]
+    settings = portal.platform.settings
+    portal.platform.settings = dataclasses.replace(settings, today=MATURITY + dt.timedelta(days=4))
+    bank = login(app, "bank.credit")
+    for lang in ("zh", "en"):
+        assert login(app, "bank.credit", lang).get(f"/tickets/{piece}/overdue").status_code == 200
+        assert login(app, "tier1.clerk", lang).get("/overdue").status_code == 200
+    overdue_page = bank.get(f"/tickets/{piece}/overdue").get_data(as_text=True)
+    assert 'id="mark-form"' in overdue_page
+    page, html = confirm(bank, "mark_overdue", ticket_id=piece, back=f"/tickets/{piece}/overdue")
+    assert page.status_code == 200, alerts(html)
+    marked = sign(bank, html, follow_redirects=True).get_data(as_text=True)
+    assert 'id="demand-form"' in marked
+    assert [value for value, _ in select_options(marked, "obligor_org_id")[1:]] == ["core", "tier1"]
+    page, html = confirm(bank, "demand", ticket_id=piece, obligor_org_id="tier2", amount="", back="/")
+    assert alerts(html) and "/sign/demand/commit" not in html  # tier2 is not liable: no PIN asked
+    page, html = confirm(bank, "demand", ticket_id=piece, obligor_org_id="tier1", amount="", back="/")
+    assert page.status_code == 200 and "追索" in html and "叁拾万元整" in html, alerts(html)
+    demanded = sign(bank, html, follow_redirects=True).get_data(as_text=True)
+    detail = portal.platform.evaluate("GetOverdue", {"ticket_id": piece})
+    (demand,) = detail["demands"]
+    link = re.search(r'href="(/tickets/[^"]+/demands/[^"]+/document)"', demanded)
+    assert link, demanded[-2000:]
+    obligor = login(app, "tier1.clerk")
+    document = obligor.get(link.group(1))
+    assert (
+        document.status_code == 200 and hashlib.sha256(document.data).hexdigest() == demand["document_sha256"]
+    )
+    assert piece in obligor.get("/overdue").get_data(as_text=True)
+    assert login(app, "tier2.clerk").get(f"/tickets/{piece}/overdue").status_code == 404
+    page, html = confirm(
+        bank, "close_demand", ticket_id=piece, demand_id=demand["demand_id"], outcome="written_off",
+        payment_reference="", back="/",
+    )  # fmt: skip
+    assert page.status_code == 200, alerts(html)
+    sign(bank, html, follow_redirects=True)
+    assert (
+        portal.platform.evaluate("GetOverdue", {"ticket_id": piece})["demands"][0]["status"] == "WRITTEN_OFF"
+    )
