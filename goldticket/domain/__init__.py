@@ -39,6 +39,7 @@ from .money import AMOUNT_FORMS, chinese_capital, format_fen, parse_amount, pars
 from .recourse import (
     DEFAULT_GRACE_DAYS,
     MAX_GRACE_DAYS,
+    check_bank_payment,
     close_demand,
     demand_payment,
     grace_days_of,
@@ -107,6 +108,7 @@ __all__ = [
     "settle_piece",
     "DEFAULT_GRACE_DAYS",
     "MAX_GRACE_DAYS",
+    "check_bank_payment",
     "close_demand",
     "demand_payment",
     "grace_days_of",

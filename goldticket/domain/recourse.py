@@ -252,3 +252,16 @@ def close_demand(
     closed.update(status=PAID, paid_by="obligor", payment_reference=reference, close_tx_id=tx_id)
     after["recovered_fen"] = int(overdue.get("recovered_fen", 0)) + amount
     return closed, after
+
+
+def check_bank_payment(
+    ticket_id: str, due_fen: int, bank_paid_fen: int, overdue: Mapping[str, Any] | None
+) -> None:
+    """A bank payment recorded after the holder confirmed recoveries on demands: together they
+    never exceed the piece (RuleViolationError)."""
+    recovered = int(overdue.get("recovered_fen", 0)) if overdue else 0
+    if bank_paid_fen + recovered > due_fen:
+        raise RuleViolationError(
+            f"piece {ticket_id} is due {format_fen(due_fen)}; its holder confirmed {format_fen(recovered)} "
+            f"paid on demands, and the bank would bring it to {format_fen(bank_paid_fen + recovered)}"
+        )

@@ -206,3 +206,31 @@ def test_the_statement_and_certificates_show_the_recourse_choice(consortium, ove
     assert "无追索Withoutrecourse" in _text(certificates.issue_certificate(c.platform, c.factor, t["G"]).pdf)
     # R was never financed: no recourse row
     assert "Financingrecourse" not in _text(certificates.issue_certificate(c.platform, c.tier1, t["R"]).pdf)
+
+
+def test_a_bank_payment_after_a_confirmed_recovery_never_pays_more_than_the_piece(
+    consortium, overdue_tree
+) -> None:
+    c, t = consortium, overdue_tree
+    late = on(c.platform, t["maturity"] + dt.timedelta(days=6))
+    recourse.mark_overdue(late, c.factor, t["G"], pin=PIN)
+    made = recourse.demand_payment(
+        late, c.factor, t["G"], obligor_org_id="core", amount_fen=4_000_000, pin=PIN
+    )
+    recourse.close_demand(
+        late, c.factor, t["G"], made["demand_id"], outcome="paid", payment_reference="W", pin=PIN
+    )
+    # G: 10,000,000 booked by the bank, 4,000,000 recovered: 6,000,000 left
+    entry = {"ticket_id": t["G"], "bank_reference": "B-G2", "booked_on": late.today().isoformat()}
+    request = {"root_id": t["root"], "statement_id": t["statement"]["statement_id"]}
+    with pytest.raises(d.RuleViolationError, match="confirmed"):
+        late.submit(
+            c.core,
+            "RecordBankPayments",
+            {**request, "entries": [{**entry, "amount_fen": 6_000_001}]},
+            pin=PIN,
+        )
+    late.submit(
+        c.core, "RecordBankPayments", {**request, "entries": [{**entry, "amount_fen": 6_000_000}]}, pin=PIN
+    )
+    assert recourse.overdue_detail(late, c.factor, t["G"])["unpaid_fen"] == 0
