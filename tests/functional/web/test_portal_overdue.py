@@ -78,3 +78,33 @@ def test_recourse_overdue_demand_in_the_portal(
     assert (
         portal.platform.evaluate("GetOverdue", {"ticket_id": piece})["demands"][0]["status"] == "WRITTEN_OFF"
     )
+
+
+def test_the_statement_page_shows_the_recourse_choice(
+    app: Any, members: Members, accepted: dict[str, Any], portal
+) -> None:
+    applied = members["tier1"].post(
+        f"/tickets/{accepted['id']}/financing",
+        {
+            "bank_org_id": "bank",
+            "amount_fen": 30_000_000,
+            "max_annual_rate_bp": 600,
+            "recourse": True,
+            "pin": PIN,
+        },
+        expect=201,
+    )
+    approved = members["bank"].post(
+        f"/financing/{applied['application_id']}/approve",
+        {"annual_rate_bp": 500, "value_date": TODAY.isoformat(), "pin": PIN},
+        expect=200,
+    )
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    statement = members["core"].post(f"/tickets/{accepted['id']}/settle", {"pin": PIN}, expect=200)
+    path = f"/tickets/{accepted['id']}/statements/{statement['statement_id']}"
+    for lang, shown in (("zh", "有追索"), ("en", "With recourse")):
+        html = login(app, "core.clerk", lang).get(path).get_data(as_text=True)
+        cell = re.search(rf'data-recourse="{approved["financed"]["id"]}">([^<]*)<', html)
+        assert cell and cell.group(1) == shown, html[-3000:]
+        remainder = re.search(rf'data-recourse="{approved["remainder"]["id"]}">([^<]*)<', html)
+        assert remainder and remainder.group(1) == "–"
