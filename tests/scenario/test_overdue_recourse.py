@@ -122,6 +122,16 @@ def test_demands_follow_recourse_and_close(consortium, overdue_tree) -> None:
         }
         return late.submit(actor, "DemandPayment", request, pin=PIN).result
 
+    # not on a piece never marked overdue; no demand closed that was never made
+    with pytest.raises(d.StateConflictError, match="not marked overdue"):
+        demand(c.tier1, t["R"], "core", 1)
+    with pytest.raises(d.NotFoundError):
+        late.submit(
+            c.bank,
+            "CloseDemand",
+            {"ticket_id": t["F"], "demand_id": "DM0000", "outcome": "written_off"},
+            pin=PIN,
+        )
     # a non-holder cannot demand; not from an earlier holder without recourse; not more than unpaid
     with pytest.raises(d.ForbiddenError, match="only the holder"):
         demand(c.tier1, t["F"], "core", 1)

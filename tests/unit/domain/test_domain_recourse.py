@@ -240,3 +240,36 @@ def test_financing_states_recourse_only_when_chosen() -> None:
             r, by_org_id=A, bank_org_id=BANK, amount_fen=1, max_annual_rate_bp=500, application_id="FA",
             today=ISSUE, recourse="yes",
         )  # fmt: skip
+
+
+def test_the_rules_refuse_what_does_not_fit_together() -> None:
+    """Each guard of the rules, on its own: inconsistent payments, another root, a closed piece,
+    no path, another piece's overdue record, a holder demanding of itself, a stranger closing,
+    an unknown outcome."""
+    r = root()
+    with pytest.raises(RuleViolationError, match="inconsistent"):
+        unpaid_fen(r, 60_000, 50_000)
+    with pytest.raises(RuleViolationError, match="inconsistent"):
+        unpaid_fen(r, -1, 0)
+    other = r.with_changes(id="R2", root_id="R2")
+    with pytest.raises(RuleViolationError, match="not the root"):
+        _mark(r, other, dt.date(2027, 1, 1))
+    with pytest.raises(StateConflictError, match="nothing is owed"):
+        _mark(r.with_changes(status=S.SPLIT), r, dt.date(2027, 1, 1))
+    with pytest.raises(InvalidInputError):
+        obligors([], {})
+    piece = path_to_bank()[-1]
+    with pytest.raises(StateConflictError, match="not marked overdue"):
+        demand_payment(
+            {"ticket_id": "another"}, piece, by_org_id=BANK, obligor_org_id=CORE, allowed={CORE: "issuer"},
+            amount_fen=1, document_sha256=SHA, unpaid=10, open_demands=[], demand_id="D", today=ISSUE, tx_id="t",
+        )  # fmt: skip
+    with pytest.raises(InvalidInputError, match="itself"):
+        _demand(piece, {CORE: "issuer"}, 1, 10, obligor_org_id=BANK)
+    demand = _demand(piece, {CORE: "issuer"}, 5, 10)
+    overdue = {"ticket_id": piece.id, "recovered_fen": 0}
+    kwargs = {"unpaid": 0, "payment_reference": None, "today": ISSUE, "tx_id": "t"}
+    with pytest.raises(ForbiddenError, match="only the holder or the obligor"):
+        close_demand(demand, overdue, by_org_id=A, outcome="paid", **kwargs)
+    with pytest.raises(InvalidInputError, match="outcome"):
+        close_demand(demand, overdue, by_org_id=BANK, outcome="forgiven", **kwargs)
