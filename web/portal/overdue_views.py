@@ -35,7 +35,7 @@ def overdue_ticket(ticket_id: str) -> Any:
     )
 
 
-@bp.get("/tickets/<ticket_id>/demands/<demand_id>/document")
+@bp.get("/tickets/<ticket_id>/demands/<demand_id>/pdf")
 def demand_document(ticket_id: str, demand_id: str) -> Any:
     data = recourse.demand_pdf(portal().platform, actor(), ticket_id, demand_id)
     response = Response(data, mimetype="application/pdf")

@@ -10,6 +10,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,16 @@ from apiclient import MATURITY, Members
 from support import PIN, TODAY
 from test_portal_day import alerts, confirm, login, select_options, sign
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "browser"))
+from portal_browser_kit import faults  # noqa: E402  (the browser walk's rules: no ISO date, no English on a zh page)
+
 pytestmark = pytest.mark.functional
+
+
+def zh_faults(html: str) -> list[str]:
+    """The browser walk's faults of a Chinese page; the fixture's member names ("bank 公司") are
+    its data, not the page's words."""
+    return faults(re.sub(r"\b(core|tier1|tier2|bank) 公司", "公司", html), "zh")
 
 
 def test_recourse_overdue_demand_in_the_portal(
@@ -47,6 +58,7 @@ def test_recourse_overdue_demand_in_the_portal(
         assert login(app, "bank.credit", lang).get(f"/tickets/{piece}/overdue").status_code == 200
         assert login(app, "tier1.clerk", lang).get("/overdue").status_code == 200
     overdue_page = bank.get(f"/tickets/{piece}/overdue").get_data(as_text=True)
+    assert not zh_faults(overdue_page)
     assert 'id="mark-form"' in overdue_page
     page, html = confirm(bank, "mark_overdue", ticket_id=piece, back=f"/tickets/{piece}/overdue")
     assert page.status_code == 200, alerts(html)
@@ -60,14 +72,16 @@ def test_recourse_overdue_demand_in_the_portal(
     demanded = sign(bank, html, follow_redirects=True).get_data(as_text=True)
     detail = portal.platform.evaluate("GetOverdue", {"ticket_id": piece})
     (demand,) = detail["demands"]
-    link = re.search(r'href="(/tickets/[^"]+/demands/[^"]+/document)"', demanded)
+    link = re.search(r'href="(/tickets/[^"]+/demands/[^"]+/pdf)"', demanded)
     assert link, demanded[-2000:]
     obligor = login(app, "tier1.clerk")
     document = obligor.get(link.group(1))
     assert (
         document.status_code == 200 and hashlib.sha256(document.data).hexdigest() == demand["document_sha256"]
     )
-    assert piece in obligor.get("/overdue").get_data(as_text=True)
+    listed = obligor.get("/overdue").get_data(as_text=True)
+    assert piece in listed and not zh_faults(listed)
+    assert not zh_faults(obligor.get(f"/tickets/{piece}/overdue").get_data(as_text=True))
     assert login(app, "tier2.clerk").get(f"/tickets/{piece}/overdue").status_code == 404
     page, html = confirm(
         bank, "close_demand", ticket_id=piece, demand_id=demand["demand_id"], outcome="written_off",
