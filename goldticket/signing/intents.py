@@ -287,6 +287,7 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
             raise RefusedError("the application written does not carry the recourse choice the intent states")
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
+        _check_financed(writes, applications[0], tx.tx_id)
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
     elif intent.function == "RecordBankPayments":
@@ -393,6 +394,30 @@ def _check_rate_bound(request: dict[str, Any], applications: list[dict[str, Any]
         raise RefusedError(f"the rate {rate!r} bp exceeds the holder's bound of {bound} bp")
     if (written.get("quote") or {}).get("annual_rate_bp") != rate:
         raise RefusedError("the application written is not approved at the intent's rate")
+
+
+def _check_financed(
+    writes: dict[tuple[str, tuple[str, ...]], Any], application: dict[str, Any], tx_id: str
+) -> None:
+    """#21: the recourse record an approval writes is the approved application's own choice, for
+    the piece this approval creates: a bank is never given recourse the holder did not sign."""
+    financed = [(attrs, value) for (kind, attrs), value in writes.items() if kind == "financed"]
+    if application.get("recourse") is None:
+        if financed:
+            raise RefusedError("the approval writes a recourse record for an application that states none")
+        return
+    if len(financed) != 1:
+        raise RefusedError("the approval must write exactly one recourse record")
+    (attrs, value), pieces = (
+        financed[0],
+        {attrs[0]: ticket for (kind, attrs), ticket in writes.items() if kind == "ticket" and ticket},
+    )
+    piece = pieces.get(attrs[0]) if attrs else None
+    if piece is None or piece.get("tx_id") != tx_id or piece.get("status") != "FINANCED":
+        raise RefusedError("the recourse record is not of the piece this approval finances")
+    _same(value or {}, "recourse record", application_id=application.get("id"))
+    if (value or {}).get("recourse") is not application["recourse"]:
+        raise RefusedError("the recourse record differs from the application's recourse choice")
 
 
 def _check_credit_line(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:

@@ -810,6 +810,43 @@ def test_a_financing_application_carries_the_recourse_its_intent_states(consorti
     )
 
 
+def test_an_approval_gives_the_bank_only_the_recourse_the_holder_signed(consortium, issued_ticket):
+    """#21: the recourse record written with an approval is the application's own choice, of the
+    financed piece; a bank never gains recourse (有追索) the holder did not sign."""
+    from goldticket.services import financing
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
+        max_annual_rate_bp=350, recourse=False, pin=PIN,
+    )  # fmt: skip
+    request = {
+        "application_id": applied["application_id"],
+        "annual_rate_bp": 300,
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 350,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.bank, "ApproveFinancing", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("financed", recourse=True), cc), "differs from the application"),
+            (on_writes(set_field("financed", application_id="FAother"), cc), "application_id"),
+            (on_writes(drop("financed"), cc), "exactly one recourse record"),
+            (on_writes(duplicate("financed", "TKother"), cc), "exactly one recourse record"),
+            (
+                on_writes(lambda w: first(w, "application")["value"].pop("recourse"), cc),
+                "application that states none",
+            ),
+        ],
+    )
+
+
 def _overdue_platform(consortium, issued_ticket):
     """The platform four days after the ticket's maturity (default grace: 3 days), unsettled."""
     maturity = dt.date.fromisoformat(str(issued_ticket["maturity_date"]))
