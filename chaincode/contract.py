@@ -18,6 +18,7 @@ from fabric_chaincode_python.fabric_contract_api import Contract
 from .certificates import CertificateTransactions
 from .financing import FinancingTransactions
 from .identities import IdentityTransactions
+from .recourse import RecourseTransactions
 from .rehearsal import RehearsalTransactions
 from .settlement import SettlementTransactions
 from .tickets import TicketTransactions
@@ -33,6 +34,7 @@ class GoldTicketContract(
     SettlementTransactions,
     CertificateTransactions,
     RehearsalTransactions,
+    RecourseTransactions,
     Contract,
 ):
     Name = "GoldTicket"

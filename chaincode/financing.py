@@ -72,6 +72,7 @@ class FinancingTransactions:
             max_annual_rate_bp=req.get("max_annual_rate_bp"),  # type: ignore[arg-type]
             application_id=derive_id("FA", tx.tx_id),
             today=tx.today(),
+            recourse=req.get("recourse"),  # type: ignore[arg-type]
         )
         await tx.put("application", (application.id,), application.to_dict())
         await tx.save(ticket, "apply_financing", caller, old)
@@ -111,6 +112,14 @@ class FinancingTransactions:
         )
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
+        if application.recourse is not None:  # only then: approvals before #21 replay unchanged
+            record = {
+                "application_id": application.id,
+                "recourse": application.recourse,
+                "applicant_org_id": application.holder_org_id,
+                "bank_org_id": application.bank_org_id,
+            }
+            await tx.put("financed", (financed.id,), record)
         # the financed piece moves only with the bank's own peer and the issuer's or the
         # applicant's (a supplier's identities are the operator's MSP): chaincode/endorsement.py
         if tx.key_policies():

@@ -80,6 +80,10 @@ class SettlementTransactions:
         changed, skipped = d.apply_bank_entries(statement, recorded, entries, tx.tx_id)
         if not changed:
             raise d.StateConflictError("every one of these bank entries is already recorded")
+        # what the holder confirmed it recovered on demands (#21) counts too: never more than due
+        overdue = await tx.get_many(*[("overdue", (ticket_id,)) for ticket_id in sorted(changed)])
+        for (ticket_id, record), marked in zip(sorted(changed.items()), overdue, strict=True):
+            d.check_bank_payment(ticket_id, record["due_fen"], record["paid_fen"], marked)
         for ticket_id, record in sorted(changed.items()):
             await tx.put("bankpay", (root.id, ticket_id), {**record, "statement_id": statement_id})
         return {

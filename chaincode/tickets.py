@@ -34,6 +34,7 @@ class TicketTransactions:
             tx_id=tx.tx_id,
             max_term_months=config["max_term_months"],
             term_reason=req.get("term_reason"),  # type: ignore[arg-type]
+            grace_days=req.get("grace_days"),  # type: ignore[arg-type]
         )
         # An invoice is its document: records are keyed by its SHA-256, across every issuer, and
         # belong to the core enterprise that first used the document.

@@ -32,6 +32,8 @@ QUERIES = (
     "GetStatement",
     "GetStatements",
     "GetBankPayments",
+    "GetOverdue",
+    "ListOverdue",
     "Ping",
     "Rehearse",
 )

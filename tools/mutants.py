@@ -68,6 +68,12 @@ TARGETS: dict[str, list[str]] = {
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
     # issue #20: rehearsing a write before the PIN, only by the read identity, never writing
     "chaincode/rehearsal.py": [*SCENARIOS, "tests/scenario/test_rehearse_before_pin.py"],
+    # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)
+    "chaincode/recourse.py": ["tests/scenario/test_overdue_recourse.py"],
+    "goldticket/domain/recourse.py": [
+        "tests/unit/domain/test_domain_recourse.py",
+        "tests/scenario/test_overdue_recourse.py",
+    ],
     # need to know (issue #17): who reads what, on the ledger and in the read model
     "chaincode/visibility.py": [
         *SCENARIOS,

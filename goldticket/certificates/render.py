@@ -95,6 +95,11 @@ def render_certificate(view: dict[str, Any]) -> bytes:
     return render("certificate.html", c=view)
 
 
+def render_demand(view: dict[str, Any]) -> bytes:
+    """A demand for payment of an overdue piece (追索通知书, templates/demand.html)."""
+    return render("demand.html", m=view)
+
+
 def render_statement(view: dict[str, Any]) -> bytes:
     """A clearing statement (templates/statement.html)."""
     return render("statement.html", s=view)

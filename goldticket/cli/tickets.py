@@ -80,6 +80,12 @@ def _invoice_file(text: str) -> dict[str, Any]:
     default=None,
     help="why the term is over six months (required then; recorded with the ticket)",
 )
+@click.option(
+    "--grace-days",
+    type=int,
+    default=None,
+    help="days after maturity before an unpaid piece may be marked overdue (0-30; default 3)",
+)
 @handles_errors
 def ticket_issue(
     username: str,
@@ -93,6 +99,7 @@ def ticket_issue(
     invoice_files: tuple[str, ...],
     credit_line_id: str | None,
     term_reason: str | None,
+    grace_days: int | None,
 ) -> None:
     """Issue a ticket to a supplier against invoices (core enterprise)."""
     from goldticket.services import tickets
@@ -113,6 +120,7 @@ def ticket_issue(
                 invoices=parsed,
                 credit_line_id=credit_line_id,
                 term_reason=term_reason,
+                grace_days=grace_days,
                 pin=pin,
             )
         )
@@ -236,6 +244,13 @@ def rate_percent(text: str) -> int:
     required=True,
     help="the highest annual rate you accept, in PERCENT (3.5 = 3.50 %/year = 350 bp); the bank cannot approve above it",
 )
+@click.option(
+    "--recourse/--without-recourse",
+    "recourse",
+    default=None,
+    help="with recourse (有追索: the bank may demand payment of you and earlier holders if the issuer "
+    "does not pay) or without (无追索, the default)",
+)
 @amount_options()
 @handles_errors
 def ticket_finance(
@@ -247,6 +262,7 @@ def ticket_finance(
     amount_text: str | None,
     amount_fen: int | None,
     yes: bool,
+    recourse: bool | None,
 ) -> None:
     """Apply to a bank to discount part or all of a ticket (holder), at most at --max-rate."""
     from goldticket.services import financing
@@ -268,6 +284,7 @@ def ticket_finance(
                 bank_org_id=bank_org_id,
                 amount_fen=amount_fen,
                 max_annual_rate_bp=max_rate_bp,
+                recourse=recourse,
                 pin=pin,
             )
         )

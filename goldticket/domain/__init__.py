@@ -36,6 +36,20 @@ from .lifecycle import (
     unfreeze_ticket,
 )
 from .money import AMOUNT_FORMS, chinese_capital, format_fen, parse_amount, parse_yuan, require_fen
+from .recourse import (
+    DEFAULT_GRACE_DAYS,
+    MAX_GRACE_DAYS,
+    check_bank_payment,
+    close_demand,
+    demand_payment,
+    grace_days_of,
+    mark_overdue,
+    obligors,
+    overdue_on,
+    require_grace_days,
+    require_recourse,
+    unpaid_fen,
+)
 from .settlement import Payment, SettlementPlan, plan_settlement, settle_piece
 from .status import LIVE, OVERDUE, TERMINAL, TicketStatus, display_status
 from .terms import DEFAULT_MAX_TERM_MONTHS, add_months, check_term
@@ -92,6 +106,18 @@ __all__ = [
     "apply_bank_entries",
     "reconciliation",
     "settle_piece",
+    "DEFAULT_GRACE_DAYS",
+    "MAX_GRACE_DAYS",
+    "check_bank_payment",
+    "close_demand",
+    "demand_payment",
+    "grace_days_of",
+    "mark_overdue",
+    "obligors",
+    "overdue_on",
+    "require_grace_days",
+    "require_recourse",
+    "unpaid_fen",
     "LIVE",
     "OVERDUE",
     "TERMINAL",

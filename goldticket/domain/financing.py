@@ -9,6 +9,7 @@ from typing import Any
 from .errors import ForbiddenError, InvalidInputError, RuleViolationError, StateConflictError
 from .lifecycle import require_holder, split_ticket
 from .money import format_fen, half_up_div, require_fen
+from .recourse import require_recourse
 from .status import TicketStatus, check_transition
 from .ticket import Ticket
 from .transfer import require_not_matured
@@ -116,9 +117,15 @@ class FinancingApplication:
     # The highest annual rate the holder accepts, signed with its application. None only on
     # applications made before the bound existed (old ledgers replay; docs/decisions.md).
     max_annual_rate_bp: int | None = None
+    # With recourse (有追索) or without (无追索), as the holder chose in its application; None on
+    # applications that did not state it (without recourse), and then not written at all.
+    recourse: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if self.recourse is None:  # applications written before it replay unchanged
+            data.pop("recourse")
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FinancingApplication:
@@ -134,6 +141,7 @@ def apply_financing(
     max_annual_rate_bp: int,
     application_id: str,
     today: dt.date,
+    recourse: bool | None = None,
 ) -> tuple[Ticket, FinancingApplication]:
     """The holder asks a bank to discount ``amount_fen`` of ``ticket`` at an annual rate of at
     most ``max_annual_rate_bp``; the ticket locks."""
@@ -151,7 +159,13 @@ def apply_financing(
     )
     require_not_matured(ticket, today)
     application = FinancingApplication(
-        application_id, ticket.id, by_org_id, bank_org_id, amount_fen, max_annual_rate_bp=max_annual_rate_bp
+        application_id,
+        ticket.id,
+        by_org_id,
+        bank_org_id,
+        amount_fen,
+        max_annual_rate_bp=max_annual_rate_bp,
+        recourse=require_recourse(recourse),
     )
     return ticket.with_changes(status=S.LOCKED_FINANCING, application_id=application_id), application
 

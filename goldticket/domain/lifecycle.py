@@ -6,6 +6,7 @@ import datetime as dt
 
 from .errors import ForbiddenError, InvalidInputError, StateConflictError
 from .money import require_fen
+from .recourse import require_grace_days
 from .status import TicketStatus, check_transition
 from .terms import DEFAULT_MAX_TERM_MONTHS, check_term
 from .ticket import Invoice, Ticket
@@ -26,6 +27,7 @@ def issue_ticket(
     credit_line_id: str | None = None,
     max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
     term_reason: str | None = None,
+    grace_days: int | None = None,
 ) -> Ticket:
     """A new root ticket, PENDING_ACCEPTANCE until the payee signs for it."""
     require_fen(amount_fen)
@@ -48,6 +50,7 @@ def issue_ticket(
         tx_id=tx_id,
         credit_line_id=credit_line_id,
         term_reason=reason,
+        grace_days=require_grace_days(grace_days),
     )
 
 

@@ -92,6 +92,9 @@ class Ticket:
     frozen_from: TicketStatus | None = None
     # why the term is over six months (domain.terms), stated at issue; None otherwise
     term_reason: str | None = None
+    # days after maturity before an unpaid piece is overdue (domain.recourse), stated at issue;
+    # None: not stated, the default applies
+    grace_days: int | None = None
 
     def with_changes(self, **changes: Any) -> Ticket:
         return dataclasses.replace(self, **changes)
@@ -116,6 +119,8 @@ class Ticket:
         }
         if self.term_reason is not None:  # only then: tickets written before it replay unchanged
             data["term_reason"] = self.term_reason
+        if self.grace_days is not None:  # likewise
+            data["grace_days"] = self.grace_days
         return data
 
     @classmethod
@@ -138,4 +143,5 @@ class Ticket:
             application_id=data.get("application_id"),
             frozen_from=TicketStatus(frozen_from) if frozen_from else None,
             term_reason=data.get("term_reason"),
+            grace_days=data.get("grace_days"),
         )

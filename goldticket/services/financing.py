@@ -41,10 +41,13 @@ def apply_financing(
     amount_fen: int,
     max_annual_rate_bp: int,
     pin: str,
+    recourse: bool | None = None,
 ) -> dict[str, Any]:
     """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING. The holder
     signs ``max_annual_rate_bp``, the highest annual rate it accepts: the bank cannot approve
-    above it."""
+    above it. ``recourse``: with recourse (有追索: the bank may demand payment of the holder and
+    those before it if the issuer does not pay) or without (无追索); None states nothing
+    (without, as before #21)."""
     d.require_fen(amount_fen)
     d.require_rate_bp(max_annual_rate_bp, "max_annual_rate_bp")
     access.require_holder(platform, holder, ticket_id)
@@ -54,6 +57,8 @@ def apply_financing(
         "amount_fen": amount_fen,
         "max_annual_rate_bp": max_annual_rate_bp,
     }
+    if d.require_recourse(recourse) is not None:
+        request["recourse"] = recourse
     return platform.submit(holder, "ApplyFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
 

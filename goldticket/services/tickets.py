@@ -27,10 +27,13 @@ def issue_ticket(
     pin: str,
     credit_line_id: str | None = None,
     term_reason: str | None = None,
+    grace_days: int | None = None,
 ) -> dict[str, Any]:
     """A core-enterprise clerk issues a ticket to a supplier; it waits for acceptance. It draws
     on the core's credit line ``credit_line_id`` (an active one), or on the first active line
-    with room when None. A term over six months states ``term_reason`` (recorded with it)."""
+    with room when None. A term over six months states ``term_reason`` (recorded with it).
+    ``grace_days`` (0..30; the default 3 when None): how long after maturity an unpaid piece
+    waits before it may be marked overdue."""
     d.require_fen(amount_fen)
     maturity = d.parse_date(maturity_date, "maturity_date")
     for invoice in invoices:
@@ -46,6 +49,8 @@ def issue_ticket(
         request["credit_line_id"] = d.require_text(credit_line_id, "credit_line_id", 64)
     if term_reason:
         request["term_reason"] = term_reason
+    if d.require_grace_days(grace_days) is not None:
+        request["grace_days"] = grace_days
     return _result(platform.submit(clerk, "IssueTicket", request, pin=pin))
 
 

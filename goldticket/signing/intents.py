@@ -66,13 +66,16 @@ WRITABLE: dict[str, frozenset[str]] = {
     "RejectOffer": _TICKET | {"offer"},
     "CancelOffer": _TICKET | {"offer"},
     "ApplyFinancing": _TICKET | {"application"},
-    "ApproveFinancing": _SPLIT | {"application"},
+    "ApproveFinancing": _SPLIT | {"application", "financed"},
     "RejectFinancing": _TICKET | {"application"},
     "SettleTicket": _TICKET | {"offer", "application", "credit", "statement"},
     "FreezeTicket": _TICKET,
     "UnfreezeTicket": _TICKET,
     "RecordCertificate": frozenset({"certificate", "certificate_ref"}),
     "RecordBankPayments": frozenset({"bankpay"}),
+    "MarkOverdue": frozenset({"overdue"}),
+    "DemandPayment": frozenset({"demand"}),
+    "CloseDemand": frozenset({"demand", "overdue"}),
 }
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
 # Functions only the platform's own identity (a card of the operator member) signs: a holder's
@@ -97,6 +100,10 @@ _TARGETS_BY_FUNCTION = {
     "RecordCertificate": {"sha256": "certificate"},
     "UpdateMember": {"id": "member"},
     "RecordBankPayments": {"root_id": "bankpay"},
+    # overdue and recourse write no ticket: the piece's overdue record and its demands
+    "MarkOverdue": {"ticket_id": "overdue"},
+    "DemandPayment": {"ticket_id": "demand"},
+    "CloseDemand": {"ticket_id": "demand"},
 }
 
 
@@ -276,12 +283,17 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
             bank_org_id=request.get("bank_org_id"),
             max_annual_rate_bp=_required(request, "max_annual_rate_bp"),
         )
+        if applications[0].get("recourse") != request.get("recourse"):
+            raise RefusedError("the application written does not carry the recourse choice the intent states")
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
+        _check_financed(writes, applications[0], tx.tx_id)
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
     elif intent.function == "RecordBankPayments":
         _check_bank_payments(intent, writes, tx.tx_id)
+    elif intent.function in ("MarkOverdue", "DemandPayment", "CloseDemand"):
+        _check_recourse(intent, writes)
     elif intent.function == "IssueTicket":
         new = list(tickets.values())
         if len(new) != 1:
@@ -297,6 +309,39 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
         stated = str(request.get("term_reason") or "").strip() or None
         if new[0].get("term_reason") != stated:
             raise RefusedError("the ticket written does not carry the term reason the intent states")
+        if new[0].get("grace_days") != request.get("grace_days"):
+            raise RefusedError("the ticket written does not carry the grace days the intent states")
+
+
+def _check_recourse(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:
+    """Overdue and recourse (#21): the records written are the piece's the intent names, and
+    what they say is what the card was shown: a demand of that obligor, amount and document
+    hash; a close of that demand with that outcome."""
+    request = intent.request
+    piece = str(request.get("ticket_id"))
+    for (kind, attrs), value in writes.items():
+        if not value or attrs[:1] != (piece,):
+            raise RefusedError(f"the transaction writes a {kind} of another ticket than the intent's")
+        if kind == "overdue" and intent.function == "MarkOverdue":
+            _same(value, "overdue record", ticket_id=piece, status="OVERDUE")
+    demands = [value for (kind, _), value in writes.items() if kind == "demand"]
+    if intent.function == "DemandPayment":
+        _one(
+            demands,
+            "demand",
+            ticket_id=piece,
+            obligor_org_id=_required(request, "obligor_org_id"),
+            amount_fen=_required(request, "amount_fen"),
+            document_sha256=_required(request, "document_sha256"),
+            status="OPEN",
+        )
+    elif intent.function == "CloseDemand":
+        outcome = {"paid": "PAID", "written_off": "WRITTEN_OFF"}.get(str(request.get("outcome")))
+        if outcome is None:
+            raise RefusedError("the intent states no outcome (paid or written_off)")
+        _one(demands, "demand", ticket_id=piece, demand_id=_required(request, "demand_id"), status=outcome)
+        if demands[0].get("payment_reference") != request.get("payment_reference"):
+            raise RefusedError("the demand written does not carry the payment reference the intent states")
 
 
 def _check_bank_payments(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any], tx_id: str) -> None:
@@ -349,6 +394,30 @@ def _check_rate_bound(request: dict[str, Any], applications: list[dict[str, Any]
         raise RefusedError(f"the rate {rate!r} bp exceeds the holder's bound of {bound} bp")
     if (written.get("quote") or {}).get("annual_rate_bp") != rate:
         raise RefusedError("the application written is not approved at the intent's rate")
+
+
+def _check_financed(
+    writes: dict[tuple[str, tuple[str, ...]], Any], application: dict[str, Any], tx_id: str
+) -> None:
+    """#21: the recourse record an approval writes is the approved application's own choice, for
+    the piece this approval creates: a bank is never given recourse the holder did not sign."""
+    financed = [(attrs, value) for (kind, attrs), value in writes.items() if kind == "financed"]
+    if application.get("recourse") is None:
+        if financed:
+            raise RefusedError("the approval writes a recourse record for an application that states none")
+        return
+    if len(financed) != 1:
+        raise RefusedError("the approval must write exactly one recourse record")
+    (attrs, value), pieces = (
+        financed[0],
+        {attrs[0]: ticket for (kind, attrs), ticket in writes.items() if kind == "ticket" and ticket},
+    )
+    piece = pieces.get(attrs[0]) if attrs else None
+    if piece is None or piece.get("tx_id") != tx_id or piece.get("status") != "FINANCED":
+        raise RefusedError("the recourse record is not of the piece this approval finances")
+    _same(value or {}, "recourse record", application_id=application.get("id"))
+    if (value or {}).get("recourse") is not application["recourse"]:
+        raise RefusedError("the recourse record differs from the application's recourse choice")
 
 
 def _check_credit_line(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:

@@ -74,6 +74,7 @@ TICKET = {
         "offer_id": {"type": "string", "pattern": PATH_IDS["offer_id"]},
         "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
         "term_reason": {"type": "string", "minLength": 1, "maxLength": 500},
+        "grace_days": {"type": "integer", "minimum": 0, "maximum": 30},
     },
 }
 _TICKET = {"$ref": "#/components/schemas/Ticket"}
@@ -318,8 +319,81 @@ def _page(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Overdue and recourse (#21): the overdue record of a piece and a demand for payment.
+_OVERDUE = {
+    "type": "object",
+    "required": [
+        "ticket_id",
+        "root_id",
+        "holder_org_id",
+        "issuer_org_id",
+        "unpaid_fen",
+        "marked_on",
+        "status",
+    ],
+    "properties": {
+        "ticket_id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        "root_id": {"type": "string", "pattern": PATH_IDS["root_id"]},
+        "unpaid_fen": {"type": "integer", "minimum": 1},
+        "recovered_fen": {"type": "integer", "minimum": 0},
+        "grace_days": {"type": "integer", "minimum": 0, "maximum": 30},
+        "marked_on": {"type": "string", "format": "date"},
+        "status": {"const": "OVERDUE"},
+    },
+}
+_DEMAND = {
+    "type": "object",
+    "required": [
+        "demand_id",
+        "ticket_id",
+        "obligor_org_id",
+        "basis",
+        "amount_fen",
+        "document_sha256",
+        "status",
+    ],
+    "properties": {
+        "demand_id": {"type": "string", "pattern": PATH_IDS["demand_id"]},
+        "ticket_id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        "basis": {"enum": ["issuer", "recourse"]},
+        "amount_fen": {"type": "integer", "minimum": 1},
+        "document_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "status": {"enum": ["OPEN", "PAID", "WRITTEN_OFF"]},
+    },
+}
+
 # The body of a success where it is more than "a JSON object" (API.md, Tickets).
 RESULTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/tickets/<ticket_id>/overdue"): _OVERDUE,
+    ("POST", "/tickets/<ticket_id>/demands"): _DEMAND,
+    ("POST", "/tickets/<ticket_id>/demands/<demand_id>/close"): _DEMAND,
+    ("GET", "/overdue"): {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {
+            "items": {"type": "array", "items": {**_OVERDUE, "required": [*_OVERDUE["required"], "demands"]}},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    },
+    ("GET", "/tickets/<ticket_id>/overdue"): {
+        "type": "object",
+        "required": [
+            "ticket_id",
+            "overdue",
+            "demands",
+            "unpaid_fen",
+            "grace_days",
+            "overdue_from",
+            "obligors",
+        ],
+        "properties": {
+            "overdue": {"anyOf": [_OVERDUE, {"type": "null"}]},
+            "demands": {"type": "array", "items": _DEMAND},
+            "unpaid_fen": {"type": "integer", "minimum": 0},
+            "overdue_from": {"type": "string", "format": "date"},
+            "obligors": {"type": "object", "additionalProperties": {"enum": ["issuer", "recourse"]}},
+        },
+    },
     ("POST", "/tickets"): _TICKET,
     ("POST", "/tickets/<ticket_id>/accept"): _TICKET,
     ("POST", "/tickets/<ticket_id>/reject"): _TICKET,

@@ -8,10 +8,20 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.domain.money import MAX_FEN
+from goldticket.domain.recourse import MAX_GRACE_DAYS
 from goldticket.services.notify import preferences as notify_preferences
 
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="integer fen (1 fen = 0.01 CNY)")]
@@ -33,6 +43,7 @@ PATH_IDS = {
     "offer_id": r"^OF[0-9a-f]{20}$",
     "application_id": r"^FA[0-9a-f]{20}$",
     "statement_id": r"^ST[0-9a-f]{20}$",
+    "demand_id": r"^DM[0-9a-f]{20}$",
     "certificate_id": r"^CT[0-9A-F]{20}$",
     "card_id": r"^BS[0-9A-F]{16}$",
     "line_id": r"^CL[0-9a-f]{20}$",
@@ -208,6 +219,9 @@ class NewTicket(Signed):
     term_reason: Text | None = Field(
         None, description="why the term is over six months: required then, recorded with the ticket"
     )
+    grace_days: Annotated[StrictInt, Field(ge=0, le=MAX_GRACE_DAYS)] | None = Field(
+        None, description="days after maturity before an unpaid piece may be marked overdue (default 3)"
+    )
 
 
 class WithReason(Signed):
@@ -226,6 +240,25 @@ class NewFinancing(Signed):
         StrictInt,
         Field(ge=0, le=MAX_RATE_BP, description="the highest annual rate the holder accepts, basis points"),
     ]
+    recourse: StrictBool | None = Field(
+        None, description="true: with recourse (有追索); false: without (无追索); absent: without"
+    )
+
+
+class NewDemand(Signed):
+    """A demand for payment (追索) of an overdue piece, by its holder."""
+
+    obligor_org_id: Id
+    amount_fen: Fen | None = Field(None, description="default: all that is unpaid")
+
+
+class DemandClose(Signed):
+    outcome: Literal["paid", "written_off"]
+    payment_reference: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=VISIBLE)] | None = (
+        Field(
+            None, description="with outcome paid: the holder confirms the obligor paid, with this reference"
+        )
+    )
 
 
 class Approval(Signed):

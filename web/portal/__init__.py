@@ -24,6 +24,7 @@ from . import (  # noqa: F401  (the *_views modules add their pages to the bluep
     issue_views,
     notify_views,
     operations_views,
+    overdue_views,
     session_views,
     signing_views,
     ticket_views,

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from goldticket import domain as d
 from goldticket.certificates import MAX_PDF_BYTES
 from goldticket.services import access, certificates, exports, payments, reads, reconciliation
+from goldticket.services.certificates.documents import RECOURSE_TERMS, recourse_terms
 
 from . import verdicts
 from ._blueprint import TypedError, actor, bp, layout, portal
@@ -87,9 +88,20 @@ def statement(root_id: str, statement_id: str) -> Any:
     reads.get_ticket(p, me, root_id)  # another member's ticket reads as absent (404 page)
     found = certificates.get_statement(p.platform, me, root_id, statement_id)
     recon = reconciliation.reconciliation(p, me, root_id, statement_id)
+    # with or without recourse (#21), of each piece paid that was financed stating it
+    terms = {item["ticket_id"]: recourse_terms(p.platform, item["ticket_id"]) for item in found["paid"]}
     return render_template(
-        "portal/statement.html", statement=found, reconciliation=recon, payment_status=PAYMENT_STATUS
+        "portal/statement.html",
+        statement=found,
+        reconciliation=recon,
+        payment_status=PAYMENT_STATUS,
+        recourse={
+            ticket_id: RECOURSE[term == RECOURSE_TERMS[True]] for ticket_id, term in terms.items() if term
+        },
     )
+
+
+RECOURSE = {True: _l("With recourse"), False: _l("Without recourse")}
 
 
 PAYMENT_STATUS = {

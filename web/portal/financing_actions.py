@@ -38,6 +38,23 @@ def annualised(quote: d.DiscountQuote) -> Any:
     return percent(cost) if cost is not None else "–"
 
 
+RECOURSE_CHOICES = {
+    "with": _l("With recourse (有追索): if the issuer does not pay, the bank may demand payment of you"),
+    "without": _l("Without recourse (无追索): the bank bears the issuer's risk"),
+}
+
+
+def recourse_of(values: dict[str, str]) -> bool | None:
+    """The holder's choice on the financing form (the form shows "without" chosen); None when a
+    form sent none (stated nothing: without recourse, as before the choice existed)."""
+    choice = (values.get("recourse") or "").strip()
+    if not choice:
+        return None
+    if choice not in RECOURSE_CHOICES:
+        raise d.InvalidInputError(_("Choose with or without recourse."))
+    return choice == "with"
+
+
 def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
     ticket = read_ticket(portal, actor, values)
     bank = read_member(portal, chosen(values, "bank_org_id", _l("Choose the bank.")))
@@ -70,6 +87,7 @@ def prepare_finance(portal: Portal, actor: Actor, values: dict[str, str]) -> Sum
         rows=[
             (_l("Maturity date"), ticket["maturity_date"]),
             (_l("Highest annual rate you accept (the bank cannot approve above it)"), percent(bound)),
+            (_l("Recourse"), RECOURSE_CHOICES["with" if recourse_of(values) else "without"]),
             (_l("Days (from today)"), quote.days),
             (_l("Discount interest at that rate, at most"), figures(quote.discount_interest_fen)),
             (_l("Fee"), figures(quote.fee_fen)),
@@ -99,7 +117,10 @@ def holder_bound(application: dict[str, Any]) -> list[tuple[Any, Any]]:
     """The row stating the highest rate the holder signed (none on an application made before
     bounds existed)."""
     bound = application.get("max_annual_rate_bp")
-    return [] if bound is None else [(_l("Highest annual rate the holder accepts"), percent(bound))]
+    rows = [] if bound is None else [(_l("Highest annual rate the holder accepts"), percent(bound))]
+    if application.get("recourse") is not None:
+        rows.append((_l("Recourse"), RECOURSE_CHOICES["with" if application["recourse"] else "without"]))
+    return rows
 
 
 def prepare_approve(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
@@ -172,7 +193,7 @@ ACTIONS.update(
             Action(
                 "finance",
                 _l("Apply for financing (discount)"),
-                ("ticket_id", "bank_org_id", "amount", "max_rate"),
+                ("ticket_id", "bank_org_id", "amount", "max_rate", "recourse"),
                 prepare_finance,
                 lambda p, a, v, s: financing.apply_financing(
                     p.platform,
@@ -181,6 +202,7 @@ ACTIONS.update(
                     bank_org_id=text(v, "bank_org_id", 64),
                     amount_fen=amount(v),
                     max_annual_rate_bp=rate_bp(v, "max_rate"),
+                    recourse=recourse_of(v),
                     pin=s["pin"],
                 ),
                 to_ticket,

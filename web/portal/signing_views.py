@@ -16,7 +16,14 @@ from flask_babel import gettext as _
 from goldticket.services import idempotency, rehearsal
 
 # each *_actions module adds its writes to ACTIONS
-from . import approval_views, desk_actions, financing_actions, ticket_actions, transfer_actions  # noqa: F401
+from . import (  # noqa: F401
+    approval_views,
+    desk_actions,
+    financing_actions,
+    overdue_actions,
+    ticket_actions,
+    transfer_actions,
+)
 from ._blueprint import TypedError, actor, bp, portal, safe_next
 from .actions import ACTIONS, Summary
 from .service_messages import sentence

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from goldticket import domain as d
@@ -16,6 +17,16 @@ from goldticket.services.portal import Portal
 from ._blueprint import org_name
 from .actions import ACTIONS, Action, Summary, amount, chosen, read_member, read_ticket, text, to_ticket
 from .formatting import money
+
+
+def grace_days(values: dict[str, str]) -> int | None:
+    """The grace days typed on the issue form (empty: the default)."""
+    typed = (values.get("grace_days") or "").strip()
+    if not typed:
+        return None
+    if not typed.isdigit():
+        raise d.InvalidInputError(_("Type the grace days as a whole number from 0 to 30."))
+    return d.require_grace_days(int(typed))
 
 
 def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summary:
@@ -44,6 +55,7 @@ def prepare_issue(portal: Portal, actor: Actor, values: dict[str, str]) -> Summa
                 if (reason := (values.get("term_reason") or "").strip())
                 else []
             ),
+            (_l("Grace days after maturity"), grace_days(values) if grace_days(values) is not None else 3),
         ],
     )
 
@@ -66,6 +78,7 @@ def perform_issue(
         invoices=[invoice],
         credit_line_id=(values.get("credit_line_id") or "").strip() or None,
         term_reason=(values.get("term_reason") or "").strip() or None,
+        grace_days=grace_days(values),
         pin=secrets["pin"],
     )
     invoices.keep_staged(portal.settings, actor.username, str(invoice["sha256"]))  # committed: keep it
@@ -143,6 +156,7 @@ ACTIONS.update(
                     "invoice_sha256",
                     "credit_line_id",
                     "term_reason",
+                    "grace_days",
                 ),
                 prepare_issue,
                 perform_issue,

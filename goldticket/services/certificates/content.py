@@ -12,7 +12,7 @@ from goldticket import domain as d
 
 from ..context import CHINA, OPERATOR
 from ..platform import Platform
-from .documents import member_names, name_of, signer_url, verify_url
+from .documents import member_names, name_of, recourse_terms, signer_url, verify_url
 
 STATUS_LABELS = {
     "PENDING_ACCEPTANCE": ("待签收", "Pending acceptance"),
@@ -57,6 +57,7 @@ def certificate_view(
             "status": ticket["status"],
             "status_zh": zh,
             "status_en": en,
+            "recourse": recourse_terms(platform, ticket["id"]),
         },
         "lineage": _moves(platform, ticket, names),
         "invoices": [

@@ -74,3 +74,16 @@ def name_of(names: dict[str, tuple[str, str]], member_id: str) -> str:
 def signer_url(platform: Platform) -> str:
     """Where the certificate and statement PDFs say the platform's signing certificate is."""
     return platform.settings.public_url.rstrip("/") + SIGNING_CERTIFICATE_PATH
+
+
+RECOURSE_TERMS = {True: ("有追索", "With recourse"), False: ("无追索", "Without recourse")}
+
+
+def recourse_terms(platform: Platform, ticket_id: str) -> tuple[str, str] | None:
+    """How the financing in the ticket's path was made (#21): with recourse if any financing of
+    its path was, without if each stated none; None where no financing of its path stated it
+    (not financed, or financed before the choice existed)."""
+    financings = platform.evaluate("GetOverdue", {"ticket_id": ticket_id})["financings"]
+    if not financings:
+        return None
+    return RECOURSE_TERMS[any(bool(item["recourse"]) for item in financings)]

@@ -11,7 +11,7 @@ from goldticket import domain as d
 from .. import pending
 from ..context import OPERATOR, Actor
 from ..platform import Platform
-from .documents import document_signer, member_names, name_of, signer_url
+from .documents import document_signer, member_names, name_of, recourse_terms, signer_url
 
 
 def _is_party(actor: Actor, root: dict[str, Any], statement: dict[str, Any]) -> bool:
@@ -72,6 +72,7 @@ def statement_pdf(platform: Platform, actor: Actor, root_id: str, statement_id: 
                 "ticket_id": item["ticket_id"],
                 "holder": name_of(names, item["holder_org_id"]),
                 "amount": d.format_fen(item["amount_fen"]),
+                "recourse": " ".join(recourse_terms(platform, item["ticket_id"]) or ("—",)),
             }
             for item in items
         ]

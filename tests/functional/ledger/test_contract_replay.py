@@ -60,5 +60,6 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
             "Ping", "RecordCertificate", "RegisterIdentity", "RegisterMember", "RejectFinancing", "Rehearse",
             "RejectOffer", "RejectTicket", "RevokeIdentity", "SetTermCap", "SettleTicket",
             "UnfreezeTicket", "UpdateMember",
+            "MarkOverdue", "DemandPayment", "CloseDemand", "GetOverdue", "ListOverdue",
         ]
     )  # fmt: skip

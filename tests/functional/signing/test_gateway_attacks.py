@@ -762,6 +762,166 @@ def test_a_bank_payment_record_must_be_the_one_the_intent_lists(consortium, issu
     )
 
 
+def test_an_issue_must_record_the_grace_days_its_intent_states(consortium):
+    """#21: the grace days after maturity are what the clerk signed, on the ticket."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {
+        "payee_org_id": "tier1",
+        "amount_fen": 5_000_000,
+        "maturity_date": (TODAY + dt.timedelta(days=60)).isoformat(),
+        "invoices": [invoice("INV-GRACE", 5_000_000)],
+        "grace_days": 7,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.core, "IssueTicket", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("ticket", grace_days=30), cc), "grace days"),
+            (on_writes(lambda writes: first(writes, "ticket")["value"].pop("grace_days"), cc), "grace days"),
+        ],
+    )
+
+
+def test_a_financing_application_carries_the_recourse_its_intent_states(consortium, issued_ticket):
+    """#21: with or without recourse (有追索/无追索) is the holder's signed choice."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "bank_org_id": "bank",
+        "amount_fen": 2000,
+        "max_annual_rate_bp": 350,
+        "recourse": False,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "ApplyFinancing", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("application", recourse=True), cc), "recourse choice"),
+            (on_writes(lambda w: first(w, "application")["value"].pop("recourse"), cc), "recourse choice"),
+        ],
+    )
+
+
+def test_an_approval_gives_the_bank_only_the_recourse_the_holder_signed(consortium, issued_ticket):
+    """#21: the recourse record written with an approval is the application's own choice, of the
+    financed piece; a bank never gains recourse (有追索) the holder did not sign."""
+    from goldticket.services import financing
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
+        max_annual_rate_bp=350, recourse=False, pin=PIN,
+    )  # fmt: skip
+    request = {
+        "application_id": applied["application_id"],
+        "annual_rate_bp": 300,
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 350,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.bank, "ApproveFinancing", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("financed", recourse=True), cc), "differs from the application"),
+            (on_writes(set_field("financed", application_id="FAother"), cc), "application_id"),
+            (on_writes(drop("financed"), cc), "exactly one recourse record"),
+            (on_writes(duplicate("financed", "TKother"), cc), "exactly one recourse record"),
+            (
+                on_writes(lambda w: first(w, "application")["value"].pop("recourse"), cc),
+                "application that states none",
+            ),
+        ],
+    )
+
+
+def _overdue_platform(consortium, issued_ticket):
+    """The platform four days after the ticket's maturity (default grace: 3 days), unsettled."""
+    maturity = dt.date.fromisoformat(str(issued_ticket["maturity_date"]))
+    return on(consortium.platform, maturity + dt.timedelta(days=4))
+
+
+def test_an_overdue_mark_writes_the_intent_s_piece_only(consortium, issued_ticket):
+    platform = _overdue_platform(consortium, issued_ticket)
+    cc = platform.settings.chaincode
+    request = {"ticket_id": issued_ticket["id"]}
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "MarkOverdue", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("overdue", status="PAID"), cc), "status"),
+            (on_writes(add("overdue", ("TKother",), {"ticket_id": "TKother"}), cc), "another ticket"),
+            (on_writes(drop("overdue"), cc), f"does not change the overdue {issued_ticket['id']}"),
+            (
+                on_writes(add("demand", (issued_ticket["id"], "DM1"), {"status": "OPEN"}), cc),
+                "may not write demand",
+            ),
+        ],
+    )
+
+
+def test_a_demand_and_its_close_are_what_the_card_was_shown(consortium, issued_ticket):
+    """#21: the demand written names the obligor, amount and document hash of the intent; a
+    close has the intent's outcome."""
+    from goldticket.services import recourse
+
+    platform = _overdue_platform(consortium, issued_ticket)
+    cc = platform.settings.chaincode
+    recourse.mark_overdue(platform, consortium.tier1, issued_ticket["id"], pin=PIN)
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "obligor_org_id": "core",
+        "amount_fen": 5000,
+        "document_sha256": "ab" * 32,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "DemandPayment", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("demand", document_sha256="cd" * 32), cc), "document_sha256"),
+            (on_writes(set_field("demand", amount_fen=100_000_000), cc), "amount_fen"),
+            (on_writes(set_field("demand", obligor_org_id="tier2"), cc), "obligor_org_id"),
+            (on_writes(duplicate("demand", "TKother"), cc), "another ticket"),
+            (on_writes(add("overdue", (issued_ticket["id"],), {"status": "X"}), cc), "may not write overdue"),
+        ],
+    )
+    made = platform.submit(consortium.tier1, "DemandPayment", request, pin=PIN).result
+    close = {"ticket_id": issued_ticket["id"], "demand_id": made["demand_id"], "outcome": "written_off"}
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "CloseDemand", close)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("demand", status="PAID"), cc), "status"),
+            (on_writes(set_field("demand", payment_reference="R"), cc), "payment reference"),
+            (on_writes(set_field("demand", demand_id="DMother"), cc), "demand_id"),
+        ],
+    )
+
+
 # What each function may write, held here independently of intents.WRITABLE so that widening
 # a function's kinds there fails this test.
 TICKET = {"ticket", "holding"}
@@ -790,13 +950,16 @@ MAY_WRITE = {
     "RejectOffer": TICKET | {"offer"},
     "CancelOffer": TICKET | {"offer"},
     "ApplyFinancing": TICKET | {"application"},
-    "ApproveFinancing": SPLIT | {"application"},
+    "ApproveFinancing": SPLIT | {"application", "financed"},
     "RejectFinancing": TICKET | {"application"},
     "SettleTicket": TICKET | {"offer", "application", "credit", "statement"},
     "FreezeTicket": TICKET,
     "UnfreezeTicket": TICKET,
     "RecordCertificate": {"certificate", "certificate_ref"},
     "RecordBankPayments": {"bankpay"},
+    "MarkOverdue": {"overdue"},
+    "DemandPayment": {"demand"},
+    "CloseDemand": {"demand", "overdue"},
 }
 ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
 
