@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -222,6 +223,7 @@ def secret_paths(value: Any, where: str = "entry") -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dozen keys on every line (issue #22)
 def _is_secret_key(key: str) -> bool:
     name = key.lower().replace("-", "_")
     return any(name == secret or name.endswith("_" + secret) for secret in SECRET_KEYS)
