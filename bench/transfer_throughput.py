@@ -3,11 +3,14 @@ services layer: each operation is two signed transactions (OfferTransfer by the 
 AcceptOffer by the payee), each endorsed, signed again, validated and committed.
 
     python bench/transfer_throughput.py [--operations N] [--threads T ...] [--processes P ...]
-        [--cards pkcs11|software] [--keys | --keys-only] [--chains-per-process C] [--json PATH]
+        [--cards pkcs11|software] [--gateway] [--keys | --keys-only] [--chains-per-process C]
+        [--json PATH]
 
 --keys measures the ledger core alone: the same services and ledger, but each user signs
 with a software key registered on the ledger instead of a card (no PIN check, no gateway).
---keys-only skips the card rows. --chains-per-process C runs C client threads in each process
+--keys-only skips the card rows. --gateway signs the card rows through the signing gateway over
+HTTP on 127.0.0.1, in a process of its own as deployed (its CPU time is counted in "cpu ms/op");
+without it the workers sign through the signing service in-process. --chains-per-process C runs C client threads in each process
 (each on its own ticket chain), so that concurrent clients of one process share commits.
 The "tx/block" column is the ledger's transactions per block over the run (group commit);
 "cpu ms/op" is the CPU time (user + system, all workers) spent per operation, which other
@@ -36,10 +39,15 @@ TODAY = dt.date(2026, 12, 1)
 PIN = "135790"
 CARDS = ""  # "" = PKCS#11 (SoftHSM2) where installed; --cards picks
 KEYS: dict = {}  # username -> software signer, with --keys (inherited by forked workers)
+GATEWAY = False  # --gateway: card rows sign through a signing gateway process
+GATEWAY_URL = ""  # the running one's, inherited by forked workers
+GATEWAY_SECRET = "bench deployment secret, 32 chars"
 
 
 def bench_settings(data_dir: Path, cards: str = "") -> Settings:
     return Settings(
+        signer_url=GATEWAY_URL,
+        signer_secret=GATEWAY_SECRET if GATEWAY_URL else "",
         data_dir=data_dir,
         env="test",
         today=TODAY,
@@ -149,6 +157,54 @@ def _process_worker(data_dir: str, usernames: list[tuple[str, str, str]], count:
     results.put((latencies, cpu))
 
 
+def _serve_gateway(data_dir: str, ready, stop) -> None:
+    """In a child: the signing gateway on the bench's data directory until ``stop`` is set;
+    reports its URL, then its CPU time, on ``ready``."""
+    from goldticket.signing.gateway import GatewayServer
+
+    platform = Platform.open(bench_settings(Path(data_dir), CARDS))
+    server = GatewayServer(("127.0.0.1", 0), platform.cards.service, GATEWAY_SECRET.encode())
+    server.start_in_thread()
+    cpu = time.process_time()
+    ready.put(server.url)
+    stop.wait(600)
+    ready.put(time.process_time() - cpu)
+    server.shutdown()
+    server.server_close()
+    platform.close()
+
+
+class _Gateway:
+    """A signing gateway process for one measurement (``--gateway``), or nothing."""
+
+    def __init__(self, data_dir: Path, keys: bool) -> None:
+        self.data_dir, self.on = str(data_dir), GATEWAY and not keys
+        self.cpu = 0.0
+
+    def __enter__(self) -> _Gateway:
+        global GATEWAY_URL
+        if self.on:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            self._ready, self._stop = context.Queue(), context.Event()
+            self._process = context.Process(
+                target=_serve_gateway, args=(self.data_dir, self._ready, self._stop)
+            )
+            self._process.start()
+            GATEWAY_URL = self._ready.get(timeout=60)
+            print(f"(a card row is signed through the gateway at {GATEWAY_URL})", flush=True)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        global GATEWAY_URL
+        if self.on:
+            self._stop.set()
+            self.cpu = self._ready.get(timeout=60)
+            self._process.join(timeout=60)
+            GATEWAY_URL = ""
+
+
 def _transactions_per_block(data_dir: Path, first_block: int) -> float:
     """Transactions per block committed since ``first_block`` (1.0 without group commit)."""
     from goldticket.ledger import open_local_ledger
@@ -176,6 +232,7 @@ def measure_processes(
             use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
         first_block = platform.ledger.height()
         platform.close()
+        gateway = _Gateway(Path(tmp), keys).__enter__()
         start, results = context.Barrier(processes + 1), context.Queue()
         names = [(holder.username, payee.username, ticket_id) for holder, payee, ticket_id in chains]
         workers = [
@@ -201,6 +258,8 @@ def measure_processes(
         cpu = sum(report[1] for report in reports)
         for worker in workers:
             worker.join()
+        gateway.__exit__()
+        cpu += gateway.cpu
         KEYS.clear()
         label = f"{processes}p" + (f"x{chains_per_process}t" if chains_per_process > 1 else "")
         row = _row(label + (" keys" if keys else ""), latencies, elapsed, cpu)
@@ -230,6 +289,10 @@ def measure(operations: int, threads: int, keys: bool = False) -> dict[str, floa
         if keys:
             use_software_keys(platform, [actor for holder, payee, _ in chains for actor in (holder, payee)])
         first_block = platform.ledger.height()
+        gateway = _Gateway(Path(tmp), keys).__enter__()
+        if gateway.on:  # the same actors, signing through the gateway
+            platform.close()
+            platform = Platform.open(bench_settings(Path(tmp), CARDS))
         latencies: list[float] = []
         per_thread = operations // threads
         workers = [
@@ -245,6 +308,8 @@ def measure(operations: int, threads: int, keys: bool = False) -> dict[str, floa
             worker.join()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         platform.close()
+        gateway.__exit__()
+        cpu += gateway.cpu
         row = _row(f"{threads}t" + (" keys" if keys else ""), latencies, elapsed, cpu)
         row["tx_per_block"] = _transactions_per_block(Path(tmp), first_block)
         return row
@@ -256,14 +321,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--processes", type=int, nargs="*", default=[2])
     parser.add_argument("--cards", choices=["", "pkcs11", "software"], default="")
+    parser.add_argument("--gateway", action="store_true", help="card rows sign through a gateway process")
     parser.add_argument("--keys", action="store_true", help="also the ledger core with software keys")
     parser.add_argument("--keys-only", action="store_true", help="only the software-key rows")
     parser.add_argument("--chains-per-process", type=int, default=1, help="client threads per process")
     parser.add_argument("--floor-count", type=int, default=1000, help="signs and verifies the floor times")
     parser.add_argument("--json", type=Path, help="also write the rows and the floor as JSON here")
     args = parser.parse_args(argv)
-    global CARDS
-    CARDS = args.cards
+    global CARDS, GATEWAY
+    CARDS, GATEWAY = args.cards, args.gateway
     print("signed transfer-and-accept operations on the embedded ledger (services layer);")
     print(
         "one operation = OfferTransfer + AcceptOffer, each signed twice in the user's card (PIN checked each"
@@ -295,7 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{r['label']} {r['cpu_ms_per_op'] / per:.1f}x" for r in rows)
     )
     if args.json:
-        report = {"script": "transfer_throughput", "cards": CARDS or "default", "rows": rows, "floor": floor}
+        report = {
+            "script": "transfer_throughput",
+            "cards": (CARDS or "default") + (" via gateway" if GATEWAY else ""),
+            "rows": rows,
+            "floor": floor,
+        }
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
 

@@ -11,7 +11,10 @@ Changing, deleting, inserting or reordering any line breaks the chain at that li
 who rewrites the whole tail with fresh hashes; anchor the last hash elsewhere for that.
 
 Appends are safe across threads (a lock) and processes (``fcntl.flock`` on the file, which is
-opened with ``O_APPEND``); each line is flushed and ``fsync``-ed before ``append`` returns.
+opened with ``O_APPEND``); each line is written whole under the lock, and ``append`` returns
+only once an ``fsync`` that started after the line was written has ended. Concurrent appends of
+one process share that fsync (issue #22: grouped as the ledger groups blocks), so a crash loses
+no line of an acknowledged request.
 The log never holds secrets: entries with a key such as ``pin`` or ``password`` are refused.
 """
 
@@ -20,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -68,6 +73,9 @@ class AuditLog:
         self.path = Path(path)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
+        self._synced = threading.Condition()
+        self._syncing = False
+        self._waiting: list[_Written] = []
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Write ``entry`` as the next line and return that line as a dict.
@@ -83,7 +91,7 @@ class AuditLog:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.fchmod(fd, 0o600)  # the owner's alone, a log made 0640 before included
-                fcntl.flock(fd, fcntl.LOCK_EX)  # released by close
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 seq, prev = self._next_position()
                 time = self._now()  # under the lock, so times never run backwards down the log
                 line: dict[str, Any] = {"seq": seq, "time": time, "prev": prev, "entry": entry}
@@ -91,18 +99,49 @@ class AuditLog:
                 size = os.fstat(fd).st_size
                 try:
                     _write_all(fd, (canonical_json(line) + "\n").encode())
-                    os.fsync(fd)
                 except OSError:
                     # a full disk took part of the line: cut it off (a truncation needs no
                     # room), or every later append would refuse the damaged last line for good
                     with contextlib.suppress(OSError):
                         os.ftruncate(fd, size)
                     raise
-            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)  # the line is whole: others may append
+            except BaseException:
                 os.close(fd)
+                raise
+        try:
+            self._sync(_Written(fd))
+        finally:
+            os.close(fd)
         if seq == 1:
             _fsync_directory(self.path.parent)
         return line
+
+    def _sync(self, written: _Written) -> None:
+        """Return once an fsync that started after ``written``'s line was written has ended
+        (raise its error if it failed). Writers that arrive while an fsync runs wait, and the
+        first of them fsyncs for all: one fsync per group, as the ledger's group commit."""
+        with self._synced:
+            self._waiting.append(written)
+            while not written.done:
+                if self._syncing:
+                    self._synced.wait()
+                    continue
+                self._syncing = True
+                group, self._waiting = self._waiting, []
+                self._synced.release()
+                try:
+                    _fsync_group(group)
+                finally:
+                    self._synced.acquire()
+                    self._syncing = False
+                    for member in group:
+                        if not member.synced:  # the fsync did not get to it
+                            member.error = OSError(errno.EIO, "the audit log's fsync was interrupted")
+                        member.done = True
+                    self._synced.notify_all()
+        if written.error is not None:
+            raise written.error
 
     def verify(self) -> VerifyResult:
         return verify(self.path)
@@ -125,6 +164,35 @@ class AuditLog:
         if type(seq) is not int or not last.endswith(b"\n"):
             raise AuditLogError(f"the audit log {self.path} ends with a damaged line; verify and repair it")
         return seq + 1, hashlib.sha256(last.rstrip(b"\n")).hexdigest()
+
+
+class _Written:
+    """A line written through ``fd`` (still open) and waiting for an fsync to cover it."""
+
+    __slots__ = ("fd", "synced", "done", "error")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.synced = False  # the group's fsync got to it (ended, well or not)
+        self.done = False  # its writer may go (set under the condition)
+        self.error: OSError | None = None
+
+
+def _fsync_group(group: list[_Written]) -> None:
+    """fsync each file the group's lines went to, once (one file unless the log was replaced
+    meanwhile); every member learns its own file's outcome."""
+    outcomes: dict[tuple[int, int], OSError | None] = {}
+    for member in group:
+        stat = os.fstat(member.fd)
+        key = (stat.st_dev, stat.st_ino)
+        if key not in outcomes:
+            try:
+                os.fsync(member.fd)
+                outcomes[key] = None
+            except OSError as error:
+                outcomes[key] = error
+        member.error = outcomes[key]
+        member.synced = True
 
 
 def refuse_secrets(value: Any, where: str = "entry") -> None:
@@ -155,6 +223,7 @@ def secret_paths(value: Any, where: str = "entry") -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dozen keys on every line (issue #22)
 def _is_secret_key(key: str) -> bool:
     name = key.lower().replace("-", "_")
     return any(name == secret or name.endswith("_" + secret) for secret in SECRET_KEYS)

@@ -32,6 +32,8 @@ from .interfaces import Signer
 from .service import RateLimitedError
 from .transport import TransportError, client_context
 
+IDENTITY_MEMORY = 10_000  # card identities a GatewayClient remembers
+
 ERRORS: dict[str, type[SigningError]] = {
     "wrong_pin": WrongPinError,
     "card_locked": CardLockedError,
@@ -63,6 +65,7 @@ class GatewayClient:
     def __init__(self, url: str, secret: str, timeout: float = 10.0, *, tls_dir: Path | None = None) -> None:
         self.url = url.rstrip("/")
         self._secret = secret
+        self._identities: dict[str, Identity] = {}  # serial -> identity (see identity())
         self._timeout = timeout
         parsed = urllib.parse.urlsplit(self.url)
         self._scheme = parsed.scheme
@@ -143,8 +146,17 @@ class GatewayClient:
         return raw.decode("utf-8", "replace")
 
     def identity(self, serial: str) -> Identity:
+        """The card's MSP and certificate, asked once per client: both are set when the card is
+        issued and never change under its serial (a card not issued is asked again each time)."""
+        known = self._identities.get(serial)
+        if known is not None:
+            return known
         data = self._call("GET", f"/v1/cards/{serial}/identity")
-        return Identity(data["msp_id"], data["certificate_pem"].encode())
+        identity = Identity(data["msp_id"], data["certificate_pem"].encode())
+        if len(self._identities) >= IDENTITY_MEMORY:
+            self._identities.clear()
+        self._identities[serial] = identity
+        return identity
 
     def sign(
         self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, caller: str = ""

@@ -9,6 +9,7 @@ PIN try is on disk before the card sees the PIN, power loss included.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -89,29 +90,57 @@ def _private_file(path: Path) -> None:
             os.chmod(side, 0o600)
 
 
+class _Lease:
+    """A thread's registry connection. The thread's local storage is released when the thread
+    ends, and with it this lease, which hands the connection to the registry's idle list."""
+
+    __slots__ = ("conn", "idle")
+
+    def __init__(self, conn: sqlite3.Connection, idle: list[sqlite3.Connection]) -> None:
+        self.conn: sqlite3.Connection | None = conn
+        self.idle = idle
+
+    def __del__(self) -> None:
+        if self.conn is not None:
+            self.idle.append(self.conn)
+            self.conn = None
+
+
 class CardRegistry:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         _private_file(self.path)
         self._local = threading.local()
+        self._idle: list[sqlite3.Connection] = []  # connections of threads that ended
         self._conn().executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        """This thread's connection: one handed on by a thread that ended, or a new one (the
+        signing gateway serves each request on a new thread; issue #22)."""
+        lease = getattr(self._local, "lease", None)
+        if lease is not None and lease.conn is not None:
+            return lease.conn
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            # used by one thread at a time: the one whose lease holds it
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # WAL + FULL: a counted PIN try survives a power cut, not only a crash of the process.
             conn.execute("PRAGMA synchronous=FULL")
             conn.row_factory = sqlite3.Row
-            self._local.conn = conn
+        self._local.lease = _Lease(conn, self._idle)
         return conn
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        lease = getattr(self._local, "lease", None)
+        if lease is not None and lease.conn is not None:
+            lease.conn.close()
+            lease.conn = None
+        self._local.lease = None
+        while self._idle:
+            with contextlib.suppress(IndexError):
+                self._idle.pop().close()
 
     @staticmethod
     def _record(row: sqlite3.Row) -> CardRecord:

@@ -18,7 +18,15 @@ from goldticket.messages import DecodedProposal, Identity, sha256
 from . import metrics
 from .audit import AuditLog, canonical_json, secret_paths
 from .cards.interfaces import CardFactory
-from .errors import AuditLogError, CardNotFoundError, RefusedError, SigningError, WrongPinError
+from .errors import (
+    AuditLogError,
+    CardLockedError,
+    CardNotFoundError,
+    CardRevokedError,
+    RefusedError,
+    SigningError,
+    WrongPinError,
+)
 from .intents import Deployment, Intent, check_proposal, check_transaction
 from .registry import CardRecord, CardRegistry
 
@@ -100,7 +108,7 @@ class SigningService:
             parsed = Intent.from_dict(intent)
             if not isinstance(serial, str):
                 raise CardNotFoundError("no such card")
-            record = self.registry.check_can_sign(serial)
+            record = self._can_sign(serial)
             entry.update(user=record.username, member=record.member_id)
             self._rate_limit(serial)
             identity = Identity(record.msp_id or "", (record.certificate_pem or "").encode())
@@ -195,7 +203,7 @@ class SigningService:
         try:
             if not isinstance(serial, str):
                 raise CardNotFoundError("no such card")
-            record = self.registry.check_can_sign(serial)
+            record = self._can_sign(serial)
             entry.update(user=record.username, member=record.member_id)
             self._rate_limit(serial)
             self._sign_on_card(record, bytes(32), pin)
@@ -217,7 +225,7 @@ class SigningService:
 
     def check_pin(self, record: CardRecord, pin: str) -> None:
         """Prove the PIN on the card (a signature over zeros), counting a wrong one."""
-        self.registry.check_can_sign(record.serial)
+        self._can_sign(record.serial)
         self._sign_on_card(record, bytes(32), pin)
 
     def change_pin(self, record: CardRecord, old_pin: str, new_pin: str) -> None:
@@ -226,12 +234,21 @@ class SigningService:
         new PIN's form (ValueError); rules on which PINs to allow belong to the caller.
 
         Raises WrongPinError, CardLockedError, CardRevokedError, CardNotFoundError, ValueError."""
-        self.registry.check_can_sign(record.serial)
+        self._can_sign(record.serial)
         card = self.card_for(record)
         self._with_pin(record, old_pin, lambda: card.change_pin(old_pin, new_pin))
 
     def _sign_on_card(self, record: CardRecord, digest: bytes, pin: str) -> bytes:
         card = self.card_for(record)
+        if isinstance(pin, str) and pin:
+            # a session kept logged in by the card (PKCS#11, issue #22) for this very PIN: the
+            # PIN is right, so no try is reserved; any other PIN takes the counted path below
+            with self._card_lock(record.serial):
+                kept = card.sign_kept(digest, pin)
+            if kept is not None:
+                if record.wrong_pins:
+                    self.registry.right_pin(record.serial)
+                return kept
         signature: bytes = self._with_pin(record, pin, lambda: card.sign_digest(digest, pin))
         return signature
 
@@ -243,17 +260,39 @@ class SigningService:
         # count as a try against a concurrent one. The registry's atomic reservation still holds
         # the limit across processes.
         with self._card_lock(record.serial):
-            self.registry.reserve_try(record.serial)
+            try:
+                self.registry.reserve_try(record.serial)
+            except CardLockedError:
+                self._forget(record.serial)
+                raise
             try:
                 result = operation()
             except WrongPinError:
                 left = self.registry.tries_left(record.serial)
+                if left == 0:
+                    self._forget(record.serial)
                 raise WrongPinError(f"wrong PIN for card {record.serial}; {left} tries left", left) from None
             except BaseException:
                 self.registry.give_back_try(record.serial)
                 raise
             self.registry.right_pin(record.serial)
         return result
+
+    def _can_sign(self, serial: str) -> CardRecord:
+        """The card's record if it may sign; a locked or revoked card's kept session (a PKCS#11
+        token left logged in, issue #22) is closed before the refusal."""
+        try:
+            return self.registry.check_can_sign(serial)
+        except (CardLockedError, CardRevokedError):
+            self._forget(serial)
+            raise
+
+    def _forget(self, serial: str) -> None:
+        try:
+            record = self.registry.get(serial)
+            self.card_for(record).forget_session()
+        except SigningError:
+            pass  # no such card or backend here: no session either
 
     def _card_lock(self, serial: str) -> threading.Lock:
         with self._lock:

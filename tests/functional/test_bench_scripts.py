@@ -156,3 +156,20 @@ def test_the_report_gathers_the_scripts_json(tmp_path: Path, results: Path) -> N
         png = charts / name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 100_000
         assert f"![{png.stem}](charts/{name})" in text
+
+
+def test_the_transfer_bench_signs_through_a_gateway_process(tmp_path: Path) -> None:
+    """--gateway: the card rows sign over HTTP through a signing gateway process of their own."""
+    run = _run(
+        str(BENCH / "transfer_throughput.py"),
+        *["--operations", "4", "--threads", "1", "--processes", "2", "--gateway", "--floor-count", "20"],
+        "--json",
+        str(tmp_path / "transfer.json"),
+        tmp_path=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    report = json.loads((tmp_path / "transfer.json").read_text())
+    assert report["cards"].endswith("via gateway")
+    assert [row["label"] for row in report["rows"]] == ["1t", "2p"]
+    assert all(row["operations"] == 4 for row in report["rows"])
+    assert run.stdout.count("signed through the gateway at http://127.0.0.1:") == 2, run.stdout

@@ -57,6 +57,16 @@ class Card(abc.ABC):
     def exists(self) -> bool:
         """Whether the card holds a key."""
 
+    def sign_kept(self, digest: bytes, pin: str) -> bytes | None:
+        """A signature through a session the card keeps logged in, if ``pin`` is the PIN that
+        opened it; None (the caller then uses :meth:`sign_digest`, a counted PIN try) if there
+        is none or the PIN differs. Most cards keep no session."""
+        return None
+
+    def forget_session(self) -> None:  # noqa: B027 - most cards keep no session
+        """Close a session kept logged in for this card, if the backend keeps one (the card
+        was locked or revoked: nothing may sign through it)."""
+
 
 class CardFactory(abc.ABC):
     """Makes and finds cards of one backend."""

@@ -19,17 +19,21 @@ PIN until it is next used right, and is then moved (C_SetPIN) to the derived one
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
+import hashlib
+import hmac
 import logging
 import os
 import shutil
 import subprocess
 import termios
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pkcs11
 from cryptography.hazmat.primitives import serialization
@@ -56,6 +60,12 @@ SOFTHSM_MODULE_PATHS = (
 # DER of the OID 1.2.840.10045.3.1.7 (prime256v1, NIST P-256): the token's CKA_EC_PARAMS.
 P256_PARAMETERS = bytes.fromhex("06082a8648ce3d030107")
 SOFTHSM_UTIL_TIMEOUT_SECONDS = 30
+# How long a card's token session stays logged in after the token accepted its PIN (issue #22):
+# within it a signature needs no C_Login (nor the operator token's PIN derivation) when the PIN
+# given matches, by a keyed hash, the one the token accepted. 0 logs in for every signature.
+SESSION_SECONDS = 300.0
+# Key of those hashes: this process's alone, never stored.
+_SESSION_PIN_KEY = os.urandom(32)
 
 T = TypeVar("T")
 
@@ -110,6 +120,11 @@ class _Module:
         self._config: Path | None = None
         self._tokens: dict[str, Token] | None = None
         self._token_dirs: dict[Path, Path | None] = {}
+        # (SoftHSM2 configuration, card serial) -> its token's session kept logged in
+        self._sessions: dict[tuple[Path, str], _KeptSession] = {}
+        # a card token's token.object, and how it was when this process last used the token
+        self._token_objects: dict[tuple[Path, str], Path] = {}
+        self._seen: dict[Path, tuple[int, int, int] | None] = {}
 
     def activate(self, config: Path | None) -> Library:
         """The library, initialised with ``config`` (a SoftHSM2 configuration file) when one is
@@ -132,8 +147,12 @@ class _Module:
         return self._library
 
     def refresh(self) -> None:
-        """Finalise and initialise the library: it sees the token directory as it is now."""
+        """Finalise and initialise the library: it sees the token directory as it is now.
+        C_Finalize closes every session of the process, the kept ones with them."""
         self._tokens = None
+        self._sessions.clear()
+        self._seen.clear()  # C_Initialize reads every token as it is now
+        self._token_objects.clear()
         if self._library is not None:
             self._repair()
             self._library.reinitialize()
@@ -152,6 +171,82 @@ class _Module:
         stats = os.statvfs(token_dir)
         if stats.f_bavail * stats.f_frsize < DISK_RESERVE_BYTES:
             raise OSError(errno.ENOSPC, "the card tokens' disk is full; nothing was signed")
+
+    def _changed_elsewhere(self, config: Path | None, label: str, token: Token) -> bool:
+        """Whether token ``label``'s token.object changed since this process last used it (and
+        so since C_Initialize, or this process's own last login or PIN change, read it). Every
+        process changes a token under the token directory's flock, which we hold."""
+        if config is None:
+            return False
+        path = self._token_objects.get((config, label))
+        if path is None:
+            path = self.token_object(config, token)
+            if path is None:
+                return False
+            self._token_objects[(config, label)] = path
+        seen = self._seen.get(path)
+        return seen is not None and _stamp(path) != seen
+
+    def _seen_now(self, config: Path | None, label: str) -> None:
+        path = self._token_objects.get((config, label)) if config is not None else None
+        if path is not None:
+            self._seen[path] = _stamp(path)
+
+    def kept_session(self, config: Path | None, serial: str) -> _KeptSession | None:
+        """The session kept logged in for card ``serial``, if it may still serve: opened by this
+        process, within its window, and its token's token.object unchanged since the login (a
+        PIN changed by another process rewrites it, as does any C_Login). Dropped otherwise.
+        Call with the lock held."""
+        if config is None:
+            return None
+        kept = self._sessions.get((config, serial))
+        if kept is None:
+            return None
+        if kept.pid != os.getpid():  # a forked child: the parent's sessions are not its own
+            self._sessions.pop((config, serial), None)
+            return None
+        if time.monotonic() >= kept.until or _stamp(kept.token_object) != kept.stamp:
+            self.drop_session(config, serial)
+            return None
+        return kept
+
+    def keep_session(self, config: Path | None, serial: str, kept: _KeptSession) -> bool:
+        """Keep ``kept`` for card ``serial``; False (the caller closes it) where sessions are not
+        kept: modules other than SoftHSM2 (no token.object shows a PIN changed elsewhere)."""
+        if config is None or kept.token_object is None or kept.stamp is None:
+            return False
+        self.drop_session(config, serial)
+        self._sessions[(config, serial)] = kept
+        return True
+
+    def drop_session(self, config: Path | None, serial: str) -> None:
+        """Log out and close card ``serial``'s kept session, if any. Call with the lock held."""
+        if config is None:
+            return
+        kept = self._sessions.pop((config, serial), None)
+        if kept is not None and kept.pid == os.getpid():
+            with contextlib.suppress(p11.PKCS11Error):
+                kept.session.close()  # C_Logout, C_CloseSession
+
+    def token_object(self, config: Path | None, token: Token) -> Path | None:
+        """The token.object file of a SoftHSM2 ``token`` (its directory is named by a UUID
+        whose last 16 hex digits are the token's serial number), None elsewhere."""
+        token_dir = self._token_dir(config) if config is not None else None
+        if token_dir is None:
+            return None
+        number = bytes(token.serial).decode("ascii", "replace").strip().lower()
+        if len(number) != 16:
+            return None
+        try:
+            entries = list(os.scandir(token_dir))
+        except OSError:
+            return None
+        found = [
+            Path(entry.path) / TOKEN_OBJECT
+            for entry in entries
+            if entry.is_dir(follow_symlinks=False) and entry.name.replace("-", "").lower().endswith(number)
+        ]
+        return found[0] if len(found) == 1 else None
 
     def _token_dir(self, config: Path) -> Path | None:
         if config not in self._token_dirs:
@@ -195,8 +290,17 @@ class _Module:
                     token = self.find_token(config, label)
                     if token is None:
                         raise CardNotFoundError(f"card {label} holds no key")
+                    if self._changed_elsewhere(config, label, token):
+                        # another process changed the token (its PIN, say): SoftHSM2 keeps what
+                        # it loaded, the old PIN included, until C_Initialize reads it again
+                        self.refresh()
+                        token = self.find_token(config, label)
+                        if token is None:
+                            raise CardNotFoundError(f"card {label} holds no key")
                     self.check_room(config)
-                    return operation(token)
+                    result = operation(token)
+                    self._seen_now(config, label)
+                    return result
                 except p11.PKCS11Error as error:
                     if attempt:
                         raise SigningError(
@@ -204,6 +308,34 @@ class _Module:
                         ) from error
                     self.refresh()
         raise AssertionError("unreachable")
+
+
+@dataclasses.dataclass
+class _KeptSession:
+    """A card token's session left logged in after a signature, and what it may serve."""
+
+    session: pkcs11.Session
+    key: Any  # the card's private key object in that session
+    pin_hash: bytes  # HMAC(_SESSION_PIN_KEY, serial, the user's PIN) the token accepted
+    pins: Any  # the factory's PIN deriver of that login (None: the PIN itself)
+    until: float  # time.monotonic() when the window ends
+    token_object: Path | None
+    stamp: tuple[int, int, int] | None  # token.object's inode, size and mtime after the login
+    pid: int
+
+
+def _pin_hash(serial: str, pin: str) -> bytes:
+    return hmac.new(_SESSION_PIN_KEY, f"{serial}\x00{pin}".encode(), hashlib.sha256).digest()
+
+
+def _stamp(path: Path | None) -> tuple[int, int, int] | None:
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 class _ModuleLock:
@@ -320,13 +452,16 @@ class Pkcs11CardFactory(CardFactory):
 
     name = "pkcs11"
 
-    def __init__(self, module_path: str, token_dir: Path | None = None) -> None:
+    def __init__(
+        self, module_path: str, token_dir: Path | None = None, *, session_seconds: float = SESSION_SECONDS
+    ) -> None:
         if not os.path.exists(module_path):
             raise ValueError(f"no PKCS#11 module at {module_path}")
         self.module_path = module_path
         self.token_dir = Path(token_dir).resolve() if token_dir is not None else None
         self.config_path = _write_softhsm_config(self.token_dir) if self.token_dir is not None else None
         self._module = _module(module_path)
+        self.session_seconds = session_seconds
 
     def card(self, serial: str) -> Pkcs11Card:
         return Pkcs11Card(check_serial(serial), self)
@@ -413,12 +548,21 @@ class Pkcs11Card(Card):
         return self._module.run(self._config, self.serial, read)
 
     def sign_digest(self, digest: bytes, pin: str) -> bytes:
-        """Raises WrongPinError, CardLockedError, CardNotFoundError."""
-        check_digest(digest)
+        """Raises WrongPinError, CardLockedError, CardNotFoundError.
+
+        On SoftHSM2 the token's session stays logged in for the factory's ``session_seconds``
+        after the token accepted ``pin``: a later signature with the same PIN (compared by a
+        keyed hash) uses it; any other PIN closes it and goes to the token, which decides."""
+        signature = self.sign_kept(digest, pin)
+        if signature is not None:
+            return signature
+        pin_hash = _pin_hash(self.serial, pin)
         token_pin, legacy = self._token_pins(pin)
 
         def sign(token: Token, pin: str, move_to: str | None = None) -> bytes:
-            with self._login(token, pin, rw=move_to is not None) as session:
+            session = self._login(token, pin, rw=move_to is not None)
+            kept = False
+            try:
                 try:
                     key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=self.serial)
                 except p11.NoSuchKey:
@@ -433,8 +577,26 @@ class Pkcs11Card(Card):
                     log.info(
                         "pkcs11 card %s: its token's PIN is now derived with the operator's key", self.serial
                     )
-            r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-            return to_low_s(encode_dss_signature(r, s))
+                elif self._factory.session_seconds > 0:
+                    token_object = self._module.token_object(self._config, token)
+                    kept = self._module.keep_session(
+                        self._config,
+                        self.serial,
+                        _KeptSession(
+                            session=session,
+                            key=key,
+                            pin_hash=pin_hash,
+                            pins=self._factory.pins,
+                            until=time.monotonic() + self._factory.session_seconds,
+                            token_object=token_object,
+                            stamp=_stamp(token_object),  # after the login, which rewrote it
+                            pid=os.getpid(),
+                        ),
+                    )
+            finally:
+                if not kept:
+                    session.close()
+            return _der_signature(raw)
 
         try:
             return self._module.run(self._config, self.serial, lambda token: sign(token, token_pin))
@@ -443,6 +605,43 @@ class Pkcs11Card(Card):
                 raise
         # A token made before PINs were derived takes the PIN itself; if it does, it is moved.
         return self._module.run(self._config, self.serial, lambda token: sign(token, legacy, token_pin))
+
+    def sign_kept(self, digest: bytes, pin: str) -> bytes | None:
+        """Sign through the session kept for this card if ``pin`` is the PIN its token accepted
+        (compared by a keyed hash); None otherwise, having closed that session and left the
+        PIN to the token (``sign_digest``). Never counts as a PIN try: it cannot fail on a PIN."""
+        check_digest(digest)
+        if not isinstance(pin, str):
+            return None
+        pin_hash = _pin_hash(self.serial, pin)
+
+        def sign(token: Token) -> bytes | None:
+            kept = self._module.kept_session(self._config, self.serial)
+            if kept is None:
+                return None
+            if kept.pins is not self._factory.pins or not hmac.compare_digest(kept.pin_hash, pin_hash):
+                self._module.drop_session(self._config, self.serial)  # the token judges this PIN
+                return None
+            try:
+                raw = kept.key.sign(digest, mechanism=Mechanism.ECDSA)
+            except p11.PKCS11Error:
+                self._module.drop_session(self._config, self.serial)
+                return None
+            return _der_signature(raw)
+
+        with self._module.lock:
+            if self._module.kept_session(self._config, self.serial) is None:
+                return None  # nothing kept: no token lookup either
+            try:
+                return self._module.run(self._config, self.serial, sign)
+            except CardNotFoundError:
+                self._module.drop_session(self._config, self.serial)
+                return None
+
+    def forget_session(self) -> None:
+        """Log out the session kept for this card, if any (the card was locked or revoked)."""
+        with self._module.lock:
+            self._module.drop_session(self._config, self.serial)
 
     def change_pin(self, old_pin: str, new_pin: str) -> None:
         """C_SetPIN from ``old_pin`` to ``new_pin`` (both derived, as every PIN the token sees).
@@ -478,6 +677,7 @@ class Pkcs11Card(Card):
         if self._factory.token_dir is None:
             raise CardStateError("this card's token can only be erased by its security officer")
         with self._module.lock:
+            self._module.drop_session(self._config, self.serial)
             if self._module.find_token(self._config, self.serial, fresh=True) is None:
                 return
             self._delete_token()
@@ -497,6 +697,9 @@ class Pkcs11Card(Card):
             return False
 
     def _login(self, token: Token, pin: str, *, rw: bool = False) -> pkcs11.Session:
+        # A token has one login state per process: a kept session of this card is logged out
+        # first (C_Login would refuse "already logged in"), and the PIN given is judged afresh.
+        self._module.drop_session(self._config, self.serial)
         try:
             return token.open(rw=rw, user_pin=pin)
         except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange):
@@ -565,6 +768,12 @@ class Pkcs11Card(Card):
         self._module.refresh()
         if result.returncode != 0:
             log.warning("pkcs11 card %s: softhsm2-util --delete-token: %s", self.serial, _errors(result))
+
+
+def _der_signature(raw: bytes) -> bytes:
+    """DER ECDSA with low S from a token's r || s."""
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    return to_low_s(encode_dss_signature(r, s))
 
 
 def _public_key_template(serial: str) -> dict[Attribute, object]:

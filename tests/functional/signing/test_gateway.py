@@ -16,6 +16,7 @@ from goldticket.signing.audit import verify
 from goldticket.signing.client import GatewayClient
 from goldticket.signing.errors import (
     CardLockedError,
+    CardNotFoundError,
     RefusedError,
     UnauthenticatedError,
     WrongPinError,
@@ -398,3 +399,25 @@ def test_parallel_right_pins_never_lock_the_card(consortium, issued_ticket):
     for thread in threads:
         thread.join()
     assert failures == [] and consortium.platform.cards.registry.get(serial).wrong_pins == 0
+
+
+def test_a_cards_identity_is_fetched_once_per_client(consortium, gateway):
+    """A card's identity (MSP and certificate) is set once, when the card is issued, and never
+    changes under its serial (issue #22: one identity request per submission was a third of the
+    gateway's traffic). A card not issued is still refused, and not remembered."""
+    serial = serial_of(consortium, consortium.tier1)
+    client = GatewayClient(gateway.url, SECRET)
+    audit = consortium.platform.settings.data_dir / "cards" / "audit.jsonl"
+
+    def served() -> int:
+        lines = [json.loads(line)["entry"] for line in audit.read_text(encoding="utf-8").splitlines()]
+        return sum(1 for entry in lines if entry.get("purpose") == "identity" and entry.get("card") == serial)
+
+    first = client.identity(serial)
+    assert served() == 1
+    assert client.identity(serial) == first and served() == 1
+    assert GatewayClient(gateway.url, SECRET).identity(serial) == first and served() == 2
+    with pytest.raises(CardNotFoundError):
+        client.identity(serial + "X")
+    with pytest.raises(CardNotFoundError):
+        client.identity(serial + "X")
