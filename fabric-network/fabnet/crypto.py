@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from goldticket.settings import ORGANISATIONS
 from goldticket.signing import OrgCA
+from goldticket.signing.errors import CertificateError
 from goldticket.signing.keystore import KeyStore
-from goldticket.signing.organisations import OrganisationFolder, write_file, write_msp
+from goldticket.signing.organisations import consortium_cas, write_file, write_msp
 
 from .errors import NetworkError
 from .layout import OPERATOR_MSP, ORDERER_MSP, Layout
@@ -34,30 +35,24 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 def organisation_cas(layout: Layout) -> dict[str, OrgCA]:
     """The operator's CA from the data directory (made when missing, as ``goldticket init``
     would) and every other organisation's CA from its own folder (made when missing, as that
-    organisation's ``org init`` would): the data directory never holds another's key."""
-    keystore = KeyStore(layout.data_dir)
-    cas: dict[str, OrgCA] = {}
-    held = keystore.cas()
-    if OPERATOR_MSP in held:
-        cas[OPERATOR_MSP] = held[OPERATOR_MSP]
-    else:
-        cas[OPERATOR_MSP] = OrgCA.create(OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP])
-        keystore.save_ca(cas[OPERATOR_MSP])
+    organisation's ``org init`` would): the data directory never holds another's key, and
+    trusts the peer organisations' CAs only (:func:`consortium_cas`)."""
     names = {
         **ORGANISATIONS,
         **{msp_id: f"GoldTicket Ordering Service ({msp_id})" for msp_id in layout.orderer_msp_ids},
         ORDERER_MSP: "GoldTicket Ordering Service",
     }
-    for msp_id in layout.msp_ids:
-        if msp_id == OPERATOR_MSP:
-            continue
-        folder = OrganisationFolder(layout.organisations / msp_id)
-        if msp_id in held and not folder.exists():  # a data directory made before #19
-            cas[msp_id] = folder.create(msp_id, names[msp_id], ca=held[msp_id])
-        else:
-            cas[msp_id] = folder.ensure(msp_id, names[msp_id])
-        if msp_id in ORGANISATIONS:
-            keystore.save_trusted(msp_id, cas[msp_id].certificate_pem, folder.path)
+    folders = {msp_id: (names[msp_id], layout.organisations / msp_id) for msp_id in layout.msp_ids}
+    try:
+        cas = consortium_cas(
+            KeyStore(layout.data_dir),
+            OPERATOR_MSP,
+            ORGANISATIONS[OPERATOR_MSP],
+            folders,
+            trusted=set(ORGANISATIONS),
+        )
+    except CertificateError as error:
+        raise NetworkError(str(error)) from None
     return {msp_id: cas[msp_id] for msp_id in layout.msp_ids}
 
 

@@ -27,9 +27,9 @@ from goldticket.settings import (
 )
 from goldticket.signing import OrgCA, new_member_key
 from goldticket.signing.backup import open_backup
-from goldticket.signing.errors import BackupError
+from goldticket.signing.errors import BackupError, CertificateError
 from goldticket.signing.keystore import KeyStore, write_private
-from goldticket.signing.organisations import OrganisationFolder
+from goldticket.signing.organisations import consortium_cas
 from goldticket.store.database import Database
 from goldticket.store.projection import Follower
 
@@ -195,28 +195,19 @@ OPERATOR_MSP = ROLE_MSP["operator"]
 def _organisation_cas(settings: Settings, keystore: KeyStore, orgs_root: Path) -> OrgCA:
     """The operator's CA, held in the data directory; every other organisation's CA in its own
     folder (GOLDTICKET_ORGS_DIR, the folder recorded, else under ``orgs_root``), the data
-    directory trusting its certificate only. The quick
-    start makes the missing folders on the organisations' behalf (each would run `org init`);
-    a data directory made before #19 hands the keys it held over to their folders."""
-    held = keystore.cas()
-    if OPERATOR_MSP not in held:
-        held[OPERATOR_MSP] = OrgCA.create(OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP])
-        keystore.save_ca(held[OPERATOR_MSP])
-    for msp_id, organisation in ORGANISATIONS.items():
-        if msp_id == OPERATOR_MSP:
-            continue
-        folder = OrganisationFolder(organisation_folder(settings, keystore, msp_id, default_root=orgs_root))
-        if msp_id in held and not folder.exists():
-            ca = folder.create(msp_id, organisation, ca=held[msp_id])
-        else:
-            ca = folder.ensure(msp_id, organisation)
-        if msp_id in held and held[msp_id].certificate_pem != ca.certificate_pem:
-            raise ConfigError(
-                f"{settings.data_dir} and {folder.path} hold different {msp_id} CAs; keep the one"
-                " the ledger trusts"
-            )
-        keystore.save_trusted(msp_id, ca.certificate_pem, folder.path)
-    return held[OPERATOR_MSP]
+    directory trusting its certificate only (:func:`consortium_cas`)."""
+    folders = {
+        msp_id: (name, organisation_folder(settings, keystore, msp_id, default_root=orgs_root))
+        for msp_id, name in ORGANISATIONS.items()
+        if msp_id != OPERATOR_MSP
+    }
+    try:
+        cas = consortium_cas(
+            keystore, OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP], folders, trusted=set(folders)
+        )
+    except CertificateError as error:
+        raise ConfigError(str(error)) from None
+    return cas[OPERATOR_MSP]
 
 
 def _check_operator_backup(platform: Platform) -> None:

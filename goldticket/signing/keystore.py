@@ -58,6 +58,11 @@ class KeyStore:
             record["folder"] = str(Path(folder).absolute())
         write_private(self.msp_dir / f"{msp_id}.json", record)
 
+    def forget_ca(self, msp_id: str) -> None:
+        """Drop what the data directory holds of ``msp_id``'s CA (its key handed over to the
+        organisation's own folder, the data directory not trusting it)."""
+        (self.msp_dir / f"{msp_id}.json").unlink(missing_ok=True)
+
     def organisation_folder(self, msp_id: str) -> Path | None:
         """The folder recorded with ``msp_id``'s trusted CA certificate, if any."""
         path = self.msp_dir / f"{msp_id}.json"

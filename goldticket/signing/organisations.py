@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from .ca import OrgCA
 from .errors import CertificateError
+from .keystore import KeyStore
 
 NODE_OUS_CONFIG = """NodeOUs:
   Enable: true
@@ -133,3 +135,45 @@ class OrganisationFolder:
                 f"the CA in {ca.msp_id}'s folder is not the one this platform trusts for {ca.msp_id}"
             )
         return ca
+
+
+def consortium_cas(
+    keystore: KeyStore,
+    operator_msp: str,
+    operator_name: str,
+    folders: Mapping[str, tuple[str, Path]],
+    *,
+    trusted: Collection[str],
+) -> dict[str, OrgCA]:
+    """The operator's CA from the data directory (made when missing) and every other
+    organisation's CA from its own folder (``folders``: MSP id -> (name, folder); a folder
+    missing is made on the organisation's behalf, as its ``org init`` would). The data directory
+    trusts the certificates of the MSP ids in ``trusted`` and holds no other organisation's key:
+    a data directory made before #19 hands each key it held over to that organisation's folder
+    and forgets it. A folder holding another CA than the one the data directory held is refused
+    (the ledger trusts the older one). Raises CertificateError."""
+    held = keystore.cas()
+    if operator_msp not in held:
+        held[operator_msp] = OrgCA.create(operator_msp, operator_name)
+        keystore.save_ca(held[operator_msp])
+    cas = {operator_msp: held[operator_msp]}
+    for msp_id, (name, path) in folders.items():
+        if msp_id == operator_msp:
+            continue
+        folder = OrganisationFolder(path)
+        old = held.get(msp_id)
+        ca = (
+            folder.create(msp_id, name, ca=old)
+            if old is not None and not folder.exists()
+            else folder.ensure(msp_id, name)
+        )
+        if old is not None and old.certificate_pem != ca.certificate_pem:
+            raise CertificateError(
+                f"{keystore.data_dir} and {folder.path} hold different {msp_id} CAs; keep the one the ledger trusts"
+            )
+        if msp_id in trusted:
+            keystore.save_trusted(msp_id, ca.certificate_pem, folder.path)
+        elif old is not None:
+            keystore.forget_ca(msp_id)
+        cas[msp_id] = ca
+    return cas
