@@ -37,6 +37,7 @@ from . import accounts, cards
 from .certificates import make_document_signer
 from .context import OPERATOR
 from .ledgers import open_ledger
+from .notify import sealed
 from .pins import weak_pin
 from .platform import Platform, organisation_folder
 from .portal import Portal
@@ -84,6 +85,7 @@ def init_portal(settings: Settings) -> Portal:
         try:
             database.migrate()
             portal = Portal(platform, database, Follower(database, platform.ledger))
+            sealed.seal_stored(portal)  # webhook secrets stored in clear before #20's sealing
             accounts.ensure_account(
                 portal,
                 username=OPERATOR,

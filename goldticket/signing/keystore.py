@@ -8,6 +8,7 @@ the operator's CA from here too.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -111,6 +112,16 @@ class KeyStore:
                 "key_pem": key_pem.decode(),
             },
         )
+
+    # the key that seals secrets the portal's database keeps (webhook secrets)
+    def sealing_key(self) -> bytes:
+        """32 random bytes, made at first use (``<data>/seal.key``, 0600): the portal's database,
+        which may live elsewhere (PostgreSQL) and be dumped, holds what it seals only as
+        ciphertext (:mod:`goldticket.services.notify.sealed`)."""
+        path = self.data_dir / "seal.key"
+        if not path.exists():
+            write_private(path, {"key": base64.b64encode(secrets.token_bytes(32)).decode()})
+        return base64.b64decode(json.loads(path.read_text(encoding="utf-8"))["key"])
 
     # the signing gateway's deployment secret
     def signer_secret(self) -> str:

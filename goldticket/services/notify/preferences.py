@@ -25,7 +25,7 @@ from goldticket.store.notices import KINDS
 
 from ..context import Actor
 from ..portal import Portal
-from . import channels
+from . import channels, sealed
 from .texts import LANGUAGES
 
 MAX_ADDRESSES = 5
@@ -164,7 +164,8 @@ def update(
         if not url:
             row.webhook_secret = ""
         elif not row.webhook_secret:
-            made = row.webhook_secret = new_secret()
+            made = new_secret()
+            row.webhook_secret = sealed.seal(portal.platform.keystore.sealing_key(), member_id, made)
         row.updated_by, row.updated_at = actor.username, dt.datetime.now(dt.UTC)
         answer = _present(row, member_id)
     return {**answer, "webhook_secret": made} if made else answer
@@ -178,7 +179,8 @@ def rotate_secret(portal: Portal, actor: Actor, member_id: str) -> dict[str, Any
         row = session.get(NotifyPreference, member_id)
         if row is None or not row.webhook_url:
             raise d.StateConflictError("set a webhook_url first")
-        made = row.webhook_secret = new_secret()
+        made = new_secret()
+        row.webhook_secret = sealed.seal(portal.platform.keystore.sealing_key(), member_id, made)
         row.updated_by, row.updated_at = actor.username, dt.datetime.now(dt.UTC)
         return {**_present(row, member_id), "webhook_secret": made}
 

@@ -25,7 +25,7 @@ from goldticket.store.models import Delivery, MemberRow, Notification, NotifyPre
 from goldticket.store.outbox import chosen
 
 from ..portal import Portal
-from . import channels, texts
+from . import channels, sealed, texts
 
 log = logging.getLogger("goldticket.notify")
 BATCH = 50
@@ -101,6 +101,10 @@ def _send(portal: Portal, key: str) -> str:
         language, addresses = preference.language, [a for a in preference.email_to.split(",") if a]
         url, secret = preference.webhook_url, preference.webhook_secret
     if channel == "webhook":
+        try:
+            secret = sealed.unseal(portal.platform.keystore.sealing_key(), member_id, secret)
+        except sealed.SealError as error:
+            raise channels.DeliveryFailed(str(error)) from None
         body = channels.webhook_body(key, member_id, document)
         channels.post_webhook(
             url, secret, key, body, portal.settings.webhook_timeout, public_only=portal.settings.env == "prod"

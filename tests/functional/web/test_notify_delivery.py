@@ -28,9 +28,9 @@ from apiclient import MATURITY, Api, Members, activate, invoice
 from sqlalchemy import func, select
 from support import OPERATOR_PIN, PIN
 
-from goldticket.services.notify import worker
+from goldticket.services.notify import sealed, worker
 from goldticket.services.portal import Portal
-from goldticket.store.models import Delivery, Notification
+from goldticket.store.models import Delivery, Notification, NotifyPreference
 from goldticket.store.outbox import delivery_id
 
 pytestmark = pytest.mark.functional
@@ -618,3 +618,56 @@ def test_a_worker_that_dies_after_sending_leaves_the_delivery_to_be_sent_again_w
     assert first[0]["GoldTicket-Delivery"] == second[0]["GoldTicket-Delivery"] == claimed
     (row,) = _deliveries(portal)
     assert row.state == "delivered" and row.attempts == 2
+
+
+# ------------------------------------------------------------------ the secret at rest
+def _stored_secret(portal: Portal, member_id: str) -> str:
+    with portal.database.session() as session:
+        return session.get(NotifyPreference, member_id).webhook_secret  # type: ignore[union-attr]
+
+
+def _store_secret(portal: Portal, member_id: str, value: str) -> None:
+    with portal.database.session(immediate=True) as session:
+        session.get(NotifyPreference, member_id).webhook_secret = value  # type: ignore[union-attr]
+
+
+def test_the_webhook_secret_is_sealed_in_the_database_and_bound_to_its_member(
+    members: Members, portal: Portal, admin: Api, receiver: _Receiver
+) -> None:
+    """A dump of the portal's database reveals no webhook secret (it is sealed with the data
+    directory's key); a sealed secret copied to another member's row does not sign for it."""
+    answer = admin.call(
+        "PUT", SETTINGS, {"webhook_url": receiver.url, "webhook_kinds": ["ticket_issued"]}, expect=200
+    )
+    secret = answer["webhook_secret"]
+    stored = _stored_secret(portal, "tier1")
+    assert stored.startswith(sealed.MARK) and secret not in stored and secret[6:20] not in stored
+    key = portal.platform.keystore.sealing_key()
+    assert sealed.unseal(key, "tier1", stored) == secret
+    with pytest.raises(sealed.SealError):
+        sealed.unseal(key, "tier2", stored)  # bound to its member's row
+    seal_file = portal.platform.settings.data_dir / "seal.key"
+    assert seal_file.stat().st_mode & 0o077 == 0
+
+    _issue(members)
+    assert worker.run_once(portal).delivered == 1
+    ((headers, body),) = receiver.requests
+    assert erp_verifies(secret, headers, body)
+
+    rotated = admin.call("POST", f"{SETTINGS}/webhook-secret", {}, expect=200)["webhook_secret"]
+    assert rotated not in _stored_secret(portal, "tier1") and _stored_secret(portal, "tier1").startswith(
+        sealed.MARK
+    )
+
+    # a secret the database holds in clear (written before sealing) is sealed when the portal opens
+    _store_secret(portal, "tier1", rotated)
+    assert sealed.seal_stored(portal) == 1 and sealed.seal_stored(portal) == 0
+    assert sealed.unseal(key, "tier1", _stored_secret(portal, "tier1")) == rotated
+
+    # a row that does not open fails its delivery (reported without the value), never sends unsigned
+    _store_secret(portal, "tier1", sealed.seal(key, "tier2", rotated))
+    _issue(members, "INV-2")
+    assert worker.run_once(portal).retrying == 1
+    assert len(receiver.requests) == 1
+    (latest,) = [row for row in _deliveries(portal) if row.state == "pending"]
+    assert "does not open" in (latest.last_error or "") and rotated not in (latest.last_error or "")
