@@ -1,11 +1,14 @@
-"""The bank's account statement (#21): ISO 20022 camt.053.001.08 (BankToCustomerStatement), as
-the core enterprise's bank sends it, read with pyiso20022's bindings (xsdata). What settlement
-needs from it: every booked debit of the issuer's account, by end-to-end id (the piece paid, as
-the payment file named it), amount, the bank's reference and the booking date. Pure: no I/O.
+"""The bank's report of the issuer's account (#21), as the core enterprise's bank sends it, read
+with pyiso20022's bindings (xsdata): the end-of-day statement, ISO 20022 camt.053.001.08
+(BankToCustomerStatement), or the debit notification a bank sends as each payment is booked,
+camt.054.001.08 (BankToCustomerDebitCreditNotification; same entries, one account notification
+instead of one statement). What settlement needs from either: every booked debit of the
+issuer's account, by end-to-end id (the piece paid, as the payment file named it), amount, the
+bank's reference and the booking date. Pure: no I/O.
 
-The official camt.053.001.08 schema is not in any package this project can install (docs/
-decisions.md); the parser is strict instead: unknown elements, a wrong namespace, a DOCTYPE (no
-entity expansion), an amount in another currency or finer than the fen are refused."""
+The official camt schemas are not in any package this project can install (docs/decisions.md);
+the parser is strict instead: unknown elements, another namespace (message or version), a
+DOCTYPE (no entity expansion), an amount in another currency or finer than the fen are refused."""
 
 from __future__ import annotations
 
@@ -13,20 +16,25 @@ import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
-from pyiso20022.camt.camt_053_001_08 import CreditDebitCode, Document, ReportEntry10
+from pyiso20022.camt import camt_053_001_08 as camt053
+from pyiso20022.camt import camt_054_001_08 as camt054
 from xsdata.exceptions import ParserError
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
+NOTIFICATION_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
+_DOCUMENTS: dict[str, Any] = {NAMESPACE: camt053.Document, NOTIFICATION_NAMESPACE: camt054.Document}
 CURRENCY = "CNY"
 MAX_BYTES = 5 * 1024 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class BankStatementError(Exception):
-    """The file is not a camt.053.001.08 statement this platform can read."""
+    """The file is not a camt.053.001.08 statement (or camt.054.001.08 notification) this
+    platform can read."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +55,7 @@ def _fen(value: Decimal, currency: str, where: str) -> int:
     return int(fen)
 
 
-def _date(entry: ReportEntry10, where: str) -> dt.date:
+def _date(entry: Any, where: str) -> dt.date:
     booked = entry.bookg_dt
     if booked is not None and booked.dt is not None:
         return booked.dt.to_date()
@@ -63,21 +71,36 @@ def booked_debits(xml: bytes) -> list[BookedDebit]:
         raise BankStatementError(f"the statement is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if _DOCTYPE.search(xml):
         raise BankStatementError("the statement declares a DOCTYPE or entities: refused")
-    if NAMESPACE.encode() not in xml:
-        raise BankStatementError(f"not a camt.053.001.08 statement (namespace {NAMESPACE})")
+    kinds = [namespace for namespace in _DOCUMENTS if namespace.encode() in xml]
+    if len(kinds) != 1:
+        raise BankStatementError(
+            f"not a camt.053.001.08 statement nor a camt.054.001.08 notification (namespace {NAMESPACE})"
+        )
+    (namespace,) = kinds
+    kind = "camt.053.001.08 statement" if namespace == NAMESPACE else "camt.054.001.08 notification"
     parser = XmlParser(config=ParserConfig(fail_on_unknown_properties=True, fail_on_converter_warnings=True))
     try:
-        document = parser.from_bytes(xml, Document)
+        document = parser.from_bytes(xml, _DOCUMENTS[namespace])
     except (ParserError, ValueError, SyntaxError) as error:  # xml.etree's ParseError is a SyntaxError
-        raise BankStatementError(f"not a camt.053.001.08 statement: {error}") from None
-    if document.bk_to_cstmr_stmt is None:
-        raise BankStatementError("not a bank-to-customer statement")
+        raise BankStatementError(f"not a {kind}: {error}") from None
+    if namespace == NAMESPACE:
+        if document.bk_to_cstmr_stmt is None:
+            raise BankStatementError("not a bank-to-customer statement")
+        reports, label = document.bk_to_cstmr_stmt.stmt, "statement"
+    else:
+        if document.bk_to_cstmr_dbt_cdt_ntfctn is None:
+            raise BankStatementError("not a bank-to-customer debit/credit notification")
+        reports, label = document.bk_to_cstmr_dbt_cdt_ntfctn.ntfctn, "notification"
+    return _debits(reports, label)
+
+
+def _debits(reports: list[Any], label: str) -> list[BookedDebit]:
     found = []
-    for statement in document.bk_to_cstmr_stmt.stmt:
-        account = statement.acct.id.othr.id if statement.acct.id.othr is not None else statement.acct.id.iban
-        for number, entry in enumerate(statement.ntry, start=1):
-            where = f"statement {statement.id} entry {number}"
-            if entry.cdt_dbt_ind is not CreditDebitCode.DBIT or entry.rvsl_ind:
+    for report in reports:
+        account = report.acct.id.othr.id if report.acct.id.othr is not None else report.acct.id.iban
+        for number, entry in enumerate(report.ntry, start=1):
+            where = f"{label} {report.id} entry {number}"
+            if entry.cdt_dbt_ind.value != "DBIT" or entry.rvsl_ind:
                 continue
             if (entry.sts.cd or entry.sts.prtry) != "BOOK":
                 continue

@@ -159,6 +159,92 @@ def export_statement(
     return Export(data=data, mimetype=FORMATS[fmt], filename=name, rows=len(rows))
 
 
+RECONCILIATION_HEADERS = {
+    "zh": (
+        "清分单号",
+        "根票号",
+        "票号",
+        "持有方",
+        "应付（元）",
+        "银行已付（元）",
+        "未付（元）",
+        "状态",
+        "银行流水号",
+        "记账日",
+    ),
+    "en": (
+        "Statement no.",
+        "Root ticket no.",
+        "Ticket no.",
+        "Holder",
+        "Due (yuan)",
+        "Booked by the bank (yuan)",
+        "Outstanding (yuan)",
+        "Status",
+        "Bank references",
+        "Booked on",
+    ),
+}
+PAYMENT_STATUSES = {
+    "zh": {"PAID": "已付讫", "PARTIALLY_PAID": "部分付讫", "PAYMENT_PENDING": "待银行付款"},
+    "en": {"PAID": "paid", "PARTIALLY_PAID": "partly paid", "PAYMENT_PENDING": "awaiting the bank"},
+}
+TOTAL = {"zh": "合计", "en": "Total"}
+
+
+def export_reconciliation(
+    portal: Portal, actor: Actor, root_id: str, statement_id: str, fmt: str, *, language: str = "zh"
+) -> Export:
+    """The reconciliation of a settlement with the issuer's bank as ``fmt`` (csv or xlsx): one
+    row per piece (due, booked by the bank, outstanding, status, the bank's references), the
+    lines ``actor`` may read, and a total row, so a piece the bank has not (fully) paid is in the
+    report. Raises NotFoundError, ForbiddenError, InvalidInputError."""
+    from . import reconciliation  # its access rules are the statement's
+
+    if fmt not in FORMATS:
+        raise d.InvalidInputError("format must be csv or xlsx")
+    if language not in RECONCILIATION_HEADERS:
+        raise d.InvalidInputError("language must be zh or en")
+    report = reconciliation.reconciliation(portal, actor, root_id, statement_id)
+    names = _names(portal)
+    rows: list[tuple[Any, ...]] = [
+        (
+            statement_id,
+            root_id,
+            line["ticket_id"],
+            names.get(line["holder_org_id"], line["holder_org_id"]),
+            yuan(int(line["due_fen"])),
+            yuan(int(line["paid_fen"])),
+            yuan(int(line["outstanding_fen"])),
+            PAYMENT_STATUSES[language][line["status"]],
+            " ".join(str(payment["bank_reference"]) for payment in line["payments"]),
+            " ".join(str(payment["booked_on"]) for payment in line["payments"]),
+        )
+        for line in report["lines"]
+    ]
+    total = (
+        TOTAL[language],
+        "",
+        "",
+        "",
+        yuan(int(report["due_fen"])),
+        yuan(int(report["paid_fen"])),
+        yuan(int(report["outstanding_fen"])),
+        "",
+        "",
+        "",
+    )
+    header = RECONCILIATION_HEADERS[language]
+    data = (
+        _csv(header, [*rows, total])
+        if fmt == "csv"
+        else _xlsx(header, [*rows, total], title="reconciliation")
+    )
+    return Export(
+        data=data, mimetype=FORMATS[fmt], filename=f"reconciliation-{statement_id}.{fmt}", rows=len(rows)
+    )
+
+
 def _cell(value: Any) -> str:
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     # a cell Excel would read as a formula is written as text

@@ -9,9 +9,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import socket
 import ssl
+import threading
+import time
 import urllib.parse
+import weakref
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +37,12 @@ from .service import RateLimitedError
 from .transport import TransportError, client_context
 
 IDENTITY_MEMORY = 10_000  # card identities a GatewayClient remembers
+# A thread's connection to the gateway is kept for its next request (HTTP/1.1 keep-alive) while
+# it has been idle less than this; the gateway drops connections idle for 30 s (_Handler.timeout).
+KEEP_IDLE = 15.0
+# The errors of a kept connection the gateway closed before answering (it restarted, or dropped
+# an idle connection at that moment): the request is sent once more on a new connection.
+_STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.RemoteDisconnected)
 
 ERRORS: dict[str, type[SigningError]] = {
     "wrong_pin": WrongPinError,
@@ -75,6 +85,7 @@ class GatewayClient:
             self._address = (parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
         else:
             raise TransportError(f"GOLDTICKET_SIGNER_URL must be unix://, https:// or http://, not {url!r}")
+        self._kept = threading.local()  # this thread's _Kept connection
         self._tls: ssl.SSLContext | None = None
         if parsed.scheme == "https":
             if tls_dir is None:
@@ -91,18 +102,47 @@ class GatewayClient:
             return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=self._tls)
         return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
+    def _kept_connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's kept connection (and True) while fresh, else a new one (and False).
+        A connection is never used by another thread, nor by a process forked after it."""
+        kept: _Kept | None = getattr(self._kept, "held", None)
+        self._kept.held = None
+        if kept is not None and kept.pid == os.getpid() and time.monotonic() - kept.last < KEEP_IDLE:
+            return kept.take(), True
+        return self._connection(), False
+
+    def _exchange(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        for attempt in (1, 2):
+            connection, kept = self._kept_connection()
+            try:
+                connection.request(method, path, body=data, headers=headers)
+                response = connection.getresponse()
+                status, raw = response.status, response.read()
+            except _STALE as error:
+                connection.close()
+                if kept and attempt == 1:
+                    continue  # the gateway closed the kept connection: once more on a new one
+                raise GatewayUnavailableError(f"the signing gateway at {self.url} is unreachable") from error
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                raise GatewayUnavailableError(f"the signing gateway at {self.url} is unreachable") from error
+            if response.will_close:
+                connection.close()
+            else:
+                self._kept.held = _Kept(connection)
+            return status, raw
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """Close this thread's kept connection (another thread's closes when that thread ends)."""
+        self._kept.held = None
+
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": f"Bearer {self._secret}", "Content-Type": "application/json"}
-        connection = self._connection()
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            status, raw = response.status, response.read()
-        except (OSError, http.client.HTTPException) as error:
-            raise GatewayUnavailableError(f"the signing gateway at {self.url} is unreachable") from error
-        finally:
-            connection.close()
+        status, raw = self._exchange(method, path, data, headers)
         try:
             payload = json.loads(raw)
         except ValueError:
@@ -198,6 +238,28 @@ class IntentSigner(Signer):
 
     def __repr__(self) -> str:  # never the PIN
         return f"IntentSigner(card={self._serial}, function={self._intent.get('function')})"
+
+
+def _close_if_ours(connection: http.client.HTTPConnection, pid: int) -> None:
+    if pid == os.getpid():
+        connection.close()
+
+
+class _Kept:
+    """A connection kept for its thread's next request; closed when this is dropped (its thread
+    ended, the client was closed or collected, the connection went stale), by the process that
+    opened it only. A weakref finalizer, not ``__del__``: it holds the connection, so a garbage
+    cycle never finalizes the socket before it is closed."""
+
+    def __init__(self, connection: http.client.HTTPConnection) -> None:
+        self.pid = os.getpid()
+        self.last = time.monotonic()
+        self._closer = weakref.finalize(self, _close_if_ours, connection, self.pid)
+
+    def take(self) -> http.client.HTTPConnection:
+        detached = self._closer.detach()
+        assert detached is not None
+        return detached[2][0]  # type: ignore[no-any-return]
 
 
 class _UnixConnection(http.client.HTTPConnection):

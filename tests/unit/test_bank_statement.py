@@ -47,3 +47,31 @@ def test_refused(change, reason) -> None:
     xml = camt053.statement("1", [("TKa", 75_000_000, "R1")], DAY)
     with pytest.raises(bank_statement.BankStatementError, match=reason):
         bank_statement.booked_debits(change(xml))
+
+
+def test_a_camt054_notification_reads_as_the_statement_of_the_same_entries() -> None:
+    debits = [("TKa", 75_000_000, "R1"), ("TKb", 25_000_001, "R2")]
+    statement = bank_statement.booked_debits(camt053.statement("6222021000000001", debits, DAY))
+    notified = bank_statement.booked_debits(
+        camt053.statement("6222021000000001", debits, DAY, notification=True)
+    )
+    assert notified == statement and len(notified) == 2
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda x: x.replace(b"camt.054.001.08", b"camt.054.001.02"), "namespace"),
+        (
+            lambda x: x.replace(
+                b"</Document>", b"<!-- urn:iso:std:iso:20022:tech:xsd:camt.053.001.08 --></Document>"
+            ),
+            "namespace",
+        ),
+        (lambda x: x.replace(b"<Ntfctn>", b"<Ntfctn><Bogus/>"), "not a camt.054.001.08 notification"),
+    ],
+)
+def test_a_camt054_notification_is_read_as_strictly(change, reason) -> None:
+    xml = camt053.statement("1", [("TKa", 75_000_000, "R1")], DAY, notification=True)
+    with pytest.raises(bank_statement.BankStatementError, match=reason):
+        bank_statement.booked_debits(change(xml))

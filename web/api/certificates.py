@@ -121,7 +121,8 @@ def statement_export(actor: Actor, root_id: str, statement_id: str, query: State
     bp,
     "/tickets/<root_id>/statements/<statement_id>/bank-statement",
     "POST",
-    summary="The issuer imports its bank's camt.053.001.08 statement: each booked payment of a piece is"
+    summary="The issuer imports its bank's camt.053.001.08 statement or camt.054.001.08 debit notification:"
+    " each booked payment of a piece is"
     " recorded on the ledger (PAID, PARTIALLY_PAID), the rest reported (the issuer only)",
     body=BankStatementImport,
     write=True,

@@ -76,7 +76,8 @@ class Signed(Body):
 
 
 class BankStatementImport(Signed):
-    """The issuer's bank statement (ISO 20022 camt.053.001.08 XML, as the bank sent it)."""
+    """The issuer's bank statement (ISO 20022 camt.053.001.08 XML, as the bank sent it) or its
+    debit notification (camt.054.001.08)."""
 
     statement_xml: Annotated[StrictStr, Field(min_length=1, max_length=240_000)]
 

@@ -133,6 +133,21 @@ def statement_payment_file(root_id: str, statement_id: str) -> Any:
     return response
 
 
+@bp.get("/tickets/<root_id>/statements/<statement_id>/reconciliation/<fmt>")
+def reconciliation_export(root_id: str, statement_id: str, fmt: str) -> Any:
+    """The reconciliation with the issuer's bank as CSV or XLSX: the lines this member may read."""
+    p, me = portal(), actor()
+    reads.get_ticket(p, me, root_id)
+    if fmt not in exports.FORMATS:
+        abort(404)
+    language = str(session.get("lang")) if session.get("lang") in ("zh", "en") else "zh"
+    made = exports.export_reconciliation(p, me, root_id, statement_id, fmt, language=language)
+    response = Response(made.data, mimetype=made.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/tickets/<root_id>/statements/<statement_id>/export/<fmt>")
 def statement_export(root_id: str, statement_id: str, fmt: str) -> Any:
     """The clearing statement as CSV or XLSX: the lines this member may read."""

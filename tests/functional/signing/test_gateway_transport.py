@@ -10,6 +10,7 @@ import socket
 import ssl
 import stat
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -202,3 +203,55 @@ def test_the_cli_refuses_plain_http_beyond_loopback(consortium):
         timeout=60,
     )
     assert result.returncode != 0 and "only with mutual TLS" in result.stderr
+
+
+# ------------------------------------------------------------------ kept connections
+def _ask(client: GatewayClient, serial: str) -> str:
+    """A request that always reaches the gateway (identity() is remembered by the client)."""
+    return str(client._call("GET", f"/v1/cards/{serial}/identity")["msp_id"])
+
+
+@pytest.mark.parametrize("transport", ["unix", "tls"])
+def test_a_thread_keeps_its_connection_and_a_stopped_gateway_serves_it_no_more(
+    consortium, short_dir, transport
+):
+    """#22: one connection per calling thread carries its requests (no connect, no server
+    thread per signature); closing the gateway closes the connections callers keep, so a
+    stopped gateway answers nothing more; one started again is reached on a new connection."""
+    serial = consortium.platform.cards.registry.active_card(consortium.tier1.username).serial
+    service = consortium.platform.cards.service
+
+    def start():
+        if transport == "unix":
+            return serve(UnixGatewayServer(short_dir / "signer.sock", service, SECRET.encode()))
+        return serve(GatewayServer(("127.0.0.1", port), service, SECRET.encode(), tls=server_context(tls)))
+
+    tls = short_dir / "tls"
+    issue_tls_files(OrgCA.create("OperatorMSP", "Operator"), tls)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = start()
+    client = GatewayClient(server.url, SECRET, tls_dir=tls if transport == "tls" else None)
+    try:
+        assert [_ask(client, serial) for _ in range(5)] == ["OperatorMSP"] * 5
+        assert len(server._open) == 1  # five requests, one connection
+        other = []
+        worker = threading.Thread(target=lambda: other.append(_ask(client, serial)))
+        worker.start()
+        worker.join()
+        assert other == ["OperatorMSP"]
+        stop(server)
+        with pytest.raises(GatewayUnavailableError):
+            _ask(client, serial)  # the kept connection was closed with the gateway
+        server = start()
+        assert _ask(client, serial) == "OperatorMSP"
+        restarted = server
+        server = None
+        stop(restarted)
+        server = start()  # a gateway restarted under a kept connection: sent again once
+        assert _ask(client, serial) == "OperatorMSP"
+    finally:
+        client.close()
+        if server is not None:
+            stop(server)

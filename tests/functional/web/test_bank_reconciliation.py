@@ -119,3 +119,85 @@ def test_the_statement_page_shows_each_piece_as_the_bank_booked_it(app, members,
     other = "tier2" if holder_of_first == "tier1" else "tier1"
     assert "BK-FIRST" in portal_login(app, f"{holder_of_first}.clerk").get(page).get_data(as_text=True)
     assert "BK-FIRST" not in portal_login(app, f"{other}.clerk").get(page).get_data(as_text=True)
+
+
+def test_a_camt054_debit_notification_records_each_payment_as_a_statement_does(members, settled) -> None:
+    """Banks that notify each booked payment (camt.054.001.08) instead of, or before, the day's
+    statement: the first piece's notification makes it PAID, the second's completes the
+    settlement, and the day's statement then records nothing twice."""
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    first, second = statement["paid"]
+    one = camt053.statement(
+        CORE_ACCOUNT, [(first["ticket_id"], first["amount_fen"], "BK-N1")], day, notification=True
+    )
+    report = _import(members, "core", root, statement, one, 200)
+    assert len(report["recorded"]) == 1 and not report["complete"]
+    two = camt053.statement(
+        CORE_ACCOUNT, [(second["ticket_id"], second["amount_fen"], "BK-N2")], day, notification=True
+    )
+    report = _import(members, "core", root, statement, two, 200)
+    assert len(report["recorded"]) == 1 and report["complete"] and report["paid_fen"] == 100_000_000
+    both = [
+        (first["ticket_id"], first["amount_fen"], "BK-N1"),
+        (second["ticket_id"], second["amount_fen"], "BK-N2"),
+    ]
+    day_statement = camt053.statement(CORE_ACCOUNT, both, day)
+    again = _import(members, "core", root, statement, day_statement, 200)
+    assert again["recorded"] == [] and len(again["already"]) == 2
+
+
+def test_the_reconciliation_report_downloads_with_what_the_bank_has_not_paid(app, members, settled) -> None:
+    """The report a finance clerk files: every piece with what is due, what the bank booked and
+    what is outstanding, the total; a holder's has its own line only; an outsider gets none."""
+    import csv
+    import io
+
+    import openpyxl
+    from test_portal_pages import portal_login
+
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    first, second = statement["paid"]
+    xml = camt053.statement(CORE_ACCOUNT, [(first["ticket_id"], first["amount_fen"], "BK-ONLY")], day)
+    _import(members, "core", root, statement, xml, 200)
+    page = f"/tickets/{root}/statements/{statement['statement_id']}"
+
+    issuer = portal_login(app, "core.clerk")
+    assert 'id="reconciliation-csv"' in issuer.get(page).get_data(as_text=True)
+    answer = issuer.get(page + "/reconciliation/csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert "reconciliation-" in answer.headers["Content-Disposition"]
+    header, *lines, total = list(csv.reader(io.StringIO(answer.data.decode("utf-8").lstrip("\ufeff"))))
+    by_piece = {line[2]: line for line in lines}
+    paid, pending = by_piece[first["ticket_id"]], by_piece[second["ticket_id"]]
+    assert (paid[4], paid[5], paid[6], paid[8]) == (
+        f"{first['amount_fen'] / 100:.2f}",
+        f"{first['amount_fen'] / 100:.2f}",
+        "0.00",
+        "BK-ONLY",
+    )
+    assert (pending[5], pending[6], pending[8]) == ("0.00", f"{second['amount_fen'] / 100:.2f}", "")
+    assert paid[7] != pending[7]
+    assert total[4:7] == [
+        "1000000.00",
+        f"{first['amount_fen'] / 100:.2f}",
+        f"{second['amount_fen'] / 100:.2f}",
+    ]
+
+    workbook = issuer.get(page + "/reconciliation/xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(workbook.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 4 and sum(row[6] for row in rows[1:3]) == rows[3][6]
+    assert issuer.get(page + "/reconciliation/pdf").status_code == 404
+
+    holder = portal_login(app, "tier2.clerk")
+    mine = list(
+        csv.reader(
+            io.StringIO(holder.get(page + "/reconciliation/csv").data.decode("utf-8").lstrip("\ufeff"))
+        )
+    )
+    assert [line[2] for line in mine[1:-1]] == [
+        p["ticket_id"] for p in statement["paid"] if p["holder_org_id"] == "tier2"
+    ]
+    outsider = portal_login(app, "bank.credit")
+    assert outsider.get(page + "/reconciliation/csv").status_code in (403, 404)
