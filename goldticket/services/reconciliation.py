@@ -42,15 +42,7 @@ def reconciliation(portal: Portal, actor: Actor, root_id: str, statement_id: str
     }
 
 
-def import_bank_statement(
-    portal: Portal, actor: Actor, root_id: str, statement_id: str, xml: bytes, *, pin: str
-) -> dict[str, Any]:
-    """Record what the issuer's bank statement (camt.053.001.08) booked for this settlement and
-    return the reconciliation with ``recorded`` (entries recorded now), ``already`` (booked
-    before: an import of the same statement again records nothing), ``refused`` (an amount the
-    piece is not due) and ``unknown`` (debits that pay no piece of this settlement). The issuer
-    only (NotFoundError for anyone else); the statement must be of the issuer's registered
-    settlement account (RuleViolationError); InvalidInputError for a file that is no camt.053."""
+def _classify(portal: Portal, actor: Actor, root_id: str, statement_id: str, xml: bytes) -> dict[str, Any]:
     platform = portal.platform
     root = platform.lookup("ticket", d.require_text(root_id, "root_id", 64))
     if root is None or root["issuer_org_id"] != actor.member_id:
@@ -89,16 +81,8 @@ def import_bank_statement(
         else:
             outstanding[entry.ticket_id] -= entry.amount_fen
             entries.append(entry)
-    if entries:
-        request = {
-            "root_id": root_id,
-            "statement_id": statement_id,
-            "entries": [entry.to_dict() for entry in entries],
-        }
-        platform.submit(actor, "RecordBankPayments", request, pin=pin)
-    report = reconciliation(portal, actor, root_id, statement_id)
     return {
-        **report,
+        "entries": entries,
         "recorded": [entry.to_dict() for entry in entries],
         "already": [entry.to_dict() for entry in already],
         "refused": [entry.to_dict() for entry in refused],
@@ -112,3 +96,35 @@ def import_bank_statement(
             for debit in unknown
         ],
     }
+
+
+def preview_bank_statement(
+    portal: Portal, actor: Actor, root_id: str, statement_id: str, xml: bytes
+) -> dict[str, Any]:
+    """What :func:`import_bank_statement` would record, already has, refuse and not know, with
+    the same checks, before the issuer's card signs anything; nothing is written."""
+    found = _classify(portal, actor, root_id, statement_id, xml)
+    found.pop("entries")
+    return found
+
+
+def import_bank_statement(
+    portal: Portal, actor: Actor, root_id: str, statement_id: str, xml: bytes, *, pin: str
+) -> dict[str, Any]:
+    """Record what the issuer's bank statement (camt.053.001.08, or a camt.054.001.08 debit
+    notification) booked for this settlement and return the reconciliation with ``recorded``
+    (entries recorded now), ``already`` (booked before: an import of the same statement again
+    records nothing), ``refused`` (an amount the piece is not due) and ``unknown`` (debits that
+    pay no piece of this settlement). The issuer only (NotFoundError for anyone else); the
+    statement must be of the issuer's registered settlement account (RuleViolationError);
+    InvalidInputError for a file that is no camt.053 or camt.054."""
+    found = _classify(portal, actor, root_id, statement_id, xml)
+    entries = found.pop("entries")
+    if entries:
+        request = {
+            "root_id": root_id,
+            "statement_id": statement_id,
+            "entries": [entry.to_dict() for entry in entries],
+        }
+        portal.platform.submit(actor, "RecordBankPayments", request, pin=pin)
+    return {**reconciliation(portal, actor, root_id, statement_id), **found}

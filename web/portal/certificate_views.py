@@ -133,6 +133,33 @@ def statement_payment_file(root_id: str, statement_id: str) -> Any:
     return response
 
 
+@bp.post("/tickets/<root_id>/statements/<statement_id>/bank-statement")
+def bank_statement_upload(root_id: str, statement_id: str) -> Any:
+    """The issuer's upload of its bank's statement: checked and previewed on the confirmation
+    page, where the card's PIN records it (reconciliation_actions)."""
+    from .signing_views import confirmation  # the signing flow's own page
+
+    back = url_for("portal.statement", root_id=root_id, statement_id=statement_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose the bank's statement file (XML)."), "error")
+        return redirect(back)
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    try:
+        xml = data.decode("utf-8")
+    except UnicodeDecodeError:
+        flash(
+            _("The file is not a camt.053 or camt.054 XML file of your bank (it is not UTF-8 text)."), "error"
+        )
+        return redirect(back)
+    values = {"root_id": root_id, "statement_id": statement_id, "statement_xml": xml}
+    try:
+        return confirmation("import_bank_statement", values)
+    except TypedError as failure:
+        flash(sentence(failure), "error")
+        return redirect(back)
+
+
 @bp.get("/tickets/<root_id>/statements/<statement_id>/reconciliation/<fmt>")
 def reconciliation_export(root_id: str, statement_id: str, fmt: str) -> Any:
     """The reconciliation with the issuer's bank as CSV or XLSX: the lines this member may read."""

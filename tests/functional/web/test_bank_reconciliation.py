@@ -201,3 +201,57 @@ def test_the_reconciliation_report_downloads_with_what_the_bank_has_not_paid(app
     ]
     outsider = portal_login(app, "bank.credit")
     assert outsider.get(page + "/reconciliation/csv").status_code in (403, 404)
+
+
+def test_the_issuer_imports_its_bank_statement_in_the_portal(app, members, settled, portal) -> None:
+    """The upload on the clearing statement's page shows what will be recorded before the PIN;
+    nothing is written until the card signs; a file of no camt message is refused with a
+    sentence; a holder is offered no upload and cannot post one."""
+    import html
+    import io
+    import re
+
+    from test_portal_pages import form_token, portal_login
+
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    first, second = statement["paid"]
+    page = f"/tickets/{root}/statements/{statement['statement_id']}"
+    upload = page + "/bank-statement"
+    xml = camt053.statement(
+        CORE_ACCOUNT,
+        [(first["ticket_id"], first["amount_fen"], "BK-P1"), ("SOMEONE-ELSE-2", 99, "BK-X")],
+        day,
+        notification=True,
+    )
+
+    issuer = portal_login(app, "core.clerk")
+    assert 'id="bank-statement-upload"' in issuer.get(page).get_data(as_text=True)
+    token = form_token(issuer)
+    bad = issuer.post(upload, data={"csrf_token": token, "file": (io.BytesIO(b"<x/>"), "s.xml")})
+    assert bad.status_code == 302
+    assert "camt" in issuer.get(bad.headers["Location"]).get_data(as_text=True)
+
+    shown = issuer.post(upload, data={"csrf_token": token, "file": (io.BytesIO(xml), "camt054.xml")})
+    text = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "SOMEONE-ELSE-2" in text and first["ticket_id"] in text
+    path = f"/tickets/{root}/statements/{statement['statement_id']}/reconciliation"
+    assert {line["status"] for line in members["core"].get(path, expect=200)["lines"]} == {"PAYMENT_PENDING"}
+    carried = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)"', text)
+    }
+    assert carried["statement_xml"].encode() == xml
+    done = issuer.post("/sign/import_bank_statement/commit", data={**carried, "pin": PIN})
+    assert done.status_code == 302 and done.headers["Location"] == page
+    lines = {line["ticket_id"]: line["status"] for line in members["core"].get(path, expect=200)["lines"]}
+    assert lines == {first["ticket_id"]: "PAID", second["ticket_id"]: "PAYMENT_PENDING"}
+    again = issuer.post("/sign/import_bank_statement/commit", data={**carried, "pin": PIN})
+    assert again.status_code == 302  # the same request key: answered once, recorded once
+
+    holder = portal_login(app, "tier2.clerk")
+    assert 'id="bank-statement-upload"' not in holder.get(page).get_data(as_text=True)
+    refused = holder.post(upload, data={"csrf_token": form_token(holder), "file": (io.BytesIO(xml), "s.xml")})
+    assert refused.status_code == 302
+    theirs = {line["ticket_id"]: line["status"] for line in members["tier2"].get(path, expect=200)["lines"]}
+    assert theirs and all(lines[ticket_id] == status for ticket_id, status in theirs.items())  # unchanged
