@@ -87,7 +87,28 @@ def approve_financing(
     }
     if application.max_annual_rate_bp is not None:
         request["max_annual_rate_bp"] = application.max_annual_rate_bp
-    return platform.submit(banker, "ApproveFinancing", request, pin=pin).result  # type: ignore[no-any-return]
+    # the rate travels in the proposal's transient map (goldticket/ledger/contract.py,
+    # PRIVATE_FIELDS): the block records only the hash of the terms (#19)
+    result: dict[str, Any] = platform.submit(banker, "ApproveFinancing", request, pin=pin).result
+    if result.get("terms"):  # private: the figures from the bank's and the holder's collection
+        terms = platform.evaluate("GetFinancingTerms", {"application_id": application_id})["terms"] or {}
+        result.update({k: v for k, v in terms.items() if k not in ("application_id", "value_date")})
+        result.pop("terms")
+        result.pop("application_id", None)
+    return result
+
+
+def financing_terms(platform: Platform, actor: Actor, application_id: str) -> dict[str, Any]:
+    """The discount terms of an approved application, for its holder and its bank only
+    (ForbiddenError for anyone else): rate, days, interest, fee, proceeds, value date, and the
+    SHA-256 the channel records of them (None for terms approved before they were private)."""
+    record = platform.lookup("application", application_id)
+    if actor.member_id not in (record.get("holder_org_id"), record.get("bank_org_id")):
+        raise d.ForbiddenError("discount terms are private to the holder and the bank")
+    found = platform.evaluate("GetFinancingTerms", {"application_id": application_id})
+    terms = dict(found["terms"] or {})
+    terms["sha256"] = found["sha256"]
+    return terms
 
 
 def reject_financing(
