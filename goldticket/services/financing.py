@@ -92,7 +92,7 @@ def approve_financing(
     result: dict[str, Any] = platform.submit(banker, "ApproveFinancing", request, pin=pin).result
     if result.get("terms"):  # private: the figures from the bank's and the holder's collection
         terms = platform.evaluate("GetFinancingTerms", {"application_id": application_id})["terms"] or {}
-        result.update({k: v for k, v in terms.items() if k not in ("application_id", "value_date")})
+        result.update({k: v for k, v in terms.items() if k != "application_id"})
         result.pop("terms")
         result.pop("application_id", None)
     return result
@@ -106,7 +106,9 @@ def financing_terms(platform: Platform, actor: Actor, application_id: str) -> di
     if actor.member_id not in (record.get("holder_org_id"), record.get("bank_org_id")):
         raise d.ForbiddenError("discount terms are private to the holder and the bank")
     found = platform.evaluate("GetFinancingTerms", {"application_id": application_id})
-    terms = dict(found["terms"] or {})
+    if not found["terms"]:
+        raise d.NotFoundError(f"the terms of application {application_id} are not held here")
+    terms = {k: v for k, v in found["terms"].items() if k != "application_id"}
     terms["sha256"] = found["sha256"]
     return terms
 
