@@ -75,9 +75,6 @@ class _DryStub:
     def get_transient(self) -> dict[str, bytes]:
         return {}  # a rehearsal's request is whole in its arguments
 
-    async def put_private_data(self, collection: str, key: str, value: bytes) -> None:
-        return None
-
     async def set_state_validation_parameter(self, key: str, policy: bytes) -> None:
         return None
 

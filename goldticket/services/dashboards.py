@@ -96,8 +96,8 @@ def _private_terms(portal: Portal, doc: dict[str, Any]) -> dict[str, Any]:
     """The figures of terms kept private between the holder and the bank (#19): the read model
     has only that they exist; the ledger's collection (the operator's organisation is a member)
     answers them, shown here only to the party whose dashboard it is (the caller's check)."""
-    found = portal.platform.evaluate("GetFinancingTerms", {"application_id": doc["id"]})
-    return dict(found.get("terms") or {})
+    found = portal.platform.ledger.record("terms", doc["id"])
+    return dict((found or {}).get("terms") or {})
 
 
 def _lines(session: Any, column: Any, member_id: str) -> list[dict[str, Any]]:

@@ -91,7 +91,7 @@ def approve_financing(
     # PRIVATE_FIELDS): the block records only the hash of the terms (#19)
     result: dict[str, Any] = platform.submit(banker, "ApproveFinancing", request, pin=pin).result
     if result.get("terms"):  # private: the figures from the bank's and the holder's collection
-        terms = platform.evaluate("GetFinancingTerms", {"application_id": application_id})["terms"] or {}
+        terms = _terms(platform, application_id)["terms"] or {}
         result.update({k: v for k, v in terms.items() if k != "application_id"})
         result.pop("terms")
         result.pop("application_id", None)
@@ -105,12 +105,21 @@ def financing_terms(platform: Platform, actor: Actor, application_id: str) -> di
     record = platform.lookup("application", application_id)
     if actor.member_id not in (record.get("holder_org_id"), record.get("bank_org_id")):
         raise d.ForbiddenError("discount terms are private to the holder and the bank")
-    found = platform.evaluate("GetFinancingTerms", {"application_id": application_id})
+    found = _terms(platform, application_id)
     if not found["terms"]:
         raise d.NotFoundError(f"the terms of application {application_id} are not held here")
     terms = {k: v for k, v in found["terms"].items() if k != "application_id"}
     terms["sha256"] = found["sha256"]
     return terms
+
+
+def _terms(platform: Platform, application_id: str) -> dict[str, Any]:
+    """GetFinancingTerms' answer as the operator's read identity reads it (the embedded ledger's
+    private store, or the query on Fabric); NotFoundError for no approved terms."""
+    found = platform.ledger.record("terms", application_id)
+    if found is None:
+        raise d.NotFoundError(f"application {application_id} has no approved terms")
+    return found
 
 
 def reject_financing(

@@ -432,8 +432,28 @@ class LocalLedger(Ledger):
         """Straight from world state (no proposal, no signature, no chaincode run)."""
         if not kind or not key or "\x00" in kind + key:
             return None
+        if kind == "terms":
+            return self._terms(key)
         found = self._store.get(f"\x00{kind}\x00{key}\x00")
         return json.loads(found[0]) if found else None
+
+    def _terms(self, application_id: str) -> dict[str, Any] | None:
+        """GetFinancingTerms' answer, from the private store (this ledger holds every collection)."""
+        found = self._store.get(f"\x00application\x00{application_id}\x00")
+        application = json.loads(found[0]) if found else {}
+        collection = application.get("terms")
+        if collection is None:
+            quote = application.get("quote")
+            if quote is None:
+                return None
+            return {"application_id": application_id, "collection": None, "sha256": None, "terms": quote}
+        value = self._store.get_private(collection, f"\x00terms\x00{application_id}\x00")
+        return {
+            "application_id": application_id,
+            "collection": collection,
+            "sha256": m.sha256(value).hex() if value else None,
+            "terms": json.loads(value) if value else None,
+        }
 
     def height(self) -> int:
         return self._store.height()
