@@ -4,12 +4,16 @@ discount a ticket, the bank's approval or rejection. Composed into GoldTicketCon
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from typing import Any
 
 from goldticket import domain as d
 
 from .endorsement import bank_policy
-from .state import derive_id
+from .private import get_private, get_private_hash, put_private, terms_collection
+from .state import derive_id, encode
 from .transactions import Tx, public, transaction
 from .visibility import require_own, sees_everything
 
@@ -110,6 +114,16 @@ class FinancingTransactions:
             tx_id=tx.tx_id,
             today=tx.today(),
         )
+        private = "annual_rate_bp" in tx.private_fields
+        if private:  # the terms to the holder's and the bank's organisations, hashes to the channel
+            terms = {
+                "application_id": application.id,
+                "value_date": d.parse_date(req.get("value_date"), "value_date").isoformat(),
+                **quote.to_dict(),
+            }
+            collection = terms_collection(bank["msp_id"])
+            await put_private(tx.stub, collection, tx.key("terms", application.id), encode(terms))
+            approved = dataclasses.replace(approved, quote=None, terms=collection)
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
         if application.recourse is not None:  # only then: approvals before #21 replay unchanged
@@ -130,7 +144,10 @@ class FinancingTransactions:
             if others:
                 policy = bank_policy(bank["msp_id"], sorted(others))
                 await tx.require_endorsement("ticket", (financed.id,), policy)
-        result = dict(quote.to_dict())
+        # the result lands in the block (the response and the event): no private figures in it
+        result: dict[str, Any] = (
+            {"application_id": application.id, "terms": approved.terms} if private else dict(quote.to_dict())
+        )
         result.update(financed=public(financed), remainder=public(remainder) if remainder else None)
         return result
 
@@ -152,3 +169,38 @@ class FinancingTransactions:
         )
         require_own(viewer, application["holder_org_id"], application["bank_org_id"])
         return application
+
+    @transaction
+    async def GetFinancingTerms(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """An approved application's discount terms, for its holder and its bank (and the
+        operator's read identity): ``terms`` (application_id, value_date, annual_rate_bp, days,
+        discount_interest_fen, fee_fen, proceeds_fen) where this peer holds them, None where it
+        does not (a peer outside the collection); ``sha256``, the hash the channel records, on
+        every peer. Terms approved before they were private come from the application."""
+        _, viewer = await tx.viewer()
+        app_id = d.require_text(req.get("application_id"), "application_id")
+        application = await tx.require("application", app_id)
+        require_own(viewer, application["holder_org_id"], application["bank_org_id"])
+        collection = application.get("terms")
+        if collection is None:
+            quote = application.get("quote")
+            if quote is None:
+                raise d.NotFoundError(f"application {app_id} has no approved terms")
+            return {"application_id": app_id, "collection": None, "sha256": None, "terms": quote}
+        key = tx.key("terms", app_id)
+        digest = await get_private_hash(tx.stub, collection, key)
+        try:
+            raw = await get_private(tx.stub, collection, key)
+        except Exception:  # a peer outside the collection: "not available" (only the hash is)
+            raw = b""
+        terms = None
+        if raw:
+            if hashlib.sha256(raw).digest() != digest:
+                raise d.StateConflictError(f"the private terms of {app_id} do not match the channel's hash")
+            terms = json.loads(raw)
+        return {
+            "application_id": app_id,
+            "collection": collection,
+            "sha256": digest.hex() or None,
+            "terms": terms,
+        }

@@ -23,6 +23,12 @@ gRPC server ourselves and give it a subclass of the library's Handler.
   shim does; a peer that does not offer it gets the single messages.
 - **Key metadata.** The library has no PUT_STATE_METADATA (key-level endorsement policies):
   :meth:`PeerHandler.handle_put_state_metadata` sends it, batched like the writes.
+- **Private data.** The library's stub has no GetPrivateData, PutPrivateData or
+  GetPrivateDataHash (empty stubs): as Fabric's Go shim, private reads and writes are GET_STATE
+  and PUT_STATE (or a WRITE_BATCH_STATE record) naming the collection, which the handler's
+  ``handle_get_state``/``handle_put_state`` already take; :meth:`PeerHandler.
+  handle_get_private_data_hash` sends GET_PRIVATE_DATA_HASH (a GetState payload). The transient
+  map is read from the proposal the peer sends (chaincode/private.py).
 
 tests/integration/test_chaincode_server.py runs each against a real peer and
 tests/unit/chaincode/test_peer_fixes.py checks the library still has each gap.
@@ -194,6 +200,21 @@ class PeerHandler(Handler):  # type: ignore[misc]
             channel_id=channel_id,
         )
         return await self._Handler__ask_peer_and_listen(message, "PutStateMetadata")
+
+    async def handle_get_private_data_hash(
+        self, collection: str, key: str, channel_id: str, tx_id: str
+    ) -> bytes:
+        """SHA-256 of ``key``'s value in ``collection`` as the channel records it (b"" if none);
+        any peer of the channel answers, member of the collection or not."""
+        request = chaincode_shim_pb2.GetState(key=key, collection=collection)
+        message = Message(
+            type=Message.GET_PRIVATE_DATA_HASH,
+            payload=request.SerializeToString(),
+            txid=tx_id,
+            channel_id=channel_id,
+        )
+        answer = await self._Handler__ask_peer_and_listen(message, "GetPrivateDataHash")
+        return bytes(answer.payload)
 
     async def handle_get_state_multiple(
         self, collection: str, keys: list[str], channel_id: str, tx_id: str

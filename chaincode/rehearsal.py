@@ -72,6 +72,9 @@ class _DryStub:
     async def delete_state(self, key: str) -> None:
         return None
 
+    def get_transient(self) -> dict[str, bytes]:
+        return {}  # a rehearsal's request is whole in its arguments
+
     async def set_state_validation_parameter(self, key: str, policy: bytes) -> None:
         return None
 

@@ -12,6 +12,7 @@ from fabric_chaincode_python.fabric_contract_api import TransactionContext
 from goldticket import domain as d
 
 from .identity import Caller, caller_from_certificate
+from .private import private_request
 from .state import State, decode_request, encode
 
 ROLES = ("operator", "core", "supplier", "bank")
@@ -28,6 +29,7 @@ QUERIES = (
     "ListTickets",
     "GetOffer",
     "GetApplication",
+    "GetFinancingTerms",
     "GetCertificate",
     "GetStatement",
     "GetStatements",
@@ -40,11 +42,18 @@ QUERIES = (
 
 
 def transaction(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[str]]:
-    """Parse the JSON request, run, encode the result; domain errors keep their code."""
+    """Parse the JSON request (its private fields merged in from the transient map), run,
+    encode the result; domain errors keep their code."""
 
     async def run(self: Any, ctx: TransactionContext, request: str) -> str:
         try:
-            result = await fn(self, Tx(ctx), decode_request(request))
+            tx, req = Tx(ctx), decode_request(request)
+            private = private_request(tx.stub)
+            if set(private) & set(req):
+                raise d.InvalidInputError("a field is both in the request and in its private part")
+            req.update(private)
+            tx.private_fields = frozenset(private)
+            result = await fn(self, tx, req)
         except d.DomainError as error:
             raise Exception(error.wire()) from None
         encoded = encode(result)
@@ -67,6 +76,8 @@ class Tx(State):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx.get_stub())
         self.ctx = ctx
+        # the request's fields that came in the transient map (not in any block)
+        self.private_fields: frozenset[str] = frozenset()
 
     def signer(self) -> Caller:
         creator = self.stub.get_creator()

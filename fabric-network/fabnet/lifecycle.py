@@ -19,7 +19,7 @@ from typing import Any
 from .binaries import Binaries
 from .crypto import write_file
 from .errors import NetworkError
-from .layout import CHAINCODE_VERSION, Layout, Orderer, Peer
+from .layout import CHAINCODE_VERSION, OPERATOR_MSP, Layout, Orderer, Peer
 from .nodes import admin_env
 
 SEQUENCE = 1
@@ -155,6 +155,40 @@ def orderer_args(layout: Layout) -> list[str]:
     return ["-o", first.address, "--tls", "--cafile", str(layout.ca_pem(first.msp_id))]
 
 
+def collections_config(msp_ids: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
+    """The chaincode's private data collections (#19, chaincode/private.py): ``terms-<MSP>`` for
+    each peer organisation, whose members are the operator's organisation (suppliers' identities
+    are issued under its MSP) and that organisation; only members' peers receive and store the
+    values, only their clients read or write them; kept for ever (blockToLive 0)."""
+    collections = []
+    for msp_id in sorted(set(msp_ids)):
+        members = sorted({OPERATOR_MSP, msp_id})
+        collections.append(
+            {
+                "name": f"terms-{msp_id}",
+                "policy": "OR(" + ", ".join(f"'{member}.member'" for member in members) + ")",
+                "requiredPeerCount": 0,
+                "maxPeerCount": 3,
+                "blockToLive": 0,
+                "memberOnlyRead": True,
+                "memberOnlyWrite": True,
+            }
+        )
+    return collections
+
+
+def collections_file(layout: Layout) -> Path:
+    """The collections config of the chaincode definition, written once from the organisations
+    the network starts with: every later approval (an upgrade, a newcomer approving the committed
+    definition) must name the same collections. A bank organisation that joins later gets its
+    collection with the next definition sequence (docs/fabric.md)."""
+    path = layout.root / "chaincode" / "collections.json"
+    if not path.exists():
+        config = collections_config([peer.msp_id for peer in layout.peers])
+        write_file(path, (json.dumps(config, indent=2) + "\n").encode())
+    return path
+
+
 def definition(
     layout: Layout, name: str, sequence: int = SEQUENCE, version: str = CHAINCODE_VERSION
 ) -> list[str]:
@@ -167,6 +201,8 @@ def definition(
         version,
         "--sequence",
         str(sequence),
+        "--collections-config",
+        str(collections_file(layout)),
     ]
 
 

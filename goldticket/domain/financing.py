@@ -120,11 +120,16 @@ class FinancingApplication:
     # With recourse (有追索) or without (无追索), as the holder chose in its application; None on
     # applications that did not state it (without recourse), and then not written at all.
     recourse: bool | None = None
+    # The private data collection holding the approved terms (#19), which ``quote`` then does
+    # not show; None on applications approved with public terms (before #19), not written.
+    terms: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         if self.recourse is None:  # applications written before it replay unchanged
             data.pop("recourse")
+        if self.terms is None:
+            data.pop("terms")
         return data
 
     @classmethod

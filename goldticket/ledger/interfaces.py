@@ -61,7 +61,8 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def record(self, kind: str, key: str) -> dict[str, Any] | None:
         """The committed world-state document the contract keeps as ``kind`` ``key`` (member,
-        ticket, offer, application), or None. For the platform's own checks before a write
+        ticket, offer, application; ``terms``: an approved application's discount terms as
+        GetFinancingTerms answers them, from its private data collection), or None. For the platform's own checks before a write
         (what the operator's read identity would read, not shown to anyone as such): the
         chaincode still decides on submit, so a stale answer can only move a refusal."""
 

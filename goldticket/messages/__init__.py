@@ -14,6 +14,7 @@ from .proposal import (
     decode_proposal,
     proposal_hash,
     signed_proposal,
+    without_transient,
 )
 from .requests import (
     commit_status_request,
@@ -21,7 +22,9 @@ from .requests import (
     signed_commit_status_request,
 )
 from .transaction import (
+    CollectionHashes,
     DecodedTransaction,
+    HashedWrite,
     KeyWrite,
     PreparedTransaction,
     ReadWriteSet,
@@ -29,6 +32,7 @@ from .transaction import (
     build_transaction_payload,
     decode_transaction,
     endorsement_message,
+    hash_private_writes,
     signed_envelope,
 )
 
@@ -52,6 +56,7 @@ __all__ = [
     "decode_proposal",
     "proposal_hash",
     "signed_proposal",
+    "without_transient",
     "commit_status_request",
     "deliver_payload",
     "signed_commit_status_request",
@@ -59,6 +64,9 @@ __all__ = [
     "KeyWrite",
     "PreparedTransaction",
     "ReadWriteSet",
+    "CollectionHashes",
+    "HashedWrite",
+    "hash_private_writes",
     "build_response_payload",
     "build_transaction_payload",
     "decode_transaction",

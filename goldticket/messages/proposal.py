@@ -2,7 +2,11 @@
 
 A proposal nests serialized bytes: Proposal{header: Header{ChannelHeader{..., extension:
 ChaincodeHeaderExtension}, SignatureHeader{creator, nonce}}, payload: ChaincodeProposalPayload
-{input: ChaincodeInvocationSpec}}. What is signed is the serialized Proposal itself.
+{input: ChaincodeInvocationSpec, TransientMap}}. What is signed is the serialized Proposal itself.
+
+The transient map (private inputs, e.g. a financing's rate, #19) travels to the endorsers only:
+as on a Fabric peer (protoutil.GetProposalHash1, the gateway's prepareTransaction), the proposal
+hash and the transaction carry the payload without it, so it never lands in a block.
 """
 
 from __future__ import annotations
@@ -59,6 +63,12 @@ class DecodedProposal:
     payload_bytes: bytes
     timestamp_seconds: int
     timestamp_nanos: int
+    # the transient map, sorted by key; ``payload_bytes`` is the payload without it
+    transient: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def transient_map(self) -> dict[str, bytes]:
+        return dict(self.transient)
 
     @property
     def text_args(self) -> tuple[str, ...]:
@@ -74,8 +84,10 @@ def build_proposal(
     creator: Identity,
     timestamp: dt.datetime | None = None,
     nonce: bytes | None = None,
+    transient: dict[str, bytes] | None = None,
 ) -> Proposal:
-    """A chaincode invocation proposal of ``function(*args)`` by ``creator``."""
+    """A chaincode invocation proposal of ``function(*args)`` by ``creator``, with ``transient``
+    (private inputs the endorsers see and the block does not) in its payload's transient map."""
     nonce = nonce if nonce is not None else os.urandom(NONCE_BYTES)
     creator_bytes = creator.serialize()
     tx_id = compute_tx_id(nonce, creator_bytes)
@@ -103,8 +115,13 @@ def build_proposal(
         input=chaincode_pb2.ChaincodeInvocationSpec(chaincode_spec=spec).SerializeToString()
     )
     header_bytes = header.SerializeToString()
-    payload_bytes = payload.SerializeToString()
-    proposal_bytes = proposal_pb2.Proposal(header=header_bytes, payload=payload_bytes).SerializeToString()
+    payload_bytes = payload.SerializeToString()  # what the transaction carries
+    signed_payload = payload_bytes
+    transient_items = tuple(sorted((str(k), bytes(v)) for k, v in (transient or {}).items()))
+    if transient_items:
+        payload.TransientMap.update(dict(transient_items))
+        signed_payload = payload.SerializeToString(deterministic=True)
+    proposal_bytes = proposal_pb2.Proposal(header=header_bytes, payload=signed_payload).SerializeToString()
     if len(nonce) >= MIN_NONCE_BYTES and creator.msp_id and creator.certificate_pem:
         # what decode_proposal(proposal_bytes) returns, known without parsing it back
         PROPOSALS.remember(
@@ -125,6 +142,7 @@ def build_proposal(
                 payload_bytes=payload_bytes,
                 timestamp_seconds=stamp.seconds,
                 timestamp_nanos=stamp.nanos,
+                transient=transient_items,
             ),
         )
     return Proposal(proposal_bytes, tx_id)
@@ -165,6 +183,9 @@ def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
         raise MessageError("proposal names no function")
     if spec.chaincode_id.name != extension.chaincode_id.name:
         raise MessageError("proposal header and payload name different chaincodes")
+    payload_bytes = bytes(proposal.payload)
+    if payload.TransientMap:
+        payload_bytes = without_transient(payload)
     return DecodedProposal(
         channel_id=channel_header.channel_id,
         chaincode=spec.chaincode_id.name,
@@ -178,10 +199,17 @@ def decode_proposal(proposal_bytes: bytes) -> DecodedProposal:
         header_bytes=bytes(proposal.header),
         channel_header_bytes=bytes(header.channel_header),
         signature_header_bytes=bytes(header.signature_header),
-        payload_bytes=bytes(proposal.payload),
+        payload_bytes=payload_bytes,
         timestamp_seconds=channel_header.timestamp.seconds,
         timestamp_nanos=channel_header.timestamp.nanos,
+        transient=tuple(sorted((key, bytes(value)) for key, value in payload.TransientMap.items())),
     )
+
+
+def without_transient(payload: proposal_pb2.ChaincodeProposalPayload) -> bytes:
+    """The payload as the transaction carries it: its input only (Fabric's
+    ChaincodeProposalPayload{Input, TransientMap: nil})."""
+    return bytes(proposal_pb2.ChaincodeProposalPayload(input=payload.input).SerializeToString())
 
 
 def proposal_hash(decoded: DecodedProposal) -> bytes:

@@ -38,6 +38,38 @@ class KeyWrite:
 
 
 @dataclasses.dataclass(frozen=True)
+class HashedWrite:
+    """A private data write as the channel sees it: SHA-256 of the key and of the value."""
+
+    key_hash: bytes
+    value_hash: bytes
+    is_delete: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectionHashes:
+    """One private data collection's writes in a transaction, hashed (Fabric's
+    CollectionHashedReadWriteSet); ``private_hash`` is the SHA-256 of the private KVRWSet that
+    only the collection's members hold."""
+
+    collection: str
+    writes: tuple[HashedWrite, ...]
+    private_hash: bytes = b""
+
+
+def hash_private_writes(collection: str, writes: tuple[KeyWrite, ...]) -> CollectionHashes:
+    """What the block carries for ``writes`` to ``collection``: hashes only."""
+    private = kv_rwset_pb2.KVRWSet(
+        writes=[kv_rwset_pb2.KVWrite(key=w.key, value=w.value, is_delete=w.is_delete) for w in writes]
+    ).SerializeToString()
+    hashed = tuple(
+        HashedWrite(sha256(w.key.encode("utf-8")), b"" if w.is_delete else sha256(w.value), w.is_delete)
+        for w in writes
+    )
+    return CollectionHashes(collection, hashed, sha256(private))
+
+
+@dataclasses.dataclass(frozen=True)
 class ReadWriteSet:
     """What one chaincode namespace read (with the versions seen) and wrote."""
 
@@ -46,6 +78,8 @@ class ReadWriteSet:
     writes: tuple[KeyWrite, ...]
     # (key, metadata name, value): e.g. a key-level endorsement policy ("VALIDATION_PARAMETER")
     metadata_writes: tuple[tuple[str, str, bytes], ...] = ()
+    # private data collections written: their hashes only (the values stay with the members)
+    collections: tuple[CollectionHashes, ...] = ()
 
     def encoded_metadata_writes(self) -> list[kv_rwset_pb2.KVMetadataWrite]:
         return [
@@ -53,6 +87,23 @@ class ReadWriteSet:
                 key=key, entries=[kv_rwset_pb2.KVMetadataEntry(name=name, value=value)]
             )
             for key, name, value in self.metadata_writes
+        ]
+
+    def encoded_collections(self) -> list[rwset_pb2.CollectionHashedReadWriteSet]:
+        return [
+            rwset_pb2.CollectionHashedReadWriteSet(
+                collection_name=c.collection,
+                hashed_rwset=kv_rwset_pb2.HashedRWSet(
+                    hashed_writes=[
+                        kv_rwset_pb2.KVWriteHash(
+                            key_hash=w.key_hash, value_hash=w.value_hash, is_delete=w.is_delete
+                        )
+                        for w in c.writes
+                    ]
+                ).SerializeToString(),
+                pvt_rwset_hash=c.private_hash,
+            )
+            for c in self.collections
         ]
 
     def encode(self) -> bytes:
@@ -70,7 +121,13 @@ class ReadWriteSet:
         )
         return rwset_pb2.TxReadWriteSet(
             data_model=rwset_pb2.TxReadWriteSet.KV,
-            ns_rwset=[rwset_pb2.NsReadWriteSet(namespace=self.namespace, rwset=kv.SerializeToString())],
+            ns_rwset=[
+                rwset_pb2.NsReadWriteSet(
+                    namespace=self.namespace,
+                    rwset=kv.SerializeToString(),
+                    collection_hashed_rwset=self.encoded_collections(),
+                )
+            ],
         ).SerializeToString()
 
 
@@ -84,7 +141,18 @@ def decode_rwsets(data: bytes) -> tuple[ReadWriteSet, ...]:
         )
         writes = tuple(KeyWrite(w.key, bytes(w.value), w.is_delete) for w in kv.writes)
         metadata = tuple((w.key, e.name, bytes(e.value)) for w in kv.metadata_writes for e in w.entries)
-        result.append(ReadWriteSet(ns.namespace, reads, writes, metadata))
+        collections = tuple(
+            CollectionHashes(
+                c.collection_name,
+                tuple(
+                    HashedWrite(bytes(w.key_hash), bytes(w.value_hash), w.is_delete)
+                    for w in kv_rwset_pb2.HashedRWSet.FromString(c.hashed_rwset).hashed_writes
+                ),
+                bytes(c.pvt_rwset_hash),
+            )
+            for c in ns.collection_hashed_rwset
+        )
+        result.append(ReadWriteSet(ns.namespace, reads, writes, metadata, collections))
     return tuple(result)
 
 

@@ -82,7 +82,7 @@ def _approved(portal: Portal, actor: Actor, field: str) -> dict[str, int]:
     for doc in docs:
         if doc.get("status") != "APPROVED" or doc.get(field) != actor.member_id:
             continue
-        quote = doc.get("quote") or {}
+        quote = doc.get("quote") or (_private_terms(portal, doc) if doc.get("terms") else {})
         figures["count"] += 1
         figures["amount_fen"] += int(doc["amount_fen"])
         figures["proceeds_fen"] += int(quote.get("proceeds_fen", 0))
@@ -90,6 +90,14 @@ def _approved(portal: Portal, actor: Actor, field: str) -> dict[str, int]:
         figures["fee_fen"] += int(quote.get("fee_fen", 0))
     figures["cost_fen"] = figures["interest_fen"] + figures["fee_fen"]
     return figures
+
+
+def _private_terms(portal: Portal, doc: dict[str, Any]) -> dict[str, Any]:
+    """The figures of terms kept private between the holder and the bank (#19): the read model
+    has only that they exist; the ledger's collection (the operator's organisation is a member)
+    answers them, shown here only to the party whose dashboard it is (the caller's check)."""
+    found = portal.platform.ledger.record("terms", doc["id"])
+    return dict((found or {}).get("terms") or {})
 
 
 def _lines(session: Any, column: Any, member_id: str) -> list[dict[str, Any]]:

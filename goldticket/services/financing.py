@@ -87,7 +87,39 @@ def approve_financing(
     }
     if application.max_annual_rate_bp is not None:
         request["max_annual_rate_bp"] = application.max_annual_rate_bp
-    return platform.submit(banker, "ApproveFinancing", request, pin=pin).result  # type: ignore[no-any-return]
+    # the rate travels in the proposal's transient map (goldticket/ledger/contract.py,
+    # PRIVATE_FIELDS): the block records only the hash of the terms (#19)
+    result: dict[str, Any] = platform.submit(banker, "ApproveFinancing", request, pin=pin).result
+    if result.get("terms"):  # private: the figures from the bank's and the holder's collection
+        terms = _terms(platform, application_id)["terms"] or {}
+        result.update({k: v for k, v in terms.items() if k != "application_id"})
+        result.pop("terms")
+        result.pop("application_id", None)
+    return result
+
+
+def financing_terms(platform: Platform, actor: Actor, application_id: str) -> dict[str, Any]:
+    """The discount terms of an approved application, for its holder and its bank only
+    (ForbiddenError for anyone else): rate, days, interest, fee, proceeds, value date, and the
+    SHA-256 the channel records of them (None for terms approved before they were private)."""
+    record = platform.lookup("application", application_id)
+    if actor.member_id not in (record.get("holder_org_id"), record.get("bank_org_id")):
+        raise d.ForbiddenError("discount terms are private to the holder and the bank")
+    found = _terms(platform, application_id)
+    if not found["terms"]:
+        raise d.NotFoundError(f"the terms of application {application_id} are not held here")
+    terms = {k: v for k, v in found["terms"].items() if k != "application_id"}
+    terms["sha256"] = found["sha256"]
+    return terms
+
+
+def _terms(platform: Platform, application_id: str) -> dict[str, Any]:
+    """GetFinancingTerms' answer as the operator's read identity reads it (the embedded ledger's
+    private store, or the query on Fabric); NotFoundError for no approved terms."""
+    found = platform.ledger.record("terms", application_id)
+    if found is None:
+        raise d.NotFoundError(f"application {application_id} has no approved terms")
+    return found
 
 
 def reject_financing(

@@ -22,6 +22,7 @@ from goldticket.messages import (
     MessageError,
     decode_proposal,
     decode_transaction,
+    sha256,
 )
 
 from .errors import RefusedError
@@ -185,9 +186,27 @@ def check_proposal(
         raise RefusedError(f"the proposal calls {proposal.function}, the intent is {intent.function}")
     if intent.function in PLATFORM_ONLY and _member_of(identity) != PLATFORM_MEMBER:
         raise RefusedError(f"only the platform's own identity signs {intent.function}")
-    if len(proposal.args) != 1 or _json(proposal.args[0]) != intent.request:
+    if len(proposal.args) != 1 or _request(proposal) != intent.request:
         raise RefusedError("the proposal's arguments differ from the intent")
     return proposal
+
+
+# The transient map's entry with a request's private fields (goldticket/ledger/contract.py):
+# the intent states the whole request, the proposal carries it split in two (#19).
+PRIVATE_REQUEST = "request"
+
+
+def _request(proposal: DecodedProposal) -> Any:
+    """The request a proposal makes: its argument with the private fields of its transient map
+    merged in (None when the two overlap or the map holds anything else)."""
+    public = _json(proposal.args[0])
+    transient = proposal.transient_map
+    if not transient:
+        return public
+    private = _json(transient[PRIVATE_REQUEST]) if set(transient) == {PRIVATE_REQUEST} else None
+    if not isinstance(public, dict) or not isinstance(private, dict) or set(public) & set(private):
+        return None
+    return {**public, **private}
 
 
 def _json(raw: bytes) -> Any:
@@ -287,6 +306,7 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
             raise RefusedError("the application written does not carry the recourse choice the intent states")
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
+        _check_private_terms(tx, applications[0])
         _check_financed(writes, applications[0], tx.tx_id)
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
@@ -392,8 +412,28 @@ def _check_rate_bound(request: dict[str, Any], applications: list[dict[str, Any]
         )
     if not isinstance(rate, int) or isinstance(rate, bool) or rate > bound:
         raise RefusedError(f"the rate {rate!r} bp exceeds the holder's bound of {bound} bp")
+    if written.get("terms") is not None:
+        # private terms (#19): the rate went to the endorsers in the transient map the gateway
+        # checked (check_proposal) and the block holds only the terms' hash (_check_private_terms)
+        return
     if (written.get("quote") or {}).get("annual_rate_bp") != rate:
         raise RefusedError("the application written is not approved at the intent's rate")
+
+
+def _check_private_terms(tx: DecodedTransaction, application: dict[str, Any]) -> None:
+    """Private data only where the application written names it: one write, of its terms key,
+    to its collection; an approval with public terms writes none."""
+    written = [(c.collection, w) for rwset in tx.rwsets for c in rwset.collections for w in c.writes]
+    collection = application.get("terms")
+    if collection is None:
+        if written:
+            raise RefusedError("the approval writes private data its application does not name")
+        return
+    if collection != f"terms-{tx.creator.msp_id}":
+        raise RefusedError(f"the terms go to {collection!r}, not the approving bank's own collection")
+    key = f"{KEY_SEPARATOR}terms{KEY_SEPARATOR}{application.get('id')}{KEY_SEPARATOR}".encode()
+    if [(name, w.key_hash, w.is_delete) for name, w in written] != [(collection, sha256(key), False)]:
+        raise RefusedError("the approval must write exactly its application's terms to its collection")
 
 
 def _check_financed(

@@ -96,3 +96,13 @@ def decline(actor: Actor, body: WithReason, write: Write, application_id: str) -
         ),
         ticket,
     )
+
+
+@endpoint(
+    bp,
+    "/financing/<application_id>/terms",
+    "GET",
+    summary="An approved financing's discount terms, for its holder and its bank only (#19)",
+)
+def terms(actor: Actor, application_id: str) -> dict[str, Any]:
+    return financing.financing_terms(portal().platform, actor, application_id)

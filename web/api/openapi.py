@@ -427,6 +427,28 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
         "required": ["transferred", "remainder"],
         "properties": {"transferred": _TICKET, "remainder": _PIECE},
     },
+    ("GET", "/financing/<application_id>/terms"): {
+        "type": "object",
+        "required": [
+            "annual_rate_bp",
+            "value_date",
+            "days",
+            "discount_interest_fen",
+            "fee_fen",
+            "proceeds_fen",
+            "sha256",
+        ],
+        "properties": {
+            "annual_rate_bp": {"type": "integer", "minimum": 0},
+            "value_date": {"type": "string", "format": "date"},
+            "days": {"type": "integer", "minimum": 1},
+            "discount_interest_fen": {"type": "integer", "minimum": 0},
+            "fee_fen": {"type": "integer", "minimum": 0},
+            "proceeds_fen": {"type": "integer", "minimum": 0},
+            # the SHA-256 the channel records of the private terms (null: approved before #19)
+            "sha256": {"anyOf": [{"type": "string", "pattern": "^[0-9a-f]{64}$"}, {"type": "null"}]},
+        },
+    },
     ("POST", "/financing/<application_id>/approve"): {
         "type": "object",
         "required": ["discount_interest_fen", "fee_fen", "proceeds_fen", "days", "financed", "remainder"],

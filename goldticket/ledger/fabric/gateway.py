@@ -50,6 +50,9 @@ RECORD_QUERIES = {
     "ticket": ("GetTicket", "ticket_id"),
     "offer": ("GetOffer", "offer_id"),
     "application": ("GetApplication", "application_id"),
+    # an approved application's discount terms from its collection (#19): what GetFinancingTerms
+    # answers on the gateway's peer (the operator's, a member of every terms collection)
+    "terms": ("GetFinancingTerms", "application_id"),
 }
 CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 60_000),

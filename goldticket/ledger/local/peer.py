@@ -65,6 +65,22 @@ def _valid_at(cert_pem: bytes, when: dt.datetime) -> bool:
     return certificate.not_valid_before_utc <= when <= certificate.not_valid_after_utc
 
 
+def encode_transient(transient: tuple[tuple[str, bytes], ...]) -> bytes:
+    """A proposal's transient map as the private store keeps it (for ``ledger verify``)."""
+    return json.dumps({key: value.hex() for key, value in transient}, sort_keys=True).encode()
+
+
+def decode_transient(data: bytes) -> dict[str, bytes]:
+    return {key: bytes.fromhex(value) for key, value in json.loads(data or b"{}").items()}
+
+
+def _hashed(private: tuple[tuple[str, m.KeyWrite], ...]) -> tuple[m.CollectionHashes, ...]:
+    by_collection: dict[str, list[m.KeyWrite]] = {}
+    for collection, write in private:
+        by_collection.setdefault(collection, []).append(write)
+    return tuple(m.hash_private_writes(name, tuple(writes)) for name, writes in by_collection.items())
+
+
 def _run(coroutine: Any) -> Any:
     """Drive a coroutine that never suspends (the simulation stub does no real I/O)."""
     try:
@@ -124,6 +140,11 @@ class LocalLedger(Ledger):
         # Where the transactions this process submitted went, until their submitters ask
         # (``commit_status``); anything else is read from the ledger file.
         self._statuses: collections.OrderedDict[str, CommitStatus] = collections.OrderedDict()
+        # Private data this peer's endorsements wrote, by tx id, until their block commits (the
+        # block carries only hashes; the values go to the private store if the tx is VALID).
+        self._private: collections.OrderedDict[str, tuple[tuple[tuple[str, m.KeyWrite], ...], bytes]] = (
+            collections.OrderedDict()
+        )
 
     @classmethod
     def create(
@@ -264,7 +285,11 @@ class LocalLedger(Ledger):
             response_status=response.status,
             response_message=response.message,
             response_payload=bytes(response.payload),
-            rwsets=(m.ReadWriteSet(rwset.namespace, rwset.reads, rwset.writes, rwset.metadata_writes),),
+            rwsets=(
+                m.ReadWriteSet(
+                    rwset.namespace, rwset.reads, rwset.writes, rwset.metadata_writes, rwset.collections
+                ),
+            ),
             event=stub.event,
             response_payload_bytes=response_payload,
             endorsements=((self._peer_identity, signature),),
@@ -276,6 +301,10 @@ class LocalLedger(Ledger):
             self._endorsed[m.sha256(payload)] = (known, rwset.ranges)
             while len(self._endorsed) > ENDORSEMENT_MEMORY:
                 self._endorsed.popitem(last=False)
+            if stub.private_writes:  # Fabric's transient store: kept until the block commits
+                self._private[decoded.tx_id] = (stub.private_writes, encode_transient(decoded.transient))
+                while len(self._private) > ENDORSEMENT_MEMORY:
+                    self._private.popitem(last=False)
         return m.PreparedTransaction(decoded.tx_id, payload, bytes(response.payload))
 
     # ---------------------------------------------------------------- commit
@@ -333,8 +362,19 @@ class LocalLedger(Ledger):
                 raise SubmitError(
                     f"bad transaction: its range reads do not decode ({error})", tx.tx_id
                 ) from error
+        with self._endorsed_lock:
+            private, transient = self._private.pop(tx.tx_id, ((), b""))
+        if private and (rwset is None or _hashed(private) != rwset.collections):
+            private, transient = (), b""  # not what this peer endorsed: its values are not ours to store
         return PendingCommit(
-            envelope.SerializeToString(), tx.tx_id, rwset, tx.timestamp_seconds, tx.timestamp_nanos, ranges
+            envelope.SerializeToString(),
+            tx.tx_id,
+            rwset,
+            tx.timestamp_seconds,
+            tx.timestamp_nanos,
+            ranges,
+            private,
+            transient,
         )
 
     def submit(self, envelope: common_pb2.Envelope) -> None:
@@ -392,8 +432,28 @@ class LocalLedger(Ledger):
         """Straight from world state (no proposal, no signature, no chaincode run)."""
         if not kind or not key or "\x00" in kind + key:
             return None
+        if kind == "terms":
+            return self._terms(key)
         found = self._store.get(f"\x00{kind}\x00{key}\x00")
         return json.loads(found[0]) if found else None
+
+    def _terms(self, application_id: str) -> dict[str, Any] | None:
+        """GetFinancingTerms' answer, from the private store (this ledger holds every collection)."""
+        found = self._store.get(f"\x00application\x00{application_id}\x00")
+        application = json.loads(found[0]) if found else {}
+        collection = application.get("terms")
+        if collection is None:
+            quote = application.get("quote")
+            if quote is None:
+                return None
+            return {"application_id": application_id, "collection": None, "sha256": None, "terms": quote}
+        value = self._store.get_private(collection, f"\x00terms\x00{application_id}\x00")
+        return {
+            "application_id": application_id,
+            "collection": collection,
+            "sha256": m.sha256(value).hex() if value else None,
+            "terms": json.loads(value) if value else None,
+        }
 
     def height(self) -> int:
         return self._store.height()

@@ -58,7 +58,13 @@ class SimulatedReadWriteSet(ReadWriteSet):
         )
         return rwset_pb2.TxReadWriteSet(
             data_model=rwset_pb2.TxReadWriteSet.KV,
-            ns_rwset=[rwset_pb2.NsReadWriteSet(namespace=self.namespace, rwset=kv.SerializeToString())],
+            ns_rwset=[
+                rwset_pb2.NsReadWriteSet(
+                    namespace=self.namespace,
+                    rwset=kv.SerializeToString(),
+                    collection_hashed_rwset=self.encoded_collections(),
+                )
+            ],
         ).SerializeToString()
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fabric_protos.peer import transaction_pb2
 
-from goldticket.messages import ReadWriteSet, new_block
+from goldticket.messages import KeyWrite, ReadWriteSet, new_block
 
 from ..errors import DuplicateTransactionError
 from .ranges import RangeRead
@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash BLOB NOT NUL
 CREATE TABLE IF NOT EXISTS transactions (
     tx_id TEXT PRIMARY KEY, block INTEGER NOT NULL, txnum INTEGER NOT NULL, code TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS private (
+    collection TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, tx_id TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS private_inputs (tx_id TEXT PRIMARY KEY, transient BLOB NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -77,6 +82,10 @@ class PendingCommit:
     seconds: int
     nanos: int
     ranges: tuple[RangeRead, ...] = ()
+    # private data (collection, write) the endorsement produced, kept off the block, and the
+    # proposal's transient map (serialized) it came from: stored when the transaction is VALID
+    private: tuple[tuple[str, KeyWrite], ...] = ()
+    transient: bytes = b""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,6 +283,8 @@ class LedgerStore:
                 seen.add(item.tx_id)
                 if code == VALID and item.rwset is not None and item.rwset.writes:
                     self._apply(conn, item.rwset, number, txnum, item.tx_id, item.seconds, item.nanos)
+                if code == VALID and item.private:
+                    self._apply_private(conn, item)
                 envelopes.append(item.envelope)
                 codes.append(code)
                 outcomes.append(Committed(item.tx_id, number, txnum, code))
@@ -368,6 +379,39 @@ class LedgerStore:
                 for w in rwset.writes
             ],
         )
+
+    @staticmethod
+    def _apply_private(conn: sqlite3.Connection, item: PendingCommit) -> None:
+        for collection, write in item.private:
+            if write.is_delete:
+                conn.execute("DELETE FROM private WHERE collection = ? AND key = ?", (collection, write.key))
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO private (collection, key, value, tx_id) VALUES (?, ?, ?, ?)",
+                    (collection, write.key, write.value, item.tx_id),
+                )
+        conn.execute(
+            "INSERT OR REPLACE INTO private_inputs (tx_id, transient) VALUES (?, ?)",
+            (item.tx_id, item.transient),
+        )
+
+    def get_private(self, collection: str, key: str) -> bytes | None:
+        """A committed private value (this ledger holds every collection's)."""
+        row = (
+            self.connection()
+            .execute("SELECT value FROM private WHERE collection = ? AND key = ?", (collection, key))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
+
+    def private_inputs(self, tx_id: str) -> bytes | None:
+        """The transient map (serialized) a committed transaction with private writes had."""
+        row = (
+            self.connection()
+            .execute("SELECT transient FROM private_inputs WHERE tx_id = ?", (tx_id,))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
 
     def blocks(self, start: int) -> Iterator[tuple[int, bytes]]:
         number = start

@@ -23,7 +23,8 @@ from google.protobuf import timestamp_pb2
 
 import chaincode.shim_fixes  # noqa: F401 - the library's logging set-up, undone
 from chaincode.endorsement import VALIDATION_PARAMETER
-from goldticket.messages import DecodedProposal, KeyWrite
+from chaincode.private import collection_members
+from goldticket.messages import DecodedProposal, KeyWrite, hash_private_writes, sha256
 
 from .ranges import RangeRead, SimulatedReadWriteSet
 from .store import LedgerStore
@@ -58,6 +59,7 @@ class SimulationStub(ChaincodeStubInterface):
         self._writes: dict[str, KeyWrite] = {}
         self._metadata: dict[str, bytes] = {}
         self._ranges: list[RangeRead] = []
+        self._private: dict[tuple[str, str], KeyWrite] = {}
         self._event: tuple[str, bytes] | None = None
         self._timestamp = timestamp_pb2.Timestamp()
         self._timestamp.FromDatetime(proposal.timestamp)
@@ -125,6 +127,46 @@ class SimulationStub(ChaincodeStubInterface):
             )
         return _Records(records)
 
+    # private data, as a peer that is a member of every collection, enforcing the collections'
+    # membership (memberOnlyRead, memberOnlyWrite) against the proposal's creator as Fabric does
+    def get_transient(self) -> dict[str, bytes]:
+        return self._proposal.transient_map
+
+    def _require_member(self, collection: str, access: str) -> None:
+        members = collection_members(collection)
+        if not members:
+            raise ValueError(
+                f"collection {collection} is not defined for chaincode {self._proposal.chaincode}"
+            )
+        if self._proposal.creator.msp_id not in members:
+            raise PermissionError(
+                f"tx creator does not have {access} access permission on privatedata in "
+                f"chaincodeName:{self._proposal.chaincode} collectionName: {collection}"
+            )
+
+    async def get_private_data(self, collection: str, key: str) -> bytes:
+        self._require_member(collection, "read")
+        return self._store.get_private(collection, key) or b""
+
+    async def get_private_data_hash(self, collection: str, key: str) -> bytes:
+        if not collection_members(collection):
+            raise ValueError(
+                f"collection {collection} is not defined for chaincode {self._proposal.chaincode}"
+            )
+        value = self._store.get_private(collection, key)
+        return sha256(value) if value else b""
+
+    async def put_private_data(self, collection: str, key: str, value: bytes) -> None:
+        self._require_member(collection, "write")
+        if not key:
+            raise ValueError("key must not be empty")
+        self._private[(collection, key)] = KeyWrite(key, bytes(value), False)
+
+    @property
+    def private_writes(self) -> tuple[tuple[str, KeyWrite], ...]:
+        """The private values written (off the block), by collection and key."""
+        return tuple((collection, write) for (collection, _), write in sorted(self._private.items()))
+
     async def set_state_validation_parameter(self, key: str, policy: bytes) -> None:
         """Fabric's key-level endorsement policy: recorded in the write set as a peer records it
         (the embedded ledger has one endorser, so it is kept for the record and a later move to
@@ -151,11 +193,18 @@ class SimulationStub(ChaincodeStubInterface):
     # what the ledger takes back
     def read_write_set(self, namespace: str) -> SimulatedReadWriteSet:
         metadata = tuple((key, VALIDATION_PARAMETER, value) for key, value in sorted(self._metadata.items()))
+        by_collection: dict[str, list[KeyWrite]] = {}
+        for collection, write in self.private_writes:
+            by_collection.setdefault(collection, []).append(write)
+        collections = tuple(
+            hash_private_writes(name, tuple(writes)) for name, writes in by_collection.items()
+        )
         return SimulatedReadWriteSet(
             namespace,
             tuple(sorted(self._reads.items())),
             tuple(self._writes.values()),
             metadata,
+            collections,
             tuple(self._ranges),
         )
 

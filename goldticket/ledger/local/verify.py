@@ -13,6 +13,9 @@ it is running the transaction again. ``verify_ledger`` walks every block in orde
   with versions, range scans, write set, response, event) that was endorsed, with every version
   it read still current and every range it scanned unchanged; a transaction marked
   MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT must indeed have been one;
+- private data (#19): a transaction that wrote private data is replayed with the transient map
+  the private store kept for it, and its replayed private writes must hash to the hashes in its
+  block; the stored private values must be those writes;
 - at the end, the stored world state, key history and transaction index equal the replay's.
 It stops at the first bad block and names it.
 """
@@ -32,7 +35,7 @@ from chaincode.dispatch import new_chaincode
 from goldticket import messages as m
 
 from ..errors import LedgerError
-from .peer import ERROR_THRESHOLD, PEER_MSP, _issued_by, _run
+from .peer import ERROR_THRESHOLD, PEER_MSP, _issued_by, _run, decode_transient
 from .ranges import range_reads
 from .store import CODE_NAMES, MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT, VALID, LedgerStore
 from .stub import SimulationStub
@@ -172,6 +175,14 @@ class _Checker:
                 number, f"{where} is marked {CODE_NAMES[code]} but its reads make it {CODE_NAMES[current]}"
             )
         if code == VALID:
+            if rwset is not None and rwset.collections:
+                transient = self._source.execute(
+                    "SELECT transient FROM private_inputs WHERE tx_id = ?", (tx.tx_id,)
+                ).fetchone()
+                if transient is None:
+                    raise _BadBlock(number, f"{where} wrote private data the private store has no inputs for")
+                items = tuple(sorted(decode_transient(bytes(transient[0])).items()))
+                proposal = dataclasses.replace(proposal, transient=items)
             self._check_replay(number, where, tx, proposal)
             if rwset is not None and rwset.writes:
                 seconds, nanos = _timestamp(tx)
@@ -251,6 +262,7 @@ class _Checker:
     ) -> None:
         stub, replayed, rebuilt = self._replay_once(number, where, tx, proposal, before_key_policies=False)
         if rebuilt == tx.response_payload_bytes:
+            self._check_private(number, where, tx.tx_id, stub)
             return
         recorded = next((item for item in tx.rwsets if item.namespace == self._namespace), None)
         if recorded is not None and not recorded.metadata_writes and replayed.metadata_writes:
@@ -268,6 +280,18 @@ class _Checker:
         else:
             what = "its response or event is not what the chaincode returns"
         raise _BadBlock(number, f"{where} ({tx.function}) does not replay: {what}")
+
+    def _check_private(self, number: int, where: str, tx_id: str, stub: SimulationStub) -> None:
+        """The private values stored from this transaction are the ones its replay wrote (their
+        hashes, in the replayed response, already equal the block's)."""
+        for collection, write in stub.private_writes:
+            row = self._source.execute(
+                "SELECT value, tx_id FROM private WHERE collection = ? AND key = ?", (collection, write.key)
+            ).fetchone()
+            if row is not None and row[1] == tx_id and bytes(row[0]) != write.value:
+                raise _BadBlock(
+                    number, f"{where}'s stored private value in {collection} is not what it wrote"
+                )
 
     # -------------------------------------------------------- the final tables
     def compare_tables(self) -> None:

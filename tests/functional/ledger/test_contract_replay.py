@@ -54,6 +54,7 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
             "ApproveIdentity", "ApproveRecovery", "ResumeIdentity", "SuspendIdentity",
             "Bootstrap", "CancelOffer", "CancelTicket", "ClaimIdentity", "DeclineCreditLine",
             "ExpectIdentity", "FreezeTicket", "GetApplication", "GetBankPayments", "RecordBankPayments",
+                "GetFinancingTerms",
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",
             "GetStatement", "GetStatements", "GetTicket", "GrantCreditLine", "IssueTicket",
             "ListCreditLines", "ListIdentities", "ListMembers", "ListTickets", "OfferTransfer",
