@@ -36,6 +36,9 @@ QUERIES = (
     "ListOverdue",
     "Ping",
     "Rehearse",
+    "GetDualControl",
+    "GetOperation",
+    "ListOperations",
 )
 
 
@@ -58,6 +61,7 @@ def transaction(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[st
     run.__name__ = run.__qualname__ = fn.__name__
     run.__doc__ = fn.__doc__
     run.is_transaction = True  # type: ignore[attr-defined]  # what Rehearse may run
+    run.inner = fn  # type: ignore[attr-defined]  # what an approved operation runs (dual_control.py)
     return run
 
 
@@ -67,6 +71,8 @@ class Tx(State):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx.get_stub())
         self.ctx = ctx
+        # the prepared operation this transaction approves (chaincode/dual_control.py), if any
+        self.approval: dict[str, Any] | None = None
 
     def signer(self) -> Caller:
         creator = self.stub.get_creator()
@@ -128,6 +134,13 @@ class Tx(State):
             "by_user": caller.user,
             "card_serial": caller.certificate_serial,
         }
+        if self.approval is not None and "checker" in self.approval:
+            # maker-checker: the caller is the reviewer who signed; the maker prepared it
+            doc["last_action"].update(
+                operation_id=self.approval["id"],
+                maker_user=self.approval["maker"]["user"],
+                maker_card_serial=self.approval["maker"]["card_serial"],
+            )
         await self.put("ticket", (ticket.id,), doc)
         if old is None:
             await self.put("piece", (ticket.root_id, ticket.id), {})

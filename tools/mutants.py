@@ -68,6 +68,9 @@ TARGETS: dict[str, list[str]] = {
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
     # issue #20: rehearsing a write before the PIN, only by the read identity, never writing
     "chaincode/rehearsal.py": [*SCENARIOS, "tests/scenario/test_rehearse_before_pin.py"],
+    # issue #20: maker-checker (the chaincode's guards and the domain's setting and intent rules)
+    "chaincode/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
+    "goldticket/domain/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
     # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)
     "chaincode/recourse.py": ["tests/scenario/test_overdue_recourse.py"],
     "goldticket/domain/recourse.py": [

@@ -7,7 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access
+from . import access, dual_control
 from .context import Actor
 from .platform import Platform
 
@@ -87,7 +87,8 @@ def approve_financing(
     }
     if application.max_annual_rate_bp is not None:
         request["max_annual_rate_bp"] = application.max_annual_rate_bp
-    return platform.submit(banker, "ApproveFinancing", request, pin=pin).result  # type: ignore[no-any-return]
+    amount_fen = application.amount_fen
+    return dual_control.submit(platform, banker, "ApproveFinancing", request, amount_fen=amount_fen, pin=pin)
 
 
 def reject_financing(
