@@ -113,7 +113,9 @@ class DualControlTransactions:
         operation_id = d.require_text(req.get("operation_id"), "operation_id", 64)
         operation = await tx.require("operation", operation_id)
         if operation["member_id"] != caller.member_id:
-            raise d.ForbiddenError(f"operation {operation_id} is another member's: only its own users review it")
+            raise d.ForbiddenError(
+                f"operation {operation_id} is another member's: only its own users review it"
+            )
         if operation["status"] != "PENDING":
             raise d.StateConflictError(f"operation {operation_id} is {operation['status']}, not PENDING")
         return operation
@@ -173,6 +175,8 @@ class DualControlTransactions:
             require_own(viewer, member_id)
         ids = [attrs[1] for attrs, _ in await tx.scan("member_operation", member_id)]
         found = await tx.get_many(*[("operation", (operation_id,)) for operation_id in ids]) if ids else []
-        items = [item for item in found if item and (not req.get("status") or item["status"] == req["status"])]
+        items = [
+            item for item in found if item and (not req.get("status") or item["status"] == req["status"])
+        ]
         items.sort(key=lambda item: (item["prepared_on"], item["id"]), reverse=True)
         return {"items": items, "total": len(items)}

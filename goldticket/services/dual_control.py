@@ -33,7 +33,11 @@ def set_setting(
     """A member's admin sets its maker-checker setting, signed in the admin's card."""
     if admin.role != "admin":
         raise d.ForbiddenError("only an admin user may do this")
-    request = {"operations": list(operations), "threshold_fen": threshold_fen, "reviewers": list(reviewers or [])}
+    request = {
+        "operations": list(operations),
+        "threshold_fen": threshold_fen,
+        "reviewers": list(reviewers or []),
+    }
     dc.DualControl.from_request(admin.member_id, request)  # refused here before any PIN
     return platform.submit(admin, "SetDualControl", request, pin=pin).result  # type: ignore[no-any-return]
 

@@ -13,4 +13,6 @@ def settle_ticket(platform: Platform, issuer: Actor, root_id: str, *, pin: str) 
     """Returns the clearing statement: ``statement_id``, ``paid``, ``withheld``, ``total_paid_fen``."""
     access.require_issuer(platform, issuer, root_id)
     amount_fen = int(access.ticket(platform, root_id)["amount_fen"])
-    return dual_control.submit(platform, issuer, "SettleTicket", {"root_id": root_id}, amount_fen=amount_fen, pin=pin)
+    return dual_control.submit(
+        platform, issuer, "SettleTicket", {"root_id": root_id}, amount_fen=amount_fen, pin=pin
+    )

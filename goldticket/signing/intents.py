@@ -302,7 +302,9 @@ def _check_dual_control(intent: Intent, writes: dict[tuple[str, tuple[str, ...]]
             if field != "threshold_fen":
                 stated = sorted(set(stated or []))
             if setting.get(field) != stated:
-                raise RefusedError(f"the setting written has {field} {setting.get(field)!r}, the intent says {stated!r}")
+                raise RefusedError(
+                    f"the setting written has {field} {setting.get(field)!r}, the intent says {stated!r}"
+                )
         return
     operations = [value for (kind, _), value in writes.items() if kind == "operation" and value]
     if intent.function == "PrepareOperation":
@@ -312,9 +314,7 @@ def _check_dual_control(intent: Intent, writes: dict[tuple[str, tuple[str, ...]]
         _one(operations, "operation", id=_required(request, "operation_id"), status="REJECTED")
 
 
-def _check_intent_writes(
-    intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any], tx_id: str
-) -> None:
+def _check_intent_writes(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any], tx_id: str) -> None:
     request = intent.request
     allowed = WRITABLE.get(intent.function)
     if allowed is None:

@@ -57,12 +57,18 @@ def _used_fen(consortium) -> int:
 
 
 def _approve_directly(p, actor, operation: dict, **changes: object) -> dict:
-    request = {"operation_id": operation["id"], "function": operation["function"], "request": operation["request"]}
+    request = {
+        "operation_id": operation["id"],
+        "function": operation["function"],
+        "request": operation["request"],
+    }
     request.update(changes)
     return p.submit(actor, "ApproveOperation", request, pin=PIN).result
 
 
-def test_over_the_threshold_the_maker_prepares_and_a_reviewer_signs_it_into_effect(consortium, core_admin) -> None:
+def test_over_the_threshold_the_maker_prepares_and_a_reviewer_signs_it_into_effect(
+    consortium, core_admin
+) -> None:
     c, p = consortium, consortium.platform
     prepared = _issue(c, c.core)
     assert prepared["status"] == dual_control.PENDING_REVIEW
@@ -202,10 +208,17 @@ def test_the_maker_learns_a_rule_refusal_when_preparing(consortium, core_admin) 
 def test_a_banks_financing_approval_over_its_threshold_needs_its_reviewer(consortium, issued_ticket) -> None:
     c, p = consortium, consortium.platform
     bank_admin = members.add_user(p, p.desk(), member_id="bank", username="bank.admin", role="admin", pin=PIN)
-    dual_control.set_setting(p, bank_admin, operations=["approve_financing"], threshold_fen=THRESHOLD_FEN, pin=PIN)
+    dual_control.set_setting(
+        p, bank_admin, operations=["approve_financing"], threshold_fen=THRESHOLD_FEN, pin=PIN
+    )
     applied = financing.apply_financing(
-        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=60_000_000,
-        max_annual_rate_bp=500, pin=PIN,
+        p,
+        c.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="bank",
+        amount_fen=60_000_000,
+        max_annual_rate_bp=500,
+        pin=PIN,
     )
     terms = {"application_id": applied["application_id"], "annual_rate_bp": 400, "value_date": TODAY}
     prepared = financing.approve_financing(p, c.bank, pin=PIN, **terms)
