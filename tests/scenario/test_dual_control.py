@@ -227,3 +227,21 @@ def test_a_banks_financing_approval_over_its_threshold_needs_its_reviewer(consor
     approved = dual_control.approve(p, bank_admin, prepared["operation"]["id"], pin=PIN)
     assert approved["result"]["financed"]["amount_fen"] == 60_000_000
     assert approved["result"]["financed"]["holder_org_id"] == "bank"
+
+
+def test_malformed_preparations_approvals_and_settings_are_refused(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    with pytest.raises(d.InvalidInputError, match="are prepared for review"):
+        p.submit(
+            c.core, "PrepareOperation", {"function": "CancelTicket", "request": {"ticket_id": "TK1"}}, pin=PIN
+        )
+    with pytest.raises(d.InvalidInputError, match="request must be an object"):
+        p.submit(c.core, "PrepareOperation", {"function": "IssueTicket", "request": "everything"}, pin=PIN)
+    operation = _issue(c, c.core)["operation"]
+    with pytest.raises(d.InvalidInputError, match="states the operation's function and request"):
+        _approve_directly(p, core_admin, operation, request=None)
+    # the operator's own member has no maker-checker setting of its own to set
+    operator, pin = p.actor("operator"), p.settings.operator_pin
+    with pytest.raises(d.ForbiddenError, match="only a core or supplier or bank member"):
+        p.submit(operator, "SetDualControl", {"operations": [], "threshold_fen": 0}, pin=pin)
+    assert p.evaluate("GetOperation", {"operation_id": operation["id"]})["status"] == "PENDING"
