@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, url_for
+from flask import abort, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -77,7 +77,7 @@ def intent_rows(operation: dict[str, Any]) -> list[tuple[Any, Any]]:
         (_l("Prepared by"), operation["maker"]["user"]),
         (_l("Prepared on"), operation["prepared_on"]),
         (_l("Review by"), operation["expires_on"]),
-        (_l("Operation"), operation["id"]),
+        (_l("Operation no."), operation["id"]),
         (_l("Intent SHA-256"), operation["intent_sha256"]),
     ]
     return rows
@@ -98,7 +98,9 @@ def reviews() -> Any:
         waiting=waiting,
         mine=mine[:50],
         setting=setting,
-        titles=OPERATION_TITLES,
+        covered=("、" if session.get("lang", "zh") == "zh" else ", ").join(
+            str(OPERATION_TITLES[name]) for name in setting["operations"]
+        ),
         operation_title=operation_title,
     )
 
