@@ -23,7 +23,7 @@ from test_cli import (  # noqa: F401
 pytestmark = pytest.mark.functional
 
 
-def _enrol_admin(env: Env, member_id: str, username: str) -> None:
+def _enrol_admin(env: Env, member_id: str, username: str) -> None:  # noqa: F811
     added = run_json(env, "user", "add", "--member", member_id, "--username", username, "--role", "admin")
     run(
         env, "user", "activate", username, "--code", added["activation_code"], "--new-password", USER_PASSWORD
@@ -44,7 +44,7 @@ def _enrol_admin(env: Env, member_id: str, username: str) -> None:
 
 
 def test_review_set_prepare_list_approve_and_reject(consortium: Env) -> None:  # noqa: F811
-    env = consortium
+    env = consortium  # noqa: F811
     _enrol_admin(env, "c1", "c1.admin")
     fail(
         env,
