@@ -63,6 +63,9 @@ def test_maker_checker_issue_over_the_api(members, core_admin) -> None:
     ticket = approved["result"]
     assert (ticket["status"], ticket["amount_fen"]) == ("PENDING_ACCEPTANCE", 120_000_000)
     core_admin.post(f"/operations/{operation['id']}/approve", {"pin": PIN}, expect=409)
+    history = core_admin.get(f"/tickets/{ticket['id']}/history", expect=200)
+    entries = history["items"] if isinstance(history, dict) else history
+    assert [(h["by_user"], h["maker_user"]) for h in entries] == [("core.admin", "core.clerk")]
     assert core_admin.get("/operations?status=APPROVED", expect=200)["total"] == 1
 
     # below the threshold the clerk signs alone, as before
