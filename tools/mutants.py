@@ -170,11 +170,11 @@ EQUIVALENT: dict[str, str] = {
     "goldticket/services/cards.py:154 guard `record.status != 'ACTIVE' or record.backup is None` removed": "change_pin is reached only from set_pin for a card that is not OPENED; the signing service's"
     " check_pin (check_can_sign) refuses every status but ACTIVE before anything changes, and every"
     " ACTIVE card has a backup (the registry's activate takes one)",
-    "chaincode/tickets.py:74 guard `not lines[0].active` removed": "choose_credit_line draws only"
+    "chaincode/tickets.py:78 guard `not lines[0].active` removed": "choose_credit_line draws only"
     " active lines, so a named line not active is refused as rule_violation all the same",
     "goldticket/services/accounts.py:308 guard `account is None` removed": "no code path deletes an"
     " account, so a token's user always exists; and without the guard None fails anyway (no access)",
-    "goldticket/signing/intents.py:293 guard `request.get(field) is None` removed": "the proposal's"
+    "goldticket/signing/intents.py:443 guard `request.get(field) is None` removed": "the proposal's"
     " request is the intent's (checked), and the chaincode endorses no ApplyFinancing without a bound nor"
     " a credit-line answer without an id, so no envelope lacking the field reaches the check",
 }
