@@ -70,7 +70,11 @@ def list_operations(platform: Platform, actor: Actor, *, status: str | None = No
 
 
 def to_review(platform: Platform, actor: Actor) -> list[dict[str, Any]]:
-    """The pending operations this user may review: another user's, not expired."""
+    """The pending operations this user may review: another user's, not expired, and only for
+    an admin or a reviewer the member's setting names (the ledger refuses anyone else)."""
+    setting = dc.DualControl.from_dict(get_setting(platform, actor.member_id), actor.member_id)
+    if not setting.may_review(actor.username, actor.role):
+        return []
     today = platform.today().isoformat()
     return [
         item

@@ -61,6 +61,7 @@ def test_a_maker_checker_issue(site: LiveSite, people: Any, artifacts: Path) -> 
     clerk = people("hdzg.clerk", "zh")
     page = clerk.go("/issue")
     _issue_form(page, site, "INV-MC-BROWSER")
+    expect(page.locator("[data-testid=for-review]")).to_contain_text("须由本单位另一位用户复核签署")
     page = clerk.sign(DEMO_PIN)
     assert "/reviews" in page.url
     (operation,) = dual_control.list_operations(platform, platform.actor("hdzg.clerk"), status="PENDING")

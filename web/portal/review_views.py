@@ -218,6 +218,24 @@ ACTIONS.update(
 )
 
 
+# the portal's writes a member's setting may put under review, and the function each signs
+REVIEWED_ACTIONS = {
+    "issue": "IssueTicket",
+    "transfer": "OfferTransfer",
+    "approve": "ApproveFinancing",
+    "settle": "SettleTicket",
+}
+
+
+def for_review(p: Portal, me: Actor, action_name: str, amount_fen: int | None) -> bool:
+    """Whether signing ``action_name`` for ``amount_fen`` only prepares it for a reviewer."""
+    function = REVIEWED_ACTIONS.get(action_name)
+    if function is None or amount_fen is None or me.member_id == OPERATOR:
+        return False
+    setting = dc.DualControl.from_dict(dual_control.get_setting(p.platform, me.member_id), me.member_id)
+    return setting.needs_review(function, amount_fen)
+
+
 def pending_page(result: dict[str, Any]) -> str:
     """Where a maker goes once an operation is prepared instead of signed."""
     return url_for("portal.reviews", prepared=result["operation"]["id"])

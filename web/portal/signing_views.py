@@ -44,6 +44,7 @@ def confirmation(name: str, values: dict[str, str], error: str | None = None) ->
         carried=carried,
         request_key=request.form.get("request_key") or secrets.token_urlsafe(16),
         error=error,
+        for_review=review_views.for_review(portal(), actor(), name, summary.amount_fen),
     ), (422 if error else 200)
 
 
