@@ -245,3 +245,28 @@ def test_malformed_preparations_approvals_and_settings_are_refused(consortium, c
     with pytest.raises(d.ForbiddenError, match="only a core or supplier or bank member"):
         p.submit(operator, "SetDualControl", {"operations": [], "threshold_fen": 0}, pin=pin)
     assert p.evaluate("GetOperation", {"operation_id": operation["id"]})["status"] == "PENDING"
+
+
+def test_before_the_pin_the_preparation_is_rehearsed_and_the_direct_call_refused(
+    consortium, core_admin
+) -> None:
+    p = consortium.platform
+    serial = p.cards.registry.active_card("core.clerk").serial
+    identity = p.signing.identity(serial)
+    creator = {"msp_id": identity.msp_id, "certificate_pem": identity.certificate_pem.decode()}
+    height = p.ledger.height()
+    preparation = {"function": "IssueTicket", "request": _issue_request()}
+    answer = p.evaluate(
+        "Rehearse", {"function": "PrepareOperation", "request": preparation, "creator": creator}
+    )
+    assert answer == {"ok": True, "function": "PrepareOperation"}
+    late = {**_issue_request(), "maturity_date": (TODAY - dt.timedelta(days=1)).isoformat()}
+    with pytest.raises(d.RuleViolationError):
+        p.evaluate(
+            "Rehearse",
+            {"function": "PrepareOperation", "request": {**preparation, "request": late}, "creator": creator},
+        )
+    with pytest.raises(d.ForbiddenError, match="needs a reviewer"):
+        p.evaluate("Rehearse", {"function": "IssueTicket", "request": _issue_request(), "creator": creator})
+    assert p.ledger.height() == height
+    assert dual_control.list_operations(p, consortium.core) == []
