@@ -16,6 +16,7 @@ from __future__ import annotations
 from fabric_chaincode_python.fabric_contract_api import Contract
 
 from .certificates import CertificateTransactions
+from .dual_control import DualControlTransactions
 from .financing import FinancingTransactions
 from .identities import IdentityTransactions
 from .recourse import RecourseTransactions
@@ -35,6 +36,7 @@ class GoldTicketContract(
     CertificateTransactions,
     RehearsalTransactions,
     RecourseTransactions,
+    DualControlTransactions,
     Contract,
 ):
     Name = "GoldTicket"

@@ -11,6 +11,7 @@ from typing import Any
 
 from goldticket import domain as d
 
+from .dual_control import require_review
 from .endorsement import bank_policy
 from .private import get_private, get_private_hash, put_private, terms_collection
 from .state import derive_id, encode
@@ -91,6 +92,7 @@ class FinancingTransactions:
     async def ApproveFinancing(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         caller, bank = await tx.caller("bank")
         application, old = await self._application(tx, req)
+        await require_review(tx, caller, bank, "ApproveFinancing", application.amount_fen)
         # The request states the holder's bound, so the signing gateway can check the rate
         # against it; it must be the bound the holder signed.
         if application.max_annual_rate_bp is not None and (

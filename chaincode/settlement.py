@@ -11,6 +11,7 @@ from goldticket import domain as d
 from goldticket.domain.bank_payments import MAX_ENTRIES
 from goldticket.domain.lifecycle import require_issuer
 
+from .dual_control import require_review
 from .state import derive_id
 from .transactions import Tx, transaction
 from .visibility import require_visible
@@ -19,8 +20,9 @@ from .visibility import require_visible
 class SettlementTransactions:
     @transaction
     async def SettleTicket(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        caller, _ = await tx.caller("core")
+        caller, core = await tx.caller("core")
         root = await tx.ticket(req.get("root_id"))
+        await require_review(tx, caller, core, "SettleTicket", root.amount_fen)
         pieces = [await tx.ticket(attrs[1]) for attrs, _ in await tx.scan("piece", root.id)]
         plan = d.plan_settlement(root, pieces, by_org_id=caller.member_id, today=tx.today())
         by_id = {piece.id: piece for piece in pieces}

@@ -8,6 +8,7 @@ from typing import Any
 
 from goldticket import domain as d
 
+from .dual_control import require_review
 from .state import derive_id
 from .transactions import Tx, public, transaction
 from .visibility import pieces, require_own, require_visible, sees_everything, visible_ids
@@ -36,6 +37,7 @@ class TicketTransactions:
             term_reason=req.get("term_reason"),  # type: ignore[arg-type]
             grace_days=req.get("grace_days"),  # type: ignore[arg-type]
         )
+        await require_review(tx, caller, core, "IssueTicket", ticket.amount_fen)
         # An invoice is its document: records are keyed by its SHA-256, across every issuer, and
         # belong to the core enterprise that first used the document.
         used: dict[str, int] = {}
@@ -111,7 +113,7 @@ class TicketTransactions:
 
     @transaction
     async def OfferTransfer(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        caller, _ = await tx.caller()
+        caller, member = await tx.caller()
         old = await tx.ticket(req.get("ticket_id"))
         payee = await tx.member(req.get("to_org_id"), "supplier", "core")  # type: ignore[arg-type]
         ticket, offer = d.offer_transfer(
@@ -122,6 +124,7 @@ class TicketTransactions:
             offer_id=derive_id("OF", tx.tx_id),
             today=tx.today(),
         )
+        await require_review(tx, caller, member, "OfferTransfer", offer.amount_fen)
         await tx.put("offer", (offer.id,), offer.to_dict())
         await tx.save(ticket, "offer_transfer", caller, old)
         return {"offer_id": offer.id, "ticket": public(ticket)}

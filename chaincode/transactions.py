@@ -38,6 +38,9 @@ QUERIES = (
     "ListOverdue",
     "Ping",
     "Rehearse",
+    "GetDualControl",
+    "GetOperation",
+    "ListOperations",
 )
 
 
@@ -67,6 +70,7 @@ def transaction(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[st
     run.__name__ = run.__qualname__ = fn.__name__
     run.__doc__ = fn.__doc__
     run.is_transaction = True  # type: ignore[attr-defined]  # what Rehearse may run
+    run.inner = fn  # type: ignore[attr-defined]  # what an approved operation runs (dual_control.py)
     return run
 
 
@@ -78,6 +82,8 @@ class Tx(State):
         self.ctx = ctx
         # the request's fields that came in the transient map (not in any block)
         self.private_fields: frozenset[str] = frozenset()
+        # the prepared operation this transaction approves (chaincode/dual_control.py), if any
+        self.approval: dict[str, Any] | None = None
 
     def signer(self) -> Caller:
         creator = self.stub.get_creator()
@@ -139,6 +145,13 @@ class Tx(State):
             "by_user": caller.user,
             "card_serial": caller.certificate_serial,
         }
+        if self.approval is not None and "checker" in self.approval:
+            # maker-checker: the caller is the reviewer who signed; the maker prepared it
+            doc["last_action"].update(
+                operation_id=self.approval["id"],
+                maker_user=self.approval["maker"]["user"],
+                maker_card_serial=self.approval["maker"]["card_serial"],
+            )
         await self.put("ticket", (ticket.id,), doc)
         if old is None:
             await self.put("piece", (ticket.root_id, ticket.id), {})

@@ -68,6 +68,9 @@ TARGETS: dict[str, list[str]] = {
     "chaincode/identity.py": [*SCENARIOS, "tests/scenario/test_authorization_matrix.py"],
     # issue #20: rehearsing a write before the PIN, only by the read identity, never writing
     "chaincode/rehearsal.py": [*SCENARIOS, "tests/scenario/test_rehearse_before_pin.py"],
+    # issue #20: maker-checker (the chaincode's guards and the domain's setting and intent rules)
+    "chaincode/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
+    "goldticket/domain/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
     # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)
     "chaincode/recourse.py": ["tests/scenario/test_overdue_recourse.py"],
     "goldticket/domain/recourse.py": [
@@ -156,17 +159,22 @@ EDITS: list[tuple[str, str, str, str]] = [
 # Survivors shown to be equivalent (docs/mutation.md says why at more length): the mutant's
 # description, and one line of reason. They are still run and still printed, as "equivalent".
 EQUIVALENT: dict[str, str] = {
+    "chaincode/dual_control.py:44 guard `approval['function'] != function or approval['member_id'] !=` removed": (
+        "tx.approval is set only by ApproveOperation and PrepareOperation, each to the operation whose"
+        " own function it then runs for the caller's member; no covered function calls another, so the"
+        " guard (kept against a future one that does) is unreachable"
+    ),
     "goldticket/services/cards.py:70 guard `record.status != 'OPENED'` removed": "personalise's two"
     " callers pass only OPENED cards (set_pin's OPENED branch, init opening the operator's card just"
     " before), and the registry's activate allows OPENED only: no caller reaches it otherwise",
     "goldticket/services/cards.py:154 guard `record.status != 'ACTIVE' or record.backup is None` removed": "change_pin is reached only from set_pin for a card that is not OPENED; the signing service's"
     " check_pin (check_can_sign) refuses every status but ACTIVE before anything changes, and every"
     " ACTIVE card has a backup (the registry's activate takes one)",
-    "chaincode/tickets.py:74 guard `not lines[0].active` removed": "choose_credit_line draws only"
+    "chaincode/tickets.py:78 guard `not lines[0].active` removed": "choose_credit_line draws only"
     " active lines, so a named line not active is refused as rule_violation all the same",
     "goldticket/services/accounts.py:308 guard `account is None` removed": "no code path deletes an"
     " account, so a token's user always exists; and without the guard None fails anyway (no access)",
-    "goldticket/signing/intents.py:293 guard `request.get(field) is None` removed": "the proposal's"
+    "goldticket/signing/intents.py:443 guard `request.get(field) is None` removed": "the proposal's"
     " request is the intent's (checked), and the chaincode endorses no ApplyFinancing without a bound nor"
     " a credit-line answer without an id, so no envelope lacking the field reaches the check",
 }

@@ -19,6 +19,7 @@ from . import (
     operations,
     overdue,
     portal,
+    review,
     signer,
     tickets,
     users,
@@ -53,6 +54,7 @@ for command in (
     certificates.certificate,
     operations.operations_group,
     notify.notify_group,
+    review.review_group,
 ):
     main.add_command(command)
 

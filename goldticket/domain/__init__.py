@@ -3,6 +3,7 @@
 from .bank_payments import BankEntry, apply_bank_entries, reconciliation
 from .certificate import check_certifiable, check_certificate_id, state_sha256
 from .credit import CreditLine, choose_credit_line, offer_credit_line
+from .dual_control import DualControl, intent_sha256
 from .errors import (
     DomainError,
     ForbiddenError,
@@ -57,6 +58,8 @@ from .ticket import Invoice, Ticket, normalise_invoice_number, parse_date, requi
 from .transfer import Offer, accept_offer, close_offer, offer_transfer
 
 __all__ = [
+    "DualControl",
+    "intent_sha256",
     "MemberKyc",
     "check_kyc",
     "check_uscc",

@@ -7,7 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access
+from . import access, dual_control
 from .context import Actor
 from .platform import Platform
 
@@ -89,7 +89,10 @@ def approve_financing(
         request["max_annual_rate_bp"] = application.max_annual_rate_bp
     # the rate travels in the proposal's transient map (goldticket/ledger/contract.py,
     # PRIVATE_FIELDS): the block records only the hash of the terms (#19)
-    result: dict[str, Any] = platform.submit(banker, "ApproveFinancing", request, pin=pin).result
+    # or, under maker-checker above the member's threshold, prepared for a reviewer (#20)
+    result: dict[str, Any] = dual_control.submit(
+        platform, banker, "ApproveFinancing", request, amount_fen=application.amount_fen, pin=pin
+    )
     if result.get("terms"):  # private: the figures from the bank's and the holder's collection
         terms = _terms(platform, application_id)["terms"] or {}
         result.update({k: v for k, v in terms.items() if k != "application_id"})

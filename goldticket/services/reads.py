@@ -292,6 +292,7 @@ def ticket_history(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[st
                 "status": entry.status,
                 "by_org_id": entry.by_org_id,
                 "by_user": entry.by_user,
+                "maker_user": entry.maker_user,
                 "card_serial": entry.card_serial,
                 "card": cards.get(str(entry.card_serial)),
                 "timestamp": entry.timestamp,

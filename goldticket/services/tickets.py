@@ -7,7 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access, pending
+from . import access, dual_control, pending
 from .context import Actor
 from .platform import Platform
 
@@ -51,7 +51,8 @@ def issue_ticket(
         request["term_reason"] = term_reason
     if d.require_grace_days(grace_days) is not None:
         request["grace_days"] = grace_days
-    return _result(platform.submit(clerk, "IssueTicket", request, pin=pin))
+    # under the core's maker-checker setting, prepared for a reviewer instead (dual_control)
+    return dual_control.submit(platform, clerk, "IssueTicket", request, amount_fen=amount_fen, pin=pin)
 
 
 def accept_ticket(platform: Platform, actor: Actor, ticket_id: str, *, pin: str) -> dict[str, Any]:

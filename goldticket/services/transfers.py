@@ -6,7 +6,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access
+from . import access, dual_control
 from .context import Actor
 from .platform import Platform
 
@@ -18,7 +18,7 @@ def offer_transfer(
     d.require_fen(amount_fen)
     access.require_holder(platform, holder, ticket_id)
     request = {"ticket_id": ticket_id, "to_org_id": to_org_id, "amount_fen": amount_fen}
-    return platform.submit(holder, "OfferTransfer", request, pin=pin).result  # type: ignore[no-any-return]
+    return dual_control.submit(platform, holder, "OfferTransfer", request, amount_fen=amount_fen, pin=pin)
 
 
 def accept_offer(platform: Platform, payee: Actor, offer_id: str, *, pin: str) -> dict[str, Any]:

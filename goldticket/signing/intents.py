@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 
@@ -77,7 +78,14 @@ WRITABLE: dict[str, frozenset[str]] = {
     "MarkOverdue": frozenset({"overdue"}),
     "DemandPayment": frozenset({"demand"}),
     "CloseDemand": frozenset({"demand", "overdue"}),
+    # maker-checker (#20): the setting lives in the member's record; an approval writes the
+    # operation and what its prepared function writes (checked as that function's, below)
+    "SetDualControl": frozenset({"member"}),
+    "PrepareOperation": frozenset({"operation", "member_operation"}),
+    "RejectOperation": frozenset({"operation"}),
 }
+# the functions a prepared operation may run (goldticket.domain.dual_control.OPERATIONS)
+REVIEWED = frozenset({"IssueTicket", "OfferTransfer", "ApproveFinancing", "SettleTicket"})
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
 # Functions only the platform's own identity (a card of the operator member) signs: a holder's
 # card must not anchor a hash of its choosing as a certificate. The chaincode checks it too.
@@ -105,6 +113,9 @@ _TARGETS_BY_FUNCTION = {
     "MarkOverdue": {"ticket_id": "overdue"},
     "DemandPayment": {"ticket_id": "demand"},
     "CloseDemand": {"ticket_id": "demand"},
+    "SetDualControl": {},
+    "PrepareOperation": {},
+    "RejectOperation": {"operation_id": "operation"},
 }
 
 
@@ -266,7 +277,66 @@ def _writes(tx: DecodedTransaction) -> dict[tuple[str, tuple[str, ...]], dict[st
 def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
     """The keys and amounts the write set changes must be the ones the intent names."""
     writes = _writes(tx)
+    if intent.function == "ApproveOperation":
+        # a reviewer signs the prepared intent: the operation closed as approved, and otherwise
+        # exactly what that intent's own function may write, checked as if signed directly
+        intent = _check_approval(intent, writes)
+    elif intent.function in ("PrepareOperation", "RejectOperation", "SetDualControl"):
+        _check_dual_control(intent, writes)
+    _check_intent_writes(intent, writes, tx)
+
+
+def _reviewed_intent(request: dict[str, Any]) -> Intent:
+    inner = Intent(str(request.get("function")), request.get("request"))  # type: ignore[arg-type]
+    if inner.function not in REVIEWED or not isinstance(inner.request, dict):
+        raise RefusedError("an operation for review is an issue, transfer, financing approval or settlement")
+    return inner
+
+
+def _intent_sha256(intent: Intent) -> str:
+    encoded = json.dumps(intent.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _check_approval(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> Intent:
+    inner = _reviewed_intent(intent.request)
+    operation_id = _required(intent.request, "operation_id")
+    operations = [(attrs, value) for (kind, attrs), value in writes.items() if kind == "operation"]
+    if len(operations) != 1 or operations[0][0] != (str(operation_id),):
+        raise RefusedError(f"the approval must write exactly the operation {operation_id}")
+    _same(operations[0][1] or {}, "operation", status="APPROVED", intent_sha256=_intent_sha256(inner))
+    del writes[("operation", (str(operation_id),))]
+    return inner
+
+
+def _check_dual_control(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:
     request = intent.request
+    if intent.function == "SetDualControl":
+        members = [value for (kind, _), value in writes.items() if kind == "member" and value]
+        if len(members) != 1:
+            raise RefusedError("the setting must write exactly one member")
+        setting = members[0].get("dual_control") or {}
+        for field in ("operations", "threshold_fen", "reviewers"):
+            stated = request.get(field, [] if field == "reviewers" else None)
+            if field != "threshold_fen":
+                stated = sorted(set(stated or []))
+            if setting.get(field) != stated:
+                raise RefusedError(
+                    f"the setting written has {field} {setting.get(field)!r}, the intent says {stated!r}"
+                )
+        return
+    operations = [value for (kind, _), value in writes.items() if kind == "operation" and value]
+    if intent.function == "PrepareOperation":
+        inner = _reviewed_intent(request)
+        _one(operations, "operation", status="PENDING", intent_sha256=_intent_sha256(inner))
+    else:
+        _one(operations, "operation", id=_required(request, "operation_id"), status="REJECTED")
+
+
+def _check_intent_writes(
+    intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any], tx: DecodedTransaction
+) -> None:
+    request, tx_id = intent.request, tx.tx_id
     allowed = WRITABLE.get(intent.function)
     if allowed is None:
         raise RefusedError(f"the gateway does not sign {intent.function} transactions")
@@ -283,8 +353,8 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
     tickets = {attrs[0]: value for (kind, attrs), value in writes.items() if kind == "ticket" and value}
     offers = [value for (kind, _), value in writes.items() if kind == "offer" and value]
     applications = [value for (kind, _), value in writes.items() if kind == "application" and value]
-    _check_conservation(tickets, tx.tx_id)
-    _check_tickets_touched(intent, tickets, offers + applications, tx.tx_id)
+    _check_conservation(tickets, tx_id)
+    _check_tickets_touched(intent, tickets, offers + applications, tx_id)
     expected = request.get("amount_fen")
     if intent.function == "OfferTransfer":
         _one(
@@ -307,11 +377,11 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
         _check_private_terms(tx, applications[0])
-        _check_financed(writes, applications[0], tx.tx_id)
+        _check_financed(writes, applications[0], tx_id)
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
     elif intent.function == "RecordBankPayments":
-        _check_bank_payments(intent, writes, tx.tx_id)
+        _check_bank_payments(intent, writes, tx_id)
     elif intent.function in ("MarkOverdue", "DemandPayment", "CloseDemand"):
         _check_recourse(intent, writes)
     elif intent.function == "IssueTicket":

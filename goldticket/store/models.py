@@ -215,6 +215,8 @@ class HistoryRow(Base):
     by_user: Mapped[str] = mapped_column(String(64))
     card_serial: Mapped[str] = mapped_column(String(64))
     timestamp: Mapped[str] = mapped_column(String(40))
+    # maker-checker (#20): who prepared what ``by_user`` (the reviewer) signed; "" when signed alone
+    maker_user: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class OfferRow(Base):

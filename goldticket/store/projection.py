@@ -195,6 +195,7 @@ class Follower:
                 by_user=str(action.get("by_user", "")),
                 card_serial=str(action.get("card_serial", "")),
                 timestamp=stamp.isoformat(),
+                maker_user=str(action.get("maker_user", "")),
             )
         )
         for org_id in {doc["issuer_org_id"], doc["holder_org_id"]}:

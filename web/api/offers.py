@@ -10,6 +10,7 @@ from goldticket.services import financing, transfers
 from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
+from .operations import reviewed, status_of
 from .schemas import Approval, Signed, WithReason
 from .tickets import maybe_ticket, ticket
 
@@ -77,7 +78,8 @@ def approve(actor: Actor, body: Approval, write: Write, application_id: str) -> 
             value_date=body.value_date,
             pin=body.pin,
         ),
-        lambda result: split(result, "financed"),
+        reviewed(lambda result: split(result, "financed")),
+        status_of(200),
     )
 
 

@@ -687,6 +687,27 @@ def error_statuses(op: Operation) -> list[int]:
     return sorted(codes)
 
 
+# Operations a member's maker-checker setting may turn into a prepared operation (#20): 202
+# ``{"status": "PENDING_REVIEW", "operation"}``, nothing else changed until a reviewer approves.
+REVIEWED = {
+    ("POST", "/tickets"),
+    ("POST", "/tickets/<ticket_id>/transfers"),
+    ("POST", "/financing/<application_id>/approve"),
+    ("POST", "/tickets/<ticket_id>/settle"),
+}
+PENDING_REVIEW = {
+    "type": "object",
+    "required": ["status", "operation"],
+    "properties": {
+        "status": {"const": "PENDING_REVIEW"},
+        "operation": {
+            "type": "object",
+            "required": ["id", "function", "request", "intent_sha256", "status", "maker", "expires_on"],
+        },
+    },
+}
+
+
 def _responses(op: Operation) -> dict[str, Any]:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     responses: dict[str, Any] = {
@@ -699,6 +720,11 @@ def _responses(op: Operation) -> dict[str, Any]:
     links = _links(op)
     if links:
         responses[str(op.status)]["links"] = links
+    if (op.method, op.rule) in REVIEWED:
+        responses["202"] = {
+            "description": "prepared for a reviewer of the member (maker-checker): nothing else changed",
+            "content": {"application/json": {"schema": PENDING_REVIEW}},
+        }
     for code in error_statuses(op):
         responses[str(code)] = {"description": ERRORS[code], "content": error}
     return responses

@@ -48,6 +48,7 @@ PATH_IDS = {
     "card_id": r"^BS[0-9A-F]{16}$",
     "line_id": r"^CL[0-9a-f]{20}$",
     "notification_id": r"^NT[0-9a-f]{20}$",
+    "operation_id": r"^OP[0-9a-f]{20}$",
     "org_id": r"^[A-Za-z0-9_.-]{1,64}$",
     "username": r"^[a-z0-9][a-z0-9_.-]{1,63}$",
 }
@@ -392,3 +393,21 @@ class NotifySettings(Body):
     email_kinds: Annotated[list[NoticeKind], Field(max_length=14)] = []
     webhook_url: Annotated[StrictStr, Field(max_length=500, pattern=notify_preferences.URL)] | None = None
     webhook_kinds: Annotated[list[NoticeKind], Field(max_length=14)] = []
+
+
+class DualControlSetting(Signed):
+    """A member's maker-checker setting (#20): the covered operations, the amount above which
+    they need a reviewer, and the users besides the member's admins who may review."""
+
+    operations: list[Literal["issue", "transfer", "approve_financing", "settle"]] = Field(max_length=4)
+    threshold_fen: Annotated[StrictInt, Field(ge=0, le=MAX_FEN, description="integer fen")]
+    reviewers: list[Annotated[StrictStr, Field(pattern=PATH_IDS["username"])]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class OperationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["PENDING", "APPROVED", "REJECTED", "TO_REVIEW"] | None = Field(
+        None, description="TO_REVIEW: pending ones the caller may review (another user's, not expired)"
+    )

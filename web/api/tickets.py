@@ -12,6 +12,7 @@ from goldticket.services import exports, financing, reads, settlement, tickets, 
 from goldticket.services.context import Actor
 
 from ._endpoint import Write, endpoint, portal
+from .operations import reviewed, status_of
 from .schemas import (
     NewFinancing,
     NewTicket,
@@ -55,7 +56,8 @@ def issue(actor: Actor, body: NewTicket, write: Write) -> Any:
             grace_days=body.grace_days,
             pin=body.pin,
         ),
-        ticket,
+        reviewed(ticket),
+        status_of(201),
     )
 
 
@@ -116,7 +118,8 @@ def transfer(actor: Actor, body: NewTransfer, write: Write, ticket_id: str) -> A
             amount_fen=body.amount_fen,
             pin=body.pin,
         ),
-        with_ticket,
+        reviewed(with_ticket),
+        status_of(201),
     )
 
 
@@ -154,7 +157,10 @@ def finance(actor: Actor, body: NewFinancing, write: Write, ticket_id: str) -> A
     write=True,
 )
 def settle(actor: Actor, body: Signed, write: Write, ticket_id: str) -> Any:
-    return write.run(lambda: settlement.settle_ticket(portal().platform, actor, ticket_id, pin=body.pin))
+    return write.run(
+        lambda: settlement.settle_ticket(portal().platform, actor, ticket_id, pin=body.pin),
+        status_of=status_of(200),
+    )
 
 
 @endpoint(

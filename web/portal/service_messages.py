@@ -52,6 +52,7 @@ STATIC = frozenset(
         N_("webhook_url must name a host, with no user or password in it"),
         N_("at most 5 e-mail addresses"),
         N_("set a webhook_url first"),
+        N_("the maker of an operation does not review it: a second user approves"),
     )
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from goldticket.services import idempotency, rehearsal
+from goldticket.services import dual_control, idempotency, rehearsal
 
 # each *_actions module adds its writes to ACTIONS
 from . import (  # noqa: F401
@@ -22,6 +22,7 @@ from . import (  # noqa: F401
     financing_actions,
     overdue_actions,
     reconciliation_actions,
+    review_views,
     ticket_actions,
     transfer_actions,
 )
@@ -44,6 +45,7 @@ def confirmation(name: str, values: dict[str, str], error: str | None = None) ->
         carried=carried,
         request_key=request.form.get("request_key") or secrets.token_urlsafe(16),
         error=error,
+        for_review=review_views.for_review(portal(), actor(), name, summary.amount_fen),
     ), (422 if error else 200)
 
 
@@ -93,6 +95,15 @@ def commit(name: str) -> Any:
             flash(sentence(again), "error")
             return redirect(url_for("portal.home"))
     result = outcome.body
+    if dual_control.is_pending(result):  # maker-checker: prepared, a reviewer signs it into effect
+        flash(
+            _(
+                "Prepared for review: %(action)s. Another user of your member reviews and signs it.",
+                action=action.title,
+            ),
+            "ok",
+        )
+        return redirect(review_views.pending_page(result))
     flash(_("Signed and committed: %(action)s.", action=action.title), "ok")
     if name == "settle":  # the clearing statement on a page of its own (a reload signs nothing)
         return redirect(

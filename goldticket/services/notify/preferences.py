@@ -34,7 +34,9 @@ MAX_URL = 500
 ADDRESS = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 _ADDRESS = re.compile(ADDRESS)
 # a URL as the API's schema takes it: http(s), a host (no user:password@), no white space
-URL = r"^https?://[^\s/?#@]+([/?#]\S*)?$"
+# control characters spelled out: Python's \s counts \x1c-\x1f and \x85 as space, a JSON Schema
+# (ECMA) \s does not, so a URL valid by the published schema was refused as 400 (#20 found it)
+URL = r"^https?://[^\s\x00-\x20\x7f-\xa0/?#@]+([/?#][^\s\x00-\x20\x7f-\xa0]*)?$"
 SECRET_PREFIX = "whsec_"
 
 

@@ -1,0 +1,97 @@
+"""#20 maker-checker at the signing gateway: the reviewer's card signs an approval only if its
+write set is the operation closed as APPROVED with the intent's SHA-256 and otherwise exactly
+what the prepared function may write for that intent; the maker's card signs a preparation only
+if it records that intent and writes nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from support import PIN, TODAY, invoice
+from test_gateway_attacks import add, drop, endorsed, first, on_writes, refused_then_genuine, set_field
+
+from goldticket import domain as d
+from goldticket.services import dual_control, members
+
+pytestmark = pytest.mark.functional
+AMOUNT_FEN = 120_000_000
+
+
+@pytest.fixture
+def prepared(consortium):
+    p = consortium.platform
+    admin = members.add_user(p, p.desk(), member_id="core", username="core.admin", role="admin", pin=PIN)
+    dual_control.set_setting(p, admin, operations=["issue"], threshold_fen=1_000, pin=PIN)
+    request = {
+        "payee_org_id": "tier1",
+        "amount_fen": AMOUNT_FEN,
+        "maturity_date": (TODAY.replace(month=2, year=TODAY.year + 1)).isoformat(),
+        "invoices": [invoice("INV-GW-MC", AMOUNT_FEN)],
+    }
+    return admin, request
+
+
+def test_an_approval_must_run_the_prepared_intent_and_nothing_else(consortium, prepared):
+    p = consortium.platform
+    admin, request = prepared
+    cc = p.settings.chaincode
+    operation = p.submit(
+        consortium.core, "PrepareOperation", {"function": "IssueTicket", "request": request}, pin=PIN
+    ).result
+    approval = {"operation_id": operation["id"], "function": "IssueTicket", "request": request}
+    serial, intent, genuine = endorsed(p, admin, "ApproveOperation", approval)
+
+    def retarget(writes):
+        first(writes, "ticket")["value"]["holder_org_id"] = "tier2"
+
+    refused_then_genuine(
+        p,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("operation", status="PENDING"), cc), "operation written has status"),
+            (
+                on_writes(set_field("operation", intent_sha256="0" * 64), cc),
+                "operation written has intent_sha256",
+            ),
+            (on_writes(drop("operation"), cc), "must write exactly the operation"),
+            (on_writes(set_field("ticket", amount_fen=AMOUNT_FEN + 1), cc), "ticket written has amount_fen"),
+            (on_writes(retarget, cc), "ticket written has holder_org_id"),
+            (on_writes(add("member", ("core",), {"id": "core"}), cc), "may not write member"),
+        ],
+    )
+
+
+def test_a_preparation_records_the_intent_and_changes_nothing(consortium, prepared):
+    p = consortium.platform
+    _, request = prepared
+    cc = p.settings.chaincode
+    preparation = {"function": "IssueTicket", "request": request}
+    serial, intent, genuine = endorsed(p, consortium.core, "PrepareOperation", preparation)
+    assert first_operation_hash(genuine) == d.intent_sha256("IssueTicket", request)
+    refused_then_genuine(
+        p,
+        serial,
+        intent,
+        genuine,
+        [
+            (
+                on_writes(set_field("operation", intent_sha256="0" * 64), cc),
+                "operation written has intent_sha256",
+            ),
+            (on_writes(set_field("operation", status="APPROVED"), cc), "operation written has status"),
+            (
+                on_writes(add("ticket", ("TK00000000000000000000",), {"id": "TK00000000000000000000"}), cc),
+                "may not write ticket",
+            ),
+        ],
+    )
+
+
+def first_operation_hash(payload: bytes) -> str:
+    from goldticket import messages as m
+    from goldticket.signing.intents import _writes
+
+    writes = _writes(m.decode_transaction(payload))
+    (value,) = [value for (kind, _), value in writes.items() if kind == "operation"]
+    return str(value["intent_sha256"])

@@ -1,0 +1,73 @@
+"""#20 maker-checker over the API: a member's admin sets it, a clerk's issue over the threshold
+answers 202 with the prepared operation (idempotent like any write), the reviewer sees exactly
+the intent and approves it with their own card; the maker, another member and a clerk may not."""
+
+from __future__ import annotations
+
+import pytest
+from apiclient import MATURITY, activate, invoice
+from support import OPERATOR_PIN, PIN
+
+pytestmark = pytest.mark.functional
+
+
+@pytest.fixture
+def core_admin(members):
+    created = members.operator.post(
+        "/users",
+        {"org_id": "core", "username": "core.admin", "role": "admin", "desk_pin": OPERATOR_PIN},
+        expect=201,
+    )
+    admin = activate(members.client, "core.admin", created["activation_code"])
+    card = members.operator.post("/cards", {"user_id": "core.admin", "desk_pin": OPERATOR_PIN}, expect=201)
+    assert admin.post(f"/me/cards/{card['card_id']}/pin", {"new_pin": PIN}, expect=200)["status"] == "active"
+    return admin
+
+
+def test_maker_checker_issue_over_the_api(members, core_admin) -> None:
+    clerk = members["core"]
+    setting = {"operations": ["issue"], "threshold_fen": 50_000_000, "reviewers": [], "pin": PIN}
+    clerk.call("PUT", "/me/dual-control", setting, expect=403)
+    core_admin.call("PUT", "/me/dual-control", {**setting, "operations": ["pay"]}, expect=400)
+    saved = core_admin.call("PUT", "/me/dual-control", setting, expect=200)
+    assert (saved["operations"], saved["threshold_fen"]) == (["issue"], 50_000_000)
+    assert clerk.get("/me/dual-control", expect=200)["threshold_fen"] == 50_000_000
+
+    body = {
+        "payee_org_id": "tier1",
+        "amount_fen": 120_000_000,
+        "maturity_date": MATURITY.isoformat(),
+        "invoices": [invoice("INV-MC-API", 120_000_000)],
+        "pin": PIN,
+    }
+    prepared = clerk.post("/tickets", body, expect=202, **{"Idempotency-Key": "mc-1"})
+    assert prepared["status"] == "PENDING_REVIEW"
+    operation = prepared["operation"]
+    assert clerk.post("/tickets", body, expect=202, **{"Idempotency-Key": "mc-1"}) == prepared
+    assert clerk.last.headers.get("Idempotent-Replayed") == "true"
+    assert members["tier1"].get("/tickets?holder_org_id=tier1", expect=200)["items"] == []
+
+    assert clerk.get("/operations?status=TO_REVIEW", expect=200)["items"] == []
+    listed = core_admin.get("/operations?status=TO_REVIEW", expect=200)["items"]
+    assert [item["id"] for item in listed] == [operation["id"]]
+    shown = core_admin.get(f"/operations/{operation['id']}", expect=200)
+    assert shown["request"]["amount_fen"] == 120_000_000 and shown["request"]["payee_org_id"] == "tier1"
+    members["tier1"].get(f"/operations/{operation['id']}", expect=404)  # need to know
+    clerk.post(f"/operations/{operation['id']}/approve", {"pin": PIN}, expect=403)  # the maker
+    core_admin.get("/operations/OP0000000000000000000x", expect=404)
+
+    approved = core_admin.post(f"/operations/{operation['id']}/approve", {"pin": PIN}, expect=200)
+    assert approved["operation"]["status"] == "APPROVED"
+    assert approved["operation"]["maker"]["user"] == "core.clerk"
+    assert approved["operation"]["checker"]["user"] == "core.admin"
+    ticket = approved["result"]
+    assert (ticket["status"], ticket["amount_fen"]) == ("PENDING_ACCEPTANCE", 120_000_000)
+    core_admin.post(f"/operations/{operation['id']}/approve", {"pin": PIN}, expect=409)
+    history = core_admin.get(f"/tickets/{ticket['id']}/history", expect=200)
+    entries = history["items"] if isinstance(history, dict) else history
+    assert [(h["by_user"], h["maker_user"]) for h in entries] == [("core.admin", "core.clerk")]
+    assert core_admin.get("/operations?status=APPROVED", expect=200)["total"] == 1
+
+    # below the threshold the clerk signs alone, as before
+    small = {**body, "amount_fen": 100, "invoices": [invoice("INV-MC-SMALL", 100)]}
+    assert clerk.post("/tickets", small, expect=201)["status"] == "PENDING_ACCEPTANCE"

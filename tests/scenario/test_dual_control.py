@@ -1,0 +1,272 @@
+"""#20 maker-checker (经办/复核) on the ledger: above a member's threshold a covered operation is
+only prepared by its maker (nothing moves), and runs when a second user of the same member, a
+reviewer, signs the same intent with their own card. Attacks: the direct call, the maker
+approving their own operation, a user of another member, a changed intent, a clerk who is no
+reviewer, a closed or expired operation. Each is refused by the chaincode itself (the
+services' own checks are stepped around by submitting the transaction directly)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from support import PIN, TODAY, invoice, on
+
+from goldticket import domain as d
+from goldticket.services import dual_control, financing, members, tickets
+
+pytestmark = pytest.mark.scenario
+MATURITY = TODAY + dt.timedelta(days=90)
+THRESHOLD_FEN = 50_000_000  # 500,000.00
+AMOUNT_FEN = 120_000_000  # 1,200,000.00, over it
+
+
+@pytest.fixture
+def core_admin(consortium):
+    """The core's admin (its reviewer) and the setting: issue and settlement over 500,000.00."""
+    p = consortium.platform
+    admin = members.add_user(p, p.desk(), member_id="core", username="core.admin", role="admin", pin=PIN)
+    dual_control.set_setting(p, admin, operations=["issue", "settle"], threshold_fen=THRESHOLD_FEN, pin=PIN)
+    return admin
+
+
+def _issue_request(number: str = "INV-MC-1", amount_fen: int = AMOUNT_FEN) -> dict[str, object]:
+    return {
+        "payee_org_id": "tier1",
+        "amount_fen": amount_fen,
+        "maturity_date": MATURITY.isoformat(),
+        "invoices": [invoice(number, amount_fen)],
+    }
+
+
+def _issue(consortium, actor, amount_fen: int = AMOUNT_FEN, number: str = "INV-MC-1") -> dict:
+    return tickets.issue_ticket(
+        consortium.platform,
+        actor,
+        payee_org_id="tier1",
+        amount_fen=amount_fen,
+        maturity_date=MATURITY,
+        invoices=[invoice(number, amount_fen)],
+        pin=PIN,
+    )
+
+
+def _used_fen(consortium) -> int:
+    lines = consortium.platform.evaluate("ListCreditLines", {"core_org_id": "core"})["items"]
+    return sum(line["used_fen"] for line in lines)
+
+
+def _approve_directly(p, actor, operation: dict, **changes: object) -> dict:
+    request = {
+        "operation_id": operation["id"],
+        "function": operation["function"],
+        "request": operation["request"],
+    }
+    request.update(changes)
+    return p.submit(actor, "ApproveOperation", request, pin=PIN).result
+
+
+def test_over_the_threshold_the_maker_prepares_and_a_reviewer_signs_it_into_effect(
+    consortium, core_admin
+) -> None:
+    c, p = consortium, consortium.platform
+    prepared = _issue(c, c.core)
+    assert prepared["status"] == dual_control.PENDING_REVIEW
+    operation = prepared["operation"]
+    assert (operation["status"], operation["function"], operation["amount_fen"]) == (
+        "PENDING",
+        "IssueTicket",
+        AMOUNT_FEN,
+    )
+    assert operation["maker"]["user"] == "core.clerk"
+    assert operation["intent_sha256"] == d.intent_sha256("IssueTicket", operation["request"])
+    # nothing moved: no ticket for the payee, no credit drawn
+    assert p.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"] == []
+    assert _used_fen(c) == 0
+    assert [item["id"] for item in dual_control.to_review(p, core_admin)] == [operation["id"]]
+    assert dual_control.to_review(p, c.core) == []  # the maker has nothing to review
+
+    approved = dual_control.approve(p, core_admin, operation["id"], pin=PIN)
+    ticket = approved["result"]
+    assert (ticket["status"], ticket["amount_fen"], ticket["holder_org_id"]) == (
+        "PENDING_ACCEPTANCE",
+        AMOUNT_FEN,
+        "tier1",
+    )
+    assert approved["operation"]["status"] == "APPROVED"
+    assert approved["operation"]["checker"]["user"] == "core.admin"
+    assert _used_fen(c) == AMOUNT_FEN
+    history = p.evaluate("GetHistory", {"ticket_id": ticket["id"]})["items"]
+    assert (history[0]["action"], history[0]["by_user"], history[0]["maker_user"]) == (
+        "issue",
+        "core.admin",
+        "core.clerk",
+    )
+    assert history[0]["operation_id"] == operation["id"]
+    # approved once: a second approval finds it closed
+    with pytest.raises(d.StateConflictError, match="APPROVED, not PENDING"):
+        _approve_directly(p, core_admin, operation)
+
+
+def test_at_or_below_the_threshold_and_uncovered_operations_are_signed_alone(consortium, core_admin) -> None:
+    c = consortium
+    ticket = _issue(c, c.core, amount_fen=THRESHOLD_FEN)
+    assert ticket["status"] == "PENDING_ACCEPTANCE"
+    assert ticket["amount_fen"] == THRESHOLD_FEN
+
+
+def test_the_direct_call_over_the_threshold_is_refused_by_the_chaincode(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    for actor in (c.core, core_admin):  # an admin, reviewer though they are, is no exception
+        with pytest.raises(d.ForbiddenError, match="needs a reviewer"):
+            p.submit(actor, "IssueTicket", _issue_request(), pin=PIN)
+    assert p.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"] == []
+
+
+def test_the_maker_cannot_approve_their_own_operation(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    operation = _issue(c, core_admin)["operation"]  # prepared by the admin, a reviewer
+    with pytest.raises(d.ForbiddenError, match="maker of an operation does not review it"):
+        _approve_directly(p, core_admin, operation)
+    with pytest.raises(d.ForbiddenError, match="maker of an operation does not review it"):
+        dual_control.approve(p, core_admin, operation["id"], pin=PIN)
+    assert p.evaluate("GetOperation", {"operation_id": operation["id"]})["status"] == "PENDING"
+
+
+def test_a_user_of_another_member_cannot_approve(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    members.register_member(p, p.desk(), member_id="core2", name="第二核心", name_en="Core Two", role="core")
+    other = members.add_user(p, p.desk(), member_id="core2", username="core2.admin", role="admin", pin=PIN)
+    operation = _issue(c, c.core)["operation"]
+    with pytest.raises(d.ForbiddenError, match="another member's"):
+        _approve_directly(p, other, operation)
+    assert p.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"] == []
+
+
+def test_the_reviewer_must_sign_the_very_intent_prepared(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    operation = _issue(c, c.core)["operation"]
+    changed = {**operation["request"], "payee_org_id": "tier2"}
+    with pytest.raises(d.ForbiddenError, match="intent signed differs"):
+        _approve_directly(p, core_admin, operation, request=changed)
+    with pytest.raises(d.ForbiddenError, match="intent signed differs"):
+        _approve_directly(p, core_admin, operation, function="OfferTransfer")
+    assert p.evaluate("ListTickets", {"holder_org_id": "tier2"})["items"] == []
+    assert p.evaluate("GetOperation", {"operation_id": operation["id"]})["status"] == "PENDING"
+
+
+def test_a_clerk_who_is_no_reviewer_cannot_approve(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    operation = _issue(c, core_admin)["operation"]  # prepared by the admin; the clerk may not review
+    with pytest.raises(d.ForbiddenError, match="is not a reviewer"):
+        _approve_directly(p, c.core, operation)
+    # named as a reviewer in the setting, the clerk may
+    dual_control.set_setting(
+        p, core_admin, operations=["issue"], threshold_fen=THRESHOLD_FEN, reviewers=["core.clerk"], pin=PIN
+    )
+    assert _approve_directly(p, c.core, operation)["operation"]["checker"]["user"] == "core.clerk"
+
+
+def test_only_an_admin_sets_the_member_setting(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    request = {"operations": [], "threshold_fen": 0, "reviewers": []}
+    with pytest.raises(d.ForbiddenError, match="only an admin"):
+        p.submit(c.core, "SetDualControl", request, pin=PIN)
+    assert dual_control.get_setting(p, "core")["operations"] == ["issue", "settle"]
+
+
+def test_a_rejected_or_expired_operation_is_never_executed(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    first = _issue(c, c.core)["operation"]
+    rejected = dual_control.reject(p, core_admin, first["id"], reason="wrong supplier", pin=PIN)
+    assert (rejected["status"], rejected["reason"]) == ("REJECTED", "wrong supplier")
+    with pytest.raises(d.StateConflictError, match="REJECTED, not PENDING"):
+        _approve_directly(p, core_admin, first)
+    second = _issue(c, c.core, number="INV-MC-2")["operation"]
+    later = on(p, TODAY + dt.timedelta(days=8))
+    with pytest.raises(d.RuleViolationError, match="expired"):
+        _approve_directly(later, core_admin, second)
+    assert p.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"] == []
+    assert _used_fen(c) == 0
+
+
+def test_the_maker_learns_a_rule_refusal_when_preparing(consortium, core_admin) -> None:
+    c = consortium
+    with pytest.raises(d.RuleViolationError):
+        tickets.issue_ticket(
+            c.platform,
+            c.core,
+            payee_org_id="tier1",
+            amount_fen=AMOUNT_FEN,
+            maturity_date=TODAY - dt.timedelta(days=1),
+            invoices=[invoice("INV-MC-3", AMOUNT_FEN)],
+            pin=PIN,
+        )
+    assert dual_control.list_operations(c.platform, c.core) == []
+
+
+def test_a_banks_financing_approval_over_its_threshold_needs_its_reviewer(consortium, issued_ticket) -> None:
+    c, p = consortium, consortium.platform
+    bank_admin = members.add_user(p, p.desk(), member_id="bank", username="bank.admin", role="admin", pin=PIN)
+    dual_control.set_setting(
+        p, bank_admin, operations=["approve_financing"], threshold_fen=THRESHOLD_FEN, pin=PIN
+    )
+    applied = financing.apply_financing(
+        p,
+        c.tier1,
+        ticket_id=issued_ticket["id"],
+        bank_org_id="bank",
+        amount_fen=60_000_000,
+        max_annual_rate_bp=500,
+        pin=PIN,
+    )
+    terms = {"application_id": applied["application_id"], "annual_rate_bp": 400, "value_date": TODAY}
+    prepared = financing.approve_financing(p, c.bank, pin=PIN, **terms)
+    assert prepared["status"] == dual_control.PENDING_REVIEW
+    assert p.evaluate("GetApplication", {"application_id": applied["application_id"]})["status"] == "OPEN"
+    approved = dual_control.approve(p, bank_admin, prepared["operation"]["id"], pin=PIN)
+    assert approved["result"]["financed"]["amount_fen"] == 60_000_000
+    assert approved["result"]["financed"]["holder_org_id"] == "bank"
+
+
+def test_malformed_preparations_approvals_and_settings_are_refused(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    with pytest.raises(d.InvalidInputError, match="are prepared for review"):
+        p.submit(
+            c.core, "PrepareOperation", {"function": "CancelTicket", "request": {"ticket_id": "TK1"}}, pin=PIN
+        )
+    with pytest.raises(d.InvalidInputError, match="request must be an object"):
+        p.submit(c.core, "PrepareOperation", {"function": "IssueTicket", "request": "everything"}, pin=PIN)
+    operation = _issue(c, c.core)["operation"]
+    with pytest.raises(d.InvalidInputError, match="states the operation's function and request"):
+        _approve_directly(p, core_admin, operation, request=None)
+    # the operator's own member has no maker-checker setting of its own to set
+    operator, pin = p.actor("operator"), p.settings.operator_pin
+    with pytest.raises(d.ForbiddenError, match="only a core or supplier or bank member"):
+        p.submit(operator, "SetDualControl", {"operations": [], "threshold_fen": 0}, pin=pin)
+    assert p.evaluate("GetOperation", {"operation_id": operation["id"]})["status"] == "PENDING"
+
+
+def test_before_the_pin_the_preparation_is_rehearsed_and_the_direct_call_refused(
+    consortium, core_admin
+) -> None:
+    p = consortium.platform
+    serial = p.cards.registry.active_card("core.clerk").serial
+    identity = p.signing.identity(serial)
+    creator = {"msp_id": identity.msp_id, "certificate_pem": identity.certificate_pem.decode()}
+    height = p.ledger.height()
+    preparation = {"function": "IssueTicket", "request": _issue_request()}
+    answer = p.evaluate(
+        "Rehearse", {"function": "PrepareOperation", "request": preparation, "creator": creator}
+    )
+    assert answer == {"ok": True, "function": "PrepareOperation"}
+    late = {**_issue_request(), "maturity_date": (TODAY - dt.timedelta(days=1)).isoformat()}
+    with pytest.raises(d.RuleViolationError):
+        p.evaluate(
+            "Rehearse",
+            {"function": "PrepareOperation", "request": {**preparation, "request": late}, "creator": creator},
+        )
+    with pytest.raises(d.ForbiddenError, match="needs a reviewer"):
+        p.evaluate("Rehearse", {"function": "IssueTicket", "request": _issue_request(), "creator": creator})
+    assert p.ledger.height() == height
+    assert dual_control.list_operations(p, consortium.core) == []
