@@ -19,6 +19,7 @@ from .certificates import CertificateTransactions
 from .financing import FinancingTransactions
 from .identities import IdentityTransactions
 from .recourse import RecourseTransactions
+from .registration import RegistrationTransactions
 from .rehearsal import RehearsalTransactions
 from .settlement import SettlementTransactions
 from .tickets import TicketTransactions
@@ -35,6 +36,7 @@ class GoldTicketContract(
     CertificateTransactions,
     RehearsalTransactions,
     RecourseTransactions,
+    RegistrationTransactions,
     Contract,
 ):
     Name = "GoldTicket"

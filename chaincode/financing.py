@@ -110,6 +110,10 @@ class FinancingTransactions:
             tx_id=tx.tx_id,
             today=tx.today(),
         )
+        # #21: the financing is registered (中登网) before the approval commits (checked once the
+        # approval itself is known to be the bank's to make)
+        registrations = [value for _, value in await tx.scan("registration", application.id)]
+        d.require_current_registration(application.id, registrations, tx.today())
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)
         if application.recourse is not None:  # only then: approvals before #21 replay unchanged

@@ -34,6 +34,8 @@ QUERIES = (
     "GetBankPayments",
     "GetOverdue",
     "ListOverdue",
+    "GetRegistrations",
+    "SearchRegistrations",
     "Ping",
     "Rehearse",
 )

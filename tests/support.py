@@ -35,3 +35,31 @@ def replace_card(
     started = cards.replace_card(platform, platform.desk(), serial, operator_password=operator_password)
     owner = platform.actor(platform.cards.registry.get(serial).username)
     return cards.recover_card(platform, owner, started["serial"], pin)
+
+
+def register(
+    platform: Platform, banker, application_id: str, pin: str = PIN, number: str | None = None
+) -> dict:
+    """#21: the bank records a registration (中登网) for ``application_id`` dated the platform's
+    today, as it must before it approves."""
+    from goldticket.services import registration
+
+    return registration.record_registration(
+        platform,
+        banker,
+        application_id=application_id,
+        registration_number=number or f"ZD-{application_id}",
+        registered_on=platform.today(),
+        pin=pin,
+    )
+
+
+def register_by_api(client, headers: dict, application_id: str, pin: str = PIN) -> dict:
+    """#21: the same through the API (the bank's headers)."""
+    response = client.post(
+        f"/api/v1/financing/{application_id}/registration",
+        json={"registration_number": f"ZD-{application_id}", "pin": pin},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

@@ -50,6 +50,8 @@ CONTRACT_TESTS = [
     # issue #17: rate bound, invoice owner, credit lines, claimed identities, recovery
     "tests/scenario/test_prices_credit_invoices.py",
     "tests/scenario/test_claimed_identities.py",
+    # issue #21: approval needs a current registration (中登网) of the application
+    "tests/scenario/test_registration.py",
 ]
 # issue #17: accounts, activation codes, passwords, PINs and login limits
 SECRETS_TESTS = [
@@ -70,6 +72,12 @@ TARGETS: dict[str, list[str]] = {
     "chaincode/rehearsal.py": [*SCENARIOS, "tests/scenario/test_rehearse_before_pin.py"],
     # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)
     "chaincode/recourse.py": ["tests/scenario/test_overdue_recourse.py"],
+    # issue #21: registration (中登网): who records it, what it must say, search before funding
+    "chaincode/registration.py": ["tests/scenario/test_registration.py"],
+    "goldticket/domain/registration.py": [
+        "tests/unit/domain/test_domain_registration.py",
+        "tests/scenario/test_registration.py",
+    ],
     "goldticket/domain/recourse.py": [
         "tests/unit/domain/test_domain_recourse.py",
         "tests/scenario/test_overdue_recourse.py",

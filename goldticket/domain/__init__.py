@@ -50,6 +50,14 @@ from .recourse import (
     require_recourse,
     unpaid_fen,
 )
+from .registration import (
+    DEFAULT_REGISTRY,
+    current_registration,
+    record_registration,
+    registration_status,
+    require_current_registration,
+    with_status,
+)
 from .settlement import Payment, SettlementPlan, plan_settlement, settle_piece
 from .status import LIVE, OVERDUE, TERMINAL, TicketStatus, display_status
 from .terms import DEFAULT_MAX_TERM_MONTHS, add_months, check_term
@@ -57,6 +65,12 @@ from .ticket import Invoice, Ticket, normalise_invoice_number, parse_date, requi
 from .transfer import Offer, accept_offer, close_offer, offer_transfer
 
 __all__ = [
+    "DEFAULT_REGISTRY",
+    "current_registration",
+    "record_registration",
+    "registration_status",
+    "require_current_registration",
+    "with_status",
     "MemberKyc",
     "check_kyc",
     "check_uscc",

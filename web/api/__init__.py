@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import auth, certificates, credit, dashboard, desk, inbox, notify, offers, overdue, service, tickets
+from . import (
+    auth,
+    certificates,
+    credit,
+    dashboard,
+    desk,
+    inbox,
+    notify,
+    offers,
+    overdue,
+    registration,
+    service,
+    tickets,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-for area in (auth, desk, credit, tickets, offers, service, certificates, dashboard, inbox, notify, overdue):
+for area in (
+    auth,
+    desk,
+    credit,
+    tickets,
+    offers,
+    service,
+    certificates,
+    dashboard,
+    inbox,
+    notify,
+    overdue,
+    registration,
+):
     bp.register_blueprint(area.bp)
 bp.register_blueprint(auth.me_bp)
 

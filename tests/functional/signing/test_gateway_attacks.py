@@ -19,7 +19,7 @@ from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
-from support import PIN, TODAY, invoice, on
+from support import PIN, TODAY, invoice, on, register
 
 from goldticket import messages as m
 from goldticket.services import transfers
@@ -559,6 +559,7 @@ def test_an_approval_above_the_holders_signed_rate_is_refused_by_the_gateway(con
         max_annual_rate_bp=350,
         pin=PIN,
     )
+    register(platform, consortium.bank, applied["application_id"])
     request = {
         "application_id": applied["application_id"],
         "annual_rate_bp": 300,
@@ -821,6 +822,7 @@ def test_an_approval_gives_the_bank_only_the_recourse_the_holder_signed(consorti
         platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
         max_annual_rate_bp=350, recourse=False, pin=PIN,
     )  # fmt: skip
+    register(platform, consortium.bank, applied["application_id"])
     request = {
         "application_id": applied["application_id"],
         "annual_rate_bp": 300,
@@ -960,6 +962,7 @@ MAY_WRITE = {
     "MarkOverdue": {"overdue"},
     "DemandPayment": {"demand"},
     "CloseDemand": {"demand", "overdue"},
+    "RecordRegistration": {"registration", "registration_invoice"},
 }
 ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
 

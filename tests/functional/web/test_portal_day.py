@@ -137,6 +137,11 @@ def walked(members: Members, accepted: dict[str, Any]) -> dict[str, str]:
         {"bank_org_id": "bank", "amount_fen": 30_000_000, "max_annual_rate_bp": 350, "pin": PIN},
         expect=201,
     )
+    members["bank"].post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+        expect=201,
+    )
     approved = members["bank"].post(
         f"/financing/{applied['application_id']}/approve",
         {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},
