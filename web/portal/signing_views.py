@@ -21,6 +21,7 @@ from . import (  # noqa: F401
     desk_actions,
     financing_actions,
     overdue_actions,
+    registration_actions,
     ticket_actions,
     transfer_actions,
 )
