@@ -52,14 +52,3 @@ def register(
         registered_on=platform.today(),
         pin=pin,
     )
-
-
-def register_by_api(client, headers: dict, application_id: str, pin: str = PIN) -> dict:
-    """#21: the same through the API (the bank's headers)."""
-    response = client.post(
-        f"/api/v1/financing/{application_id}/registration",
-        json={"registration_number": f"ZD-{application_id}", "pin": pin},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()

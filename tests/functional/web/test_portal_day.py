@@ -248,6 +248,9 @@ def test_the_financing_form_and_both_confirmations_state_the_money(
     assert done.status_code == 302, alerts(done.get_data(as_text=True))
     application_id = members["tier1"].get(f"/tickets/{accepted['id']}")["application_id"]
 
+    members["bank"].post(  # #21: the approval (and its rehearsal) needs a registration
+        f"/financing/{application_id}/registration", {"registration_number": "ZD-DAY", "pin": PIN}, expect=201
+    )
     bank = login(app, "bank.credit")
     height = portal.platform.ledger.height()
     for rate in ("99", "100.01", "abc", "3.61"):

@@ -39,6 +39,13 @@ def test_the_bank_registers_then_approves_in_the_portal(
     pdf = bank.get(f"/applications/{application_id}/filing.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
+    # the approval is refused before the PIN, in the page's language, until it is registered
+    page, html = confirm(
+        bank, "approve", application_id=application_id, rate="5.00", value_date=TODAY.isoformat()
+    )
+    assert 'type="password"' not in html
+    assert any("没有有效的中登网登记" in alert for alert in alerts(html)), alerts(html)
+
     fields = {"application_id": application_id, "registration_number": "ZD-PORTAL-1",
               "registered_on": TODAY.isoformat(), "expires_on": "", "amends": ""}  # fmt: skip
     page, html = confirm(bank, "register", **fields)
