@@ -193,3 +193,15 @@ def test_search_before_funding_shows_the_same_invoices_on_other_tickets(consorti
         registration.search(p, c.tier1, ["INV-REG-1"])
     with pytest.raises(d.ForbiddenError):
         registration.search_before_funding(p, c.bank, asked)  # not the bank's application
+
+
+def test_the_chaincode_lets_only_banks_search_and_checks_the_numbers(consortium, tier1_key):
+    """Whatever the services check: a supplier's own identity is refused the search; a search
+    names 1 to 50 invoice numbers."""
+    p = consortium.platform
+    with pytest.raises(Exception, match="forbidden"):
+        p.contract.evaluate(tier1_key, "SearchRegistrations", {"invoice_numbers": ["INV-REG-1"]})
+    for numbers in ([], None, "INV-REG-1", [""], ["N"] * 51):
+        with pytest.raises(d.InvalidInputError):
+            p.evaluate("SearchRegistrations", {"invoice_numbers": numbers})
+    assert p.evaluate("SearchRegistrations", {"invoice_numbers": ["N"] * 50})["registrations"] == []
