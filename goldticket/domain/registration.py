@@ -45,9 +45,11 @@ def record_registration(
     tx_id: str,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The registration record the financing bank files for ``application``, and the record it
-    amends (marked replaced) or None. Raises ForbiddenError-free rule errors: the caller's
-    role is checked by the chaincode; here the bank must be the application's, the application
-    still open, the dates sane, an amended registration one of this application's and current."""
+    amends (marked replaced) or None. The caller's role is checked by the chaincode; here:
+    ForbiddenError unless the bank is the application's; StateConflictError when the application
+    is no longer open, the number is already recorded or the amended registration was amended
+    already; InvalidInputError / RuleViolationError for bad or expired dates, a hash that is not
+    one, invoice numbers that are not the ticket's, an amendment of nothing of this application."""
     if application["bank_org_id"] != by_org_id:
         raise ForbiddenError(f"only the bank of application {application['id']} registers its financing")
     if application["status"] != "OPEN":
