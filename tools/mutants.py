@@ -164,6 +164,8 @@ EDITS: list[tuple[str, str, str, str]] = [
 # Survivors shown to be equivalent (docs/mutation.md says why at more length): the mutant's
 # description, and one line of reason. They are still run and still printed, as "equivalent".
 EQUIVALENT: dict[str, str] = {
+    "chaincode/registration.py:31 roles dropped from `tx.caller('bank')`": "record_registration refuses"
+    " every caller but the application's own bank (always a member of role bank): the same forbidden",
     "goldticket/services/cards.py:70 guard `record.status != 'OPENED'` removed": "personalise's two"
     " callers pass only OPENED cards (set_pin's OPENED branch, init opening the operator's card just"
     " before), and the registry's activate allows OPENED only: no caller reaches it otherwise",
