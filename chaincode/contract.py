@@ -20,6 +20,7 @@ from .dual_control import DualControlTransactions
 from .financing import FinancingTransactions
 from .identities import IdentityTransactions
 from .recourse import RecourseTransactions
+from .registration import RegistrationTransactions
 from .rehearsal import RehearsalTransactions
 from .settlement import SettlementTransactions
 from .tickets import TicketTransactions
@@ -37,6 +38,7 @@ class GoldTicketContract(
     RehearsalTransactions,
     RecourseTransactions,
     DualControlTransactions,
+    RegistrationTransactions,
     Contract,
 ):
     Name = "GoldTicket"

@@ -116,6 +116,10 @@ class FinancingTransactions:
             tx_id=tx.tx_id,
             today=tx.today(),
         )
+        # #21: the financing is registered (中登网) before the approval commits (checked once the
+        # approval itself is known to be the bank's to make)
+        registrations = [value for _, value in await tx.scan("registration", application.id)]
+        d.require_current_registration(application.id, registrations, tx.today())
         private = "annual_rate_bp" in tx.private_fields
         if private:  # the terms to the holder's and the bank's organisations, hashes to the channel
             terms = {

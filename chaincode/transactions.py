@@ -36,6 +36,8 @@ QUERIES = (
     "GetBankPayments",
     "GetOverdue",
     "ListOverdue",
+    "GetRegistrations",
+    "SearchRegistrations",
     "Ping",
     "Rehearse",
     "GetDualControl",

@@ -79,6 +79,8 @@ class Settings:
     signer_tls_dir: Path | None = None  # GOLDTICKET_SIGNER_TLS_DIR (None = <data dir>/signer-tls)
     # GOLDTICKET_ORGS_DIR: the other organisations' own folders (None = <data dir>-orgs beside it)
     orgs_dir: Path | None = None
+    # GOLDTICKET_REGISTRY_DIR: the registry adapter's outbox/ and inbox/ (None = <data dir>/registry)
+    registry_dir: Path | None = None
     operator_password: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PASSWORD
     operator_pin: str = dataclasses.field(default="", repr=False)  # GOLDTICKET_OPERATOR_PIN
     # GOLDTICKET_DATABASE_URL: the portal's database ("" = SQLite portal.sqlite in data_dir)
@@ -125,6 +127,7 @@ class Settings:
             "signer_secret": env.get("GOLDTICKET_SIGNER_SECRET", ""),
             "signer_tls_dir": Path(tls) if (tls := env.get("GOLDTICKET_SIGNER_TLS_DIR")) else None,
             "orgs_dir": Path(orgs) if (orgs := env.get("GOLDTICKET_ORGS_DIR")) else None,
+            "registry_dir": Path(reg) if (reg := env.get("GOLDTICKET_REGISTRY_DIR")) else None,
             "operator_password": env.get("GOLDTICKET_OPERATOR_PASSWORD", ""),
             "operator_pin": env.get("GOLDTICKET_OPERATOR_PIN", ""),
             "database_url": env.get("GOLDTICKET_DATABASE_URL", ""),
@@ -195,6 +198,11 @@ class Settings:
     def signer_tls_path(self) -> Path:
         """The signing gateway's mutual-TLS files (``goldticket signer tls`` writes them)."""
         return self.signer_tls_dir or self.data_dir / "signer-tls"
+
+    @property
+    def registry_path(self) -> Path:
+        """The file-based registry adapter's folder: outbox/ (filings) and inbox/ (answers)."""
+        return self.registry_dir or self.data_dir / "registry"
 
     @property
     def orgs_path(self) -> Path:

@@ -35,3 +35,20 @@ def replace_card(
     started = cards.replace_card(platform, platform.desk(), serial, operator_password=operator_password)
     owner = platform.actor(platform.cards.registry.get(serial).username)
     return cards.recover_card(platform, owner, started["serial"], pin)
+
+
+def register(
+    platform: Platform, banker, application_id: str, pin: str = PIN, number: str | None = None
+) -> dict:
+    """#21: the bank records a registration (中登网) for ``application_id`` dated the platform's
+    today, as it must before it approves."""
+    from goldticket.services import registration
+
+    return registration.record_registration(
+        platform,
+        banker,
+        application_id=application_id,
+        registration_number=number or f"ZD-{application_id}",
+        registered_on=platform.today(),
+        pin=pin,
+    )

@@ -50,6 +50,8 @@ CONTRACT_TESTS = [
     # issue #17: rate bound, invoice owner, credit lines, claimed identities, recovery
     "tests/scenario/test_prices_credit_invoices.py",
     "tests/scenario/test_claimed_identities.py",
+    # issue #21: approval needs a current registration (中登网) of the application
+    "tests/scenario/test_registration.py",
 ]
 # issue #17: accounts, activation codes, passwords, PINs and login limits
 SECRETS_TESTS = [
@@ -73,6 +75,12 @@ TARGETS: dict[str, list[str]] = {
     "goldticket/domain/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
     # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)
     "chaincode/recourse.py": ["tests/scenario/test_overdue_recourse.py"],
+    # issue #21: registration (中登网): who records it, what it must say, search before funding
+    "chaincode/registration.py": ["tests/scenario/test_registration.py"],
+    "goldticket/domain/registration.py": [
+        "tests/unit/domain/test_domain_registration.py",
+        "tests/scenario/test_registration.py",
+    ],
     "goldticket/domain/recourse.py": [
         "tests/unit/domain/test_domain_recourse.py",
         "tests/scenario/test_overdue_recourse.py",
@@ -164,6 +172,8 @@ EQUIVALENT: dict[str, str] = {
         " own function it then runs for the caller's member; no covered function calls another, so the"
         " guard (kept against a future one that does) is unreachable"
     ),
+    "chaincode/registration.py:31 roles dropped from `tx.caller('bank')`": "record_registration refuses"
+    " every caller but the application's own bank (always a member of role bank): the same forbidden",
     "goldticket/services/cards.py:70 guard `record.status != 'OPENED'` removed": "personalise's two"
     " callers pass only OPENED cards (set_pin's OPENED branch, init opening the operator's card just"
     " before), and the registry's activate allows OPENED only: no caller reaches it otherwise",

@@ -5,7 +5,7 @@ an upload. Anchoring on the ledger and the verdicts are use cases: goldticket.se
 
 from .errors import CertificateError
 from .qr import qr_data_uri
-from .render import is_warm, render_certificate, render_demand, render_statement, warm
+from .render import is_warm, render_certificate, render_demand, render_filing, render_statement, warm
 from .signer import DocumentSigner, open_document_signer
 from .verify import MAX_PDF_BYTES, SignatureCheck, check_signature
 
@@ -20,6 +20,7 @@ __all__ = [
     "qr_data_uri",
     "render_certificate",
     "render_demand",
+    "render_filing",
     "render_statement",
     "warm",
 ]

@@ -103,3 +103,8 @@ def render_demand(view: dict[str, Any]) -> bytes:
 def render_statement(view: dict[str, Any]) -> bytes:
     """A clearing statement (templates/statement.html)."""
     return render("statement.html", s=view)
+
+
+def render_filing(view: dict[str, Any]) -> bytes:
+    """A registration filing (中登网, templates/filing.html) from a view the services built."""
+    return render("filing.html", f=view)

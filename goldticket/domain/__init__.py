@@ -51,6 +51,14 @@ from .recourse import (
     require_recourse,
     unpaid_fen,
 )
+from .registration import (
+    DEFAULT_REGISTRY,
+    current_registration,
+    record_registration,
+    registration_status,
+    require_current_registration,
+    with_status,
+)
 from .settlement import Payment, SettlementPlan, plan_settlement, settle_piece
 from .status import LIVE, OVERDUE, TERMINAL, TicketStatus, display_status
 from .terms import DEFAULT_MAX_TERM_MONTHS, add_months, check_term
@@ -60,6 +68,12 @@ from .transfer import Offer, accept_offer, close_offer, offer_transfer
 __all__ = [
     "DualControl",
     "intent_sha256",
+    "DEFAULT_REGISTRY",
+    "current_registration",
+    "record_registration",
+    "registration_status",
+    "require_current_registration",
+    "with_status",
     "MemberKyc",
     "check_kyc",
     "check_uscc",

@@ -19,7 +19,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import credit, financing, members, settlement, tickets, transfers
+from . import credit, financing, members, registration, settlement, tickets, transfers
 from .context import OPERATOR, Actor
 from .desk import keep_kyc
 from .platform import Platform
@@ -210,6 +210,27 @@ def run_demo(platform: Platform, say: Callable[[str], None], portal: Portal | No
         amount_fen=25_000_000,
         max_annual_rate_bp=RATE_BP,  # the rate of the quote the holder saw
         pin=pin,
+    )
+    # #21: the factor files the registration (中登网) the platform prepared and records the
+    # number it obtained before it approves; the filing goes to the registry adapter's outbox
+    application_id = application["application_id"]
+    kyc: registration.KycLookup = registration.no_kyc
+    if portal is not None:
+        receipt = registration.file_with_registry(portal, factor, application_id)
+        say(f"   {names['hhbl']} files the registration (中登网): {receipt.locations[0]}")
+        kyc = registration.kyc_of(portal)
+    registered = registration.record_registration(
+        platform,
+        factor,
+        application_id=application_id,
+        registration_number=f"0{start:%Y%m%d}DEMO0001",
+        registered_on=start,
+        kyc=kyc,
+        pin=pin,
+    )
+    say(
+        f"   registered as {registered['registration_number']} on {registered['registered_on']}, "
+        f"until {registered['expires_on']}"
     )
     approved = financing.approve_financing(
         platform,

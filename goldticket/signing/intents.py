@@ -83,6 +83,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "SetDualControl": frozenset({"member"}),
     "PrepareOperation": frozenset({"operation", "member_operation"}),
     "RejectOperation": frozenset({"operation"}),
+    "RecordRegistration": frozenset({"registration", "registration_invoice"}),
 }
 # the functions a prepared operation may run (goldticket.domain.dual_control.OPERATIONS)
 REVIEWED = frozenset({"IssueTicket", "OfferTransfer", "ApproveFinancing", "SettleTicket"})
@@ -116,6 +117,8 @@ _TARGETS_BY_FUNCTION = {
     "SetDualControl": {},
     "PrepareOperation": {},
     "RejectOperation": {"operation_id": "operation"},
+    # a registration is recorded under its application: no ticket or application changes
+    "RecordRegistration": {"application_id": "registration"},
 }
 
 
@@ -384,6 +387,8 @@ def _check_intent_writes(
         _check_bank_payments(intent, writes, tx_id)
     elif intent.function in ("MarkOverdue", "DemandPayment", "CloseDemand"):
         _check_recourse(intent, writes)
+    elif intent.function == "RecordRegistration":
+        _check_registration(intent, writes)
     elif intent.function == "IssueTicket":
         new = list(tickets.values())
         if len(new) != 1:
@@ -401,6 +406,42 @@ def _check_intent_writes(
             raise RefusedError("the ticket written does not carry the term reason the intent states")
         if new[0].get("grace_days") != request.get("grace_days"):
             raise RefusedError("the ticket written does not carry the grace days the intent states")
+
+
+REGISTRATION_FIELDS = (
+    "registration_number",
+    "registry",
+    "registered_on",
+    "expires_on",
+    "filing_sha256",
+    "invoice_numbers",
+)
+
+
+def _check_registration(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:
+    """#21: the registration written is the application's, with the number, dates, filing
+    hash and invoice numbers the card was shown; an amendment replaces only what it names."""
+    request = intent.request
+    written = [
+        value
+        for (kind, attrs), value in writes.items()
+        if kind == "registration"
+        and value
+        and attrs[:1] == (str(request.get("application_id")),)
+        and not value.get("amended_by")
+    ]
+    if len(written) != 1:
+        raise RefusedError("a registration must write exactly one new registration of the application")
+    _same(written[0], "registration", **{field: request.get(field) for field in REGISTRATION_FIELDS})
+    if written[0].get("amends") != request.get("amends"):
+        raise RefusedError("the registration written does not amend what the intent states")
+    replaced = [
+        value
+        for (kind, _), value in writes.items()
+        if kind == "registration" and value and value.get("amended_by")
+    ]
+    if any(value["registration_id"] != request.get("amends") for value in replaced) or len(replaced) > 1:
+        raise RefusedError("the transaction replaces a registration the intent does not name")
 
 
 def _check_recourse(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:

@@ -472,6 +472,28 @@ def test_life_cycle(consortium: Env) -> None:
         "2.62",
     )
     assert applied["ticket"]["status"] == "LOCKED_FINANCING"
+    # #21: approval needs the registration (中登网) first
+    refused = ["financing", "approve", applied["application_id"], *as_user("b1.clerk")]
+    fail(
+        env,
+        *refused,
+        "--annual-rate-bp",
+        "262",
+        "--value-date",
+        TODAY.isoformat(),
+        code=6,
+        error="rule_violation",
+    )
+    register = [
+        "financing",
+        "register",
+        applied["application_id"],
+        *as_user("b1.clerk"),
+        "--number",
+        "ZD-CLI-1",
+    ]
+    registered = run_json(env, *register)
+    assert registered["status"] == "current" and registered["registration_number"] == "ZD-CLI-1"
     approve = ["financing", "approve", applied["application_id"], *as_user("b1.clerk")]
     approved = run_json(env, *approve, "--annual-rate-bp", "262", "--value-date", TODAY.isoformat())
     assert approved["days"] == 30

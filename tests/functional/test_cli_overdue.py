@@ -34,6 +34,15 @@ def test_overdue_mark_demand_document_and_close(consortium: Env, tmp_path) -> No
         consortium, "ticket", "finance", issued["id"], *as_user("s1.clerk"), "--bank", "b1",
         "--amount-fen", "100000", "--max-rate", "5", "--recourse", "--yes",
     )  # fmt: skip
+    run_json(
+        consortium,
+        "financing",
+        "register",
+        applied["application_id"],
+        *as_user("b1.clerk"),
+        "--number",
+        "ZD-OD-1",
+    )
     approved = run_json(
         consortium, "financing", "approve", applied["application_id"], *as_user("b1.clerk"),
         "--annual-rate-bp", "400", "--value-date", TODAY.isoformat(),

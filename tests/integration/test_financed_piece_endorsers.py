@@ -17,7 +17,7 @@ import time
 import grpc
 import pytest
 from fabric_protos.peer import peer_pb2_grpc
-from support import PIN, TODAY
+from support import PIN, TODAY, register
 
 from goldticket import messages as m
 from goldticket.ledger.fabric import ConnectionProfile
@@ -74,6 +74,7 @@ def test_the_operator_and_a_core_cannot_move_a_banks_financed_piece(
         amount_fen=30_000_000,
         pin=PIN,
     )
+    register(p, c.bank, application["application_id"])
     approved = financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
     )

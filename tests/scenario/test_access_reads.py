@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support import PIN, TODAY, invoice, on
+from support import PIN, TODAY, invoice, on, register
 
 from goldticket import domain as d
 from goldticket.services import financing, settlement, tickets, transfers
@@ -88,6 +88,7 @@ def test_no_write_of_a_life_cycle_makes_a_signed_query_first(consortium, monkeyp
             pin=PIN,
         ),
     )
+    register(p, c.factor, application["application_id"])
     write(
         "approve",
         lambda: financing.approve_financing(

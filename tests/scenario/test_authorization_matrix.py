@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 
 import pytest
-from support import PIN, TODAY, invoice
+from support import PIN, TODAY, invoice, register
 
 from goldticket.domain import DomainError, error_from_message
 from goldticket.ledger import Contract, EndorseError
@@ -120,6 +120,7 @@ def world(consortium):
         max_annual_rate_bp=500,
         pin=PIN,
     )
+    register(p, c.bank, application["application_id"])
     offered_line = credit.grant_credit_line(p, c.bank, core_org_id="core", limit_fen=1_000, pin=PIN)
     frozen = tickets.accept_ticket(p, c.tier1, issue("M-FROZEN")["id"], pin=PIN)
     p.submit(operator, "FreezeTicket", {"ticket_id": frozen["id"], "reason": "court order"}, pin=pin)
@@ -166,6 +167,15 @@ def world(consortium):
             "value_date": TODAY.isoformat(),
         },
         "RejectFinancing": {"application_id": application["application_id"], "reason": "no"},
+        "RecordRegistration": {
+            "application_id": application["application_id"],
+            "registration_number": "ZD-MATRIX-2",
+            "registry": "中登网",
+            "registered_on": TODAY.isoformat(),
+            "expires_on": (TODAY + dt.timedelta(days=365)).isoformat(),
+            "filing_sha256": "cd" * 32,
+            "invoice_numbers": ["M-APPLY"],
+        },
         "SettleTicket": {"root_id": active["id"]},
         "FreezeTicket": {"ticket_id": active["id"], "reason": "court order"},
         "UnfreezeTicket": {"ticket_id": frozen["id"]},
@@ -225,6 +235,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "ApplyFinancing": {"tier1": "ok", "tier1_admin": "ok"},
     "ApproveFinancing": {"bank": "ok"},
     "RejectFinancing": {"bank": "ok"},
+    "RecordRegistration": {"bank": "ok"},  # only the application's bank (#21)
     "SettleTicket": {"core": "ok"},
     "FreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},
     "UnfreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},

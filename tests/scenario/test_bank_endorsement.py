@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 from fabric_protos.common import common_pb2
-from support import PIN, TODAY, on
+from support import PIN, TODAY, on, register
 
 from chaincode.endorsement import VALIDATION_PARAMETER, describe
 from goldticket import messages as m
@@ -30,6 +30,7 @@ def finance(consortium, ticket_id: str, amount_fen: int) -> dict:
         amount_fen=amount_fen,
         pin=PIN,
     )
+    register(p, c.bank, application["application_id"])
     return financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
     )

@@ -5,7 +5,7 @@ run (``--ledger local`` or ``--ledger fabric``), signing in-process and through 
 from __future__ import annotations
 
 import pytest
-from support import PIN, TODAY
+from support import PIN, TODAY, register
 
 from goldticket.domain import ForbiddenError, RuleViolationError
 from goldticket.services import certificates, financing, transfers
@@ -76,6 +76,7 @@ def test_financed_after_certification_is_stale_and_only_parties_certify(consorti
         amount_fen=100_000_000,
         pin=PIN,
     )
+    register(p, c.bank, application["application_id"])
     financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
     )

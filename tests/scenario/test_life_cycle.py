@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support import OPERATOR_PIN, PIN, TODAY, invoice, on
+from support import OPERATOR_PIN, PIN, TODAY, invoice, on, register
 
 from goldticket.domain import (
     ForbiddenError,
@@ -51,6 +51,7 @@ def test_issue_split_down_two_tiers_discount_and_settle(consortium, issued_ticke
         amount_fen=10_000_000,
         pin=PIN,
     )
+    register(p, c.factor, application["application_id"])
     approved = financing.approve_financing(
         p,
         c.factor,
@@ -326,6 +327,7 @@ def test_financing_rejected_unlocks(consortium, issued_ticket):
             amount_fen=1,
             pin=PIN,
         )
+        register(p, c.bank, application["application_id"])
         financing.approve_financing(
             p,
             c.bank,

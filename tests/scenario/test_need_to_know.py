@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import PIN, TODAY
+from support import PIN, TODAY, register
 
 from goldticket.services import certificates, financing, transfers
 from goldticket.services.certificates import issue as issuing
@@ -29,6 +29,7 @@ def _split_and_financed(c, ticket_id):
     application = financing.apply_financing(
         p, c.tier1, ticket_id=rest, bank_org_id="bank", amount_fen=20_000_000, max_annual_rate_bp=500, pin=PIN
     )
+    register(p, c.bank, application["application_id"])
     financed = financing.approve_financing(
         p, c.bank, application_id=application["application_id"], annual_rate_bp=300, value_date=TODAY, pin=PIN
     )

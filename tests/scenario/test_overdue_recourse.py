@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 
 import pytest
-from support import OPERATOR_PIN, PIN, TODAY, on
+from support import OPERATOR_PIN, PIN, TODAY, on, register
 
 from goldticket import domain as d
 from goldticket.services import financing, recourse, settlement, tickets
@@ -39,6 +39,7 @@ def overdue_tree(consortium):
         )  # fmt: skip
         application = c.platform.evaluate("GetApplication", {"application_id": applied["application_id"]})
         assert application["recourse"] is with_recourse
+        register(c.platform, bank, applied["application_id"])
         return financing.approve_financing(
             c.platform, bank, application_id=applied["application_id"], annual_rate_bp=500, value_date=TODAY,
             pin=PIN,

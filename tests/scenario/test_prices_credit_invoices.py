@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support import PIN, TODAY, invoice
+from support import PIN, TODAY, invoice, register
 
 from goldticket.domain import MAX_RATE_BP, DomainError
 from goldticket.services import credit, financing, members, tickets
@@ -72,7 +72,8 @@ def test_a_bank_cannot_approve_above_the_rate_the_holder_signed(consortium, issu
         {**request, "max_annual_rate_bp": 350},
         pin=PIN,
     )
-    # At the bound it goes through.
+    # At the bound it goes through (once registered, #21).
+    register(p, c.bank, applied["application_id"])
     approved = financing.approve_financing(
         p, c.bank, application_id=applied["application_id"], annual_rate_bp=350, value_date=TODAY, pin=PIN
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support import PIN, TODAY, invoice, on
+from support import PIN, TODAY, invoice, on, register
 
 from goldticket.domain import RuleViolationError, StateConflictError
 from goldticket.services import financing, tickets, transfers
@@ -47,6 +47,7 @@ def test_no_backdated_value_date_and_nothing_moves_after_maturity(consortium, is
         amount_fen=1000,
         pin=PIN,
     )
+    register(p, c.bank, application["application_id"])
     with pytest.raises(RuleViolationError, match="value date is in the past"):
         financing.approve_financing(
             on(p, TODAY + dt.timedelta(days=5)),

@@ -15,6 +15,7 @@ from . import (
     offers,
     operations,
     overdue,
+    registration,
     service,
     tickets,
 )
@@ -33,6 +34,7 @@ for area in (
     notify,
     overdue,
     operations,
+    registration,
 ):
     bp.register_blueprint(area.bp)
 bp.register_blueprint(auth.me_bp)

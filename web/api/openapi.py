@@ -362,8 +362,44 @@ _DEMAND = {
     },
 }
 
+# Registration of a financing (中登网, #21).
+_REGISTRATION = {
+    "type": "object",
+    "required": [
+        "registration_id",
+        "application_id",
+        "registration_number",
+        "registry",
+        "registered_on",
+        "expires_on",
+        "filing_sha256",
+        "invoice_numbers",
+        "status",
+    ],
+    "properties": {
+        "registration_id": {"type": "string", "pattern": "^RG[0-9a-f]{20}$"},
+        "application_id": {"type": "string", "pattern": PATH_IDS["application_id"]},
+        "registered_on": {"type": "string", "format": "date"},
+        "expires_on": {"type": "string", "format": "date"},
+        "filing_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "invoice_numbers": {"type": "array", "items": {"type": "string"}},
+        "amends": {"type": ["string", "null"]},
+        "amended_by": {"type": ["string", "null"]},
+        "status": {"enum": ["current", "pending", "expired", "amended"]},
+    },
+}
+
 # The body of a success where it is more than "a JSON object" (API.md, Tickets).
 RESULTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/financing/<application_id>/registration"): _REGISTRATION,
+    ("GET", "/financing/<application_id>/registrations"): {
+        "type": "object",
+        "required": ["application_id", "items", "current"],
+        "properties": {
+            "items": {"type": "array", "items": _REGISTRATION},
+            "current": {"type": ["string", "null"]},
+        },
+    },
     ("POST", "/tickets/<ticket_id>/overdue"): _OVERDUE,
     ("POST", "/tickets/<ticket_id>/demands"): _DEMAND,
     ("POST", "/tickets/<ticket_id>/demands/<demand_id>/close"): _DEMAND,

@@ -263,6 +263,30 @@ class DemandClose(Signed):
     )
 
 
+class Registration(Signed):
+    """The registration (中登网) the bank obtained for a financing application (#21)."""
+
+    registration_number: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=VISIBLE)]
+    registered_at: dt.date | None = Field(None, description="the date registered (default: today)")
+    expires_on: dt.date | None = Field(None, description="the registration's expiry (default: a year on)")
+    registry: Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=VISIBLE)] | None = Field(
+        None, description="default 中登网"
+    )
+    filing_sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        None,
+        description="the SHA-256 of the filing's JSON the bank filed (checked against the filing prepared)",
+    )
+    amends: Annotated[StrictStr, Field(pattern=r"^RG[0-9a-f]{20}$")] | None = Field(
+        None, description="the registration this one amends (replaces)"
+    )
+
+
+class RegistrationSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    invoice: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=VISIBLE)]
+
+
 class Approval(Signed):
     annual_rate_bp: RateBp
     value_date: dt.date

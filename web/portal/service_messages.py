@@ -57,6 +57,10 @@ STATIC = frozenset(
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^no ticket (?P<id>\S+)$"), N_("There is no ticket %(id)s.")),
+    (
+        re.compile(r"^application (?P<id>\S+) has no current registration.*$"),
+        N_("Financing application %(id)s has no current registration (中登网): record it before approving."),
+    ),
     (re.compile(r"^no member (?P<id>\S+)$"), N_("There is no member %(id)s.")),
     (re.compile(r"^no (?P<what>offer|application) (?P<id>\S+)$"), N_("There is no such item: %(id)s.")),
     (re.compile(r"^only the holder of ticket (?P<id>\S+) may do this$"), N_("Only the holder of ticket %(id)s may do this.")),

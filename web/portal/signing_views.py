@@ -22,6 +22,7 @@ from . import (  # noqa: F401
     financing_actions,
     overdue_actions,
     reconciliation_actions,
+    registration_actions,
     review_views,
     ticket_actions,
     transfer_actions,

@@ -14,6 +14,7 @@ from goldticket.services.context import OPERATOR
 
 from ._blueprint import actor, bp, member_names, portal
 from .help_views import tour_steps
+from .registration_actions import review  # registration (中登网, #21)
 
 
 @bp.get("/")
@@ -59,7 +60,12 @@ def application(application_id: str) -> Any:
     shown = reads.get_ticket(p, me, found["ticket_id"])
     bank = member_names().get(found["bank_org_id"], {})
     return render_template(
-        "portal/application.html", application=found, ticket=shown, bank=bank, today=p.platform.today()
+        "portal/application.html",
+        application=found,
+        ticket=shown,
+        bank=bank,
+        today=p.platform.today(),
+        **review(p, me, found),
     )
 
 

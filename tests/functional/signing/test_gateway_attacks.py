@@ -19,7 +19,7 @@ from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
-from support import PIN, TODAY, invoice, on
+from support import PIN, TODAY, invoice, on, register
 
 from goldticket import messages as m
 from goldticket.services import transfers
@@ -559,6 +559,7 @@ def test_an_approval_above_the_holders_signed_rate_is_refused_by_the_gateway(con
         max_annual_rate_bp=350,
         pin=PIN,
     )
+    register(platform, consortium.bank, applied["application_id"])
     request = {
         "application_id": applied["application_id"],
         "annual_rate_bp": 300,
@@ -821,6 +822,7 @@ def test_an_approval_gives_the_bank_only_the_recourse_the_holder_signed(consorti
         platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
         max_annual_rate_bp=350, recourse=False, pin=PIN,
     )  # fmt: skip
+    register(platform, consortium.bank, applied["application_id"])
     request = {
         "application_id": applied["application_id"],
         "annual_rate_bp": 300,
@@ -960,6 +962,7 @@ MAY_WRITE = {
     "MarkOverdue": {"overdue"},
     "DemandPayment": {"demand"},
     "CloseDemand": {"demand", "overdue"},
+    "RecordRegistration": {"registration", "registration_invoice"},
 }
 ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
 
@@ -1057,3 +1060,56 @@ def test_a_malformed_intent_is_refused_before_the_card(consortium, issued_ticket
     entry = audit_entries(consortium)[-1]
     assert (entry["result"], entry["code"], entry["tx_id"]) == ("refused", "forbidden", proposal.tx_id)
     assert platform.cards.registry.get(serial).wrong_pins == 0
+
+
+def test_a_registration_writes_what_the_bank_was_shown(consortium, issued_ticket):
+    """#21: the registration written is the application's, with the number, dates, filing hash
+    and invoice numbers the card was shown; it replaces no registration the intent does not name."""
+    from goldticket.services import financing
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
+        max_annual_rate_bp=350, pin=PIN,
+    )  # fmt: skip
+    application_id = applied["application_id"]
+    request = {
+        "application_id": application_id,
+        "registration_number": "ZD-SHOWN",
+        "registry": "中登网",
+        "registered_on": TODAY.isoformat(),
+        "expires_on": (TODAY + dt.timedelta(days=365)).isoformat(),
+        "filing_sha256": "ab" * 32,
+        "invoice_numbers": ["INV-0001"],
+    }
+    serial, intent, genuine = endorsed(platform, consortium.bank, "RecordRegistration", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("registration", registration_number="ZD-OTHER"), cc), "registration_number"),
+            (on_writes(set_field("registration", expires_on="2099-12-31"), cc), "expires_on"),
+            (on_writes(set_field("registration", filing_sha256="cd" * 32), cc), "filing_sha256"),
+            (on_writes(set_field("registration", invoice_numbers=["INV-X"]), cc), "invoice_numbers"),
+            (on_writes(drop("registration"), cc), f"does not change the registration {application_id}"),
+            (
+                on_writes(
+                    add(
+                        "registration",
+                        (application_id, "RGold"),
+                        {"registration_id": "RGold", "amended_by": "RGnew"},
+                    ),
+                    cc,
+                ),
+                "replaces a registration",
+            ),
+            (
+                on_writes(add("application", (application_id,), {"status": "APPROVED"}), cc),
+                "may not write application",
+            ),
+        ],
+    )

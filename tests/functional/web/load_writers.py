@@ -152,6 +152,12 @@ class Writer:
         )
         self.write(
             "bank.credit",
+            f"/financing/{applied['application_id']}/registration",
+            {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+            expect=(201,),
+        )
+        self.write(
+            "bank.credit",
             f"/financing/{applied['application_id']}/approve",
             {"annual_rate_bp": 262, "value_date": self.today, "pin": PIN},
             expect=(200,),

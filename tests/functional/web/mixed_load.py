@@ -165,6 +165,13 @@ class Client:
         if self.applications:
             application = self.applications.pop(0)
             self.write(
+                "register",
+                "bank.credit",
+                f"/financing/{application}/registration",
+                {"registration_number": f"ZD-{application}", "pin": PIN},
+                (201,),
+            )
+            self.write(
                 "approve",
                 "bank.credit",
                 f"/financing/{application}/approve",

@@ -103,6 +103,12 @@ def _matrix(o):
             {"bank"},
         ),
         ("POST", f"/financing/{o['application']}/reject", {"reason": "no", **signed}, {"bank"}),
+        (
+            "POST",
+            f"/financing/{o['application']}/registration",
+            {"registration_number": "ZD-1", **signed},
+            {"bank"},
+        ),
         ("POST", f"/tickets/{o['active']}/settle", signed, {"core"}),
         ("POST", f"/tickets/{o['active']}/freeze", {"reason": "court", **signed}, {"operator"}),
         ("POST", f"/tickets/{o['active']}/unfreeze", signed, {"operator"}),

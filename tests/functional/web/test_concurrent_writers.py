@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
 THREADS = 12  # writers in this process
 PROCESSES, PER_PROCESS = 3, 4  # writers in other processes
-ROUNDS = 2  # life cycles per writer: 9 requests under 8 keys each
+ROUNDS = 2  # life cycles per writer: 10 requests under 9 keys each (#21: the registration)
 POSTGRES_URL = os.environ.get("GOLDTICKET_TEST_POSTGRES_URL", "")
 
 
@@ -124,7 +124,7 @@ def test_concurrent_writers_get_no_5xx_leave_no_key_pending_and_commit_only_what
     )
     assert not failures, failures[:5]
     assert (
-        len({(call.writer, call.key) for call in calls}) == (THREADS + PROCESSES * PER_PROCESS) * ROUNDS * 8
+        len({(call.writer, call.key) for call in calls}) == (THREADS + PROCESSES * PER_PROCESS) * ROUNDS * 9
     )
 
     committed = _assert_settled(env, start, calls)

@@ -30,6 +30,11 @@ def test_every_roles_dashboard_adds_up_to_the_fen(members, accepted):
         {"bank_org_id": "bank", "amount_fen": 10_000_000, "max_annual_rate_bp": 1_000, "pin": PIN},
         expect=201,
     )
+    bank.post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+        expect=201,
+    )
     approved = bank.post(
         f"/financing/{applied['application_id']}/approve",
         {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},

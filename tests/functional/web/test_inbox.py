@@ -114,6 +114,11 @@ def test_each_member_is_told_of_what_concerns_it_newest_first(members: Members, 
         expect=201,
     )
     bank.post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+        expect=201,
+    )
+    bank.post(
         f"/financing/{applied['application_id']}/approve",
         {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},
         expect=200,

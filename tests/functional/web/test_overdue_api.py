@@ -34,6 +34,11 @@ def test_recourse_overdue_demand_and_close(members, accepted, portal) -> None:
         {"bank_org_id": "bank", "amount_fen": 1, "max_annual_rate_bp": 600, "recourse": "yes", "pin": PIN},
         expect=400,
     )
+    members["bank"].post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+        expect=201,
+    )
     approved = members["bank"].post(
         f"/financing/{applied['application_id']}/approve",
         {"annual_rate_bp": 500, "value_date": TODAY.isoformat(), "pin": PIN},

@@ -137,6 +137,11 @@ def walked(members: Members, accepted: dict[str, Any]) -> dict[str, str]:
         {"bank_org_id": "bank", "amount_fen": 30_000_000, "max_annual_rate_bp": 350, "pin": PIN},
         expect=201,
     )
+    members["bank"].post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+        expect=201,
+    )
     approved = members["bank"].post(
         f"/financing/{applied['application_id']}/approve",
         {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},
@@ -243,6 +248,9 @@ def test_the_financing_form_and_both_confirmations_state_the_money(
     assert done.status_code == 302, alerts(done.get_data(as_text=True))
     application_id = members["tier1"].get(f"/tickets/{accepted['id']}")["application_id"]
 
+    members["bank"].post(  # #21: the approval (and its rehearsal) needs a registration
+        f"/financing/{application_id}/registration", {"registration_number": "ZD-DAY", "pin": PIN}, expect=201
+    )
     bank = login(app, "bank.credit")
     height = portal.platform.ledger.height()
     for rate in ("99", "100.01", "abc", "3.61"):

@@ -45,6 +45,11 @@ def test_recourse_overdue_demand_in_the_portal(
     sign(holder, html, follow_redirects=True)
     applied = portal.platform.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"]
     locked = next(t for t in applied if t["status"] == "LOCKED_FINANCING")
+    members["bank"].post(
+        f"/financing/{locked['application_id']}/registration",
+        {"registration_number": f"ZD-{locked['application_id']}", "pin": PIN},
+        expect=201,
+    )
     approved = members["bank"].post(
         f"/financing/{locked['application_id']}/approve",
         {"annual_rate_bp": 500, "value_date": TODAY.isoformat(), "pin": PIN},
@@ -106,6 +111,11 @@ def test_the_statement_page_shows_the_recourse_choice(
             "recourse": True,
             "pin": PIN,
         },
+        expect=201,
+    )
+    members["bank"].post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
         expect=201,
     )
     approved = members["bank"].post(

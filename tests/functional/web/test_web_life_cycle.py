@@ -51,6 +51,11 @@ def test_life_cycle(members, accepted, portal):
         expect=201,
     )
     assert applied["ticket"]["status"] == "LOCKED_FINANCING"
+    bank.post(
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": f"ZD-{applied['application_id']}", "pin": PIN},
+        expect=201,
+    )
     approved = bank.post(
         f"/financing/{applied['application_id']}/approve",
         {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},
