@@ -21,7 +21,7 @@ import pytest
 from fabnet import binaries, lifecycle, membership, network, orgs
 from fabnet.layout import Layout
 from fabric_protos.peer import peer_pb2_grpc
-from support import PIN, TODAY
+from support import PIN, TODAY, register
 
 from goldticket import messages as m
 from goldticket.services import financing
@@ -86,6 +86,7 @@ def test_another_banks_peer_holds_no_private_financing_terms(
         amount_fen=30_000_000, pin=PIN,
     )  # fmt: skip
     application_id = application["application_id"]
+    register(p, c.bank, application_id)  # #21: registered before the approval
     approved = financing.approve_financing(
         p, c.bank, application_id=application_id, annual_rate_bp=317, value_date=TODAY, pin=PIN
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support import PIN, TODAY, invoice, on
+from support import PIN, TODAY, invoice, on, register
 
 from goldticket import domain as d
 from goldticket.services import dual_control, financing, members, tickets
@@ -220,6 +220,7 @@ def test_a_banks_financing_approval_over_its_threshold_needs_its_reviewer(consor
         max_annual_rate_bp=500,
         pin=PIN,
     )
+    register(p, c.bank, applied["application_id"])  # #21: registered before the approval
     terms = {"application_id": applied["application_id"], "annual_rate_bp": 400, "value_date": TODAY}
     prepared = financing.approve_financing(p, c.bank, pin=PIN, **terms)
     assert prepared["status"] == dual_control.PENDING_REVIEW

@@ -11,7 +11,7 @@ import json
 
 import pytest
 from fabric_protos.common import common_pb2
-from support import PIN, TODAY
+from support import PIN, TODAY, register
 
 from goldticket import domain as d
 from goldticket import messages as m
@@ -33,6 +33,7 @@ def approve(consortium, ticket_id: str, amount_fen: int = 30_000_000) -> tuple[s
         amount_fen=amount_fen,
         pin=PIN,
     )
+    register(p, c.bank, application["application_id"])  # #21: registered before the approval
     approved = financing.approve_financing(
         p,
         c.bank,

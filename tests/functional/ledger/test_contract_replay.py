@@ -64,5 +64,7 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
             "UnfreezeTicket", "UpdateMember",
             "MarkOverdue", "DemandPayment", "CloseDemand", "GetOverdue", "ListOverdue",
             "RecordRegistration", "GetRegistrations", "SearchRegistrations",
+            "SetDualControl", "GetDualControl", "PrepareOperation", "ApproveOperation", "RejectOperation",
+            "GetOperation", "ListOperations",
         ]
     )  # fmt: skip

@@ -10,7 +10,7 @@ import json
 import sqlite3
 
 import pytest
-from support import PIN, TODAY
+from support import PIN, TODAY, register
 
 from chaincode import GoldTicketContract
 from goldticket.ledger.local.verify import verify_ledger
@@ -26,6 +26,7 @@ def approved(consortium, issued_ticket):
         p, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", max_annual_rate_bp=1_000,
         amount_fen=30_000_000, pin=PIN,
     )  # fmt: skip
+    register(p, consortium.bank, application["application_id"])  # #21: registered before the approval
     financing.approve_financing(
         p,
         consortium.bank,

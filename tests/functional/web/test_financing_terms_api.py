@@ -18,6 +18,11 @@ def test_the_holder_and_the_bank_read_the_terms_others_are_refused(members, acce
     )
     application_id = applied["application_id"]
     bank.get(f"/financing/{application_id}/terms", expect=404)  # not approved yet: no terms
+    bank.post(  # #21: registered before the approval
+        f"/financing/{application_id}/registration",
+        {"registration_number": f"ZD-{application_id}", "registered_at": TODAY.isoformat(), "pin": PIN},
+        expect=201,
+    )
     approved = bank.post(
         f"/financing/{application_id}/approve",
         {"annual_rate_bp": 262, "value_date": TODAY.isoformat(), "pin": PIN},
