@@ -137,6 +137,13 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     bank = people("jnyh.credit", lang)
     page = bank.go("/")
     page.locator("#applications tr", has_text=piece).locator("a.button").click()
+    application_page = page.url
+    # the financing is registered (中登网) first: the ledger refuses an approval without it (#21)
+    page.fill("#register-form input[name=registration_number]", f"ZD-BROWSER-{lang}")
+    page.click("#register-form button[type=submit]")
+    page = bank.sign(DEMO_PIN)
+    assert f"ZD-BROWSER-{lang}" in page.inner_text("#registration")
+    page = bank.go(application_page.removeprefix(bank.site.url)) if page.url != application_page else page
     page.fill("#rate", "3.00")
     expect(page.locator("[data-q=days]")).to_have_text("60")
     page.click("form#finance-form button[type=submit]")
