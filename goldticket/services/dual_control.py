@@ -21,6 +21,17 @@ def get_setting(platform: Platform, member_id: str) -> dict[str, Any]:
     return platform.evaluate("GetDualControl", {"member_id": member_id})  # type: ignore[no-any-return]
 
 
+def _committed_setting(platform: Platform, member_id: str) -> dict[str, Any] | None:
+    """The setting in the member's committed record, read before a write without a signed query
+    (``Platform.lookup``, #22: world state, or the read model on Fabric). The chaincode decides
+    again on submit: a stale read only turns a preparation into the chaincode's refusal."""
+    try:
+        member = platform.lookup("member", member_id)
+    except d.NotFoundError:
+        return None
+    return member.get("dual_control")  # type: ignore[no-any-return]
+
+
 def set_setting(
     platform: Platform,
     admin: Actor,
@@ -48,7 +59,7 @@ def submit(
     """Sign ``function`` directly, or, when the actor's member has it under maker-checker above
     ``amount_fen``, prepare it for a reviewer: then ``{"status": "PENDING_REVIEW", "operation"}``
     is returned and nothing else has changed."""
-    setting = dc.DualControl.from_dict(get_setting(platform, actor.member_id), actor.member_id)
+    setting = dc.DualControl.from_dict(_committed_setting(platform, actor.member_id), actor.member_id)
     if not setting.needs_review(function, amount_fen):
         return platform.submit(actor, function, request, pin=pin).result  # type: ignore[no-any-return]
     operation = platform.submit(

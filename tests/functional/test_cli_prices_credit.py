@@ -46,6 +46,16 @@ def test_the_cli_signs_the_holders_highest_rate(accepted: str, consortium: Env) 
     )
     assert "3.50 %" in result.stderr
     assert height(consortium) == before
+    # registered (中登网) before it is approved (#21)
+    run_json(
+        consortium,
+        "financing",
+        "register",
+        applied["application_id"],
+        *as_user("b1.clerk"),
+        "--number",
+        "ZD-RATE",
+    )
     assert (
         run_json(consortium, *approve, "--annual-rate-bp", "350", "--value-date", TODAY.isoformat())["days"]
         > 0

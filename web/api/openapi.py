@@ -9,6 +9,7 @@ from typing import Any
 import pydantic
 
 import goldticket
+from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.services.inbox import KINDS
 
 from ..errors import STATUS
@@ -475,7 +476,7 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
             "sha256",
         ],
         "properties": {
-            "annual_rate_bp": {"type": "integer", "minimum": 0},
+            "annual_rate_bp": {"type": "integer", "minimum": 0, "maximum": MAX_RATE_BP},
             "value_date": {"type": "string", "format": "date"},
             "days": {"type": "integer", "minimum": 1},
             "discount_interest_fen": {"type": "integer", "minimum": 0},

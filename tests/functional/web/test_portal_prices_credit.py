@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from apiclient import Members
-from support import PIN
+from support import PIN, TODAY
 from test_portal_pages import csrf, portal_login
 
 from goldticket import domain as d
@@ -57,6 +57,11 @@ def test_the_holder_signs_its_highest_rate_and_the_bank_sees_it(
     application_id = application["application_id"]
     stored = portal.platform.evaluate("GetApplication", {"application_id": application_id})
     assert stored["max_annual_rate_bp"] == 350
+    members["bank"].post(  # registered (中登网) before it is approved (#21)
+        f"/financing/{application_id}/registration",
+        {"registration_number": "ZD-PORTAL-RATE", "registered_at": TODAY.isoformat(), "pin": PIN},
+        expect=201,
+    )
 
     bank = portal_login(app, "bank.credit")
     review = bank.get(f"/applications/{application_id}").get_data(as_text=True)

@@ -34,6 +34,11 @@ def test_a_bank_cannot_approve_above_the_rate_the_holder_signed_over_the_api(mem
     )
     assert refused["error"] == "rule_violation" and "3.50 %" in refused["message"]
     assert portal.platform.ledger.height() == height
+    bank.post(  # registered (中登网) before it is approved (#21)
+        f"/financing/{applied['application_id']}/registration",
+        {"registration_number": "ZD-RATE", "registered_at": TODAY.isoformat(), "pin": PIN},
+        expect=201,
+    )
     approved = bank.post(
         approve, {"annual_rate_bp": 350, "value_date": TODAY.isoformat(), "pin": PIN}, expect=200
     )
