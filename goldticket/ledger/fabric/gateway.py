@@ -44,6 +44,9 @@ T = TypeVar("T")
 log = logging.getLogger("goldticket.ledger.fabric")
 # Transactions whose envelope is kept for a second submit, at most (each until its commit status).
 MAX_AWAITED = 10_000
+# Seconds before endorsing the same proposal again when its endorsers disagreed (a peer one
+# block behind another); after the last, the disagreement is the caller's error.
+DISAGREEMENT_WAITS = (0.2, 0.5, 1.0)
 # The contract's query for each kind ``record`` reads, and the query's key field.
 RECORD_QUERIES = {
     "member": ("GetMember", "id"),
@@ -162,7 +165,22 @@ class FabricLedger(Ledger):
         def call(peer: _Peer) -> common_pb2.Envelope:
             return peer.gateway.Endorse(request, timeout=self._deadlines.endorse).prepared_transaction
 
-        envelope = self._each_gateway(call, lambda f: _endorse_error("endorse", f, tx_id))
+        envelope = None
+        for wait in (*DISAGREEMENT_WAITS, None):
+            try:
+                envelope = self._each_gateway(
+                    call,
+                    lambda f: _Disagreed(f) if f.endorsers_disagree else _endorse_error("endorse", f, tx_id),
+                )
+                break
+            except _Disagreed as disagreed:
+                if wait is None:
+                    raise _endorse_error("endorse", disagreed.failure, tx_id) from None
+                # a peer had not committed the block another had: the same signed proposal is
+                # endorsed again once it has (nothing was written, nothing is signed again)
+                log.info("endorsers of %s disagreed; endorsing again in %.2f s", tx_id, wait)
+                time.sleep(wait)
+        assert envelope is not None
         payload = bytes(envelope.payload)
         try:
             result = m.decode_transaction(payload).response_payload
@@ -307,6 +325,12 @@ class FabricLedger(Ledger):
     def close(self) -> None:
         for peer in self._peers:
             peer.close()
+
+
+class _Disagreed(Exception):
+    def __init__(self, found: GatewayFailure) -> None:
+        super().__init__(found.describe())
+        self.failure = found
 
 
 class _StatusUnknown(Exception):

@@ -17,6 +17,9 @@ _CHAINCODE_RESPONSE = re.compile(r"chaincode response \d+, (.*)", re.DOTALL)
 _DOMAIN_MESSAGE = re.compile(r"([a-z][a-z_]+): .+", re.DOTALL)
 # Codes after which the same request may go to another organisation's gateway.
 RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE})
+# What the gateway says when the endorsing peers answered differently: one of them had not yet
+# committed the block another had (their reads differ), a race, not a refusal (#19 (a)).
+_PAYLOADS_DIFFER = "ProposalResponsePayloads do not match"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +31,12 @@ class GatewayFailure:
     @property
     def retryable(self) -> bool:
         return self.code in RETRYABLE
+
+    @property
+    def endorsers_disagree(self) -> bool:
+        """The endorsers' answers differed (a peer behind by a block): the same signed proposal
+        may be endorsed again a moment later."""
+        return any(_PAYLOADS_DIFFER in text for text in [self.message, *(d[2] for d in self.details)])
 
     def describe(self) -> str:
         parts = [self.message] + [f"{msp} {address}: {text}" for msp, address, text in self.details]

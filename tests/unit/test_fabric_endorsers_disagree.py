@@ -1,0 +1,42 @@
+"""#19 (a): when the gateway reports that the endorsing peers answered differently (one of them
+had not yet committed the block another had), the client endorses the same signed proposal again
+a moment later; any other failure is the caller's at once (goldticket/ledger/fabric/status.py)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from goldticket.ledger.fabric.gateway import DISAGREEMENT_WAITS
+from goldticket.ledger.fabric.status import GatewayFailure
+
+pytestmark = pytest.mark.unit
+
+SEEN = (
+    "failed to collect enough transaction endorsements, see attached details for more info",
+    (("BankMSP", "10.77.92.13:17170", "ProposalResponsePayloads do not match"),),
+)
+
+
+def test_a_disagreement_of_the_endorsers_is_recognised_where_the_gateway_puts_it() -> None:
+    message, details = SEEN
+    assert GatewayFailure(grpc.StatusCode.ABORTED, message, details).endorsers_disagree
+    assert GatewayFailure(
+        grpc.StatusCode.ABORTED, "ProposalResponsePayloads do not match", ()
+    ).endorsers_disagree
+
+
+@pytest.mark.parametrize(
+    "message, details",
+    [
+        ("chaincode response 500, rule_violation: the ticket is locked", ()),
+        ("failed to collect enough transaction endorsements", (("BankMSP", "x:1", "access denied"),)),
+        ("", ()),
+    ],
+)
+def test_a_refusal_is_no_disagreement(message: str, details: tuple) -> None:
+    assert not GatewayFailure(grpc.StatusCode.ABORTED, message, details).endorsers_disagree
+
+
+def test_the_retries_are_bounded_and_short() -> None:
+    assert 1 <= len(DISAGREEMENT_WAITS) <= 5 and sum(DISAGREEMENT_WAITS) <= 3.0
