@@ -83,9 +83,19 @@ def restart(layout: Layout, name: str) -> None:
         port, host = orderer.operations_port, orderer.host
     alive = lambda: nodes.running(layout, name) is not None  # noqa: E731
     nodes.wait_until(lambda: nodes.healthy(port, host), name, 60, log, alive)
-    endpoint = next((p.port for p in layout.peers if p.name == name), None)
-    if endpoint is not None:  # healthy before its endpoint takes connections
-        nodes.wait_until(lambda: nodes.listening(endpoint, host), f"{name} endpoint", 60, log, alive)
+    # healthy before its endpoints take connections: a peer's, an orderer's and its admin port
+    # (osnadmin asks there; it answered "connection refused" right after a restart in CI)
+    endpoints = [p.port for p in layout.peers if p.name == name] or [
+        port for o in layout.orderers if o.name == name for port in (o.port, o.admin_port)
+    ]
+    for endpoint in endpoints:
+        nodes.wait_until(
+            lambda endpoint=endpoint: nodes.listening(endpoint, host),
+            f"{name} port {endpoint}",
+            60,
+            log,
+            alive,
+        )
 
 
 def raft_leader(layout: Layout, timeout: float = 30.0) -> str:
