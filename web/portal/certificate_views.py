@@ -160,31 +160,28 @@ def bank_statement_upload(root_id: str, statement_id: str) -> Any:
         return redirect(back)
 
 
-@bp.get("/tickets/<root_id>/statements/<statement_id>/reconciliation/<fmt>")
-def reconciliation_export(root_id: str, statement_id: str, fmt: str) -> Any:
-    """The reconciliation with the issuer's bank as CSV or XLSX: the lines this member may read."""
+def _statement_file(root_id: str, statement_id: str, fmt: str, make: Any) -> Any:
+    """A settlement's file as CSV or XLSX, in the session's language: the lines this member may
+    read (``make``: an exports function of the statement)."""
     p, me = portal(), actor()
     reads.get_ticket(p, me, root_id)
     if fmt not in exports.FORMATS:
         abort(404)
     language = str(session.get("lang")) if session.get("lang") in ("zh", "en") else "zh"
-    made = exports.export_reconciliation(p, me, root_id, statement_id, fmt, language=language)
+    made = make(p, me, root_id, statement_id, fmt, language=language)
     response = Response(made.data, mimetype=made.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/tickets/<root_id>/statements/<statement_id>/reconciliation/<fmt>")
+def reconciliation_export(root_id: str, statement_id: str, fmt: str) -> Any:
+    """The reconciliation with the issuer's bank as CSV or XLSX."""
+    return _statement_file(root_id, statement_id, fmt, exports.export_reconciliation)
 
 
 @bp.get("/tickets/<root_id>/statements/<statement_id>/export/<fmt>")
 def statement_export(root_id: str, statement_id: str, fmt: str) -> Any:
-    """The clearing statement as CSV or XLSX: the lines this member may read."""
-    p, me = portal(), actor()
-    reads.get_ticket(p, me, root_id)
-    if fmt not in exports.FORMATS:
-        abort(404)
-    language = str(session.get("lang")) if session.get("lang") in ("zh", "en") else "zh"
-    made = exports.export_statement(p, me, root_id, statement_id, fmt, language=language)
-    response = Response(made.data, mimetype=made.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """The clearing statement as CSV or XLSX."""
+    return _statement_file(root_id, statement_id, fmt, exports.export_statement)

@@ -1113,3 +1113,87 @@ def test_a_registration_writes_what_the_bank_was_shown(consortium, issued_ticket
             ),
         ],
     )
+
+
+def _on_private_writes(change: Callable[[list[Any]], None], namespace: str):
+    """An edit of the chaincode's private data writes (their hashes, per collection)."""
+
+    def edit(action_payload, action, rwset) -> None:
+        for ns in rwset.ns_rwset:
+            if ns.namespace == namespace:
+                change(list(ns.collection_hashed_rwset))
+
+    return edit
+
+
+def _renamed(name: str):
+    def change(collections) -> None:
+        collections[0].collection_name = name
+
+    return change
+
+
+def _rekeyed(collections) -> None:
+    kv = kv_rwset_pb2.HashedRWSet.FromString(collections[0].hashed_rwset)
+    kv.hashed_writes[0].key_hash = m.sha256(b"another key")
+    collections[0].hashed_rwset = kv.SerializeToString()
+
+
+def _both(*edits):
+    def edit(action_payload, action, rwset) -> None:
+        for one in edits:
+            one(action_payload, action, rwset)
+
+    return edit
+
+
+def test_a_private_approval_writes_its_terms_only_to_the_approving_banks_collection(
+    consortium, issued_ticket
+):
+    """#19: the card signs a private approval only when its one private write is the
+    application's terms key in the approving bank's own collection (another collection or another
+    key is refused; the test fails without intents._check_private_terms)."""
+    from goldticket.ledger.contract import split_request
+    from goldticket.services import financing
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
+        max_annual_rate_bp=350, pin=PIN,
+    )  # fmt: skip
+    register(platform, consortium.bank, applied["application_id"])
+    request = {
+        "application_id": applied["application_id"],
+        "annual_rate_bp": 300,
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 350,
+    }
+    service = platform.cards.service
+    serial = platform.cards.registry.active_card(consortium.bank.username).serial
+    args, transient = split_request("ApproveFinancing", request)
+    assert transient  # the rate travels privately
+    proposal = build(
+        platform, service.identity(serial), "ApproveFinancing", request, args=args, transient=transient
+    )
+    intent = {"function": "ApproveFinancing", "request": request}
+    signature = service.sign(
+        serial=serial, pin=PIN, purpose="proposal", message=proposal.bytes, intent=intent
+    )
+    genuine = platform.ledger.endorse(m.signed_proposal(proposal.bytes, signature)).bytes
+    assert m.decode_transaction(genuine).response_status < 400
+    _to_core = on_writes(lambda w: first(w, "application")["value"].update(terms="terms-CoreMSP"), cc)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (_on_private_writes(_renamed("terms-CoreMSP"), cc), "exactly its application's terms"),
+            (
+                _both(_to_core, _on_private_writes(_renamed("terms-CoreMSP"), cc)),
+                "approving bank's own collection",
+            ),
+            (_on_private_writes(_rekeyed, cc), "exactly its application's terms"),
+        ],
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from apiclient import MATURITY
 from conftest import member_kyc
-from support import PIN
+from support import OPERATOR_PASSWORD, PIN
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import camt053  # noqa: E402
@@ -253,5 +253,14 @@ def test_the_issuer_imports_its_bank_statement_in_the_portal(app, members, settl
     assert 'id="bank-statement-upload"' not in holder.get(page).get_data(as_text=True)
     refused = holder.post(upload, data={"csrf_token": form_token(holder), "file": (io.BytesIO(xml), "s.xml")})
     assert refused.status_code == 302
+    for username in ("bank.credit", "operator"):  # neither party to the statement nor its issuer
+        other = (
+            portal_login(app, username, OPERATOR_PASSWORD)
+            if username == "operator"
+            else portal_login(app, username)
+        )
+        assert other.post(
+            upload, data={"csrf_token": form_token(other), "file": (io.BytesIO(xml), "s.xml")}
+        ).status_code in (302, 403, 404)
     theirs = {line["ticket_id"]: line["status"] for line in members["tier2"].get(path, expect=200)["lines"]}
     assert theirs and all(lines[ticket_id] == status for ticket_id, status in theirs.items())  # unchanged
