@@ -40,3 +40,19 @@ def test_a_refusal_is_no_disagreement(message: str, details: tuple) -> None:
 
 def test_the_retries_are_bounded_and_short() -> None:
     assert 1 <= len(DISAGREEMENT_WAITS) <= 5 and sum(DISAGREEMENT_WAITS) <= 3.0
+
+
+def test_a_not_found_from_the_chaincode_is_asked_of_the_other_gateways() -> None:
+    """A gateway whose peer is behind (restarted, a block late) answers not_found for what
+    another organisation's peer has: reads and endorsements ask the next gateway before the
+    refusal stands (GatewayClient._each_gateway(read=True)); other refusals stand at once."""
+    behind = GatewayFailure(
+        grpc.StatusCode.ABORTED,
+        "failed to endorse transaction, see attached details for more info",
+        (("OperatorMSP", "127.0.0.1:17051", "chaincode response 500, not_found: no application FA1"),),
+    )
+    assert behind.not_found and not behind.endorsers_disagree
+    refused = GatewayFailure(
+        grpc.StatusCode.ABORTED, "chaincode response 500, forbidden: not your application", ()
+    )
+    assert not refused.not_found

@@ -126,16 +126,24 @@ class FabricLedger(Ledger):
             self._current = self._peers.index(peer)
 
     def _each_gateway(
-        self, call: Callable[[_Peer], T], on_failure: Callable[[GatewayFailure], Exception]
+        self,
+        call: Callable[[_Peer], T],
+        on_failure: Callable[[GatewayFailure], Exception],
+        *,
+        read: bool = False,
     ) -> T:
-        """``call`` on the current gateway, then the next ones while they are unreachable."""
+        """``call`` on the current gateway, then the next ones while they are unreachable; with
+        ``read`` (a chaincode call) also while the chaincode answers not_found: that gateway's
+        peer may not have committed the block another has (it was just restarted, or is a
+        block behind), so the record is asked of the other organisations' peers before the
+        refusal stands (#19 (a)); a record that is absent is absent on every peer."""
         last: GatewayFailure | None = None
         for peer in self._order():
             try:
                 result = call(peer)
             except grpc.RpcError as error:
                 last = failure(error)
-                if last.retryable:
+                if last.retryable or (read and last.not_found):
                     continue
                 raise on_failure(last) from error
             self._prefer(peer)
@@ -154,7 +162,7 @@ class FabricLedger(Ledger):
             response = peer.gateway.Evaluate(request, timeout=self._deadlines.evaluate)
             return bytes(response.result.payload)
 
-        return self._each_gateway(call, lambda f: _endorse_error("evaluate", f, tx_id))
+        return self._each_gateway(call, lambda f: _endorse_error("evaluate", f, tx_id), read=True)
 
     def endorse(self, proposal: proposal_pb2.SignedProposal) -> m.PreparedTransaction:
         tx_id = _tx_id_of_proposal(proposal)
@@ -171,6 +179,7 @@ class FabricLedger(Ledger):
                 envelope = self._each_gateway(
                     call,
                     lambda f: _Disagreed(f) if f.endorsers_disagree else _endorse_error("endorse", f, tx_id),
+                    read=True,
                 )
                 break
             except _Disagreed as disagreed:

@@ -33,6 +33,11 @@ class GatewayFailure:
         return self.code in RETRYABLE
 
     @property
+    def not_found(self) -> bool:
+        """The chaincode answered ``not_found`` (on this gateway's peer)."""
+        return (self.chaincode_message() or "").startswith("not_found:")
+
+    @property
     def endorsers_disagree(self) -> bool:
         """The endorsers' answers differed (a peer behind by a block): the same signed proposal
         may be endorsed again a moment later."""
