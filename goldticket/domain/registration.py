@@ -17,6 +17,15 @@ from .ticket import Ticket, normalise_invoice_number, parse_date, require_text
 
 DEFAULT_REGISTRY = "中登网"
 MAX_TERM_YEARS = 30  # the registry's own limit on a registration's term
+DEFAULT_TERM_YEARS = 1  # a registration's term when the bank states none (the registry allows 1-30)
+
+
+def default_expiry(registered_on: dt.date, term_years: int = DEFAULT_TERM_YEARS) -> dt.date:
+    """``term_years`` after ``registered_on`` (28 February for a 29 February in another year)."""
+    try:
+        return registered_on.replace(year=registered_on.year + term_years)
+    except ValueError:  # 29 February
+        return registered_on.replace(year=registered_on.year + term_years, day=28)
 
 
 def require_invoice_numbers(value: Any, ticket: Ticket) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 from goldticket import certificates as pdf
 from goldticket import domain as d
 from goldticket import registry
+from goldticket.domain.registration import DEFAULT_TERM_YEARS, default_expiry
 from goldticket.store.models import MemberKyc
 
 from . import access
@@ -26,7 +27,6 @@ from .platform import Platform
 from .portal import Portal
 
 OPERATOR = "operator"
-DEFAULT_TERM_YEARS = 1  # a registration's term when the bank states none (the registry allows 1-30)
 KycLookup = Callable[[str], dict[str, Any] | None]
 
 
@@ -200,10 +200,7 @@ def record_registration(
         )
     registered = d.parse_date(registered_on, "registered_on")
     if expires_on is None or expires_on == "":
-        try:
-            expires = registered.replace(year=registered.year + filing["term_years"])
-        except ValueError:  # 29 February
-            expires = registered.replace(year=registered.year + filing["term_years"], day=28)
+        expires = default_expiry(registered, filing["term_years"])
     else:
         expires = d.parse_date(expires_on, "expires_on")
     request: dict[str, Any] = {

@@ -117,3 +117,11 @@ def test_approval_needs_a_current_registration():
         d.require_current_registration("FA1", [made], after_expiry)
     assert d.registration_status(made, dt.date(2027, 12, 1)) == "current"  # the last day counts
     assert d.registration_status(made, dt.date(2026, 11, 30)) == "pending"
+
+
+def test_the_default_expiry_is_the_term_after_registration_and_29_february_falls_to_28() -> None:
+    from goldticket.domain.registration import default_expiry
+
+    assert default_expiry(dt.date(2026, 12, 5)) == dt.date(2027, 12, 5)
+    assert default_expiry(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
+    assert default_expiry(dt.date(2028, 2, 29), 4) == dt.date(2032, 2, 29)
