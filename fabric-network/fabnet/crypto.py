@@ -10,6 +10,7 @@ Private keys are written 0600 in 0700 folders whatever the umask.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cryptography import x509
@@ -20,7 +21,7 @@ from goldticket.settings import ORGANISATIONS
 from goldticket.signing import OrgCA
 from goldticket.signing.errors import CertificateError
 from goldticket.signing.keystore import KeyStore
-from goldticket.signing.organisations import consortium_cas, write_file, write_msp
+from goldticket.signing.organisations import ca_token_module, consortium_cas, write_file, write_msp
 
 from .errors import NetworkError
 from .layout import OPERATOR_MSP, ORDERER_MSP, Layout
@@ -50,6 +51,7 @@ def organisation_cas(layout: Layout) -> dict[str, OrgCA]:
             ORGANISATIONS[OPERATOR_MSP],
             folders,
             trusted=set(ORGANISATIONS),
+            pkcs11_module=ca_token_module(os.environ.get("GOLDTICKET_PKCS11_MODULE")),
         )
     except CertificateError as error:
         raise NetworkError(str(error)) from None

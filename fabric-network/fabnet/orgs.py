@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from goldticket.signing import OrgCA
 from goldticket.signing.organisations import (
     NODE_OUS_CONFIG,
     OrganisationFolder,
+    ca_token_module,
     write_file,
 )
 
@@ -73,7 +75,7 @@ def _metadata(folder: Path) -> dict[str, object]:
 
 
 def load_ca(folder: Path) -> OrgCA:
-    return OrganisationFolder(folder).ca()
+    return OrganisationFolder(folder, ca_token_module(os.environ.get("GOLDTICKET_PKCS11_MODULE"))).ca()
 
 
 def init(folder: Path, msp_id: str, name: str, nodes: list[Node]) -> None:
@@ -83,7 +85,9 @@ def init(folder: Path, msp_id: str, name: str, nodes: list[Node]) -> None:
         raise NetworkError(f"{folder} already holds an organisation; it is never overwritten")
     if len({node.name for node in nodes}) != len(nodes):
         raise NetworkError("two nodes have the same name")
-    ca = OrganisationFolder(folder).create(msp_id, name)
+    ca = OrganisationFolder(folder, ca_token_module(os.environ.get("GOLDTICKET_PKCS11_MODULE"))).create(
+        msp_id, name
+    )
     for node in nodes:
         _write_identity(folder / "nodes" / node.name, ca, node.name, node.role)
     _write_identity(folder / "admin", ca, f"admin.{msp_id.lower()}", "admin")

@@ -27,7 +27,7 @@ from goldticket.signing import OrgCA, Signer
 from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
 from goldticket.signing.errors import SigningError, UnauthenticatedError
 from goldticket.signing.keystore import KeyStore
-from goldticket.signing.organisations import OrganisationFolder
+from goldticket.signing.organisations import OrganisationFolder, ca_token_module
 from goldticket.store.database import Database
 
 from .context import CHINA, OPERATOR, Actor, Desk, Receipt, china_clock
@@ -158,7 +158,10 @@ class Platform:
         held = self.keystore.cas().get(msp_id)
         if held is not None:
             return held
-        folder = OrganisationFolder(organisation_folder(self.settings, self.keystore, msp_id))
+        folder = OrganisationFolder(
+            organisation_folder(self.settings, self.keystore, msp_id),
+            ca_token_module(self.settings.pkcs11_module),
+        )
         return folder.issuing_ca(self.keystore.trusted().get(msp_id))
 
     def actor(self, username: str) -> Actor:

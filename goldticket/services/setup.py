@@ -29,7 +29,7 @@ from goldticket.signing import OrgCA, new_member_key
 from goldticket.signing.backup import open_backup
 from goldticket.signing.errors import BackupError, CertificateError
 from goldticket.signing.keystore import KeyStore, write_private
-from goldticket.signing.organisations import consortium_cas
+from goldticket.signing.organisations import ca_token_module, consortium_cas
 from goldticket.store.database import Database
 from goldticket.store.projection import Follower
 
@@ -205,7 +205,12 @@ def _organisation_cas(settings: Settings, keystore: KeyStore, orgs_root: Path) -
     }
     try:
         cas = consortium_cas(
-            keystore, OPERATOR_MSP, ORGANISATIONS[OPERATOR_MSP], folders, trusted=set(folders)
+            keystore,
+            OPERATOR_MSP,
+            ORGANISATIONS[OPERATOR_MSP],
+            folders,
+            trusted=set(folders),
+            pkcs11_module=ca_token_module(settings.pkcs11_module),
         )
     except CertificateError as error:
         raise ConfigError(str(error)) from None

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import ipaddress
 import json
+from typing import Protocol
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,13 +32,37 @@ MEMBER_YEARS = 2
 NODE_OUS = ("client", "admin", "peer", "orderer")
 
 
+class CAKey(Protocol):
+    """A CA's private key kept where it cannot be read (a PKCS#11 token): it signs digests."""
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        """DER ECDSA P-256 over the SHA-256 ``digest``. Raises SigningError."""
+        ...
+
+
 @dataclasses.dataclass(frozen=True)
 class OrgCA:
-    """One organisation's CA: its MSP ID, certificate and signing key."""
+    """One organisation's CA: its MSP ID, certificate and signing key: ``private_key_pem``
+    (a software key), or ``key`` (kept in the organisation's token; ``private_key_pem`` is then
+    empty)."""
 
     msp_id: str
     certificate_pem: bytes
     private_key_pem: bytes
+    key: CAKey | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def in_token(self, key: CAKey) -> OrgCA:
+        """This CA with its key in ``key`` (its software key forgotten)."""
+        return OrgCA(self.msp_id, self.certificate_pem, b"", key)
+
+    def private_value(self) -> int:
+        """The software key's private scalar (to put it into a token). Raises CertificateError."""
+        if not self.private_key_pem:
+            raise CertificateError(f"{self.msp_id}'s CA key is in a token; it is never read out")
+        key = serialization.load_pem_private_key(self.private_key_pem, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise CertificateError(f"{self.msp_id}'s CA key is not an EC key")
+        return key.private_numbers().private_value
 
     @classmethod
     def create(cls, msp_id: str, organisation: str, now: dt.datetime | None = None) -> OrgCA:
@@ -193,9 +220,32 @@ class OrgCA:
         )
 
     def _sign(self, builder: x509.CertificateBuilder) -> bytes:
-        ca_key = serialization.load_pem_private_key(self.private_key_pem, password=None)
-        certificate = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
-        return certificate.public_bytes(serialization.Encoding.PEM)
+        if self.private_key_pem:
+            ca_key = serialization.load_pem_private_key(self.private_key_pem, password=None)
+            certificate = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+            return certificate.public_bytes(serialization.Encoding.PEM)
+        if self.key is None:
+            raise CertificateError(f"{self.msp_id}'s CA has no key here")
+        return sign_in_token(builder, self.key)
+
+
+def sign_in_token(builder: x509.CertificateBuilder, key: CAKey) -> bytes:
+    """The PEM certificate ``builder`` describes, signed (ecdsa-with-SHA256) by ``key``.
+
+    The library signs only with keys it holds, so the to-be-signed part is made by signing once
+    with a throwaway key (same algorithm: the TBS names ecdsa-with-SHA256 either way), and the
+    certificate is assembled again around the token's signature over those exact bytes."""
+    draft = builder.sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+    tbs = draft.tbs_certificate_bytes
+    signature = key.sign_digest(hashlib.sha256(tbs).digest())
+    certificate = asn1_x509.Certificate(
+        {
+            "tbs_certificate": asn1_x509.TbsCertificate.load(tbs),
+            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+            "signature_value": signature,
+        }
+    )
+    return x509.load_der_x509_certificate(certificate.dump()).public_bytes(serialization.Encoding.PEM)
 
 
 def _check_key(public_key: object) -> None:

@@ -5,7 +5,8 @@ its CA in a folder of its own, 0700, made by its own command (``network.py org i
 the single-machine quick start by ``goldticket init`` and ``make network-up`` on its behalf)::
 
     <folder>/org.json      MSP id, name and nodes (public)
-    <folder>/ca/ca.json    the CA certificate and private key (0600)
+    <folder>/ca/ca.json    the CA certificate, and where its key is (0600)
+    <folder>/ca/softhsm/   the organisation's own PKCS#11 token (SoftHSM2) holding the CA key
     <folder>/msp/          CA and TLS CA certificates, NodeOUs config (public)
     <folder>/nodes/<name>/ and <folder>/admin/   node and admin identities (fabric-network)
 
@@ -15,17 +16,30 @@ organisation's users is certified, :class:`OrganisationFolder` is the file-based
 adapter: the organisation's CA signs from its own folder. A real deployment replaces it with the
 organisation's own issuing service (its CA behind its own door, a CSR in and a certificate out;
 docs/decisions.md); the platform never stores the key either way.
+
+Where a PKCS#11 module is installed (SoftHSM2), the CA key lives in the organisation's own token
+under its folder, as a card's key does: generated, put into the token as a sensitive,
+never-extractable key and forgotten; certificates are signed inside the token. A folder made
+before (its key in ca.json) moves its key into a token the next time it is opened with a module,
+and ca.json keeps no key from then on. The token's PIN is in ca.json (0600) for the single-machine
+quick start, as the document-signing token's is; an organisation on a real HSM keeps it there.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from .ca import OrgCA
-from .errors import CertificateError
+from .cards.pkcs11 import Pkcs11CardFactory, default_module_path
+from .errors import CertificateError, SigningError
 from .keystore import KeyStore
 
 NODE_OUS_CONFIG = """NodeOUs:
@@ -73,22 +87,62 @@ def write_msp(msp_dir: Path, ca: OrgCA) -> None:
     write_file(msp_dir / "config.yaml", NODE_OUS_CONFIG.encode())
 
 
-class OrganisationFolder:
-    """One organisation's folder (see the module's docstring)."""
+def ca_token_module(configured: str | None = None) -> str | None:
+    """The PKCS#11 module that keeps organisations' CA keys: ``configured`` (the settings'
+    GOLDTICKET_PKCS11_MODULE) or SoftHSM2 where installed; None (software keys in ca.json) when
+    there is none, or when it is not SoftHSM2 (this adapter makes tokens on SoftHSM2 only: on a
+    real HSM the organisation makes its CA key with its own tools)."""
+    module = configured or default_module_path()
+    return module if module and "softhsm" in module else None
 
-    def __init__(self, path: Path) -> None:
+
+class TokenCAKey:
+    """A CA key in the organisation's own SoftHSM2 token (a card of the folder's token
+    directory, labelled ``serial``): it signs digests, and nothing reads it out."""
+
+    def __init__(self, module: str, token_dir: Path, serial: str, pin: str) -> None:
+        self._card = Pkcs11CardFactory(module, token_dir=token_dir, session_seconds=0).card(serial)
+        self._pin = pin
+
+    def put(self, private_value: int) -> None:
+        self._card.put_key(private_value, self._pin)
+
+    def public_key(self) -> Any:
+        return self._card.public_key()
+
+    def exists(self) -> bool:
+        return self._card.exists()
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        try:
+            return self._card.sign_digest(digest, self._pin)
+        except SigningError as error:
+            raise CertificateError(f"the CA token refused to sign ({type(error).__name__})") from None
+
+
+class OrganisationFolder:
+    """One organisation's folder (see the module's docstring). ``pkcs11_module``: the module
+    its CA key is kept in (:func:`ca_token_module`), None for a software key in ca.json."""
+
+    def __init__(self, path: Path, pkcs11_module: str | None = None) -> None:
         self.path = Path(path)
+        self.pkcs11_module = pkcs11_module
 
     @property
     def ca_file(self) -> Path:
         return self.path / "ca" / "ca.json"
+
+    @property
+    def token_dir(self) -> Path:
+        return self.path / "ca" / "softhsm" / "tokens"
 
     def exists(self) -> bool:
         return self.ca_file.exists()
 
     def create(self, msp_id: str, name: str, *, ca: OrgCA | None = None) -> OrgCA:
         """Make the folder with a new CA (or ``ca``, when an older data directory hands its
-        key over). Refuses a folder that already holds an organisation."""
+        key over), its key in the organisation's token when there is a module. Refuses a folder
+        that already holds an organisation."""
         if self.exists() or (self.path / "org.json").exists():
             raise CertificateError(f"{self.path} already holds an organisation; it is never overwritten")
         make_folders(self.path)
@@ -96,15 +150,40 @@ class OrganisationFolder:
         ca = ca or OrgCA.create(msp_id, name)
         if ca.msp_id != msp_id:
             raise CertificateError(f"the CA is {ca.msp_id}'s, not {msp_id}'s")
-        record = {
-            "msp_id": msp_id,
-            "certificate_pem": ca.certificate_pem.decode(),
-            "private_key_pem": ca.private_key_pem.decode(),
-        }
-        write_file(self.ca_file, json.dumps(record).encode(), private=True)
+        ca = self._keep(ca)
         write_msp(self.path / "msp", ca)
         write_file(self.path / "org.json", json.dumps({"msp_id": msp_id, "name": name, "nodes": []}).encode())
         return ca
+
+    def _keep(self, ca: OrgCA) -> OrgCA:
+        """Write ca.json for ``ca`` (a software CA): with its key moved into a new token of the
+        folder when there is a module (the record names the token), else with the key."""
+        record: dict[str, Any] = {"msp_id": ca.msp_id, "certificate_pem": ca.certificate_pem.decode()}
+        if self.pkcs11_module is None:
+            record["private_key_pem"] = ca.private_key_pem.decode()
+            write_file(self.ca_file, json.dumps(record).encode(), private=True)
+            return ca
+        serial = f"ca-{ca.msp_id.lower()}"[:23]
+        if self._token_key({"module": self.pkcs11_module, "serial": serial, "pin": ""}).exists():
+            serial = f"{serial}-{secrets.token_hex(4)}"  # a token left by another CA is never reused
+        token = {"module": self.pkcs11_module, "serial": serial, "pin": secrets.token_hex(16)}
+        # the record names the token before the token is made: a run cut short leaves a token
+        # the next run finds by this record (never a key known nowhere)
+        write_file(
+            self.ca_file,
+            json.dumps({**record, "private_key_pem": ca.private_key_pem.decode(), "token": token}).encode(),
+            private=True,
+        )
+        key = self._token_key(token)
+        key.put(ca.private_value())
+        if key.public_key().public_numbers() != _ca_public_numbers(ca):
+            raise CertificateError(f"the token made for {ca.msp_id}'s CA holds another key")
+        write_file(self.ca_file, json.dumps({**record, "token": token}).encode(), private=True)
+        return ca.in_token(key)
+
+    def _token_key(self, token: dict[str, str]) -> TokenCAKey:
+        make_folders(self.token_dir)
+        return TokenCAKey(token["module"], self.token_dir, token["serial"], token["pin"])
 
     def ensure(self, msp_id: str, name: str) -> OrgCA:
         """The folder's CA, the folder made first when missing."""
@@ -116,25 +195,66 @@ class OrganisationFolder:
         return ca
 
     def ca(self) -> OrgCA:
-        """The organisation's CA, read from its folder. Raises CertificateError."""
+        """The organisation's CA, read from its folder: its key in the folder's token, or (a
+        folder made without a module) in ca.json, moved into a token now when this folder has a
+        module. Raises CertificateError."""
         try:
             data = json.loads(self.ca_file.read_text(encoding="utf-8"))
         except FileNotFoundError as error:
             raise CertificateError(
                 f"no organisation CA in {self.path}: the organisation makes its folder with `org init`"
             ) from error
-        return OrgCA(data["msp_id"], data["certificate_pem"].encode(), data["private_key_pem"].encode())
+        pem = data.get("private_key_pem", "").encode()
+        ca = OrgCA(data["msp_id"], data["certificate_pem"].encode(), pem)
+        token = data.get("token")
+        if token is not None and not pem:
+            return ca.in_token(self._token_key(token))
+        if token is not None:  # a move into the token cut short: the token is made again
+            key = self._token_key(token)
+            try:
+                public = key.public_key().public_numbers()
+            except SigningError:
+                public = None
+            if public is not None and public == _ca_public_numbers(ca):
+                write_file(
+                    self.ca_file,
+                    json.dumps({k: v for k, v in data.items() if k != "private_key_pem"}).encode(),
+                    private=True,
+                )
+                return ca.in_token(key)
+            if public is not None:
+                raise CertificateError(f"{self.path}'s CA token holds another key than its CA's")
+            ca = OrgCA(ca.msp_id, ca.certificate_pem, pem)
+            return self._keep(ca)
+        if self.pkcs11_module is not None and pem:
+            return self._keep(ca)
+        return ca
 
     def issuing_ca(self, trusted_certificate_pem: bytes | None) -> OrgCA:
         """The folder's CA to certify a card with, only if it is the CA the platform (and the
         ledger) trusts for that organisation: a folder swapped for another CA certifies nothing.
         Raises CertificateError."""
-        ca = self.ca()
-        if trusted_certificate_pem is None or ca.certificate_pem != trusted_certificate_pem:
+        try:
+            record = json.loads(self.ca_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            record = {}
+        # judged before the folder is opened: a swapped folder's key is never moved or used
+        if (
+            trusted_certificate_pem is None
+            or record.get("certificate_pem", "").encode() != trusted_certificate_pem
+        ):
+            msp_id = record.get("msp_id", self.path.name)
             raise CertificateError(
-                f"the CA in {ca.msp_id}'s folder is not the one this platform trusts for {ca.msp_id}"
+                f"the CA in {msp_id}'s folder is not the one this platform trusts for {msp_id}"
             )
-        return ca
+        return self.ca()
+
+
+def _ca_public_numbers(ca: OrgCA) -> Any:
+    public = x509.load_pem_x509_certificate(ca.certificate_pem).public_key()
+    if not isinstance(public, ec.EllipticCurvePublicKey):
+        raise CertificateError(f"{ca.msp_id}'s CA key is not an EC key")
+    return public.public_numbers()
 
 
 def consortium_cas(
@@ -144,14 +264,16 @@ def consortium_cas(
     folders: Mapping[str, tuple[str, Path]],
     *,
     trusted: Collection[str],
+    pkcs11_module: str | None = None,
 ) -> dict[str, OrgCA]:
     """The operator's CA from the data directory (made when missing) and every other
-    organisation's CA from its own folder (``folders``: MSP id -> (name, folder); a folder
-    missing is made on the organisation's behalf, as its ``org init`` would). The data directory
-    trusts the certificates of the MSP ids in ``trusted`` and holds no other organisation's key:
-    a data directory made before #19 hands each key it held over to that organisation's folder
-    and forgets it. A folder holding another CA than the one the data directory held is refused
-    (the ledger trusts the older one). Raises CertificateError."""
+        organisation's CA from its own folder (``folders``: MSP id -> (name, folder); a folder
+        missing is made on the organisation's behalf, as its ``org init`` would). The data directory
+        trusts the certificates of the MSP ids in ``trusted`` and holds no other organisation's key:
+        a data directory made before #19 hands each key it held over to that organisation's folder
+        and forgets it. A folder holding another CA than the one the data directory held is refused
+        (the ledger trusts the older one). ``pkcs11_module``: where the folders keep their CA keys
+    (:func:`ca_token_module`). Raises CertificateError."""
     held = keystore.cas()
     if operator_msp not in held:
         held[operator_msp] = OrgCA.create(operator_msp, operator_name)
@@ -160,7 +282,7 @@ def consortium_cas(
     for msp_id, (name, path) in folders.items():
         if msp_id == operator_msp:
             continue
-        folder = OrganisationFolder(path)
+        folder = OrganisationFolder(path, pkcs11_module)
         old = held.get(msp_id)
         ca = (
             folder.create(msp_id, name, ca=old)

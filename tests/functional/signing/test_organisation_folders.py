@@ -18,7 +18,7 @@ from goldticket.services import members, setup
 from goldticket.signing import OrgCA
 from goldticket.signing.errors import SigningError
 from goldticket.signing.keystore import KeyStore
-from goldticket.signing.organisations import OrganisationFolder
+from goldticket.signing.organisations import OrganisationFolder, ca_token_module
 
 PEM_KEY = re.compile(r"-----BEGIN (?:EC |)PRIVATE KEY-----.+?-----END (?:EC |)PRIVATE KEY-----", re.S)
 OTHERS = ("CoreMSP", "BankMSP")
@@ -61,7 +61,13 @@ def test_the_data_directory_holds_only_the_operators_ca_key(consortium) -> None:
         assert not folder.is_relative_to(p.settings.data_dir)
         assert folder.stat().st_mode & 0o077 == 0
         assert (folder / "ca" / "ca.json").stat().st_mode & 0o077 == 0
-        assert keys[msp_id] in {spki for _, spki in private_keys_in(folder)}
+        module = ca_token_module(p.settings.pkcs11_module)
+        if module is None:
+            assert keys[msp_id] in {spki for _, spki in private_keys_in(folder)}
+        else:  # in the organisation's own token: in no file of any folder
+            assert keys[msp_id] not in {spki for _, spki in private_keys_in(folder)}
+            key = OrganisationFolder(folder, module).ca().key
+            assert _spki(key.public_key()) == keys[msp_id]  # type: ignore[union-attr]
     assert set(KeyStore(p.settings.data_dir).cas()) == {"OperatorMSP"}
 
 
@@ -109,7 +115,11 @@ def test_an_older_data_directory_hands_its_keys_over_on_init(settings) -> None: 
         before = keystore.trusted()
         for msp_id in OTHERS:
             folder = platform.settings.orgs_path / msp_id
-            keystore.save_ca(OrganisationFolder(folder).ca())  # as a data directory of before
+            # as a data directory of before: the key in it (a software key: the folder's is in
+            # its token, never read out, so a key of the same kind stands for it)
+            old = OrgCA.create(msp_id, msp_id)
+            keystore.save_ca(old)
+            before[msp_id] = old.certificate_pem
             for path in sorted(folder.rglob("*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
             folder.rmdir()
