@@ -19,9 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from goldticket.settings import ORGANISATIONS
 from goldticket.signing import OrgCA
+from goldticket.signing.ca_token import ca_token_module
 from goldticket.signing.errors import CertificateError
 from goldticket.signing.keystore import KeyStore
-from goldticket.signing.organisations import ca_token_module, consortium_cas, write_file, write_msp
+from goldticket.signing.organisations import consortium_cas, write_file, write_msp
 
 from .errors import NetworkError
 from .layout import OPERATOR_MSP, ORDERER_MSP, Layout

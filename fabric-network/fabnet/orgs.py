@@ -28,10 +28,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from goldticket.signing import OrgCA
+from goldticket.signing.ca_token import ca_token_module
 from goldticket.signing.organisations import (
     NODE_OUS_CONFIG,
     OrganisationFolder,
-    ca_token_module,
     write_file,
 )
 

@@ -24,10 +24,11 @@ from goldticket.settings import (
     bind_environment,
 )
 from goldticket.signing import OrgCA, Signer
+from goldticket.signing.ca_token import ca_token_module
 from goldticket.signing.client import GatewayClient, IntentSigner, SigningBackend
 from goldticket.signing.errors import SigningError, UnauthenticatedError
 from goldticket.signing.keystore import KeyStore
-from goldticket.signing.organisations import OrganisationFolder, ca_token_module
+from goldticket.signing.organisations import OrganisationFolder
 from goldticket.store.database import Database
 
 from .context import CHINA, OPERATOR, Actor, Desk, Receipt, china_clock

@@ -27,9 +27,10 @@ from goldticket.settings import (
 )
 from goldticket.signing import OrgCA, new_member_key
 from goldticket.signing.backup import open_backup
+from goldticket.signing.ca_token import ca_token_module
 from goldticket.signing.errors import BackupError, CertificateError
 from goldticket.signing.keystore import KeyStore, write_private
-from goldticket.signing.organisations import ca_token_module, consortium_cas
+from goldticket.signing.organisations import consortium_cas
 from goldticket.store.database import Database
 from goldticket.store.projection import Follower
 

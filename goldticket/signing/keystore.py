@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from goldticket.messages import Identity
 
 from .ca import OrgCA
+from .ca_token import keep, open_ca
 from .software import SoftwareSigner
 
 
@@ -40,15 +42,20 @@ class KeyStore:
         self.msp_dir = self.data_dir / "msp"
 
     # organisation CAs
-    def save_ca(self, ca: OrgCA) -> None:
-        write_private(
-            self.msp_dir / f"{ca.msp_id}.json",
-            {
-                "msp_id": ca.msp_id,
-                "certificate_pem": ca.certificate_pem.decode(),
-                "private_key_pem": ca.private_key_pem.decode(),
-            },
-        )
+    @property
+    def ca_token_dir(self) -> Path:
+        """The operator's CA token (SoftHSM2), when its key is kept in one."""
+        return self.msp_dir / "softhsm" / "tokens"
+
+    def save_ca(self, ca: OrgCA, pkcs11_module: str | None = None) -> OrgCA:
+        """Keep ``ca`` (a software CA): its key moved into a token of :attr:`ca_token_dir`
+        when ``pkcs11_module`` is given (:mod:`goldticket.signing.ca_token`), else in its
+        record. Returns the CA as kept."""
+        return keep(ca, module=pkcs11_module, token_dir=self.ca_token_dir, save=self._saver(ca.msp_id))
+
+    def _saver(self, msp_id: str) -> Callable[[dict[str, Any]], None]:
+        path = self.msp_dir / f"{msp_id}.json"
+        return lambda record: write_private(path, record)
 
     def save_trusted(self, msp_id: str, certificate_pem: bytes, folder: Path | None = None) -> None:
         """Trust another organisation's CA certificate: public material only, its key stays in
@@ -80,11 +87,11 @@ class KeyStore:
         in a data directory made before #19 the others' too until ``goldticket init`` hands
         them over to their folders."""
         return {
-            data["msp_id"]: OrgCA(
-                data["msp_id"], data["certificate_pem"].encode(), data["private_key_pem"].encode()
+            data["msp_id"]: open_ca(
+                data, module=None, token_dir=self.ca_token_dir, save=self._saver(data["msp_id"])
             )
             for data in self._records()
-            if data.get("private_key_pem")
+            if data.get("private_key_pem") or data.get("token")
         }
 
     def trusted(self) -> dict[str, bytes]:

@@ -29,17 +29,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from .ca import OrgCA
-from .cards.pkcs11 import Pkcs11CardFactory, default_module_path
-from .errors import CertificateError, SigningError
+from .ca_token import keep, open_ca
+from .errors import CertificateError
 from .keystore import KeyStore
 
 NODE_OUS_CONFIG = """NodeOUs:
@@ -87,39 +83,6 @@ def write_msp(msp_dir: Path, ca: OrgCA) -> None:
     write_file(msp_dir / "config.yaml", NODE_OUS_CONFIG.encode())
 
 
-def ca_token_module(configured: str | None = None) -> str | None:
-    """The PKCS#11 module that keeps organisations' CA keys: ``configured`` (the settings'
-    GOLDTICKET_PKCS11_MODULE) or SoftHSM2 where installed; None (software keys in ca.json) when
-    there is none, or when it is not SoftHSM2 (this adapter makes tokens on SoftHSM2 only: on a
-    real HSM the organisation makes its CA key with its own tools)."""
-    module = configured or default_module_path()
-    return module if module and "softhsm" in module else None
-
-
-class TokenCAKey:
-    """A CA key in the organisation's own SoftHSM2 token (a card of the folder's token
-    directory, labelled ``serial``): it signs digests, and nothing reads it out."""
-
-    def __init__(self, module: str, token_dir: Path, serial: str, pin: str) -> None:
-        self._card = Pkcs11CardFactory(module, token_dir=token_dir, session_seconds=0).card(serial)
-        self._pin = pin
-
-    def put(self, private_value: int) -> None:
-        self._card.put_key(private_value, self._pin)
-
-    def public_key(self) -> Any:
-        return self._card.public_key()
-
-    def exists(self) -> bool:
-        return self._card.exists()
-
-    def sign_digest(self, digest: bytes) -> bytes:
-        try:
-            return self._card.sign_digest(digest, self._pin)
-        except SigningError as error:
-            raise CertificateError(f"the CA token refused to sign ({type(error).__name__})") from None
-
-
 class OrganisationFolder:
     """One organisation's folder (see the module's docstring). ``pkcs11_module``: the module
     its CA key is kept in (:func:`ca_token_module`), None for a software key in ca.json."""
@@ -156,34 +119,10 @@ class OrganisationFolder:
         return ca
 
     def _keep(self, ca: OrgCA) -> OrgCA:
-        """Write ca.json for ``ca`` (a software CA): with its key moved into a new token of the
-        folder when there is a module (the record names the token), else with the key."""
-        record: dict[str, Any] = {"msp_id": ca.msp_id, "certificate_pem": ca.certificate_pem.decode()}
-        if self.pkcs11_module is None:
-            record["private_key_pem"] = ca.private_key_pem.decode()
-            write_file(self.ca_file, json.dumps(record).encode(), private=True)
-            return ca
-        serial = f"ca-{ca.msp_id.lower()}"[:23]
-        if self._token_key({"module": self.pkcs11_module, "serial": serial, "pin": ""}).exists():
-            serial = f"{serial}-{secrets.token_hex(4)}"  # a token left by another CA is never reused
-        token = {"module": self.pkcs11_module, "serial": serial, "pin": secrets.token_hex(16)}
-        # the record names the token before the token is made: a run cut short leaves a token
-        # the next run finds by this record (never a key known nowhere)
-        write_file(
-            self.ca_file,
-            json.dumps({**record, "private_key_pem": ca.private_key_pem.decode(), "token": token}).encode(),
-            private=True,
-        )
-        key = self._token_key(token)
-        key.put(ca.private_value())
-        if key.public_key().public_numbers() != _ca_public_numbers(ca):
-            raise CertificateError(f"the token made for {ca.msp_id}'s CA holds another key")
-        write_file(self.ca_file, json.dumps({**record, "token": token}).encode(), private=True)
-        return ca.in_token(key)
+        return keep(ca, module=self.pkcs11_module, token_dir=self.token_dir, save=self._save)
 
-    def _token_key(self, token: dict[str, str]) -> TokenCAKey:
-        make_folders(self.token_dir)
-        return TokenCAKey(token["module"], self.token_dir, token["serial"], token["pin"])
+    def _save(self, record: dict[str, Any]) -> None:
+        write_file(self.ca_file, json.dumps(record).encode(), private=True)
 
     def ensure(self, msp_id: str, name: str) -> OrgCA:
         """The folder's CA, the folder made first when missing."""
@@ -204,31 +143,7 @@ class OrganisationFolder:
             raise CertificateError(
                 f"no organisation CA in {self.path}: the organisation makes its folder with `org init`"
             ) from error
-        pem = data.get("private_key_pem", "").encode()
-        ca = OrgCA(data["msp_id"], data["certificate_pem"].encode(), pem)
-        token = data.get("token")
-        if token is not None and not pem:
-            return ca.in_token(self._token_key(token))
-        if token is not None:  # a move into the token cut short: the token is made again
-            key = self._token_key(token)
-            try:
-                public = key.public_key().public_numbers()
-            except SigningError:
-                public = None
-            if public is not None and public == _ca_public_numbers(ca):
-                write_file(
-                    self.ca_file,
-                    json.dumps({k: v for k, v in data.items() if k != "private_key_pem"}).encode(),
-                    private=True,
-                )
-                return ca.in_token(key)
-            if public is not None:
-                raise CertificateError(f"{self.path}'s CA token holds another key than its CA's")
-            ca = OrgCA(ca.msp_id, ca.certificate_pem, pem)
-            return self._keep(ca)
-        if self.pkcs11_module is not None and pem:
-            return self._keep(ca)
-        return ca
+        return open_ca(data, module=self.pkcs11_module, token_dir=self.token_dir, save=self._save)
 
     def issuing_ca(self, trusted_certificate_pem: bytes | None) -> OrgCA:
         """The folder's CA to certify a card with, only if it is the CA the platform (and the
@@ -250,13 +165,6 @@ class OrganisationFolder:
         return self.ca()
 
 
-def _ca_public_numbers(ca: OrgCA) -> Any:
-    public = x509.load_pem_x509_certificate(ca.certificate_pem).public_key()
-    if not isinstance(public, ec.EllipticCurvePublicKey):
-        raise CertificateError(f"{ca.msp_id}'s CA key is not an EC key")
-    return public.public_numbers()
-
-
 def consortium_cas(
     keystore: KeyStore,
     operator_msp: str,
@@ -276,8 +184,9 @@ def consortium_cas(
     (:func:`ca_token_module`). Raises CertificateError."""
     held = keystore.cas()
     if operator_msp not in held:
-        held[operator_msp] = OrgCA.create(operator_msp, operator_name)
-        keystore.save_ca(held[operator_msp])
+        held[operator_msp] = keystore.save_ca(OrgCA.create(operator_msp, operator_name), pkcs11_module)
+    elif held[operator_msp].private_key_pem and pkcs11_module is not None:  # into its token now
+        held[operator_msp] = keystore.save_ca(held[operator_msp], pkcs11_module)
     cas = {operator_msp: held[operator_msp]}
     for msp_id, (name, path) in folders.items():
         if msp_id == operator_msp:

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from goldticket.signing.organisations import ca_token_module
+from goldticket.signing.ca_token import ca_token_module
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 OPERATOR = "OperatorMSP"

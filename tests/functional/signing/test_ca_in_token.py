@@ -15,8 +15,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from goldticket.signing.ca_token import ca_token_module
 from goldticket.signing.errors import CertificateError
-from goldticket.signing.organisations import OrganisationFolder, ca_token_module
+from goldticket.signing.organisations import OrganisationFolder
 
 MODULE = ca_token_module()
 pytestmark = pytest.mark.skipif(MODULE is None, reason="SoftHSM2 is not installed")
@@ -107,3 +108,27 @@ def test_a_token_holding_another_key_than_the_ca_certificates_is_refused(tmp_pat
 
 
 _PEM = __import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.PEM
+
+
+def test_the_operators_ca_key_moves_from_the_data_directory_into_its_token(tmp_path: Path) -> None:
+    from goldticket.signing import OrgCA
+    from goldticket.signing.keystore import KeyStore
+    from goldticket.signing.organisations import consortium_cas
+
+    keystore = KeyStore(tmp_path / "data")
+    old = OrgCA.create("OperatorMSP", "GoldTicket Operator")
+    keystore.save_ca(old)  # as init kept it before: the key in msp/OperatorMSP.json
+    assert "PRIVATE KEY" in (keystore.msp_dir / "OperatorMSP.json").read_text()
+    cas = consortium_cas(keystore, "OperatorMSP", "GoldTicket Operator", {}, trusted=(), pkcs11_module=MODULE)
+    assert cas["OperatorMSP"].certificate_pem == old.certificate_pem and cas["OperatorMSP"].key is not None
+    assert "PRIVATE KEY" not in (keystore.msp_dir / "OperatorMSP.json").read_text()
+    held = KeyStore(tmp_path / "data").cas()["OperatorMSP"]
+    _issue_with(held).verify_directly_issued_by(x509.load_pem_x509_certificate(old.certificate_pem))
+
+
+def _issue_with(ca: object) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = ca.issue(
+        key.public_key(), common_name="u", attributes={"member_id": "M", "user": "u", "role": "clerk"}
+    )  # type: ignore[attr-defined]
+    return x509.load_pem_x509_certificate(pem)
