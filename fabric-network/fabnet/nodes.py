@@ -23,6 +23,9 @@ from .layout import Layout, Orderer, Peer
 
 BUILDER_NAME = "goldticket-ccaas"
 ADDRESS_VARIABLE = "GOLDTICKET_CCAAS_ADDRESS"
+# The Gateway's wait for one endorser (see peer_env): long enough for a chaincode call on a
+# loaded machine, short enough that a peer cut off costs a write a few seconds, not 15-20.
+ENDORSEMENT_TIMEOUT = "5s"
 REPOSITORY = HERE.parent
 # Processes this Python process started: kept so they are reaped when they exit (no zombies)
 # and never garbage-collected while running (which would warn).
@@ -94,6 +97,13 @@ def peer_env(layout: Layout, binaries: Binaries, peer: Peer) -> dict[str, str]:
         # The first gossip handshake races the other peers' channel joins; the default 25 s
         # reconnect leaves the Gateway finding "no combination of peers" that long.
         "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "1s",
+        # An organisation cut off (its packets dropped, not refused) is waited for per endorsement
+        # up to the Gateway's endorsement timeout (10 s by default) before another layout of the
+        # policy is tried, and gossip keeps offering its peer until its alive messages have been
+        # missing for the expiration (25 s): with these, a write fails over in a few seconds (#19).
+        "CORE_PEER_GATEWAY_ENDORSEMENTTIMEOUT": ENDORSEMENT_TIMEOUT,
+        "CORE_PEER_GOSSIP_ALIVETIMEINTERVAL": "2s",
+        "CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT": "10s",
         "CORE_PEER_TLS_ENABLED": "true",
         "CORE_PEER_TLS_CERT_FILE": str(node / "tls" / "server.crt"),
         "CORE_PEER_TLS_KEY_FILE": str(node / "tls" / "server.key"),
