@@ -18,10 +18,13 @@ PIN until it is next used right, and is then moved (C_SetPIN) to the derived one
 
 from __future__ import annotations
 
+import _ssl
 import contextlib
+import ctypes
 import dataclasses
 import errno
 import fcntl
+import functools
 import hashlib
 import hmac
 import logging
@@ -106,6 +109,25 @@ TOKEN_OBJECT = "token.object"
 TOKEN_OBJECT_COPY = "token.object.bak"
 
 
+def clear_openssl_errors() -> None:
+    """Empty this thread's OpenSSL error queue. SoftHSM2's C_Initialize leaves an error on it
+    (ENGINE NO_SUCH_ENGINE: it asks for the GOST engine, absent from OpenSSL 3), and libcrypto is
+    the one Python's ssl module uses, whose SSL_get_error reads that queue first: the thread's
+    next read on a TLS socket with a timeout failed with the stale error (the signing gateway's
+    kept connections, once a thread had initialised the module again)."""
+    clear = _openssl_clear()
+    if clear is not None:
+        clear()
+
+
+@functools.cache
+def _openssl_clear() -> Any:
+    try:
+        return ctypes.CDLL(_ssl.__file__).ERR_clear_error  # found in _ssl's libcrypto
+    except (OSError, AttributeError):  # a Python without that libcrypto: nothing shared to clear
+        return None
+
+
 class _Module:
     """One PKCS#11 module loaded in this process, shared by every factory that uses it.
 
@@ -144,6 +166,7 @@ class _Module:
         if not self._library.initialized:
             self._repair()
             self._library.initialize()
+            clear_openssl_errors()
         return self._library
 
     def refresh(self) -> None:
@@ -156,6 +179,7 @@ class _Module:
         if self._library is not None:
             self._repair()
             self._library.reinitialize()
+            clear_openssl_errors()
 
     def keep(self) -> None:
         """Copy every changed token.object of the active token directory now (after a token is
