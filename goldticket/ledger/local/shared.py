@@ -125,7 +125,7 @@ class SharedCommitter:
         except BlockingIOError:
             return
         try:
-            self._lead()
+            self._lead(set())
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
@@ -143,8 +143,7 @@ class SharedCommitter:
                 try:
                     outcomes.update(self._collect(seqs))
                     if len(outcomes) < len(seqs):
-                        self._lead()
-                        outcomes.update(self._collect(seqs))
+                        outcomes.update(self._lead({seq for seq in seqs if seq not in outcomes}))
                 finally:
                     fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             return [outcomes[seq] for seq in seqs]
@@ -167,8 +166,10 @@ class SharedCommitter:
         ).fetchall()
         return {seq: _decode(text) for seq, text in rows}
 
-    def _lead(self) -> None:
-        """Under the lock: write every waiting candidate (up to max_batch) as one block."""
+    def _lead(self, mine: set[int]) -> dict[int, Outcome]:
+        """Under the lock: write every waiting candidate (up to max_batch) as one block. The
+        outcomes of the leader's own candidates (``mine``) are returned, their rows deleted;
+        the others' are written beside them."""
         rows = sorted(
             self._conn.execute(
                 "UPDATE queue SET taken = taken + 1 WHERE seq IN"
@@ -178,7 +179,7 @@ class SharedCommitter:
             ).fetchall()
         )
         if not rows:
-            return
+            return {}
         outcomes: dict[int, Outcome] = {}
         fresh: list[tuple[int, PendingCommit]] = []
         for seq, blob, taken in rows:
@@ -197,18 +198,23 @@ class SharedCommitter:
                 failure = SubmitError(f"the block could not be committed, nothing was written: {error}")
                 written = [failure] * len(fresh)
             outcomes.update((seq, outcome) for (seq, _), outcome in zip(fresh, written, strict=True))
-        now = time.time()
-        values: list[object] = []
-        for seq, outcome in outcomes.items():
-            values += [seq, _encode(outcome)]
-        self._conn.execute(
-            "UPDATE queue SET outcome = r.column2, done = ? FROM"
-            f" (VALUES {','.join(['(?, ?)'] * len(outcomes))}) AS r WHERE queue.seq = r.column1",
-            [now, *values],
-        )
+        own = {seq: outcome for seq, outcome in outcomes.items() if seq in mine}
+        others = {seq: outcome for seq, outcome in outcomes.items() if seq not in mine}
+        if own:  # after the COMMIT: a crash before this leaves them to the next leader's lookup
+            self._conn.execute(f"DELETE FROM queue WHERE seq IN ({','.join('?' * len(own))})", list(own))
+        if others:
+            values: list[object] = []
+            for seq, outcome in others.items():
+                values += [seq, _encode(outcome)]
+            self._conn.execute(
+                "UPDATE queue SET outcome = r.column2, done = ? FROM"
+                f" (VALUES {','.join(['(?, ?)'] * len(others))}) AS r WHERE queue.seq = r.column1",
+                [time.time(), *values],
+            )
         self._leads += 1
         if self._leads % PURGE_EVERY == 0:
             self._purge()
+        return own
 
     def _already_committed(self, item: PendingCommit) -> Committed | None:
         """Where the ledger holds exactly this envelope (a leader that died after its COMMIT)."""

@@ -260,7 +260,7 @@ def test_the_same_tx_id_with_other_bytes_taken_again_stays_a_duplicate(tmp_path,
     shared._conn.execute("UPDATE queue SET taken = 1")  # as if a leader took it and died
     outcome = shared.commit_batch([])
     assert outcome == []
-    shared._lead()
+    shared._lead(set())
     assert isinstance(shared._collect(seqs)[seqs[0]], DuplicateTransactionError)
     assert _tx_ids_in_blocks(ledger).count(tx_id) == 1
     shared.close()
