@@ -49,8 +49,9 @@ def load(results: Path) -> dict[str, dict]:
 
 
 def workers(label: str) -> tuple[int, bool, bool]:
-    """(client count, processes?, software keys?) of a transfer_throughput row label."""
-    match = re.match(r"(\d+)([tp])(?:x(\d+)t)?( keys)?$", label)
+    """(client count, processes?, software keys?) of a transfer_throughput row label (" shared":
+    the processes shared one group commit)."""
+    match = re.match(r"(\d+)([tp])(?:x(\d+)t)?( keys)?( shared)?$", label)
     if not match:
         raise ValueError(f"unknown row label {label!r}")
     count = int(match.group(1)) * int(match.group(3) or 1)

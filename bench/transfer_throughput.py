@@ -4,7 +4,7 @@ AcceptOffer by the payee), each endorsed, signed again, validated and committed.
 
     python bench/transfer_throughput.py [--operations N] [--threads T ...] [--processes P ...]
         [--cards pkcs11|software] [--gateway] [--keys | --keys-only] [--chains-per-process C]
-        [--json PATH]
+        [--shared-commit off|on|both] [--json PATH]
 
 --keys measures the ledger core alone: the same services and ledger, but each user signs
 with a software key registered on the ledger instead of a card (no PIN check, no gateway).
@@ -12,7 +12,9 @@ with a software key registered on the ledger instead of a card (no PIN check, no
 HTTP on 127.0.0.1, in a process of its own as deployed (its CPU time is counted in "cpu ms/op");
 without it the workers sign through the signing service in-process. --chains-per-process C runs C client threads in each process
 (each on its own ticket chain), so that concurrent clients of one process share commits.
-The "tx/block" column is the ledger's transactions per block over the run (group commit);
+--shared-commit on runs the process rows with GOLDTICKET_LEDGER_SHARED_COMMIT (one group commit
+shared by the worker processes; "both": each process row once without, once with it, labelled
+"shared"). The "tx/block" column is the ledger's transactions per block over the run (group commit);
 "cpu ms/op" is the CPU time (user + system, all workers) spent per operation, which other
 processes on the machine disturb less than the rate does. The floor (bench/floor.py: the
 signatures, verifications, commits and encodings one operation cannot avoid) is measured in the
@@ -42,9 +44,11 @@ KEYS: dict = {}  # username -> software signer, with --keys (inherited by forked
 GATEWAY = False  # --gateway: card rows sign through a signing gateway process
 GATEWAY_URL = ""  # the running one's, inherited by forked workers
 GATEWAY_SECRET = "bench deployment secret, 32 chars"
+SHARED = False  # the process rows' workers share one group commit (set per row)
 
 
 def bench_settings(data_dir: Path, cards: str = "") -> Settings:
+    shared = {"ledger_shared_commit": True} if SHARED else {}  # (a tree before #22 (b) has no such setting)
     return Settings(
         signer_url=GATEWAY_URL,
         signer_secret=GATEWAY_SECRET if GATEWAY_URL else "",
@@ -56,6 +60,7 @@ def bench_settings(data_dir: Path, cards: str = "") -> Settings:
         operator_password="bench operator password",
         operator_pin="246810",
         signer_rate=100_000,
+        **shared,  # type: ignore[arg-type]
     )
 
 
@@ -262,7 +267,8 @@ def measure_processes(
         cpu += gateway.cpu
         KEYS.clear()
         label = f"{processes}p" + (f"x{chains_per_process}t" if chains_per_process > 1 else "")
-        row = _row(label + (" keys" if keys else ""), latencies, elapsed, cpu)
+        label += " keys" if keys else ""
+        row = _row(label + (" shared" if SHARED else ""), latencies, elapsed, cpu)
         row["tx_per_block"] = _transactions_per_block(Path(tmp), first_block)
         return row
 
@@ -327,8 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains-per-process", type=int, default=1, help="client threads per process")
     parser.add_argument("--floor-count", type=int, default=1000, help="signs and verifies the floor times")
     parser.add_argument("--json", type=Path, help="also write the rows and the floor as JSON here")
+    parser.add_argument(
+        "--shared-commit", choices=["off", "on", "both"], default="off", help="process rows share one commit"
+    )
     args = parser.parse_args(argv)
-    global CARDS, GATEWAY
+    global CARDS, GATEWAY, SHARED
     CARDS, GATEWAY = args.cards, args.gateway
     print("signed transfer-and-accept operations on the embedded ledger (services layer);")
     print(
@@ -336,18 +345,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("time, intent checked, audit-logged), endorsed, validated and committed")
     header = f"{'workers':>12} {'ops':>6} {'seconds':>8} {'ops/s':>8} {'tx/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
-    print(header + f" {'tx/block':>8} {'cpu ms/op':>9}")
+    print(header.replace("     workers", "        workers") + f" {'tx/block':>8} {'cpu ms/op':>9}")
     per_process = args.chains_per_process
+    shared_modes = {"off": [False], "on": [True], "both": [False, True]}[args.shared_commit]
+
+    def process_rows(keys: bool) -> list[dict[str, float]]:
+        global SHARED
+        rows = []
+        for count in args.processes:
+            for shared in shared_modes:
+                SHARED = shared
+                rows.append(measure_processes(args.operations, count, keys, per_process))
+        SHARED = False
+        return rows
+
     rows = []
     if not args.keys_only:
         rows += [measure(args.operations, threads) for threads in args.threads]
-        rows += [measure_processes(args.operations, count, False, per_process) for count in args.processes]
+        rows += process_rows(False)
     if args.keys or args.keys_only:
         rows += [measure(args.operations, threads, keys=True) for threads in args.threads]
-        rows += [measure_processes(args.operations, count, True, per_process) for count in args.processes]
+        rows += process_rows(True)
     for row in rows:
         print(
-            f"{row['label']:>12} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
+            f"{row['label']:>15} {row['operations']:>6} {row['seconds']:>8.2f} {row['ops_per_s']:>8.0f} "
             f"{row['tx_per_s']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['tx_per_block']:>8.2f}"
             f" {row['cpu_ms_per_op']:>9.2f}"
         )

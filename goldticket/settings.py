@@ -65,6 +65,9 @@ def served_url(host: str, port: int) -> str:
 class Settings:
     data_dir: Path = Path("var")  # GOLDTICKET_DATA_DIR
     ledger: str = "local"  # GOLDTICKET_LEDGER: local | fabric
+    # GOLDTICKET_LEDGER_SHARED_COMMIT: 1 = the processes on one embedded ledger share one group
+    # commit (a leader elected by a lock file), so one FULL fsync carries all their transactions
+    ledger_shared_commit: bool = False
     env: str = "prod"  # GOLDTICKET_ENV: prod | dev | test
     today: dt.date | None = None  # GOLDTICKET_TODAY (dev and test only)
     channel: str = "goldticket"  # GOLDTICKET_CHANNEL
@@ -117,6 +120,7 @@ class Settings:
         values: dict[str, object] = {
             "data_dir": Path(env.get("GOLDTICKET_DATA_DIR", "var")),
             "ledger": env.get("GOLDTICKET_LEDGER", "local"),
+            "ledger_shared_commit": env.get("GOLDTICKET_LEDGER_SHARED_COMMIT", "") in ("1", "true", "yes"),
             "env": env.get("GOLDTICKET_ENV", "prod"),
             "channel": env.get("GOLDTICKET_CHANNEL", "goldticket"),
             "chaincode": env.get("GOLDTICKET_CHAINCODE", "goldticket"),

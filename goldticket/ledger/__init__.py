@@ -30,9 +30,11 @@ def open_local_ledger(
     *,
     check_time: bool = True,
     environment: str | None = None,
+    shared_commit: bool = False,
 ) -> Ledger:
     """The embedded ledger under ``data_dir``, created (trusting ``msps``, recording
-    ``environment``) when missing. ``check_time=False`` lets proposals carry any date (dev and
+    ``environment``) when missing; ``shared_commit``: through the group commit every process on
+    the file shares (GOLDTICKET_LEDGER_SHARED_COMMIT). ``check_time=False`` lets proposals carry any date (dev and
     test clocks only); a ledger created for prod checks the time window whatever is asked."""
     import datetime as dt
 
@@ -46,9 +48,14 @@ def open_local_ledger(
         if msps is None:
             raise LedgerError(f"no ledger at {path}; run `goldticket init` first")
         return LocalLedger.create(
-            path, msps, GoldTicketContract(), environment=environment, time_window=window
+            path,
+            msps,
+            GoldTicketContract(),
+            environment=environment,
+            time_window=window,
+            shared_commit=shared_commit,
         )
-    return LocalLedger(path, GoldTicketContract(), time_window=window)
+    return LocalLedger(path, GoldTicketContract(), time_window=window, shared_commit=shared_commit)
 
 
 def verify_local_ledger(

@@ -54,7 +54,9 @@ MANIFEST = "backup.json"
 AUDIT_LOG = Path("cards") / "audit.jsonl"
 LEDGER = Path("ledger.sqlite")
 MSP_DIR = "msp"
-_SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
+# (the shared commit's queue, ledger.sqlite-commits, holds no record: what waits there was never
+# acknowledged, and a restored ledger starts with an empty queue)
+_SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp", "-commits", "-commits.lock")
 # Not records: the operations console's samples of the last hour (store.ops_history). Restored
 # days later they would show a stale hour as the present; the console gathers them again.
 _SKIP_FILES = (Path("operations.sqlite"),)

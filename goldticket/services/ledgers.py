@@ -14,7 +14,11 @@ def open_ledger(settings: Settings, keystore: KeyStore, msps: dict[str, bytes] |
     try:
         if settings.ledger == "local":
             return open_local_ledger(
-                settings.data_dir, msps, check_time=settings.env == "prod", environment=settings.env
+                settings.data_dir,
+                msps,
+                check_time=settings.env == "prod",
+                environment=settings.env,
+                shared_commit=settings.ledger_shared_commit,
             )
         from goldticket.ledger.fabric import ConnectionProfile, FabricLedger
 

@@ -7,15 +7,17 @@ them as one block in one SQLite transaction (one fsync with ``synchronous=FULL``
 submitter its outcome. Submitters that arrive meanwhile wait and form the next block. A lone
 submitter commits at once, so there is no timer and no added latency; under load the batch
 grows to absorb the cost of the fsync. Other processes on the same file batch on their own, and
-SQLite's write lock orders their blocks.
+SQLite's write lock orders their blocks, unless they share one committer (``shared``,
+GOLDTICKET_LEDGER_SHARED_COMMIT): then each process's batch goes to it.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 
-from ..errors import DuplicateTransactionError, SubmitError
+from ..errors import LedgerError, SubmitError
 from .store import Committed, LedgerStore, PendingCommit
 
 MAX_BATCH = 200
@@ -31,8 +33,16 @@ class _Ticket:
 
 
 class GroupCommitter:
-    def __init__(self, store: LedgerStore, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        max_batch: int = MAX_BATCH,
+        write: Callable[[Sequence[PendingCommit]], Sequence[Committed | LedgerError]] | None = None,
+    ) -> None:
+        """``write``: what commits a batch (default: ``store.commit_batch`` under its write
+        lock; the shared committer's ``commit_batch`` when the processes share one)."""
         self._store = store
+        self._write_batch = write or self._own_block
         self._max_batch = max_batch
         self._condition = threading.Condition()
         self._queue: list[_Ticket] = []
@@ -69,10 +79,13 @@ class GroupCommitter:
                     self._condition.notify_all()
         return [ticket.error or ticket.outcome for ticket in tickets]  # type: ignore[misc]
 
+    def _own_block(self, items: Sequence[PendingCommit]) -> Sequence[Committed | LedgerError]:
+        with self._store.write_lock:
+            return self._store.commit_batch(items)
+
     def _write(self, batch: list[_Ticket]) -> None:
         try:
-            with self._store.write_lock:
-                outcomes = self._store.commit_batch([ticket.item for ticket in batch])
+            outcomes = self._write_batch([ticket.item for ticket in batch])
         except BaseException as error:  # the whole block rolled back: every submitter learns why
             failure: BaseException = error
             if isinstance(error, sqlite3.Error):
@@ -81,7 +94,7 @@ class GroupCommitter:
                 ticket.error = failure
             return
         for ticket, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, DuplicateTransactionError):
+            if isinstance(outcome, LedgerError):
                 ticket.error = outcome
             else:
                 ticket.outcome = outcome

@@ -40,6 +40,7 @@ from ..errors import (
 from ..interfaces import CommitStatus, Ledger
 from .committer import GroupCommitter
 from .ranges import RangeRead, range_reads
+from .shared import SharedCommitter
 from .store import CODE_NAMES, LedgerStore, PendingCommit
 from .stub import SimulationStub
 
@@ -102,8 +103,11 @@ class LocalLedger(Ledger):
         channel_id: str = "goldticket",
         chaincode: str = "goldticket",
         time_window: dt.timedelta | None = TIME_WINDOW,
+        shared_commit: bool = False,
     ):
-        """``time_window``: how far a proposal's timestamp may be from this ledger's clock, as
+        """``shared_commit``: commit through the group commit every process on this file
+        shares (``shared.SharedCommitter``), so one FULL fsync carries all their transactions.
+        ``time_window``: how far a proposal's timestamp may be from this ledger's clock, as
         Fabric peers check (peer.authentication.timewindow, 15 minutes); the chaincode takes its
         business date from that timestamp. None turns the check off (dev and test clocks),
         except on a ledger created for production (meta ``environment`` = prod), which always
@@ -127,7 +131,10 @@ class LocalLedger(Ledger):
         self._peer_identity = m.Identity(PEER_MSP, cert_pem).serialize()
         self._peer_cert = cert_pem
         self._msps = self._store.msps()
-        self._committer = GroupCommitter(self._store)
+        self._shared = SharedCommitter(self._store) if shared_commit else None
+        self._committer = GroupCommitter(
+            self._store, write=self._shared.commit_batch if self._shared is not None else None
+        )
         # The transaction payloads this peer returned recently (response and endorsement list
         # included), by the SHA-256 of their exact bytes, with what they decode to: an envelope
         # carrying exactly those bytes holds only our own endorsement, so it needs no second
@@ -459,4 +466,6 @@ class LocalLedger(Ledger):
         return self._store.height()
 
     def close(self) -> None:
+        if self._shared is not None:
+            self._shared.close()
         self._store.close()

@@ -119,17 +119,156 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
         delay = min(delay * 2, 0.002)
 
 
-def _record_transaction(conn: sqlite3.Connection, tx_id: str, number: int, txnum: int, code: int) -> bool:
-    """Record where ``tx_id`` went; False when the ledger already has it (tx_id is the primary
-    key: the INSERT fails and nothing else of it was written)."""
-    try:
-        conn.execute(
-            "INSERT INTO transactions (tx_id, block, txnum, code) VALUES (?, ?, ?, ?)",
-            (tx_id, number, txnum, CODE_NAMES[code]),
-        )
-    except sqlite3.IntegrityError:
-        return False
+# Rows per multi-row statement stay under SQLite's limit of bound variables (32766 since 3.32).
+CHUNK_VARIABLES = 30_000
+TRANSACTION_ROWS = ("transactions", "(tx_id, block, txnum, code)", 4)
+STATE_ROWS = ("state", "(key, value, block, txnum)", 4)
+HISTORY_ROWS = ("history", "(key, block, txnum, tx_id, value, is_delete, seconds, nanos)", 8)
+
+
+def _insert_rows(
+    conn: sqlite3.Connection,
+    table: tuple[str, str, int],
+    rows: Sequence[tuple[object, ...]],
+    *,
+    replace: bool = False,
+) -> bool:
+    """INSERT ``rows`` in one statement (one per CHUNK_VARIABLES bound values). False when a
+    primary key refused a row: SQLite then undoes that statement alone (the transaction stays
+    open) and the rows of the statements before it stay written, so callers use this for the
+    first rows of a block only, or where a refusal is a stale tip that rolls everything back."""
+    name, columns, width = table
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    per_statement = CHUNK_VARIABLES // width
+    marks = "(" + ",".join("?" * width) + ")"
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [value for row in chunk for value in row]
+        try:
+            conn.execute(f"{verb} INTO {name} {columns} VALUES {','.join([marks] * len(chunk))}", values)
+        except sqlite3.IntegrityError:
+            if name != "transactions":
+                raise
+            if start:  # undo the chunks already written: the caller plans again without them
+                conn.execute(
+                    f"DELETE FROM transactions WHERE tx_id IN ({','.join('?' * start)})",
+                    [row[0] for row in rows[:start]],
+                )
+            return False
     return True
+
+
+def _versions(conn: sqlite3.Connection, batch: Sequence[PendingCommit]) -> dict[str, tuple[int, int] | None]:
+    """The current version of every key the batch read (None: absent), in one SELECT."""
+    keys = list({key: None for item in batch if item.rwset is not None for key, _ in item.rwset.reads})
+    found: dict[str, tuple[int, int] | None] = dict.fromkeys(keys)
+    for start in range(0, len(keys), CHUNK_VARIABLES):
+        chunk = keys[start : start + CHUNK_VARIABLES]
+        for key, block, txnum in conn.execute(
+            f"SELECT key, block, txnum FROM state WHERE key IN ({','.join('?' * len(chunk))})", chunk
+        ):
+            found[key] = (block, txnum)
+    return found
+
+
+def _on_ledger(conn: sqlite3.Connection, tx_ids: list[str]) -> frozenset[str]:
+    known: set[str] = set()
+    for start in range(0, len(tx_ids), CHUNK_VARIABLES):
+        chunk = tx_ids[start : start + CHUNK_VARIABLES]
+        known.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT tx_id FROM transactions WHERE tx_id IN ({','.join('?' * len(chunk))})", chunk
+            )
+        )
+    return frozenset(known)
+
+
+@dataclasses.dataclass
+class _Plan:
+    """A block worked out in memory before any of it is written."""
+
+    outcomes: list[Committed | DuplicateTransactionError]
+    transactions: list[tuple[object, ...]]
+    history: list[tuple[object, ...]]
+    # key -> (value, txnum of the last write in the block); txnum -1: the last write deleted it
+    state: dict[str, tuple[bytes, int]]
+    private: list[PendingCommit]
+    envelopes: list[bytes]
+    codes: list[int]
+
+
+def _plan(
+    conn: sqlite3.Connection,
+    batch: Sequence[PendingCommit],
+    number: int,
+    versions: dict[str, tuple[int, int] | None],
+    on_ledger: frozenset[str],
+) -> _Plan:
+    current = dict(versions)  # updated by each VALID transaction's writes, in block order
+    plan = _Plan([], [], [], {}, [], [], [])
+    seen: set[str] = set()
+    for item in batch:
+        if item.tx_id in seen or item.tx_id in on_ledger:
+            plan.outcomes.append(
+                DuplicateTransactionError(f"transaction {item.tx_id} was already submitted", item.tx_id)
+            )
+            continue
+        seen.add(item.tx_id)
+        txnum = len(plan.envelopes)
+        code = _code(conn, item, current, plan.state, number)
+        plan.transactions.append((item.tx_id, number, txnum, CODE_NAMES[code]))
+        if code == VALID and item.rwset is not None:
+            for write in item.rwset.writes:
+                current[write.key] = None if write.is_delete else (number, txnum)
+                plan.state[write.key] = (b"", -1) if write.is_delete else (write.value, txnum)
+                plan.history.append(
+                    (
+                        write.key,
+                        number,
+                        txnum,
+                        item.tx_id,
+                        None if write.is_delete else write.value,
+                        write.is_delete,
+                        item.seconds,
+                        item.nanos,
+                    )
+                )
+        if code == VALID and item.private:
+            plan.private.append(item)
+        plan.envelopes.append(item.envelope)
+        plan.codes.append(code)
+        plan.outcomes.append(Committed(item.tx_id, number, txnum, code))
+    return plan
+
+
+def _code(
+    conn: sqlite3.Connection,
+    item: PendingCommit,
+    current: dict[str, tuple[int, int] | None],
+    written: dict[str, tuple[bytes, int]],
+    number: int,
+) -> int:
+    """``LedgerStore.validation_code`` against the versions read and the block's earlier writes."""
+    if item.rwset is not None and any(current[key] != version for key, version in item.rwset.reads):
+        return MVCC_READ_CONFLICT
+    for scan in item.ranges:
+        found = {
+            key: (block, txnum)
+            for key, block, txnum in conn.execute(
+                "SELECT key, block, txnum FROM state WHERE key >= ? AND key < ? ORDER BY key",
+                (scan.start, scan.end),
+            )
+        }
+        for key, (_, txnum) in written.items():
+            if scan.start <= key < scan.end:
+                if txnum < 0:
+                    found.pop(key, None)
+                else:
+                    found[key] = (number, txnum)
+        if tuple(sorted(found.items())) != scan.results:
+            return PHANTOM_READ_CONFLICT
+    return VALID
 
 
 class LedgerStore:
@@ -258,8 +397,15 @@ class LedgerStore:
     def _append(
         self, conn: sqlite3.Connection, batch: Sequence[PendingCommit]
     ) -> list[Committed | DuplicateTransactionError] | None:
-        """One try of ``commit_batch``: None when the remembered tip was stale (rolled back)."""
-        outcomes: list[Committed | DuplicateTransactionError] = []
+        """One try of ``commit_batch``: None when the remembered tip was stale (rolled back).
+
+        A fixed handful of statements per block, however many transactions and keys: BEGIN,
+        one read of every version the batch read, the transactions' rows, the state, the
+        history, the block, COMMIT (a DELETE besides when a key is deleted, a SELECT per range
+        scanned, private data per transaction that has some). The block is planned in memory
+        first: each transaction's reads are checked against the versions read and the writes of
+        the transactions before it in the block, exactly as writing each before checking the
+        next would."""
         _begin_immediate(conn)
         remembered = self._tip is not None
         try:
@@ -267,28 +413,27 @@ class LedgerStore:
                 last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
                 self._tip = (last[0] + 1, bytes(last[1])) if last else (0, b"")
             number, previous_hash = self._tip
-            seen: set[str] = set()
-            envelopes: list[bytes] = []
-            codes: list[int] = []
-            for item in batch:
-                txnum = len(envelopes)
-                code = None if item.tx_id in seen else self.validation_code(conn, item.rwset, item.ranges)
-                if code is None or not _record_transaction(conn, item.tx_id, number, txnum, code):
-                    outcomes.append(
-                        DuplicateTransactionError(
-                            f"transaction {item.tx_id} was already submitted", item.tx_id
-                        )
-                    )
-                    continue
-                seen.add(item.tx_id)
-                if code == VALID and item.rwset is not None and item.rwset.writes:
-                    self._apply(conn, item.rwset, number, txnum, item.tx_id, item.seconds, item.nanos)
-                if code == VALID and item.private:
-                    self._apply_private(conn, item)
-                envelopes.append(item.envelope)
-                codes.append(code)
-                outcomes.append(Committed(item.tx_id, number, txnum, code))
-            block = new_block(number, previous_hash, envelopes, codes) if envelopes else None
+            current = _versions(conn, batch)
+            plan = _plan(conn, batch, number, current, frozenset())
+            if plan.transactions and not _insert_rows(conn, TRANSACTION_ROWS, plan.transactions):
+                # a tx id already on the ledger (the primary key refused the statement, nothing
+                # of it was written): find which, and plan the block without them
+                on_ledger = _on_ledger(conn, [item.tx_id for item in batch])
+                plan = _plan(conn, batch, number, current, on_ledger)
+                if plan.transactions and not _insert_rows(conn, TRANSACTION_ROWS, plan.transactions):
+                    raise sqlite3.IntegrityError("a transaction's id collided twice")
+            puts = [(key, value, number, txnum) for key, (value, txnum) in plan.state.items() if txnum >= 0]
+            deletes = [key for key, (_, txnum) in plan.state.items() if txnum < 0]
+            if puts:
+                _insert_rows(conn, STATE_ROWS, puts, replace=True)
+            for start in range(0, len(deletes), CHUNK_VARIABLES):
+                chunk = deletes[start : start + CHUNK_VARIABLES]
+                conn.execute(f"DELETE FROM state WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            if plan.history:
+                _insert_rows(conn, HISTORY_ROWS, plan.history)
+            for item in plan.private:
+                self._apply_private(conn, item)
+            block = new_block(number, previous_hash, plan.envelopes, plan.codes) if plan.envelopes else None
             if block is not None:
                 try:
                     conn.execute(
@@ -302,9 +447,9 @@ class LedgerStore:
             conn.execute("COMMIT")
         except sqlite3.IntegrityError:
             # A remembered tip is stale when another process appended meanwhile: its block number
-            # then collides wherever it is written first (the history of a key, a transaction's
-            # place, the block itself). Try again from the tip on disk; a collision with a tip
-            # just read is a real error.
+            # then collides wherever it is written first (the history of a key, the block
+            # itself). Try again from the tip on disk; a collision with a tip just read is a
+            # real error.
             self._tip = None
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -318,7 +463,7 @@ class LedgerStore:
             raise
         if block is not None:
             self._tip = (number + 1, block.hash)
-        return outcomes
+        return plan.outcomes
 
     @classmethod
     def validation_code(
