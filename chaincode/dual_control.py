@@ -8,7 +8,9 @@ function and its request) is rehearsed as the maker would sign it (nothing writt
 PENDING with its SHA-256; no ticket, line or balance changes. A second user of the same member,
 an admin or a reviewer the setting names, signs ``ApproveOperation`` stating the same intent:
 its hash must match, and the operation runs then, in that transaction, the tickets it writes
-recording both the maker and the checker. ``RejectOperation`` (either of them, or another user of
+recording both the maker and the checker. A weakening of the setting itself is prepared and
+approved the same way (SetDualControl refuses it signed alone while the setting is on).
+``RejectOperation`` (either of them, or another user of
 the member) closes it unexecuted; after REVIEW_DAYS it can no longer be approved.
 """
 
@@ -60,10 +62,31 @@ def _who(caller: Caller) -> dict[str, str]:
 class DualControlTransactions:
     @transaction
     async def SetDualControl(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
-        """A member's admin sets its own maker-checker setting (an empty list turns it off)."""
-        caller, member = await tx.caller("core", "supplier", "bank", admin=True)
+        """A member's admin sets its own maker-checker setting (an empty list turns it off).
+        While it is on, a weakening (:meth:`DualControl.weakened_by`: switching it off, an
+        operation removed, a higher threshold, a reviewer added) is refused signed alone: an
+        admin prepares it (PrepareOperation) and another user who may review approves it."""
+        approval = tx.approval
+        # inside a reviewer's approval the caller is the checker (an admin or a named reviewer,
+        # as ApproveOperation checked); the maker's rehearsal and a direct call need an admin
+        approved = approval is not None and "checker" in approval
+        caller, member = await tx.caller("core", "supplier", "bank", admin=not approved)
+        if approval is not None and (
+            approval["function"] != dc.SETTING_FUNCTION or approval["member_id"] != caller.member_id
+        ):
+            raise d.ForbiddenError(f"operation {approval.get('id')} does not approve {dc.SETTING_FUNCTION}")
         setting = dc.DualControl.from_request(caller.member_id, req)
+        if approval is None and setting_of(member).weakened_by(setting):
+            raise d.ForbiddenError(
+                "weakening the maker-checker setting (turning it off, removing an operation, raising "
+                "the threshold, adding a reviewer) needs another user of the member: prepare it "
+                "(PrepareOperation) for another admin or reviewer to approve"
+            )
         record = {**setting.to_dict(), "set_by": caller.user, "tx_id": tx.tx_id}
+        if approval is not None and approved:
+            record.update(
+                set_by=approval["maker"]["user"], approved_by=caller.user, operation_id=approval["id"]
+            )
         await tx.put("member", (caller.member_id,), {**member, "dual_control": record})
         return record
 
@@ -81,8 +104,8 @@ class DualControlTransactions:
         (its own rules, nothing written) and changes nothing but its own record."""
         caller, _ = await tx.caller()
         function = req.get("function")
-        if function not in dc.FUNCTIONS:
-            raise d.InvalidInputError(f"only {', '.join(dc.FUNCTIONS)} are prepared for review")
+        if function not in dc.PREPARED:
+            raise d.InvalidInputError(f"only {', '.join(dc.PREPARED)} are prepared for review")
         request = req.get("request")
         if not isinstance(request, dict):
             raise d.InvalidInputError("the operation's request must be an object")
@@ -95,10 +118,10 @@ class DualControlTransactions:
             "id": operation_id,
             "member_id": caller.member_id,
             "function": function,
-            "operation": dc.FUNCTIONS[function],
+            "operation": dc.PREPARED[function],
             "request": request,
             "intent_sha256": d.intent_sha256(function, request),
-            "amount_fen": dry.approval["amount_fen"],
+            "amount_fen": dry.approval.get("amount_fen"),  # none for a setting
             "status": "PENDING",
             "maker": _who(caller),
             "prepared_tx_id": tx.tx_id,

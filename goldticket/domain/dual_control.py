@@ -27,6 +27,11 @@ OPERATIONS = {
     "settle": "SettleTicket",
 }
 FUNCTIONS = {function: operation for operation, function in OPERATIONS.items()}
+# A weakening of a setting that is on is itself prepared and approved (#20): one admin alone
+# must not switch maker-checker off. What a prepared operation may run: the covered functions
+# and the setting.
+SETTING_FUNCTION = "SetDualControl"
+PREPARED = {**FUNCTIONS, SETTING_FUNCTION: "dual_control"}
 # how long a prepared operation waits for its reviewer before it can no longer be approved
 REVIEW_DAYS = 7
 MAX_REVIEWERS = 50
@@ -92,6 +97,19 @@ class DualControl:
     def needs_review(self, function: str, amount_fen: int) -> bool:
         """Whether ``function`` for ``amount_fen`` needs a reviewer under this setting."""
         return FUNCTIONS.get(function) in self.operations and amount_fen > self.threshold_fen
+
+    def weakened_by(self, new: DualControl) -> bool:
+        """Whether ``new`` replacing this setting, which is on, lets anything pass with fewer
+        eyes: an operation no longer covered, a higher threshold, or a reviewer added (another
+        user who may approve). A setting that is off, or a change only adding operations,
+        lowering the threshold or removing reviewers, is not: those are signed alone."""
+        if not self.operations:
+            return False
+        return bool(
+            set(self.operations) - set(new.operations)
+            or new.threshold_fen > self.threshold_fen
+            or set(new.reviewers) - set(self.reviewers)
+        )
 
     def may_review(self, user: str, identity_role: str) -> bool:
         """An admin of the member, or a user the setting names."""

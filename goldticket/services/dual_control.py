@@ -41,7 +41,9 @@ def set_setting(
     reviewers: list[str] | None = None,
     pin: str,
 ) -> dict[str, Any]:
-    """A member's admin sets its maker-checker setting, signed in the admin's card."""
+    """A member's admin sets its maker-checker setting, signed in the admin's card; a weakening
+    of a setting that is on (:meth:`DualControl.weakened_by`) is only prepared, for another
+    admin or reviewer of the member to approve: ``{"status": "PENDING_REVIEW", "operation"}``."""
     if admin.role != "admin":
         raise d.ForbiddenError("only an admin user may do this")
     request = {
@@ -49,8 +51,19 @@ def set_setting(
         "threshold_fen": threshold_fen,
         "reviewers": list(reviewers or []),
     }
-    dc.DualControl.from_request(admin.member_id, request)  # refused here before any PIN
-    return platform.submit(admin, "SetDualControl", request, pin=pin).result  # type: ignore[no-any-return]
+    setting = dc.DualControl.from_request(admin.member_id, request)  # refused here before any PIN
+    if not weakens(platform, admin.member_id, setting):
+        return platform.submit(admin, dc.SETTING_FUNCTION, request, pin=pin).result  # type: ignore[no-any-return]
+    operation = platform.submit(
+        admin, "PrepareOperation", {"function": dc.SETTING_FUNCTION, "request": request}, pin=pin
+    ).result
+    return {"status": PENDING_REVIEW, "operation": operation}
+
+
+def weakens(platform: Platform, member_id: str, setting: dc.DualControl) -> bool:
+    """Whether ``setting`` would weaken the member's committed one (then it needs a reviewer)."""
+    current = dc.DualControl.from_dict(_committed_setting(platform, member_id), member_id)
+    return current.weakened_by(setting)
 
 
 def submit(

@@ -85,8 +85,9 @@ WRITABLE: dict[str, frozenset[str]] = {
     "RejectOperation": frozenset({"operation"}),
     "RecordRegistration": frozenset({"registration", "registration_invoice"}),
 }
-# the functions a prepared operation may run (goldticket.domain.dual_control.OPERATIONS)
-REVIEWED = frozenset({"IssueTicket", "OfferTransfer", "ApproveFinancing", "SettleTicket"})
+# the functions a prepared operation may run (goldticket.domain.dual_control.PREPARED): the
+# covered operations, and a weakening of the setting itself
+REVIEWED = frozenset({"IssueTicket", "OfferTransfer", "ApproveFinancing", "SettleTicket", "SetDualControl"})
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
 # Functions only the platform's own identity (a card of the operator member) signs: a holder's
 # card must not anchor a hash of its choosing as a certificate. The chaincode checks it too.
@@ -284,6 +285,8 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
         # a reviewer signs the prepared intent: the operation closed as approved, and otherwise
         # exactly what that intent's own function may write, checked as if signed directly
         intent = _check_approval(intent, writes)
+        if intent.function == "SetDualControl":
+            _check_dual_control(intent, writes)
     elif intent.function in ("PrepareOperation", "RejectOperation", "SetDualControl"):
         _check_dual_control(intent, writes)
     _check_intent_writes(intent, writes, tx)
@@ -292,7 +295,9 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
 def _reviewed_intent(request: dict[str, Any]) -> Intent:
     inner = Intent(str(request.get("function")), request.get("request"))  # type: ignore[arg-type]
     if inner.function not in REVIEWED or not isinstance(inner.request, dict):
-        raise RefusedError("an operation for review is an issue, transfer, financing approval or settlement")
+        raise RefusedError(
+            "an operation for review is an issue, transfer, financing approval, settlement or setting"
+        )
     return inner
 
 

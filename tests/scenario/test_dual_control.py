@@ -13,7 +13,7 @@ import pytest
 from support import PIN, TODAY, invoice, on, register
 
 from goldticket import domain as d
-from goldticket.services import dual_control, financing, members, tickets
+from goldticket.services import cards, dual_control, financing, members, tickets
 
 pytestmark = pytest.mark.scenario
 MATURITY = TODAY + dt.timedelta(days=90)
@@ -28,6 +28,13 @@ def core_admin(consortium):
     admin = members.add_user(p, p.desk(), member_id="core", username="core.admin", role="admin", pin=PIN)
     dual_control.set_setting(p, admin, operations=["issue", "settle"], threshold_fen=THRESHOLD_FEN, pin=PIN)
     return admin
+
+
+def _second_admin(p, core_admin):
+    """Another admin of the core, their card approved by the first (the member has an admin)."""
+    second = members.add_user(p, p.desk(), member_id="core", username="core.admin2", role="admin", pin=PIN)
+    cards.approve_card(p, core_admin, p.cards.registry.active_card("core.admin2").serial, PIN)
+    return second
 
 
 def _issue_request(number: str = "INV-MC-1", amount_fen: int = AMOUNT_FEN) -> dict[str, object]:
@@ -160,10 +167,17 @@ def test_a_clerk_who_is_no_reviewer_cannot_approve(consortium, core_admin) -> No
     operation = _issue(c, core_admin)["operation"]  # prepared by the admin; the clerk may not review
     with pytest.raises(d.ForbiddenError, match="is not a reviewer"):
         _approve_directly(p, c.core, operation)
-    # named as a reviewer in the setting, the clerk may
-    dual_control.set_setting(
-        p, core_admin, operations=["issue"], threshold_fen=THRESHOLD_FEN, reviewers=["core.clerk"], pin=PIN
+    # named as a reviewer in the setting (a weakening, approved by a second admin), the clerk may
+    second = _second_admin(p, core_admin)
+    named = dual_control.set_setting(
+        p,
+        core_admin,
+        operations=["issue", "settle"],
+        threshold_fen=THRESHOLD_FEN,
+        reviewers=["core.clerk"],
+        pin=PIN,
     )
+    dual_control.approve(p, second, named["operation"]["id"], pin=PIN)
     assert _approve_directly(p, c.core, operation)["operation"]["checker"]["user"] == "core.clerk"
 
 
@@ -271,3 +285,96 @@ def test_before_the_pin_the_preparation_is_rehearsed_and_the_direct_call_refused
         p.evaluate("Rehearse", {"function": "IssueTicket", "request": _issue_request(), "creator": creator})
     assert p.ledger.height() == height
     assert dual_control.list_operations(p, consortium.core) == []
+
+
+WEAKENINGS = {
+    "off": {"operations": [], "threshold_fen": THRESHOLD_FEN, "reviewers": []},
+    "an operation removed": {"operations": ["issue"], "threshold_fen": THRESHOLD_FEN, "reviewers": []},
+    "a higher threshold": {"operations": ["issue", "settle"], "threshold_fen": AMOUNT_FEN, "reviewers": []},
+    "a reviewer added": {
+        "operations": ["issue", "settle"],
+        "threshold_fen": THRESHOLD_FEN,
+        "reviewers": ["core.clerk"],
+    },
+}
+
+
+@pytest.mark.parametrize("weakening", sorted(WEAKENINGS))
+def test_one_admin_alone_cannot_weaken_the_setting(consortium, core_admin, weakening: str) -> None:
+    """Attack: the admin signs SetDualControl directly (stepping around the services, which
+    prepare it): the chaincode refuses it, and the setting is unchanged."""
+    p = consortium.platform
+    before = dual_control.get_setting(p, "core")
+    with pytest.raises(d.ForbiddenError, match="weakening the maker-checker setting"):
+        p.submit(core_admin, "SetDualControl", WEAKENINGS[weakening], pin=PIN)
+    after = dual_control.get_setting(p, "core")
+    assert (after["operations"], after["threshold_fen"], after["reviewers"]) == (
+        ["issue", "settle"],
+        THRESHOLD_FEN,
+        [],
+    )
+    assert after == before
+
+
+def test_a_weakening_is_prepared_and_takes_effect_when_another_admin_approves(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    second = _second_admin(p, core_admin)
+    prepared = dual_control.set_setting(p, core_admin, operations=[], threshold_fen=0, pin=PIN)
+    assert prepared["status"] == dual_control.PENDING_REVIEW
+    operation = prepared["operation"]
+    assert (operation["function"], operation["operation"], operation["amount_fen"]) == (
+        "SetDualControl",
+        "dual_control",
+        None,
+    )
+    assert dual_control.get_setting(p, "core")["operations"] == ["issue", "settle"]  # still on
+    # the maker may not approve it, nor a clerk who is no reviewer; the second admin may
+    with pytest.raises(d.ForbiddenError, match="maker of an operation does not review it"):
+        _approve_directly(p, core_admin, operation)
+    with pytest.raises(d.ForbiddenError, match="is not a reviewer"):
+        _approve_directly(p, c.core, operation)
+    assert [item["id"] for item in dual_control.to_review(p, second)] == [operation["id"]]
+    approved = dual_control.approve(p, second, operation["id"], pin=PIN)
+    setting = dual_control.get_setting(p, "core")
+    assert setting["operations"] == []
+    assert (setting["set_by"], setting["approved_by"], setting["operation_id"]) == (
+        "core.admin",
+        "core.admin2",
+        operation["id"],
+    )
+    assert approved["operation"]["status"] == "APPROVED"
+    # off now: turning it on again, and strengthening it, are signed alone
+    on_again = dual_control.set_setting(
+        p, core_admin, operations=["issue"], threshold_fen=THRESHOLD_FEN, pin=PIN
+    )
+    assert on_again["operations"] == ["issue"]
+    stronger = {"operations": ["issue", "transfer"], "threshold_fen": 1_000, "reviewers": []}
+    assert p.submit(core_admin, "SetDualControl", stronger, pin=PIN).result["threshold_fen"] == 1_000
+
+
+def test_a_named_reviewer_approves_a_weakening_but_no_clerk_prepares_one(consortium, core_admin) -> None:
+    c, p = consortium, consortium.platform
+    second = _second_admin(p, core_admin)
+    named = dual_control.set_setting(p, core_admin, **WEAKENINGS["a reviewer added"], pin=PIN)
+    dual_control.approve(p, second, named["operation"]["id"], pin=PIN)
+    # the clerk, a reviewer now, may not prepare a change of the setting: only an admin makes it
+    with pytest.raises(d.ForbiddenError, match="only an admin"):
+        p.submit(
+            c.core, "PrepareOperation", {"function": "SetDualControl", "request": WEAKENINGS["off"]}, pin=PIN
+        )
+    # but approves the admin's: a user who may review, not the maker
+    prepared = dual_control.set_setting(p, core_admin, **WEAKENINGS["off"], pin=PIN)
+    approved = _approve_directly(p, c.core, prepared["operation"])
+    assert approved["operation"]["checker"]["user"] == "core.clerk"
+    assert dual_control.get_setting(p, "core")["operations"] == []
+
+
+def test_an_approval_of_one_function_does_not_run_another(consortium, core_admin) -> None:
+    """A prepared issue's approval cannot be made to set the member's setting, and the reverse:
+    the operation's function is the one its intent names (hash compared)."""
+    c, p = consortium, consortium.platform
+    second = _second_admin(p, core_admin)
+    issue = _issue(c, c.core)["operation"]
+    with pytest.raises(d.ForbiddenError, match="intent signed differs"):
+        _approve_directly(p, second, issue, function="SetDualControl", request=WEAKENINGS["off"])
+    assert dual_control.get_setting(p, "core")["operations"] == ["issue", "settle"]

@@ -733,6 +733,7 @@ REVIEWED = {
     ("POST", "/tickets/<ticket_id>/transfers"),
     ("POST", "/financing/<application_id>/approve"),
     ("POST", "/tickets/<ticket_id>/settle"),
+    ("PUT", "/me/dual-control"),  # a weakening of the setting while it is on
 }
 PENDING_REVIEW = {
     "type": "object",

@@ -10,7 +10,7 @@ from support import PIN, TODAY, invoice
 from test_gateway_attacks import add, drop, endorsed, first, on_writes, refused_then_genuine, set_field
 
 from goldticket import domain as d
-from goldticket.services import dual_control, members
+from goldticket.services import cards, dual_control, members
 
 pytestmark = pytest.mark.functional
 AMOUNT_FEN = 120_000_000
@@ -95,3 +95,36 @@ def first_operation_hash(payload: bytes) -> str:
     writes = _writes(m.decode_transaction(payload))
     (value,) = [value for (kind, _), value in writes.items() if kind == "operation"]
     return str(value["intent_sha256"])
+
+
+def test_an_approved_weakening_writes_exactly_the_setting_prepared(consortium, prepared):
+    """A weakening of the setting is approved by a second admin (#20): the gateway signs it only
+    if the member record written holds the setting the prepared intent states."""
+    p = consortium.platform
+    admin, _ = prepared
+    cc = p.settings.chaincode
+    members.add_user(p, p.desk(), member_id="core", username="core.admin2", role="admin", pin=PIN)
+    cards.approve_card(p, admin, p.cards.registry.active_card("core.admin2").serial, PIN)
+    second = p.actor("core.admin2")
+    off = {"operations": [], "threshold_fen": 1_000, "reviewers": []}
+    operation = dual_control.set_setting(p, admin, **off, pin=PIN)["operation"]
+    approval = {"operation_id": operation["id"], "function": "SetDualControl", "request": off}
+    serial, intent, genuine = endorsed(p, second, "ApproveOperation", approval)
+
+    def still_on(writes):
+        first(writes, "member")["value"]["dual_control"]["operations"] = ["issue"]
+
+    refused_then_genuine(
+        p,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(still_on, cc), "setting written has operations"),
+            (on_writes(set_field("operation", status="PENDING"), cc), "operation written has status"),
+            (
+                on_writes(add("ticket", ("TK00000000000000000000",), {"id": "TK00000000000000000000"}), cc),
+                "may not write ticket",
+            ),
+        ],
+    )

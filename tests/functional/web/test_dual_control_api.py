@@ -87,9 +87,9 @@ def _reviews_badge(app, username: str) -> str | None:
 
 def test_the_navigation_counts_the_operations_waiting_for_this_users_review(app, members, core_admin) -> None:
     """Counted from the read model: the member's admins and named reviewers see them, the maker
-    and a clerk who is no reviewer do not, another member's users never; approved, it is gone."""
+    does not, another member's users never; approved or rejected, it is gone."""
     clerk = members["core"]
-    setting = {"operations": ["issue"], "threshold_fen": 50_000_000, "reviewers": [], "pin": PIN}
+    setting = {"operations": ["issue"], "threshold_fen": 50_000_000, "reviewers": ["core.clerk"], "pin": PIN}
     core_admin.call("PUT", "/me/dual-control", setting, expect=200)
     operations = []
     for number in ("INV-MC-TODO-1", "INV-MC-TODO-2"):
@@ -102,7 +102,7 @@ def test_the_navigation_counts_the_operations_waiting_for_this_users_review(app,
         }
         operations.append(clerk.post("/tickets", body, expect=202)["operation"])
     assert core_admin.get("/todo", expect=200)["operations_to_review"] == 2
-    assert clerk.get("/todo", expect=200)["operations_to_review"] == 0  # the maker; no reviewer either
+    assert clerk.get("/todo", expect=200)["operations_to_review"] == 0  # a reviewer, but the maker
     assert members["tier1"].get("/todo", expect=200)["operations_to_review"] == 0
     assert _reviews_badge(app, "core.admin") == "2"
     assert _reviews_badge(app, "core.clerk") is None
@@ -111,8 +111,7 @@ def test_the_navigation_counts_the_operations_waiting_for_this_users_review(app,
     assert core_admin.get("/todo", expect=200)["operations_to_review"] == 1
     assert _reviews_badge(app, "core.admin") == "1"
 
-    # a reviewer the setting names counts what another user prepared, never their own
-    core_admin.call("PUT", "/me/dual-control", {**setting, "reviewers": ["core.clerk"]}, expect=200)
+    # the reviewer the setting names counts what another user prepared
     body = {
         "payee_org_id": "tier1",
         "amount_fen": 120_000_000,
@@ -129,3 +128,26 @@ def test_the_navigation_counts_the_operations_waiting_for_this_users_review(app,
     assert core_admin.get("/todo", expect=200)["operations_to_review"] == 0
     assert clerk.get("/todo", expect=200)["operations_to_review"] == 0
     assert _reviews_badge(app, "core.admin") is None
+
+
+def test_a_weakening_put_is_prepared_for_another_users_review(app, members, core_admin) -> None:
+    """PUT /me/dual-control turning the setting off while it is on answers 202 with the prepared
+    operation: the setting stays until another admin or reviewer approves (chaincode-enforced,
+    tests/scenario/test_dual_control.py)."""
+    setting = {"operations": ["issue"], "threshold_fen": 50_000_000, "reviewers": [], "pin": PIN}
+    assert core_admin.call("PUT", "/me/dual-control", setting, expect=200)["operations"] == ["issue"]
+    prepared = core_admin.call("PUT", "/me/dual-control", {**setting, "operations": []}, expect=202)
+    assert prepared["status"] == "PENDING_REVIEW"
+    assert prepared["operation"]["function"] == "SetDualControl"
+    assert core_admin.get("/me/dual-control", expect=200)["operations"] == ["issue"]
+    core_admin.post(f"/operations/{prepared['operation']['id']}/approve", {"pin": PIN}, expect=403)
+    page = portal_login(app, "core.admin").get("/reviews")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'data-testid="prepared-{prepared["operation"]["id"]}"' in html and "放宽经办复核设置" in html
+    # strengthening is signed alone
+    stronger = {**setting, "operations": ["issue", "settle"]}
+    assert core_admin.call("PUT", "/me/dual-control", stronger, expect=200)["operations"] == [
+        "issue",
+        "settle",
+    ]
