@@ -17,14 +17,17 @@ the member) closes it unexecuted; after REVIEW_DAYS it can no longer be approved
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from goldticket import domain as d
 from goldticket.domain import dual_control as dc
 
 from .identity import Caller
+from .private import get_private, get_private_hash, put_private, terms_collection
 from .rehearsal import _DryContext, _DryStub
-from .state import derive_id
+from .state import derive_id, encode
 from .transactions import Tx, transaction
 from .visibility import require_own, sees_everything
 
@@ -101,18 +104,29 @@ class DualControlTransactions:
     @transaction
     async def PrepareOperation(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """The maker records an operation for review; it is rehearsed as the maker would sign it
-        (its own rules, nothing written) and changes nothing but its own record."""
-        caller, _ = await tx.caller()
+        (its own rules, nothing written) and changes nothing but its own record. A financing
+        approval's rate comes beside the request (the transient map, with a salt): it goes to the
+        bank's terms collection, and the record holds only the salted hash of the whole intent."""
+        caller, member = await tx.caller()
         function = req.get("function")
         if function not in dc.PREPARED:
             raise d.InvalidInputError(f"only {', '.join(dc.PREPARED)} are prepared for review")
         request = req.get("request")
         if not isinstance(request, dict):
             raise d.InvalidInputError("the operation's request must be an object")
+        if dc.private_part(function, request):
+            raise d.InvalidInputError(
+                f"{', '.join(dc.PRIVATE[function])} of a prepared {function} travels privately, "
+                "beside the request, not in it"
+            )
+        private = dc.private_part(function, req)
+        salt = dc.require_salt(req.get(dc.SALT)) if private else None
+        whole = {**request, **private}
         operation_id = derive_id("OP", tx.tx_id)
         dry = Tx(_DryContext(tx.ctx, _DryStub(tx.stub, tx.stub.get_creator())))
         dry.approval = {"id": operation_id, "function": function, "member_id": caller.member_id}
-        await getattr(self, function).inner(self, dry, request)
+        dry.private_fields = frozenset(private)
+        await getattr(self, function).inner(self, dry, whole)
         today = tx.today()
         operation = {
             "id": operation_id,
@@ -128,6 +142,11 @@ class DualControlTransactions:
             "prepared_on": today.isoformat(),
             "expires_on": dc.expires_on(today).isoformat(),
         }
+        if salt is not None:
+            collection = terms_collection(member["msp_id"])
+            value = encode({**private, dc.SALT: salt})
+            await put_private(tx.stub, collection, tx.key("operation_terms", operation_id), value)
+            operation.update(intent_sha256=dc.salted_intent_sha256(function, whole, salt), private=collection)
         await tx.put("operation", (operation_id,), operation)
         await tx.put("member_operation", (caller.member_id, operation_id), {})
         return operation
@@ -155,9 +174,21 @@ class DualControlTransactions:
             raise d.ForbiddenError(f"user {caller.user} is not a reviewer of member {caller.member_id}")
         if tx.today() > dt.date.fromisoformat(operation["expires_on"]):
             raise d.RuleViolationError(f"operation {operation['id']} expired on {operation['expires_on']}")
-        dc.check_same_intent(operation, req.get("function"), req.get("request"))
+        whole = operation["request"]
+        if operation.get("private"):  # the reviewer restates the private fields, privately
+            stated = req.get("request")
+            if not isinstance(stated, dict) or dc.private_part(operation["function"], stated):
+                raise d.InvalidInputError("the private fields of the operation travel beside its request")
+            private = dc.private_part(operation["function"], req)
+            whole = {**operation["request"], **private}
+            dc.check_same_intent(
+                operation, req.get("function"), {**stated, **private}, dc.require_salt(req.get(dc.SALT))
+            )
+            tx.private_fields = tx.private_fields | frozenset(private)
+        else:
+            dc.check_same_intent(operation, req.get("function"), req.get("request"))
         tx.approval = {**operation, "checker": _who(caller)}
-        result = await getattr(self, operation["function"]).inner(self, tx, operation["request"])
+        result = await getattr(self, operation["function"]).inner(self, tx, whole)
         operation.update(
             status="APPROVED",
             checker=_who(caller),
@@ -184,9 +215,22 @@ class DualControlTransactions:
 
     @transaction
     async def GetOperation(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operation; one with private fields also gives them (``private_request``, with the
+        salt) where this peer holds the member's collection, else None."""
         _, viewer = await tx.viewer()
         operation = await tx.require("operation", d.require_text(req.get("operation_id"), "operation_id", 64))
         require_own(viewer, operation["member_id"])
+        collection = operation.get("private")
+        if collection:
+            key = tx.key("operation_terms", operation["id"])
+            digest = await get_private_hash(tx.stub, collection, key)
+            try:
+                raw = await get_private(tx.stub, collection, key)
+            except Exception:  # a peer outside the collection: only the hash is there
+                raw = b""
+            if raw and hashlib.sha256(raw).digest() != digest:
+                raise d.StateConflictError(f"the private fields of {operation['id']} do not match their hash")
+            operation = {**operation, "private_request": json.loads(raw) if raw else None}
         return operation
 
     @transaction

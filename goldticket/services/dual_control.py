@@ -5,6 +5,7 @@ spare a card a signature the chaincode would refuse."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from goldticket import domain as d
@@ -75,9 +76,14 @@ def submit(
     setting = dc.DualControl.from_dict(_committed_setting(platform, actor.member_id), actor.member_id)
     if not setting.needs_review(function, amount_fen):
         return platform.submit(actor, function, request, pin=pin).result  # type: ignore[no-any-return]
-    operation = platform.submit(
-        actor, "PrepareOperation", {"function": function, "request": request}, pin=pin
-    ).result
+    private = dc.private_part(function, request)
+    preparation: dict[str, Any] = {
+        "function": function,
+        "request": {name: value for name, value in request.items() if name not in private},
+    }
+    if private:  # beside the request, in the transient map (ledger/contract.py PRIVATE_FIELDS)
+        preparation.update(private, **{dc.SALT: secrets.token_hex(16)})
+    operation = platform.submit(actor, "PrepareOperation", preparation, pin=pin).result
     return {"status": PENDING_REVIEW, "operation": operation}
 
 
@@ -108,6 +114,9 @@ def to_review(platform: Platform, actor: Actor) -> list[dict[str, Any]]:
 
 
 def get_operation(platform: Platform, actor: Actor, operation_id: str) -> dict[str, Any]:
+    """The operation of the actor's member; with private fields (a financing approval's rate),
+    ``private_request`` holds them and the salt where the ledger gives them (the bank's own
+    collection), else None."""
     operation: dict[str, Any] = platform.evaluate(
         "GetOperation", {"operation_id": d.require_text(operation_id, "operation_id", 64)}
     )
@@ -127,6 +136,13 @@ def approve(platform: Platform, reviewer: Actor, operation_id: str, *, pin: str)
         "function": operation["function"],
         "request": operation["request"],
     }
+    if operation.get("private"):  # restated privately: the transient map, as prepared
+        if not operation.get("private_request"):
+            raise d.StateConflictError(
+                f"the private fields of operation {operation['id']} cannot be read here: approve it "
+                "where the member's collection is held"
+            )
+        request.update(operation["private_request"])
     return platform.submit(reviewer, "ApproveOperation", request, pin=pin).result  # type: ignore[no-any-return]
 
 

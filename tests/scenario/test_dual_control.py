@@ -378,3 +378,77 @@ def test_an_approval_of_one_function_does_not_run_another(consortium, core_admin
     with pytest.raises(d.ForbiddenError, match="intent signed differs"):
         _approve_directly(p, second, issue, function="SetDualControl", request=WEAKENINGS["off"])
     assert dual_control.get_setting(p, "core")["operations"] == ["issue", "settle"]
+
+
+PRIVATE_RATE_BP = 417  # no other figure of the test is equal to it
+
+
+def _envelopes(p, start: int, function: str) -> list[bytes]:
+    """The committed envelopes of ``function`` on this test's chaincode since block ``start``."""
+    from fabric_protos.common import common_pb2
+
+    from goldticket import messages as m
+
+    found, height = [], p.ledger.height()
+    for block in p.ledger.blocks(start):
+        if block.number >= height:
+            break
+        for raw, code in zip(block.envelopes, block.validation_codes, strict=True):
+            try:
+                tx = m.decode_transaction(bytes(common_pb2.Envelope.FromString(raw).payload))
+            except m.MessageError:
+                continue
+            if code == 0 and tx.chaincode == p.ledger.chaincode and tx.function == function:
+                found.append(bytes(raw))
+    return found
+
+
+def test_a_prepared_financing_approval_keeps_its_rate_private(consortium, issued_ticket) -> None:
+    """The bank clerk's rate goes to the bank's collection, beside the prepared request; the
+    channel has the operation with its salted intent hash only; the reviewer of the same bank
+    reads the rate there and restates it privately; the approval's terms are private as a direct
+    approval's are. Attacks: the rate in the public request, another rate restated."""
+    c, p = consortium, consortium.platform
+    bank_admin = members.add_user(p, p.desk(), member_id="bank", username="bank.admin", role="admin", pin=PIN)
+    dual_control.set_setting(
+        p, bank_admin, operations=["approve_financing"], threshold_fen=THRESHOLD_FEN, pin=PIN
+    )
+    applied = financing.apply_financing(
+        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=60_000_000,
+        max_annual_rate_bp=500, pin=PIN,
+    )  # fmt: skip
+    application_id = applied["application_id"]
+    register(p, c.bank, application_id)
+    start = p.ledger.height()
+    prepared = financing.approve_financing(
+        p, c.bank, application_id=application_id, annual_rate_bp=PRIVATE_RATE_BP, value_date=TODAY, pin=PIN
+    )
+    operation = prepared["operation"]
+    assert "annual_rate_bp" not in operation["request"] and operation["private"] == "terms-BankMSP"
+    whole = {**operation["request"], "annual_rate_bp": PRIVATE_RATE_BP}
+    assert operation["intent_sha256"] != d.intent_sha256("ApproveFinancing", whole)  # salted: not guessed
+    (raw,) = _envelopes(p, start, "PrepareOperation")
+    assert b'"annual_rate_bp"' not in raw and b'"intent_salt"' not in raw
+
+    # the reviewer reads the rate from the bank's collection; the supplier cannot read the operation
+    shown = dual_control.get_operation(p, bank_admin, operation["id"])
+    assert shown["private_request"]["annual_rate_bp"] == PRIVATE_RATE_BP
+    with pytest.raises(d.NotFoundError):
+        dual_control.get_operation(p, c.tier1, operation["id"])
+
+    # attacks: the rate in the public request; another rate restated by the reviewer
+    with pytest.raises(d.InvalidInputError, match="travels privately"):
+        p.submit(c.bank, "PrepareOperation", {"function": "ApproveFinancing", "request": whole}, pin=PIN)
+    salt = shown["private_request"]["intent_salt"]
+    with pytest.raises(d.ForbiddenError, match="intent signed differs"):
+        _approve_directly(p, bank_admin, operation, annual_rate_bp=PRIVATE_RATE_BP - 1, intent_salt=salt)
+    with pytest.raises(d.ForbiddenError, match="intent signed differs"):
+        _approve_directly(p, bank_admin, operation, annual_rate_bp=PRIVATE_RATE_BP, intent_salt="0" * 32)
+
+    approved = dual_control.approve(p, bank_admin, operation["id"], pin=PIN)
+    assert approved["result"]["terms"] == "terms-BankMSP"  # private, as a direct approval's
+    (raw,) = _envelopes(p, start, "ApproveOperation")
+    assert b'"annual_rate_bp"' not in raw and b'"intent_salt"' not in raw
+    for party in (c.bank, c.tier1):
+        assert financing.financing_terms(p, party, application_id)["annual_rate_bp"] == PRIVATE_RATE_BP
+    assert p.evaluate("GetApplication", {"application_id": application_id})["quote"] is None
