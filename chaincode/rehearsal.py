@@ -72,6 +72,9 @@ class _DryStub:
     async def delete_state(self, key: str) -> None:
         return None
 
+    async def put_private_data(self, collection: str, key: str, value: bytes) -> None:
+        return None  # a prepared financing approval's rehearsal of its private terms (#20)
+
     def get_transient(self) -> dict[str, bytes]:
         return {}  # a rehearsal's request is whole in its arguments
 

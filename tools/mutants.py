@@ -167,10 +167,15 @@ EDITS: list[tuple[str, str, str, str]] = [
 # Survivors shown to be equivalent (docs/mutation.md says why at more length): the mutant's
 # description, and one line of reason. They are still run and still printed, as "equivalent".
 EQUIVALENT: dict[str, str] = {
-    "chaincode/dual_control.py:44 guard `approval['function'] != function or approval['member_id'] !=` removed": (
+    "chaincode/dual_control.py:46 guard `approval['function'] != function or approval['member_id'] !=` removed": (
         "tx.approval is set only by ApproveOperation and PrepareOperation, each to the operation whose"
         " own function it then runs for the caller's member; no covered function calls another, so the"
         " guard (kept against a future one that does) is unreachable"
+    ),
+    "chaincode/dual_control.py:74 guard `approval is not None and (approval['function'] != dc.SETTING` removed": (
+        "as the :46 guard: SetDualControl runs under an approval only as the operation's own function"
+        " (ApproveOperation and PrepareOperation run operation['function'] for the caller's member), so"
+        " an approval of another function or member never reaches it"
     ),
     "chaincode/registration.py:31 roles dropped from `tx.caller('bank')`": "record_registration refuses"
     " every caller but the application's own bank (always a member of role bank): the same forbidden",

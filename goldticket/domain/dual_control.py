@@ -27,6 +27,16 @@ OPERATIONS = {
     "settle": "SettleTicket",
 }
 FUNCTIONS = {function: operation for operation, function in OPERATIONS.items()}
+# A weakening of a setting that is on is itself prepared and approved (#20): one admin alone
+# must not switch maker-checker off. What a prepared operation may run: the covered functions
+# and the setting.
+SETTING_FUNCTION = "SetDualControl"
+PREPARED = {**FUNCTIONS, SETTING_FUNCTION: "dual_control"}
+# Fields of a prepared request that stay private (#19, #20): a financing approval's rate. The
+# maker and the checker send them in the transient map beside the public request, with a random
+# salt; the bank's collection keeps them, the operation record only the salted intent hash.
+PRIVATE = {"ApproveFinancing": ("annual_rate_bp",)}
+SALT = "intent_salt"
 # how long a prepared operation waits for its reviewer before it can no longer be approved
 REVIEW_DAYS = 7
 MAX_REVIEWERS = 50
@@ -41,6 +51,29 @@ def intent_bytes(function: str, request: dict[str, Any]) -> bytes:
 def intent_sha256(function: str, request: dict[str, Any]) -> str:
     """SHA-256 (hex) of :func:`intent_bytes`: what maker and checker both sign for."""
     return hashlib.sha256(intent_bytes(function, request)).hexdigest()
+
+
+def salted_intent_sha256(function: str, request: dict[str, Any], salt: str) -> str:
+    """SHA-256 (hex) of :func:`intent_bytes` then a newline and the salt: the hash a prepared
+    operation with private fields records (without the salt a rate of a few thousand values would
+    be found by trying each)."""
+    return hashlib.sha256(intent_bytes(function, request) + b"\n" + salt.encode("ascii")).hexdigest()
+
+
+def require_salt(value: Any) -> str:
+    """A salt: 32 to 128 lowercase hex digits; InvalidInputError otherwise."""
+    if (
+        not isinstance(value, str)
+        or not 32 <= len(value) <= 128
+        or any(char not in "0123456789abcdef" for char in value)
+    ):
+        raise InvalidInputError(f"{SALT} must be 32 to 128 lowercase hex digits")
+    return value
+
+
+def private_part(function: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``fields`` that ``function`` keeps private when prepared."""
+    return {name: fields[name] for name in PRIVATE.get(function, ()) if name in fields}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +126,19 @@ class DualControl:
         """Whether ``function`` for ``amount_fen`` needs a reviewer under this setting."""
         return FUNCTIONS.get(function) in self.operations and amount_fen > self.threshold_fen
 
+    def weakened_by(self, new: DualControl) -> bool:
+        """Whether ``new`` replacing this setting, which is on, lets anything pass with fewer
+        eyes: an operation no longer covered, a higher threshold, or a reviewer added (another
+        user who may approve). A setting that is off, or a change only adding operations,
+        lowering the threshold or removing reviewers, is not: those are signed alone."""
+        if not self.operations:
+            return False
+        return bool(
+            set(self.operations) - set(new.operations)
+            or new.threshold_fen > self.threshold_fen
+            or set(new.reviewers) - set(self.reviewers)
+        )
+
     def may_review(self, user: str, identity_role: str) -> bool:
         """An admin of the member, or a user the setting names."""
         return identity_role == "admin" or user in self.reviewers
@@ -102,11 +148,17 @@ def expires_on(prepared_on: dt.date) -> dt.date:
     return prepared_on + dt.timedelta(days=REVIEW_DAYS)
 
 
-def check_same_intent(operation: dict[str, Any], function: Any, request: Any) -> None:
-    """The checker signs exactly the intent the maker prepared; ForbiddenError otherwise."""
+def check_same_intent(
+    operation: dict[str, Any], function: Any, request: Any, salt: str | None = None
+) -> None:
+    """The checker signs exactly the intent the maker prepared (with its private fields and
+    salt where it has them); ForbiddenError otherwise."""
     if not isinstance(request, dict) or not isinstance(function, str):
         raise InvalidInputError("an approval states the operation's function and request")
-    if intent_sha256(function, request) != operation["intent_sha256"]:
+    stated = (
+        intent_sha256(function, request) if salt is None else salted_intent_sha256(function, request, salt)
+    )
+    if stated != operation["intent_sha256"]:
         raise ForbiddenError(
             f"the intent signed differs from operation {operation['id']}'s: a reviewer approves exactly "
             "what was prepared"

@@ -28,7 +28,13 @@ class SignerLike(Protocol):
 PRIVATE_REQUEST = "request"
 # Each function's request fields that are private between the parties: a financing's rate
 # (from it, the amount, dates and the bank's published fee, the interest and proceeds follow).
-PRIVATE_FIELDS: dict[str, tuple[str, ...]] = {"ApproveFinancing": ("annual_rate_bp",)}
+# A financing approval prepared for review (#20) states its rate beside the prepared request, with
+# the intent's salt: both private too, in the preparation and in the reviewer's approval.
+PRIVATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "ApproveFinancing": ("annual_rate_bp",),
+    "PrepareOperation": ("annual_rate_bp", "intent_salt"),
+    "ApproveOperation": ("annual_rate_bp", "intent_salt"),
+}
 
 
 def split_request(

@@ -5,6 +5,7 @@ spare a card a signature the chaincode would refuse."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from goldticket import domain as d
@@ -41,7 +42,9 @@ def set_setting(
     reviewers: list[str] | None = None,
     pin: str,
 ) -> dict[str, Any]:
-    """A member's admin sets its maker-checker setting, signed in the admin's card."""
+    """A member's admin sets its maker-checker setting, signed in the admin's card; a weakening
+    of a setting that is on (:meth:`DualControl.weakened_by`) is only prepared, for another
+    admin or reviewer of the member to approve: ``{"status": "PENDING_REVIEW", "operation"}``."""
     if admin.role != "admin":
         raise d.ForbiddenError("only an admin user may do this")
     request = {
@@ -49,8 +52,19 @@ def set_setting(
         "threshold_fen": threshold_fen,
         "reviewers": list(reviewers or []),
     }
-    dc.DualControl.from_request(admin.member_id, request)  # refused here before any PIN
-    return platform.submit(admin, "SetDualControl", request, pin=pin).result  # type: ignore[no-any-return]
+    setting = dc.DualControl.from_request(admin.member_id, request)  # refused here before any PIN
+    if not weakens(platform, admin.member_id, setting):
+        return platform.submit(admin, dc.SETTING_FUNCTION, request, pin=pin).result  # type: ignore[no-any-return]
+    operation = platform.submit(
+        admin, "PrepareOperation", {"function": dc.SETTING_FUNCTION, "request": request}, pin=pin
+    ).result
+    return {"status": PENDING_REVIEW, "operation": operation}
+
+
+def weakens(platform: Platform, member_id: str, setting: dc.DualControl) -> bool:
+    """Whether ``setting`` would weaken the member's committed one (then it needs a reviewer)."""
+    current = dc.DualControl.from_dict(_committed_setting(platform, member_id), member_id)
+    return current.weakened_by(setting)
 
 
 def submit(
@@ -62,9 +76,14 @@ def submit(
     setting = dc.DualControl.from_dict(_committed_setting(platform, actor.member_id), actor.member_id)
     if not setting.needs_review(function, amount_fen):
         return platform.submit(actor, function, request, pin=pin).result  # type: ignore[no-any-return]
-    operation = platform.submit(
-        actor, "PrepareOperation", {"function": function, "request": request}, pin=pin
-    ).result
+    private = dc.private_part(function, request)
+    preparation: dict[str, Any] = {
+        "function": function,
+        "request": {name: value for name, value in request.items() if name not in private},
+    }
+    if private:  # beside the request, in the transient map (ledger/contract.py PRIVATE_FIELDS)
+        preparation.update(private, **{dc.SALT: secrets.token_hex(16)})
+    operation = platform.submit(actor, "PrepareOperation", preparation, pin=pin).result
     return {"status": PENDING_REVIEW, "operation": operation}
 
 
@@ -95,6 +114,9 @@ def to_review(platform: Platform, actor: Actor) -> list[dict[str, Any]]:
 
 
 def get_operation(platform: Platform, actor: Actor, operation_id: str) -> dict[str, Any]:
+    """The operation of the actor's member; with private fields (a financing approval's rate),
+    ``private_request`` holds them and the salt where the ledger gives them (the bank's own
+    collection), else None."""
     operation: dict[str, Any] = platform.evaluate(
         "GetOperation", {"operation_id": d.require_text(operation_id, "operation_id", 64)}
     )
@@ -114,6 +136,13 @@ def approve(platform: Platform, reviewer: Actor, operation_id: str, *, pin: str)
         "function": operation["function"],
         "request": operation["request"],
     }
+    if operation.get("private"):  # restated privately: the transient map, as prepared
+        if not operation.get("private_request"):
+            raise d.StateConflictError(
+                f"the private fields of operation {operation['id']} cannot be read here: approve it "
+                "where the member's collection is held"
+            )
+        request.update(operation["private_request"])
     return platform.submit(reviewer, "ApproveOperation", request, pin=pin).result  # type: ignore[no-any-return]
 
 

@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from goldticket import domain as d
-from goldticket.store.models import Account, ApplicationRow, HistoryRow, OfferRow, TicketRow
+from goldticket.domain import dual_control as dc
+from goldticket.store.models import (
+    Account,
+    ApplicationRow,
+    HistoryRow,
+    MemberRow,
+    OfferRow,
+    OperationRow,
+    TicketRow,
+)
 
 from . import access, accounts, cards, logins
 from .context import OPERATOR, Actor
@@ -114,7 +123,13 @@ def applications_to(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
 
 
 DUE_DAYS = 7
-TODO_KINDS = ("tickets_to_accept", "offers_to_accept", "applications_to_review", "pieces_due_soon")
+TODO_KINDS = (
+    "tickets_to_accept",
+    "offers_to_accept",
+    "applications_to_review",
+    "operations_to_review",
+    "pieces_due_soon",
+)
 
 
 def _count(session: Any, query: Select[Any]) -> int:
@@ -127,7 +142,8 @@ def todo_counts(portal: Portal, actor: Actor) -> dict[str, Any]:
     it (a bank), and live pieces it holds or issued that mature within ``DUE_DAYS`` days or
     have matured unpaid (``due_by`` is the last day counted). Counts in the database where the
     columns allow; offers and applications keep their payee in their document, so those are
-    the few open ones on the locked pieces it may see, as :func:`offers_to` lists them."""
+    the few open ones on the locked pieces it may see, as :func:`offers_to` lists them. And
+    the maker-checker operations waiting for this user's review (:func:`operations_to_review`)."""
     today = portal.platform.today()
     due_by = (today + dt.timedelta(days=DUE_DAYS)).isoformat()
     me = actor.member_id
@@ -144,7 +160,29 @@ def todo_counts(portal: Portal, actor: Actor) -> dict[str, Any]:
     payee = me != OPERATOR  # the operator is never offered a piece nor asked to finance one
     counts["offers_to_accept"] = len(offers_to(portal, actor)) if payee else 0
     counts["applications_to_review"] = len(applications_to(portal, actor)) if payee else 0
+    counts["operations_to_review"] = operations_to_review(portal, actor)
     return {**{kind: counts[kind] for kind in TODO_KINDS}, "due_by": due_by}
+
+
+def operations_to_review(portal: Portal, actor: Actor) -> int:
+    """Pending operations of the actor's member this user may approve, counted in the read
+    model: prepared by another user, not expired, and only for an admin of the member or a
+    reviewer its setting names (as the ledger's ApproveOperation decides; 0 for anyone else)."""
+    today = portal.platform.today().isoformat()
+    with portal.database.session() as session:
+        member = session.get(MemberRow, actor.member_id)
+        setting = dc.DualControl.from_dict(
+            json.loads(member.doc).get("dual_control") if member else None, actor.member_id
+        )
+        if not setting.may_review(actor.username, actor.role):
+            return 0
+        waiting = select(OperationRow.id).where(
+            OperationRow.member_id == actor.member_id,
+            OperationRow.status == "PENDING",
+            OperationRow.expires_on >= today,
+            OperationRow.maker_user != actor.username,
+        )
+        return _count(session, waiting)
 
 
 PENDING_ACTIONS = ("issue", "offer_transfer", "apply_financing")

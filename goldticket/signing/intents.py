@@ -85,8 +85,9 @@ WRITABLE: dict[str, frozenset[str]] = {
     "RejectOperation": frozenset({"operation"}),
     "RecordRegistration": frozenset({"registration", "registration_invoice"}),
 }
-# the functions a prepared operation may run (goldticket.domain.dual_control.OPERATIONS)
-REVIEWED = frozenset({"IssueTicket", "OfferTransfer", "ApproveFinancing", "SettleTicket"})
+# the functions a prepared operation may run (goldticket.domain.dual_control.PREPARED): the
+# covered operations, and a weakening of the setting itself
+REVIEWED = frozenset({"IssueTicket", "OfferTransfer", "ApproveFinancing", "SettleTicket", "SetDualControl"})
 # Where a function writes no ticket, the request's ticket id names what it reads, not changes.
 # Functions only the platform's own identity (a card of the operator member) signs: a holder's
 # card must not anchor a hash of its choosing as a certificate. The chaincode checks it too.
@@ -284,21 +285,44 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
         # a reviewer signs the prepared intent: the operation closed as approved, and otherwise
         # exactly what that intent's own function may write, checked as if signed directly
         intent = _check_approval(intent, writes)
+        if intent.function == "SetDualControl":
+            _check_dual_control(intent, writes)
     elif intent.function in ("PrepareOperation", "RejectOperation", "SetDualControl"):
-        _check_dual_control(intent, writes)
+        _check_dual_control(intent, writes, tx)
     _check_intent_writes(intent, writes, tx)
 
 
+# A prepared financing approval's private fields (goldticket.domain.dual_control.PRIVATE), stated
+# beside the prepared request with the intent's salt (#20): the hash recorded is salted.
+PREPARED_PRIVATE = {"ApproveFinancing": ("annual_rate_bp",)}
+INTENT_SALT = "intent_salt"
+
+
 def _reviewed_intent(request: dict[str, Any]) -> Intent:
-    inner = Intent(str(request.get("function")), request.get("request"))  # type: ignore[arg-type]
+    """The prepared intent a preparation or an approval states: its function and its request,
+    with the private fields stated beside it merged in."""
+    function, stated = str(request.get("function")), request.get("request")
+    private = {name: request[name] for name in PREPARED_PRIVATE.get(function, ()) if name in request}
+    if isinstance(stated, dict) and private:
+        if set(private) & set(stated):
+            raise RefusedError("a private field of the prepared request is stated in it too")
+        stated = {**stated, **private}
+    inner = Intent(function, stated)  # type: ignore[arg-type]
     if inner.function not in REVIEWED or not isinstance(inner.request, dict):
-        raise RefusedError("an operation for review is an issue, transfer, financing approval or settlement")
+        raise RefusedError(
+            "an operation for review is an issue, transfer, financing approval, settlement or setting"
+        )
     return inner
 
 
-def _intent_sha256(intent: Intent) -> str:
+def _intent_sha256(intent: Intent, salt: Any = None) -> str:
+    """The intent's hash as the operation records it; salted where the request states a salt."""
     encoded = json.dumps(intent.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    if salt is None:
+        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    if not isinstance(salt, str):
+        raise RefusedError(f"{INTENT_SALT} must be a string")
+    return hashlib.sha256(encoded.encode("utf-8") + b"\n" + salt.encode("utf-8")).hexdigest()
 
 
 def _check_approval(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> Intent:
@@ -307,12 +331,15 @@ def _check_approval(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], An
     operations = [(attrs, value) for (kind, attrs), value in writes.items() if kind == "operation"]
     if len(operations) != 1 or operations[0][0] != (str(operation_id),):
         raise RefusedError(f"the approval must write exactly the operation {operation_id}")
-    _same(operations[0][1] or {}, "operation", status="APPROVED", intent_sha256=_intent_sha256(inner))
+    salt = intent.request.get(INTENT_SALT)
+    _same(operations[0][1] or {}, "operation", status="APPROVED", intent_sha256=_intent_sha256(inner, salt))
     del writes[("operation", (str(operation_id),))]
     return inner
 
 
-def _check_dual_control(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:
+def _check_dual_control(
+    intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any], tx: DecodedTransaction | None = None
+) -> None:
     request = intent.request
     if intent.function == "SetDualControl":
         members = [value for (kind, _), value in writes.items() if kind == "member" and value]
@@ -331,9 +358,28 @@ def _check_dual_control(intent: Intent, writes: dict[tuple[str, tuple[str, ...]]
     operations = [value for (kind, _), value in writes.items() if kind == "operation" and value]
     if intent.function == "PrepareOperation":
         inner = _reviewed_intent(request)
-        _one(operations, "operation", status="PENDING", intent_sha256=_intent_sha256(inner))
+        salt = request.get(INTENT_SALT)
+        _one(operations, "operation", status="PENDING", intent_sha256=_intent_sha256(inner, salt))
+        if tx is not None:
+            _check_prepared_private(tx, operations[0], salt is not None)
     else:
         _one(operations, "operation", id=_required(request, "operation_id"), status="REJECTED")
+
+
+def _check_prepared_private(tx: DecodedTransaction, operation: dict[str, Any], private: bool) -> None:
+    """A preparation with private fields writes them once, to the maker's own terms collection
+    under its operation; one without writes no private data."""
+    written = [(c.collection, w) for rwset in tx.rwsets for c in rwset.collections for w in c.writes]
+    if not private:
+        if written:
+            raise RefusedError("the preparation writes private data its intent does not have")
+        return
+    collection = f"terms-{tx.creator.msp_id}"
+    key = f"{KEY_SEPARATOR}operation_terms{KEY_SEPARATOR}{operation.get('id')}{KEY_SEPARATOR}".encode()
+    if operation.get("private") != collection or [(name, w.key_hash, w.is_delete) for name, w in written] != [
+        (collection, sha256(key), False)
+    ]:
+        raise RefusedError("the preparation must write exactly its private fields to the maker's collection")
 
 
 def _check_intent_writes(

@@ -241,6 +241,20 @@ class CreditLineRow(Base):
     doc: Mapped[str] = mapped_column(Text)
 
 
+class OperationRow(Base):
+    """A maker-checker operation (#20): what waits for a reviewer of ``member_id``, counted for
+    the navigation's badge without asking the ledger."""
+
+    __tablename__ = "rm_operations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    maker_user: Mapped[str] = mapped_column(String(128))
+    expires_on: Mapped[str] = mapped_column(String(10))
+    doc: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("ix_rm_operations_member_status", "member_id", "status", "expires_on"),)
+
+
 class ParticipantRow(Base):
     """An organisation that has held, issued, been offered or asked to finance a piece of the
     tree under ``root_id``: it may read that tree."""
@@ -258,6 +272,7 @@ PROJECTION_TABLES = (
     OfferRow,
     ApplicationRow,
     CreditLineRow,
+    OperationRow,
     ParticipantRow,
     Checkpoint,
 )

@@ -3,7 +3,7 @@
 It reads blocks from the stored checkpoint on, through the Ledger port (so the embedded and
 the Fabric ledger alike), decodes each valid transaction's write set and upserts what the
 chaincode wrote: tickets (plus one history row per transaction that touched a ticket),
-offers, financing applications, credit lines and members. Each batch of blocks and the
+offers, financing applications, credit lines, members and maker-checker operations. Each batch of blocks and the
 checkpoint move together in one database transaction, taken with the write lock, so followers
 in several processes never apply a block twice or skip one. The projection holds nothing the
 ledger does not: :meth:`Follower.rebuild` drops it and reads every block again.
@@ -35,6 +35,7 @@ from .models import (
     HistoryRow,
     MemberRow,
     OfferRow,
+    OperationRow,
     ParticipantRow,
     TicketRow,
 )
@@ -44,7 +45,7 @@ BATCH_BLOCKS = 200
 VALID = 0
 # Kinds are applied in this order within a transaction: offers and applications look up the
 # root of a ticket the same transaction may have written.
-ORDER = {"member": 0, "credit": 1, "ticket": 2, "offer": 3, "application": 4}
+ORDER = {"member": 0, "credit": 1, "ticket": 2, "offer": 3, "application": 4, "operation": 5}
 
 
 def invoice_numbers(doc: dict[str, Any]) -> str:
@@ -156,6 +157,17 @@ class Follower:
         elif kind == "application":
             session.merge(ApplicationRow(id=doc["id"], ticket_id=doc["ticket_id"], doc=text))
             self._participant(session, doc["bank_org_id"], self._root_of(session, doc["ticket_id"]))
+        elif kind == "operation":
+            session.merge(
+                OperationRow(
+                    id=doc["id"],
+                    member_id=doc["member_id"],
+                    status=doc["status"],
+                    maker_user=str(doc.get("maker", {}).get("user", "")),
+                    expires_on=doc["expires_on"],
+                    doc=text,
+                )
+            )
 
     def _ticket(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -50,13 +51,43 @@ def shot(page: Any, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"), full_page=True)
 
 
+# ``GOLDTICKET_SCREENSHOTS=<directory>``: the tour's screenshots (docs/screenshots/, linked from
+# docs/portal-tour.md) are written there, the visible window only, in a palette of 128 colours.
+SCREENSHOTS_ENV = "GOLDTICKET_SCREENSHOTS"
+
+
+def doc_shot(page: Any, name: str) -> Path | None:
+    """A screenshot for the docs when SCREENSHOTS_ENV names a directory (else nothing): what
+    the window shows (not the whole page), small enough to commit."""
+    target = os.environ.get(SCREENSHOTS_ENV)
+    if not target:
+        return None
+    from PIL import Image
+
+    path = Path(target) / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=128)
+    small.save(path, optimize=True)
+    return path
+
+
 class User:
-    """One person in their own browser context (their own cookies)."""
+    """One person in their own browser context (their own cookies); ``failures`` collects every
+    answer of 500 or more the browser got (pages, forms, scripts' requests)."""
 
     def __init__(self, browser: Any, site: LiveSite, username: str, lang: str, **context: Any) -> None:
         self.site = site
         self.context = browser.new_context(locale="zh-CN" if lang == "zh" else "en-US", **context)
         self.page = self.context.new_page()
+        self.failures: list[str] = []
+        self.page.on(
+            "response",
+            lambda answer: (
+                self.failures.append(f"{answer.status} {answer.url}") if answer.status >= 500 else None
+            ),
+        )
         self.page.set_default_timeout(15_000)
         self.page.goto(f"{site.url}/lang/{lang}")
         self.page.goto(f"{site.url}/login")

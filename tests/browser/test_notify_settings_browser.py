@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
-from portal_browser_kit import DEMO_PASSWORD, LiveSite, faults, shot
+from portal_browser_kit import DEMO_PASSWORD, LiveSite, doc_shot, faults, shot
 from test_portal_browser import PHONE_FAULTS, issue_directly
 
 from goldticket.services import accounts
@@ -112,6 +112,8 @@ def test_a_supplier_admin_chooses_e_mail_and_webhook_and_a_new_ticket_arrives_by
     expect(page.locator("#deliveries tr[data-state=delivered]")).to_have_count(2)
     assert not faults(page.content(), "zh")
     shot(page, artifacts, "zh-notify-settings")
+    page.locator("#deliveries").scroll_into_view_if_needed()
+    doc_shot(page, "zh-11-notifications-delivered-by-smtp-and-webhook")
     admin.close()
 
     phone = people("szjm.admin", "zh", viewport={"width": 390, "height": 844}, device_scale_factor=2)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from portal_browser_kit import ROLES, LiveSite, confirmations, faults, shot, walk
+from portal_browser_kit import ROLES, LiveSite, confirmations, doc_shot, faults, shot, walk
 from support import OPERATOR_PIN
 
 from goldticket import domain as d
@@ -91,6 +91,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     assert d.chinese_capital(amount_fen) in to_sign.inner_text()
     assert page.input_value("input[name=pin]") == ""
     shot(page, artifacts, f"{lang}-1-issue-confirm")
+    doc_shot(page, f"{lang}-lc-1-issue-confirm")
     page = core.sign(DEMO_PIN)
     root = ticket_id_of(page)
     digest = hashlib.sha256(invoice).hexdigest()
@@ -113,6 +114,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     assert d.format_fen(sent_fen) in page.inner_text("[data-testid=sent]")
     assert d.format_fen(amount_fen - sent_fen) in page.inner_text("[data-testid=kept]")
     shot(page, artifacts, f"{lang}-3-transfer-confirm")
+    doc_shot(page, f"{lang}-lc-2-transfer-confirm")
     supplier.sign(DEMO_PIN)
 
     # 4. the tier-2 supplier accepts the offer: a new piece is theirs
@@ -151,6 +153,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     proceeds = sent_fen - (sent_fen * 300 * 60 + 1_800_000) // 3_600_000  # 3.00 % for 60 days, 360-day basis
     assert d.format_fen(proceeds) in quote, quote
     shot(page, artifacts, f"{lang}-6-approve-confirm")
+    doc_shot(page, f"{lang}-lc-3-bank-approves-financing")
     page = bank.sign(DEMO_PIN)
     assert text["financed"] in page.inner_text("#ticket h1")
 
@@ -165,6 +168,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
         statement = page.inner_text("#statement")
         assert d.chinese_capital(amount_fen) in statement and root in statement
         shot(page, artifacts, f"{lang}-7-statement")
+        doc_shot(page, f"{lang}-lc-4-settlement-statement")
     finally:
         site.at(None)
     page = core.go(f"/tickets/{root}")
@@ -172,6 +176,7 @@ def test_the_whole_life_cycle_in_the_browser(lang: str, site: LiveSite, people: 
     # the kept piece, the bank's, and the root they were paid for (#20 point 11: not "split")
     assert page.locator("#lineage .node .state-settled").count() == 3
     shot(page, artifacts, f"{lang}-8-lineage")
+    doc_shot(page, f"{lang}-lc-5-lineage")
 
 
 def test_a_wrong_pin_says_how_many_tries_remain_and_is_never_echoed(site: LiveSite, people: Any) -> None:

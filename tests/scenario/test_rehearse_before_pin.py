@@ -5,6 +5,7 @@ and no one but the read identity may rehearse."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -152,6 +153,10 @@ def test_the_dry_stub_forwards_reads_only(consortium) -> None:
     )
     dry = _DryStub(SimulationStub(p.ledger._store, proposal), {"mspid": "x", "idBytes": b""})  # noqa: SLF001
     assert dry.get_txid() == proposal.tx_id
-    for name in ("put_private_data", "invoke_chaincode", "read_write_set", "get_events", "client"):
+    for name in ("invoke_chaincode", "read_write_set", "get_events", "client"):
         with pytest.raises(d.ForbiddenError, match="a rehearsal writes nothing"):
             getattr(dry, name)
+    # private data is dropped by name, as put_state is (a prepared financing approval's rehearsal
+    # writes its private terms, #20): nothing reaches the stub's write set
+    asyncio.run(dry.put_private_data("terms-BankMSP", "key", b"value"))
+    assert dry._stub.private_writes == ()  # noqa: SLF001

@@ -239,6 +239,7 @@ _TODO = {  # GET /todo (services/worklists.py todo_counts)
         "tickets_to_accept",
         "offers_to_accept",
         "applications_to_review",
+        "operations_to_review",
         "pieces_due_soon",
         "due_by",
     ],
@@ -246,6 +247,7 @@ _TODO = {  # GET /todo (services/worklists.py todo_counts)
         "tickets_to_accept": _COUNT,
         "offers_to_accept": _COUNT,
         "applications_to_review": _COUNT,
+        "operations_to_review": _COUNT,
         "pieces_due_soon": _COUNT,
         "due_by": {"type": "string", "format": "date"},
     },
@@ -731,6 +733,7 @@ REVIEWED = {
     ("POST", "/tickets/<ticket_id>/transfers"),
     ("POST", "/financing/<application_id>/approve"),
     ("POST", "/tickets/<ticket_id>/settle"),
+    ("PUT", "/me/dual-control"),  # a weakening of the setting while it is on
 }
 PENDING_REVIEW = {
     "type": "object",

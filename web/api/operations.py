@@ -52,7 +52,9 @@ def set_setting(actor: Actor, body: DualControlSetting, write: Write) -> Any:
             threshold_fen=body.threshold_fen,
             reviewers=list(body.reviewers),
             pin=body.pin,
-        )
+        ),
+        reviewed(),
+        status_of(200),
     )
 
 

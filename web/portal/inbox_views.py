@@ -51,16 +51,21 @@ TODO_ENTRIES = {
 
 
 def nav_counts(me: Actor, role: str | None) -> dict[str, Any]:
-    """The layout's badges: the role's to-do entries with their counts, and the unread
+    """The layout's badges: the role's to-do entries with their counts, the maker-checker
+    operations waiting for this user's review (on the link to the review page), and the unread
     notifications (none for the operator, whom no event concerns)."""
     if me.member_id == OPERATOR or role is None:
-        return {"todo": [], "unread": None}
+        return {"todo": [], "unread": None, "reviews": 0}
     counts = worklists.todo_counts(portal(), me)
     entries = [
         {"kind": kind, "label": label, "anchor": anchor, "count": counts[kind]}
         for kind, label, anchor in TODO_ENTRIES.get(role, [])
     ]
-    return {"todo": entries, "unread": inbox.unread_count(portal(), me)}
+    return {
+        "todo": entries,
+        "unread": inbox.unread_count(portal(), me),
+        "reviews": counts["operations_to_review"],
+    }
 
 
 @bp.app_context_processor
@@ -70,7 +75,7 @@ def badges() -> dict[str, Any]:
     if "nav" not in g:
         me = g.get("actor")
         role = member_names().get(me.member_id, {}).get("role") if me else None
-        g.nav = {"todo": [], "unread": None}
+        g.nav = {"todo": [], "unread": None, "reviews": 0}
         try:
             if me is not None:
                 g.nav = nav_counts(me, role)

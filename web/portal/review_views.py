@@ -26,6 +26,7 @@ OPERATION_TITLES = {
     "transfer": _l("Offer a transfer"),
     "approve_financing": _l("Approve financing"),
     "settle": _l("Settle at maturity"),
+    "dual_control": _l("Weaken the maker-checker setting"),
 }
 # every field a prepared request may carry, as the reviewer reads it (none is left unshown)
 FIELD_LABELS = {
@@ -43,6 +44,9 @@ FIELD_LABELS = {
     "credit_line_id": _l("Credit line"),
     "term_reason": _l("Reason for the term"),
     "grace_days": _l("Grace days"),
+    "operations": _l("Operations that need a reviewer"),
+    "threshold_fen": _l("Above"),
+    "reviewers": _l("Reviewers besides the admins"),
 }
 
 
@@ -53,8 +57,12 @@ def operation_title(operation: dict[str, Any]) -> Any:
 def _shown(field: str, value: Any) -> Any:
     if field in ("payee_org_id", "to_org_id"):
         return f"{org_name(value)} ({value})"
-    if field == "amount_fen":
+    if field in ("amount_fen", "threshold_fen"):
         return figures(int(value))
+    if field == "operations":
+        return ", ".join(str(OPERATION_TITLES.get(name, name)) for name in value) or _("none")
+    if field == "reviewers":
+        return ", ".join(value) or _("none")
     if field in ("annual_rate_bp", "max_annual_rate_bp"):
         return percent(int(value))
     if field == "invoices":
@@ -68,7 +76,9 @@ def _shown(field: str, value: Any) -> Any:
 def intent_rows(operation: dict[str, Any]) -> list[tuple[Any, Any]]:
     """Every field of the prepared request, then who prepared it and the intent's hash."""
     rows: list[tuple[Any, Any]] = [(_l("Operation"), operation_title(operation))]
-    for field, value in sorted(operation["request"].items()):
+    # a financing approval's rate is private: read from the bank's collection (#20)
+    private = {k: v for k, v in (operation.get("private_request") or {}).items() if k != dc.SALT}
+    for field, value in sorted({**operation["request"], **private}.items()):
         if value is not None:
             rows.append((FIELD_LABELS.get(field, field), _shown(field, value)))
     if operation.get("amount_fen") is not None and "amount_fen" not in operation["request"]:
@@ -165,16 +175,24 @@ def prepare_setting(p: Portal, me: Actor, values: dict[str, str]) -> Summary:
     if me.role != "admin":
         raise d.ForbiddenError(_("Only an admin of your member changes this setting."))
     setting = _setting_values(values)
-    dc.DualControl.from_request(me.member_id, setting)
+    wanted = dc.DualControl.from_request(me.member_id, setting)
     names = ", ".join(str(OPERATION_TITLES[name]) for name in setting["operations"]) or _("none")
-    return Summary(
-        values,
-        rows=[
-            (_l("Operations that need a reviewer"), names),
-            (_l("Above"), figures(setting["threshold_fen"]) if setting["threshold_fen"] else figures(0)),
-            (_l("Reviewers besides the admins"), ", ".join(setting["reviewers"]) or _("none")),
-        ],
-    )
+    rows: list[tuple[Any, Any]] = [
+        (_l("Operations that need a reviewer"), names),
+        (_l("Above"), figures(setting["threshold_fen"]) if setting["threshold_fen"] else figures(0)),
+        (_l("Reviewers besides the admins"), ", ".join(setting["reviewers"]) or _("none")),
+    ]
+    if dual_control.weakens(p.platform, me.member_id, wanted):
+        rows.append(
+            (
+                _l("Review"),
+                _(
+                    "This weakens the setting: signing prepares it, and it takes effect only when "
+                    "another admin or reviewer of your member approves it."
+                ),
+            )
+        )
+    return Summary(values, rows=rows)
 
 
 SETTING_FIELDS = (*(f"op_{name}" for name in dc.OPERATIONS), "threshold", "reviewers")

@@ -6,11 +6,11 @@ if it records that intent and writes nothing else."""
 from __future__ import annotations
 
 import pytest
-from support import PIN, TODAY, invoice
+from support import PIN, TODAY, invoice, register
 from test_gateway_attacks import add, drop, endorsed, first, on_writes, refused_then_genuine, set_field
 
 from goldticket import domain as d
-from goldticket.services import dual_control, members
+from goldticket.services import cards, dual_control, financing, members
 
 pytestmark = pytest.mark.functional
 AMOUNT_FEN = 120_000_000
@@ -95,3 +95,85 @@ def first_operation_hash(payload: bytes) -> str:
     writes = _writes(m.decode_transaction(payload))
     (value,) = [value for (kind, _), value in writes.items() if kind == "operation"]
     return str(value["intent_sha256"])
+
+
+def test_an_approved_weakening_writes_exactly_the_setting_prepared(consortium, prepared):
+    """A weakening of the setting is approved by a second admin (#20): the gateway signs it only
+    if the member record written holds the setting the prepared intent states."""
+    p = consortium.platform
+    admin, _ = prepared
+    cc = p.settings.chaincode
+    members.add_user(p, p.desk(), member_id="core", username="core.admin2", role="admin", pin=PIN)
+    cards.approve_card(p, admin, p.cards.registry.active_card("core.admin2").serial, PIN)
+    second = p.actor("core.admin2")
+    off = {"operations": [], "threshold_fen": 1_000, "reviewers": []}
+    operation = dual_control.set_setting(p, admin, **off, pin=PIN)["operation"]
+    approval = {"operation_id": operation["id"], "function": "SetDualControl", "request": off}
+    serial, intent, genuine = endorsed(p, second, "ApproveOperation", approval)
+
+    def still_on(writes):
+        first(writes, "member")["value"]["dual_control"]["operations"] = ["issue"]
+
+    refused_then_genuine(
+        p,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(still_on, cc), "setting written has operations"),
+            (on_writes(set_field("operation", status="PENDING"), cc), "operation written has status"),
+            (
+                on_writes(add("ticket", ("TK00000000000000000000",), {"id": "TK00000000000000000000"}), cc),
+                "may not write ticket",
+            ),
+        ],
+    )
+
+
+def test_a_private_preparation_writes_its_rate_to_the_makers_collection_only(consortium, issued_ticket):
+    """A financing approval prepared with its rate beside the request (#20): the gateway signs
+    the preparation only if the operation records the salted hash of the whole intent and the
+    rate goes, once, to the maker's own terms collection under that operation."""
+    c, p = consortium, consortium.platform
+    cc = p.settings.chaincode
+    admin = members.add_user(p, p.desk(), member_id="bank", username="bank.admin", role="admin", pin=PIN)
+    dual_control.set_setting(p, admin, operations=["approve_financing"], threshold_fen=1_000, pin=PIN)
+    applied = financing.apply_financing(
+        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=60_000_000,
+        max_annual_rate_bp=500, pin=PIN,
+    )  # fmt: skip
+    register(p, c.bank, applied["application_id"])
+    public = {
+        "application_id": applied["application_id"],
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 500,
+    }
+    preparation = {
+        "function": "ApproveFinancing",
+        "request": public,
+        "annual_rate_bp": 400,
+        "intent_salt": "a" * 32,
+    }
+    serial, intent, genuine = endorsed(p, c.bank, "PrepareOperation", preparation)
+    refused_then_genuine(
+        p,
+        serial,
+        intent,
+        genuine,
+        [
+            (
+                on_writes(
+                    set_field(
+                        "operation",
+                        intent_sha256=d.intent_sha256("ApproveFinancing", {**public, "annual_rate_bp": 400}),
+                    ),
+                    cc,
+                ),
+                "operation written has intent_sha256",
+            ),
+            (
+                on_writes(set_field("operation", private="terms-OperatorMSP"), cc),
+                "must write exactly its private fields to the maker's collection",
+            ),
+        ],
+    )
