@@ -647,6 +647,25 @@ UPLOAD = {
 }
 
 
+def _form(model: type[pydantic.BaseModel], file_field: str, components: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body's model as multipart/form-data: ``file_field`` the file ``file``, the other
+    fields form fields of the same schema."""
+    schema = _schema(model, components)
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    properties = {name: value for name, value in schema.get("properties", {}).items() if name != file_field}
+    required = [name for name in schema.get("required", []) if name != file_field]
+    return {
+        "schema": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["file", *required],
+            "properties": {"file": BINARY, **properties},
+        },
+        "encoding": {"file": {"contentType": "application/xml, text/xml, application/octet-stream"}},
+    }
+
+
 # Operations whose answer names something other operations take in their path: OpenAPI links
 # (a client, or schemathesis's stateful phase, follows them with the ids the server made).
 PRODUCES: dict[tuple[str, str], dict[str, str]] = {
@@ -850,6 +869,10 @@ def document() -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _schema(op.body, components)}},
             }
+        if op.body is not None and op.file_field is not None:
+            operation["requestBody"]["content"]["multipart/form-data"] = _form(
+                op.body, op.file_field, components
+            )
         if op.upload:
             operation["requestBody"] = UPLOAD
         if op.auth:
