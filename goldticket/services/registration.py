@@ -10,7 +10,6 @@ refuses an approval without a current registration."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +17,8 @@ from goldticket import certificates as pdf
 from goldticket import domain as d
 from goldticket import registry
 from goldticket.domain.registration import DEFAULT_TERM_YEARS, default_expiry
-from goldticket.store.models import MemberKyc
 
-from . import access
+from . import access, kyc_records
 from .certificates.documents import document_signer, member_names
 from .context import Actor
 from .platform import Platform
@@ -38,12 +36,7 @@ def kyc_of(portal: Portal) -> KycLookup:
     """The KYC record of a member as the portal keeps it, when the ledger holds its hash."""
 
     def lookup(member_id: str) -> dict[str, Any] | None:
-        member = portal.platform.evaluate("GetMember", {"id": member_id})
-        with portal.database.session() as session:
-            row = session.get(MemberKyc, member_id)
-            if row is None or member.get("kyc_sha256") != row.sha256:
-                return None
-            return json.loads(row.doc)  # type: ignore[no-any-return]
+        return kyc_records.registered_of(portal, member_id)
 
     return lookup
 

@@ -77,6 +77,20 @@ class MemberKyc(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class KycRecord(Base):
+    """A KYC record a member's admin asked to register instead of its current one (a change of
+    settlement account, #21), by its SHA-256: the ledger's change names the hash, the operator
+    reads the record here before it confirms, and once the ledger's member record keeps that
+    hash it is the member's registered record (goldticket.services.kyc_records)."""
+
+    __tablename__ = "kyc_records"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), index=True)
+    doc: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class IdempotencyRecord(Base):
     """A write made under an Idempotency-Key: the request's fingerprint (the body without the
     PIN), the ledger transaction once its proposal is signed, and the response once done."""

@@ -123,9 +123,13 @@ class Follower:
                     if kind in ORDER and not write.is_delete:
                         writes.append((ORDER[kind], kind, attributes, json.loads(write.value)))
             applied = sorted(writes, key=lambda item: item[0])
+            changed = notices.accounts_changed(
+                session, [doc for _, kind, _, doc in applied if kind == "member"]
+            )
             for _, kind, attributes, doc in applied:
                 self._apply(session, kind, attributes, doc, tx.tx_id, block.number, txnum, stamp)
             told = notices.notices([(kind, doc) for _, kind, _, doc in applied])
+            told += notices.account_notices(session, changed)
             notices.record(session, told, tx.tx_id, block.number, txnum, stamp.isoformat())
 
     def _apply(

@@ -401,6 +401,7 @@ NoticeKind = Literal[
     "financing_requested",
     "financing_approved",
     "financing_rejected",
+    "account_changed",
 ]
 
 
