@@ -44,11 +44,11 @@ def _present(portal: Portal, change: dict[str, Any], *, details: bool) -> dict[s
     return shown
 
 
-def request_change(portal: Portal, admin: Actor, account: Any, *, pin: str) -> dict[str, Any]:
-    """The admin's member asks to be paid into ``account`` (the ACCOUNT_FIELDS). Raises
-    ForbiddenError (not an admin of a core, supplier or bank), InvalidInputError,
-    RuleViolationError (the account's name is not the member's, no registered KYC record, the
-    same account), StateConflictError (a change already waits)."""
+def check_request(portal: Portal, admin: Actor, account: Any) -> tuple[dict[str, Any], d.MemberKyc]:
+    """(The registered record, the record asked for) of the admin's member with ``account`` (the
+    ACCOUNT_FIELDS), every check made, nothing written. Raises ForbiddenError (not an admin of a
+    core, supplier or bank), InvalidInputError, RuleViolationError (the account's name is not
+    the member's, no registered KYC record, the same account)."""
     if admin.member_id == OPERATOR or admin.role != "admin":
         raise d.ForbiddenError("only an admin of the member changes its settlement account")
     if not isinstance(account, dict) or set(account) != set(ACCOUNT_FIELDS):
@@ -62,7 +62,14 @@ def request_change(portal: Portal, admin: Actor, account: Any, *, pin: str) -> d
     checked = d.check_kyc({**current, **account}, member["name"])
     if checked.sha256 == member.get("kyc_sha256"):
         raise d.RuleViolationError("this is the settlement account already registered")
-    kyc_records.keep_asked(portal, member["id"], checked, admin.username)  # before the ledger names it
+    return current, checked
+
+
+def request_change(portal: Portal, admin: Actor, account: Any, *, pin: str) -> dict[str, Any]:
+    """The admin's member asks to be paid into ``account`` (see :func:`check_request` for the
+    refusals; StateConflictError when a change already waits)."""
+    _, checked = check_request(portal, admin, account)
+    kyc_records.keep_asked(portal, admin.member_id, checked, admin.username)  # before the ledger names it
     change = portal.platform.submit(admin, "RequestAccountChange", {"kyc_sha256": checked.sha256}, pin=pin)
     return _present(portal, change.result, details=True)
 
@@ -87,7 +94,9 @@ def changes(
     return [_present(portal, change, details=True) for change in found]
 
 
-def _pending(portal: Portal, member_id: str, change_id: str) -> dict[str, Any]:
+def pending(portal: Portal, member_id: str, change_id: str) -> dict[str, Any]:
+    """The pending change ``change_id`` of ``member_id`` as the ledger has it; NotFoundError,
+    StateConflictError (no longer pending)."""
     member_id = d.require_text(member_id, "member_id", 64)
     change_id = d.require_text(change_id, "change_id", 64)
     for change in portal.platform.evaluate("ListAccountChanges", {"member_id": member_id})["items"]:
@@ -105,7 +114,7 @@ def confirm_change(
     by the acting operator admin's card, stating the record's hash. The new record is the
     member's registered one from then on."""
     signed_by = desk.authenticate(portal, actor, desk_pin)
-    change = _pending(portal, member_id, change_id)
+    change = pending(portal, member_id, change_id)
     record = kyc_records.asked(portal, change["member_id"], change["kyc_sha256"])
     if record is None:  # nothing the desk could check: it confirms nothing blind
         raise d.NotFoundError(f"the record of account change {change_id} is not in the portal's database")
@@ -136,7 +145,7 @@ def reject_change(
 ) -> dict[str, Any]:
     """Close a pending change unapplied: the operator desk (``desk_pin``) declines it, or an
     admin of the member (``pin``) withdraws it."""
-    change = _pending(portal, member_id, change_id)
+    change = pending(portal, member_id, change_id)
     request = {"member_id": change["member_id"], "change_id": change["id"], "reason": reason or "rejected"}
     if actor.member_id == OPERATOR:
         signed_by = desk.authenticate(portal, actor, desk_pin)

@@ -256,10 +256,11 @@ _NOTIFICATION = {  # services/inbox.py; kinds in goldticket/store/notices.py
     "properties": {
         "id": {"type": "string", "pattern": PATH_IDS["notification_id"]},
         "kind": {"enum": list(KINDS)},
-        "ticket_id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        # null for a notice of no ticket (account_changed: a counterparty's settlement account)
+        "ticket_id": {"anyOf": [{"type": "string", "pattern": PATH_IDS["ticket_id"]}, {"type": "null"}]},
         "subject_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "other_org_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-        "amount_fen": {"type": "integer", "minimum": 1},
+        "amount_fen": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
         "tx_id": {"type": "string"},
         "timestamp": {"type": "string", "format": "date-time"},
         "read": {"type": "boolean"},

@@ -45,7 +45,7 @@ SUBJECTS = {
         "financing_requested": "有融资申请待您审核",
         "financing_approved": "您的融资申请已获批准",
         "financing_rejected": "您的融资申请被拒绝",
-        "account_changed": "交易对手的收款账户已变更",
+        "account_changed": "交易对手的结算账户已变更",
     },
 }
 assert all(set(texts) == set(KINDS) for texts in SUBJECTS.values())
