@@ -905,3 +905,32 @@ def test_a_settlement_account_change_by_the_members_admin_and_the_desk(env: Env)
     assert (
         run_json(env, "member", "account-withdraw", *as_user("s9.admin"), again["id"])["status"] == "REJECTED"
     )
+
+
+def test_the_demo_leaves_one_piece_overdue_with_a_demand(env: Env) -> None:
+    """#21: `make run` shows the overdue page populated: a piece of the demo issuer's unpaid after
+    its maturity and grace days, marked OVERDUE by its holder with a demand of the issuer; every
+    date on or before the business date."""
+    from goldticket.services import Platform, recourse
+    from goldticket.settings import Settings
+
+    out = run(env, "demo").stdout
+    assert "marks it OVERDUE and demands 200,000.00" in out
+    opened = Platform.open(Settings.from_env({k: str(v) for k, v in env.items() if v is not None}))
+    try:
+        (item,) = recourse.list_overdue(opened, opened.actor("szjm.clerk"))
+        assert item["holder_org_id"] == "szjm" and item["issuer_org_id"] == "hdzg"
+        maturity = dt.date.fromisoformat(item["maturity_date"])
+        assert maturity + dt.timedelta(days=3) < TODAY and item["marked_on"] <= TODAY.isoformat()
+        (demand,) = item["demands"]
+        assert (demand["obligor_org_id"], demand["amount_fen"], demand["status"]) == (
+            "hdzg",
+            20_000_000,
+            "OPEN",
+        )
+        assert demand["demanded_on"] <= TODAY.isoformat()
+        assert [i["ticket_id"] for i in recourse.list_overdue(opened, opened.actor("hdzg.clerk"))] == [
+            item["ticket_id"]
+        ]
+    finally:
+        opened.close()
