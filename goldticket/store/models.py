@@ -217,6 +217,17 @@ class TicketRow(Base):
     )
 
 
+class InvoiceNumberRow(Base):
+    """One invoice number (normalised: goldticket.domain.normalise_invoice_number) of a ticket:
+    the search before funding finds the financings of an invoice through its index (#21)."""
+
+    __tablename__ = "rm_invoice_numbers"
+    ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # the search's index: by number, the ticket ids in it (covering: no row read)
+    __table_args__ = (Index("ix_rm_invoice_numbers_number", "number", "ticket_id"),)
+
+
 class HistoryRow(Base):
     __tablename__ = "rm_history"
     ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -268,6 +279,7 @@ class ParticipantRow(Base):
 PROJECTION_TABLES = (
     MemberRow,
     TicketRow,
+    InvoiceNumberRow,
     HistoryRow,
     OfferRow,
     ApplicationRow,

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from goldticket import messages as m
+from goldticket.domain import normalise_invoice_number
 
 from . import notices
 from .database import Database
@@ -33,6 +34,7 @@ from .models import (
     Checkpoint,
     CreditLineRow,
     HistoryRow,
+    InvoiceNumberRow,
     MemberRow,
     OfferRow,
     ParticipantRow,
@@ -50,6 +52,13 @@ ORDER = {"member": 0, "credit": 1, "ticket": 2, "offer": 3, "application": 4}
 def invoice_numbers(doc: dict[str, Any]) -> str:
     """A ticket's invoice numbers, space-separated, for the read model's search."""
     return " ".join(str(item.get("number", "")) for item in doc.get("invoices", []))
+
+
+def invoice_keys(doc: dict[str, Any]) -> list[str]:
+    """A ticket's invoice numbers as the search before funding matches them (normalised)."""
+    return sorted(
+        {normalise_invoice_number(str(item.get("number", ""))) for item in doc.get("invoices", [])} - {""}
+    )
 
 
 def split_key(key: str) -> tuple[str, list[str]]:
@@ -186,6 +195,8 @@ class Follower:
                 invoice_numbers=invoice_numbers(doc),
             )
         )
+        for number in invoice_keys(doc):
+            session.merge(InvoiceNumberRow(number=number, ticket_id=doc["id"]))
         action = doc.get("last_action") or {}
         session.merge(
             HistoryRow(
