@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fabric_chaincode_python.fabric_contract_api import Contract
 
+from .accounts import AccountChangeTransactions
 from .certificates import CertificateTransactions
 from .dual_control import DualControlTransactions
 from .financing import FinancingTransactions
@@ -39,6 +40,7 @@ class GoldTicketContract(
     RecourseTransactions,
     DualControlTransactions,
     RegistrationTransactions,
+    AccountChangeTransactions,
     Contract,
 ):
     Name = "GoldTicket"

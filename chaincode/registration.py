@@ -72,7 +72,9 @@ class RegistrationTransactions:
     async def SearchRegistrations(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """Search before funding (banks and the operator): every registration and every
         financing application on the ledger whose ticket carries one of ``invoice_numbers``,
-        on any ticket, but ``exclude_application_id``'s own."""
+        on any ticket, but ``exclude_application_id``'s own. With ``"financings": false`` the
+        financings are left out (the portal finds them through its read model's index of
+        invoice numbers, services.registration): every application is read only for them."""
         _, viewer = await tx.viewer()
         if viewer["role"] != "bank" and not sees_everything(viewer):
             raise d.ForbiddenError("only banks search registrations")
@@ -95,8 +97,11 @@ class RegistrationTransactions:
                 record = await tx.require("registration", index["application_id"], index["registration_id"])
                 if all(item["registration_id"] != record["registration_id"] for item in registrations):
                     registrations.append(d.with_status(record, today))
+        with_financings = req.get("financings", True)
+        if not isinstance(with_financings, bool):
+            raise d.InvalidInputError("financings must be true or false")
         financings: list[dict[str, Any]] = []
-        for _, application in await tx.scan("application"):
+        for _, application in await tx.scan("application") if with_financings else []:
             if application["id"] == excluded:
                 continue
             ticket = await tx.ticket(application["ticket_id"])

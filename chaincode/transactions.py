@@ -43,6 +43,7 @@ QUERIES = (
     "GetDualControl",
     "GetOperation",
     "ListOperations",
+    "ListAccountChanges",
 )
 
 

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from ._common import desk_options, handles_errors, open_desk, out, platform
+from ._common import (
+    as_option,
+    authenticated,
+    desk_options,
+    handles_errors,
+    open_desk,
+    out,
+    pin_option,
+    platform,
+    portal,
+    reader_options,
+)
 
 
 @click.group()
@@ -19,6 +32,13 @@ def member() -> None:
 @click.option("--role", type=click.Choice(["core", "supplier", "bank"]), required=True)
 @click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
 @click.option("--fee-bp", type=int, default=0)
+@click.option("--uscc", default=None, help="KYC (all or none): the 统一社会信用代码")
+@click.option("--legal-representative", default=None)
+@click.option("--registered-address", default=None)
+@click.option("--account-name", default=None, help="the settlement account's name: the member's name")
+@click.option("--account-number", default=None)
+@click.option("--bank-name", default=None)
+@click.option("--cnaps-code", default=None)
 @desk_options
 @handles_errors
 def member_add(
@@ -30,10 +50,30 @@ def member_add(
     fee_bp: int,
     desk_user: str,
     operator_pin: str,
+    **kyc: str | None,
 ) -> None:
-    """Register a core enterprise, supplier or bank (signed by the operator desk)."""
-    from goldticket.services import members
+    """Register a core enterprise, supplier or bank (signed by the operator desk), with its KYC
+    record when the KYC options are given (#21: kept in the portal's database, its SHA-256 on
+    the ledger)."""
+    from goldticket.services import desk, members
 
+    if any(value is not None for value in kyc.values()):
+        with portal() as opened:
+            out(
+                desk.create_org(
+                    opened,
+                    opened.platform.actor(desk_user),
+                    desk_pin=operator_pin,
+                    name=name,
+                    role=role,
+                    org_id=member_id,
+                    name_en=name_en,
+                    day_basis=int(day_basis),
+                    fee_bp=fee_bp,
+                    kyc={field: value or "" for field, value in kyc.items()},
+                )
+            )
+        return
     with platform() as opened:
         out(
             members.register_member(
@@ -69,3 +109,89 @@ def member_term_cap(months: int, desk_user: str, operator_pin: str) -> None:
 
     with platform() as opened:
         out(members.set_term_cap(opened, open_desk(opened, desk_user, operator_pin), months))
+
+
+# A change of settlement account (#21): the member's admin asks, the operator desk confirms.
+@member.command("account-request")
+@as_option
+@pin_option
+@click.option("--account-name", required=True, help="the member's name, exactly")
+@click.option("--account-number", required=True)
+@click.option("--bank-name", required=True)
+@click.option("--cnaps-code", required=True, help="the bank's 12-digit CNAPS code (大额支付系统行号)")
+@handles_errors
+def member_account_request(username: str, pin: str, **account: str) -> None:
+    """Ask to change your member's settlement account (an admin of the member, its own card);
+    nothing changes until the operator desk confirms it."""
+    from goldticket.services import account_changes
+
+    with portal() as opened:
+        out(account_changes.request_change(opened, opened.platform.actor(username), account, pin=pin))
+
+
+@member.command("account-changes")
+@as_option
+@reader_options
+@click.option(
+    "--member", "member_id", default=None, help="the operator: one member's (default every member's)"
+)
+@click.option("--status", type=click.Choice(["PENDING", "CONFIRMED", "REJECTED"]), default=None)
+@handles_errors
+def member_account_changes(
+    username: str, member_id: str | None, status: str | None, **credentials: Any
+) -> None:
+    """Settlement account changes: your member's, or (the operator) any member's."""
+    from goldticket.services import account_changes
+
+    with portal() as opened:
+        actor = authenticated(opened.platform, username, **credentials)
+        out(account_changes.changes(opened, actor, member_id=member_id, status=status))
+
+
+@member.command("account-confirm")
+@click.argument("member_id")
+@click.argument("change_id")
+@desk_options
+@handles_errors
+def member_account_confirm(member_id: str, change_id: str, desk_user: str, operator_pin: str) -> None:
+    """Confirm a member's settlement account change (the operator desk): paid from then on."""
+    from goldticket.services import account_changes
+
+    with portal() as opened:
+        actor = opened.platform.actor(desk_user)
+        out(account_changes.confirm_change(opened, actor, member_id, change_id, desk_pin=operator_pin))
+
+
+@member.command("account-decline")
+@click.argument("member_id")
+@click.argument("change_id")
+@click.option("--reason", default="")
+@desk_options
+@handles_errors
+def member_account_decline(
+    member_id: str, change_id: str, reason: str, desk_user: str, operator_pin: str
+) -> None:
+    """Decline a member's settlement account change (the operator desk)."""
+    from goldticket.services import account_changes
+
+    with portal() as opened:
+        actor = opened.platform.actor(desk_user)
+        out(
+            account_changes.reject_change(
+                opened, actor, member_id, change_id, reason=reason, desk_pin=operator_pin
+            )
+        )
+
+
+@member.command("account-withdraw")
+@as_option
+@pin_option
+@click.argument("change_id")
+@handles_errors
+def member_account_withdraw(username: str, pin: str, change_id: str) -> None:
+    """Withdraw your member's pending settlement account change (an admin of the member)."""
+    from goldticket.services import account_changes
+
+    with portal() as opened:
+        actor = opened.platform.actor(username)
+        out(account_changes.reject_change(opened, actor, actor.member_id, change_id, pin=pin))

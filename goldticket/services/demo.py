@@ -1,5 +1,7 @@
 """A demo consortium and one whole life cycle: credit, issue, accept, split down two tiers,
-discount, settle at maturity. Each step is reported through ``say`` as it happens.
+discount, settle at maturity; and a second ticket left unpaid past its maturity and grace days,
+marked overdue with a demand for payment (追索) of its issuer. Each step is reported through
+``say`` as it happens.
 
 The life cycle is dated in the past: it starts TERM_DAYS before the business date and the
 ticket matures and is settled on it, so nothing on the ledger is dated after the business date.
@@ -19,7 +21,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import credit, financing, members, registration, settlement, tickets, transfers
+from . import credit, financing, members, recourse, registration, settlement, tickets, transfers
 from .context import OPERATOR, Actor
 from .desk import keep_kyc
 from .platform import Platform
@@ -38,6 +40,8 @@ DEMO_PIN = "135790"  # every demo user's card PIN (documented demo credentials)
 AMOUNT_FEN = 100_000_000  # 1,000,000.00 CNY
 TERM_DAYS = 90
 RATE_BP = 262
+OVERDUE_FEN = 20_000_000  # 200,000.00 CNY: the second ticket, left unpaid
+OVERDUE_DAYS = 10  # it matured this many days before the business date (more than the grace days)
 DEMO_FILE = "demo.json"  # in the data directory: the demo made there, per ledger kind
 
 
@@ -246,8 +250,19 @@ def run_demo(platform: Platform, say: Callable[[str], None], portal: Portal | No
         f"proceeds {fmt(approved['proceeds_fen'])}"
     )
 
+    unpaid = _unpaid_ticket(platform, core, tier1, start, business_date)
+    say(
+        f"   {names['hdzg']} also issues ticket {unpaid['id']} of {fmt(OVERDUE_FEN)} to {names['szjm']}, "
+        f"due {unpaid['maturity_date']} ({OVERDUE_DAYS} days before the business date); accepted"
+    )
+
     statement = settlement.settle_ticket(settle_on, core, root["id"], pin=pin)
     say(f"7. At maturity ({maturity}, the business date) {names['hdzg']} settles ticket {root['id']}")
+    demand = _overdue_with_demand(settle_on, tier1, unpaid["id"])
+    say(
+        f"8. Ticket {unpaid['id']} is still unpaid after its grace days: {names['szjm']} marks it OVERDUE and "
+        f"demands {fmt(demand['amount_fen'])} of {names['hdzg']} (追索, demand {demand['demand_id']})"
+    )
 
     say("\nLineage (穿透):")
     for text in render_lineage(tickets.ticket_lineage(settle_on, core, root["id"]), names):
@@ -256,6 +271,37 @@ def run_demo(platform: Platform, say: Callable[[str], None], portal: Portal | No
     for text in render_statement(statement, names):
         say(text)
     return statement
+
+
+def _unpaid_ticket(
+    platform: Platform, core: Actor, holder: Actor, start: dt.date, business_date: dt.date
+) -> dict[str, Any]:
+    """A ticket issued on the life cycle's first day that matured OVERDUE_DAYS before the
+    business date and that its issuer never settles (the overdue page's example)."""
+    number = f"INV-{start:%Y%m%d}-{platform.ledger.height()}-D"
+    invoice = {
+        "number": number,
+        "amount_fen": OVERDUE_FEN,
+        "sha256": hashlib.sha256(number.encode()).hexdigest(),
+    }
+    issued = tickets.issue_ticket(
+        platform,
+        core,
+        payee_org_id=holder.member_id,
+        amount_fen=OVERDUE_FEN,
+        maturity_date=business_date - dt.timedelta(days=OVERDUE_DAYS),
+        invoices=[invoice],
+        pin=DEMO_PIN,
+    )
+    return tickets.accept_ticket(platform, holder, issued["id"], pin=DEMO_PIN)
+
+
+def _overdue_with_demand(platform: Platform, holder: Actor, ticket_id: str) -> dict[str, Any]:
+    """On the business date the holder marks the unpaid piece OVERDUE and demands all of it of
+    the issuer, with the signed demand document (services.recourse)."""
+    recourse.mark_overdue(platform, holder, ticket_id, pin=DEMO_PIN)
+    issuer = str(platform.evaluate("GetTicket", {"ticket_id": ticket_id})["issuer_org_id"])
+    return recourse.demand_payment(platform, holder, ticket_id, obligor_org_id=issuer, pin=DEMO_PIN)
 
 
 def render_lineage(node: dict[str, Any], names: dict[str, str], depth: int = 0) -> list[str]:

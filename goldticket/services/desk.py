@@ -16,7 +16,7 @@ from typing import Any
 from goldticket import domain as d
 from goldticket.store.models import MemberKyc
 
-from . import access, cards, logins, members
+from . import access, cards, kyc_records, logins, members
 from .context import OPERATOR, Actor, Desk
 from .portal import Portal
 
@@ -85,12 +85,10 @@ def member_kyc(portal: Portal, actor: Actor, member_id: str) -> dict[str, Any]:
     if actor.member_id not in (OPERATOR, member_id):
         raise d.NotFoundError(f"no KYC record of member {member_id}")
     member = members.get_member(portal.platform, d.require_text(member_id, "id", 64))
-    with portal.database.session() as session:
-        row = session.get(MemberKyc, member_id)
-        found = (json.loads(row.doc), row.sha256) if row is not None else None
-    if found is None or member.get("kyc_sha256") != found[1]:
+    found = kyc_records.registered(portal, member)  # a confirmed change of account included
+    if found is None:
         raise d.NotFoundError(f"no KYC record of member {member_id}")
-    return {"member_id": member_id, "kyc": found[0], "kyc_sha256": found[1]}
+    return {"member_id": member_id, "kyc": found, "kyc_sha256": member["kyc_sha256"]}
 
 
 def update_org(portal: Portal, actor: Actor, *, desk_pin: str, org_id: str, **details: Any) -> dict[str, Any]:

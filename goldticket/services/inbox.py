@@ -34,10 +34,10 @@ def _present(row: Notification) -> dict[str, Any]:
     return {
         "id": row.id,
         "kind": row.kind,
-        "ticket_id": row.ticket_id,
+        "ticket_id": row.ticket_id or None,  # none: a counterparty's account changed (#21)
         "subject_id": row.subject_id or None,
         "other_org_id": row.other_org_id or None,
-        "amount_fen": row.amount_fen,
+        "amount_fen": row.amount_fen if row.ticket_id else None,
         "tx_id": row.tx_id,
         "timestamp": row.timestamp,
         "read": row.read_at is not None,

@@ -7,25 +7,21 @@ account the member did not register)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from goldticket import domain as d
 from goldticket import payments
-from goldticket.store.models import MemberKyc
 
+from . import kyc_records
 from .context import Actor
 from .portal import Portal
 
 
 def registered_account(portal: Portal, member_id: str) -> payments.Account | None:
     """The member's registered settlement account: its KYC record, if the ledger holds its hash."""
-    member = portal.platform.evaluate("GetMember", {"id": member_id})
-    with portal.database.session() as session:
-        row = session.get(MemberKyc, member_id)
-        if row is None or member.get("kyc_sha256") != row.sha256:
-            return None
-        kyc = json.loads(row.doc)
+    kyc = kyc_records.registered_of(portal, member_id)  # a confirmed change of account included
+    if kyc is None:
+        return None
     return payments.Account(kyc["account_name"], kyc["account_number"], kyc["bank_name"], kyc["cnaps_code"])
 
 

@@ -14,13 +14,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Select, select
+
 from goldticket import certificates as pdf
 from goldticket import domain as d
 from goldticket import registry
 from goldticket.domain.registration import DEFAULT_TERM_YEARS, default_expiry
-from goldticket.store.models import MemberKyc
+from goldticket.store.models import ApplicationRow, Checkpoint, InvoiceNumberRow, TicketRow
+from goldticket.store.projection import CHECKPOINT
 
-from . import access
+from . import access, kyc_records
 from .certificates.documents import document_signer, member_names
 from .context import Actor
 from .platform import Platform
@@ -38,12 +41,7 @@ def kyc_of(portal: Portal) -> KycLookup:
     """The KYC record of a member as the portal keeps it, when the ledger holds its hash."""
 
     def lookup(member_id: str) -> dict[str, Any] | None:
-        member = portal.platform.evaluate("GetMember", {"id": member_id})
-        with portal.database.session() as session:
-            row = session.get(MemberKyc, member_id)
-            if row is None or member.get("kyc_sha256") != row.sha256:
-                return None
-            return json.loads(row.doc)  # type: ignore[no-any-return]
+        return kyc_records.registered_of(portal, member_id)
 
     return lookup
 
@@ -242,7 +240,62 @@ def search(
     request: dict[str, Any] = {"invoice_numbers": invoice_numbers}
     if exclude:
         request["exclude_application_id"] = exclude
-    return platform.evaluate("SearchRegistrations", request)  # type: ignore[no-any-return]
+    indexed = _indexed_financings(platform, invoice_numbers, exclude)
+    if indexed is None:  # the read model is behind the ledger: the ledger reads every application
+        return platform.evaluate("SearchRegistrations", request)  # type: ignore[no-any-return]
+    found: dict[str, Any] = platform.evaluate("SearchRegistrations", {**request, "financings": False})
+    return {**found, "financings": indexed}
+
+
+def _indexed_financings(
+    platform: Platform, invoice_numbers: list[str], exclude: str | None
+) -> list[dict[str, Any]] | None:
+    """The financing applications of tickets carrying any of ``invoice_numbers`` (but
+    ``exclude``), as SearchRegistrations lists them, from the read model through its index of
+    invoice numbers (rm_invoice_numbers); None unless the read model has projected every block
+    the ledger has (a financing it has not seen yet must not go unseen)."""
+    if not isinstance(invoice_numbers, list) or not all(isinstance(item, str) for item in invoice_numbers):
+        return None  # the chaincode says what is wrong with them
+    wanted = sorted({d.normalise_invoice_number(item) for item in invoice_numbers})
+    height = platform.ledger.height()
+    with platform.database().session() as session:
+        checkpoint = session.get(Checkpoint, CHECKPOINT)
+        if checkpoint is None or checkpoint.next_block < height:
+            return None
+        rows = session.execute(financings_query(wanted)).all()
+    found: dict[str, dict[str, Any]] = {}
+    for doc, root_id, number in rows:
+        application = json.loads(doc)
+        if application["id"] == exclude:
+            continue
+        item = found.setdefault(
+            application["id"],
+            {
+                "application_id": application["id"],
+                "ticket_id": application["ticket_id"],
+                "root_id": root_id,
+                "bank_org_id": application["bank_org_id"],
+                "amount_fen": application["amount_fen"],
+                "status": application["status"],
+                "invoice_numbers": [],
+            },
+        )
+        item["invoice_numbers"].append(number)
+    for item in found.values():
+        item["invoice_numbers"] = sorted(set(item["invoice_numbers"]))
+    return [found[key] for key in sorted(found)]
+
+
+def financings_query(numbers: list[str]) -> Select[str, str, str]:
+    """Applications (doc, root id, matched number) of the tickets with any of ``numbers``: by the
+    index of invoice numbers, then the applications' index of ticket ids."""
+    return (
+        select(ApplicationRow.doc, TicketRow.root_id, InvoiceNumberRow.number)
+        .join(ApplicationRow, ApplicationRow.ticket_id == InvoiceNumberRow.ticket_id)
+        .join(TicketRow, TicketRow.id == InvoiceNumberRow.ticket_id)
+        .where(InvoiceNumberRow.number.in_(numbers))
+        .order_by(ApplicationRow.id, InvoiceNumberRow.number)
+    )
 
 
 def search_before_funding(platform: Platform, banker: Actor, application_id: str) -> dict[str, Any]:

@@ -84,6 +84,10 @@ WRITABLE: dict[str, frozenset[str]] = {
     "PrepareOperation": frozenset({"operation", "member_operation"}),
     "RejectOperation": frozenset({"operation"}),
     "RecordRegistration": frozenset({"registration", "registration_invoice"}),
+    # a change of settlement account (#21): the change and the member's record that names it
+    "RequestAccountChange": frozenset({"account_change", "member"}),
+    "ConfirmAccountChange": frozenset({"account_change", "member"}),
+    "RejectAccountChange": frozenset({"account_change", "member"}),
 }
 # the functions a prepared operation may run (goldticket.domain.dual_control.PREPARED): the
 # covered operations, and a weakening of the setting itself
@@ -120,6 +124,9 @@ _TARGETS_BY_FUNCTION = {
     "RejectOperation": {"operation_id": "operation"},
     # a registration is recorded under its application: no ticket or application changes
     "RecordRegistration": {"application_id": "registration"},
+    "RequestAccountChange": {},
+    "ConfirmAccountChange": {"member_id": "member"},
+    "RejectAccountChange": {"member_id": "member"},
 }
 
 
@@ -435,6 +442,8 @@ def _check_intent_writes(
         _check_recourse(intent, writes)
     elif intent.function == "RecordRegistration":
         _check_registration(intent, writes)
+    elif intent.function in ("RequestAccountChange", "ConfirmAccountChange", "RejectAccountChange"):
+        _check_account_change(intent, writes)
     elif intent.function == "IssueTicket":
         new = list(tickets.values())
         if len(new) != 1:
@@ -452,6 +461,39 @@ def _check_intent_writes(
             raise RefusedError("the ticket written does not carry the term reason the intent states")
         if new[0].get("grace_days") != request.get("grace_days"):
             raise RefusedError("the ticket written does not carry the grace days the intent states")
+
+
+def _check_account_change(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:
+    """One change and its member's record, written as the intent states: a request PENDING with
+    the stated hash, the member naming it; a confirmation CONFIRMED, the member's KYC hash the
+    stated one; a rejection REJECTED."""
+    request = intent.request
+    changes = [value for (kind, _), value in writes.items() if kind == "account_change" and value]
+    members = [value for (kind, _), value in writes.items() if kind == "member" and value]
+    if len(members) != 1:
+        raise RefusedError("an account change must write exactly one member")
+    if intent.function == "RequestAccountChange":
+        _one(changes, "account change", status="PENDING", kyc_sha256=request.get("kyc_sha256"))
+        _same(members[0], "member", id=changes[0]["member_id"], pending_account_change=changes[0]["id"])
+        if members[0].get("kyc_sha256") != changes[0].get("previous_kyc_sha256"):
+            raise RefusedError(
+                "a request changes the member's KYC hash: only the operator's confirmation does"
+            )
+        return
+    status = "CONFIRMED" if intent.function == "ConfirmAccountChange" else "REJECTED"
+    _one(
+        changes,
+        "account change",
+        id=request.get("change_id"),
+        member_id=request.get("member_id"),
+        status=status,
+    )
+    _same(members[0], "member", id=request.get("member_id"))
+    if members[0].get("pending_account_change"):
+        raise RefusedError("the member's record still names a pending account change")
+    if status == "CONFIRMED":
+        _same(members[0], "member", kyc_sha256=request.get("kyc_sha256"))
+        _same(changes[0], "account change", kyc_sha256=request.get("kyc_sha256"))
 
 
 REGISTRATION_FIELDS = (

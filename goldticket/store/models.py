@@ -77,6 +77,20 @@ class MemberKyc(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class KycRecord(Base):
+    """A KYC record a member's admin asked to register instead of its current one (a change of
+    settlement account, #21), by its SHA-256: the ledger's change names the hash, the operator
+    reads the record here before it confirms, and once the ledger's member record keeps that
+    hash it is the member's registered record (goldticket.services.kyc_records)."""
+
+    __tablename__ = "kyc_records"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), index=True)
+    doc: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class IdempotencyRecord(Base):
     """A write made under an Idempotency-Key: the request's fingerprint (the body without the
     PIN), the ledger transaction once its proposal is signed, and the response once done."""
@@ -203,6 +217,17 @@ class TicketRow(Base):
     )
 
 
+class InvoiceNumberRow(Base):
+    """One invoice number (normalised: goldticket.domain.normalise_invoice_number) of a ticket:
+    the search before funding finds the financings of an invoice through its index (#21)."""
+
+    __tablename__ = "rm_invoice_numbers"
+    ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # the search's index: by number, the ticket ids in it (covering: no row read)
+    __table_args__ = (Index("ix_rm_invoice_numbers_number", "number", "ticket_id"),)
+
+
 class HistoryRow(Base):
     __tablename__ = "rm_history"
     ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -268,6 +293,7 @@ class ParticipantRow(Base):
 PROJECTION_TABLES = (
     MemberRow,
     TicketRow,
+    InvoiceNumberRow,
     HistoryRow,
     OfferRow,
     ApplicationRow,

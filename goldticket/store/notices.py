@@ -14,6 +14,9 @@ to the member that made it:
   bank or by settlement): the holder (``financing_approved``, ``financing_rejected``)
 - settlement: each paid piece's holder (``ticket_settled``); freeze and unfreeze: the holder
   (``ticket_frozen``, ``ticket_unfrozen``)
+- a change of a member's settlement account confirmed by the operator (#21): each member that
+  shares a ticket tree with it (the read model's participants: issued, held, been offered or
+  asked to finance a piece) (``account_changed``, no ticket, the member as the counterparty)
 
 A notice is keyed by (member, transaction, kind, ticket): projecting a block again (a rebuild
 of the read model, a second follower) finds it written and leaves it, read or not.
@@ -24,12 +27,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import outbox
-from .models import Notification
+from .models import MemberRow, Notification, ParticipantRow
 
 KINDS = (
     "ticket_issued",
@@ -46,6 +51,7 @@ KINDS = (
     "financing_requested",
     "financing_approved",
     "financing_rejected",
+    "account_changed",
 )
 
 # ticket move -> (kind, whom: "holder" or "issuer", the counterparty)
@@ -127,6 +133,39 @@ def notices(writes: list[tuple[str, dict[str, Any]]]) -> list[Notice]:
         found.append(
             Notice(member, notice_kind, ticket_id, subject, str(doc.get(other) or ""), int(doc["amount_fen"]))
         )
+    return found
+
+
+def accounts_changed(session: Session, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of one transaction's member writes, read before they are projected: those that confirm a
+    change of settlement account (an ``account_change_id`` the projected record lacks)."""
+    changed = []
+    for doc in members:
+        change_id = doc.get("account_change_id")
+        if not change_id:
+            continue
+        row = session.get(MemberRow, doc["id"])
+        before = json.loads(row.doc).get("account_change_id") if row is not None else None
+        if before != change_id:
+            changed.append(doc)
+    return changed
+
+
+def account_notices(session: Session, changed: list[dict[str, Any]]) -> list[Notice]:
+    """``account_changed`` for each counterparty of each member in ``changed``: the members that
+    share a ticket tree with it, as projected so far."""
+    found: list[Notice] = []
+    for doc in changed:
+        roots = select(ParticipantRow.root_id).where(ParticipantRow.org_id == doc["id"])
+        others = session.scalars(
+            select(ParticipantRow.org_id)
+            .where(ParticipantRow.root_id.in_(roots), ParticipantRow.org_id != doc["id"])
+            .distinct()
+        ).all()
+        for member_id in sorted(set(others)):
+            found.append(
+                Notice(member_id, "account_changed", "", str(doc["account_change_id"]), doc["id"], 0)
+            )
     return found
 
 

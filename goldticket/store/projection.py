@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from goldticket import messages as m
+from goldticket.domain import normalise_invoice_number
 
 from . import notices
 from .database import Database
@@ -33,6 +34,7 @@ from .models import (
     Checkpoint,
     CreditLineRow,
     HistoryRow,
+    InvoiceNumberRow,
     MemberRow,
     OfferRow,
     OperationRow,
@@ -51,6 +53,13 @@ ORDER = {"member": 0, "credit": 1, "ticket": 2, "offer": 3, "application": 4, "o
 def invoice_numbers(doc: dict[str, Any]) -> str:
     """A ticket's invoice numbers, space-separated, for the read model's search."""
     return " ".join(str(item.get("number", "")) for item in doc.get("invoices", []))
+
+
+def invoice_keys(doc: dict[str, Any]) -> list[str]:
+    """A ticket's invoice numbers as the search before funding matches them (normalised)."""
+    return sorted(
+        {normalise_invoice_number(str(item.get("number", ""))) for item in doc.get("invoices", [])} - {""}
+    )
 
 
 def split_key(key: str) -> tuple[str, list[str]]:
@@ -124,9 +133,13 @@ class Follower:
                     if kind in ORDER and not write.is_delete:
                         writes.append((ORDER[kind], kind, attributes, json.loads(write.value)))
             applied = sorted(writes, key=lambda item: item[0])
+            changed = notices.accounts_changed(
+                session, [doc for _, kind, _, doc in applied if kind == "member"]
+            )
             for _, kind, attributes, doc in applied:
                 self._apply(session, kind, attributes, doc, tx.tx_id, block.number, txnum, stamp)
             told = notices.notices([(kind, doc) for _, kind, _, doc in applied])
+            told += notices.account_notices(session, changed)
             notices.record(session, told, tx.tx_id, block.number, txnum, stamp.isoformat())
 
     def _apply(
@@ -194,6 +207,8 @@ class Follower:
                 invoice_numbers=invoice_numbers(doc),
             )
         )
+        for number in invoice_keys(doc):
+            session.merge(InvoiceNumberRow(number=number, ticket_id=doc["id"]))
         action = doc.get("last_action") or {}
         session.merge(
             HistoryRow(

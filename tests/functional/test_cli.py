@@ -833,3 +833,104 @@ def test_the_demo_settlement_has_its_payment_file(env: Env) -> None:
     schema().validate(xml.decode())
     assert name == f"payment-{statement_id}.xml"
     assert b"<CtrlSum>1000000.00</CtrlSum>" in xml
+
+
+# ------------------------------------------------ a change of settlement account (#21)
+def test_a_settlement_account_change_by_the_members_admin_and_the_desk(env: Env) -> None:
+    from stdnum.cn import uscc
+
+    run(env, "init")
+    base = "911100006000379"
+    kyc = [
+        "--uscc", base + "00" + uscc.calc_check_digit(base + "00"),
+        "--legal-representative", "张三", "--registered-address", "上海市一号",
+        "--account-name", "供应商九", "--account-number", "6222020000000009",
+        "--bank-name", "老银行", "--cnaps-code", "102100000009",
+    ]  # fmt: skip
+    fail(env, "member", "add", "--id", "s9", "--name", "供应商九", "--role", "supplier",
+         *[a if a != "6222020000000009" else "12" for a in kyc], code=2, error="invalid_input")  # fmt: skip
+    run(env, "member", "add", "--id", "s9", "--name", "供应商九", "--role", "supplier", *kyc)
+    added = run_json(env, "user", "add", "--member", "s9", "--username", "s9.admin", "--role", "admin")
+    run(
+        env,
+        "user",
+        "activate",
+        "s9.admin",
+        "--code",
+        added["activation_code"],
+        "--new-password",
+        USER_PASSWORD,
+    )
+    opened = run_json(env, "card", "issue", "s9.admin")
+    run(
+        env,
+        "card",
+        "set-pin",
+        "--as",
+        "s9.admin",
+        "--password",
+        USER_PASSWORD,
+        opened["serial"],
+        "--new-pin",
+        PIN,
+    )
+    new = ["--account-name", "供应商九", "--account-number", "6222020000000099", "--bank-name", "新银行",
+           "--cnaps-code", "103100000099"]  # fmt: skip
+    fail(
+        env, "member", "account-request", *as_user("operator", OPERATOR_PIN), *new, code=4, error="forbidden"
+    )
+    fail(env, "member", "account-request", *as_user("s9.admin"), "--account-name", "别人", *new[2:],
+         code=6, error="rule_violation")  # fmt: skip
+    change = run_json(env, "member", "account-request", *as_user("s9.admin"), *new)
+    assert change["status"] == "PENDING" and change["account"]["account_number"] == "6222020000000099"
+    listed = run_json(env, "member", "account-changes", *reader("s9.admin"), "--status", "PENDING")
+    assert [item["id"] for item in listed] == [change["id"]]
+    fail(
+        env,
+        "member",
+        "account-confirm",
+        "s9",
+        change["id"],
+        "--operator-pin",
+        "999999",
+        code=4,
+        error="wrong_pin",
+    )
+    confirmed = run_json(env, "member", "account-confirm", "s9", change["id"])
+    assert confirmed["status"] == "CONFIRMED"
+    fail(env, "member", "account-decline", "s9", change["id"], code=5, error="conflict")
+    again = run_json(
+        env, "member", "account-request", *as_user("s9.admin"), *new[:3], "6222020000000777", *new[4:]
+    )
+    assert (
+        run_json(env, "member", "account-withdraw", *as_user("s9.admin"), again["id"])["status"] == "REJECTED"
+    )
+
+
+def test_the_demo_leaves_one_piece_overdue_with_a_demand(env: Env) -> None:
+    """#21: `make run` shows the overdue page populated: a piece of the demo issuer's unpaid after
+    its maturity and grace days, marked OVERDUE by its holder with a demand of the issuer; every
+    date on or before the business date."""
+    from goldticket.services import Platform, recourse
+    from goldticket.settings import Settings
+
+    out = run(env, "demo").stdout
+    assert "marks it OVERDUE and demands 200,000.00" in out
+    opened = Platform.open(Settings.from_env({k: str(v) for k, v in env.items() if v is not None}))
+    try:
+        (item,) = recourse.list_overdue(opened, opened.actor("szjm.clerk"))
+        assert item["holder_org_id"] == "szjm" and item["issuer_org_id"] == "hdzg"
+        maturity = dt.date.fromisoformat(item["maturity_date"])
+        assert maturity + dt.timedelta(days=3) < TODAY and item["marked_on"] <= TODAY.isoformat()
+        (demand,) = item["demands"]
+        assert (demand["obligor_org_id"], demand["amount_fen"], demand["status"]) == (
+            "hdzg",
+            20_000_000,
+            "OPEN",
+        )
+        assert demand["demanded_on"] <= TODAY.isoformat()
+        assert [i["ticket_id"] for i in recourse.list_overdue(opened, opened.actor("hdzg.clerk"))] == [
+            item["ticket_id"]
+        ]
+    finally:
+        opened.close()

@@ -186,6 +186,10 @@ def world(consortium):
             "requested_by": "tier1",
             "requested_by_user": "tier1.clerk",
         },
+        # #21: tier1 has no KYC record, and no change waits: who gets past the signer's check
+        "RequestAccountChange": {"kyc_sha256": "ef" * 32},
+        "ConfirmAccountChange": {"member_id": "tier1", "change_id": "ACnone", "kyc_sha256": "ef" * 32},
+        "RejectAccountChange": {"member_id": "tier1", "change_id": "ACnone"},
     }
     return p, signers, requests
 
@@ -241,6 +245,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "UnfreezeTicket": {"operator_admin": "ok", "operator_clerk": "ok"},
     # the platform alone records certificates (issue #17, point 5): the operator's identities
     "RecordCertificate": {"operator_admin": "ok", "operator_clerk": "ok"},
+    # a change of settlement account (#21): the member's own admin asks, an operator admin
+    # confirms; a member admin or the operator closes one (the change is looked up first)
+    "RequestAccountChange": {"tier1_admin": "rule_violation"},
+    "ConfirmAccountChange": {"operator_admin": "not_found"},
+    "RejectAccountChange": {"operator_admin": "not_found", "tier1_admin": "not_found"},
 }
 
 

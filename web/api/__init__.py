@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from . import (
+    account_changes,
     auth,
     certificates,
     credit,
@@ -35,6 +36,7 @@ for area in (
     overdue,
     operations,
     registration,
+    account_changes,
 ):
     bp.register_blueprint(area.bp)
 bp.register_blueprint(auth.me_bp)

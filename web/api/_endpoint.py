@@ -39,6 +39,8 @@ class Operation:
     tag: str
     produces: str = "application/json"  # the media type of a success
     upload: bool = False  # the body is a PDF: multipart field ``file``, or application/pdf
+    # the body may come as multipart/form-data too: this field of it as the file ``file``
+    file_field: str | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -88,7 +90,9 @@ def _whole_numbers(raw: bytes) -> bytes:
     return json.dumps(data).encode()
 
 
-def _parse_body(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+def _parse_body(model: type[pydantic.BaseModel], file_field: str | None = None) -> pydantic.BaseModel:
+    if file_field is not None and request.mimetype == "multipart/form-data":
+        return _parse_form(model, file_field)
     raw = request.get_data(cache=True)
     if not raw.strip():
         raw = b"{}"
@@ -97,6 +101,33 @@ def _parse_body(model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
     raw = _whole_numbers(raw)
     try:
         return model.model_validate_json(raw, strict=True)
+    except pydantic.ValidationError as error:
+        raise ApiError("invalid_input", _describe(error)) from None
+
+
+def _parse_form(model: type[pydantic.BaseModel], file_field: str) -> pydantic.BaseModel:
+    """The body sent as multipart/form-data: ``file_field`` is the uploaded file ``file`` (UTF-8
+    text), every other field of the model a form field. Within the application's body limit
+    (413 beyond, as for JSON), then validated by the same model as the JSON body."""
+    files, form = request.files, request.form  # parsing the form applies the body limit
+    if set(files) != {"file"} or len(files.getlist("file")) != 1:
+        raise ApiError("invalid_input", f"upload {file_field} as the one multipart file field file")
+    if file_field in form:
+        raise ApiError(
+            "invalid_input", f"send {file_field} as the multipart file field file, not a form field"
+        )
+    fields: dict[str, Any] = {}
+    for name in form:
+        values = form.getlist(name)
+        if len(values) != 1:
+            raise ApiError("invalid_input", f"the form field {name} is given more than once")
+        fields[name] = values[0]
+    try:
+        fields[file_field] = files["file"].read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError("invalid_input", "the file is not UTF-8 text") from None
+    try:
+        return model.model_validate_json(json.dumps(fields), strict=True)
     except pydantic.ValidationError as error:
         raise ApiError("invalid_input", _describe(error)) from None
 
@@ -202,14 +233,29 @@ def endpoint(
     write: bool = False,
     produces: str = "application/json",
     upload: bool = False,
+    file_field: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view. It is called with ``actor`` (when ``auth``), ``body``/``query`` models
     (when given), ``write`` (a :class:`Write`, when ``write``) and the URL's variables.
     ``produces`` and ``upload`` only describe it in the OpenAPI document: a view that answers
-    other than JSON, or reads an uploaded PDF, says so."""
+    other than JSON, or reads an uploaded PDF, says so. With ``file_field`` the body may also
+    come as multipart/form-data, that field of ``body`` as the uploaded file ``file``."""
     prefix = bp.url_prefix or ""
     OPERATIONS.append(
-        Operation(method, prefix + rule, summary, body, query, status, auth, write, bp.name, produces, upload)
+        Operation(
+            method,
+            prefix + rule,
+            summary,
+            body,
+            query,
+            status,
+            auth,
+            write,
+            bp.name,
+            produces,
+            upload,
+            file_field,
+        )
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -220,7 +266,7 @@ def endpoint(
             if auth:
                 kwargs["actor"] = actor
             _check_path_ids(url)
-            parsed = _parse_body(body) if body is not None else None
+            parsed = _parse_body(body, file_field) if body is not None else None
             if body is not None:
                 kwargs["body"] = parsed
             if query is not None:

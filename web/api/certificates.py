@@ -126,6 +126,7 @@ def statement_export(actor: Actor, root_id: str, statement_id: str, query: State
     " recorded on the ledger (PAID, PARTIALLY_PAID), the rest reported (the issuer only)",
     body=BankStatementImport,
     write=True,
+    file_field="statement_xml",  # API.md: the multipart field file; the JSON body stays
 )
 def import_bank_statement(
     actor: Actor, body: BankStatementImport, write: Write, root_id: str, statement_id: str

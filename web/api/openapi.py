@@ -258,10 +258,11 @@ _NOTIFICATION = {  # services/inbox.py; kinds in goldticket/store/notices.py
     "properties": {
         "id": {"type": "string", "pattern": PATH_IDS["notification_id"]},
         "kind": {"enum": list(KINDS)},
-        "ticket_id": {"type": "string", "pattern": PATH_IDS["ticket_id"]},
+        # null for a notice of no ticket (account_changed: a counterparty's settlement account)
+        "ticket_id": {"anyOf": [{"type": "string", "pattern": PATH_IDS["ticket_id"]}, {"type": "null"}]},
         "subject_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "other_org_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-        "amount_fen": {"type": "integer", "minimum": 1},
+        "amount_fen": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
         "tx_id": {"type": "string"},
         "timestamp": {"type": "string", "format": "date-time"},
         "read": {"type": "boolean"},
@@ -649,6 +650,25 @@ UPLOAD = {
 }
 
 
+def _form(model: type[pydantic.BaseModel], file_field: str, components: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body's model as multipart/form-data: ``file_field`` the file ``file``, the other
+    fields form fields of the same schema."""
+    schema = _schema(model, components)
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    properties = {name: value for name, value in schema.get("properties", {}).items() if name != file_field}
+    required = [name for name in schema.get("required", []) if name != file_field]
+    return {
+        "schema": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["file", *required],
+            "properties": {"file": BINARY, **properties},
+        },
+        "encoding": {"file": {"contentType": "application/xml, text/xml, application/octet-stream"}},
+    }
+
+
 # Operations whose answer names something other operations take in their path: OpenAPI links
 # (a client, or schemathesis's stateful phase, follows them with the ids the server made).
 PRODUCES: dict[tuple[str, str], dict[str, str]] = {
@@ -853,6 +873,10 @@ def document() -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _schema(op.body, components)}},
             }
+        if op.body is not None and op.file_field is not None:
+            operation["requestBody"]["content"]["multipart/form-data"] = _form(
+                op.body, op.file_field, components
+            )
         if op.upload:
             operation["requestBody"] = UPLOAD
         if op.auth:

@@ -49,6 +49,7 @@ PATH_IDS = {
     "line_id": r"^CL[0-9a-f]{20}$",
     "notification_id": r"^NT[0-9a-f]{20}$",
     "operation_id": r"^OP[0-9a-f]{20}$",
+    "change_id": r"^AC[0-9a-f]{20}$",
     "org_id": r"^[A-Za-z0-9_.-]{1,64}$",
     "username": r"^[a-z0-9][a-z0-9_.-]{1,63}$",
 }
@@ -110,6 +111,34 @@ class Kyc(Body):
     account_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{8,32}$")]
     bank_name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
     cnaps_code: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")]
+
+
+class SettlementAccount(Body):
+    """A settlement account: in the member's own name, its number, bank and CNAPS code."""
+
+    account_name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
+    account_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{8,32}$")]
+    bank_name: Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=VISIBLE)]
+    cnaps_code: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")]
+
+
+class AccountChangeRequest(Signed):
+    """A member's admin asks to change its settlement account (#21): its own card signs."""
+
+    account: SettlementAccount
+
+
+class AccountChangeReject(Body):
+    """The operator declines (``desk_pin``) or the member's admin withdraws (``pin``) a change."""
+
+    pin: Pin | None = None
+    desk_pin: DeskPin | None = None
+    reason: Annotated[StrictStr, Field(max_length=500)] = ""
+
+
+class AccountChangeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["PENDING", "CONFIRMED", "REJECTED"] | None = None
 
 
 class NewOrg(DeskBody):
@@ -401,6 +430,7 @@ NoticeKind = Literal[
     "financing_requested",
     "financing_approved",
     "financing_rejected",
+    "account_changed",
 ]
 
 

@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 
 from . import (  # noqa: F401  (the *_views modules add their pages to the blueprint)
+    account_change_views,
     account_views,
     certificate_views,
     dashboard_views,

@@ -20,6 +20,7 @@ from goldticket.services.certificates.documents import RECOURSE_TERMS, recourse_
 
 from . import verdicts
 from ._blueprint import TypedError, actor, bp, layout, portal
+from .account_change_views import notices_of
 from .service_messages import sentence
 
 # The whole request: the PDF plus a multipart envelope (as the API's). Larger answers 413.
@@ -85,7 +86,7 @@ def public_verify(certificate_id: str) -> Any:
 def statement(root_id: str, statement_id: str) -> Any:
     """A settlement's clearing statement again, for a party to it."""
     p, me = portal(), actor()
-    reads.get_ticket(p, me, root_id)  # another member's ticket reads as absent (404 page)
+    root = reads.get_ticket(p, me, root_id)  # another member's ticket reads as absent (404 page)
     found = certificates.get_statement(p.platform, me, root_id, statement_id)
     recon = reconciliation.reconciliation(p, me, root_id, statement_id)
     # with or without recourse (#21), of each piece paid that was financed stating it
@@ -95,6 +96,9 @@ def statement(root_id: str, statement_id: str) -> Any:
         statement=found,
         reconciliation=recon,
         payment_status=PAYMENT_STATUS,
+        account_notices=notices_of(
+            {root["issuer_org_id"], *(item["holder_org_id"] for item in found["paid"])}
+        ),
         recourse={
             ticket_id: RECOURSE[term == RECOURSE_TERMS[True]] for ticket_id, term in terms.items() if term
         },

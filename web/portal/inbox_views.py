@@ -34,6 +34,7 @@ NOTICE_TEXT = {
     "financing_requested": _l("A financing application waits for your review"),
     "financing_approved": _l("Your financing application was approved"),
     "financing_rejected": _l("Your financing application was declined"),
+    "account_changed": _l("A counterparty's settlement account changed"),
 }
 # the nav's to-do entries by role: (kind of worklists.todo_counts, label, the home page's section)
 TODO_ENTRIES = {

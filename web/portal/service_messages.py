@@ -53,9 +53,16 @@ STATIC = frozenset(
         N_("at most 5 e-mail addresses"),
         N_("set a webhook_url first"),
         N_("the maker of an operation does not review it: a second user approves"),
+        N_("only an admin of the member changes its settlement account"),
+        N_("this is the settlement account already registered"),
+        N_("only the operator or the member's own admin closes its account change"),
     )
 )
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^the change (?P<id>\S+) waits for the operator: it is confirmed or withdrawn first$"),
+     N_("The account change %(id)s waits for the operator: it is confirmed or withdrawn first.")),
+    (re.compile(r"^account change (?P<id>\S+) is (?P<status>[A-Z]+), not PENDING$"),
+     N_("The account change %(id)s is no longer waiting.")),
     (re.compile(r"^no ticket (?P<id>\S+)$"), N_("There is no ticket %(id)s.")),
     (
         re.compile(r"^application (?P<id>\S+) has no current registration.*$"),

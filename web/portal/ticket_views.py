@@ -13,6 +13,7 @@ from goldticket.services import certificates, reads
 from goldticket.services.context import OPERATOR, Actor
 
 from ._blueprint import actor, bp, member_names, portal
+from .account_change_views import notices_of
 
 
 @bp.get("/tickets/<ticket_id>")
@@ -29,7 +30,17 @@ def ticket(ticket_id: str) -> Any:
         role=member_names().get(me.member_id, {}).get("role"),
         banks=[m for m in member_names().values() if m.get("role") == "bank"],
         certifiable=_certifiable(shown, me),
+        account_notices=notices_of(_parties(lineage)),
     )
+
+
+def _parties(node: dict[str, Any]) -> set[str]:
+    """The issuer and every holder of the pieces of a lineage (#21: whose account changed)."""
+    ticket = node["ticket"]
+    found = {ticket["issuer_org_id"], ticket["holder_org_id"]}
+    for child in node["children"]:
+        found |= _parties(child)
+    return found
 
 
 def _statements(shown: dict[str, Any], lineage: dict[str, Any], me: Actor) -> list[dict[str, Any]]:

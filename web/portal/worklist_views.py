@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, render_template, session
 
-from goldticket.services import reads, worklists
+from goldticket.services import account_changes, reads, worklists
 from goldticket.services.context import OPERATOR
 
 from ._blueprint import actor, bp, member_names, portal
@@ -89,5 +89,8 @@ def desk() -> Any:
     if me.member_id != OPERATOR:
         abort(404)
     return render_template(
-        "portal/desk.html", members=list(member_names().values()), users=worklists.directory(portal(), me)
+        "portal/desk.html",
+        members=list(member_names().values()),
+        users=worklists.directory(portal(), me),
+        account_changes=account_changes.changes(portal(), me, status="PENDING"),
     )

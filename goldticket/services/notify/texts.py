@@ -28,6 +28,7 @@ SUBJECTS = {
         "financing_requested": "A financing application waits for your review",
         "financing_approved": "Your financing application was approved",
         "financing_rejected": "Your financing application was declined",
+        "account_changed": "A counterparty's settlement account changed",
     },
     "zh": {
         "ticket_issued": "有金票开给您：请签收或拒收",
@@ -44,6 +45,7 @@ SUBJECTS = {
         "financing_requested": "有融资申请待您审核",
         "financing_approved": "您的融资申请已获批准",
         "financing_rejected": "您的融资申请被拒绝",
+        "account_changed": "交易对手的结算账户已变更",
     },
 }
 assert all(set(texts) == set(KINDS) for texts in SUBJECTS.values())
@@ -90,12 +92,9 @@ def body(
         if language == "en"
         else f"¥{d.format_fen(amount_fen)}"
     )
-    lines = [
-        SUBJECTS[language][kind],
-        "",
-        f"{labels['ticket']}: {ticket_id}",
-        f"{labels['amount']}: {amount}",
-    ]
+    lines = [SUBJECTS[language][kind], ""]
+    if ticket_id:  # a change of a counterparty's account names no ticket and no amount
+        lines += [f"{labels['ticket']}: {ticket_id}", f"{labels['amount']}: {amount}"]
     if counterparty:
         lines.append(f"{labels['counterparty']}: {counterparty}")
     lines += [f"{labels['when']}: {when}", "", f"{labels['portal']}: {url}", "", "-- ", labels["footer"], ""]

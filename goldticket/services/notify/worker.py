@@ -117,7 +117,9 @@ def _send(portal: Portal, key: str) -> str:
             amount_fen=document["amount_fen"],
             counterparty=counterparty,
             timestamp=document["timestamp"],
-            url=f"{portal.settings.public_url.rstrip('/')}/tickets/{document['ticket_id']}",
+            url=f"{portal.settings.public_url.rstrip('/')}/tickets/{document['ticket_id']}"
+            if document["ticket_id"]
+            else f"{portal.settings.public_url.rstrip('/')}/inbox",
         )
         subject = texts.subject(language, document["kind"])
         channels.send_email(portal.settings, to=addresses, subject=subject, text=text, delivery_id=key)

@@ -963,6 +963,9 @@ MAY_WRITE = {
     "DemandPayment": {"demand"},
     "CloseDemand": {"demand", "overdue"},
     "RecordRegistration": {"registration", "registration_invoice"},
+    "RequestAccountChange": {"account_change", "member"},
+    "ConfirmAccountChange": {"account_change", "member"},
+    "RejectAccountChange": {"account_change", "member"},
 }
 ALL_KINDS = set().union(*MAY_WRITE.values()) | {"other"}
 
@@ -1195,5 +1198,59 @@ def test_a_private_approval_writes_its_terms_only_to_the_approving_banks_collect
                 "approving bank's own collection",
             ),
             (_on_private_writes(_rekeyed, cc), "exactly its application's terms"),
+        ],
+    )
+
+
+def test_an_account_change_writes_what_the_card_was_shown(consortium):
+    """#21: the admin's request writes a PENDING change of the stated hash and leaves the
+    member's KYC hash alone; the operator's confirmation writes the member's hash it stated."""
+    from goldticket.services import members
+
+    platform = consortium.platform
+    old, new = "aa" * 32, "bb" * 32
+    members.register_member(
+        platform, platform.desk(), member_id="acme", name="阿克米", role="supplier", kyc_sha256=old
+    )
+    admin = members.add_user(
+        platform, platform.desk(), member_id="acme", username="acme.admin", role="admin", pin=PIN
+    )
+    cc = platform.settings.chaincode
+    serial, intent, genuine = endorsed(platform, admin, "RequestAccountChange", {"kyc_sha256": new})
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("member", kyc_sha256=new), cc), "only the operator's confirmation"),
+            (on_writes(set_field("account_change", kyc_sha256="cc" * 32), cc), "kyc_sha256"),
+            (on_writes(set_field("account_change", status="CONFIRMED"), cc), "status"),
+            (on_writes(set_field("member", pending_account_change=None), cc), "pending_account_change"),
+            (on_writes(drop("member"), cc), "exactly one member"),
+        ],
+    )
+    change = platform.submit(admin, "RequestAccountChange", {"kyc_sha256": new}, pin=PIN).result
+    from goldticket.services import cards
+
+    # a second operator admin whose card's PIN is the tests' PIN (approved by the first)
+    operator = members.add_user(
+        platform, platform.desk(), member_id="operator", username="op.two", role="admin", pin=PIN
+    )
+    (card,) = cards.cards_of(platform, "op.two")
+    cards.approve_card(platform, platform.actor("operator"), card["serial"], platform.settings.operator_pin)
+    request = {"member_id": "acme", "change_id": change["id"], "kyc_sha256": new}
+    serial, intent, genuine = endorsed(platform, operator, "ConfirmAccountChange", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("member", kyc_sha256="cc" * 32), cc), "kyc_sha256"),
+            (on_writes(set_field("account_change", status="REJECTED"), cc), "status"),
+            (on_writes(set_field("member", pending_account_change=change["id"]), cc), "still names"),
         ],
     )

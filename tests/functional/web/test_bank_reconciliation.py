@@ -264,3 +264,90 @@ def test_the_issuer_imports_its_bank_statement_in_the_portal(app, members, settl
         ).status_code in (302, 403, 404)
     theirs = {line["ticket_id"]: line["status"] for line in members["tier2"].get(path, expect=200)["lines"]}
     assert theirs and all(lines[ticket_id] == status for ticket_id, status in theirs.items())  # unchanged
+
+
+def _multipart(members, who, root, statement, fields: dict, files: dict | None = None, **headers):
+    """POST the import as multipart/form-data (API.md: the multipart field ``file``)."""
+    import io
+
+    path = f"/api/v1/tickets/{root}/statements/{statement['statement_id']}/bank-statement"
+    data = dict(fields)
+    for name, content in (files or {}).items():
+        data[name] = (io.BytesIO(content), "camt053.xml")
+    headers["Authorization"] = f"Bearer {members[who].token}"
+    return members.client.post(path, data=data, content_type="multipart/form-data", headers=headers)
+
+
+def test_the_api_takes_the_bank_statement_as_the_multipart_file_field(members, settled) -> None:
+    """API.md: ``POST .../bank-statement`` (multipart ``file``); the PIN is a form field. The
+    same report as the JSON body's, and a retry with its Idempotency-Key replays it."""
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    booked = [(p["ticket_id"], p["amount_fen"], f"BK{n}") for n, p in enumerate(statement["paid"])]
+    xml = camt053.statement(CORE_ACCOUNT, booked, day)
+    first = _multipart(
+        members, "core", root, statement, {"pin": PIN}, {"file": xml}, **{"Idempotency-Key": "mp-1"}
+    )
+    assert first.status_code == 200, first.get_json()
+    report = first.get_json()
+    assert report["complete"] and len(report["recorded"]) == 2
+    again = _multipart(
+        members, "core", root, statement, {"pin": PIN}, {"file": xml}, **{"Idempotency-Key": "mp-1"}
+    )
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["recorded"] == report["recorded"]
+    # JSON stays (an addition to API.md): the same file again records nothing new
+    assert _import(members, "core", root, statement, xml, 200)["recorded"] == []
+
+
+def test_a_multipart_bank_statement_is_refused_as_the_json_one_is(members, settled) -> None:
+    root, statement = settled
+    day = dt.date.fromisoformat(statement["settled_on"])
+    booked = [(p["ticket_id"], p["amount_fen"], f"BK{n}") for n, p in enumerate(statement["paid"])]
+    xml = camt053.statement(CORE_ACCOUNT, booked, day)
+
+    def refused(who, fields, files, status, error):
+        answer = _multipart(members, who, root, statement, fields, files)
+        assert (answer.status_code, answer.get_json()["error"]) == (status, error), answer.get_json()
+        return answer.get_json()
+
+    refused("core", {"pin": PIN}, None, 400, "invalid_input")  # no file
+    refused("core", {"pin": PIN}, {"statement": xml}, 400, "invalid_input")  # another field name
+    refused("core", {}, {"file": xml}, 400, "invalid_input")  # no PIN
+    refused("core", {"pin": PIN, "statement_xml": xml.decode()}, {"file": xml}, 400, "invalid_input")
+    refused("core", {"pin": PIN, "other": "x"}, {"file": xml}, 400, "invalid_input")  # unknown field
+    refused("core", {"pin": PIN}, {"file": b"\xff\xfe<Document/>"}, 400, "invalid_input")  # not UTF-8
+    refused("core", {"pin": PIN}, {"file": b"<Document>not a statement</Document>"}, 400, "invalid_input")
+    refused("core", {"pin": PIN}, {"file": b""}, 400, "invalid_input")  # empty
+    refused("core", {"pin": "000000"}, {"file": xml}, 403, "wrong_pin")
+    for other in ("tier1", "bank"):
+        refused(other, {"pin": PIN}, {"file": xml}, 404, "not_found")
+    foreign = camt053.statement("9999000011112222", booked, day)
+    refused("core", {"pin": PIN}, {"file": foreign}, 422, "rule_violation")
+    # over the text field's limit (240,000 characters) but within the body's: as JSON, 400
+    long = b"<!--" + b"x" * 240_000 + b"-->"
+    refused("core", {"pin": PIN}, {"file": long}, 400, "invalid_input")
+    # over the body's limit (256 KiB, as the JSON body and the portal's form): 413
+    body = b"--xyz\r\nContent-Disposition: form-data; name=pin\r\n\r\n" + PIN.encode() + b"\r\n"
+    body += b"--xyz\r\nContent-Disposition: form-data; name=file; filename=s.xml\r\n\r\n"
+    body += b"<!--" + b"x" * (300 * 1024) + b"-->\r\n--xyz--\r\n"
+    path = f"/api/v1/tickets/{root}/statements/{statement['statement_id']}/bank-statement"
+    big = members.client.post(
+        path,
+        data=body,
+        content_type="multipart/form-data; boundary=xyz",
+        headers={"Authorization": f"Bearer {members['core'].token}"},
+    )
+    assert (big.status_code, big.get_json()["error"]) == (413, "payload_too_large")
+    recon = members["core"].get(f"/tickets/{root}/statements/{statement['statement_id']}/reconciliation")
+    assert {line["status"] for line in recon["lines"]} == {"PAYMENT_PENDING"}  # nothing recorded
+
+
+def test_the_openapi_document_offers_the_bank_statement_as_multipart(members) -> None:
+    document = members.client.get("/api/v1/openapi.json").get_json()
+    body = document["paths"]["/api/v1/tickets/{root_id}/statements/{statement_id}/bank-statement"]["post"][
+        "requestBody"
+    ]["content"]
+    form = body["multipart/form-data"]["schema"]
+    assert set(form["required"]) == {"file", "pin"} and form["properties"]["file"]["format"] == "binary"
+    assert "application/json" in body

@@ -10,6 +10,11 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+from test_account_change_api import (  # noqa: F401 - a change of settlement account (#21)
+    shared,
+    test_the_admin_asks_the_operator_confirms_and_the_payment_file_pays_the_new_account,
+    tier2_admin,
+)
 from test_api import (  # noqa: F401 - collected again here, on PostgreSQL
     test_a_retry_after_a_crash_returns_the_committed_result,
     test_idempotency_keys,
@@ -37,6 +42,11 @@ from test_notify_delivery import (  # noqa: F401 - e-mail and webhook deliveries
     test_a_webhook_is_signed_retried_after_a_500_and_delivered_once_with_one_id,
     test_a_worker_that_dies_after_sending_leaves_the_delivery_to_be_sent_again_with_its_id,
     test_projecting_again_queues_no_delivery_twice,
+)
+from test_registration_search_index import (  # noqa: F401 - the search's index (#21)
+    test_a_read_model_behind_the_ledger_is_not_trusted,
+    test_the_indexed_answer_is_the_ledgers_scan,
+    test_the_search_reads_the_index_of_invoice_numbers,
 )
 from test_ticket_find import (  # noqa: F401 - find and export (#20), with their fixture
     book,
