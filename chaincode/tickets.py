@@ -36,6 +36,7 @@ class TicketTransactions:
             max_term_months=config["max_term_months"],
             term_reason=req.get("term_reason"),  # type: ignore[arg-type]
             grace_days=req.get("grace_days"),  # type: ignore[arg-type]
+            commitment_sha256=req.get("commitment_sha256"),  # type: ignore[arg-type]
         )
         await require_review(tx, caller, core, "IssueTicket", ticket.amount_fen)
         # An invoice is its document: records are keyed by its SHA-256, across every issuer, and

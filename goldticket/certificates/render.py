@@ -105,6 +105,11 @@ def render_statement(view: dict[str, Any]) -> bytes:
     return render("statement.html", s=view)
 
 
+def render_commitment(view: dict[str, Any]) -> bytes:
+    """An issuer's payment commitment (付款承诺函, #21, templates/commitment.html)."""
+    return render("commitment.html", p=view)
+
+
 def render_filing(view: dict[str, Any]) -> bytes:
     """A registration filing (中登网, templates/filing.html) from a view the services built."""
     return render("filing.html", f=view)

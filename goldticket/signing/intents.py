@@ -406,6 +406,10 @@ def _check_intent_writes(
             raise RefusedError("the ticket written does not carry the term reason the intent states")
         if new[0].get("grace_days") != request.get("grace_days"):
             raise RefusedError("the ticket written does not carry the grace days the intent states")
+        if new[0].get("commitment_sha256") != request.get("commitment_sha256"):
+            raise RefusedError(
+                "the ticket written does not carry the payment commitment's hash the intent states"
+            )
 
 
 REGISTRATION_FIELDS = (

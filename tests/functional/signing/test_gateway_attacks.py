@@ -9,6 +9,7 @@ show that the genuine envelope is still signed, once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -783,6 +784,35 @@ def test_an_issue_must_record_the_grace_days_its_intent_states(consortium):
         [
             (on_writes(set_field("ticket", grace_days=30), cc), "grace days"),
             (on_writes(lambda writes: first(writes, "ticket")["value"].pop("grace_days"), cc), "grace days"),
+        ],
+    )
+
+
+def test_an_issue_must_record_the_commitment_hash_its_intent_states(consortium):
+    """#21: the payment commitment's SHA-256 on the ticket is the one the clerk's card signed."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    stated = hashlib.sha256(b"the commitment the clerk signed").hexdigest()
+    request = {
+        "payee_org_id": "tier1",
+        "amount_fen": 5_000_000,
+        "maturity_date": (TODAY + dt.timedelta(days=60)).isoformat(),
+        "invoices": [invoice("INV-COMMIT", 5_000_000)],
+        "commitment_sha256": stated,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.core, "IssueTicket", request)
+    other = hashlib.sha256(b"another commitment").hexdigest()
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("ticket", commitment_sha256=other), cc), "payment commitment"),
+            (
+                on_writes(lambda writes: first(writes, "ticket")["value"].pop("commitment_sha256"), cc),
+                "payment commitment",
+            ),
         ],
     )
 

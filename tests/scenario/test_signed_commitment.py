@@ -1,0 +1,106 @@
+"""#21 the issuer's payment commitment (付款承诺函): rendered, PAdES-signed by the issuer clerk's
+own card through the signing gateway (in-process and over HTTP), its SHA-256 recorded with the
+ticket in the issue's transaction; downloaded and verified by the members in the ticket's path
+only; a copy whose hash differs from the ledger's, or signed by another card, verifies forged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+
+import pytest
+from support import PIN, TODAY, invoice
+
+from goldticket import domain as d
+from goldticket.certificates.card import TERMS_KEY
+from goldticket.services import signed_documents, tickets, transfers
+
+pytestmark = pytest.mark.scenario
+KIND = signed_documents.PAYMENT_COMMITMENT
+
+
+@pytest.fixture
+def committed(consortium):
+    ticket = tickets.issue_ticket(
+        consortium.platform,
+        consortium.core,
+        payee_org_id="tier1",
+        amount_fen=123_456_78,
+        maturity_date=TODAY + dt.timedelta(days=90),
+        invoices=[invoice("INV-PC-1", 123_456_78)],
+        pin=PIN,
+    )
+    # the issue's own transaction wrote the hash with the ticket
+    assert len(ticket["commitment_sha256"]) == 64 and ticket["status"] == "PENDING_ACCEPTANCE"
+    return tickets.accept_ticket(consortium.platform, consortium.tier1, ticket["id"], pin=PIN)
+
+
+def test_the_commitment_is_signed_by_the_issuers_card_and_its_hash_is_the_tickets(consortium, committed):
+    platform = consortium.platform
+    data, filename = signed_documents.download(platform, consortium.tier1, committed["id"], KIND)
+    assert filename == f"commitment-{committed['id']}.pdf"
+    assert committed["commitment_sha256"] == hashlib.sha256(data).hexdigest()
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(data))
+    (signature,) = reader.embedded_signatures
+    subject = signature.signer_cert.subject.human_friendly
+    assert consortium.core.username in subject  # the clerk's own card, not the platform's key
+    terms = str(reader.root[TERMS_KEY])
+    assert '"payer":"core"' in terms and '"payee":"tier1"' in terms and '"amount_fen":12345678' in terms
+
+    verdict = signed_documents.verify(platform, consortium.core, committed["id"], KIND, data)
+    assert verdict["verdict"] == "valid", verdict
+
+
+def test_a_changed_or_appended_copy_verifies_forged(consortium, committed):
+    platform = consortium.platform
+    data, _ = signed_documents.download(platform, consortium.core, committed["id"], KIND)
+    changed = bytearray(data)
+    changed[len(changed) // 3] ^= 0x01
+    for upload in (bytes(changed), data + b"\n% appended\n", b"not a pdf"):
+        verdict = signed_documents.verify(platform, consortium.tier1, committed["id"], KIND, upload)
+        assert verdict["verdict"] == "forged" and verdict["reason"], verdict
+
+
+def test_a_genuine_card_signed_document_not_the_ledgers_verifies_forged(consortium, committed):
+    """Another commitment the same clerk signed (a valid signature) is not this ticket's."""
+    platform = consortium.platform
+    other = tickets.issue_ticket(
+        platform, consortium.core, payee_org_id="tier1", amount_fen=1_00,
+        maturity_date=TODAY + dt.timedelta(days=90), invoices=[invoice("INV-PC-2", 1_00)], pin=PIN,
+    )  # fmt: skip
+    data, _ = signed_documents.download(platform, consortium.core, other["id"], KIND)
+    assert signed_documents.verify(platform, consortium.core, other["id"], KIND, data)["verdict"] == "valid"
+    verdict = signed_documents.verify(platform, consortium.core, committed["id"], KIND, data)
+    assert verdict["verdict"] == "forged" and "ledger" in verdict["reason"]
+
+
+def test_only_members_in_the_path_download_or_verify(consortium, committed):
+    platform = consortium.platform
+    with pytest.raises(d.ForbiddenError):
+        signed_documents.download(platform, consortium.tier2, committed["id"], KIND)
+    with pytest.raises(d.ForbiddenError):
+        signed_documents.verify(platform, consortium.bank, committed["id"], KIND, b"%PDF-")
+    # a transferee of a piece is in its path: it reads the root's commitment
+    offer = transfers.offer_transfer(
+        platform, consortium.tier1, ticket_id=committed["id"], to_org_id="tier2", amount_fen=1_000_00, pin=PIN
+    )
+    piece = transfers.accept_offer(platform, consortium.tier2, offer["offer_id"], pin=PIN)["transferred"][
+        "id"
+    ]
+    data, _ = signed_documents.download(platform, consortium.tier2, piece, KIND)
+    assert hashlib.sha256(data).hexdigest() == committed["commitment_sha256"]
+
+
+def test_a_ticket_issued_without_a_commitment_has_none(consortium):
+    ticket = tickets.issue_ticket(
+        consortium.platform, consortium.core, payee_org_id="tier1", amount_fen=5_00,
+        maturity_date=TODAY + dt.timedelta(days=90), invoices=[invoice("INV-PC-3", 5_00)], pin=PIN,
+        commitment=False,
+    )  # fmt: skip
+    assert "commitment_sha256" not in ticket
+    with pytest.raises(d.NotFoundError):
+        signed_documents.download(consortium.platform, consortium.core, ticket["id"], KIND)
