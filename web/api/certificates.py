@@ -4,12 +4,13 @@ clearing statement of a settlement as a signed PDF."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, exports, payments, reconciliation
+from goldticket.services import access, certificates, exports, payments, reconciliation, signed_documents
 from goldticket.services.context import Actor
 
 from ..errors import ApiError
@@ -41,6 +42,35 @@ def download(actor: Actor, ticket_id: str) -> Response:
     response.headers["X-Certificate-Id"] = issued.certificate_id
     response.headers["X-Certificate-SHA256"] = issued.sha256
     return response
+
+
+@endpoint(
+    bp,
+    "/tickets/<ticket_id>/commitment",
+    "GET",
+    summary="The issuer's payment commitment (付款承诺函), signed by its clerk's card (the ticket's path)",
+    produces="application/pdf",
+)
+def commitment(actor: Actor, ticket_id: str) -> Response:
+    data, filename = signed_documents.download(
+        portal().platform, actor, ticket_id, signed_documents.PAYMENT_COMMITMENT
+    )
+    response = _pdf(data, filename)
+    response.headers["X-Document-SHA256"] = hashlib.sha256(data).hexdigest()
+    return response
+
+
+@endpoint(
+    bp,
+    "/tickets/<ticket_id>/commitment/verify",
+    "POST",
+    summary="Verify an uploaded payment commitment against the ledger (the ticket's path)",
+    upload=True,
+)
+def verify_commitment(actor: Actor, ticket_id: str) -> dict[str, Any]:
+    return signed_documents.verify(
+        portal().platform, actor, ticket_id, signed_documents.PAYMENT_COMMITMENT, _upload()
+    )
 
 
 def _upload() -> bytes:

@@ -1,0 +1,73 @@
+"""#21 the issuer's payment commitment over HTTP: the API's download (the ticket's path only,
+403 for another member) and verify (valid for the ledger's file, forged for a changed one); the
+portal's link on the ticket page, the download and the verify page."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from typing import Any
+
+import pytest
+from apiclient import Members
+from test_portal_pages import csrf, portal_login
+
+pytestmark = pytest.mark.functional
+
+
+def _get(members: Members, org_id: str, path: str) -> Any:
+    return members.client.get(f"/api/v1{path}", headers={"Authorization": f"Bearer {members[org_id].token}"})
+
+
+def _verify(members: Members, org_id: str, ticket_id: str, data: bytes) -> Any:
+    return members.client.post(
+        f"/api/v1/tickets/{ticket_id}/commitment/verify",
+        data={"file": (io.BytesIO(data), "commitment.pdf")},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {members[org_id].token}"},
+    )
+
+
+def test_the_path_downloads_and_verifies_the_commitment_others_are_refused(members, accepted):
+    assert len(accepted["commitment_sha256"]) == 64
+    got = _get(members, "tier1", f"/tickets/{accepted['id']}/commitment")
+    assert got.status_code == 200 and got.mimetype == "application/pdf", got.data[:300]
+    assert (
+        hashlib.sha256(got.data).hexdigest()
+        == got.headers["X-Document-SHA256"]
+        == accepted["commitment_sha256"]
+    )
+    answer = _verify(members, "core", accepted["id"], got.data)
+    assert answer.status_code == 200 and answer.json["verdict"] == "valid", answer.json
+
+    changed = bytearray(got.data)
+    changed[len(changed) // 2] ^= 0x01
+    answer = _verify(members, "tier1", accepted["id"], bytes(changed))
+    assert answer.json["verdict"] == "forged" and answer.json["reason"], answer.json
+
+    for org_id in ("tier2", "bank"):
+        refused = _get(members, org_id, f"/tickets/{accepted['id']}/commitment")
+        assert refused.status_code == 403 and refused.json["error"] == "forbidden", refused.json
+        assert _verify(members, org_id, accepted["id"], got.data).status_code == 403
+
+
+def test_the_portal_links_downloads_and_verifies_the_commitment(app, members, accepted):
+    holder = portal_login(app, "tier1.clerk")
+    page = holder.get(f"/tickets/{accepted['id']}").get_data(as_text=True)
+    assert f'href="/tickets/{accepted["id"]}/commitment"' in page and "付款承诺函（PDF）" in page
+    got = holder.get(f"/tickets/{accepted['id']}/commitment")
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    form = holder.get(f"/tickets/{accepted['id']}/commitment/verify")
+    assert form.status_code == 200
+    for data, expected in ((got.data, "valid"), (got.data + b"\n% appended\n", "forged")):
+        answer = holder.post(
+            f"/tickets/{accepted['id']}/commitment/verify",
+            data={"csrf_token": csrf(form.get_data(as_text=True)), "file": (io.BytesIO(data), "c.pdf")},
+            content_type="multipart/form-data",
+        )
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 200, html[:500]
+        assert re.search(r'data-verdict="([a-z]+)"', html).group(1) == expected  # type: ignore[union-attr]
+    outsider = portal_login(app, "tier2.clerk")
+    assert outsider.get(f"/tickets/{accepted['id']}/commitment").status_code == 403
