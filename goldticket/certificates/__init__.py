@@ -8,6 +8,7 @@ from .errors import CertificateError
 from .qr import qr_data_uri
 from .render import (
     is_warm,
+    render_assignment,
     render_certificate,
     render_commitment,
     render_demand,
@@ -28,6 +29,7 @@ __all__ = [
     "is_warm",
     "open_document_signer",
     "qr_data_uri",
+    "render_assignment",
     "render_certificate",
     "render_commitment",
     "render_demand",

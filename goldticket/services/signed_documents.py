@@ -29,17 +29,32 @@ from .context import OPERATOR, Actor
 from .platform import Platform
 
 PAYMENT_COMMITMENT = "payment_commitment"
+ASSIGNMENT_AGREEMENT = "assignment_agreement"
+ASSIGNMENT_NOTICE = "assignment_notice"
 # the document kinds a ticket names, by the field of its root that holds the SHA-256
 DOCUMENT_FIELDS = {PAYMENT_COMMITMENT: "commitment_sha256"}
-FIELD_NAMES = {PAYMENT_COMMITMENT: "GoldTicketIssuer"}
-FILENAMES = {PAYMENT_COMMITMENT: "commitment"}
+# the kinds an offer names (its fields)
+OFFER_KINDS = (ASSIGNMENT_AGREEMENT, ASSIGNMENT_NOTICE)
+FIELD_NAMES = {
+    PAYMENT_COMMITMENT: "GoldTicketIssuer",
+    ASSIGNMENT_AGREEMENT: "GoldTicketAssignor",
+    ASSIGNMENT_NOTICE: "GoldTicketAssignorNotice",
+}
+COUNTERSIGNATURE = "GoldTicketAssignee"
+FILENAMES = {PAYMENT_COMMITMENT: "commitment", ASSIGNMENT_AGREEMENT: "agreement", ASSIGNMENT_NOTICE: "notice"}
 
 
-def _names(platform: Platform) -> dict[str, tuple[str, str]]:
-    # (services.certificates.documents.member_names: that package reads the tickets service,
-    # which signs commitments here)
-    members = platform.evaluate("ListMembers", {})["items"]
-    return {member["id"]: (member["name"], member.get("name_en") or "") for member in members}
+def _names(platform: Platform, *member_ids: str) -> dict[str, tuple[str, str]]:
+    """The Chinese and English names of ``member_ids`` and the operator, read as the checks
+    before a write read (Platform.lookup: no signed query before the card signs)."""
+    names = {}
+    for member_id in {*member_ids, OPERATOR}:
+        try:
+            member = platform.lookup("member", member_id)
+        except d.NotFoundError:
+            continue  # the chaincode refuses the write naming it
+        names[member_id] = (str(member.get("name") or member_id), str(member.get("name_en") or ""))
+    return names
 
 
 def _name_of(names: dict[str, tuple[str, str]], member_id: str) -> str:
@@ -75,6 +90,7 @@ def card_sign(
     rendered: bytes,
     terms: dict[str, Any],
     reason: str,
+    field_name: str | None = None,
 ) -> tuple[bytes, str]:
     """``rendered`` signed by ``actor``'s card through the signing gateway, stating ``terms``
     (the intent the gateway shows: the terms and the signed bytes' digest); kept, and returned
@@ -96,7 +112,7 @@ def card_sign(
         certificate_pem=identity.certificate_pem,
         ca_pem=ca_pem,
         sign=sign,
-        field_name=FIELD_NAMES[terms["kind"]],
+        field_name=field_name or FIELD_NAMES[terms["kind"]],
         reason=reason,
     )
     return signed, _keep(platform, signed)
@@ -114,7 +130,7 @@ def payment_commitment(
 ) -> str:
     """The issuer's payment commitment (付款承诺函) for a ticket about to be issued, signed by
     ``clerk``'s card; its SHA-256, which the issue's transaction records with the ticket."""
-    names = _names(platform)
+    names = _names(platform, clerk.member_id, payee_org_id)
     numbers = [str(invoice.get("number")) for invoice in invoices]
     dated = platform.today().isoformat()
     terms = {
@@ -148,6 +164,196 @@ def payment_commitment(
         reason=f"GoldTicket payment commitment {terms['document_id']}",
     )
     return digest
+
+
+AGREEMENT_TEXT = [
+    (
+        "转让方将上述债权（金票）按上述金额转让予受让方；转让自受让方以其证书卡会签本协议并在账本上接受转让之时生效，"
+        "受让方自该时起享有对债务人的全部权利。",
+        "The assignor assigns the receivable above (the GoldTicket) to the assignee for the amount above; "
+        "the assignment takes effect when the assignee countersigns this agreement with its card and accepts "
+        "the transfer on the ledger, from which time the assignee holds every right against the debtor.",
+    ),
+    (
+        "转让方保证该债权真实、合法、未设定其他权利负担。",
+        "The assignor warrants that the receivable is genuine, lawful and free of any other encumbrance.",
+    ),
+]
+NOTICE_TEXT = [
+    (
+        "依据《中华人民共和国民法典》第五百四十六条，转让方特此通知债务人：上述债权已转让予受让方，"
+        "自转让在账本上生效之日起，请向受让方（届时的持票方）履行付款义务。",
+        "Under Article 546 of the Civil Code of the PRC, the assignor hereby notifies the debtor that the "
+        "receivable above is assigned to the assignee; from the day the transfer takes effect on the ledger, "
+        "please pay the assignee (the holder at that date).",
+    ),
+]
+
+
+def transfer_documents(
+    platform: Platform, holder: Actor, *, pin: str, ticket: dict[str, Any], to_org_id: str, amount_fen: int
+) -> dict[str, str]:
+    """The assignment agreement (债权转让协议) and the notice to the debtor (债权转让通知) of an
+    offer about to be made, each signed by the transferor's (``holder``'s) card; their SHA-256
+    (``agreement_sha256``, ``notice_sha256``), which the offer's transaction records."""
+    names = _names(platform, holder.member_id, to_org_id, ticket["issuer_org_id"])
+    dated = platform.today().isoformat()
+    hashes = {}
+    for kind, prefix, field, title, title_en, paragraphs in (
+        (
+            ASSIGNMENT_AGREEMENT,
+            "TA",
+            "agreement_sha256",
+            "债权转让协议",
+            "Assignment Agreement",
+            AGREEMENT_TEXT,
+        ),
+        (
+            ASSIGNMENT_NOTICE,
+            "TN",
+            "notice_sha256",
+            "债权转让通知",
+            "Notice of Assignment to the Debtor",
+            NOTICE_TEXT,
+        ),
+    ):
+        terms = {
+            "kind": kind,
+            "document_id": prefix + secrets.token_hex(8).upper(),
+            "signer_org_id": holder.member_id,
+            "parties": {
+                "assignor": holder.member_id,
+                "assignee": to_org_id,
+                "debtor": ticket["issuer_org_id"],
+            },
+            "amount_fen": amount_fen,
+            "ticket_id": ticket["id"],
+            "root_id": ticket["root_id"],
+            "maturity_date": ticket["maturity_date"],
+            "dated": dated,
+        }
+        view = {
+            "title": title,
+            "title_en": title_en,
+            "document_id": terms["document_id"],
+            "dated": dated,
+            "assignor": _name_of(names, holder.member_id),
+            "assignee": _name_of(names, to_org_id),
+            "debtor": _name_of(names, ticket["issuer_org_id"]),
+            "ticket_id": ticket["id"],
+            "root_id": ticket["root_id"],
+            "amount": d.format_fen(amount_fen),
+            "amount_capital": d.chinese_capital(amount_fen),
+            "maturity_date": ticket["maturity_date"],
+            "offer_ref": "随本转让要约记录于账本 recorded on the ledger with this transfer offer",
+            "paragraphs": paragraphs,
+            "footer": "本文件由转让方经办人以其证书卡作出电子签名（PAdES），其 SHA-256 与转让要约一并记录于账本。"
+            + (
+                "受让方接受转让时以其证书卡会签。"
+                if kind == ASSIGNMENT_AGREEMENT
+                else "转让生效时记录为已送达债务人。"
+            ),
+            "footer_en": "Signed (PAdES) by the assignor's clerk with the clerk's own card; its SHA-256 is recorded on "
+            "the ledger with the transfer offer. "
+            + (
+                "The assignee countersigns it with its card when it accepts."
+                if kind == ASSIGNMENT_AGREEMENT
+                else "Recorded as delivered to the debtor when the transfer takes effect."
+            ),
+            "platform_name": names.get(OPERATOR, ("", ""))[0],
+            "platform_name_en": names.get(OPERATOR, ("", ""))[1],
+        }
+        _, hashes[field] = card_sign(
+            platform,
+            holder,
+            pin=pin,
+            rendered=pdf.render_assignment(view),
+            terms=terms,
+            reason=f"GoldTicket {title_en.lower()} {terms['document_id']}",
+        )
+    return hashes
+
+
+def _kept(platform: Platform, digest: str, what: str) -> bytes:
+    try:
+        return (documents_dir(platform) / f"{digest}.pdf").read_bytes()
+    except FileNotFoundError:
+        raise d.NotFoundError(f"the signed {what} is not kept here") from None
+
+
+def countersign_agreement(platform: Platform, payee: Actor, *, pin: str, offer: dict[str, Any]) -> str:
+    """The offer's assignment agreement countersigned by the transferee's (``payee``'s) card (a
+    second PAdES signature, an incremental update); its SHA-256 (``countersigned_sha256``)."""
+    signed = _kept(platform, str(offer["agreement_sha256"]), "assignment agreement")
+    terms = {**read_terms(signed), "signer_org_id": payee.member_id}
+    _, digest = card_sign(
+        platform,
+        payee,
+        pin=pin,
+        rendered=signed,
+        terms=terms,
+        reason=f"GoldTicket assignment agreement {terms.get('document_id')} countersigned",
+        field_name=COUNTERSIGNATURE,
+    )
+    return digest
+
+
+def _offer_document(platform: Platform, actor: Actor, offer_id: str, kind: str) -> tuple[dict[str, Any], str]:
+    if kind not in OFFER_KINDS:
+        raise d.InvalidInputError(f"no offer document kind {kind!r}; one of {', '.join(OFFER_KINDS)}")
+    offer = platform.lookup("offer", d.require_text(offer_id, "offer_id"))
+    ticket = access.ticket(platform, offer["ticket_id"])
+    if actor.member_id != offer["to_org_id"]:
+        _in_path(platform, actor, ticket["root_id"])
+    if kind == ASSIGNMENT_AGREEMENT:
+        digest = offer.get("countersigned_sha256") or offer.get("agreement_sha256")
+    else:
+        digest = offer.get("notice_sha256")
+    if not digest:
+        raise d.NotFoundError(f"offer {offer['id']} was made without a signed {kind}")
+    return offer, str(digest)
+
+
+def download_offer_document(platform: Platform, actor: Actor, offer_id: str, kind: str) -> tuple[bytes, str]:
+    """The offer's assignment agreement (countersigned once accepted) or notice to the debtor,
+    for the members in the ticket's path and the offer's payee. ForbiddenError, NotFoundError."""
+    offer, digest = _offer_document(platform, actor, offer_id, kind)
+    return _kept(platform, digest, kind), f"{FILENAMES[kind]}-{offer['id']}.pdf"
+
+
+def verify_offer_document(
+    platform: Platform, actor: Actor, offer_id: str, kind: str, data: bytes
+) -> dict[str, Any]:
+    """The verdict on a copy of the offer's agreement or notice: the ledger's file, signed by the
+    transferor's card (and, once accepted, the agreement countersigned by the transferee's)."""
+    offer, recorded = _offer_document(platform, actor, offer_id, kind)
+    members = [offer["from_org_id"]]
+    if kind == ASSIGNMENT_AGREEMENT and offer.get("countersigned_sha256"):
+        members.append(offer["to_org_id"])
+    return _verdict(platform, data, recorded, members, {"offer_id": offer["id"], "kind": kind})
+
+
+def _verdict(
+    platform: Platform, data: bytes, recorded: str, members: list[str], about: dict[str, Any]
+) -> dict[str, Any]:
+    trusted = platform.keystore.trusted()
+    signers = []
+    for member in members:
+        msp = platform.evaluate("GetMember", {"id": member}).get("msp_id", "")
+        signers.append((member, trusted.get(msp, b"")))
+    check = pdf.check_member_signatures(data, signers)
+    reason = check.reason
+    if check.sha256 != recorded:
+        reason = "the file is not the one recorded on the ledger (SHA-256 differs)"
+    valid = check.genuine and check.sha256 == recorded
+    return {
+        **about,
+        "verdict": "valid" if valid else "forged",
+        "reason": "" if valid else reason,
+        "sha256": check.sha256,
+        "recorded_sha256": recorded,
+        "signers": members,
+    }
 
 
 def _in_path(platform: Platform, actor: Actor, root_id: str) -> None:

@@ -367,6 +367,15 @@ def _check_intent_writes(
             to_org_id=request.get("to_org_id"),
             ticket_id=request.get("ticket_id"),
         )
+        for field in ("agreement_sha256", "notice_sha256"):
+            if offers[0].get(field) != request.get(field):
+                raise RefusedError(f"the offer written does not carry the {field} the intent states")
+    elif intent.function == "AcceptOffer":
+        _one(offers, "offer", id=_required(request, "offer_id"), status="ACCEPTED")
+        if offers[0].get("countersigned_sha256") != request.get("countersigned_sha256"):
+            raise RefusedError(
+                "the offer written does not carry the countersigned agreement the intent states"
+            )
     elif intent.function == "ApplyFinancing":
         _one(
             applications,

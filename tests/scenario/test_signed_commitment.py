@@ -104,3 +104,57 @@ def test_a_ticket_issued_without_a_commitment_has_none(consortium):
     assert "commitment_sha256" not in ticket
     with pytest.raises(d.NotFoundError):
         signed_documents.download(consortium.platform, consortium.core, ticket["id"], KIND)
+
+
+def test_a_transfer_comes_with_the_agreement_countersigned_and_the_notice_delivered(consortium, committed):
+    """#21: the transferor's card signs the assignment agreement and the notice to the debtor at
+    the offer; the transferee's card countersigns the agreement at acceptance, which records the
+    notice as delivered to the issuer. Each verifies; others are refused."""
+    platform = consortium.platform
+    offer = transfers.offer_transfer(
+        platform, consortium.tier1, ticket_id=committed["id"], to_org_id="tier2", amount_fen=2_000_00, pin=PIN
+    )
+    recorded = platform.evaluate("GetOffer", {"offer_id": offer["offer_id"]})
+    assert len(recorded["agreement_sha256"]) == len(recorded["notice_sha256"]) == 64
+    assert "notice_delivered_on" not in recorded
+    # the payee, asked, reads the agreement before it accepts; the debtor reads the notice
+    first, _ = signed_documents.download_offer_document(
+        platform, consortium.tier2, offer["offer_id"], signed_documents.ASSIGNMENT_AGREEMENT
+    )
+    assert hashlib.sha256(first).hexdigest() == recorded["agreement_sha256"]
+    notice, _ = signed_documents.download_offer_document(
+        platform, consortium.core, offer["offer_id"], signed_documents.ASSIGNMENT_NOTICE
+    )
+    assert (
+        signed_documents.verify_offer_document(
+            platform, consortium.core, offer["offer_id"], signed_documents.ASSIGNMENT_NOTICE, notice
+        )["verdict"]
+        == "valid"
+    )
+    with pytest.raises(d.ForbiddenError):
+        signed_documents.download_offer_document(
+            platform, consortium.tier3, offer["offer_id"], signed_documents.ASSIGNMENT_NOTICE
+        )
+
+    transfers.accept_offer(platform, consortium.tier2, offer["offer_id"], pin=PIN)
+    closed = platform.evaluate("GetOffer", {"offer_id": offer["offer_id"]})
+    assert closed["notice_delivered_on"] == platform.today().isoformat()
+    agreement, _ = signed_documents.download_offer_document(
+        platform, consortium.tier1, offer["offer_id"], signed_documents.ASSIGNMENT_AGREEMENT
+    )
+    assert (
+        hashlib.sha256(agreement).hexdigest()
+        == closed["countersigned_sha256"]
+        != recorded["agreement_sha256"]
+    )
+    assert agreement.startswith(first)  # the countersignature is an incremental update
+    kind = signed_documents.ASSIGNMENT_AGREEMENT
+    verdict = signed_documents.verify_offer_document(
+        platform, consortium.core, offer["offer_id"], kind, agreement
+    )
+    assert verdict["verdict"] == "valid" and verdict["signers"] == ["tier1", "tier2"], verdict
+    # the transferor's copy alone is not the agreement the ledger now names
+    forged = signed_documents.verify_offer_document(
+        platform, consortium.tier2, offer["offer_id"], kind, first
+    )
+    assert forged["verdict"] == "forged"

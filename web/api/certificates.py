@@ -73,6 +73,59 @@ def verify_commitment(actor: Actor, ticket_id: str) -> dict[str, Any]:
     )
 
 
+def _offer_pdf(actor: Actor, offer_id: str, kind: str) -> Response:
+    data, filename = signed_documents.download_offer_document(portal().platform, actor, offer_id, kind)
+    response = _pdf(data, filename)
+    response.headers["X-Document-SHA256"] = hashlib.sha256(data).hexdigest()
+    return response
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/agreement",
+    "GET",
+    summary="A transfer's assignment agreement (债权转让协议): the transferor's card, countersigned by the transferee's",
+    produces="application/pdf",
+)
+def offer_agreement(actor: Actor, offer_id: str) -> Response:
+    return _offer_pdf(actor, offer_id, signed_documents.ASSIGNMENT_AGREEMENT)
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/notice",
+    "GET",
+    summary="A transfer's notice to the debtor (债权转让通知), signed by the transferor's card",
+    produces="application/pdf",
+)
+def offer_notice(actor: Actor, offer_id: str) -> Response:
+    return _offer_pdf(actor, offer_id, signed_documents.ASSIGNMENT_NOTICE)
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/agreement/verify",
+    "POST",
+    summary="Verify an uploaded assignment agreement against the ledger",
+    upload=True,
+)
+def verify_offer_agreement(actor: Actor, offer_id: str) -> dict[str, Any]:
+    kind = signed_documents.ASSIGNMENT_AGREEMENT
+    return signed_documents.verify_offer_document(portal().platform, actor, offer_id, kind, _upload())
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/notice/verify",
+    "POST",
+    summary="Verify an uploaded notice of assignment against the ledger",
+    upload=True,
+)
+def verify_offer_notice(actor: Actor, offer_id: str) -> dict[str, Any]:
+    kind = signed_documents.ASSIGNMENT_NOTICE
+    return signed_documents.verify_offer_document(portal().platform, actor, offer_id, kind, _upload())
+
+
 def _upload() -> bytes:
     """The uploaded file: the multipart field ``file``, or a body sent as application/pdf."""
     request.max_content_length = MAX_UPLOAD_BYTES

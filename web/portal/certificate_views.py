@@ -233,3 +233,19 @@ def verify_commitment(ticket_id: str) -> Any:
         ticket_id=ticket_id,
         limit_kb=MAX_PDF_BYTES // 1024,
     ), (422 if error else 200)
+
+
+@bp.get("/offers/<offer_id>/<any(agreement, notice):document>")
+def offer_document(offer_id: str, document: str) -> Any:
+    """A transfer's assignment agreement (countersigned once accepted) or its notice to the
+    debtor (#21), for the members in the ticket's path and the offer's payee."""
+    kind = (
+        signed_documents.ASSIGNMENT_AGREEMENT
+        if document == "agreement"
+        else signed_documents.ASSIGNMENT_NOTICE
+    )
+    data, filename = signed_documents.download_offer_document(portal().platform, actor(), offer_id, kind)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
