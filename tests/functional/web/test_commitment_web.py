@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from apiclient import Members
+from support import PIN
 from test_portal_pages import csrf, portal_login
 
 pytestmark = pytest.mark.functional
@@ -71,3 +72,26 @@ def test_the_portal_links_downloads_and_verifies_the_commitment(app, members, ac
         assert re.search(r'data-verdict="([a-z]+)"', html).group(1) == expected  # type: ignore[union-attr]
     outsider = portal_login(app, "tier2.clerk")
     assert outsider.get(f"/tickets/{accepted['id']}/commitment").status_code == 403
+
+
+def test_a_transfers_agreement_and_notice_over_the_api(members, accepted):
+    offer = members["tier1"].post(
+        f"/tickets/{accepted['id']}/transfers",
+        {"to_org_id": "tier2", "amount_fen": 1_000_00, "pin": PIN},
+        expect=201,
+    )
+    offer_id = offer["offer_id"]
+    for org_id, document in (("tier2", "agreement"), ("core", "notice"), ("tier1", "agreement")):
+        got = _get(members, org_id, f"/offers/{offer_id}/{document}")
+        assert got.status_code == 200 and got.mimetype == "application/pdf", got.data[:300]
+        answer = members.client.post(
+            f"/api/v1/offers/{offer_id}/{document}/verify",
+            data={"file": (io.BytesIO(got.data), f"{document}.pdf")},
+            content_type="multipart/form-data",
+            headers={"Authorization": f"Bearer {members[org_id].token}"},
+        )
+        assert answer.status_code == 200 and answer.json["verdict"] == "valid", answer.json
+    assert _get(members, "bank", f"/offers/{offer_id}/notice").status_code == 403
+    members["tier2"].post(f"/offers/{offer_id}/accept", {"pin": PIN}, expect=200)
+    countersigned = _get(members, "tier1", f"/offers/{offer_id}/agreement")
+    assert countersigned.status_code == 200 and countersigned.data.count(b"/ByteRange") == 2
