@@ -31,6 +31,7 @@ from .platform import Platform
 PAYMENT_COMMITMENT = "payment_commitment"
 ASSIGNMENT_AGREEMENT = "assignment_agreement"
 ASSIGNMENT_NOTICE = "assignment_notice"
+FINANCING_ASSIGNMENT = "financing_assignment"
 # the document kinds a ticket names, by the field of its root that holds the SHA-256
 DOCUMENT_FIELDS = {PAYMENT_COMMITMENT: "commitment_sha256"}
 # the kinds an offer names (its fields)
@@ -39,9 +40,15 @@ FIELD_NAMES = {
     PAYMENT_COMMITMENT: "GoldTicketIssuer",
     ASSIGNMENT_AGREEMENT: "GoldTicketAssignor",
     ASSIGNMENT_NOTICE: "GoldTicketAssignorNotice",
+    FINANCING_ASSIGNMENT: "GoldTicketFinancingAssignor",
 }
 COUNTERSIGNATURE = "GoldTicketAssignee"
-FILENAMES = {PAYMENT_COMMITMENT: "commitment", ASSIGNMENT_AGREEMENT: "agreement", ASSIGNMENT_NOTICE: "notice"}
+FILENAMES = {
+    PAYMENT_COMMITMENT: "commitment",
+    ASSIGNMENT_AGREEMENT: "agreement",
+    ASSIGNMENT_NOTICE: "notice",
+    FINANCING_ASSIGNMENT: "financing-assignment",
+}
 
 
 def _names(platform: Platform, *member_ids: str) -> dict[str, tuple[str, str]]:
@@ -272,6 +279,120 @@ def transfer_documents(
             reason=f"GoldTicket {title_en.lower()} {terms['document_id']}",
         )
     return hashes
+
+
+RECOURSE_TEXT = {
+    True: (
+        "有追索：债务人到期未足额付款的，受让银行有权向转让方（及其前手）追索未付金额。",
+        "With recourse (有追索): if the debtor does not pay in full at maturity, the bank may demand the "
+        "unpaid amount of the assignor (and of those before it in the ticket's path).",
+    ),
+    False: (
+        "无追索：债务人到期未付款的风险由受让银行承担，银行不得向转让方追索（转让方对债权真实性的保证除外）。",
+        "Without recourse (无追索): the bank bears the risk that the debtor does not pay at maturity and may not "
+        "demand payment of the assignor (save under the assignor's warranty that the receivable is genuine).",
+    ),
+}
+
+
+def financing_assignment(
+    platform: Platform,
+    holder: Actor,
+    *,
+    pin: str,
+    ticket: dict[str, Any],
+    bank_org_id: str,
+    amount_fen: int,
+    max_annual_rate_bp: int,
+    recourse: bool | None,
+) -> str:
+    """The assignment of the receivable to the bank with its recourse terms, for a financing
+    application about to be made, signed by the holder's card; its SHA-256
+    (``assignment_sha256``), which the application's transaction records."""
+    names = _names(platform, holder.member_id, bank_org_id, ticket["issuer_org_id"])
+    dated = platform.today().isoformat()
+    with_recourse = bool(recourse)
+    terms = {
+        "kind": FINANCING_ASSIGNMENT,
+        "document_id": "FS" + secrets.token_hex(8).upper(),
+        "signer_org_id": holder.member_id,
+        "parties": {"assignor": holder.member_id, "assignee": bank_org_id, "debtor": ticket["issuer_org_id"]},
+        "amount_fen": amount_fen,
+        "ticket_id": ticket["id"],
+        "root_id": ticket["root_id"],
+        "maturity_date": ticket["maturity_date"],
+        "max_annual_rate_bp": max_annual_rate_bp,
+        "recourse": with_recourse,
+        "dated": dated,
+    }
+    view = {
+        "title": "应收账款融资转让协议",
+        "title_en": "Assignment to the Bank for Financing",
+        "document_id": terms["document_id"],
+        "dated": dated,
+        "assignor": _name_of(names, holder.member_id),
+        "assignee": _name_of(names, bank_org_id),
+        "debtor": _name_of(names, ticket["issuer_org_id"]),
+        "ticket_id": ticket["id"],
+        "root_id": ticket["root_id"],
+        "amount": d.format_fen(amount_fen),
+        "amount_capital": d.chinese_capital(amount_fen),
+        "maturity_date": ticket["maturity_date"],
+        "offer_ref": f"融资申请，年利率不超过 {max_annual_rate_bp / 100:.2f}% "
+        f"financing application, annual rate at most {max_annual_rate_bp / 100:.2f}%",
+        "paragraphs": [
+            (
+                "转让方将上述债权（金票）按上述金额转让予受让银行以取得融资；转让自银行在账本上批准融资之时生效。",
+                "The assignor assigns the receivable above (the GoldTicket) for the amount above to the bank "
+                "for financing; the assignment takes effect when the bank approves the financing on the ledger.",
+            ),
+            RECOURSE_TEXT[with_recourse],
+        ],
+        "footer": "本协议由转让方经办人以其证书卡作出电子签名（PAdES），其 SHA-256 与融资申请一并记录于账本。",
+        "footer_en": "Signed (PAdES) by the assignor's clerk with the clerk's own card; its SHA-256 is recorded "
+        "on the ledger with the financing application.",
+        "platform_name": names.get(OPERATOR, ("", ""))[0],
+        "platform_name_en": names.get(OPERATOR, ("", ""))[1],
+    }
+    _, digest = card_sign(
+        platform,
+        holder,
+        pin=pin,
+        rendered=pdf.render_assignment(view),
+        terms=terms,
+        reason=f"GoldTicket financing assignment {terms['document_id']}",
+    )
+    return digest
+
+
+def _application_document(
+    platform: Platform, actor: Actor, application_id: str
+) -> tuple[dict[str, Any], str]:
+    application = platform.lookup("application", d.require_text(application_id, "application_id"))
+    ticket = access.ticket(platform, application["ticket_id"])
+    if actor.member_id != application["bank_org_id"]:
+        _in_path(platform, actor, ticket["root_id"])
+    digest = application.get("assignment_sha256")
+    if not digest:
+        raise d.NotFoundError(f"application {application['id']} was made without a signed assignment")
+    return application, str(digest)
+
+
+def download_financing_assignment(platform: Platform, actor: Actor, application_id: str) -> tuple[bytes, str]:
+    """The application's assignment to the bank, for its bank and the members in the ticket's
+    path. ForbiddenError, NotFoundError."""
+    application, digest = _application_document(platform, actor, application_id)
+    return _kept(platform, digest, FINANCING_ASSIGNMENT), f"financing-assignment-{application['id']}.pdf"
+
+
+def verify_financing_assignment(
+    platform: Platform, actor: Actor, application_id: str, data: bytes
+) -> dict[str, Any]:
+    """The verdict on a copy of the application's assignment: the ledger's file, signed by the
+    holder's card."""
+    application, recorded = _application_document(platform, actor, application_id)
+    about = {"application_id": application["id"], "kind": FINANCING_ASSIGNMENT}
+    return _verdict(platform, data, recorded, [application["holder_org_id"]], about)
 
 
 def _kept(platform: Platform, digest: str, what: str) -> bytes:

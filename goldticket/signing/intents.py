@@ -386,6 +386,10 @@ def _check_intent_writes(
         )
         if applications[0].get("recourse") != request.get("recourse"):
             raise RefusedError("the application written does not carry the recourse choice the intent states")
+        if applications[0].get("assignment_sha256") != request.get("assignment_sha256"):
+            raise RefusedError(
+                "the application written does not carry the assignment's hash the intent states"
+            )
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
         _check_private_terms(tx, applications[0])

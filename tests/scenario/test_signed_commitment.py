@@ -14,7 +14,7 @@ from support import PIN, TODAY, invoice
 
 from goldticket import domain as d
 from goldticket.certificates.card import TERMS_KEY
-from goldticket.services import signed_documents, tickets, transfers
+from goldticket.services import financing, signed_documents, tickets, transfers
 
 pytestmark = pytest.mark.scenario
 KIND = signed_documents.PAYMENT_COMMITMENT
@@ -158,3 +158,31 @@ def test_a_transfer_comes_with_the_agreement_countersigned_and_the_notice_delive
         platform, consortium.tier2, offer["offer_id"], kind, first
     )
     assert forged["verdict"] == "forged"
+
+
+def test_a_financing_application_comes_with_the_assignment_to_the_bank(consortium, committed):
+    """#21: the holder's card signs the assignment to the bank with its recourse terms; its hash
+    is on the application in the same transaction; the bank and the path read and verify it."""
+    platform = consortium.platform
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=committed["id"], bank_org_id="bank", amount_fen=5_000_00,
+        max_annual_rate_bp=600, recourse=True, pin=PIN,
+    )  # fmt: skip
+    application = platform.evaluate("GetApplication", {"application_id": applied["application_id"]})
+    data, _ = signed_documents.download_financing_assignment(platform, consortium.bank, application["id"])
+    assert hashlib.sha256(data).hexdigest() == application["assignment_sha256"]
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    terms = str(PdfFileReader(io.BytesIO(data)).root[TERMS_KEY])
+    assert '"recourse":true' in terms and '"assignee":"bank"' in terms and '"max_annual_rate_bp":600' in terms
+    verdict = signed_documents.verify_financing_assignment(platform, consortium.core, application["id"], data)
+    assert verdict["verdict"] == "valid", verdict
+    changed = data.replace(b"GoldTicket", b"GoldTickeT", 1)
+    assert (
+        signed_documents.verify_financing_assignment(platform, consortium.bank, application["id"], changed)[
+            "verdict"
+        ]
+        == "forged"
+    )
+    with pytest.raises(d.ForbiddenError):
+        signed_documents.download_financing_assignment(platform, consortium.factor, application["id"])

@@ -126,6 +126,31 @@ def verify_offer_notice(actor: Actor, offer_id: str) -> dict[str, Any]:
     return signed_documents.verify_offer_document(portal().platform, actor, offer_id, kind, _upload())
 
 
+@endpoint(
+    bp,
+    "/applications/<application_id>/assignment",
+    "GET",
+    summary="A financing's assignment to the bank with its recourse terms, signed by the holder's card",
+    produces="application/pdf",
+)
+def financing_assignment(actor: Actor, application_id: str) -> Response:
+    data, filename = signed_documents.download_financing_assignment(portal().platform, actor, application_id)
+    response = _pdf(data, filename)
+    response.headers["X-Document-SHA256"] = hashlib.sha256(data).hexdigest()
+    return response
+
+
+@endpoint(
+    bp,
+    "/applications/<application_id>/assignment/verify",
+    "POST",
+    summary="Verify an uploaded financing assignment against the ledger",
+    upload=True,
+)
+def verify_financing_assignment(actor: Actor, application_id: str) -> dict[str, Any]:
+    return signed_documents.verify_financing_assignment(portal().platform, actor, application_id, _upload())
+
+
 def _upload() -> bytes:
     """The uploaded file: the multipart field ``file``, or a body sent as application/pdf."""
     request.max_content_length = MAX_UPLOAD_BYTES

@@ -249,3 +249,16 @@ def offer_document(offer_id: str, document: str) -> Any:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/applications/<application_id>/assignment")
+def financing_assignment(application_id: str) -> Any:
+    """A financing's assignment to the bank with its recourse terms (#21), signed by the
+    holder's card: for its bank and the members in the ticket's path."""
+    data, filename = signed_documents.download_financing_assignment(
+        portal().platform, actor(), application_id
+    )
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

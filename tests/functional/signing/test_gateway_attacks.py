@@ -866,6 +866,34 @@ def test_an_offer_and_its_acceptance_record_the_documents_their_intents_state(co
     )
 
 
+def test_a_financing_application_carries_the_assignment_hash_its_intent_states(consortium, issued_ticket):
+    """#21: the assignment to the bank on the application is the one the holder's card signed."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "bank_org_id": "bank",
+        "amount_fen": 2000,
+        "max_annual_rate_bp": 350,
+        "assignment_sha256": hashlib.sha256(b"the assignment signed").hexdigest(),
+    }
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "ApplyFinancing", request)
+    other = hashlib.sha256(b"another assignment").hexdigest()
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("application", assignment_sha256=other), cc), "assignment's hash"),
+            (
+                on_writes(lambda writes: first(writes, "application")["value"].pop("assignment_sha256"), cc),
+                "assignment's hash",
+            ),
+        ],
+    )
+
+
 def test_a_financing_application_carries_the_recourse_its_intent_states(consortium, issued_ticket):
     """#21: with or without recourse (有追索/无追索) is the holder's signed choice."""
     platform = consortium.platform

@@ -95,3 +95,32 @@ def test_a_transfers_agreement_and_notice_over_the_api(members, accepted):
     members["tier2"].post(f"/offers/{offer_id}/accept", {"pin": PIN}, expect=200)
     countersigned = _get(members, "tier1", f"/offers/{offer_id}/agreement")
     assert countersigned.status_code == 200 and countersigned.data.count(b"/ByteRange") == 2
+
+
+def test_a_financings_assignment_over_the_api_and_the_portal(app, members, accepted):
+    applied = members["tier1"].post(
+        f"/tickets/{accepted['id']}/financing",
+        {
+            "bank_org_id": "bank",
+            "amount_fen": 1_000_00,
+            "max_annual_rate_bp": 600,
+            "recourse": True,
+            "pin": PIN,
+        },
+        expect=201,
+    )
+    application_id = applied["application_id"]
+    got = _get(members, "bank", f"/applications/{application_id}/assignment")
+    assert got.status_code == 200 and got.mimetype == "application/pdf", got.data[:300]
+    answer = members.client.post(
+        f"/api/v1/applications/{application_id}/assignment/verify",
+        data={"file": (io.BytesIO(got.data), "assignment.pdf")},
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {members['core'].token}"},
+    )
+    assert answer.status_code == 200 and answer.json["verdict"] == "valid", answer.json
+    assert _get(members, "tier2", f"/applications/{application_id}/assignment").status_code == 403
+    holder = portal_login(app, "tier1.clerk")
+    page = holder.get(f"/tickets/{accepted['id']}").get_data(as_text=True)
+    assert f'href="/applications/{application_id}/assignment"' in page and "融资转让协议（PDF）" in page
+    assert holder.get(f"/applications/{application_id}/assignment").data == got.data
