@@ -186,3 +186,72 @@ def test_a_financing_application_comes_with_the_assignment_to_the_bank(consortiu
     )
     with pytest.raises(d.ForbiddenError):
         signed_documents.download_financing_assignment(platform, consortium.factor, application["id"])
+
+
+def test_a_document_signed_by_another_members_card_verifies_forged(consortium, committed):
+    """A transferor who records the hashes of documents another supplier's card signed (same
+    organisation CA, another member) gets them verified forged: the signer must be its own."""
+    platform = consortium.platform
+    offer = transfers.offer_transfer(
+        platform, consortium.tier1, ticket_id=committed["id"], to_org_id="tier2", amount_fen=3_000_00, pin=PIN
+    )
+    piece = transfers.accept_offer(platform, consortium.tier2, offer["offer_id"], pin=PIN)["transferred"]
+    theirs = transfers.offer_transfer(
+        platform, consortium.tier2, ticket_id=piece["id"], to_org_id="tier3", amount_fen=1_00, pin=PIN
+    )
+    signed_by_tier2 = platform.evaluate("GetOffer", {"offer_id": theirs["offer_id"]})
+    rest = next(
+        t
+        for t in platform.evaluate("ListTickets", {"holder_org_id": "tier1"})["items"]
+        if t["status"] == "ACTIVE"
+    )
+    request = {
+        "ticket_id": rest["id"],
+        "to_org_id": "tier3",
+        "amount_fen": 1_00,
+        "agreement_sha256": signed_by_tier2["agreement_sha256"],
+        "notice_sha256": signed_by_tier2["notice_sha256"],
+    }
+    made = platform.submit(consortium.tier1, "OfferTransfer", request, pin=PIN).result
+    kind = signed_documents.ASSIGNMENT_NOTICE
+    data, _ = signed_documents.download_offer_document(platform, consortium.core, made["offer_id"], kind)
+    verdict = signed_documents.verify_offer_document(platform, consortium.core, made["offer_id"], kind, data)
+    assert verdict["verdict"] == "forged" and "not signed by a card of tier1" in verdict["reason"], verdict
+
+
+def test_a_copy_under_another_ca_or_with_bytes_after_its_signature_verifies_forged(consortium, committed):
+    """Even when its hash is the ledger's (a clerk may record any hash it signs for): a commitment
+    signed by a certificate that names the issuer but comes from another organisation's CA, or
+    a genuine one with bytes appended after its signature, verifies forged."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from goldticket import certificates as pdf
+    from goldticket.signing.ca import new_member_key
+
+    platform = consortium.platform
+    key = new_member_key()
+    ca = platform.member_ca("OperatorMSP")
+    claimed = ca.issue(
+        key.public_key(), common_name="mallory", attributes={"member": "core", "role": "clerk", "user": "m"}
+    )
+    terms = {"kind": KIND, "document_id": "PCFORGED", "signer_org_id": "core", "parties": {}, "amount_fen": 1}
+    other_ca = pdf.sign_with_card(
+        pdf.warm(), terms, certificate_pem=claimed, ca_pem=ca.certificate_pem, field_name="GoldTicketIssuer",
+        reason="forged", sign=lambda attributes, _: key.sign(attributes, ec.ECDSA(hashes.SHA256())),
+    )  # fmt: skip
+    genuine, _ = signed_documents.download(platform, consortium.core, committed["id"], KIND)
+    for number, (data, words) in enumerate(
+        ((other_ca, "does not chain"), (genuine + b"\n% more\n", "added"))
+    ):
+        digest = signed_documents._keep(platform, data)
+        request = {
+            "payee_org_id": "tier1",
+            "amount_fen": 1_00,
+            "maturity_date": (TODAY + dt.timedelta(days=90)).isoformat(),
+            "invoices": [invoice(f"INV-PC-F{number}", 1_00)],
+            "commitment_sha256": digest,
+        }
+        ticket = platform.submit(consortium.core, "IssueTicket", request, pin=PIN).result
+        verdict = signed_documents.verify(platform, consortium.core, ticket["id"], KIND, data)
+        assert verdict["verdict"] == "forged" and words in verdict["reason"], verdict

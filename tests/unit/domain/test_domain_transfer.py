@@ -373,7 +373,9 @@ def test_a_documented_offer_is_accepted_only_with_the_countersigned_agreement() 
             today=TODAY, countersigned_sha256=countersigned,
         )[3]  # fmt: skip
 
-    for bad in (None, "zz" * 32, 42):
+    with pytest.raises(InvalidInputError, match="countersigned by your card"):
+        accept_with(None)
+    for bad in ("zz" * 32, 42):
         with pytest.raises(InvalidInputError):
             accept_with(bad)
     closed = accept_with(COUNTERSIGNED)
