@@ -28,7 +28,7 @@ from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .errors import CertificateError
-from .signer import _asn1_certificate
+from .signer import _asn1_certificate, outside_event_loop
 
 TERMS_KEY = "/GoldTicketTerms"
 # the card's DER ECDSA P-256 signature is at most 72 bytes; a placeholder of that size
@@ -99,6 +99,6 @@ def sign_with_card(
         return output.getvalue()
 
     try:
-        return asyncio.run(run())
+        return outside_event_loop(lambda: asyncio.run(run()))
     except (PdfError, PyhankoSigningError) as error:
         raise CertificateError(f"the PDF could not be signed: {error}") from error

@@ -12,14 +12,17 @@ caller passes in; the certificate and the CA are published so that anyone can ch
 from __future__ import annotations
 
 import abc
+import asyncio
+import concurrent.futures
 import fcntl
 import io
 import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -33,6 +36,8 @@ from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .errors import CertificateError
+
+T = TypeVar("T")
 
 TOKEN_LABEL = "GTDOCSIGN"  # the document-signing token (card serials are BS + 16 hex digits)
 KEY_LABEL = "goldticket-document-signing"
@@ -68,7 +73,7 @@ class DocumentSigner(abc.ABC):
         output = io.BytesIO()
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-            signers.PdfSigner(metadata, signer).sign_pdf(writer, output=output)
+            outside_event_loop(lambda: signers.PdfSigner(metadata, signer).sign_pdf(writer, output=output))
         except (PdfError, PyhankoSigningError) as error:
             raise CertificateError(f"the PDF could not be signed: {error}") from error
         return output.getvalue()
@@ -298,3 +303,15 @@ def _write_private(path: Path, record: dict[str, str]) -> None:
         os.fsync(handle.fileno())
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
+
+
+def outside_event_loop(call: Callable[[], T]) -> T:
+    """``call()``, in a thread of its own when this thread already runs an event loop: pyHanko's
+    signing runs ``asyncio.run``, which refuses to start inside a running loop (a caller such as
+    Playwright's sync API in the browser tests)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
