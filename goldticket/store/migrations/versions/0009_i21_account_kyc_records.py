@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_i21_account_kyc_records"
-down_revision = "0008_i20_maker_history"
+down_revision = "0009_i20_day_operations"
 branch_labels = None
 depends_on = None
 
