@@ -131,6 +131,8 @@ def sign_with_keys(platform: Platform) -> None:
 def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, latencies: list[float]) -> None:
     for _ in range(count):
         started = time.perf_counter()
+        # the ledger operation only, as before #21's documents: no assignment agreement or notice
+        # (their PAdES signatures are a cost of their own, and --keys signs without the card)
         offer = transfers.offer_transfer(
             platform,
             holder,

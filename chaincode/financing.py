@@ -78,6 +78,7 @@ class FinancingTransactions:
             application_id=derive_id("FA", tx.tx_id),
             today=tx.today(),
             recourse=req.get("recourse"),  # type: ignore[arg-type]
+            assignment_sha256=req.get("assignment_sha256"),
         )
         await tx.put("application", (application.id,), application.to_dict())
         await tx.save(ticket, "apply_financing", caller, old)

@@ -36,6 +36,7 @@ class TicketTransactions:
             max_term_months=config["max_term_months"],
             term_reason=req.get("term_reason"),  # type: ignore[arg-type]
             grace_days=req.get("grace_days"),  # type: ignore[arg-type]
+            commitment_sha256=req.get("commitment_sha256"),  # type: ignore[arg-type]
         )
         await require_review(tx, caller, core, "IssueTicket", ticket.amount_fen)
         # An invoice is its document: records are keyed by its SHA-256, across every issuer, and
@@ -123,6 +124,8 @@ class TicketTransactions:
             amount_fen=req.get("amount_fen"),  # type: ignore[arg-type]
             offer_id=derive_id("OF", tx.tx_id),
             today=tx.today(),
+            agreement_sha256=req.get("agreement_sha256"),
+            notice_sha256=req.get("notice_sha256"),
         )
         await require_review(tx, caller, member, "OfferTransfer", offer.amount_fen)
         await tx.put("offer", (offer.id,), offer.to_dict())
@@ -145,6 +148,7 @@ class TicketTransactions:
             remainder_id=derive_id("TK", tx.tx_id, 2),
             tx_id=tx.tx_id,
             today=tx.today(),
+            countersigned_sha256=req.get("countersigned_sha256"),
         )
         await tx.put("offer", (offer.id,), closed.to_dict())
         await tx.save_split(parent, (part, remainder), "accept_transfer", caller, old)

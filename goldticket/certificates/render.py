@@ -105,6 +105,17 @@ def render_statement(view: dict[str, Any]) -> bytes:
     return render("statement.html", s=view)
 
 
+def render_commitment(view: dict[str, Any]) -> bytes:
+    """An issuer's payment commitment (付款承诺函, #21, templates/commitment.html)."""
+    return render("commitment.html", p=view)
+
+
+def render_assignment(view: dict[str, Any]) -> bytes:
+    """A transfer's assignment agreement (债权转让协议) or notice to the debtor (债权转让通知),
+    #21, templates/assignment.html."""
+    return render("assignment.html", a=view)
+
+
 def render_filing(view: dict[str, Any]) -> bytes:
     """A registration filing (中登网, templates/filing.html) from a view the services built."""
     return render("filing.html", f=view)

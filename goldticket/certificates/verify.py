@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -89,3 +90,63 @@ def _refusal(status: PdfSignatureStatus, platform: asn1_x509.Certificate) -> str
     if getattr(status, "coverage", None) != SignatureCoverageLevel.ENTIRE_FILE:
         return "bytes were added after the signature"
     return ""
+
+
+ATTRIBUTES_OID = x509.ObjectIdentifier("1.2.3.4.5.6.7.8.1")  # a member certificate's attributes
+# a card's certificate (a Fabric member certificate) has no key usage extension, which allows
+# any use (RFC 5280); pyHanko's default asks for nonRepudiation (docs/documents.md)
+CARD_KEY_USAGE = KeyUsageConstraints(key_usage=set())
+
+
+def signer_member(certificate: asn1_x509.Certificate) -> str | None:
+    """The member a card's certificate names (its Fabric attributes), or None."""
+    import json
+
+    try:
+        parsed = x509.load_der_x509_certificate(certificate.dump())
+        value = parsed.extensions.get_extension_for_oid(ATTRIBUTES_OID).value
+        return str(json.loads(value.value)["attrs"]["member"])  # type: ignore[attr-defined]
+    except (ValueError, KeyError, TypeError, x509.ExtensionNotFound):
+        return None
+
+
+def check_member_signatures(data: bytes, signers: list[tuple[str, bytes]]) -> SignatureCheck:
+    """Check ``data`` as a member-signed document (#21): exactly ``len(signers)`` signatures, in
+    order, the i-th made by a card of member ``signers[i][0]`` certified by that member's
+    organisation CA ``signers[i][1]`` (PEM), each intact and valid, the last covering the whole
+    file (an earlier one may be followed only by the later signatures' own updates). Never
+    raises for any ``data``."""
+    digest = hashlib.sha256(data).hexdigest()
+
+    def forged(reason: str) -> SignatureCheck:
+        return SignatureCheck(digest, False, reason)
+
+    if len(data) > MAX_PDF_BYTES:
+        return forged(f"the file is larger than {MAX_PDF_BYTES // 1024} KB")
+    if not data.startswith(b"%PDF-"):
+        return forged("the file is not a PDF")
+    try:
+        reader = PdfFileReader(io.BytesIO(data))
+        signatures = reader.embedded_signatures
+        if len(signatures) != len(signers):
+            return forged(f"the PDF carries {len(signatures)} signatures, not {len(signers)}")
+        for index, (signature, (member, ca_pem)) in enumerate(zip(signatures, signers, strict=True)):
+            context = ValidationContext(trust_roots=[_certificate(ca_pem)], allow_fetching=False)
+            status = validate_pdf_signature(
+                signature, signer_validation_context=context, key_usage_settings=CARD_KEY_USAGE
+            )
+            if not status.intact:
+                return forged("the signed bytes were changed (digest mismatch)")
+            if not status.valid:
+                return forged("a signature does not verify")
+            if not status.trusted:
+                return forged(f"a signing certificate does not chain to {member}'s organisation CA")
+            if signer_member(status.signing_cert) != member:
+                return forged(f"the document is not signed by a card of {member}")
+            last = index == len(signers) - 1
+            if last and getattr(status, "coverage", None) != SignatureCoverageLevel.ENTIRE_FILE:
+                return forged("bytes were added after the signature")
+    except Exception as error:  # any malformed PDF: pyHanko raises many kinds, none ours
+        log.info("an uploaded PDF could not be read: %s", type(error).__name__)
+        return forged("the PDF or its signature cannot be read")
+    return SignatureCheck(digest, True)

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from .errors import ForbiddenError, InvalidInputError, RuleViolationError, StateConflictError
+from .kyc import require_sha256
 from .lifecycle import require_holder, split_ticket
 from .money import format_fen, half_up_div, require_fen
 from .recourse import require_recourse
@@ -123,6 +124,9 @@ class FinancingApplication:
     # The private data collection holding the approved terms (#19), which ``quote`` then does
     # not show; None on applications approved with public terms (before #19), not written.
     terms: str | None = None
+    # #21: the SHA-256 of the assignment to the bank with its recourse terms (应收账款融资转让
+    # 协议), signed by the holder's card with the application; None: not written (before #21).
+    assignment_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -130,6 +134,8 @@ class FinancingApplication:
             data.pop("recourse")
         if self.terms is None:
             data.pop("terms")
+        if self.assignment_sha256 is None:
+            data.pop("assignment_sha256")
         return data
 
     @classmethod
@@ -147,9 +153,11 @@ def apply_financing(
     application_id: str,
     today: dt.date,
     recourse: bool | None = None,
+    assignment_sha256: Any = None,
 ) -> tuple[Ticket, FinancingApplication]:
     """The holder asks a bank to discount ``amount_fen`` of ``ticket`` at an annual rate of at
-    most ``max_annual_rate_bp``; the ticket locks."""
+    most ``max_annual_rate_bp``; the ticket locks. ``assignment_sha256`` (#21): the assignment
+    to the bank with its recourse terms, signed by the holder's card."""
     require_fen(amount_fen)
     require_rate_bp(max_annual_rate_bp, "max_annual_rate_bp")
     require_holder(ticket, by_org_id)
@@ -171,6 +179,9 @@ def apply_financing(
         amount_fen,
         max_annual_rate_bp=max_annual_rate_bp,
         recourse=require_recourse(recourse),
+        assignment_sha256=(
+            None if assignment_sha256 is None else require_sha256(assignment_sha256, "assignment_sha256")
+        ),
     )
     return ticket.with_changes(status=S.LOCKED_FINANCING, application_id=application_id), application
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .errors import ForbiddenError, InvalidInputError, StateConflictError
+from .kyc import require_sha256
 from .money import require_fen
 from .recourse import require_grace_days
 from .status import TicketStatus, check_transition
@@ -28,8 +29,10 @@ def issue_ticket(
     max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
     term_reason: str | None = None,
     grace_days: int | None = None,
+    commitment_sha256: str | None = None,
 ) -> Ticket:
-    """A new root ticket, PENDING_ACCEPTANCE until the payee signs for it."""
+    """A new root ticket, PENDING_ACCEPTANCE until the payee signs for it. ``commitment_sha256``:
+    the SHA-256 of the issuer's payment commitment (付款承诺函, #21), signed by its clerk's card."""
     require_fen(amount_fen)
     if payee_org_id == issuer_org_id:
         raise InvalidInputError("a core enterprise cannot issue a ticket to itself")
@@ -51,6 +54,9 @@ def issue_ticket(
         credit_line_id=credit_line_id,
         term_reason=reason,
         grace_days=require_grace_days(grace_days),
+        commitment_sha256=(
+            None if commitment_sha256 is None else require_sha256(commitment_sha256, "commitment_sha256")
+        ),
     )
 
 

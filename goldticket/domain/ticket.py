@@ -95,6 +95,9 @@ class Ticket:
     # days after maturity before an unpaid piece is overdue (domain.recourse), stated at issue;
     # None: not stated, the default applies
     grace_days: int | None = None
+    # the SHA-256 of the issuer's payment commitment (付款承诺函, #21) signed by its clerk's card;
+    # None: issued without one (before #21)
+    commitment_sha256: str | None = None
 
     def with_changes(self, **changes: Any) -> Ticket:
         return dataclasses.replace(self, **changes)
@@ -121,6 +124,8 @@ class Ticket:
             data["term_reason"] = self.term_reason
         if self.grace_days is not None:  # likewise
             data["grace_days"] = self.grace_days
+        if self.commitment_sha256 is not None:  # likewise
+            data["commitment_sha256"] = self.commitment_sha256
         return data
 
     @classmethod
@@ -144,4 +149,5 @@ class Ticket:
             frozen_from=TicketStatus(frozen_from) if frozen_from else None,
             term_reason=data.get("term_reason"),
             grace_days=data.get("grace_days"),
+            commitment_sha256=data.get("commitment_sha256"),
         )

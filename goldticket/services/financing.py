@@ -7,7 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access, dual_control
+from . import access, dual_control, signed_documents
 from .context import Actor
 from .platform import Platform
 
@@ -42,8 +42,11 @@ def apply_financing(
     max_annual_rate_bp: int,
     pin: str,
     recourse: bool | None = None,
+    documents: bool = True,
 ) -> dict[str, Any]:
-    """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING. The holder
+    """Returns ``{"application_id", "ticket"}`` with the ticket LOCKED_FINANCING. With
+    ``documents`` (#21) the assignment to the bank with its recourse terms is signed by the
+    holder's card first and its SHA-256 recorded with the application. The holder
     signs ``max_annual_rate_bp``, the highest annual rate it accepts: the bank cannot approve
     above it. ``recourse``: with recourse (有追索: the bank may demand payment of the holder and
     those before it if the issuer does not pay) or without (无追索); None states nothing
@@ -51,7 +54,7 @@ def apply_financing(
     d.require_fen(amount_fen)
     d.require_rate_bp(max_annual_rate_bp, "max_annual_rate_bp")
     access.require_holder(platform, holder, ticket_id)
-    request = {
+    request: dict[str, Any] = {
         "ticket_id": ticket_id,
         "bank_org_id": bank_org_id,
         "amount_fen": amount_fen,
@@ -59,6 +62,17 @@ def apply_financing(
     }
     if d.require_recourse(recourse) is not None:
         request["recourse"] = recourse
+    if documents:
+        request["assignment_sha256"] = signed_documents.financing_assignment(
+            platform,
+            holder,
+            pin=pin,
+            ticket=access.ticket(platform, ticket_id),
+            bank_org_id=d.require_text(bank_org_id, "bank_org_id", 64),
+            amount_fen=amount_fen,
+            max_annual_rate_bp=max_annual_rate_bp,
+            recourse=recourse,
+        )
     return platform.submit(holder, "ApplyFinancing", request, pin=pin).result  # type: ignore[no-any-return]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from goldticket import domain as d
 
-from . import access, dual_control, pending
+from . import access, dual_control, pending, signed_documents
 from .context import Actor
 from .platform import Platform
 
@@ -28,12 +28,17 @@ def issue_ticket(
     credit_line_id: str | None = None,
     term_reason: str | None = None,
     grace_days: int | None = None,
+    commitment: bool = True,
 ) -> dict[str, Any]:
     """A core-enterprise clerk issues a ticket to a supplier; it waits for acceptance. It draws
     on the core's credit line ``credit_line_id`` (an active one), or on the first active line
     with room when None. A term over six months states ``term_reason`` (recorded with it).
     ``grace_days`` (0..30; the default 3 when None): how long after maturity an unpaid piece
-    waits before it may be marked overdue."""
+    waits before it may be marked overdue.
+
+    ``commitment`` (#21): the issuer's payment commitment (付款承诺函) is rendered and signed by
+    the clerk's card through the signing gateway first, and its SHA-256 goes into the issue's
+    transaction (services.signed_documents); False issues without one (as before #21)."""
     d.require_fen(amount_fen)
     maturity = d.parse_date(maturity_date, "maturity_date")
     for invoice in invoices:
@@ -51,6 +56,16 @@ def issue_ticket(
         request["term_reason"] = term_reason
     if d.require_grace_days(grace_days) is not None:
         request["grace_days"] = grace_days
+    if commitment:
+        request["commitment_sha256"] = signed_documents.payment_commitment(
+            platform,
+            clerk,
+            pin=pin,
+            payee_org_id=d.require_text(payee_org_id, "payee_org_id", 64),
+            amount_fen=amount_fen,
+            maturity_date=maturity.isoformat(),
+            invoices=invoices,
+        )
     # under the core's maker-checker setting, prepared for a reviewer instead (dual_control)
     return dual_control.submit(platform, clerk, "IssueTicket", request, amount_fen=amount_fen, pin=pin)
 

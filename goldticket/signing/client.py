@@ -62,7 +62,15 @@ class SigningBackend(Protocol):
     def identity(self, serial: str) -> Identity: ...
 
     def sign(
-        self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, caller: str = ...
+        self,
+        *,
+        serial: str,
+        pin: str,
+        purpose: str,
+        message: bytes,
+        intent: Any,
+        caller: str = ...,
+        document: bytes | None = ...,
     ) -> bytes: ...
 
     def prove_pin(self, *, serial: str, pin: str, caller: str = ...) -> None: ...
@@ -199,7 +207,15 @@ class GatewayClient:
         return identity
 
     def sign(
-        self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, caller: str = ""
+        self,
+        *,
+        serial: str,
+        pin: str,
+        purpose: str,
+        message: bytes,
+        intent: Any,
+        caller: str = "",
+        document: bytes | None = None,
     ) -> bytes:
         body = {
             "serial": serial,
@@ -208,6 +224,8 @@ class GatewayClient:
             "intent": intent,
             "message": base64.b64encode(message).decode(),
         }
+        if document is not None:
+            body["document"] = base64.b64encode(document).decode()
         return base64.b64decode(self._call("POST", "/v1/sign", body)["signature"])
 
     def prove_pin(self, *, serial: str, pin: str, caller: str = "") -> None:
@@ -234,6 +252,18 @@ class IntentSigner(Signer):
     def sign(self, message: bytes, purpose: str = "proposal") -> bytes:
         return self._backend.sign(
             serial=self._serial, pin=self._pin, purpose=purpose, message=message, intent=self._intent
+        )
+
+    def sign_document(self, signed_attributes: bytes, document: bytes) -> bytes:
+        """The card's signature over a PAdES signature's signed attributes of ``document`` (the
+        prepared PDF); the intent is a SignDocument's (signing.documents)."""
+        return self._backend.sign(
+            serial=self._serial,
+            pin=self._pin,
+            purpose="document",
+            message=signed_attributes,
+            intent=self._intent,
+            document=document,
         )
 
     def __repr__(self) -> str:  # never the PIN

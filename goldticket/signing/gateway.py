@@ -1,6 +1,7 @@
 """The signing gateway's HTTP face: ``goldticket signer serve``.
 
-POST /v1/sign   {"serial", "pin", "purpose": "proposal"|"transaction", "message": base64, "intent"}
+POST /v1/sign   {"serial", "pin", "purpose": "proposal"|"transaction"|"document", "message": base64,
+                "intent", "document": base64 (purpose document only: the prepared PDF)}
                 -> {"signature": base64}
 POST /v1/pin    {"serial", "pin"} -> {"status": "proved"} (the PIN opens the card, which may sign;
                 a wrong PIN counts as for a signature)
@@ -39,6 +40,8 @@ from .service import SigningService
 from .transport import bind_unix_socket, check_plain_tcp, peer_is_client
 
 MAX_BODY = 256 * 1024
+# a document signature carries the prepared PDF (at most 2 MB, base64): its requests may be larger
+MAX_DOCUMENT_BODY = 3 * 1024 * 1024
 STATUS = {
     "wrong_pin": 403,
     "forbidden": 403,
@@ -195,9 +198,10 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if length <= 0 or length > MAX_BODY:
+        limit = MAX_DOCUMENT_BODY if purpose == "sign" else MAX_BODY
+        if length <= 0 or length > limit:
             self.close_connection = True
-            self._error("invalid_input", f"the body must be 1 to {MAX_BODY} bytes", {"purpose": purpose})
+            self._error("invalid_input", f"the body must be 1 to {limit} bytes", {"purpose": purpose})
             return
         if purpose == "pin":
             self._prove_pin(self.rfile.read(length))
@@ -206,6 +210,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length))
             message = base64.b64decode(body["message"], validate=True)
             serial, pin, purpose = str(body["serial"]), body["pin"], str(body["purpose"])
+            document = body.get("document")
+            if document is not None:
+                document = base64.b64decode(document, validate=True)
+            if purpose != "document" and len(message) > MAX_BODY:
+                raise ValueError("only a document signature's request may be that large")
         except (ValueError, KeyError, TypeError, binascii.Error):
             self._error(
                 "invalid_input",
@@ -221,6 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
                 message=message,
                 intent=body.get("intent"),
                 caller=self._caller(),
+                document=document,
             )
         except SigningError as error:
             left = getattr(error, "tries_left", None)  # a wrong PIN: the tries before the card locks

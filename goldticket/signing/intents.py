@@ -420,6 +420,15 @@ def _check_intent_writes(
             to_org_id=request.get("to_org_id"),
             ticket_id=request.get("ticket_id"),
         )
+        for field in ("agreement_sha256", "notice_sha256"):
+            if offers[0].get(field) != request.get(field):
+                raise RefusedError(f"the offer written does not carry the {field} the intent states")
+    elif intent.function == "AcceptOffer":
+        _one(offers, "offer", id=_required(request, "offer_id"), status="ACCEPTED")
+        if offers[0].get("countersigned_sha256") != request.get("countersigned_sha256"):
+            raise RefusedError(
+                "the offer written does not carry the countersigned agreement the intent states"
+            )
     elif intent.function == "ApplyFinancing":
         _one(
             applications,
@@ -430,6 +439,10 @@ def _check_intent_writes(
         )
         if applications[0].get("recourse") != request.get("recourse"):
             raise RefusedError("the application written does not carry the recourse choice the intent states")
+        if applications[0].get("assignment_sha256") != request.get("assignment_sha256"):
+            raise RefusedError(
+                "the application written does not carry the assignment's hash the intent states"
+            )
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
         _check_private_terms(tx, applications[0])
@@ -461,6 +474,10 @@ def _check_intent_writes(
             raise RefusedError("the ticket written does not carry the term reason the intent states")
         if new[0].get("grace_days") != request.get("grace_days"):
             raise RefusedError("the ticket written does not carry the grace days the intent states")
+        if new[0].get("commitment_sha256") != request.get("commitment_sha256"):
+            raise RefusedError(
+                "the ticket written does not carry the payment commitment's hash the intent states"
+            )
 
 
 def _check_account_change(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], Any]) -> None:

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
-PURPOSES = ("proposal", "transaction", "pin")
+PURPOSES = ("proposal", "transaction", "pin", "document")
 REFUSAL_CODES = (
     "wrong_pin",
     "card_locked",

@@ -18,6 +18,7 @@ from goldticket.messages import DecodedProposal, Identity, sha256
 from . import metrics
 from .audit import AuditLog, canonical_json, secret_paths
 from .cards.interfaces import CardFactory
+from .documents import SIGN_DOCUMENT, check_document, identity_member
 from .errors import (
     AuditLogError,
     CardLockedError,
@@ -30,7 +31,7 @@ from .errors import (
 from .intents import Deployment, Intent, check_proposal, check_transaction
 from .registry import CardRecord, CardRegistry
 
-PURPOSES = ("proposal", "transaction")
+PURPOSES = ("proposal", "transaction", "document")
 PROPOSAL_MEMORY = 10_000
 PROPOSAL_TTL_SECONDS = 600
 T = TypeVar("T")
@@ -90,9 +91,19 @@ class SigningService:
         return factory.card(record.serial)
 
     def sign(
-        self, *, serial: str, pin: str, purpose: str, message: bytes, intent: Any, caller: str = "local"
+        self,
+        *,
+        serial: str,
+        pin: str,
+        purpose: str,
+        message: bytes,
+        intent: Any,
+        caller: str = "local",
+        document: bytes | None = None,
     ) -> bytes:
         """A DER signature by card ``serial`` over ``message`` if it does what ``intent`` says.
+        Purpose ``document`` (#21): ``message`` is the CMS signed attributes of a PAdES
+        signature over ``document`` (the prepared PDF), checked by signing.documents.
 
         Raises RefusedError, WrongPinError, CardLockedError, CardRevokedError, RateLimitedError,
         or SigningError for anything unexpected. Every request, signed or refused for any
@@ -112,6 +123,16 @@ class SigningService:
             entry.update(user=record.username, member=record.member_id)
             self._rate_limit(serial)
             identity = Identity(record.msp_id or "", (record.certificate_pem or "").encode())
+            if purpose == "document":
+                entry["document_sha256"] = sha256(document).hex() if isinstance(document, bytes) else ""
+                if parsed.function != SIGN_DOCUMENT:
+                    raise RefusedError(f"a document is signed for {SIGN_DOCUMENT}, not {parsed.function}")
+                terms = check_document(message, document, parsed.request, identity_member(identity))
+                signature = self._sign_on_card(record, digest, pin)
+                entry.update(result="signed", kind=_short(terms["kind"]))
+                self._audit(entry)
+                metrics.signed(purpose)
+                return signature
             if purpose == "proposal":
                 proposal = check_proposal(message, parsed, identity, self.deployment, self._clock())
             elif purpose == "transaction":

@@ -48,6 +48,7 @@ KINDS = (
     "offer_accepted",
     "offer_rejected",
     "offer_withdrawn",
+    "assignment_notified",
     "financing_requested",
     "financing_approved",
     "financing_rejected",
@@ -133,6 +134,14 @@ def notices(writes: list[tuple[str, dict[str, Any]]]) -> list[Notice]:
         found.append(
             Notice(member, notice_kind, ticket_id, subject, str(doc.get(other) or ""), int(doc["amount_fen"]))
         )
+        if notice_kind == "offer_accepted" and doc.get("notice_delivered_on"):
+            # #21: the transfer's signed notice (债权转让通知) is delivered to the debtor, the issuer
+            debtor = next((str(t.get("issuer_org_id") or "") for t in tickets), "")
+            if debtor and debtor not in movers:
+                found.append(
+                    Notice(debtor, "assignment_notified", ticket_id, subject, str(doc.get("from_org_id") or ""),
+                           int(doc["amount_fen"]))
+                )  # fmt: skip
     return found
 
 

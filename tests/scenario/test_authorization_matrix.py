@@ -107,8 +107,8 @@ def world(consortium):
     waiting = issue("M-PENDING")
     active = tickets.accept_ticket(p, c.tier1, issue("M-ACTIVE")["id"], pin=PIN)
     offered = tickets.accept_ticket(p, c.tier1, issue("M-OFFER")["id"], pin=PIN)
-    offer = transfers.offer_transfer(
-        p, c.tier1, ticket_id=offered["id"], to_org_id="tier2", amount_fen=100, pin=PIN
+    offer = transfers.offer_transfer(  # without documents (#21): the matrix is about who may sign
+        p, c.tier1, ticket_id=offered["id"], to_org_id="tier2", amount_fen=100, pin=PIN, documents=False
     )
     applied = tickets.accept_ticket(p, c.tier1, issue("M-APPLY")["id"], pin=PIN)
     application = financing.apply_financing(

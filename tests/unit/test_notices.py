@@ -71,3 +71,16 @@ def test_the_id_is_a_digest_of_the_key() -> None:
         "tier2", "tx", "ticket_issued", "TK1"
     )
     assert len(notice_id("a", "b", "c", "d")) == 22
+
+
+def test_an_accepted_transfer_with_its_notice_tells_the_debtor() -> None:
+    """#21: the notice of assignment (债权转让通知) is delivered to the issuer by the acceptance."""
+    offer = {"id": "OF1", "ticket_id": "TK1", "from_org_id": "tier1", "to_org_id": "tier2", "amount_fen": 5,
+             "status": "ACCEPTED"}  # fmt: skip
+    split = ("ticket", ticket("TK1", "accept_transfer", "tier2"))
+    delivered = {**offer, "notice_sha256": "ab" * 32, "notice_delivered_on": "2026-12-01"}
+    assert told([split, ("offer", delivered)]) == [
+        ("tier1", "offer_accepted", "TK1"),
+        ("core", "assignment_notified", "TK1"),
+    ]
+    assert told([split, ("offer", offer)]) == [("tier1", "offer_accepted", "TK1")]  # no notice, none told

@@ -4,12 +4,13 @@ clearing statement of a settlement as a signed PDF."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, exports, payments, reconciliation
+from goldticket.services import access, certificates, exports, payments, reconciliation, signed_documents
 from goldticket.services.context import Actor
 
 from ..errors import ApiError
@@ -41,6 +42,113 @@ def download(actor: Actor, ticket_id: str) -> Response:
     response.headers["X-Certificate-Id"] = issued.certificate_id
     response.headers["X-Certificate-SHA256"] = issued.sha256
     return response
+
+
+@endpoint(
+    bp,
+    "/tickets/<ticket_id>/commitment",
+    "GET",
+    summary="The issuer's payment commitment (付款承诺函), signed by its clerk's card (the ticket's path)",
+    produces="application/pdf",
+)
+def commitment(actor: Actor, ticket_id: str) -> Response:
+    data, filename = signed_documents.download(
+        portal().platform, actor, ticket_id, signed_documents.PAYMENT_COMMITMENT
+    )
+    response = _pdf(data, filename)
+    response.headers["X-Document-SHA256"] = hashlib.sha256(data).hexdigest()
+    return response
+
+
+@endpoint(
+    bp,
+    "/tickets/<ticket_id>/commitment/verify",
+    "POST",
+    summary="Verify an uploaded payment commitment against the ledger (the ticket's path)",
+    upload=True,
+)
+def verify_commitment(actor: Actor, ticket_id: str) -> dict[str, Any]:
+    return signed_documents.verify(
+        portal().platform, actor, ticket_id, signed_documents.PAYMENT_COMMITMENT, _upload()
+    )
+
+
+def _offer_pdf(actor: Actor, offer_id: str, kind: str) -> Response:
+    data, filename = signed_documents.download_offer_document(portal().platform, actor, offer_id, kind)
+    response = _pdf(data, filename)
+    response.headers["X-Document-SHA256"] = hashlib.sha256(data).hexdigest()
+    return response
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/agreement",
+    "GET",
+    summary="A transfer's assignment agreement (债权转让协议): the transferor's card, countersigned by the transferee's",
+    produces="application/pdf",
+)
+def offer_agreement(actor: Actor, offer_id: str) -> Response:
+    return _offer_pdf(actor, offer_id, signed_documents.ASSIGNMENT_AGREEMENT)
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/notice",
+    "GET",
+    summary="A transfer's notice to the debtor (债权转让通知), signed by the transferor's card",
+    produces="application/pdf",
+)
+def offer_notice(actor: Actor, offer_id: str) -> Response:
+    return _offer_pdf(actor, offer_id, signed_documents.ASSIGNMENT_NOTICE)
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/agreement/verify",
+    "POST",
+    summary="Verify an uploaded assignment agreement against the ledger",
+    upload=True,
+)
+def verify_offer_agreement(actor: Actor, offer_id: str) -> dict[str, Any]:
+    kind = signed_documents.ASSIGNMENT_AGREEMENT
+    return signed_documents.verify_offer_document(portal().platform, actor, offer_id, kind, _upload())
+
+
+@endpoint(
+    bp,
+    "/offers/<offer_id>/notice/verify",
+    "POST",
+    summary="Verify an uploaded notice of assignment against the ledger",
+    upload=True,
+)
+def verify_offer_notice(actor: Actor, offer_id: str) -> dict[str, Any]:
+    kind = signed_documents.ASSIGNMENT_NOTICE
+    return signed_documents.verify_offer_document(portal().platform, actor, offer_id, kind, _upload())
+
+
+@endpoint(
+    bp,
+    "/applications/<application_id>/assignment",
+    "GET",
+    summary="A financing's assignment to the bank with its recourse terms, signed by the holder's card",
+    produces="application/pdf",
+)
+def financing_assignment(actor: Actor, application_id: str) -> Response:
+    data, filename = signed_documents.download_financing_assignment(portal().platform, actor, application_id)
+    response = _pdf(data, filename)
+    response.headers["X-Document-SHA256"] = hashlib.sha256(data).hexdigest()
+    return response
+
+
+@endpoint(
+    bp,
+    "/applications/<application_id>/assignment/verify",
+    "POST",
+    summary="Verify an uploaded financing assignment against the ledger",
+    upload=True,
+)
+def verify_financing_assignment(actor: Actor, application_id: str) -> dict[str, Any]:
+    return signed_documents.verify_financing_assignment(portal().platform, actor, application_id, _upload())
 
 
 def _upload() -> bytes:

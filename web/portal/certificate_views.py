@@ -15,7 +15,15 @@ from werkzeug.wrappers import Response
 
 from goldticket import domain as d
 from goldticket.certificates import MAX_PDF_BYTES
-from goldticket.services import access, certificates, exports, payments, reads, reconciliation
+from goldticket.services import (
+    access,
+    certificates,
+    exports,
+    payments,
+    reads,
+    reconciliation,
+    signed_documents,
+)
 from goldticket.services.certificates.documents import RECOURSE_TERMS, recourse_terms
 
 from . import verdicts
@@ -189,3 +197,72 @@ def reconciliation_export(root_id: str, statement_id: str, fmt: str) -> Any:
 def statement_export(root_id: str, statement_id: str, fmt: str) -> Any:
     """The clearing statement as CSV or XLSX."""
     return _statement_file(root_id, statement_id, fmt, exports.export_statement)
+
+
+@bp.get("/tickets/<ticket_id>/commitment")
+def commitment(ticket_id: str) -> Any:
+    """The issuer's payment commitment signed by its clerk's card (#21), for the members in the
+    ticket's path (the service decides: 403 for others)."""
+    data, filename = signed_documents.download(
+        portal().platform, actor(), ticket_id, signed_documents.PAYMENT_COMMITMENT
+    )
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tickets/<ticket_id>/commitment/verify", methods=["GET", "POST"])
+def verify_commitment(ticket_id: str) -> Any:
+    """Upload a copy of the ticket's payment commitment: valid (the ledger's file, signed by a
+    card of the issuer) or forged, with the reason."""
+    p, me = portal(), actor()
+    kind = signed_documents.PAYMENT_COMMITMENT
+    answer, error = None, None
+    if request.method == "POST":
+        request.max_content_length = MAX_UPLOAD_BYTES
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = _("Choose the document's PDF file.")
+        else:
+            answer = signed_documents.verify(
+                p.platform, me, ticket_id, kind, upload.read(MAX_UPLOAD_BYTES + 1)
+            )
+    else:
+        signed_documents.download(p.platform, me, ticket_id, kind)  # the path's members only
+    return render_template(
+        "portal/document_verify.html",
+        answer=answer,
+        error=error,
+        ticket_id=ticket_id,
+        limit_kb=MAX_PDF_BYTES // 1024,
+    ), (422 if error else 200)
+
+
+@bp.get("/offers/<offer_id>/<any(agreement, notice):document>")
+def offer_document(offer_id: str, document: str) -> Any:
+    """A transfer's assignment agreement (countersigned once accepted) or its notice to the
+    debtor (#21), for the members in the ticket's path and the offer's payee."""
+    kind = (
+        signed_documents.ASSIGNMENT_AGREEMENT
+        if document == "agreement"
+        else signed_documents.ASSIGNMENT_NOTICE
+    )
+    data, filename = signed_documents.download_offer_document(portal().platform, actor(), offer_id, kind)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/applications/<application_id>/assignment")
+def financing_assignment(application_id: str) -> Any:
+    """A financing's assignment to the bank with its recourse terms (#21), signed by the
+    holder's card: for its bank and the members in the ticket's path."""
+    data, filename = signed_documents.download_financing_assignment(
+        portal().platform, actor(), application_id
+    )
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

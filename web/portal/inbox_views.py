@@ -31,6 +31,7 @@ NOTICE_TEXT = {
     "offer_accepted": _l("Your transfer offer was accepted"),
     "offer_rejected": _l("Your transfer offer was rejected"),
     "offer_withdrawn": _l("A transfer offered to you was withdrawn"),
+    "assignment_notified": _l("Notice of assignment: a receivable you owe was assigned"),
     "financing_requested": _l("A financing application waits for your review"),
     "financing_approved": _l("Your financing application was approved"),
     "financing_rejected": _l("Your financing application was declined"),

@@ -9,6 +9,7 @@ show that the genuine envelope is still signed, once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -475,9 +476,10 @@ def test_an_offer_envelope_that_writes_anything_else_is_refused(consortium, issu
 def test_a_split_whose_pieces_do_not_add_up_is_refused(consortium, issued_ticket):
     platform = consortium.platform
     cc = platform.settings.chaincode
-    offer = transfers.offer_transfer(
-        platform, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=500, pin=PIN
-    )
+    offer = transfers.offer_transfer(  # an offer without documents: its acceptance states none
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], to_org_id="tier2", amount_fen=500, pin=PIN,
+        documents=False,
+    )  # fmt: skip
     serial, intent, genuine = endorsed(
         platform, consortium.tier2, "AcceptOffer", {"offer_id": offer["offer_id"]}
     )
@@ -783,6 +785,111 @@ def test_an_issue_must_record_the_grace_days_its_intent_states(consortium):
         [
             (on_writes(set_field("ticket", grace_days=30), cc), "grace days"),
             (on_writes(lambda writes: first(writes, "ticket")["value"].pop("grace_days"), cc), "grace days"),
+        ],
+    )
+
+
+def test_an_issue_must_record_the_commitment_hash_its_intent_states(consortium):
+    """#21: the payment commitment's SHA-256 on the ticket is the one the clerk's card signed."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    stated = hashlib.sha256(b"the commitment the clerk signed").hexdigest()
+    request = {
+        "payee_org_id": "tier1",
+        "amount_fen": 5_000_000,
+        "maturity_date": (TODAY + dt.timedelta(days=60)).isoformat(),
+        "invoices": [invoice("INV-COMMIT", 5_000_000)],
+        "commitment_sha256": stated,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.core, "IssueTicket", request)
+    other = hashlib.sha256(b"another commitment").hexdigest()
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("ticket", commitment_sha256=other), cc), "payment commitment"),
+            (
+                on_writes(lambda writes: first(writes, "ticket")["value"].pop("commitment_sha256"), cc),
+                "payment commitment",
+            ),
+        ],
+    )
+
+
+def test_an_offer_and_its_acceptance_record_the_documents_their_intents_state(consortium, issued_ticket):
+    """#21: the agreement's and notice's hashes on the offer are the transferor's signed ones; the
+    acceptance records the countersigned agreement the transferee's card signed."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    agreement, notice, countersigned, other = (
+        hashlib.sha256(text.encode()).hexdigest()
+        for text in ("agreement", "notice", "countersigned", "other")
+    )
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "to_org_id": "tier2",
+        "amount_fen": 3000,
+        "agreement_sha256": agreement,
+        "notice_sha256": notice,
+    }
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "OfferTransfer", request)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("offer", agreement_sha256=other), cc), "agreement_sha256"),
+            (on_writes(set_field("offer", notice_sha256=other), cc), "notice_sha256"),
+            (
+                on_writes(lambda writes: first(writes, "offer")["value"].pop("notice_sha256"), cc),
+                "notice_sha256",
+            ),
+        ],
+    )
+    offer_id = platform.contract.submit(
+        platform.signer(consortium.tier1, PIN, "OfferTransfer", request), "OfferTransfer", request
+    )[0]["offer_id"]
+    accept = {"offer_id": offer_id, "countersigned_sha256": countersigned}
+    serial, intent, genuine = endorsed(platform, consortium.tier2, "AcceptOffer", accept)
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("offer", countersigned_sha256=other), cc), "countersigned agreement"),
+            (on_writes(set_field("offer", status="OPEN"), cc), "status"),
+        ],
+    )
+
+
+def test_a_financing_application_carries_the_assignment_hash_its_intent_states(consortium, issued_ticket):
+    """#21: the assignment to the bank on the application is the one the holder's card signed."""
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    request = {
+        "ticket_id": issued_ticket["id"],
+        "bank_org_id": "bank",
+        "amount_fen": 2000,
+        "max_annual_rate_bp": 350,
+        "assignment_sha256": hashlib.sha256(b"the assignment signed").hexdigest(),
+    }
+    serial, intent, genuine = endorsed(platform, consortium.tier1, "ApplyFinancing", request)
+    other = hashlib.sha256(b"another assignment").hexdigest()
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (on_writes(set_field("application", assignment_sha256=other), cc), "assignment's hash"),
+            (
+                on_writes(lambda writes: first(writes, "application")["value"].pop("assignment_sha256"), cc),
+                "assignment's hash",
+            ),
         ],
     )
 

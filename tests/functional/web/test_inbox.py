@@ -129,7 +129,8 @@ def test_each_member_is_told_of_what_concerns_it_newest_first(members: Members, 
     assert _kinds(tier1) == ["offer_accepted", "offer_rejected", "ticket_issued"]
     assert _kinds(tier2) == ["ticket_issued", "financing_approved", "offer_received", "offer_received"]
     assert _kinds(bank) == ["financing_requested"]
-    assert _kinds(core) == ["ticket_rejected", "ticket_accepted"]
+    # the accepted transfer's signed notice of assignment is delivered to the debtor (#21)
+    assert _kinds(core) == ["ticket_rejected", "assignment_notified", "ticket_accepted"]
     listed = tier1.get("/notifications", expect=200)
     assert listed["total"] == 3 and listed["unread"] == 3
     issued = listed["items"][-1]

@@ -322,3 +322,19 @@ def test_financing_splits_exactly(root: int, data: st.DataObject, rate: int, bas
     assert financed.amount_fen + (remainder.amount_fen if remainder else 0) == parent.amount_fen == root
     assert (remainder is None) == (amount == root)
     assert quote.discount_interest_fen + quote.fee_fen + quote.proceeds_fen == amount
+
+
+def test_an_application_records_the_assignment_hash_only_when_stated() -> None:
+    """#21: the holder's signed assignment to the bank; a hash of another shape is refused."""
+    assert "assignment_sha256" not in apply(active())[1].to_dict()
+    ticket = active()
+    stated = {
+        "by_org_id": ticket.holder_org_id, "bank_org_id": BANK, "max_annual_rate_bp": 600, "amount_fen": 1_000,
+        "application_id": "A-S", "today": VALUE,
+    }  # fmt: skip
+    made = apply_financing(ticket, **stated, assignment_sha256="ab" * 32)[1]
+    assert made.to_dict()["assignment_sha256"] == "ab" * 32
+    assert FinancingApplication.from_dict(made.to_dict()) == made
+    for bad in ("AB" * 32, "ab" * 31, 7):
+        with pytest.raises(InvalidInputError):
+            apply_financing(ticket, **stated, assignment_sha256=bad)

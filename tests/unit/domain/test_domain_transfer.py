@@ -330,3 +330,76 @@ def test_split_chains_conserve_the_root_amount(root_amount: int, data: st.DataOb
             if ticket.status is S.SPLIT:
                 children_sum = sum(t.amount_fen for t in tickets.values() if t.parent_id == ticket.id)
                 assert children_sum == ticket.amount_fen
+
+
+# --- signed documents (#21) ------------------------------------------------------------------
+AGREEMENT, NOTICE, COUNTERSIGNED = "a1" * 32, "b2" * 32, "c3" * 32
+
+
+def documented(ticket: Ticket) -> tuple[Ticket, Offer]:
+    return offer_transfer(
+        ticket, by_org_id=SUP_A, to_org_id=SUP_B, amount_fen=1_000, offer_id="O-D", today=TODAY,
+        agreement_sha256=AGREEMENT, notice_sha256=NOTICE,
+    )  # fmt: skip
+
+
+def test_an_offer_records_its_agreement_and_notice_together_or_neither() -> None:
+    locked, made = documented(active())
+    assert (made.agreement_sha256, made.notice_sha256) == (AGREEMENT, NOTICE)
+    assert made.to_dict()["agreement_sha256"] == AGREEMENT and Offer.from_dict(made.to_dict()) == made
+    plain = offer(active())[1].to_dict()
+    assert not {"agreement_sha256", "notice_sha256", "countersigned_sha256", "notice_delivered_on"} & set(
+        plain
+    )
+    for agreement, notice in (
+        (AGREEMENT, None),
+        (None, NOTICE),
+        ("not a hash", NOTICE),
+        (AGREEMENT, "AB" * 32),
+    ):
+        with pytest.raises(InvalidInputError):
+            offer_transfer(
+                active(), by_org_id=SUP_A, to_org_id=SUP_B, amount_fen=1_000, offer_id="O-X", today=TODAY,
+                agreement_sha256=agreement, notice_sha256=notice,
+            )  # fmt: skip
+
+
+def test_a_documented_offer_is_accepted_only_with_the_countersigned_agreement() -> None:
+    locked, made = documented(active())
+
+    def accept_with(countersigned: object) -> Offer:
+        return accept_offer(
+            locked, made, by_org_id=SUP_B, transferred_id="T-1.t", remainder_id="T-1.r", tx_id="tx-a",
+            today=TODAY, countersigned_sha256=countersigned,
+        )[3]  # fmt: skip
+
+    with pytest.raises(InvalidInputError, match="countersigned by your card"):
+        accept_with(None)
+    for bad in ("zz" * 32, 42):
+        with pytest.raises(InvalidInputError):
+            accept_with(bad)
+    closed = accept_with(COUNTERSIGNED)
+    assert closed.countersigned_sha256 == COUNTERSIGNED and closed.notice_delivered_on == TODAY.isoformat()
+    # an offer without documents has nothing to countersign
+    plain_locked, plain = offer(active())
+    with pytest.raises(InvalidInputError):
+        accept_offer(
+            plain_locked, plain, by_org_id=SUP_B, transferred_id="x", remainder_id="y", tx_id="t",
+            countersigned_sha256=COUNTERSIGNED,
+        )  # fmt: skip
+
+
+def test_a_commitment_hash_must_be_a_sha256() -> None:
+    with pytest.raises(InvalidInputError):
+        issue_ticket(
+            ticket_id="T-C", issuer_org_id=CORE, payee_org_id=SUP_A, amount_fen=1_000, issue_date=ISSUE,
+            maturity_date=MATURITY, invoices=(Invoice("INV-001", 10**15, "ab" * 32),), tx_id="tx",
+            commitment_sha256="not a hash",
+        )  # fmt: skip
+    ticket = issue_ticket(
+        ticket_id="T-C", issuer_org_id=CORE, payee_org_id=SUP_A, amount_fen=1_000, issue_date=ISSUE,
+        maturity_date=MATURITY, invoices=(Invoice("INV-001", 10**15, "ab" * 32),), tx_id="tx",
+        commitment_sha256=AGREEMENT,
+    )  # fmt: skip
+    assert Ticket.from_dict(ticket.to_dict()).commitment_sha256 == AGREEMENT
+    assert "commitment_sha256" not in active().to_dict()
