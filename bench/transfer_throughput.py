@@ -140,6 +140,7 @@ def run_chain(platform: Platform, holder, payee, ticket_id: str, count: int, lat
             to_org_id=payee.member_id,
             amount_fen=1,
             pin=PIN,
+            documents=False,
         )
         moved = transfers.accept_offer(platform, payee, offer["offer_id"], pin=PIN)
         latencies.append(time.perf_counter() - started)

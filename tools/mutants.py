@@ -131,6 +131,12 @@ TARGETS: dict[str, list[str]] = {
         "tests/scenario/test_claimed_identities.py",
     ],
     # certificate downloads (issue #17): the per-user limit shared by every worker, and who may certify
+    # issue #21: documents signed by the member's own card (the gateway's checks, who may read them)
+    "goldticket/signing/documents.py": ["tests/functional/signing/test_gateway_documents.py"],
+    "goldticket/services/signed_documents.py": [
+        "tests/scenario/test_signed_commitment.py",
+        "tests/functional/web/test_commitment_web.py",
+    ],
     "goldticket/services/certificates/issue.py": [
         "tests/functional/web/test_download_limits.py",
         "tests/scenario/test_certificate_life.py",

@@ -52,6 +52,9 @@ def organisation_folder(
 
 
 class Platform:
+    # True on the stand-in a confirmation page rehearses a write on (services.rehearsal)
+    rehearsing = False
+
     def __init__(self, settings: Settings, ledger: Ledger, keystore: KeyStore, cards: Cards) -> None:
         self.settings = settings
         self.ledger = ledger

@@ -19,7 +19,10 @@ class _Rehearsed(Exception):
 
 
 class _RehearsalPlatform:
-    """The platform, except that a write is rehearsed, never signed or submitted."""
+    """The platform, except that a write is rehearsed, never signed or submitted; the documents
+    it carries (services.signed_documents) are rendered, not signed or kept (no PIN try)."""
+
+    rehearsing = True
 
     def __init__(self, platform: Platform) -> None:
         self._platform = platform

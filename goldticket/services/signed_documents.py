@@ -107,6 +107,8 @@ def card_sign(
     ca_pem = platform.keystore.trusted().get(identity.msp_id)
     if ca_pem is None:
         raise d.StateConflictError(f"the platform does not trust {identity.msp_id}'s CA")
+    if platform.rehearsing:  # before the PIN: rendered (it must be), not signed or kept
+        return rendered, hashlib.sha256(rendered).hexdigest()
 
     def sign(signed_attributes: bytes, prepared: bytes) -> bytes:
         # what the user is shown and the card signs: the document's own terms and digest

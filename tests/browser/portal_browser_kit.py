@@ -114,7 +114,7 @@ class User:
 # -- walking every page of a role (#20: the page walk and the phone width) --------------------
 ROLES = ("hdzg.clerk", "szjm.clerk", "wxdj.clerk", "jnyh.credit", "hhbl.credit", "operator")
 NOT_PAGES = re.compile(
-    r"^/(lang|logout|static)/|/pdf$|/payment-file$|/export/(csv|xlsx)$|/reconciliation/(csv|xlsx)$|/invoices/|^/tickets/export$|^/logout$"
+    r"^/(lang|logout|static)/|/pdf$|/commitment$|/(agreement|notice|assignment)$|/payment-file$|/export/(csv|xlsx)$|/reconciliation/(csv|xlsx)$|/invoices/|^/tickets/export$|^/logout$"
 )  # files
 STATES = (
     "PENDING_ACCEPTANCE|LOCKED_TRANSFER|LOCKED_FINANCING|SPLIT|FINANCED|SETTLED|REJECTED|CANCELLED"

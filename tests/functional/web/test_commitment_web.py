@@ -124,3 +124,45 @@ def test_a_financings_assignment_over_the_api_and_the_portal(app, members, accep
     page = holder.get(f"/tickets/{accepted['id']}").get_data(as_text=True)
     assert f'href="/applications/{application_id}/assignment"' in page and "融资转让协议（PDF）" in page
     assert holder.get(f"/applications/{application_id}/assignment").data == got.data
+
+
+def test_the_confirmation_pages_sign_no_document_and_spend_no_pin_try(app, members, accepted, portal):
+    """The confirmation page rehearses the write before the PIN (#20 point 3): the documents the
+    write carries (#21) are rendered there but neither signed by the card nor kept, and no PIN
+    try is spent (a rehearsal signing with a blank PIN answered every issue and transfer with
+    "PIN 码错误" and counted a wrong PIN on the card)."""
+    from io import BytesIO
+
+    from apiclient import MATURITY
+    from test_portal_day import alerts, confirm
+
+    registry = portal.platform.cards.registry
+    folder = portal.settings.data_dir / "documents"
+    kept = sorted(folder.iterdir()) if folder.exists() else []
+    core, holder = portal_login(app, "core.clerk"), portal_login(app, "tier1.clerk")
+    tries = {
+        name: registry.tries_left(registry.active_card(name).serial) for name in ("core.clerk", "tier1.clerk")
+    }
+
+    issue = core.post(
+        "/issue",
+        data={
+            "csrf_token": csrf(core.get("/issue").get_data(as_text=True)),
+            "payee_org_id": "tier1",
+            "amount": "10.00",
+            "maturity_date": MATURITY.isoformat(),
+            "invoice_number": "INV-REHEARSED-1",
+            "invoice_file": (BytesIO(b"%PDF-1.7 a rehearsed issue"), "invoice.pdf"),
+        },
+    )
+    html = issue.get_data(as_text=True)
+    assert issue.status_code == 200 and 'data-testid="to-sign"' in html, alerts(html) or html[-800:]
+    for action, fields in (
+        ("transfer", {"to_org_id": "tier2", "amount": "10.00"}),
+        ("finance", {"bank_org_id": "bank", "amount": "10.00", "max_rate": "5"}),
+    ):
+        page, html = confirm(holder, action, ticket_id=accepted["id"], **fields)
+        assert page.status_code == 200 and 'data-testid="to-sign"' in html, (action, alerts(html))
+    after = {name: registry.tries_left(registry.active_card(name).serial) for name in tries}
+    assert after == tries
+    assert (sorted(folder.iterdir()) if folder.exists() else []) == kept
