@@ -129,6 +129,15 @@ def layout() -> dict[str, Any]:
     }
 
 
+def referrer_path() -> str | None:
+    """The path of the page the request came from (its Referer), or None: none, or one
+    urlsplit cannot read (a bracket out of place is its ValueError)."""
+    try:
+        return urlsplit(request.referrer).path if request.referrer else None
+    except ValueError:
+        return None
+
+
 def safe_next(target: str | None) -> str:
     """``target`` if it is a path on this site, else the home page (never a redirect away)."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -27,7 +26,7 @@ from . import (  # noqa: F401
     ticket_actions,
     transfer_actions,
 )
-from ._blueprint import TypedError, actor, bp, portal, safe_next
+from ._blueprint import TypedError, actor, bp, portal, referrer_path, safe_next
 from .actions import ACTIONS, Summary
 from .service_messages import sentence
 
@@ -61,7 +60,7 @@ def confirm(name: str) -> Any:
         flash(sentence(failure), "error")
         session["form_values"] = values  # the form shows them again beside the error (never a secret)
         back = request.form.get("back")
-        return redirect(safe_next(back or request.referrer and urlsplit(request.referrer).path))
+        return redirect(safe_next(back or referrer_path()))
 
 
 @bp.post("/sign/<name>/commit")

@@ -82,13 +82,17 @@ def _url(portal: Portal, value: Any) -> str:
         raise d.InvalidInputError(f"webhook_url is a URL of at most {MAX_URL} characters")
     if not re.match(URL, value.strip()):
         raise d.InvalidInputError("webhook_url must name a host, with no user or password in it")
-    parts = urlsplit(value.strip())
+    try:  # a bracket out of place ("http://[127.0.0.1/") is a ValueError of urlsplit's
+        parts = urlsplit(value.strip())
+        hostname, _port = parts.hostname, parts.port
+    except ValueError:
+        raise d.InvalidInputError("webhook_url is not a URL") from None
     schemes = ("https",) if portal.settings.env == "prod" else ("https", "http")
     if parts.scheme not in schemes:
         raise d.RuleViolationError(f"webhook_url must be an {' or '.join(schemes)} URL")
-    if not parts.hostname or parts.username or parts.password or any(c.isspace() for c in value.strip()):
+    if not hostname or parts.username or parts.password or any(c.isspace() for c in value.strip()):
         raise d.InvalidInputError("webhook_url must name a host, with no user or password in it")
-    if portal.settings.env == "prod" and not channels.public_host(parts.hostname):
+    if portal.settings.env == "prod" and not channels.public_host(hostname):
         raise d.RuleViolationError("webhook_url must name a public host, not one of this network")
     return value.strip()
 

@@ -421,6 +421,9 @@ def test_only_the_members_own_admin_reads_or_changes_its_preferences(
         ({"webhook_url": "ftp://127.0.0.1/hook"}, 400),
         ({"webhook_url": "http://user:pass@127.0.0.1/hook"}, 400),
         ({"webhook_url": "http://127.0.0.1/a b"}, 400),
+        ({"webhook_url": "http://[127.0.0.1/hook"}, 400),  # urlsplit's ValueError was a 500 (schemathesis)
+        ({"webhook_url": "http://]:80/hook"}, 400),
+        ({"webhook_url": "http://[::1/hook"}, 400),
         ({"email_kinds": ["no_such_kind"], "email_to": ["a@b.test"]}, 400),
         ({"language": "fr"}, 400),
         ({"webhook_secret": "whsec_mine"}, 400),  # the platform makes the secret, never the member

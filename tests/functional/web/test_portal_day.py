@@ -531,3 +531,20 @@ def test_the_desk_edits_a_members_details_on_the_ledger(app: Any, members: Membe
     assert alerts(html) and 'type="password"' not in html
     page, html = confirm(login(app, "tier1.clerk"), "update_org", org_id="tier2", name="x", back="/")
     assert 'type="password"' not in html  # the desk's page is the operator's only
+
+
+def test_a_malformed_referer_after_a_refusal_goes_home_not_to_a_500(
+    app: Any, members: Members, accepted: dict[str, Any]
+) -> None:
+    """A refused confirmation goes back to the page it came from (the Referer when no ``back``):
+    a Referer urlsplit cannot read (a bracket out of place) was a 500."""
+    holder = login(app, "tier1.clerk")
+    token = csrf(holder.get("/").get_data(as_text=True))
+    for referer in ("http://[bad/tickets", "http://]:1/x", "/tickets/x"):
+        answer = holder.post(
+            "/sign/transfer",
+            data={"csrf_token": token, "ticket_id": accepted["id"], "to_org_id": "", "amount": "10.00"},
+            headers={"Referer": referer},
+        )
+        assert answer.status_code == 302, (referer, answer.status_code)
+        assert answer.headers["Location"].startswith("/"), answer.headers["Location"]
