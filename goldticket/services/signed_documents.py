@@ -544,3 +544,13 @@ def verify(platform: Platform, actor: Actor, ticket_id: str, kind: str, data: by
         "recorded_sha256": recorded,
         "signer_org_id": signer,
     }
+
+
+def may_read_tree(platform: Platform, actor: Actor, root_id: str) -> bool:
+    """Whether ``actor`` may download the documents of the tree under ``root_id`` as a member
+    of its path (the operator too): the check the downloads make."""
+    try:
+        _in_path(platform, actor, root_id)
+    except d.ForbiddenError:
+        return False
+    return True

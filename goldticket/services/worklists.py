@@ -25,9 +25,10 @@ from goldticket.store.models import (
 )
 
 from . import access, accounts, cards, logins
+from . import signed_documents as sd
 from .context import OPERATOR, Actor
 from .portal import Portal
-from .reads import _visible, present_ticket, settled_roots
+from .reads import _visible, present_ticket, settled_roots, ticket_lineage
 
 LIVE = sorted(status.value for status in d.status.LIVE)
 LIMIT = 50
@@ -247,3 +248,98 @@ def directory(portal: Portal, actor: Actor) -> list[dict[str, Any]]:
         user["has_live_card"] = any(card["status"] in logins.LIVE for card in user["cards"])
         user["login_disabled"] = not logins.usable(portal.platform, user["username"])
     return users
+
+
+def ticket_documents(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[str, Any]]:
+    """Every signed document of the pieces of ``ticket_id``'s tree that ``actor`` sees (the
+    lineage of :func:`reads.ticket_lineage`): the root's payment commitment, each offer's
+    assignment agreement and notice, each application's assignment to the bank; only those the
+    downloads above hand to ``actor`` (the ticket's path, an offer's payee, an application's
+    bank). Each: ``kind``, ``ticket_id``, ``offer_id`` or ``application_id``, ``sha256``, the
+    signing ``signers`` and the offer's or application's ``status``. NotFoundError for a ticket
+    the actor does not see."""
+    lineage = ticket_lineage(portal, actor, ticket_id)
+    ids: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        ids.append(node["ticket"]["id"])
+        for child in node["children"]:
+            walk(child)
+
+    walk(lineage)
+    root = lineage["ticket"]
+    in_path = sd.may_read_tree(portal.platform, actor, root["id"])
+    found: list[dict[str, Any]] = []
+    if in_path and root.get("commitment_sha256"):
+        found.append(
+            {
+                "kind": sd.PAYMENT_COMMITMENT,
+                "ticket_id": root["id"],
+                "sha256": root["commitment_sha256"],
+                "signers": [root["issuer_org_id"]],
+                "parties": {"payer": root["issuer_org_id"]},
+                "amount_fen": root["amount_fen"],
+                "status": "",
+            }
+        )
+    with portal.database.session() as session:
+        offers = [
+            json.loads(row.doc)
+            for row in session.scalars(
+                select(OfferRow).where(OfferRow.ticket_id.in_(ids)).order_by(OfferRow.id)
+            )
+        ]
+        applications = [
+            json.loads(row.doc)
+            for row in session.scalars(
+                select(ApplicationRow).where(ApplicationRow.ticket_id.in_(ids)).order_by(ApplicationRow.id)
+            )
+        ]
+    for offer in offers:
+        if not offer.get("agreement_sha256") or not (in_path or actor.member_id == offer["to_org_id"]):
+            continue
+        countersigned = offer.get("countersigned_sha256")
+        common = {
+            "ticket_id": offer["ticket_id"],
+            "offer_id": offer["id"],
+            "parties": {"assignor": offer["from_org_id"], "assignee": offer["to_org_id"]},
+            "amount_fen": offer["amount_fen"],
+            "status": offer.get("status", ""),
+        }
+        signers = [offer["from_org_id"], *([offer["to_org_id"]] if countersigned else [])]
+        found.append(
+            {
+                **common,
+                "kind": sd.ASSIGNMENT_AGREEMENT,
+                "sha256": countersigned or offer["agreement_sha256"],
+                "signers": signers,
+            }
+        )
+        found.append(
+            {
+                **common,
+                "kind": sd.ASSIGNMENT_NOTICE,
+                "sha256": offer.get("notice_sha256") or "",
+                "signers": [offer["from_org_id"]],
+                "delivered_on": offer.get("notice_delivered_on") or "",
+            }
+        )
+    for application in applications:
+        if not application.get("assignment_sha256") or not (
+            in_path or actor.member_id == application["bank_org_id"]
+        ):
+            continue
+        found.append(
+            {
+                "kind": sd.FINANCING_ASSIGNMENT,
+                "ticket_id": application["ticket_id"],
+                "application_id": application["id"],
+                "sha256": application["assignment_sha256"],
+                "signers": [application["holder_org_id"]],
+                "parties": {"assignor": application["holder_org_id"], "assignee": application["bank_org_id"]},
+                "amount_fen": application["amount_fen"],
+                "recourse": application.get("recourse"),
+                "status": application.get("status", ""),
+            }
+        )
+    return found

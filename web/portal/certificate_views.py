@@ -6,6 +6,7 @@ settlement's clearing statement again, with its signed PDF."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -212,12 +213,91 @@ def commitment(ticket_id: str) -> Any:
     return response
 
 
-@bp.route("/tickets/<ticket_id>/commitment/verify", methods=["GET", "POST"])
-def verify_commitment(ticket_id: str) -> Any:
-    """Upload a copy of the ticket's payment commitment: valid (the ledger's file, signed by a
-    card of the issuer) or forged, with the reason."""
-    p, me = portal(), actor()
-    kind = signed_documents.PAYMENT_COMMITMENT
+# the verify page of each signed document (#21): its title, what it is, who signs it
+DOCUMENT_PAGES = {
+    signed_documents.PAYMENT_COMMITMENT: {
+        "title": _l("Verify the payment commitment"),
+        "name": _l("Payment commitment (PDF)"),
+        "intro": _l(
+            "Upload a copy of the issuer's payment commitment (付款承诺函): its card signature and its"
+            " SHA-256 recorded on the ledger with the ticket are checked."
+        ),
+        "valid": _l("Valid: the file recorded on the ledger, signed by a card of the issuer."),
+        "forged": _l("Forged: not the file recorded on the ledger, or not signed by a card of the issuer."),
+    },
+    signed_documents.ASSIGNMENT_AGREEMENT: {
+        "title": _l("Verify the assignment agreement"),
+        "name": _l("Assignment agreement (PDF)"),
+        "intro": _l(
+            "Upload a copy of the transfer's assignment agreement (债权转让协议): the transferor's card"
+            " signature, the transferee's countersignature once it accepted, and the SHA-256 recorded on"
+            " the ledger with the offer are checked."
+        ),
+        "valid": _l(
+            "Valid: the file recorded on the ledger, signed by a card of the transferor (and countersigned"
+            " by a card of the transferee once accepted)."
+        ),
+        "forged": _l(
+            "Forged: not the file recorded on the ledger, or not signed by the cards of the parties."
+        ),
+    },
+    signed_documents.ASSIGNMENT_NOTICE: {
+        "title": _l("Verify the notice to the debtor"),
+        "name": _l("Notice to the debtor (PDF)"),
+        "intro": _l(
+            "Upload a copy of the transfer's notice of assignment to the debtor (债权转让通知): the"
+            " transferor's card signature and the SHA-256 recorded on the ledger with the offer are checked."
+        ),
+        "valid": _l("Valid: the file recorded on the ledger, signed by a card of the transferor."),
+        "forged": _l(
+            "Forged: not the file recorded on the ledger, or not signed by a card of the transferor."
+        ),
+    },
+    signed_documents.FINANCING_ASSIGNMENT: {
+        "title": _l("Verify the assignment to the bank"),
+        "name": _l("Assignment to the bank (PDF)"),
+        "intro": _l(
+            "Upload a copy of the financing's assignment to the bank (融资转让协议): the holder's card"
+            " signature and the SHA-256 recorded on the ledger with the financing application are checked."
+        ),
+        "valid": _l("Valid: the file recorded on the ledger, signed by a card of the holder."),
+        "forged": _l("Forged: not the file recorded on the ledger, or not signed by a card of the holder."),
+    },
+}
+# the verdict's reasons (signed_documents, certificates.verify) in the page's language
+DOCUMENT_REASONS = (
+    (
+        r"the file is not the one recorded on the ledger",
+        _l("The file is not the one recorded on the ledger (its SHA-256 differs)."),
+    ),
+    (r"the file is larger than", _l("The file is larger than the limit.")),
+    (r"the file is not a PDF", _l("The file is not a PDF.")),
+    (r"the PDF carries \d+ signatures", _l("The PDF does not carry the expected number of signatures.")),
+    (r"the signed bytes were changed", _l("The signed bytes were changed.")),
+    (r"a signature does not verify", _l("A signature does not verify.")),
+    (
+        r"does not chain to",
+        _l("A signing certificate is not certified by the signing member's organisation."),
+    ),
+    (r"is not signed by a card of", _l("The document is not signed by a card of the member who signs it.")),
+    (r"bytes were added after the signature", _l("Bytes were added after the signature.")),
+    (r"cannot be read", _l("The PDF or its signature cannot be read.")),
+    (r"does not trust", _l("The platform does not trust the signing member's organisation.")),
+)
+
+
+def document_reason(reason: str) -> str:
+    """A verdict's reason in the page's language (the service's own words when unknown)."""
+    for pattern, text in DOCUMENT_REASONS:
+        if re.search(pattern, reason):
+            return str(text)
+    return reason
+
+
+def _document_page(kind: str, download_url: str, guard: Any, check: Any) -> Any:
+    """The verify page of a signed document: ``guard()`` refuses a member who may not read it
+    (403, as the download), ``check(data)`` is the service's verdict on the upload."""
+    guard()
     answer, error = None, None
     if request.method == "POST":
         request.max_content_length = MAX_UPLOAD_BYTES
@@ -225,29 +305,121 @@ def verify_commitment(ticket_id: str) -> Any:
         if upload is None or not upload.filename:
             error = _("Choose the document's PDF file.")
         else:
-            answer = signed_documents.verify(
-                p.platform, me, ticket_id, kind, upload.read(MAX_UPLOAD_BYTES + 1)
-            )
-    else:
-        signed_documents.download(p.platform, me, ticket_id, kind)  # the path's members only
+            answer = check(upload.read(MAX_UPLOAD_BYTES + 1))
+            answer["reason_text"] = document_reason(answer["reason"]) if answer.get("reason") else ""
     return render_template(
         "portal/document_verify.html",
         answer=answer,
         error=error,
-        ticket_id=ticket_id,
+        page=DOCUMENT_PAGES[kind],
+        kind=kind,
+        download_url=download_url,
         limit_kb=MAX_PDF_BYTES // 1024,
     ), (422 if error else 200)
+
+
+@bp.route("/tickets/<ticket_id>/commitment/verify", methods=["GET", "POST"])
+def verify_commitment(ticket_id: str) -> Any:
+    """Upload a copy of the ticket's payment commitment: valid (the ledger's file, signed by a
+    card of the issuer) or forged, with the reason."""
+    p, me = portal(), actor()
+    kind = signed_documents.PAYMENT_COMMITMENT
+    return _document_page(
+        kind,
+        url_for("portal.commitment", ticket_id=ticket_id),
+        lambda: signed_documents.download(p.platform, me, ticket_id, kind),
+        lambda data: signed_documents.verify(p.platform, me, ticket_id, kind, data),
+    )
+
+
+@bp.route("/offers/<offer_id>/<any(agreement, notice):document>/verify", methods=["GET", "POST"])
+def verify_offer_document(offer_id: str, document: str) -> Any:
+    """Upload a copy of a transfer's assignment agreement or notice to the debtor (#21): valid
+    (the ledger's file, signed by the transferor's card, the agreement countersigned by the
+    transferee's once accepted) or forged, with the reason. The path's members and the payee."""
+    p, me = portal(), actor()
+    kind = OFFER_DOCUMENTS[document]
+    return _document_page(
+        kind,
+        url_for("portal.offer_document", offer_id=offer_id, document=document),
+        lambda: signed_documents.download_offer_document(p.platform, me, offer_id, kind),
+        lambda data: signed_documents.verify_offer_document(p.platform, me, offer_id, kind, data),
+    )
+
+
+@bp.route("/applications/<application_id>/assignment/verify", methods=["GET", "POST"])
+def verify_financing_assignment(application_id: str) -> Any:
+    """Upload a copy of a financing's assignment to the bank (#21): valid (the ledger's file,
+    signed by the holder's card) or forged, with the reason. Its bank and the path's members."""
+    p, me = portal(), actor()
+    return _document_page(
+        signed_documents.FINANCING_ASSIGNMENT,
+        url_for("portal.financing_assignment", application_id=application_id),
+        lambda: signed_documents.download_financing_assignment(p.platform, me, application_id),
+        lambda data: signed_documents.verify_financing_assignment(p.platform, me, application_id, data),
+    )
+
+
+OFFER_DOCUMENTS = {
+    "agreement": signed_documents.ASSIGNMENT_AGREEMENT,
+    "notice": signed_documents.ASSIGNMENT_NOTICE,
+}
+DOCUMENT_NAMES = {
+    signed_documents.PAYMENT_COMMITMENT: _l("Payment commitment (付款承诺函)"),
+    signed_documents.ASSIGNMENT_AGREEMENT: _l("Assignment agreement (债权转让协议)"),
+    signed_documents.ASSIGNMENT_NOTICE: _l("Notice to the debtor (债权转让通知)"),
+    signed_documents.FINANCING_ASSIGNMENT: _l("Assignment to the bank (融资转让协议)"),
+}
+DOCUMENT_STATES = {
+    "OPEN": _l("Waiting for an answer"),
+    "ACCEPTED": _l("Transfer accepted"),
+    "APPROVED": _l("Financing approved"),
+    "REJECTED": _l("Refused"),
+    "CANCELLED": _l("Withdrawn"),
+}
+DOCUMENT_ROLES = {
+    "payer": _l("Payer"),
+    "assignor": _l("Assignor"),
+    "assignee": _l("Assignee"),
+}
+
+
+def document_url(doc: dict[str, Any], verify: bool = False) -> str:
+    """The download (or verify page) of one of worklists.ticket_documents' entries."""
+    kind = doc["kind"]
+    if kind == signed_documents.PAYMENT_COMMITMENT:
+        name, values = "commitment", {"ticket_id": doc["ticket_id"]}
+    elif kind == signed_documents.FINANCING_ASSIGNMENT:
+        name, values = "financing_assignment", {"application_id": doc["application_id"]}
+    else:
+        document = "agreement" if kind == signed_documents.ASSIGNMENT_AGREEMENT else "notice"
+        name, values = "offer_document", {"offer_id": doc["offer_id"], "document": document}
+    if verify:
+        name = {
+            "commitment": "verify_commitment",
+            "financing_assignment": "verify_financing_assignment",
+            "offer_document": "verify_offer_document",
+        }[name]
+    return url_for(f"portal.{name}", **values)
+
+
+def documents_context(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """What portal/_documents.html needs besides the list."""
+    return {
+        "documents": documents,
+        "document_names": DOCUMENT_NAMES,
+        "document_files": {kind: page["name"] for kind, page in DOCUMENT_PAGES.items()},
+        "document_states": DOCUMENT_STATES,
+        "document_roles": DOCUMENT_ROLES,
+        "document_url": document_url,
+    }
 
 
 @bp.get("/offers/<offer_id>/<any(agreement, notice):document>")
 def offer_document(offer_id: str, document: str) -> Any:
     """A transfer's assignment agreement (countersigned once accepted) or its notice to the
     debtor (#21), for the members in the ticket's path and the offer's payee."""
-    kind = (
-        signed_documents.ASSIGNMENT_AGREEMENT
-        if document == "agreement"
-        else signed_documents.ASSIGNMENT_NOTICE
-    )
+    kind = OFFER_DOCUMENTS[document]
     data, filename = signed_documents.download_offer_document(portal().platform, actor(), offer_id, kind)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -9,11 +9,12 @@ from typing import Any
 from flask import abort, render_template, session
 
 from goldticket import domain as d
-from goldticket.services import certificates, reads
+from goldticket.services import certificates, reads, worklists
 from goldticket.services.context import OPERATOR, Actor
 
 from ._blueprint import actor, bp, member_names, portal
 from .account_change_views import notices_of
+from .certificate_views import documents_context
 
 
 @bp.get("/tickets/<ticket_id>")
@@ -31,6 +32,7 @@ def ticket(ticket_id: str) -> Any:
         banks=[m for m in member_names().values() if m.get("role") == "bank"],
         certifiable=_certifiable(shown, me),
         account_notices=notices_of(_parties(lineage)),
+        **documents_context(worklists.ticket_documents(p, me, ticket_id)),
     )
 
 

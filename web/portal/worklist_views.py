@@ -13,6 +13,7 @@ from goldticket.services import account_changes, reads, worklists
 from goldticket.services.context import OPERATOR
 
 from ._blueprint import actor, bp, member_names, portal
+from .certificate_views import documents_context
 from .help_views import tour_steps
 from .registration_actions import review  # registration (中登网, #21)
 
@@ -66,6 +67,7 @@ def application(application_id: str) -> Any:
         bank=bank,
         today=p.platform.today(),
         **review(p, me, found),
+        **documents_context(worklists.ticket_documents(p, me, found["ticket_id"])),
     )
 
 
