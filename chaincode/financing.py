@@ -14,7 +14,7 @@ from goldticket import domain as d
 from .dual_control import require_review
 from .endorsement import bank_policy
 from .private import get_private, get_private_hash, put_private, terms_collection
-from .state import derive_id, encode
+from .state import derive_id
 from .transactions import Tx, public, transaction
 from .visibility import require_own, sees_everything
 
@@ -123,13 +123,15 @@ class FinancingTransactions:
         d.require_current_registration(application.id, registrations, tx.today())
         private = "annual_rate_bp" in tx.private_fields
         if private:  # the terms to the holder's and the bank's organisations, hashes to the channel
-            terms = {
-                "application_id": application.id,
-                "value_date": d.parse_date(req.get("value_date"), "value_date").isoformat(),
-                **quote.to_dict(),
-            }
+            # with the client's random salt, sent privately too: the channel's hash of the terms
+            # would otherwise give the rate away to anyone hashing the few plausible rates
+            if d.TERMS_SALT not in tx.private_fields:
+                raise d.InvalidInputError(
+                    f"a private rate needs a private {d.TERMS_SALT} (random, 128 bits or more)"
+                )
+            terms = d.private_terms(application.id, quote, req.get(d.TERMS_SALT))  # type: ignore[arg-type]
             collection = terms_collection(bank["msp_id"])
-            await put_private(tx.stub, collection, tx.key("terms", application.id), encode(terms))
+            await put_private(tx.stub, collection, tx.key("terms", application.id), d.terms_bytes(terms))
             approved = dataclasses.replace(approved, quote=None, terms=collection)
         await tx.put("application", (application.id,), approved.to_dict())
         await tx.save_split(parent, (financed, remainder), "approve_financing", caller, old)

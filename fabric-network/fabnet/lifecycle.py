@@ -189,6 +189,56 @@ def collections_file(layout: Layout) -> Path:
     return path
 
 
+def add_collection(layout: Layout, msp_id: str) -> bool:
+    """Add ``terms-<msp_id>`` to the network's collections config (an organisation that joined
+    after the first definition); False when it is there already. Every later definition names it."""
+    path = collections_file(layout)
+    current = json.loads(path.read_text(encoding="utf-8"))
+    names = {item["name"] for item in current}
+    if f"terms-{msp_id}" in names:
+        return False
+    members = sorted({name.removeprefix("terms-") for name in names} | {msp_id})
+    write_file(path, (json.dumps(collections_config(members), indent=2) + "\n").encode())
+    return True
+
+
+def committed_definition(layout: Layout, binaries: Binaries, name: str) -> dict[str, Any]:
+    """The committed definition of ``name`` (``sequence``, ``version``, ``approvals``...)."""
+    out = run(
+        [
+            binaries.tool("peer"),
+            "lifecycle",
+            "chaincode",
+            "querycommitted",
+            "--channelID",
+            layout.channel,
+            "--name",
+            name,
+            "--output",
+            "json",
+        ],
+        admin_env(layout, binaries, layout.peers[0]),
+        f"querycommitted {name}",
+    )
+    found: dict[str, Any] = json.loads(out)
+    return found
+
+
+def collection_names(committed: dict[str, Any]) -> set[str]:
+    """The collections a committed definition (``committed_definition``) names, whichever JSON
+    shape the peer CLI gives each entry (a ``name`` somewhere inside it)."""
+
+    def names(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            found = {value["name"]} if isinstance(value.get("name"), str) else set()
+            return found.union(*(names(item) for key, item in value.items() if key != "name"))
+        if isinstance(value, list):
+            return set().union(*(names(item) for item in value))
+        return set()
+
+    return names((committed.get("collections") or {}).get("config") or [])
+
+
 def definition(
     layout: Layout, name: str, sequence: int = SEQUENCE, version: str = CHAINCODE_VERSION
 ) -> list[str]:
@@ -236,8 +286,10 @@ def commit_command(
     name: str,
     sequence: int = SEQUENCE,
     version: str = CHAINCODE_VERSION,
+    others: tuple[tuple[Peer, Path], ...] = (),
 ) -> list[str]:
-    """``peer lifecycle chaincode commit`` of one definition, endorsed by every peer."""
+    """``peer lifecycle chaincode commit`` of one definition, endorsed by every peer (and
+    ``others``: peers of organisations that joined later, with their TLS CA)."""
     command = [
         binaries.tool("peer"),
         "lifecycle",
@@ -248,6 +300,8 @@ def commit_command(
     ]
     for peer in layout.peers:
         command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]
+    for peer, tls_ca in others:
+        command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(tls_ca)]
     return [*command, "--waitForEventTimeout", "30s"]
 
 

@@ -285,6 +285,50 @@ def approve_committed_definition(
     retry(lambda: run(approve, env, f"{peer.msp_id} approving {layout.chaincode}"), "approve", timeout=60)
 
 
+def admit_to_chaincode(
+    layout: Layout, binaries: Binaries, folder: Path, peer: Peer, package_id: str, name: str | None = None
+) -> int:
+    """After the join, the newcomer's part of the chaincode: its own private terms collection.
+    Collections are fixed in the chaincode definition, so ``terms-<its MSP>`` comes with the next
+    sequence: the collections config gains it (``lifecycle.add_collection``, what every later
+    definition names), each member organisation's admin approves the new sequence (same package,
+    version and policy), the newcomer installs the package and approves it with its own admin,
+    and it is committed, endorsed by every peer (a MAJORITY of approvals is what the channel's
+    LifecycleEndorsement asks). Idempotent: a sequence that already names the collection is kept.
+    Returns the committed sequence."""
+    name = name or layout.chaincode
+    own_env = own_admin_env(layout, binaries, folder, peer)
+    installed = run(
+        [binaries.tool("peer"), "lifecycle", "chaincode", "queryinstalled", "--output", "json"],
+        own_env,
+        f"queryinstalled on {peer.name}",
+    )
+    if package_id not in installed:
+        install = [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)]
+        run(install, own_env, f"installing the chaincode on {peer.name}", timeout=120)
+    current = lifecycle.committed_definition(layout, binaries, name)
+    collection = f"terms-{peer.msp_id}"
+    names = lifecycle.collection_names(current)
+    lifecycle.add_collection(layout, peer.msp_id)
+    sequence, version = int(current["sequence"]), str(current["version"])
+    if collection in names:  # already admitted: the newcomer approves the committed sequence once
+        if not (current.get("approvals") or {}).get(peer.msp_id):
+            approve = lifecycle.approve_command(layout, binaries, name, package_id, sequence, version)
+            retry(lambda: run(approve, own_env, f"{peer.msp_id} approving {name}"), "approve", timeout=60)
+        return sequence
+    sequence += 1
+    approve = lifecycle.approve_command(layout, binaries, name, package_id, sequence, version)
+    for member in layout.peers:  # each organisation's admin, with its own identity
+        env, what = admin_env(layout, binaries, member), f"{member.msp_id} approving {name} #{sequence}"
+        retry(lambda env=env, what=what: run(approve, env, what), "approve")
+    retry(lambda: run(approve, own_env, f"{peer.msp_id} approving {name} #{sequence}"), "approve", timeout=60)
+    tls_ca = folder / "msp" / "tlscacerts" / "ca.pem"
+    commit = lifecycle.commit_command(layout, binaries, name, sequence, version, others=((peer, tls_ca),))
+    env = admin_env(layout, binaries, layout.peers[0])
+    retry(lambda: run(commit, env, f"committing {name} #{sequence}"), "commit", timeout=60)
+    return sequence
+
+
 def invoke_ping(
     layout: Layout, binaries: Binaries, env: dict[str, str], endorsers: list[tuple[Peer, Path]]
 ) -> str:

@@ -15,15 +15,20 @@ from .errors import (
 )
 from .financing import (
     MAX_RATE_BP,
+    TERMS_SALT,
     DiscountQuote,
     FinancingApplication,
     apply_financing,
     approve_financing,
     check_rate_bound,
+    financing_terms_sha256,
     format_rate,
+    private_terms,
     quote_discount,
     reject_financing,
     require_rate_bp,
+    require_terms_salt,
+    terms_bytes,
 )
 from .invoices import allocate_invoices, check_same_invoice
 from .kyc import MemberKyc, check_kyc, check_uscc, require_sha256
@@ -95,6 +100,11 @@ __all__ = [
     "check_rate_bound",
     "format_rate",
     "require_rate_bp",
+    "require_terms_salt",
+    "terms_bytes",
+    "private_terms",
+    "financing_terms_sha256",
+    "TERMS_SALT",
     "DiscountQuote",
     "FinancingApplication",
     "apply_financing",

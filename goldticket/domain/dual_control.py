@@ -35,7 +35,9 @@ PREPARED = {**FUNCTIONS, SETTING_FUNCTION: "dual_control"}
 # Fields of a prepared request that stay private (#19, #20): a financing approval's rate. The
 # maker and the checker send them in the transient map beside the public request, with a random
 # salt; the bank's collection keeps them, the operation record only the salted intent hash.
-PRIVATE = {"ApproveFinancing": ("annual_rate_bp",)}
+# The terms' own salt (``terms_salt``, goldticket/domain/financing.py) is prepared with the rate:
+# the reviewer's approval writes the terms with the salt the maker drew.
+PRIVATE = {"ApproveFinancing": ("annual_rate_bp", "terms_salt")}
 SALT = "intent_salt"
 # how long a prepared operation waits for its reviewer before it can no longer be approved
 REVIEW_DAYS = 7

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from .errors import ForbiddenError, InvalidInputError, RuleViolationError, StateConflictError
@@ -34,6 +36,49 @@ def require_rate_bp(value: Any, field: str = "annual_rate_bp") -> int:
 def format_rate(rate_bp: int) -> str:
     """Basis points as a percentage with two decimals: 350 -> "3.50 %"."""
     return f"{rate_bp // 100}.{rate_bp % 100:02d} %"
+
+
+# A financing's private terms (#19) carry a random salt the bank's client draws (the request's
+# private field ``terms_salt``, in the transient map): the channel records the SHA-256 of the terms
+# and a rate has few plausible values, so without it anyone with a block finds the rate by hashing
+# each candidate with the public figures (tests/scenario/test_terms_salt_attack.py).
+TERMS_SALT = "terms_salt"
+SALT_FIELD = "salt"  # the salt's name inside the terms the collection keeps
+
+
+def require_terms_salt(value: Any) -> str:
+    """A terms salt: 32 to 128 lowercase hex digits (128 to 512 bits); InvalidInputError otherwise."""
+    if (
+        not isinstance(value, str)
+        or not 32 <= len(value) <= 128
+        or any(char not in "0123456789abcdef" for char in value)
+    ):
+        raise InvalidInputError(f"{TERMS_SALT} must be 32 to 128 lowercase hex digits")
+    return value
+
+
+def terms_bytes(terms: dict[str, Any]) -> bytes:
+    """The canonical encoding of private terms (sorted compact JSON, UTF-8): the value the
+    collection keeps, whose SHA-256 the channel records."""
+    return json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def private_terms(application_id: str, quote: DiscountQuote, salt: str) -> dict[str, Any]:
+    """What an approval with a private rate writes to the bank's collection: the application, the
+    quote's figures and the salt."""
+    return {
+        "application_id": application_id,
+        **quote.to_dict(),
+        SALT_FIELD: require_terms_salt(salt),
+    }
+
+
+def financing_terms_sha256(application_id: str, terms: dict[str, Any]) -> str:
+    """A party's check of the terms it reads (their figures and salt, as the services give them,
+    with or without ``application_id`` and ``sha256``): the SHA-256 (hex) the channel must record."""
+    whole = {k: v for k, v in terms.items() if k != "sha256"}
+    whole["application_id"] = application_id
+    return hashlib.sha256(terms_bytes(whole)).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,13 +27,14 @@ class SignerLike(Protocol):
 # into the request; the proposal carries it to the endorsers and no block does (#19).
 PRIVATE_REQUEST = "request"
 # Each function's request fields that are private between the parties: a financing's rate
-# (from it, the amount, dates and the bank's published fee, the interest and proceeds follow).
+# (from it, the amount, dates and the bank's published fee, the interest and proceeds follow),
+# with the random salt of the terms the collection keeps (the channel has their hash).
 # A financing approval prepared for review (#20) states its rate beside the prepared request, with
 # the intent's salt: both private too, in the preparation and in the reviewer's approval.
 PRIVATE_FIELDS: dict[str, tuple[str, ...]] = {
-    "ApproveFinancing": ("annual_rate_bp",),
-    "PrepareOperation": ("annual_rate_bp", "intent_salt"),
-    "ApproveOperation": ("annual_rate_bp", "intent_salt"),
+    "ApproveFinancing": ("annual_rate_bp", "terms_salt"),
+    "PrepareOperation": ("annual_rate_bp", "terms_salt", "intent_salt"),
+    "ApproveOperation": ("annual_rate_bp", "terms_salt", "intent_salt"),
 }
 
 

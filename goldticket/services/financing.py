@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from goldticket import domain as d
@@ -101,6 +102,9 @@ def approve_financing(
     }
     if application.max_annual_rate_bp is not None:
         request["max_annual_rate_bp"] = application.max_annual_rate_bp
+    # the salt of the private terms, drawn here, kept with them in the collection only: the
+    # channel's hash of the terms then says nothing of the rate (#19)
+    request[d.TERMS_SALT] = secrets.token_hex(16)
     # the rate travels in the proposal's transient map (goldticket/ledger/contract.py,
     # PRIVATE_FIELDS): the block records only the hash of the terms (#19)
     # or, under maker-checker above the member's threshold, prepared for a reviewer (#20)
@@ -109,7 +113,7 @@ def approve_financing(
     )
     if result.get("terms"):  # private: the figures from the bank's and the holder's collection
         terms = _terms(platform, application_id)["terms"] or {}
-        result.update({k: v for k, v in terms.items() if k != "application_id"})
+        result.update({k: v for k, v in terms.items() if k not in ("application_id", "salt")})
         result.pop("terms")
         result.pop("application_id", None)
     return result
@@ -117,8 +121,10 @@ def approve_financing(
 
 def financing_terms(platform: Platform, actor: Actor, application_id: str) -> dict[str, Any]:
     """The discount terms of an approved application, for its holder and its bank only
-    (ForbiddenError for anyone else): rate, days, interest, fee, proceeds, value date, and the
-    SHA-256 the channel records of them (None for terms approved before they were private)."""
+    (ForbiddenError for anyone else): rate, days, interest, fee, proceeds, value date, the
+    ``salt`` kept with them (absent for terms approved before they were salted) and the SHA-256
+    the channel records of them (None for terms approved before they were private); a party
+    checks the two with ``domain.financing_terms_sha256``."""
     record = platform.lookup("application", application_id)
     if actor.member_id not in (record.get("holder_org_id"), record.get("bank_org_id")):
         raise d.ForbiddenError("discount terms are private to the holder and the bank")

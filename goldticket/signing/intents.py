@@ -301,7 +301,7 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
 
 # A prepared financing approval's private fields (goldticket.domain.dual_control.PRIVATE), stated
 # beside the prepared request with the intent's salt (#20): the hash recorded is salted.
-PREPARED_PRIVATE = {"ApproveFinancing": ("annual_rate_bp",)}
+PREPARED_PRIVATE = {"ApproveFinancing": ("annual_rate_bp", "terms_salt")}
 INTENT_SALT = "intent_salt"
 
 
@@ -445,7 +445,7 @@ def _check_intent_writes(
             )
     elif intent.function == "ApproveFinancing":
         _check_rate_bound(request, applications)
-        _check_private_terms(tx, applications[0])
+        _check_private_terms(tx, applications[0], request)
         _check_financed(writes, applications[0], tx_id)
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
@@ -636,15 +636,21 @@ def _check_rate_bound(request: dict[str, Any], applications: list[dict[str, Any]
         raise RefusedError("the application written is not approved at the intent's rate")
 
 
-def _check_private_terms(tx: DecodedTransaction, application: dict[str, Any]) -> None:
+def _check_private_terms(
+    tx: DecodedTransaction, application: dict[str, Any], request: dict[str, Any]
+) -> None:
     """Private data only where the application written names it: one write, of its terms key,
-    to its collection; an approval with public terms writes none."""
+    to its collection, salted (the intent states a random ``terms_salt``: the channel's hash of
+    unsalted terms gives the rate away); an approval with public terms writes none."""
     written = [(c.collection, w) for rwset in tx.rwsets for c in rwset.collections for w in c.writes]
     collection = application.get("terms")
     if collection is None:
         if written:
             raise RefusedError("the approval writes private data its application does not name")
         return
+    salt = request.get("terms_salt")
+    if not isinstance(salt, str) or len(salt) < 32:
+        raise RefusedError("private terms need a random terms_salt of 128 bits or more")
     if collection != f"terms-{tx.creator.msp_id}":
         raise RefusedError(f"the terms go to {collection!r}, not the approving bank's own collection")
     key = f"{KEY_SEPARATOR}terms{KEY_SEPARATOR}{application.get('id')}{KEY_SEPARATOR}".encode()

@@ -4,7 +4,10 @@ by BankMSP's bank writes its rate, interest, fee and proceeds to the collection 
 (BankTwoMSP, from its own folder) joins the channel by a majority-signed update, its peer catches
 up to the same chain and runs the chaincode. Asked for the terms, the peers of the operator and
 of the bank answer them; BankTwoMSP's peer answers the same hash the channel records and no terms:
-the values never reached it. It adds an organisation to the channel, so it runs on a network of
+the values never reached it. The join tooling then gives BankTwoMSP its own collection (the next
+definition sequence, approved by every organisation, committed) and a financing between a
+supplier and the new bank keeps its rate there: the new bank reads it on its own peer, the first
+bank's peer has its hash only. It adds an organisation to the channel, so it runs on a network of
 its own (ports from GOLDTICKET_TEST_PRIVATE_PORT_BASE, default 25050), not the session's."""
 
 from __future__ import annotations
@@ -20,11 +23,21 @@ import grpc
 import pytest
 from fabnet import binaries, lifecycle, membership, network, orgs
 from fabnet.layout import Layout
+from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.peer import peer_pb2_grpc
 from support import PIN, TODAY, register
 
+from goldticket import domain as d
 from goldticket import messages as m
-from goldticket.services import financing
+from goldticket import registry
+from goldticket.domain.registration import default_expiry
+from goldticket.ledger.contract import split_request
+from goldticket.ledger.fabric.status import failure
+from goldticket.services import financing, registration
+from goldticket.services.context import Actor
+from goldticket.signing import SoftwareSigner, new_member_key
+from goldticket.signing.ca_token import ca_token_module
+from goldticket.signing.organisations import OrganisationFolder
 
 pytestmark = pytest.mark.integration
 
@@ -53,10 +66,10 @@ def fabric_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
         network.clean(layout, say=lambda _: None)
 
 
-def _ask_peer(platform, address: str, tls_ca: bytes, application_id: str) -> dict:
-    """GetFinancingTerms evaluated by exactly one peer (its Endorser service), as the portal's
-    read identity (OperatorMSP: a member of the collection, so the peer's access check passes)."""
-    ledger, reader = platform.ledger, platform.reader
+def _ask_peer(platform, address: str, tls_ca: bytes, application_id: str, reader=None) -> dict:
+    """GetFinancingTerms evaluated by exactly one peer (its Endorser service), as ``reader``, by
+    default the portal's read identity (OperatorMSP: a member of every terms collection)."""
+    ledger, reader = platform.ledger, reader or platform.reader
     proposal = m.build_proposal(
         channel_id=ledger.channel_id,
         chaincode=ledger.chaincode,
@@ -112,12 +125,19 @@ def test_another_banks_peer_holds_no_private_financing_terms(
     package_id = lifecycle.package_id(layout, fabric)
     membership.start_own_peer(layout, fabric, folder, bank_two, package_id)
     membership.join_own_peer(layout, fabric, folder, bank_two, tmp_path / "join")
-    own_admin = membership.own_admin_env(layout, fabric, folder, bank_two)
-    # its organisation installs the package and approves this test's chaincode definition
-    install = [fabric.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)]
-    lifecycle.run(install, own_admin, "installing the chaincode on BankTwoMSP's peer", timeout=120)
-    approve = lifecycle.approve_command(layout, fabric, p.ledger.chaincode, package_id)
-    lifecycle.retry(lambda: lifecycle.run(approve, own_admin, "BankTwoMSP approving"), "approve", timeout=60)
+    # the join tooling gives it its own terms collection: the next definition sequence, approved
+    # by each member organisation's admin and its own, committed; then its peer runs the chaincode
+    sequence = membership.admit_to_chaincode(layout, fabric, folder, bank_two, package_id, p.ledger.chaincode)
+    committed = lifecycle.committed_definition(layout, fabric, p.ledger.chaincode)
+    assert sequence == int(committed["sequence"]) == 2
+    assert sorted(committed["approvals"]) == ["BankMSP", "BankTwoMSP", "CoreMSP", "OperatorMSP"]
+    assert lifecycle.collection_names(committed) == {
+        "terms-BankMSP", "terms-BankTwoMSP", "terms-CoreMSP", "terms-OperatorMSP"
+    }  # fmt: skip
+    # again: nothing to do, the same sequence
+    assert (
+        membership.admit_to_chaincode(layout, fabric, folder, bank_two, package_id, p.ledger.chaincode) == 2
+    )
 
     answers = {
         peer.msp_id: _ask_peer(p, peer.address, layout.ca_pem(peer.msp_id).read_bytes(), application_id)
@@ -133,6 +153,102 @@ def test_another_banks_peer_holds_no_private_financing_terms(
         assert hashlib.sha256(_encoded(terms)).hexdigest() in hashes
     assert answers["BankTwoMSP"]["terms"] is None, answers["BankTwoMSP"]  # another bank's peer: none
     assert answers["BankTwoMSP"]["collection"] == "terms-BankMSP"
+
+    # a financing between a supplier and the new bank: its rate stays in terms-BankTwoMSP
+    signer = _new_bank(p, folder)
+    applied = financing.apply_financing(
+        p, c.tier1, ticket_id=approved["remainder"]["id"], bank_org_id="bank2", max_annual_rate_bp=900,
+        amount_fen=20_000_000, pin=PIN,
+    )  # fmt: skip
+    second = applied["application_id"]
+    filing = registration.prepare_filing(p, BANK_TWO, second)
+    recorded = {
+        "application_id": second, "registration_number": f"ZD-{second}", "registry": d.DEFAULT_REGISTRY,
+        "registered_on": TODAY.isoformat(),
+        "expires_on": default_expiry(TODAY, filing["term_years"]).isoformat(),
+        "filing_sha256": registry.filing_sha256(filing),
+        "invoice_numbers": [item["number"] for item in filing["receivable"]["invoices"]],
+    }  # fmt: skip
+    p.contract.submit(signer, "RecordRegistration", recorded)
+    request = {
+        "application_id": second, "annual_rate_bp": 433, "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 900, "terms_salt": "c0ffee" * 6,
+    }  # fmt: skip
+    # the Gateway plans a private write on the collection's members only (two of four: no
+    # MAJORITY), so the client names a third endorser, a core enterprise (docs/fabric.md)
+    raw = _approve_naming_endorsers(p, signer, request, ["OperatorMSP", "BankTwoMSP", "CoreMSP"], layout)
+    assert b'"annual_rate_bp"' not in raw and b"c0ffee" not in raw
+    tls_two = (folder / "msp" / "tlscacerts" / "ca.pem").read_bytes()
+    own = _ask_peer(p, bank_two.address, tls_two, second, reader=signer)  # the new bank, on its peer
+    assert own["collection"] == "terms-BankTwoMSP" and own["terms"]["annual_rate_bp"] == 433
+    assert d.financing_terms_sha256(second, own["terms"]) == own["sha256"]  # it checks the hash
+    holder = _ask_peer(p, operator.address, layout.ca_pem("OperatorMSP").read_bytes(), second)
+    assert holder["terms"] == own["terms"]  # the holder's side (the operator's peer)
+    other = _ask_peer(p, bank.address, layout.ca_pem("BankMSP").read_bytes(), second)
+    assert other["terms"] is None and other["sha256"] == own["sha256"]  # the first bank: hash only
+
+
+BANK_TWO = Actor(username="bank2.clerk", member_id="bank2", role="clerk")
+
+
+def _new_bank(platform, folder: Path) -> SoftwareSigner:
+    """The member of the bank that joined (identities from its own folder's CA), registered by
+    the operator; a software key certified by that CA (the platform's cards are BankMSP's)."""
+    desk, pin = platform.actor("operator"), platform.settings.operator_pin
+    member = {
+        "id": "bank2", "name": "Bank Two", "name_en": "Bank Two", "role": "bank", "msp_id": "BankTwoMSP",
+        "day_basis": 360, "fee_bp": 0,
+    }  # fmt: skip
+    platform.submit(desk, "RegisterMember", member, pin=pin)
+    ca = OrganisationFolder(folder, ca_token_module(os.environ.get("GOLDTICKET_PKCS11_MODULE"))).ca()
+    key = new_member_key()
+    attributes = {"member": "bank2", "role": "clerk", "user": BANK_TWO.username}
+    cert = ca.issue(key.public_key(), common_name=BANK_TWO.username, attributes=attributes)
+    platform.submit(
+        desk, "RegisterIdentity", {"msp_id": "BankTwoMSP", "certificate_pem": cert.decode()}, pin=pin
+    )
+    return SoftwareSigner(key, m.Identity("BankTwoMSP", cert))
+
+
+def _approve_naming_endorsers(platform, signer, request: dict, organisations: list[str], layout) -> bytes:
+    """ApproveFinancing endorsed by exactly ``organisations`` (the Gateway's
+    endorsing_organizations), submitted and awaited; the committed transaction's payload."""
+    ledger = platform.ledger
+    args, transient = split_request("ApproveFinancing", request)
+    proposal = m.build_proposal(
+        channel_id=ledger.channel_id,
+        chaincode=ledger.chaincode,
+        function="ApproveFinancing",
+        args=args,
+        creator=signer.identity,
+        transient=transient,
+        timestamp=platform.contract._clock(),  # the platform's clock: the test's business date
+    )
+    signed = m.signed_proposal(proposal.bytes, signer.sign(proposal.bytes, purpose="proposal"))
+    operator = layout.peers[0]
+    credentials = grpc.ssl_channel_credentials(root_certificates=layout.ca_pem(operator.msp_id).read_bytes())
+    tx_id = proposal.tx_id
+    endorse = gateway_pb2.EndorseRequest(
+        transaction_id=tx_id, channel_id=ledger.channel_id, proposed_transaction=signed,
+        endorsing_organizations=organisations,
+    )  # fmt: skip
+    with grpc.secure_channel(operator.address, credentials) as channel:
+        for attempt in range(10):  # an endorser a block behind the others: the same proposal again
+            try:
+                prepared = (
+                    gateway_pb2_grpc.GatewayStub(channel).Endorse(endorse, timeout=60).prepared_transaction
+                )
+                break
+            except grpc.RpcError as error:
+                found = failure(error)
+                if attempt == 9 or found.code != grpc.StatusCode.ABORTED:
+                    raise AssertionError(found.describe()) from error
+                time.sleep(1)
+    payload = bytes(prepared.payload)
+    ledger.submit(m.signed_envelope(payload, signer.sign(payload, purpose="transaction")))
+    status = ledger.commit_status(tx_id)
+    assert status.ok, status.validation_code
+    return payload
 
 
 def _encoded(value: dict) -> bytes:

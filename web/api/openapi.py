@@ -485,6 +485,8 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
             "discount_interest_fen": {"type": "integer", "minimum": 0},
             "fee_fen": {"type": "integer", "minimum": 0},
             "proceeds_fen": {"type": "integer", "minimum": 0},
+            # the random salt kept with the private terms (absent: approved before it was drawn)
+            "salt": {"type": "string", "pattern": "^[0-9a-f]{32,128}$"},
             # the SHA-256 the channel records of the private terms (null: approved before #19)
             "sha256": {"anyOf": [{"type": "string", "pattern": "^[0-9a-f]{64}$"}, {"type": "null"}]},
         },

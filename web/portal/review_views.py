@@ -77,7 +77,8 @@ def intent_rows(operation: dict[str, Any]) -> list[tuple[Any, Any]]:
     """Every field of the prepared request, then who prepared it and the intent's hash."""
     rows: list[tuple[Any, Any]] = [(_l("Operation"), operation_title(operation))]
     # a financing approval's rate is private: read from the bank's collection (#20)
-    private = {k: v for k, v in (operation.get("private_request") or {}).items() if k != dc.SALT}
+    salts = (dc.SALT, "terms_salt")  # random, not what the reviewer checks
+    private = {k: v for k, v in (operation.get("private_request") or {}).items() if k not in salts}
     for field, value in sorted({**operation["request"], **private}.items()):
         if value is not None:
             rows.append((FIELD_LABELS.get(field, field), _shown(field, value)))

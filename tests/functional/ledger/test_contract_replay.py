@@ -1,7 +1,7 @@
 """The contract keeps its word across a refactoring: the demo's ledger, made by the contract as
 it was recorded (tests/data/demo-ledger.sqlite.gz: 36 blocks, 35 transactions from Bootstrap to
 a settlement and a piece marked overdue with a demand, re-recorded with #21's registration before
-the approval and the demo's overdue piece; the peer's key removed, only public certificates kept), replays through today's contract byte for byte with ``ledger
+the approval and the demo's overdue piece, again with #19's salted private terms; the peer's key removed, only public certificates kept), replays through today's contract byte for byte with ``ledger
 verify``: same transaction names and arguments, same reads, writes, state keys, results and
 events. A change that means to alter what a transaction
 reads or writes records the demo again (docs/decisions.md, "A contract change and old ledgers");

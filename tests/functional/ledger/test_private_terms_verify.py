@@ -70,7 +70,9 @@ def test_an_edited_private_input_is_found(approved) -> None:
     with sqlite3.connect(approved) as conn:
         (transient,) = conn.execute("SELECT transient FROM private_inputs").fetchone()
     entries = json.loads(transient)
-    entries["request"] = json.dumps({"annual_rate_bp": 318}).encode().hex()
+    request = json.loads(bytes.fromhex(entries["request"]))
+    assert len(request.pop("terms_salt")) == 32  # the salt is kept with the inputs, for the replay
+    entries["request"] = json.dumps({**request, "annual_rate_bp": 318, "terms_salt": "5" * 32}).encode().hex()
     _edit(approved, "UPDATE private_inputs SET transient = ?", json.dumps(entries, sort_keys=True).encode())
     report = verify_ledger(approved, GoldTicketContract())
     assert not report.ok and "(ApproveFinancing) does not replay" in report.reason

@@ -1278,6 +1278,7 @@ def test_a_private_approval_writes_its_terms_only_to_the_approving_banks_collect
         "annual_rate_bp": 300,
         "value_date": TODAY.isoformat(),
         "max_annual_rate_bp": 350,
+        "terms_salt": "b" * 32,
     }
     service = platform.cards.service
     serial = platform.cards.registry.active_card(consortium.bank.username).serial

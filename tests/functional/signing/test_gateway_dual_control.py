@@ -152,6 +152,7 @@ def test_a_private_preparation_writes_its_rate_to_the_makers_collection_only(con
         "function": "ApproveFinancing",
         "request": public,
         "annual_rate_bp": 400,
+        "terms_salt": "b" * 32,
         "intent_salt": "a" * 32,
     }
     serial, intent, genuine = endorsed(p, c.bank, "PrepareOperation", preparation)
