@@ -281,10 +281,14 @@ class LedgerStore:
         self._local = threading.local()
         self.write_lock = threading.RLock()
         # The next block's number and the last block's hash, known while this store is the
-        # one appending (under ``write_lock``); None = read them in the next commit. Another
-        # process appending meanwhile makes the block's INSERT fail (its number is taken): the
-        # commit then reads them and writes the block again (``commit_batch``).
+        # one appending (under ``write_lock``); None = read them in the next commit. They hold
+        # while the writer connection that last appended sees no other connection's commit
+        # (``PRAGMA data_version`` unchanged, ``_tip_seen``): another process appending
+        # meanwhile costs one read of the tip, not a block planned, written and rolled back. A
+        # collision all the same (the block's number taken) still reads them and writes the
+        # block again (``commit_batch``).
         self._tip: tuple[int, bytes] | None = None
+        self._tip_seen: tuple[sqlite3.Connection, int] | None = None
         private_file(self.path)
         self.connection().executescript(SCHEMA)
 
@@ -400,15 +404,22 @@ class LedgerStore:
         """One try of ``commit_batch``: None when the remembered tip was stale (rolled back).
 
         A fixed handful of statements per block, however many transactions and keys: BEGIN,
-        one read of every version the batch read, the transactions' rows, the state, the
+        PRAGMA data_version (has another connection committed since this one's last block? then
+        one SELECT of the tip), one read of every version the batch read, the transactions' rows, the state, the
         history, the block, COMMIT (a DELETE besides when a key is deleted, a SELECT per range
         scanned, private data per transaction that has some). The block is planned in memory
         first: each transaction's reads are checked against the versions read and the writes of
         the transactions before it in the block, exactly as writing each before checking the
         next would."""
         _begin_immediate(conn)
-        remembered = self._tip is not None
+        remembered = False
         try:
+            # the same writer connection as the last append, and no commit by any other since
+            seen = (conn, conn.execute("PRAGMA data_version").fetchone()[0])
+            if self._tip_seen != seen:
+                self._tip = None
+            self._tip_seen = seen
+            remembered = self._tip is not None
             if self._tip is None:
                 last = conn.execute("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
                 self._tip = (last[0] + 1, bytes(last[1])) if last else (0, b"")
