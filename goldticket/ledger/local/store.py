@@ -276,8 +276,9 @@ def _code(
 
 
 class LedgerStore:
-    """One SQLite connection per thread over one file. ``durable=False`` (synchronous=OFF) is for
-    scratch copies only, such as the state ``verify`` replays into."""
+    """One SQLite connection per thread for reads over one file, and one writer connection that
+    every thread appends through under ``write_lock``. ``durable=False`` (synchronous=OFF) is
+    for scratch copies only, such as the state ``verify`` replays into."""
 
     def __init__(self, path: Path, *, durable: bool = True) -> None:
         self.path = Path(path)
@@ -293,6 +294,7 @@ class LedgerStore:
         # block again (``commit_batch``).
         self._tip: tuple[int, bytes] | None = None
         self._tip_seen: tuple[sqlite3.Connection, int] | None = None
+        self._writer_conn: sqlite3.Connection | None = None
         private_file(self.path)
         self.connection().executescript(SCHEMA)
 
@@ -309,21 +311,29 @@ class LedgerStore:
         return conn
 
     def _writer(self) -> sqlite3.Connection:
-        """This thread's connection for appending blocks: no busy handler (``_begin_immediate``
-        polls for the write lock itself)."""
-        conn = getattr(self._local, "writer", None)
-        if conn is None:
-            conn = self._open()
-            conn.execute("PRAGMA busy_timeout = 0")
-            self._local.writer = conn
-        return conn
+        """The connection that appends blocks, one per store whichever thread leads the group
+        commit (used under ``write_lock``): its page cache stays warm and its ``data_version``
+        changes only with another process's (or store's) commit. One per thread made every
+        change of leader a cold cache and a tip read again. No busy handler
+        (``_begin_immediate`` polls for the write lock itself)."""
+        with self.write_lock:
+            if self._writer_conn is None:
+                conn = self._open()
+                conn.execute("PRAGMA busy_timeout = 0")
+                self._writer_conn = conn
+            return self._writer_conn
 
     def close(self) -> None:
-        for name in ("conn", "writer"):
-            conn = getattr(self._local, name, None)
-            if conn is not None:
-                conn.close()
-                setattr(self._local, name, None)
+        """Close this thread's read connection and the writer (opened again if a thread appends
+        after)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        with self.write_lock:
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None
 
     def get_meta(self, name: str) -> bytes | None:
         row = self.connection().execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()

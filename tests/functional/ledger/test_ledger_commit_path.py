@@ -81,6 +81,41 @@ def test_a_writer_whose_tip_another_appended_over_reads_the_tip_and_writes_its_b
     second.close()
 
 
+def test_threads_leading_the_group_commit_in_turn_append_through_one_warm_writer(tmp_path, monkeypatch):
+    """Whichever thread leads a block appends through the store's one writer connection: no
+    writer opened per thread (each a cold page cache, and a data_version that every other
+    thread's block changes, so a tip read again at each change of leader)."""
+    import threading
+
+    from goldticket.ledger.local.store import LedgerStore
+
+    ledger, signer = bare_ledger(tmp_path)
+    statements: list[str] = []
+    ledger._store._writer().set_trace_callback(statements.append)
+    opened: list[str] = []
+    original = LedgerStore._open
+
+    def counted(self):
+        conn = original(self)
+        conn.set_trace_callback(opened.append)
+        return conn
+
+    monkeypatch.setattr(LedgerStore, "_open", counted)
+    threads = [
+        threading.Thread(target=lambda n=n: [ping(ledger, signer, f"t{n}-{i}") for i in range(5)])
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(s.startswith("COMMIT") for s in statements) >= 5  # every block through this one writer
+    assert not [s for s in opened if "busy_timeout" in s]  # no second writer connection
+    assert not [s for s in statements if "FROM blocks" in s]  # the tip in memory held throughout
+    assert _verified(ledger).ok
+    ledger.close()
+
+
 def test_a_tx_id_already_on_the_ledger_is_refused_by_the_other_writer_too(tmp_path):
     from ledger_support import endorsed_envelope
 
