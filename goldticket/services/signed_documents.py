@@ -551,6 +551,6 @@ def may_read_tree(platform: Platform, actor: Actor, root_id: str) -> bool:
     of its path (the operator too): the check the downloads make."""
     try:
         _in_path(platform, actor, root_id)
-    except d.ForbiddenError:
+    except (d.ForbiddenError, d.NotFoundError):  # not on the ledger (yet): nothing to hand out
         return False
     return True

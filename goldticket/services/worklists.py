@@ -268,20 +268,7 @@ def ticket_documents(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[
 
     walk(lineage)
     root = lineage["ticket"]
-    in_path = sd.may_read_tree(portal.platform, actor, root["id"])
     found: list[dict[str, Any]] = []
-    if in_path and root.get("commitment_sha256"):
-        found.append(
-            {
-                "kind": sd.PAYMENT_COMMITMENT,
-                "ticket_id": root["id"],
-                "sha256": root["commitment_sha256"],
-                "signers": [root["issuer_org_id"]],
-                "parties": {"payer": root["issuer_org_id"]},
-                "amount_fen": root["amount_fen"],
-                "status": "",
-            }
-        )
     with portal.database.session() as session:
         offers = [
             json.loads(row.doc)
@@ -295,6 +282,25 @@ def ticket_documents(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[
                 select(ApplicationRow).where(ApplicationRow.ticket_id.in_(ids)).order_by(ApplicationRow.id)
             )
         ]
+    signed = (
+        root.get("commitment_sha256")
+        or any(offer.get("agreement_sha256") for offer in offers)
+        or any(application.get("assignment_sha256") for application in applications)
+    )
+    # the downloads' own check (a query of the ledger's lineage), only when there is a document
+    in_path = bool(signed) and sd.may_read_tree(portal.platform, actor, root["id"])
+    if in_path and root.get("commitment_sha256"):
+        found.append(
+            {
+                "kind": sd.PAYMENT_COMMITMENT,
+                "ticket_id": root["id"],
+                "sha256": root["commitment_sha256"],
+                "signers": [root["issuer_org_id"]],
+                "parties": {"payer": root["issuer_org_id"]},
+                "amount_fen": root["amount_fen"],
+                "status": "",
+            }
+        )
     for offer in offers:
         if not offer.get("agreement_sha256") or not (in_path or actor.member_id == offer["to_org_id"]):
             continue

@@ -164,6 +164,7 @@ def world(consortium):
             "application_id": application["application_id"],
             "annual_rate_bp": 262,
             "max_annual_rate_bp": 500,
+            "terms_salt": "5a17" * 8,  # a private rate goes with its salt (#19)
             "value_date": TODAY.isoformat(),
         },
         "RejectFinancing": {"application_id": application["application_id"], "reason": "no"},
