@@ -165,6 +165,9 @@ def world(consortium):
             "annual_rate_bp": 262,
             "max_annual_rate_bp": 500,
             "value_date": TODAY.isoformat(),
+            "terms_salt": "ab" * 16,  # a private rate comes with its salt (#19)
+            # the holder's assignment countersigned by the bank's card (#21)
+            "countersigned_assignment_sha256": "ce" * 32,
         },
         "RejectFinancing": {"application_id": application["application_id"], "reason": "no"},
         "RecordRegistration": {
