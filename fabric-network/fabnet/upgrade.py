@@ -12,7 +12,6 @@ half-written), so a client retries them as after any refused write.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from . import lifecycle, nodes
@@ -66,23 +65,7 @@ def start_servers(layout: Layout, package_id: str, slot: int) -> None:
 
 
 def committed_sequence(layout: Layout, binaries: Binaries, name: str) -> int:
-    out = run(
-        [
-            binaries.tool("peer"),
-            "lifecycle",
-            "chaincode",
-            "querycommitted",
-            "--channelID",
-            layout.channel,
-            "--name",
-            name,
-            "--output",
-            "json",
-        ],
-        admin_env(layout, binaries, layout.peers[0]),
-        f"querycommitted {name}",
-    )
-    return int(json.loads(out)["sequence"])
+    return int(lifecycle.committed_definition(layout, binaries, name)["sequence"])
 
 
 def upgrade(layout: Layout, binaries: Binaries, name: str, slot: int) -> tuple[int, str]:

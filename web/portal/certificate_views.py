@@ -394,13 +394,7 @@ def document_url(doc: dict[str, Any], verify: bool = False) -> str:
     else:
         document = "agreement" if kind == signed_documents.ASSIGNMENT_AGREEMENT else "notice"
         name, values = "offer_document", {"offer_id": doc["offer_id"], "document": document}
-    if verify:
-        name = {
-            "commitment": "verify_commitment",
-            "financing_assignment": "verify_financing_assignment",
-            "offer_document": "verify_offer_document",
-        }[name]
-    return url_for(f"portal.{name}", **values)
+    return url_for(f"portal.{'verify_' if verify else ''}{name}", **values)
 
 
 def documents_context(documents: list[dict[str, Any]]) -> dict[str, Any]:
