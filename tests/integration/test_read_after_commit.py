@@ -2,19 +2,26 @@
 previous write just committed (accepting an offer the moment it committed) must not be refused
 "not found" because the gateway chose an endorsing peer of another organisation that has not
 committed that block yet. Threads pass tickets back and forth, each accept right after its
-offer committed; every operation must succeed."""
+offer committed; every operation must succeed. A rule refused by a peer a block behind (the
+ticket it holds is not accepted yet) waits for that peer and is asked again."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import os
+import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from fabric_checks import nodes
 from support import PIN, TODAY, invoice
 
 from goldticket import domain as d
-from goldticket.services import tickets, transfers
+from goldticket.services import Platform, tickets, transfers
 
 pytestmark = pytest.mark.integration
 THREADS, ROUNDS = 12, 4
@@ -69,3 +76,61 @@ def test_an_offer_is_accepted_the_moment_it_committed(consortium) -> None:
     print(f"\n{len(done)} offers accepted at once, {len(refused)} refused not found: {refused[:3]}")
     assert not refused
     assert len(done) == THREADS * 2 * ROUNDS
+
+
+def test_a_refusal_from_a_peer_a_block_behind_waits_for_it(
+    consortium, fabric_network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bank's peer is frozen (kill -STOP) from the moment the ticket's acceptance was
+    endorsed until it committed elsewhere; the bank's portal (its own peer its gateway) asks at
+    once for a transfer of the ticket, and the bank's peer wakes holding the ticket unaccepted,
+    the block in its socket: the transfer must be made, not refused "only a held piece"."""
+    layout = fabric_network.layout
+    platform = consortium.platform
+    settings = platform.settings
+    profile = json.loads(Path(settings.fabric_profile).read_text(encoding="utf-8"))
+    profile["peers"].sort(key=lambda peer: peer["msp_id"] != "BankMSP")
+    reordered = tmp_path / "bank-first.json"
+    reordered.write_text(json.dumps(profile), encoding="utf-8")
+    banks_portal = Platform.open(dataclasses.replace(settings, fabric_profile=reordered))
+    bank_peer = next(peer.name for peer in layout.peers if peer.msp_id == "BankMSP")
+    pid = nodes.running(layout, bank_peer)
+    assert pid is not None
+    for number in range(ROUNDS):
+        issued = tickets.issue_ticket(
+            platform,
+            consortium.core,
+            payee_org_id="tier1",
+            amount_fen=2_000_00,
+            maturity_date=TODAY + dt.timedelta(days=90),
+            invoices=[invoice(f"INV-BEHIND-{number}", 2_000_00)],
+            pin=PIN,
+        )
+        submit = platform.ledger.submit
+
+        def frozen_submit(envelope: object, submit=submit) -> None:
+            os.kill(pid, signal.SIGSTOP)  # endorsed; the bank's peer sees no block from now
+            submit(envelope)
+
+        monkeypatch.setattr(platform.ledger, "submit", frozen_submit)
+        found: dict[str, object] = {}
+        try:
+            tickets.accept_ticket(platform, consortium.tier1, issued["id"], pin=PIN)
+            monkeypatch.undo()
+            request = {"ticket_id": issued["id"], "to_org_id": "tier2", "amount_fen": 1_000_00}
+
+            def offer(request: dict[str, object] = request, found: dict[str, object] = found) -> None:
+                try:
+                    found["offer"] = banks_portal.submit(consortium.tier1, "OfferTransfer", request, pin=PIN)
+                except Exception as error:  # noqa: BLE001 - the assertion below shows it
+                    found["error"] = error
+
+            thread = threading.Thread(target=offer)
+            thread.start()
+            time.sleep(0.5)  # the proposal waits at the frozen peer beside the block
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        thread.join(60)
+        assert "error" not in found, f"round {number}: {found['error']!r}"
+        assert found["offer"].result["offer_id"]
+    banks_portal.close()

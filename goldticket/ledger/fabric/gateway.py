@@ -47,6 +47,14 @@ MAX_AWAITED = 10_000
 # Seconds before endorsing the same proposal again when its endorsers disagreed (a peer one
 # block behind another); after the last, the disagreement is the caller's error.
 DISAGREEMENT_WAITS = (0.2, 0.5, 1.0)
+# How long a chaincode refusal waits for the peers that gave it to reach the newest block seen
+# before the proposal goes to the chaincode again (whose answer then stands), and how often their
+# height is asked meanwhile; a peer still behind after it is a ledger error (503, "try again"),
+# never the refusal of a stale state.
+CATCH_UP_WAIT = 6.0
+CATCH_UP_POLL = 0.1
+# The deadline of a peer's height asked after a refusal (an unreachable peer counts as unknown).
+HEIGHT_DEADLINE = 2.0
 # The contract's query for each kind ``record`` reads, and the query's key field.
 RECORD_QUERIES = {
     "member": ("GetMember", "id"),
@@ -114,6 +122,9 @@ class FabricLedger(Ledger):
         self._current = 0
         self._lock = threading.Lock()
         self._submitted: dict[str, gateway_pb2.SubmitRequest] = {}  # until their commit status
+        # The height this client has seen committed (its commits' blocks + 1): a peer below it
+        # answers from a state older than what this client already acknowledged.
+        self._seen_height = 0
 
     # ----------------------------------------------------------------- calls
     def _order(self) -> list[_Peer]:
@@ -136,7 +147,11 @@ class FabricLedger(Ledger):
         ``read`` (a chaincode call) also while the chaincode answers not_found: that gateway's
         peer may not have committed the block another has (it was just restarted, or is a
         block behind), so the record is asked of the other organisations' peers before the
-        refusal stands (#19 (a)); a record that is absent is absent on every peer."""
+        refusal stands (#19 (a)); a record that is absent is absent on every peer. Any other
+        refusal stands only once the peers that gave it have committed every block this client
+        saw committed and every block another reachable peer holds (:meth:`_caught_up`): a
+        rule refused on a state one block old ("no current registration" just after the
+        registration committed) is the same proposal run again once they have."""
         last: GatewayFailure | None = None
         for peer in self._order():
             try:
@@ -145,11 +160,60 @@ class FabricLedger(Ledger):
                 last = failure(error)
                 if last.retryable or (read and last.not_found):
                     continue
-                raise on_failure(last) from error
+                if not read or last.chaincode_message() is None or last.endorsers_disagree:
+                    raise on_failure(last) from error
+                self._await_refusers(peer, last)
+                try:
+                    result = call(peer)  # the refusing peers hold the newest block: their answer now
+                except grpc.RpcError as again:
+                    last = failure(again)
+                    if last.retryable or last.not_found:
+                        continue
+                    raise on_failure(last) from again
             self._prefer(peer)
             return result
         assert last is not None
         raise on_failure(last)
+
+    def _await_refusers(self, gateway: _Peer, refusal: GatewayFailure) -> None:
+        """Wait until the peers that refused (the details' organisations, else ``gateway``'s
+        own peer) hold the newest block seen: this client's commits' and every reachable
+        peer's height (a peer that does not answer counts as holding it). Raises EndorseError
+        (no chaincode message: a ledger error, "try again") when one stays behind for
+        ``CATCH_UP_WAIT`` seconds."""
+        refusing_msps = {detail[0] for detail in refusal.details if detail[0]}
+        refusers = [p for p in self._peers if p.endpoint.msp_id in refusing_msps] or [gateway]
+        heights = {p.endpoint.name: self._peer_height(p) for p in self._peers}
+        with self._lock:
+            newest = self._seen_height
+        newest = max([newest, *(h for h in heights.values() if h is not None)])
+        behind = [p for p in refusers if (heights[p.endpoint.name] or newest) < newest]
+        if behind:
+            log.info(
+                "a refusal came from %s below height %d", ", ".join(p.endpoint.name for p in behind), newest
+            )
+        deadline = time.monotonic() + CATCH_UP_WAIT
+        while behind and time.monotonic() < deadline:
+            time.sleep(CATCH_UP_POLL)
+            behind = [p for p in behind if (self._peer_height(p) or newest) < newest]
+        if behind:
+            names = ", ".join(p.endpoint.name for p in behind)
+            raise _Behind(f"{names} stayed below block {newest} for {CATCH_UP_WAIT:.0f} s; try again")
+
+    def _peer_height(self, peer: _Peer) -> int | None:
+        """The height of ``peer``'s ledger (its newest block + 1), None when it does not answer."""
+        payload = m.deliver_payload(self.channel_id, self._reader.identity, 0, newest=True)
+        envelope = common_pb2.Envelope(
+            payload=payload, signature=self._reader.sign(payload, purpose="deliver")
+        )
+        try:
+            for response in peer.deliver.Deliver(iter([envelope]), timeout=HEIGHT_DEADLINE):
+                if response.WhichOneof("Type") == "block":
+                    return int(response.block.header.number) + 1
+                return None
+        except grpc.RpcError:
+            return None
+        return None
 
     # ------------------------------------------------------------ the port
     def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
@@ -270,6 +334,8 @@ class FabricLedger(Ledger):
                         f"commit status of {tx_id} unknown: {found.describe()}", tx_id
                     ) from None
                 code = transaction_pb2.TxValidationCode.Name(response.result)
+                with self._lock:
+                    self._seen_height = max(self._seen_height, response.block_number + 1)
                 return CommitStatus(tx_id, code, response.block_number)
         finally:
             with self._lock:
@@ -340,6 +406,10 @@ class _Disagreed(Exception):
     def __init__(self, found: GatewayFailure) -> None:
         super().__init__(found.describe())
         self.failure = found
+
+
+class _Behind(EndorseError):
+    """A peer that refused stayed behind the newest block: the refusal may be of a stale state."""
 
 
 class _StatusUnknown(Exception):
