@@ -114,6 +114,11 @@ class DualControlTransactions:
         request = req.get("request")
         if not isinstance(request, dict):
             raise d.InvalidInputError("the operation's request must be an object")
+        if dc.approval_part(function, request) or dc.approval_part(function, req):
+            raise d.InvalidInputError(
+                f"{', '.join(dc.AT_APPROVAL[function])} of a prepared {function} is the reviewer's: their "
+                "card countersigns when their approval commits it, not the maker's preparation"
+            )
         if dc.private_part(function, request):
             raise d.InvalidInputError(
                 f"{', '.join(dc.PRIVATE[function])} of a prepared {function} travels privately, "
@@ -187,6 +192,8 @@ class DualControlTransactions:
             tx.private_fields = tx.private_fields | frozenset(private)
         else:
             dc.check_same_intent(operation, req.get("function"), req.get("request"))
+        # what the checker's own card signed for this approval (#21), beside the prepared intent
+        whole = {**whole, **dc.approval_part(operation["function"], req)}
         tx.approval = {**operation, "checker": _who(caller)}
         result = await getattr(self, operation["function"]).inner(self, tx, whole)
         operation.update(

@@ -104,6 +104,11 @@ class FinancingTransactions:
                 f"application {application.id} is bounded at "
                 f"{d.format_rate(application.max_annual_rate_bp)} a year; the request must state that bound"
             )
+        # #21: the holder's assignment countersigned by the card of the bank user who commits the
+        # approval (the reviewer's, under maker-checker: the maker's rehearsal has none yet)
+        countersigned = req.get("countersigned_assignment_sha256")
+        if tx.approval is None or "checker" in tx.approval:
+            d.require_countersignature(application, countersigned)
         parent, financed, remainder, approved, quote = d.approve_financing(
             old,
             application,
@@ -116,6 +121,7 @@ class FinancingTransactions:
             remainder_id=derive_id("TK", tx.tx_id, 2),
             tx_id=tx.tx_id,
             today=tx.today(),
+            countersigned_assignment_sha256=countersigned,
         )
         # #21: the financing is registered (中登网) before the approval commits (checked once the
         # approval itself is known to be the bank's to make)

@@ -39,6 +39,12 @@ PREPARED = {**FUNCTIONS, SETTING_FUNCTION: "dual_control"}
 # the reviewer's approval writes the terms with the salt the maker drew.
 PRIVATE = {"ApproveFinancing": ("annual_rate_bp", "terms_salt")}
 SALT = "intent_salt"
+# Fields the checker, the user whose approval commits the operation, states at approval beside
+# the prepared request (#21): documents their own card signs then, which the maker could not have
+# signed (a financing approval's countersignature of the holder's assignment: the bank is bound
+# when the approval commits, by the card of the user who commits it). Outside the intent's hash;
+# a preparation may not carry them.
+AT_APPROVAL = {"ApproveFinancing": ("countersigned_assignment_sha256",)}
 # how long a prepared operation waits for its reviewer before it can no longer be approved
 REVIEW_DAYS = 7
 MAX_REVIEWERS = 50
@@ -71,6 +77,11 @@ def require_salt(value: Any) -> str:
     ):
         raise InvalidInputError(f"{SALT} must be 32 to 128 lowercase hex digits")
     return value
+
+
+def approval_part(function: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``fields`` that the checker of ``function`` states at approval."""
+    return {name: fields[name] for name in AT_APPROVAL.get(function, ()) if name in fields}
 
 
 def private_part(function: str, fields: dict[str, Any]) -> dict[str, Any]:

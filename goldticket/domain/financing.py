@@ -172,6 +172,9 @@ class FinancingApplication:
     # #21: the SHA-256 of the assignment to the bank with its recourse terms (应收账款融资转让
     # 协议), signed by the holder's card with the application; None: not written (before #21).
     assignment_sha256: str | None = None
+    # #21: the SHA-256 of that assignment countersigned by the approving bank user's card (a second
+    # PAdES signature), written by the approval; None: not written (no assignment, or before).
+    countersigned_assignment_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -181,6 +184,8 @@ class FinancingApplication:
             data.pop("terms")
         if self.assignment_sha256 is None:
             data.pop("assignment_sha256")
+        if self.countersigned_assignment_sha256 is None:
+            data.pop("countersigned_assignment_sha256")
         return data
 
     @classmethod
@@ -255,12 +260,15 @@ def approve_financing(
     remainder_id: str,
     tx_id: str,
     today: dt.date | None = None,
+    countersigned_assignment_sha256: Any = None,
 ) -> tuple[Ticket, Ticket, Ticket | None, FinancingApplication, DiscountQuote]:
     """The bank approves: the financed piece moves to the bank as FINANCED. With ``today``,
     the value date may not lie in the past (no backdating the interest) and a matured ticket
     cannot be financed. The rate may not exceed the bound the holder signed with its
-    application."""
+    application. ``countersigned_assignment_sha256`` (#21): the holder's assignment
+    countersigned by the approving bank user's card (see :func:`require_countersignature`)."""
     _require_open(ticket, application, by_org_id)
+    countersigned = check_countersignature(application, countersigned_assignment_sha256)
     require_rate_bp(annual_rate_bp)
     check_rate_bound(application, annual_rate_bp)
     if value_date < ticket.issue_date:
@@ -286,8 +294,38 @@ def approve_financing(
         remainder_id=remainder_id,
         tx_id=tx_id,
     )
-    approved = dataclasses.replace(application, status=APPROVED, quote=quote.to_dict())
+    approved = dataclasses.replace(
+        application,
+        status=APPROVED,
+        quote=quote.to_dict(),
+        countersigned_assignment_sha256=countersigned,
+    )
     return parent, financed, remainder, approved, quote
+
+
+def check_countersignature(application: FinancingApplication, countersigned_sha256: Any) -> str | None:
+    """The countersigned assignment an approval records (#21), as a SHA-256, or None. Only an
+    application with the holder's assignment has one to countersign (InvalidInputError). Whether
+    one is required is :func:`require_countersignature`'s question; whether the file it names is
+    the holder's signed by the bank's card is the verification's (services.signed_documents)."""
+    if countersigned_sha256 is None:
+        return None
+    if application.assignment_sha256 is None:
+        raise InvalidInputError(
+            f"application {application.id} has no assignment to countersign (countersigned_assignment_sha256)"
+        )
+    return require_sha256(countersigned_sha256, "countersigned_assignment_sha256")
+
+
+def require_countersignature(application: FinancingApplication, countersigned_sha256: Any) -> None:
+    """An application made with the holder's signed assignment is approved only with that
+    assignment countersigned by the approving bank user's card (StateConflictError), as an
+    agreement is accepted only countersigned (domain.transfer)."""
+    if application.assignment_sha256 is not None and countersigned_sha256 is None:
+        raise StateConflictError(
+            f"application {application.id} comes with the holder's signed assignment: the approval must "
+            "record it countersigned by the approving bank user's card (countersigned_assignment_sha256)"
+        )
 
 
 def check_rate_bound(application: FinancingApplication, annual_rate_bp: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from goldticket import domain as d
 from goldticket.domain import dual_control as dc
 
+from . import signed_documents
 from .context import Actor
 from .platform import Platform
 
@@ -65,6 +66,13 @@ def weakens(platform: Platform, member_id: str, setting: dc.DualControl) -> bool
     """Whether ``setting`` would weaken the member's committed one (then it needs a reviewer)."""
     current = dc.DualControl.from_dict(_committed_setting(platform, member_id), member_id)
     return current.weakened_by(setting)
+
+
+def needs_review(platform: Platform, actor: Actor, function: str, amount_fen: int) -> bool:
+    """Whether :func:`submit` would only prepare ``function`` for ``amount_fen`` (the actor's
+    member has it under maker-checker above its threshold), as its committed setting says."""
+    setting = dc.DualControl.from_dict(_committed_setting(platform, actor.member_id), actor.member_id)
+    return setting.needs_review(function, amount_fen)
 
 
 def submit(
@@ -127,7 +135,11 @@ def get_operation(platform: Platform, actor: Actor, operation_id: str) -> dict[s
 
 def approve(platform: Platform, reviewer: Actor, operation_id: str, *, pin: str) -> dict[str, Any]:
     """The reviewer signs exactly the prepared intent (function and request, whose hash the
-    ledger compares) with their own card; the operation runs. ``{"operation", "result"}``."""
+    ledger compares) with their own card; the operation runs. ``{"operation", "result"}``. A
+    financing approval of an application with the holder's signed assignment (#21) is committed
+    with it countersigned by the reviewer's card: the reviewer's approval is what binds the bank
+    (the maker's preparation moves nothing), so theirs is the card that countersigns; the hash
+    goes beside the prepared intent (``domain.dual_control.AT_APPROVAL``)."""
     operation = get_operation(platform, reviewer, operation_id)
     if operation["maker"]["user"] == reviewer.username:
         raise d.ForbiddenError("the maker of an operation does not review it: a second user approves")
@@ -143,6 +155,12 @@ def approve(platform: Platform, reviewer: Actor, operation_id: str, *, pin: str)
                 "where the member's collection is held"
             )
         request.update(operation["private_request"])
+    if operation["function"] == "ApproveFinancing":
+        application = platform.lookup("application", str(operation["request"].get("application_id")))
+        if application.get("assignment_sha256"):
+            request["countersigned_assignment_sha256"] = signed_documents.countersign_financing_assignment(
+                platform, reviewer, pin=pin, application=application
+            )
     return platform.submit(reviewer, "ApproveOperation", request, pin=pin).result  # type: ignore[no-any-return]
 
 

@@ -89,7 +89,10 @@ def approve_financing(
     """Returns the quote figures plus ``financed`` and ``remainder`` tickets. The request
     states the holder's signed bound, so the signing gateway checks the rate against it. The
     bound is read with the access check, without a signed query: a stale one is refused by
-    the chaincode, which compares it with the application on the ledger."""
+    the chaincode, which compares it with the application on the ledger. An application with
+    the holder's signed assignment (#21) is approved with it countersigned by ``banker``'s card;
+    under maker-checker the approval is only prepared here, and the reviewer who commits it
+    countersigns (``dual_control.approve``)."""
     application = d.FinancingApplication.from_dict(
         access.require_application_bank(platform, banker, application_id)
     )
@@ -102,6 +105,12 @@ def approve_financing(
     }
     if application.max_annual_rate_bp is not None:
         request["max_annual_rate_bp"] = application.max_annual_rate_bp
+    if application.assignment_sha256 and not dual_control.needs_review(
+        platform, banker, "ApproveFinancing", application.amount_fen
+    ):
+        request["countersigned_assignment_sha256"] = signed_documents.countersign_financing_assignment(
+            platform, banker, pin=pin, application=application.to_dict()
+        )
     # the salt of the private terms, drawn here, kept with them in the collection only: the
     # channel's hash of the terms then says nothing of the rate (#19)
     request[d.TERMS_SALT] = secrets.token_hex(16)

@@ -43,6 +43,7 @@ FIELD_NAMES = {
     FINANCING_ASSIGNMENT: "GoldTicketFinancingAssignor",
 }
 COUNTERSIGNATURE = "GoldTicketAssignee"
+BANK_COUNTERSIGNATURE = "GoldTicketFinancingAssignee"
 FILENAMES = {
     PAYMENT_COMMITMENT: "commitment",
     ASSIGNMENT_AGREEMENT: "agreement",
@@ -350,9 +351,10 @@ def financing_assignment(
             ),
             RECOURSE_TEXT[with_recourse],
         ],
-        "footer": "本协议由转让方经办人以其证书卡作出电子签名（PAdES），其 SHA-256 与融资申请一并记录于账本。",
+        "footer": "本协议由转让方经办人以其证书卡作出电子签名（PAdES），其 SHA-256 与融资申请一并记录于账本；"
+        "受让银行批准融资时以其证书卡会签。",
         "footer_en": "Signed (PAdES) by the assignor's clerk with the clerk's own card; its SHA-256 is recorded "
-        "on the ledger with the financing application.",
+        "on the ledger with the financing application. The bank countersigns it with its card when it approves.",
         "platform_name": names.get(OPERATOR, ("", ""))[0],
         "platform_name_en": names.get(OPERATOR, ("", ""))[1],
     }
@@ -367,6 +369,29 @@ def financing_assignment(
     return digest
 
 
+def countersign_financing_assignment(
+    platform: Platform, banker: Actor, *, pin: str, application: dict[str, Any]
+) -> str:
+    """The application's assignment to the bank countersigned by ``banker``'s card, the card of
+    the bank user whose signature commits the approval (a second PAdES signature, an incremental
+    update of the holder's signed file); its SHA-256 (``countersigned_assignment_sha256``), which
+    the approval's transaction records. The document is the holder's as it stands: its terms
+    state the rate bound the holder signed, never the approved rate (private to the holder and
+    the bank, #19), and the countersignature adds none."""
+    signed = _kept(platform, str(application["assignment_sha256"]), "financing assignment")
+    terms = {**read_terms(signed), "signer_org_id": banker.member_id}
+    _, digest = card_sign(
+        platform,
+        banker,
+        pin=pin,
+        rendered=signed,
+        terms=terms,
+        reason=f"GoldTicket financing assignment {terms.get('document_id')} countersigned",
+        field_name=BANK_COUNTERSIGNATURE,
+    )
+    return digest
+
+
 def _application_document(
     platform: Platform, actor: Actor, application_id: str
 ) -> tuple[dict[str, Any], str]:
@@ -374,15 +399,15 @@ def _application_document(
     ticket = access.ticket(platform, application["ticket_id"])
     if actor.member_id != application["bank_org_id"]:
         _in_path(platform, actor, ticket["root_id"])
-    digest = application.get("assignment_sha256")
+    digest = application.get("countersigned_assignment_sha256") or application.get("assignment_sha256")
     if not digest:
         raise d.NotFoundError(f"application {application['id']} was made without a signed assignment")
     return application, str(digest)
 
 
 def download_financing_assignment(platform: Platform, actor: Actor, application_id: str) -> tuple[bytes, str]:
-    """The application's assignment to the bank, for its bank and the members in the ticket's
-    path. ForbiddenError, NotFoundError."""
+    """The application's assignment to the bank (countersigned by the bank's card once approved),
+    for its bank and the members in the ticket's path. ForbiddenError, NotFoundError."""
     application, digest = _application_document(platform, actor, application_id)
     return _kept(platform, digest, FINANCING_ASSIGNMENT), f"financing-assignment-{application['id']}.pdf"
 
@@ -391,10 +416,13 @@ def verify_financing_assignment(
     platform: Platform, actor: Actor, application_id: str, data: bytes
 ) -> dict[str, Any]:
     """The verdict on a copy of the application's assignment: the ledger's file, signed by the
-    holder's card."""
+    holder's card (and, once approved, countersigned by the bank's)."""
     application, recorded = _application_document(platform, actor, application_id)
     about = {"application_id": application["id"], "kind": FINANCING_ASSIGNMENT}
-    return _verdict(platform, data, recorded, [application["holder_org_id"]], about)
+    members = [application["holder_org_id"]]
+    if application.get("countersigned_assignment_sha256"):
+        members.append(application["bank_org_id"])
+    return _verdict(platform, data, recorded, members, about)
 
 
 def _kept(platform: Platform, digest: str, what: str) -> bytes:

@@ -340,8 +340,16 @@ def ticket_documents(portal: Portal, actor: Actor, ticket_id: str) -> list[dict[
                 "kind": sd.FINANCING_ASSIGNMENT,
                 "ticket_id": application["ticket_id"],
                 "application_id": application["id"],
-                "sha256": application["assignment_sha256"],
-                "signers": [application["holder_org_id"]],
+                "sha256": application.get("countersigned_assignment_sha256")
+                or application["assignment_sha256"],
+                "signers": [
+                    application["holder_org_id"],
+                    *(
+                        [application["bank_org_id"]]
+                        if application.get("countersigned_assignment_sha256")
+                        else []
+                    ),
+                ],
                 "parties": {"assignor": application["holder_org_id"], "assignee": application["bank_org_id"]},
                 "amount_fen": application["amount_fen"],
                 "recourse": application.get("recourse"),

@@ -303,6 +303,11 @@ def check_writes(intent: Intent, tx: DecodedTransaction) -> None:
 # beside the prepared request with the intent's salt (#20): the hash recorded is salted.
 PREPARED_PRIVATE = {"ApproveFinancing": ("annual_rate_bp", "terms_salt")}
 INTENT_SALT = "intent_salt"
+# What the reviewer who commits a prepared operation states beside it (#21,
+# goldticket.domain.dual_control.AT_APPROVAL): the countersignature their own card made of the
+# holder's assignment. Outside the prepared intent's hash; checked in the write set as the
+# approved function's own field.
+AT_APPROVAL = {"ApproveFinancing": ("countersigned_assignment_sha256",)}
 
 
 def _reviewed_intent(request: dict[str, Any]) -> Intent:
@@ -341,7 +346,10 @@ def _check_approval(intent: Intent, writes: dict[tuple[str, tuple[str, ...]], An
     salt = intent.request.get(INTENT_SALT)
     _same(operations[0][1] or {}, "operation", status="APPROVED", intent_sha256=_intent_sha256(inner, salt))
     del writes[("operation", (str(operation_id),))]
-    return inner
+    stated = {
+        name: intent.request[name] for name in AT_APPROVAL.get(inner.function, ()) if name in intent.request
+    }
+    return Intent(inner.function, {**inner.request, **stated}) if stated else inner
 
 
 def _check_dual_control(
@@ -447,6 +455,12 @@ def _check_intent_writes(
         _check_rate_bound(request, applications)
         _check_private_terms(tx, applications[0], request)
         _check_financed(writes, applications[0], tx_id)
+        if applications[0].get("countersigned_assignment_sha256") != request.get(
+            "countersigned_assignment_sha256"
+        ):
+            raise RefusedError(
+                "the application written does not carry the countersigned assignment's hash the intent states"
+            )
     elif intent.function in ("GrantCreditLine", "AcceptCreditLine", "DeclineCreditLine"):
         _check_credit_line(intent, writes)
     elif intent.function == "RecordBankPayments":

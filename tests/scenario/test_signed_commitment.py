@@ -8,6 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
+import shutil
+import subprocess
 
 import pytest
 from support import PIN, TODAY, invoice
@@ -255,3 +258,224 @@ def test_a_copy_under_another_ca_or_with_bytes_after_its_signature_verifies_forg
         ticket = platform.submit(consortium.core, "IssueTicket", request, pin=PIN).result
         verdict = signed_documents.verify(platform, consortium.core, ticket["id"], KIND, data)
         assert verdict["verdict"] == "forged" and words in verdict["reason"], verdict
+
+
+APPROVED_RATE_BP = 437  # private (#19): not the bound the assignment states (600)
+
+
+def _applied(consortium, committed, amount_fen: int = 5_000_00) -> str:
+    """An application with the holder's signed assignment, registered (中登网) as an approval needs."""
+    from support import register
+
+    platform = consortium.platform
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=committed["id"], bank_org_id="bank", amount_fen=amount_fen,
+        max_annual_rate_bp=600, recourse=True, pin=PIN,
+    )  # fmt: skip
+    register(platform, consortium.bank, applied["application_id"])
+    return str(applied["application_id"])
+
+
+def _signers(data: bytes) -> list[str]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return [s.signer_cert.subject.human_friendly for s in PdfFileReader(io.BytesIO(data)).embedded_signatures]
+
+
+def _kept(platform) -> set[str]:
+    return {path.name for path in signed_documents.documents_dir(platform).iterdir()}
+
+
+def test_the_banks_card_countersigns_the_assignment_when_it_approves(consortium, committed, tmp_path):
+    """#21: the approving bank user's card countersigns the holder's assignment (a second PAdES
+    signature, an incremental update); its SHA-256 is on the application in the approval's own
+    transaction; the download is then the countersigned file, valid with both signatures, and the
+    holder's copy alone no longer is. The approved rate (private) is nowhere in it: the document
+    states the holder's bound only."""
+    platform = consortium.platform
+    application_id = _applied(consortium, committed)
+    holders, _ = signed_documents.download_financing_assignment(platform, consortium.bank, application_id)
+    financing.approve_financing(
+        platform, consortium.bank, application_id=application_id, annual_rate_bp=APPROVED_RATE_BP,
+        value_date=TODAY, pin=PIN,
+    )  # fmt: skip
+    application = platform.evaluate("GetApplication", {"application_id": application_id})
+    assert application["status"] == "APPROVED"
+    countersigned, filename = signed_documents.download_financing_assignment(
+        platform, consortium.tier1, application_id
+    )
+    assert filename == f"financing-assignment-{application_id}.pdf"
+    assert (
+        hashlib.sha256(countersigned).hexdigest()
+        == application["countersigned_assignment_sha256"]
+        != application["assignment_sha256"]
+        == hashlib.sha256(holders).hexdigest()
+    )
+    assert countersigned.startswith(holders)  # an incremental update of the holder's file
+    holder_signer, bank_signer = _signers(countersigned)
+    assert consortium.tier1.username in holder_signer and consortium.bank.username in bank_signer
+    for member in (consortium.core, consortium.tier1, consortium.bank):
+        verdict = signed_documents.verify_financing_assignment(
+            platform, member, application_id, countersigned
+        )
+        assert verdict["verdict"] == "valid" and verdict["signers"] == ["tier1", "bank"], verdict
+    forged = signed_documents.verify_financing_assignment(platform, consortium.bank, application_id, holders)
+    assert forged["verdict"] == "forged" and "ledger" in forged["reason"]
+    changed = countersigned.replace(b"GoldTicket", b"GoldTickeT", 1)
+    forged = signed_documents.verify_financing_assignment(platform, consortium.bank, application_id, changed)
+    assert forged["verdict"] == "forged"
+
+    # the private rate stays private: the terms and the text state the bound, not the rate
+    assert financing.financing_terms(platform, consortium.tier1, application_id)["annual_rate_bp"] == 437
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    terms = json.loads(str(PdfFileReader(io.BytesIO(countersigned)).root[TERMS_KEY]))
+    assert terms["max_annual_rate_bp"] == 600 and "annual_rate_bp" not in terms
+    assert APPROVED_RATE_BP not in terms.values()
+    if shutil.which("pdftotext"):
+        (tmp_path / "a.pdf").write_bytes(countersigned)
+        text = subprocess.run(
+            ["pdftotext", str(tmp_path / "a.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        assert "6.00%" in text and "4.37" not in text, text
+
+
+def test_an_approval_without_the_banks_countersignature_is_refused_by_the_chaincode(consortium, committed):
+    """The services' own signing stepped around: the chaincode refuses the approval of an
+    application with an assignment unless it records the countersigned one; and refuses a
+    countersignature of an application that has no assignment."""
+    platform = consortium.platform
+    application_id = _applied(consortium, committed)
+    request = {
+        "application_id": application_id,
+        "annual_rate_bp": 400,
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 600,
+        d.TERMS_SALT: "ab" * 16,
+    }
+    with pytest.raises(d.StateConflictError, match="countersigned"):
+        platform.submit(consortium.bank, "ApproveFinancing", request, pin=PIN)
+    assert platform.evaluate("GetApplication", {"application_id": application_id})["status"] == "OPEN"
+    financing.reject_financing(
+        platform, consortium.bank, application_id=application_id, reason="test", pin=PIN
+    )
+
+    from support import register
+
+    bare = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=committed["id"], bank_org_id="bank", amount_fen=1_00,
+        max_annual_rate_bp=600, pin=PIN, documents=False,
+    )  # fmt: skip
+    register(platform, consortium.bank, bare["application_id"])
+    bare_request = {**request, "application_id": bare["application_id"]}
+    with pytest.raises(d.InvalidInputError, match="no assignment"):
+        platform.submit(
+            consortium.bank,
+            "ApproveFinancing",
+            {**bare_request, "countersigned_assignment_sha256": "c" * 64},
+            pin=PIN,
+        )
+    # without an assignment it is approved without a countersignature, as before #21
+    financing.approve_financing(
+        platform, consortium.bank, application_id=bare["application_id"], annual_rate_bp=400,
+        value_date=TODAY, pin=PIN,
+    )  # fmt: skip
+    approved = platform.evaluate("GetApplication", {"application_id": bare["application_id"]})
+    assert approved["status"] == "APPROVED" and "countersigned_assignment_sha256" not in approved
+
+
+def test_under_maker_checker_the_reviewer_who_commits_the_approval_countersigns(consortium, committed):
+    """#20 with #21: the maker's preparation signs no document (nothing is approved yet); the
+    reviewer whose ApproveOperation commits the approval countersigns with their own card, the
+    hash stated beside the prepared intent (whose hash it does not change). The maker cannot
+    prepare a countersignature; the reviewer cannot approve without one."""
+    from goldticket.services import dual_control, members
+
+    platform = consortium.platform
+    bank_admin = members.add_user(
+        platform, platform.desk(), member_id="bank", username="bank.admin", role="admin", pin=PIN
+    )
+    dual_control.set_setting(
+        platform, bank_admin, operations=["approve_financing"], threshold_fen=1_00, pin=PIN
+    )
+    application_id = _applied(consortium, committed)
+    kept = _kept(platform)
+    prepared = financing.approve_financing(
+        platform, consortium.bank, application_id=application_id, annual_rate_bp=APPROVED_RATE_BP,
+        value_date=TODAY, pin=PIN,
+    )  # fmt: skip
+    assert prepared["status"] == dual_control.PENDING_REVIEW
+    operation = prepared["operation"]
+    assert "countersigned_assignment_sha256" not in operation["request"]
+    assert _kept(platform) == kept  # the maker's card signed no document
+
+    shown = dual_control.get_operation(platform, bank_admin, operation["id"])
+    private = dict(shown["private_request"])
+    with pytest.raises(d.InvalidInputError, match="countersign"):
+        platform.submit(
+            consortium.bank,
+            "PrepareOperation",
+            {
+                "function": "ApproveFinancing",
+                "request": {**operation["request"], "countersigned_assignment_sha256": "c" * 64},
+                **private,
+            },
+            pin=PIN,
+        )
+    approval = {
+        "operation_id": operation["id"],
+        "function": "ApproveFinancing",
+        "request": operation["request"],
+        **private,
+    }
+    with pytest.raises(d.StateConflictError, match="countersigned"):
+        platform.submit(bank_admin, "ApproveOperation", approval, pin=PIN)
+    # inside the prepared request it is not the intent prepared
+    with pytest.raises(d.ForbiddenError, match="intent signed differs"):
+        platform.submit(
+            bank_admin,
+            "ApproveOperation",
+            {**approval, "request": {**operation["request"], "countersigned_assignment_sha256": "c" * 64}},
+            pin=PIN,
+        )
+
+    dual_control.approve(platform, bank_admin, operation["id"], pin=PIN)
+    application = platform.evaluate("GetApplication", {"application_id": application_id})
+    assert application["status"] == "APPROVED"
+    data, _ = signed_documents.download_financing_assignment(platform, consortium.tier1, application_id)
+    assert hashlib.sha256(data).hexdigest() == application["countersigned_assignment_sha256"]
+    holder_signer, bank_signer = _signers(data)
+    assert "bank.admin" in bank_signer and consortium.bank.username not in bank_signer
+    verdict = signed_documents.verify_financing_assignment(platform, consortium.core, application_id, data)
+    assert verdict["verdict"] == "valid" and verdict["signers"] == ["tier1", "bank"], verdict
+
+
+def test_a_rehearsed_approval_signs_and_keeps_no_countersignature(consortium, committed):
+    """The confirmation page rehearses the approval before the PIN: the countersignature is
+    rendered into the rehearsed request, not signed by the card (no PIN try) nor kept."""
+    from types import SimpleNamespace
+
+    from goldticket.services import rehearsal
+
+    platform = consortium.platform
+    application_id = _applied(consortium, committed)
+    registry = platform.cards.registry
+    serial = registry.active_card(consortium.bank.username).serial
+    tries, kept = registry.tries_left(serial), _kept(platform)
+    rehearsal.rehearse(
+        SimpleNamespace(platform=platform),  # type: ignore[arg-type]
+        lambda portal: financing.approve_financing(
+            portal.platform,
+            consortium.bank,
+            application_id=application_id,
+            annual_rate_bp=400,
+            value_date=TODAY,
+            pin="",
+        ),  # fmt: skip
+    )
+    assert registry.tries_left(serial) == tries and _kept(platform) == kept
+    assert platform.evaluate("GetApplication", {"application_id": application_id})["status"] == "OPEN"

@@ -560,6 +560,7 @@ def test_an_approval_above_the_holders_signed_rate_is_refused_by_the_gateway(con
         amount_fen=2000,
         max_annual_rate_bp=350,
         pin=PIN,
+        documents=False,  # the countersignature (#21) has its own test below
     )
     register(platform, consortium.bank, applied["application_id"])
     request = {
@@ -927,7 +928,7 @@ def test_an_approval_gives_the_bank_only_the_recourse_the_holder_signed(consorti
     cc = platform.settings.chaincode
     applied = financing.apply_financing(
         platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
-        max_annual_rate_bp=350, recourse=False, pin=PIN,
+        max_annual_rate_bp=350, recourse=False, pin=PIN, documents=False,
     )  # fmt: skip
     register(platform, consortium.bank, applied["application_id"])
     request = {
@@ -951,6 +952,49 @@ def test_an_approval_gives_the_bank_only_the_recourse_the_holder_signed(consorti
             (
                 on_writes(lambda w: first(w, "application")["value"].pop("recourse"), cc),
                 "application that states none",
+            ),
+        ],
+    )
+
+
+def test_an_approval_carries_the_countersigned_assignment_its_intent_states(consortium, issued_ticket):
+    """#21: the bank's card countersigns the holder's assignment when it approves; the approved
+    application written must carry the countersigned file's hash the bank's card was shown, not
+    another, not none."""
+    from goldticket.services import financing
+
+    platform = consortium.platform
+    cc = platform.settings.chaincode
+    applied = financing.apply_financing(
+        platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
+        max_annual_rate_bp=350, recourse=True, pin=PIN,
+    )  # fmt: skip
+    register(platform, consortium.bank, applied["application_id"])
+    request = {
+        "application_id": applied["application_id"],
+        "annual_rate_bp": 300,
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 350,
+        "countersigned_assignment_sha256": hashlib.sha256(b"the assignment countersigned").hexdigest(),
+    }
+    serial, intent, genuine = endorsed(platform, consortium.bank, "ApproveFinancing", request)
+    assert m.decode_transaction(genuine).response_status < 400
+    other = hashlib.sha256(b"another countersignature").hexdigest()
+    refused_then_genuine(
+        platform,
+        serial,
+        intent,
+        genuine,
+        [
+            (
+                on_writes(set_field("application", countersigned_assignment_sha256=other), cc),
+                "countersigned assignment",
+            ),
+            (
+                on_writes(
+                    lambda w: first(w, "application")["value"].pop("countersigned_assignment_sha256"), cc
+                ),
+                "countersigned assignment",
             ),
         ],
     )
@@ -1270,7 +1314,7 @@ def test_a_private_approval_writes_its_terms_only_to_the_approving_banks_collect
     cc = platform.settings.chaincode
     applied = financing.apply_financing(
         platform, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=2000,
-        max_annual_rate_bp=350, pin=PIN,
+        max_annual_rate_bp=350, pin=PIN, documents=False,
     )  # fmt: skip
     register(platform, consortium.bank, applied["application_id"])
     request = {

@@ -178,3 +178,57 @@ def test_a_private_preparation_writes_its_rate_to_the_makers_collection_only(con
             ),
         ],
     )
+
+
+def test_a_reviewers_approval_writes_the_countersignature_their_card_made(consortium, issued_ticket):
+    """#21 under maker-checker: the reviewer who commits a financing approval states the
+    countersigned assignment's hash beside the prepared intent (it is their card's document, not
+    the maker's); the intent's hash is the prepared one, and the application written must carry
+    that countersignature's hash, not another, not none."""
+    import hashlib
+
+    c, p = consortium, consortium.platform
+    cc = p.settings.chaincode
+    admin = members.add_user(p, p.desk(), member_id="bank", username="bank.admin", role="admin", pin=PIN)
+    dual_control.set_setting(p, admin, operations=["approve_financing"], threshold_fen=1_000, pin=PIN)
+    applied = financing.apply_financing(
+        p, c.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank", amount_fen=60_000_000,
+        max_annual_rate_bp=500, pin=PIN,
+    )  # fmt: skip
+    register(p, c.bank, applied["application_id"])
+    public = {
+        "application_id": applied["application_id"],
+        "value_date": TODAY.isoformat(),
+        "max_annual_rate_bp": 500,
+    }
+    private = {"annual_rate_bp": 400, "terms_salt": "b" * 32, "intent_salt": "a" * 32}
+    operation = p.submit(
+        c.bank, "PrepareOperation", {"function": "ApproveFinancing", "request": public, **private}, pin=PIN
+    ).result
+    approval = {
+        "operation_id": operation["id"],
+        "function": "ApproveFinancing",
+        "request": public,
+        **private,
+        "countersigned_assignment_sha256": hashlib.sha256(b"countersigned by the reviewer").hexdigest(),
+    }
+    serial, intent, genuine = endorsed(p, admin, "ApproveOperation", approval)
+    other = hashlib.sha256(b"another countersignature").hexdigest()
+    refused_then_genuine(
+        p,
+        serial,
+        intent,
+        genuine,
+        [
+            (
+                on_writes(set_field("application", countersigned_assignment_sha256=other), cc),
+                "countersigned assignment",
+            ),
+            (
+                on_writes(
+                    lambda w: first(w, "application")["value"].pop("countersigned_assignment_sha256"), cc
+                ),
+                "countersigned assignment",
+            ),
+        ],
+    )
