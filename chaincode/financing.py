@@ -104,11 +104,7 @@ class FinancingTransactions:
                 f"application {application.id} is bounded at "
                 f"{d.format_rate(application.max_annual_rate_bp)} a year; the request must state that bound"
             )
-        # #21: the holder's assignment countersigned by the card of the bank user who commits the
-        # approval (the reviewer's, under maker-checker: the maker's rehearsal has none yet)
         countersigned = req.get("countersigned_assignment_sha256")
-        if tx.approval is None or "checker" in tx.approval:
-            d.require_countersignature(application, countersigned)
         parent, financed, remainder, approved, quote = d.approve_financing(
             old,
             application,
@@ -128,14 +124,22 @@ class FinancingTransactions:
         registrations = [value for _, value in await tx.scan("registration", application.id)]
         d.require_current_registration(application.id, registrations, tx.today())
         private = "annual_rate_bp" in tx.private_fields
-        if private:  # the terms to the holder's and the bank's organisations, hashes to the channel
-            # with the client's random salt, sent privately too: the channel's hash of the terms
-            # would otherwise give the rate away to anyone hashing the few plausible rates
-            if d.TERMS_SALT not in tx.private_fields:
-                raise d.InvalidInputError(
-                    f"a private rate needs a private {d.TERMS_SALT} (random, 128 bits or more)"
-                )
+        # the terms to the holder's and the bank's organisations, hashes to the channel, with the
+        # client's random salt, sent privately too: the channel's hash of the terms would
+        # otherwise give the rate away to anyone hashing the few plausible rates
+        if private and d.TERMS_SALT not in tx.private_fields:
+            raise d.InvalidInputError(
+                f"a private rate needs a private {d.TERMS_SALT} (random, 128 bits or more)"
+            )
+        # #21: the holder's assignment countersigned by the card of the bank user who commits the
+        # approval (the reviewer's, under maker-checker: the maker's rehearsal has none yet),
+        # required once every rule of the approval itself holds
+        terms = None
+        if private:
             terms = d.private_terms(application.id, quote, req.get(d.TERMS_SALT))  # type: ignore[arg-type]
+        if tx.approval is None or "checker" in tx.approval:
+            d.require_countersignature(application, countersigned)
+        if terms is not None:
             collection = terms_collection(bank["msp_id"])
             await put_private(tx.stub, collection, tx.key("terms", application.id), d.terms_bytes(terms))
             approved = dataclasses.replace(approved, quote=None, terms=collection)
