@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from apiclient import Members
-from support import PIN
+from support import PIN, TODAY
 from test_portal_pages import csrf, portal_login
 
 pytestmark = pytest.mark.functional
@@ -124,6 +124,70 @@ def test_a_financings_assignment_over_the_api_and_the_portal(app, members, accep
     page = holder.get(f"/tickets/{accepted['id']}").get_data(as_text=True)
     assert f'href="/applications/{application_id}/assignment"' in page and "融资转让协议（PDF）" in page
     assert holder.get(f"/applications/{application_id}/assignment").data == got.data
+
+    # #21: approved, the assignment is the one countersigned by the bank's card
+    members["bank"].post(
+        f"/financing/{application_id}/registration",
+        {"registration_number": "ZD-FS-WEB", "pin": PIN},
+        expect=201,
+    )
+    members["bank"].post(
+        f"/financing/{application_id}/approve", {"annual_rate_bp": 437, "value_date": TODAY.isoformat(), "pin": PIN},
+        expect=200,
+    )  # fmt: skip
+    countersigned = _get(members, "tier1", f"/applications/{application_id}/assignment")
+    assert countersigned.status_code == 200 and countersigned.data.count(b"/ByteRange") == 2
+    assert countersigned.data.startswith(got.data)
+    assert countersigned.headers["X-Document-SHA256"] == hashlib.sha256(countersigned.data).hexdigest()
+    for org_id, upload, verdict in (
+        ("bank", countersigned.data, "valid"),
+        ("core", countersigned.data, "valid"),
+        ("tier1", got.data, "forged"),  # the holder's copy alone is no longer the ledger's
+    ):
+        answer = members.client.post(
+            f"/api/v1/applications/{application_id}/assignment/verify",
+            data={"file": (io.BytesIO(upload), "assignment.pdf")},
+            content_type="multipart/form-data",
+            headers={"Authorization": f"Bearer {members[org_id].token}"},
+        )
+        assert answer.status_code == 200 and answer.json["verdict"] == verdict, answer.json
+        if verdict == "valid":
+            assert answer.json["signers"] == ["tier1", "bank"]
+    assert holder.get(f"/applications/{application_id}/assignment").data == countersigned.data
+
+
+def test_the_banks_confirmation_page_countersigns_nothing_before_the_pin(app, members, accepted, portal):
+    """The bank's approval is rehearsed before its PIN (#20 point 3): the countersignature of the
+    holder's assignment (#21) is not made there (no PIN try, nothing kept); signed, it is."""
+    from test_portal_day import alerts, confirm, sign
+
+    applied = members["tier1"].post(
+        f"/tickets/{accepted['id']}/financing",
+        {"bank_org_id": "bank", "amount_fen": 1_000_00, "max_annual_rate_bp": 600, "pin": PIN},
+        expect=201,
+    )
+    application_id = applied["application_id"]
+    members["bank"].post(
+        f"/financing/{application_id}/registration",
+        {"registration_number": "ZD-FS-PIN", "pin": PIN},
+        expect=201,
+    )
+    registry = portal.platform.cards.registry
+    folder = portal.settings.data_dir / "documents"
+    kept = sorted(folder.iterdir())
+    bank = portal_login(app, "bank.credit")
+    tries = registry.tries_left(registry.active_card("bank.credit").serial)
+    page, html = confirm(bank, "approve", application_id=application_id, rate="3.60", value_date="")
+    assert page.status_code == 200 and 'data-testid="to-sign"' in html, alerts(html)
+    assert registry.tries_left(registry.active_card("bank.credit").serial) == tries
+    assert sorted(folder.iterdir()) == kept
+    done = sign(bank, html)
+    assert done.status_code == 302, alerts(done.get_data(as_text=True))
+    approved = portal.platform.evaluate("GetApplication", {"application_id": application_id})
+    assert (
+        approved["status"] == "APPROVED"
+        and (folder / f"{approved['countersigned_assignment_sha256']}.pdf").exists()
+    )
 
 
 def test_the_confirmation_pages_sign_no_document_and_spend_no_pin_try(app, members, accepted, portal):
