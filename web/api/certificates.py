@@ -130,7 +130,7 @@ def verify_offer_notice(actor: Actor, offer_id: str) -> dict[str, Any]:
     bp,
     "/applications/<application_id>/assignment",
     "GET",
-    summary="A financing's assignment to the bank with its recourse terms, signed by the holder's card",
+    summary="A financing's assignment to the bank with its recourse terms: the holder's card, countersigned by the bank's",
     produces="application/pdf",
 )
 def financing_assignment(actor: Actor, application_id: str) -> Response:

@@ -258,10 +258,16 @@ DOCUMENT_PAGES = {
         "name": _l("Assignment to the bank (PDF)"),
         "intro": _l(
             "Upload a copy of the financing's assignment to the bank (融资转让协议): the holder's card"
-            " signature and the SHA-256 recorded on the ledger with the financing application are checked."
+            " signature, the bank's countersignature once it approved, and the SHA-256 recorded on the"
+            " ledger with the financing application are checked."
         ),
-        "valid": _l("Valid: the file recorded on the ledger, signed by a card of the holder."),
-        "forged": _l("Forged: not the file recorded on the ledger, or not signed by a card of the holder."),
+        "valid": _l(
+            "Valid: the file recorded on the ledger, signed by a card of the holder (and countersigned by"
+            " a card of the bank once approved)."
+        ),
+        "forged": _l(
+            "Forged: not the file recorded on the ledger, or not signed by the cards of the parties."
+        ),
     },
 }
 # the verdict's reasons (signed_documents, certificates.verify) in the page's language
