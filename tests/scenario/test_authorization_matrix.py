@@ -166,7 +166,6 @@ def world(consortium):
             "max_annual_rate_bp": 500,
             "terms_salt": "5a17" * 8,  # a private rate goes with its salt (#19)
             "value_date": TODAY.isoformat(),
-            "terms_salt": "ab" * 16,  # a private rate comes with its salt (#19)
             # the holder's assignment countersigned by the bank's card (#21)
             "countersigned_assignment_sha256": "ce" * 32,
         },
