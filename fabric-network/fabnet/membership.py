@@ -396,6 +396,17 @@ def channel_members(layout: Layout, binaries: Binaries, workdir: Path | None = N
     return [known[name] for name in names if name in known]
 
 
+def start_joined(layout: Layout, binaries: Binaries, package_id: str) -> list[Member]:
+    """After ``network-down``: the peers (and chaincode servers) of the organisations recorded as
+    joined that are still members, from their own folders; returns every member run from here."""
+    # the orderers may not serve yet (no raft leader right after a restart)
+    current: list[Member] = retry(lambda: channel_members(layout, binaries), "the channel config", 60)
+    for member in current:
+        if member.folder is not None:
+            start_own_peer(layout, binaries, member.folder, member.peer, package_id)
+    return current
+
+
 def commit_definition(
     layout: Layout, binaries: Binaries, name: str, sequence: int, version: str, endorsers: list[Member]
 ) -> None:

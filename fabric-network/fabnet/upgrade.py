@@ -23,12 +23,12 @@ from .lifecycle import retry, run
 SLOTS = range(1, 7)  # slot 0 is the package network-up installs
 
 
-def slot_package(layout: Layout, slot: int) -> Path:
+def slot_package(layout: Layout, slot: int, *, make: bool = True) -> Path:
     """The package of slot ``slot`` (made once, so its id never changes)."""
     if slot not in SLOTS:
         raise NetworkError(f"slot must be one of {SLOTS.start}..{SLOTS.stop - 1}")
     path = layout.package.with_name(f"{layout.chaincode}-slot{slot}.tar.gz")
-    if not path.exists():
+    if make and not path.exists():
         lifecycle.write_package(
             path, f"{layout.chaincode}_{CHAINCODE_VERSION}_slot{slot}", f"127.0.0.1:{slot}"
         )
@@ -65,6 +65,16 @@ def start_servers(layout: Layout, package_id: str, slot: int, peers: list[Peer] 
             30,
             layout.logs / f"{server_name(peer, slot)}.log",
         )
+
+
+def restart_servers(layout: Layout, binaries: Binaries, peers: list[Peer]) -> list[int]:
+    """After ``network-down``: the chaincode servers of every slot package made by an upgrade, for
+    ``peers`` (the channel's members run from here), so the definition an upgrade committed runs
+    again; returns the slots started."""
+    slots = [slot for slot in SLOTS if slot_package(layout, slot, make=False).exists()]
+    for slot in slots:
+        start_servers(layout, lifecycle.package_id(layout, binaries, slot_package(layout, slot)), slot, peers)
+    return slots
 
 
 def committed_sequence(layout: Layout, binaries: Binaries, name: str) -> int:

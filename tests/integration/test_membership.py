@@ -188,6 +188,16 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     assert _endorsers(layout, fabric, tx_id, tmp_path / "ping") == ["BankTwoMSP", "CoreMSP", "OperatorMSP"]
     _same_chain(layout, fabric, nodes.admin_env(layout, fabric, bank), operator_admin)
 
+    # the network stopped and started again (an operator's `make network-down`/`network-up`): the
+    # joined organisation's peer comes back from its own folder, every member's server of the
+    # upgraded package too; the newcomer's peer catches up and endorses on sequence 2
+    network.down(layout, say=lambda _: None)
+    network.up(layout, say=lambda _: None)
+    _same_chain(layout, fabric, own_admin, operator_admin)
+    membership.invoke_ping(
+        layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "CoreMSP", "BankMSP")]
+    )
+
     # removal the same way: signed by two of four, refused; by three of four, BankTwoMSP is out
     envelope = membership.remove_organisation_update(
         layout, fabric, operator, "BankTwoMSP", tmp_path / "out-2"
