@@ -1,6 +1,10 @@
 """#19: a new organisation (a second bank, BankTwoMSP, made in its own folder) joins the channel
 only by a config update that a MAJORITY of the member organisations' admins sign; one signed by a
-minority is refused by the orderer. It adds an organisation to the channel, which changes every
+minority is refused by the orderer. The join runs through ``network.py`` as an operator runs it
+from a shell (``org init|export``, ``channel propose-join|sign|submit``, ``peer join``); then an
+upgrade is approved by all four organisations, the Gateway picks the newcomer's peer by itself,
+the network is stopped and started again with the newcomer, and the newcomer is removed by a
+majority. It adds an organisation to the channel, which changes every
 MAJORITY policy after it, so it runs on a network of its own (ports from
 GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE, default 19050), not the session's."""
 
