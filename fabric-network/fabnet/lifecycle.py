@@ -132,8 +132,17 @@ def package_id(layout: Layout, binaries: Binaries, package: Path | None = None) 
     return out.strip()
 
 
-def install(layout: Layout, binaries: Binaries, peer: Peer, pkg_id: str, package: Path | None = None) -> bool:
-    env = admin_env(layout, binaries, peer)
+def install(
+    layout: Layout,
+    binaries: Binaries,
+    peer: Peer,
+    pkg_id: str,
+    package: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> bool:
+    """Install the package on ``peer`` as its organisation's admin (``env``: the peer CLI as
+    that admin; by default the network's folder for the organisation)."""
+    env = env or admin_env(layout, binaries, peer)
     listed = run(
         [binaries.tool("peer"), "lifecycle", "chaincode", "queryinstalled", "--output", "json"],
         env,
@@ -286,10 +295,11 @@ def commit_command(
     name: str,
     sequence: int = SEQUENCE,
     version: str = CHAINCODE_VERSION,
-    others: tuple[tuple[Peer, Path], ...] = (),
+    peers: tuple[tuple[Peer, Path], ...] | None = None,
 ) -> list[str]:
-    """``peer lifecycle chaincode commit`` of one definition, endorsed by every peer (and
-    ``others``: peers of organisations that joined later, with their TLS CA)."""
+    """``peer lifecycle chaincode commit`` of one definition, endorsed by ``peers`` (each with
+    its TLS CA: the channel's current members, see ``membership.channel_members``), by default
+    the peers of the organisations the network was made with."""
     command = [
         binaries.tool("peer"),
         "lifecycle",
@@ -298,9 +308,9 @@ def commit_command(
         *orderer_args(layout),
         *definition(layout, name, sequence, version),
     ]
-    for peer in layout.peers:
-        command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(layout.ca_pem(peer.msp_id))]
-    for peer, tls_ca in others:
+    if peers is None:
+        peers = tuple((peer, layout.ca_pem(peer.msp_id)) for peer in layout.peers)
+    for peer, tls_ca in peers:
         command += ["--peerAddresses", peer.address, "--tlsRootCertFiles", str(tls_ca)]
     return [*command, "--waitForEventTimeout", "30s"]
 

@@ -13,6 +13,7 @@ refused, by a majority it makes a new config block.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -22,10 +23,10 @@ import yaml
 
 from goldticket.signing.organisations import make_folders, write_file
 
-from . import lifecycle, nodes
+from . import lifecycle, nodes, orgs
 from .binaries import Binaries
 from .errors import NetworkError
-from .layout import HOST, Layout, Peer
+from .layout import HOST, OPERATOR_MSP, Layout, Peer
 from .lifecycle import retry, run
 from .nodes import admin_env, peer_env
 
@@ -81,9 +82,11 @@ def channel_config(layout: Layout, binaries: Binaries, peer: Peer, workdir: Path
 
 
 def organisation_group(
-    binaries: Binaries, imported: Path, msp_id: str, anchor_port: int | None
+    binaries: Binaries, imported: Path, msp_id: str, anchor_port: int | None, anchor_host: str = HOST
 ) -> dict[str, Any]:
-    """The config group of an imported organisation, from its public MSP folder only."""
+    """The config group of an imported organisation, from its public MSP folder only. Its anchor
+    peer (host and port) is how the other organisations' peers find its peer by gossip, and so
+    how their Gateways' discovery offers it as an endorser."""
     org: dict[str, Any] = {
         "Name": msp_id,
         "ID": msp_id,
@@ -96,7 +99,7 @@ def organisation_group(
         },
     }
     if anchor_port is not None:
-        org["AnchorPeers"] = [{"Host": HOST, "Port": anchor_port}]
+        org["AnchorPeers"] = [{"Host": anchor_host, "Port": anchor_port}]
     write_file(imported / "configtx" / "configtx.yaml", yaml.safe_dump({"Organizations": [org]}).encode())
     result = subprocess.run(
         [binaries.tool("configtxgen"), "-configPath", str(imported / "configtx"), "-printOrg", msp_id],
@@ -279,9 +282,19 @@ def approve_committed_definition(
     """Install the package on its own peer and approve the committed definition (same name,
     version and sequence) for its organisation: its peer may then run and endorse the chaincode."""
     env = own_admin_env(layout, binaries, folder, peer)
-    install = [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)]
-    run(install, env, f"installing the chaincode on {peer.name}", timeout=120)
-    approve = lifecycle.approve_command(layout, binaries, layout.chaincode, package_id)
+    installed = run(
+        [binaries.tool("peer"), "lifecycle", "chaincode", "queryinstalled", "--output", "json"],
+        env,
+        f"queryinstalled on {peer.name}",
+    )
+    if package_id not in installed:
+        install = [binaries.tool("peer"), "lifecycle", "chaincode", "install", str(layout.package)]
+        run(install, env, f"installing the chaincode on {peer.name}", timeout=120)
+    current = lifecycle.committed_definition(layout, binaries, layout.chaincode)
+    if (current.get("approvals") or {}).get(peer.msp_id):
+        return
+    sequence, version = int(current["sequence"]), str(current["version"])
+    approve = lifecycle.approve_command(layout, binaries, layout.chaincode, package_id, sequence, version)
     retry(lambda: run(approve, env, f"{peer.msp_id} approving {layout.chaincode}"), "approve", timeout=60)
 
 
@@ -318,15 +331,110 @@ def admit_to_chaincode(
         return sequence
     sequence += 1
     approve = lifecycle.approve_command(layout, binaries, name, package_id, sequence, version)
-    for member in layout.peers:  # each organisation's admin, with its own identity
-        env, what = admin_env(layout, binaries, member), f"{member.msp_id} approving {name} #{sequence}"
-        retry(lambda env=env, what=what: run(approve, env, what), "approve")
-    retry(lambda: run(approve, own_env, f"{peer.msp_id} approving {name} #{sequence}"), "approve", timeout=60)
-    tls_ca = folder / "msp" / "tlscacerts" / "ca.pem"
-    commit = lifecycle.commit_command(layout, binaries, name, sequence, version, others=((peer, tls_ca),))
-    env = admin_env(layout, binaries, layout.peers[0])
-    retry(lambda: run(commit, env, f"committing {name} #{sequence}"), "commit", timeout=60)
+    newcomer = Member(peer, folder / "msp" / "tlscacerts" / "ca.pem", own_env, folder)
+    others = [m for m in channel_members(layout, binaries) if m.peer.msp_id != peer.msp_id]
+    for member in [*others, newcomer]:  # each organisation's admin, with its own identity
+        env, what = member.env, f"{member.peer.msp_id} approving {name} #{sequence}"
+        retry(lambda env=env, what=what: run(approve, env, what), "approve", timeout=60)
+    commit_definition(layout, binaries, name, sequence, version, [*others, newcomer])
     return sequence
+
+
+# ------------------------------------------------------- the channel's members here
+# The organisations that started the network have their admins in the network's folders
+# (layout.admin_dir); one that joined later has its admin in its own folder, recorded by
+# ``record_joined`` when its peer joins (the folder's path, never a copy of a key). Lifecycle
+# steps that every organisation takes (an upgrade's approvals, a definition's commit) go over the
+# channel's current members, read from the channel config, so a joined organisation approves and
+# endorses and a removed one no longer does.
+@dataclasses.dataclass
+class Member:
+    """A member organisation run from this machine: its peer, that peer's TLS CA, the peer CLI's
+    environment as its own admin against its own peer, and its own folder (None: the network's)."""
+
+    peer: Peer
+    tls_ca: Path
+    env: dict[str, str]
+    folder: Path | None = None
+
+
+def joined_dir(layout: Layout) -> Path:
+    return layout.root / "joined"
+
+
+def record_joined(layout: Layout, folder: Path, peer: Peer) -> Path:
+    """Remember that ``folder``'s organisation runs ``peer`` on this machine (public facts only)."""
+    record = {"msp_id": peer.msp_id, "folder": str(folder.resolve()), "org": peer.org, "port": peer.port}
+    path = joined_dir(layout) / f"{peer.msp_id}.json"
+    write_file(path, json.dumps(record, indent=1).encode())
+    return path
+
+
+def joined(layout: Layout, binaries: Binaries) -> dict[str, Member]:
+    """The organisations that joined after the network was made, by MSP id, as recorded."""
+    found: dict[str, Member] = {}
+    folder = joined_dir(layout)
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        own = Path(record["folder"])
+        peer = Peer(record["msp_id"], record["org"], int(record["port"]))
+        env = own_admin_env(layout, binaries, own, peer)
+        found[peer.msp_id] = Member(peer, own / "msp" / "tlscacerts" / "ca.pem", env, own)
+    return found
+
+
+def channel_members(layout: Layout, binaries: Binaries, workdir: Path | None = None) -> list[Member]:
+    """The channel's current member organisations that run a peer from this machine: the
+    network's own and those recorded as joined, in the channel config's order of names. A member
+    run from elsewhere is not listed (it approves from its own machine)."""
+    names = members(layout, binaries, layout.peers[0], workdir or layout.root / "work" / "members")
+    known = {
+        peer.msp_id: Member(peer, layout.ca_pem(peer.msp_id), admin_env(layout, binaries, peer))
+        for peer in layout.peers
+    }
+    known.update(joined(layout, binaries))
+    return [known[name] for name in names if name in known]
+
+
+def start_joined(layout: Layout, binaries: Binaries, package_id: str) -> list[Member]:
+    """After ``network-down``: the peers (and chaincode servers) of the organisations recorded as
+    joined that are still members, from their own folders; returns every member run from here."""
+    # the orderers may not serve yet (no raft leader right after a restart)
+    current: list[Member] = retry(lambda: channel_members(layout, binaries), "the channel config", 60)
+    for member in current:
+        if member.folder is not None:
+            start_own_peer(layout, binaries, member.folder, member.peer, package_id)
+    return current
+
+
+def commit_definition(
+    layout: Layout, binaries: Binaries, name: str, sequence: int, version: str, endorsers: list[Member]
+) -> None:
+    """Commit a definition once every ``endorsers``' organisation's approval shows in the
+    committing peer's ``checkcommitreadiness``, endorsed by their peers."""
+    readiness = [
+        binaries.tool("peer"),
+        "lifecycle",
+        "chaincode",
+        "checkcommitreadiness",
+        *lifecycle.definition(layout, name, sequence, version),
+        "--output",
+        "json",
+    ]
+    committer = admin_env(layout, binaries, layout.peers[0])
+    wanted = {m.peer.msp_id for m in endorsers}
+
+    def ready() -> None:
+        approvals = json.loads(run(readiness, committer, "checkcommitreadiness"))["approvals"]
+        missing = sorted(msp for msp in wanted if not approvals.get(msp))
+        if missing:
+            raise NetworkError(f"{name} #{sequence} not yet approved by {', '.join(missing)}")
+
+    retry(ready, "readiness", timeout=60)
+    command = lifecycle.commit_command(
+        layout, binaries, name, sequence, version, peers=tuple((m.peer, m.tls_ca) for m in endorsers)
+    )
+    retry(lambda: run(command, committer, f"committing {name} #{sequence}"), "commit", timeout=60)
 
 
 def invoke_ping(
@@ -357,3 +465,90 @@ def invoke_ping(
     if result.returncode != 0:
         raise NetworkError(f"Ping endorsed by {[p.msp_id for p, _ in endorsers]} failed: {output[-1500:]}")
     return output
+
+
+# ------------------------------------------------------- the join from a shell (network.py)
+# ``network.py channel propose-join|sign|submit`` and ``network.py peer join``: the same steps as
+# above, each run by the organisation whose key it needs, passing files only (the newcomer's
+# public file, then the update envelope from admin to admin).
+def propose_join(layout: Layout, binaries: Binaries, data: dict[str, Any], out: Path) -> tuple[str, int]:
+    """The unsigned update adding the organisation of public file ``data`` (checked and imported
+    under ``<fabric dir>/imported``), its first peer as anchor; returns (MSP id, members now)."""
+    if layout.namespaces:
+        raise NetworkError("joining an organisation to a namespaced network is not supported yet")
+    msp_id = orgs.import_public(layout.root, data, own=OPERATOR_MSP)
+    imported = layout.root / "imported" / msp_id
+    metadata = json.loads((imported / "org.json").read_text(encoding="utf-8"))
+    peers = [node for node in metadata["nodes"] if node["role"] == "peer"]
+    host, port = peers[0]["endpoint"].rsplit(":", 1) if peers else (HOST, None)
+    group = organisation_group(binaries, imported, msp_id, int(port) if port else None, host)
+    workdir = layout.root / "work" / f"propose-{msp_id}"
+    envelope = add_organisation_update(layout, binaries, layout.peers[0], group, msp_id, workdir)
+    write_file(out, envelope.read_bytes())
+    return msp_id, len(members(layout, binaries, layout.peers[0], workdir))
+
+
+def signing_admin(layout: Layout, binaries: Binaries, folder: Path | None, msp_id: str | None) -> Member:
+    """The admin who signs or submits: the one in organisation folder ``folder`` (its own key),
+    or that of ``msp_id``, one of the network's organisations or one recorded as joined."""
+    base = admin_env(layout, binaries, layout.peers[0])
+    if folder is not None:
+        metadata = orgs.metadata(folder)
+        if not (folder / "admin" / "msp" / "signcerts").is_dir():
+            raise NetworkError(f"{folder} holds no admin (admin/msp)")
+        msp_id = str(metadata["msp_id"])
+        env = {
+            **base,
+            "CORE_PEER_LOCALMSPID": msp_id,
+            "CORE_PEER_MSPCONFIGPATH": str(folder / "admin" / "msp"),
+        }
+        peer = Peer(msp_id, "admin", 0)
+        return Member(peer, folder / "msp" / "tlscacerts" / "ca.pem", env, folder)
+    known = {
+        p.msp_id: Member(p, layout.ca_pem(p.msp_id), admin_env(layout, binaries, p)) for p in layout.peers
+    }
+    known.update(joined(layout, binaries))
+    if msp_id not in known:
+        raise NetworkError(f"no admin of {msp_id} here: name its organisation folder (--dir)")
+    return known[msp_id]
+
+
+def signers(binaries: Binaries, envelope: Path) -> list[str]:
+    """The MSP ids of the admins whose signatures an update envelope carries."""
+    decoded = _decode(binaries, "common.Envelope", envelope)
+    signatures = decoded["payload"]["data"].get("signatures") or []
+    return [item["signature_header"]["creator"]["mspid"] for item in signatures]
+
+
+def sign_as(binaries: Binaries, admin: Member, envelope: Path) -> None:
+    command = [binaries.tool("peer"), "channel", "signconfigtx", "-f", str(envelope)]
+    run(command, admin.env, f"{admin.peer.msp_id}'s admin signing the update")
+
+
+def submit_as(layout: Layout, binaries: Binaries, admin: Member, envelope: Path) -> None:
+    command = [binaries.tool("peer"), "channel", "update", "-f", str(envelope), "-c", layout.channel]
+    run(command + lifecycle.orderer_args(layout), admin.env, f"the update sent by {admin.peer.msp_id}")
+
+
+def join_peer(layout: Layout, binaries: Binaries, folder: Path) -> tuple[Peer, dict[str, Any]]:
+    """The newcomer's whole part once it is a member, from its own folder: start its peer and
+    chaincode server, join from the genesis block, install the package and approve the committed
+    definition, and record it as a member run from here; returns its peer and chain info."""
+    if layout.namespaces:
+        raise NetworkError("joining an organisation to a namespaced network is not supported yet")
+    nodes_listed = orgs.metadata(folder)["nodes"]
+    if not isinstance(nodes_listed, list):
+        raise NetworkError(f"{folder}/org.json lists no nodes")
+    endpoints = [node["endpoint"] for node in nodes_listed if node["role"] == "peer"]
+    if not endpoints:
+        raise NetworkError(f"{folder} describes no peer")
+    host, port = endpoints[0].rsplit(":", 1)
+    if host != HOST:
+        raise NetworkError(f"its peer's endpoint {endpoints[0]} is not on {HOST}, where this network runs")
+    peer = own_peer(folder, int(port))
+    package_id = lifecycle.package_id(layout, binaries)
+    start_own_peer(layout, binaries, folder, peer, package_id)
+    join_own_peer(layout, binaries, folder, peer, layout.root / "work" / f"join-{peer.msp_id}")
+    approve_committed_definition(layout, binaries, folder, peer, package_id)
+    record_joined(layout, folder, peer)
+    return peer, chain_info(own_admin_env(layout, binaries, folder, peer), binaries, layout.channel)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import configtx, crypto, lifecycle, netns, nodes
+from . import configtx, crypto, lifecycle, membership, netns, nodes, upgrade
 from .binaries import Binaries, find_binaries
 from .errors import NetworkError
 from .layout import Layout
@@ -203,6 +203,16 @@ def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None 
     steps.run("chaincode package", lambda: lifecycle.ensure_package(layout))
     pkg_id = steps.run("package id", lambda: lifecycle.package_id(layout, binaries))
     steps.run("chaincode servers started", lambda: _start_chaincode_servers(layout, pkg_id))
+    upgraded = any(upgrade.slot_package(layout, slot, make=False).exists() for slot in upgrade.SLOTS)
+    if membership.joined_dir(layout).is_dir() or upgraded:
+        # a network that lived on: organisations that joined later, and upgraded packages' servers
+        members = steps.run(
+            "joined organisations' peers started", lambda: membership.start_joined(layout, binaries, pkg_id)
+        )
+        peers = [member.peer for member in members]
+        steps.run(
+            "upgraded packages' servers started", lambda: upgrade.restart_servers(layout, binaries, peers)
+        )
     steps.run(
         "package installed on every peer",
         lambda: [lifecycle.install(layout, binaries, p, pkg_id) for p in layout.peers],

@@ -74,6 +74,12 @@ def _metadata(folder: Path) -> dict[str, object]:
     return data
 
 
+def metadata(folder: Path) -> dict[str, object]:
+    """The folder's public description (``org.json``: MSP id, name, nodes); NetworkError when
+    ``folder`` is not an organisation folder."""
+    return _metadata(folder)
+
+
 def load_ca(folder: Path) -> OrgCA:
     return OrganisationFolder(folder, ca_token_module(os.environ.get("GOLDTICKET_PKCS11_MODULE"))).ca()
 
@@ -136,9 +142,11 @@ def _check_ca(pem: str, msp_id: str) -> None:
         raise NetworkError(f"{msp_id}: the CA certificate has expired")
 
 
-def import_public(folder: Path, data: dict[str, object]) -> str:
-    """Lay another organisation's public MSP out under ``folder/imported/<msp>``; its MSP id."""
-    own = _metadata(folder)["msp_id"]
+def import_public(folder: Path, data: dict[str, object], own: str | None = None) -> str:
+    """Lay another organisation's public MSP out under ``folder/imported/<msp>``; its MSP id.
+    ``own``: the importing organisation's MSP id where ``folder`` is not an organisation folder
+    (the network's own place for imported organisations)."""
+    own = own or str(_metadata(folder)["msp_id"])
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise NetworkError(f"not an organisation's public file (format {FORMAT})")
     msp_id = data.get("msp_id")

@@ -1,24 +1,33 @@
 """#19: a new organisation (a second bank, BankTwoMSP, made in its own folder) joins the channel
 only by a config update that a MAJORITY of the member organisations' admins sign; one signed by a
-minority is refused by the orderer. It adds an organisation to the channel, which changes every
+minority is refused by the orderer. The join runs through ``network.py`` as an operator runs it
+from a shell (``org init|export``, ``channel propose-join|sign|submit``, ``peer join``); then an
+upgrade is approved by all four organisations, the Gateway picks the newcomer's peer by itself,
+the network is stopped and started again with the newcomer, and the newcomer is removed by a
+majority. It adds an organisation to the channel, which changes every
 MAJORITY policy after it, so it runs on a network of its own (ports from
 GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE, default 19050), not the session's."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fabnet import binaries, lifecycle, membership, network, nodes, orgs, probe
+from fabnet import binaries, lifecycle, membership, network, nodes, probe, upgrade
 from fabnet.errors import NetworkError
 from fabnet.layout import Layout
 from fabric_checks import restart
+from fabric_protos.msp import identities_pb2
 
 PORT_BASE = int(os.environ.get("GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE") or 19050)
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -40,65 +49,95 @@ def own_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
         network.clean(layout, say=lambda _: None)
 
 
+def _network_py(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
+    """``fabric-network/network.py`` as an operator runs it from a shell, against this network."""
+    network_settings = (
+        "GOLDTICKET_DATA_DIR",
+        "GOLDTICKET_ENV",
+        "GOLDTICKET_FABRIC_",
+        "GOLDTICKET_ORGS_DIR",
+        "ORDERERS",
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith(network_settings)}
+    env.update(
+        {
+            "GOLDTICKET_DATA_DIR": str(layout.data_dir),
+            "GOLDTICKET_ENV": "test",
+            "GOLDTICKET_FABRIC_PORT_BASE": str(PORT_BASE),
+            "GOLDTICKET_FABRIC_NAMESPACES": "0",
+            "PYTHONPATH": str(REPOSITORY),
+        }
+    )
+    command = [sys.executable, str(REPOSITORY / "fabric-network" / "network.py"), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, check=False)
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout
+
+
 def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     own_network: Layout, tmp_path: Path
 ) -> None:
     layout, fabric = own_network, binaries.find_binaries()
     operator, core, bank = layout.peers  # OperatorMSP, CoreMSP, BankMSP
     assert [p.msp_id for p in layout.peers] == ["OperatorMSP", "CoreMSP", "BankMSP"]
-    # the second bank makes its own folder; the operator imports its public file only
-    bank_two, operator_folder = tmp_path / "banktwo", tmp_path / "operator"
-    orgs.init(
-        bank_two,
-        "BankTwoMSP",
-        "Bank Two",
-        [orgs.Node("peer0.banktwo", "peer", f"127.0.0.1:{PORT_BASE + 140}")],
-    )
-    orgs.init(operator_folder, "OperatorMSP", "GoldTicket Operator", [])
-    public = json.loads(json.dumps(orgs.export(bank_two)))
-    orgs.import_public(operator_folder, public)
-    imported = operator_folder / "imported" / "BankTwoMSP"
-    group = membership.organisation_group(fabric, imported, "BankTwoMSP", PORT_BASE + 140)
-    assert b"PRIVATE" not in json.dumps(group).encode()
+    # the second bank makes its own folder and writes its public file, from a shell
+    bank_two, public = tmp_path / "banktwo", tmp_path / "banktwo.json"
+    _ok(_network_py(layout, "org", "init", "--msp", "BankTwoMSP", "--name", "Bank Two", "--dir", str(bank_two),
+                    "--node", f"peer:peer0.banktwo:127.0.0.1:{PORT_BASE + 140}"))  # fmt: skip
+    _ok(_network_py(layout, "org", "export", "--dir", str(bank_two), "--out", str(public)))
 
     # signed by one of three (the operator alone, as submitter): refused by the orderer
-    work = tmp_path / "minority"
-    envelope = membership.add_organisation_update(layout, fabric, operator, group, "BankTwoMSP", work)
-    with pytest.raises(NetworkError) as refused:
-        membership.submit(layout, fabric, operator, envelope)
-    assert "policy for [Group]  /Channel/Application not satisfied" in str(refused.value), refused.value
-    assert "requires 2 of the 'Admins' sub-policies" in str(refused.value), refused.value
+    minority = tmp_path / "minority.pb"
+    proposed = _ok(
+        _network_py(layout, "channel", "propose-join", "--file", str(public), "--out", str(minority))
+    )
+    assert "update adding BankTwoMSP" in proposed and "2 of the 3 members' admins must sign" in proposed
+    assert b"PRIVATE" not in minority.read_bytes()
+    refused = _network_py(layout, "channel", "submit", "--update", str(minority))
+    assert refused.returncode == 1, refused.stdout
+    assert "policy for [Group]  /Channel/Application not satisfied" in refused.stderr, refused.stderr
+    assert "requires 2 of the 'Admins' sub-policies" in refused.stderr, refused.stderr
     assert membership.members(layout, fabric, operator, tmp_path / "after-minority") == [
         "BankMSP",
         "CoreMSP",
         "OperatorMSP",
     ]
 
-    # signed by two of three (the core enterprise's admin, then the operator's as submitter): a new config
-    work = tmp_path / "majority"
-    envelope = membership.add_organisation_update(layout, fabric, operator, group, "BankTwoMSP", work)
-    membership.sign(layout, fabric, core, envelope)
-    membership.submit(layout, fabric, operator, envelope)
+    # signed by two of three (the core enterprise's admin from its own folder, then the
+    # operator's as submitter): a new config
+    update = tmp_path / "update.pb"
+    _ok(_network_py(layout, "channel", "propose-join", "--file", str(public), "--out", str(update)))
+    not_a_folder = _network_py(layout, "channel", "sign", "--dir", str(tmp_path), "--update", str(update))
+    assert not_a_folder.returncode == 1 and "is not an organisation folder" in not_a_folder.stderr
+    core_folder = layout.org_dir("CoreMSP")
+    signed = _ok(_network_py(layout, "channel", "sign", "--dir", str(core_folder), "--update", str(update)))
+    assert "signed by CoreMSP" in signed, signed
+    submitted = _ok(_network_py(layout, "channel", "submit", "--update", str(update)))
+    assert "members: BankMSP, BankTwoMSP, CoreMSP, OperatorMSP" in submitted, submitted
     assert membership.members(layout, fabric, bank, tmp_path / "after-majority") == [
         "BankMSP",
         "BankTwoMSP",
         "CoreMSP",
         "OperatorMSP",
     ]
-    with pytest.raises(NetworkError, match="already a member"):
-        membership.add_organisation_update(layout, fabric, operator, group, "BankTwoMSP", tmp_path / "again")
+    again = _network_py(
+        layout, "channel", "propose-join", "--file", str(public), "--out", str(tmp_path / "again")
+    )
+    assert again.returncode == 1 and "already a member" in again.stderr, again.stderr
 
     # its peer, from its own folder: joins from the genesis block, catches up to the same chain,
     # approves the committed definition for itself and endorses; MAJORITY is now 3 of 4
+    joined = _ok(_network_py(layout, "peer", "join", "--dir", str(bank_two)))
+    assert "peer0.banktwo (BankTwoMSP) joined goldticket" in joined, joined
     fabric_peer = membership.own_peer(bank_two, PORT_BASE + 140)
     assert (fabric_peer.msp_id, fabric_peer.name) == ("BankTwoMSP", "peer0.banktwo")
-    package_id = lifecycle.package_id(layout, fabric)
-    membership.start_own_peer(layout, fabric, bank_two, fabric_peer, package_id)
-    membership.join_own_peer(layout, fabric, bank_two, fabric_peer, tmp_path / "join")
     own_admin = membership.own_admin_env(layout, fabric, bank_two, fabric_peer)
     operator_admin = nodes.admin_env(layout, fabric, operator)
     _same_chain(layout, fabric, own_admin, operator_admin)
-    membership.approve_committed_definition(layout, fabric, bank_two, fabric_peer, package_id)
+    assert lifecycle.committed_definition(layout, fabric, layout.chaincode)["approvals"]["BankTwoMSP"]
 
     tls = {p.msp_id: layout.ca_pem(p.msp_id) for p in layout.peers}
     tls["BankTwoMSP"] = bank_two / "msp" / "tlscacerts" / "ca.pem"
@@ -129,15 +168,39 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     with pytest.raises(NetworkError, match="ENDORSEMENT_POLICY_FAILURE"):
         membership.invoke_ping(layout, fabric, operator_admin, core_and_bank)
 
-    # the Gateway finds the newcomer's peer by itself: with the first bank's peer stopped, the
-    # only majority left (operator, core, BankTwoMSP) includes it, and a Ping sent through the
-    # operator's Gateway (no endorsers named) commits
+    # an upgrade after the join is approved by every member, the newcomer's own admin (from its
+    # folder) included, and committed with its peer endorsing; its peer then runs the new package
+    sequence, _ = upgrade.upgrade(layout, fabric, layout.chaincode, slot=1)
+    approvals = lifecycle.committed_definition(layout, fabric, layout.chaincode)["approvals"]
+    assert (sequence, approvals) == (
+        2,
+        dict.fromkeys(("BankMSP", "BankTwoMSP", "CoreMSP", "OperatorMSP"), True),
+    )
+    membership.invoke_ping(
+        layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "CoreMSP", "BankMSP")]
+    )
+
+    # the Gateway finds the newcomer's peer by itself (its anchor peer in its config group, its
+    # gossip external endpoint): with the first bank's peer stopped, the only majority left
+    # (operator, core, BankTwoMSP) includes it, and a Ping sent through the operator's Gateway
+    # (no endorsers named) commits, on the upgraded definition
     nodes.stop(layout, "peer0.bank")
     try:
-        probe.ping(layout, timeout=120)
+        tx_id = probe.ping(layout, timeout=120)
     finally:
         restart(layout, "peer0.bank")
+    assert _endorsers(layout, fabric, tx_id, tmp_path / "ping") == ["BankTwoMSP", "CoreMSP", "OperatorMSP"]
     _same_chain(layout, fabric, nodes.admin_env(layout, fabric, bank), operator_admin)
+
+    # the network stopped and started again (an operator's `make network-down`/`network-up`): the
+    # joined organisation's peer comes back from its own folder, every member's server of the
+    # upgraded package too; the newcomer's peer catches up and endorses on sequence 2
+    network.down(layout, say=lambda _: None)
+    network.up(layout, say=lambda _: None)
+    _same_chain(layout, fabric, own_admin, operator_admin)
+    membership.invoke_ping(
+        layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "CoreMSP", "BankMSP")]
+    )
 
     # removal the same way: signed by two of four, refused; by three of four, BankTwoMSP is out
     envelope = membership.remove_organisation_update(
@@ -178,3 +241,28 @@ def _same_chain(
             return
         assert time.monotonic() < deadline, (mine, theirs)
         time.sleep(0.5)
+
+
+def _endorsers(layout: Layout, fabric: binaries.Binaries, tx_id: str, workdir: Path) -> list[str]:
+    """The MSP ids of the endorsements transaction ``tx_id`` committed with (read from its block,
+    fetched from the orderer and decoded by configtxlator)."""
+    env = nodes.admin_env(layout, fabric, layout.peers[0])
+    height = membership.chain_info(env, fabric, layout.channel)["height"]
+    workdir.mkdir(parents=True, exist_ok=True)
+    for number in range(height - 1, max(height - 6, 0), -1):
+        block = workdir / f"{number}.block"
+        fetch = [fabric.tool("peer"), "channel", "fetch", str(number), str(block), "-c", layout.channel]
+        lifecycle.run(fetch + lifecycle.orderer_args(layout), env, "fetching a block")
+        decoded = lifecycle.run(
+            [fabric.tool("configtxlator"), "proto_decode", "--type", "common.Block", "--input", str(block)],
+            {"PATH": "/usr/bin:/bin"},
+            "decoding a block",
+        )
+        for envelope in json.loads(decoded)["data"]["data"]:
+            payload = envelope["payload"]
+            if payload["header"]["channel_header"].get("tx_id") != tx_id:
+                continue
+            action = payload["data"]["actions"][0]["payload"]["action"]
+            endorsers = [base64.b64decode(e["endorser"]) for e in action["endorsements"]]
+            return sorted(identities_pb2.SerializedIdentity.FromString(e).mspid for e in endorsers)
+    raise AssertionError(f"{tx_id} is not in the last blocks")
