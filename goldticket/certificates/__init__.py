@@ -17,12 +17,13 @@ from .render import (
     warm,
 )
 from .signer import DocumentSigner, open_document_signer
-from .verify import MAX_PDF_BYTES, SignatureCheck, check_member_signatures, check_signature
+from .verify import MAX_PDF_BYTES, REASON_CODES, SignatureCheck, check_member_signatures, check_signature
 
 __all__ = [
     "CertificateError",
     "DocumentSigner",
     "MAX_PDF_BYTES",
+    "REASON_CODES",
     "SignatureCheck",
     "check_member_signatures",
     "check_signature",

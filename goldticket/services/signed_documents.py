@@ -484,6 +484,32 @@ def verify_offer_document(
     return _verdict(platform, data, recorded, members, {"offer_id": offer["id"], "kind": kind})
 
 
+SHA256_DIFFERS = "sha256_differs"  # genuinely signed, but not the file the ledger names
+# every reason_code a verdict may answer ("" when valid): the signature check's, then the ledger's
+REASON_CODES = (*pdf.REASON_CODES, SHA256_DIFFERS)
+
+
+def _judged(check: pdf.SignatureCheck, recorded: str) -> dict[str, Any]:
+    """The verdict, its ``reason_code`` and English ``reason`` ("" when valid). The signature
+    check speaks first (it names what was done to the file: a changed byte, bytes appended,
+    another member's card...); a file whose signatures are all genuine but is not the one the
+    ledger names (another document of the same signer, a copy without a later countersignature
+    of the same count) is ``sha256_differs``."""
+    if not check.genuine:
+        code, reason = check.code, check.reason
+    elif check.sha256 != recorded:
+        code, reason = SHA256_DIFFERS, "the file is not the one recorded on the ledger (SHA-256 differs)"
+    else:
+        code, reason = "", ""
+    return {
+        "verdict": "forged" if code else "valid",
+        "reason_code": code,
+        "reason": reason,
+        "sha256": check.sha256,
+        "recorded_sha256": recorded,
+    }
+
+
 def _verdict(
     platform: Platform, data: bytes, recorded: str, members: list[str], about: dict[str, Any]
 ) -> dict[str, Any]:
@@ -493,18 +519,7 @@ def _verdict(
         msp = platform.evaluate("GetMember", {"id": member}).get("msp_id", "")
         signers.append((member, trusted.get(msp, b"")))
     check = pdf.check_member_signatures(data, signers)
-    reason = check.reason
-    if check.sha256 != recorded:
-        reason = "the file is not the one recorded on the ledger (SHA-256 differs)"
-    valid = check.genuine and check.sha256 == recorded
-    return {
-        **about,
-        "verdict": "valid" if valid else "forged",
-        "reason": "" if valid else reason,
-        "sha256": check.sha256,
-        "recorded_sha256": recorded,
-        "signers": members,
-    }
+    return {**about, **_judged(check, recorded), "signers": members}
 
 
 def _in_path(platform: Platform, actor: Actor, root_id: str) -> None:
@@ -551,27 +566,14 @@ def download(platform: Platform, actor: Actor, ticket_id: str, kind: str) -> tup
 def verify(platform: Platform, actor: Actor, ticket_id: str, kind: str, data: bytes) -> dict[str, Any]:
     """The verdict on an uploaded copy of the ticket's document ``kind``: ``valid`` when it is the
     very file the ledger names, signed by a card of the member who signs that kind (the issuer
-    for a commitment) under its organisation's CA; else ``forged`` with the reason."""
+    for a commitment) under its organisation's CA; else ``forged`` with the reason (its
+    ``reason_code``, one of REASON_CODES, and the English ``reason``)."""
     root, recorded = _recorded(platform, actor, ticket_id, kind)
     signer = root["issuer_org_id"]
     member = platform.evaluate("GetMember", {"id": signer})
-    ca_pem = platform.keystore.trusted().get(member.get("msp_id", ""))
-    check = pdf.check_member_signatures(data, [(signer, ca_pem or b"")])
-    reason = check.reason
-    if check.sha256 != recorded:
-        reason = "the file is not the one recorded on the ledger (SHA-256 differs)"
-    elif ca_pem is None:
-        reason = f"the platform does not trust {signer}'s organisation CA"
-    valid = check.genuine and check.sha256 == recorded and ca_pem is not None
-    return {
-        "ticket_id": root["id"],
-        "kind": kind,
-        "verdict": "valid" if valid else "forged",
-        "reason": reason,
-        "sha256": check.sha256,
-        "recorded_sha256": recorded,
-        "signer_org_id": signer,
-    }
+    ca_pem = platform.keystore.trusted().get(member.get("msp_id", ""), b"")
+    check = pdf.check_member_signatures(data, [(signer, ca_pem)])
+    return {"ticket_id": root["id"], "kind": kind, **_judged(check, recorded), "signer_org_id": signer}
 
 
 def may_read_tree(platform: Platform, actor: Actor, root_id: str) -> bool:

@@ -85,7 +85,13 @@ def test_every_document_downloads_and_verifies(
         forged = run(
             consortium, "document", "verify", kind, trail[key], str(changed), *reader(user), "--json", code=11
         )
-        assert '"verdict": "forged"' in forged.stdout and "SHA-256 differs" in forged.stdout
+        assert '"verdict": "forged"' in forged.stdout and '"reason_code": "bytes_appended"' in forged.stdout
+        # read by a person: the verdict, its code and the reason in words, exit 11 as before
+        readable = run(
+            consortium, "document", "verify", kind, trail[key], str(changed), *reader(user), code=11
+        )
+        assert "forged" in readable.stdout and "bytes_appended" in readable.stdout, readable.stdout
+        assert "bytes were added after the signature" in readable.stdout, readable.stdout
     # the countersigned agreement carries both cards' signatures
     path = tmp_path / "agreement.pdf"
     assert path.read_bytes().count(b"/ByteRange") == 2

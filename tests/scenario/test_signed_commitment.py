@@ -66,6 +66,19 @@ def test_a_changed_or_appended_copy_verifies_forged(consortium, committed):
     for upload in (bytes(changed), data + b"\n% appended\n", b"not a pdf"):
         verdict = signed_documents.verify(platform, consortium.tier1, committed["id"], KIND, upload)
         assert verdict["verdict"] == "forged" and verdict["reason"], verdict
+        assert verdict["reason_code"] in signed_documents.REASON_CODES, verdict
+    appended = signed_documents.verify(
+        platform, consortium.tier1, committed["id"], KIND, data + b"\n% appended\n"
+    )
+    assert appended["reason_code"] == "bytes_appended", appended
+    not_pdf = signed_documents.verify(platform, consortium.tier1, committed["id"], KIND, b"not a pdf")
+    assert not_pdf["reason_code"] == "not_pdf", not_pdf
+    # the genuine file, but the platform holds no CA for its signer: its own code
+    from goldticket import certificates as pdf
+
+    untrusted = pdf.check_member_signatures(data, [("core", b"")])
+    assert (untrusted.genuine, untrusted.code) == (False, "ca_not_trusted"), untrusted
+    assert "does not trust core's organisation CA" in untrusted.reason
 
 
 def test_a_genuine_card_signed_document_not_the_ledgers_verifies_forged(consortium, committed):
@@ -79,6 +92,7 @@ def test_a_genuine_card_signed_document_not_the_ledgers_verifies_forged(consorti
     assert signed_documents.verify(platform, consortium.core, other["id"], KIND, data)["verdict"] == "valid"
     verdict = signed_documents.verify(platform, consortium.core, committed["id"], KIND, data)
     assert verdict["verdict"] == "forged" and "ledger" in verdict["reason"]
+    assert verdict["reason_code"] == "sha256_differs", verdict
 
 
 def test_only_members_in_the_path_download_or_verify(consortium, committed):
@@ -220,6 +234,7 @@ def test_a_document_signed_by_another_members_card_verifies_forged(consortium, c
     data, _ = signed_documents.download_offer_document(platform, consortium.core, made["offer_id"], kind)
     verdict = signed_documents.verify_offer_document(platform, consortium.core, made["offer_id"], kind, data)
     assert verdict["verdict"] == "forged" and "not signed by a card of tier1" in verdict["reason"], verdict
+    assert verdict["reason_code"] == "wrong_signer", verdict
 
 
 def test_a_copy_under_another_ca_or_with_bytes_after_its_signature_verifies_forged(consortium, committed):
@@ -244,8 +259,8 @@ def test_a_copy_under_another_ca_or_with_bytes_after_its_signature_verifies_forg
         reason="forged", sign=lambda attributes, _: key.sign(attributes, ec.ECDSA(hashes.SHA256())),
     )  # fmt: skip
     genuine, _ = signed_documents.download(platform, consortium.core, committed["id"], KIND)
-    for number, (data, words) in enumerate(
-        ((other_ca, "does not chain"), (genuine + b"\n% more\n", "added"))
+    for number, (data, words, code) in enumerate(
+        ((other_ca, "does not chain", "not_chained"), (genuine + b"\n% more\n", "added", "bytes_appended"))
     ):
         digest = signed_documents._keep(platform, data)
         request = {
@@ -258,6 +273,7 @@ def test_a_copy_under_another_ca_or_with_bytes_after_its_signature_verifies_forg
         ticket = platform.submit(consortium.core, "IssueTicket", request, pin=PIN).result
         verdict = signed_documents.verify(platform, consortium.core, ticket["id"], KIND, data)
         assert verdict["verdict"] == "forged" and words in verdict["reason"], verdict
+        assert verdict["reason_code"] == code, verdict
 
 
 APPROVED_RATE_BP = 437  # private (#19): not the bound the assignment states (600)
@@ -320,7 +336,8 @@ def test_the_banks_card_countersigns_the_assignment_when_it_approves(consortium,
         )
         assert verdict["verdict"] == "valid" and verdict["signers"] == ["tier1", "bank"], verdict
     forged = signed_documents.verify_financing_assignment(platform, consortium.bank, application_id, holders)
-    assert forged["verdict"] == "forged" and "ledger" in forged["reason"]
+    # the holder's copy alone: one signature where the ledger's file has two
+    assert (forged["verdict"], forged["reason_code"]) == ("forged", "signature_count"), forged
     changed = countersigned.replace(b"GoldTicket", b"GoldTickeT", 1)
     forged = signed_documents.verify_financing_assignment(platform, consortium.bank, application_id, changed)
     assert forged["verdict"] == "forged"

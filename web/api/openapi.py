@@ -11,6 +11,7 @@ import pydantic
 import goldticket
 from goldticket.domain.financing import MAX_RATE_BP
 from goldticket.services.inbox import KINDS
+from goldticket.services.signed_documents import REASON_CODES
 
 from ..errors import STATUS
 from ._endpoint import OPERATIONS, Operation
@@ -165,6 +166,19 @@ _PUBLIC_VERDICT = {  # GET /verify/{id}: genuine or not, valid or stale, the sta
         "genuine": {"type": "boolean"},
         "reasons": {"type": "array", "items": {"type": "string"}},
         "certificate_id": {"type": "string"},
+    },
+}
+_DOCUMENT_VERDICT = {  # POST .../verify of a document signed by members' cards (#21)
+    "type": "object",
+    "required": ["verdict", "reason_code", "reason", "sha256", "recorded_sha256", "kind"],
+    "properties": {
+        "verdict": {"enum": ["valid", "forged"]},
+        # why forged, stable for machines ("" when valid); reason is the same in English words
+        "reason_code": {"enum": ["", *REASON_CODES]},
+        "reason": {"type": "string"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "recorded_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "kind": {"type": "string"},
     },
 }
 
@@ -636,6 +650,10 @@ RESULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/openapi.json"): {"type": "object", "required": ["openapi", "paths", "components"]},
     ("GET", "/verify/<certificate_id>"): _PUBLIC_VERDICT,
     ("POST", "/certificates/verify"): _VERDICT,
+    ("POST", "/tickets/<ticket_id>/commitment/verify"): _DOCUMENT_VERDICT,
+    ("POST", "/offers/<offer_id>/agreement/verify"): _DOCUMENT_VERDICT,
+    ("POST", "/offers/<offer_id>/notice/verify"): _DOCUMENT_VERDICT,
+    ("POST", "/applications/<application_id>/assignment/verify"): _DOCUMENT_VERDICT,
 }
 
 

@@ -6,7 +6,6 @@ settlement's clearing statement again, with its signed PDF."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -270,34 +269,29 @@ DOCUMENT_PAGES = {
         ),
     },
 }
-# the verdict's reasons (signed_documents, certificates.verify) in the page's language
-DOCUMENT_REASONS = (
-    (
-        r"the file is not the one recorded on the ledger",
-        _l("The file is not the one recorded on the ledger (its SHA-256 differs)."),
-    ),
-    (r"the file is larger than", _l("The file is larger than the limit.")),
-    (r"the file is not a PDF", _l("The file is not a PDF.")),
-    (r"the PDF carries \d+ signatures", _l("The PDF does not carry the expected number of signatures.")),
-    (r"the signed bytes were changed", _l("The signed bytes were changed.")),
-    (r"a signature does not verify", _l("A signature does not verify.")),
-    (
-        r"does not chain to",
-        _l("A signing certificate is not certified by the signing member's organisation."),
-    ),
-    (r"is not signed by a card of", _l("The document is not signed by a card of the member who signs it.")),
-    (r"bytes were added after the signature", _l("Bytes were added after the signature.")),
-    (r"cannot be read", _l("The PDF or its signature cannot be read.")),
-    (r"does not trust", _l("The platform does not trust the signing member's organisation.")),
-)
+# a signed document's verdict, by its reason_code (signed_documents.REASON_CODES), in the page's language
+DOCUMENT_REASONS = {
+    "sha256_differs": _l("The file is not the one recorded on the ledger (its SHA-256 differs)."),
+    "not_pdf": _l("The file is not a PDF."),
+    "signature_count": _l("The PDF does not carry the expected number of signatures."),
+    "bytes_changed": _l("The signed bytes were changed."),
+    "signature_invalid": _l("A signature does not verify."),
+    "not_chained": _l("A signing certificate is not certified by the signing member's organisation."),
+    "wrong_signer": _l("The document is not signed by a card of the member who signs it."),
+    "bytes_appended": _l("Bytes were added after the signature."),
+    "unreadable": _l("The PDF or its signature cannot be read."),
+    "ca_not_trusted": _l("The platform does not trust the signing member's organisation."),
+}
 
 
-def document_reason(reason: str) -> str:
-    """A verdict's reason in the page's language (the service's own words when unknown)."""
-    for pattern, text in DOCUMENT_REASONS:
-        if re.search(pattern, reason):
-            return str(text)
-    return reason
+def document_reason(answer: dict[str, Any]) -> str:
+    """A verdict's reason in the page's language, from its ``reason_code`` (the service's own
+    English words for a code the page does not know)."""
+    code = answer.get("reason_code") or ""
+    if code == "too_large":
+        return _("The file is larger than %(kb)s KB.", kb=MAX_PDF_BYTES // 1024)
+    text = DOCUMENT_REASONS.get(code)
+    return str(text) if text is not None else str(answer.get("reason") or "")
 
 
 def _document_page(kind: str, download_url: str, guard: Any, check: Any) -> Any:
@@ -312,7 +306,7 @@ def _document_page(kind: str, download_url: str, guard: Any, check: Any) -> Any:
             error = _("Choose the document's PDF file.")
         else:
             answer = check(upload.read(MAX_UPLOAD_BYTES + 1))
-            answer["reason_text"] = document_reason(answer["reason"]) if answer.get("reason") else ""
+            answer["reason_text"] = document_reason(answer) if answer["verdict"] != "valid" else ""
     return render_template(
         "portal/document_verify.html",
         answer=answer,

@@ -40,7 +40,7 @@ def _verdict(browser: Any, path: str, data: bytes) -> tuple[str, str]:
     assert answer.status_code == 200, html[:500]
     verdict = re.search(r'data-verdict="([a-z]+)"', html)
     assert verdict, html[-1500:]
-    reason = re.search(r'data-testid="reasons">([^<]*)<', html)
+    reason = re.search(r'data-testid="reasons"[^>]*>([^<]*)<', html)
     return verdict.group(1), reason.group(1) if reason else ""
 
 
@@ -80,7 +80,7 @@ def test_the_offer_documents_verify_pages_valid_forged_and_refused(app, members,
         path = f"/offers/{offer_id}/{document}/verify"
         assert _verdict(holder, path, data) == ("valid", "")
         verdict, reason = _verdict(holder, path, data + b"\n% appended\n")
-        assert (verdict, reason) == ("forged", "该文件不是账本记录的文件（SHA-256 不一致）。")
+        assert (verdict, reason) == ("forged", "签名之后被追加了内容。")
         page = holder.get(path).get_data(as_text=True)
         assert f'href="/offers/{offer_id}/{document}"' in page
         assert (
@@ -102,7 +102,7 @@ def test_the_offer_documents_verify_pages_valid_forged_and_refused(app, members,
         content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert 'data-verdict="forged"' in verdict and "Forged" in verdict
-    assert "The file is not the one recorded on the ledger (its SHA-256 differs)." in verdict
+    assert "The PDF or its signature cannot be read." in verdict
 
 
 def test_the_financing_assignment_verify_page(app, members, trail):
