@@ -656,8 +656,10 @@ class Pkcs11Card(Card):
             return _der_signature(raw)
 
         with self._module.lock:
-            # the token directory's flock and the library as configured; a session kept from
-            # another configuration is gone with the reinitialisation
+            if self._module.kept_session(self._config, self.serial) is None:
+                return None  # nothing kept: no initialisation, no token lookup either
+            # a kept session means no reinitialisation since its login: activate only takes the
+            # token directory's flock, under which the session is checked again
             self._module.activate(self._config)
             return sign_in(self._module.kept_session(self._config, self.serial))
 
