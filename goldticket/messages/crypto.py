@@ -67,6 +67,16 @@ def to_low_s(signature_der: bytes) -> bytes:
     return bytes((0x30, len(body))) + body
 
 
+def low_s_der(r: int, s: int) -> bytes:
+    """The DER ECDSA-Sig-Value of (r, s) with s made low (n - s when in the upper half), written
+    directly: a card's raw r || s needs no encode and decode round trip (issue #22). Raises
+    ValueError for values outside [1, n)."""
+    if not (0 < r < P256_N and 0 < s < P256_N):
+        raise ValueError("an ECDSA P-256 signature's r and s lie in [1, n)")
+    body = _der_integer(r) + _der_integer(P256_N - s if s > P256_HALF_N else s)
+    return bytes((0x30, len(body))) + body
+
+
 def is_low_s(signature_der: bytes) -> bool:
     parts = _der_parts(signature_der)
     s = parts[1] if parts is not None else decode_dss_signature(signature_der)[1]

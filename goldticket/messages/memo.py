@@ -35,3 +35,6 @@ class Memo:
 
 
 PROPOSALS = Memo()
+# Envelope payloads the embedded peer endorsed, as decode_transaction gives them: the signing
+# service checking the payload it is asked to sign in the same process parses nothing (#22).
+TRANSACTIONS = Memo()

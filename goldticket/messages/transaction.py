@@ -25,6 +25,7 @@ from fabric_protos.peer import (
 from .crypto import sha256
 from .errors import MessageError
 from .identity import Identity
+from .memo import TRANSACTIONS
 from .proposal import DecodedProposal, compute_tx_id
 
 Version = tuple[int, int]  # (block number, transaction number in the block)
@@ -270,7 +271,11 @@ class DecodedTransaction:
 
 
 def decode_transaction(payload_bytes: bytes) -> DecodedTransaction:
-    """Decode an endorser transaction's Envelope payload. Raises MessageError."""
+    """Decode an endorser transaction's Envelope payload. Raises MessageError. A payload this
+    process's peer endorsed is not parsed again (``memo``)."""
+    remembered: DecodedTransaction | None = TRANSACTIONS.recall(payload_bytes)
+    if remembered is not None:
+        return remembered
     try:
         payload = common_pb2.Payload.FromString(payload_bytes)
         channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)

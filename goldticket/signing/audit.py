@@ -14,7 +14,9 @@ Appends are safe across threads (a lock) and processes (``fcntl.flock`` on the f
 opened with ``O_APPEND``); each line is written whole under the lock, and ``append`` returns
 only once an ``fsync`` that started after the line was written has ended. Concurrent appends of
 one process share that fsync (issue #22: grouped as the ledger groups blocks), so a crash loses
-no line of an acknowledged request.
+no line of an acknowledged request. The line a log last appended is remembered: the next append
+reads back only that line's bytes at the end of the file (one ``pread``) instead of reading and
+parsing the last line, and reads it as before whenever the file is another or ends otherwise.
 The log never holds secrets: entries with a key such as ``pin`` or ``password`` are refused.
 """
 
@@ -53,6 +55,10 @@ class VerifyResult:
     reason: str | None = None
 
 
+# A str's JSON as canonical_json writes it (ensure_ascii=False), without the encoder's setup.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -76,6 +82,7 @@ class AuditLog:
         self._synced = threading.Condition()
         self._syncing = False
         self._waiting: list[_Written] = []
+        self._tail: _Tail | None = None  # the line this log last appended, issue #22
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Write ``entry`` as the next line and return that line as a dict.
@@ -85,26 +92,34 @@ class AuditLog:
         damaged, so the chain cannot continue until someone repairs it."""
         if not isinstance(entry, dict):
             raise ValueError("an audit entry must be a dict")
-        refuse_secrets(entry)
-        entry = json.loads(canonical_json(entry))  # what verify will read back
+        secret, plain = _walk(entry)
+        if secret:
+            refuse_secrets(entry)  # raises, naming the key
+        entry_json = canonical_json(entry)
+        entry = json.loads(entry_json)  # what verify will read back
+        if not plain:  # a key that is not a str (1, True) reads back as another, sorted otherwise
+            entry_json = canonical_json(entry)
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.fchmod(fd, 0o600)  # the owner's alone, a log made 0640 before included
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                seq, prev = self._next_position()
+                stat = os.fstat(fd)
+                if stat.st_mode & 0o777 != 0o600:
+                    os.fchmod(fd, 0o600)  # the owner's alone, a log made 0640 before included
+                seq, prev = self._next_position(fd, stat)
                 time = self._now()  # under the lock, so times never run backwards down the log
-                line: dict[str, Any] = {"seq": seq, "time": time, "prev": prev, "entry": entry}
-                line["hash"] = line_hash(seq, time, prev, entry)
-                size = os.fstat(fd).st_size
+                line_hash_hex, text = _line_texts(seq, time, prev, entry_json)
+                data = text.encode()
+                self._tail = None  # until the line is known to be whole at the end
                 try:
-                    _write_all(fd, (canonical_json(line) + "\n").encode())
+                    _write_all(fd, data)
                 except OSError:
                     # a full disk took part of the line: cut it off (a truncation needs no
                     # room), or every later append would refuse the damaged last line for good
                     with contextlib.suppress(OSError):
-                        os.ftruncate(fd, size)
+                        os.ftruncate(fd, stat.st_size)
                     raise
+                self._tail = _Tail(stat.st_dev, stat.st_ino, stat.st_size + len(data), data, seq)
                 fcntl.flock(fd, fcntl.LOCK_UN)  # the line is whole: others may append
             except BaseException:
                 os.close(fd)
@@ -115,7 +130,7 @@ class AuditLog:
             os.close(fd)
         if seq == 1:
             _fsync_directory(self.path.parent)
-        return line
+        return {"seq": seq, "time": time, "prev": prev, "entry": entry, "hash": line_hash_hex}
 
     def _sync(self, written: _Written) -> None:
         """Return once an fsync that started after ``written``'s line was written has ended
@@ -152,7 +167,18 @@ class AuditLog:
             raise ValueError("the audit clock must return an aware datetime")
         return now.astimezone(dt.UTC).isoformat()
 
-    def _next_position(self) -> tuple[int, str]:
+    def _next_position(self, fd: int, stat: os.stat_result) -> tuple[int, str]:
+        """(seq, prev) of the line to append through ``fd`` (held under the file's flock), from
+        the file's last line. When the file is the one this log last appended to, as long as it
+        was then, and its last bytes are still that line (read back, one pread), the line is
+        not parsed again: what was remembered of it is what reading it would give."""
+        tail = self._tail
+        if (
+            tail is not None
+            and (tail.device, tail.inode, tail.size) == (stat.st_dev, stat.st_ino, stat.st_size)
+            and _ends_with_line(fd, tail.size, tail.line)
+        ):
+            return tail.seq + 1, hashlib.sha256(tail.line[:-1]).hexdigest()
         last = _last_line(self.path)
         if last is None:
             return 1, GENESIS
@@ -164,6 +190,36 @@ class AuditLog:
         if type(seq) is not int or not last.endswith(b"\n"):
             raise AuditLogError(f"the audit log {self.path} ends with a damaged line; verify and repair it")
         return seq + 1, hashlib.sha256(last.rstrip(b"\n")).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tail:
+    """The line this log last appended (with its newline), and the file it ended then."""
+
+    device: int
+    inode: int
+    size: int
+    line: bytes
+    seq: int
+
+
+def _ends_with_line(fd: int, size: int, line: bytes) -> bool:
+    """Whether the file ends, at ``size``, with the whole line ``line`` (the file's start or a
+    newline before it)."""
+    start = size - len(line)
+    if start < 0:
+        return False
+    before = 1 if start > 0 else 0
+    return os.pread(fd, len(line) + before, start - before) == (b"\n" if before else b"") + line
+
+
+def _line_texts(seq: int, time: str, prev: str, entry_json: str) -> tuple[str, str]:
+    """(hash, the line with its newline) for an entry whose canonical JSON is ``entry_json``:
+    the canonical JSON of the line's fields written out in their sorted order (entry, hash,
+    prev, seq, time), the entry encoded once instead of once per document."""
+    rest = f',"prev":{_json_string(prev)},"seq":{seq},"time":{_json_string(time)}}}'
+    digest = hashlib.sha256(f'{{"entry":{entry_json}{rest}'.encode()).hexdigest()
+    return digest, f'{{"entry":{entry_json},"hash":"{digest}"{rest}\n'
 
 
 class _Written:
@@ -206,6 +262,27 @@ def refuse_secrets(value: Any, where: str = "entry") -> None:
             f"the audit log never holds secrets: {paths[0].rsplit('.', 1)[0]} has a key "
             f"{paths[0].rsplit('.', 1)[-1]!r}"
         )
+
+
+def _walk(value: Any) -> tuple[bool, bool]:
+    """(whether a dict anywhere in ``value`` has a secret-named key, whether every dict key in
+    it is a plain str) in one pass without paths: :func:`secret_paths` names the key when
+    there is one. Plain keys make the canonical JSON read back as itself."""
+    plain = True
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if type(key) is not str:
+                    plain = False
+                if _is_secret_key(str(key)):
+                    return True, plain
+                if isinstance(inner, dict | list | tuple):
+                    stack.append(inner)
+        elif isinstance(item, list | tuple):
+            stack.extend(inner for inner in item if isinstance(inner, dict | list | tuple))
+    return False, plain
 
 
 def secret_paths(value: Any, where: str = "entry") -> list[str]:

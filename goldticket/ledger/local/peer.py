@@ -304,6 +304,7 @@ class LocalLedger(Ledger):
             timestamp_seconds=decoded.timestamp_seconds,
             timestamp_nanos=decoded.timestamp_nanos,
         )
+        m.memo.TRANSACTIONS.remember(payload, known)  # the signing service's check of it (#22)
         with self._endorsed_lock:
             self._endorsed[m.sha256(payload)] = (known, rwset.ranges)
             while len(self._endorsed) > ENDORSEMENT_MEMORY:

@@ -41,11 +41,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pkcs11
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass, Token
 from pkcs11 import exceptions as p11
 
-from goldticket.messages.crypto import P256_N, to_low_s
+from goldticket.messages.crypto import P256_N, low_s_der
 
 from ..errors import CardLockedError, CardNotFoundError, CardStateError, SigningError, WrongPinError
 from .interfaces import Card, CardFactory
@@ -639,13 +638,16 @@ class Pkcs11Card(Card):
             return None
         pin_hash = _pin_hash(self.serial, pin)
 
-        def sign(token: Token) -> bytes | None:
-            kept = self._module.kept_session(self._config, self.serial)
+        def sign_in(kept: _KeptSession | None) -> bytes | None:
+            # kept_session checked the window, this process, and that the token's token.object
+            # is as the login left it (a PIN changed or a token deleted or made again elsewhere
+            # rewrites or removes it): no token lookup is needed to trust the session's key
             if kept is None:
                 return None
             if kept.pins is not self._factory.pins or not hmac.compare_digest(kept.pin_hash, pin_hash):
                 self._module.drop_session(self._config, self.serial)  # the token judges this PIN
                 return None
+            self._module.check_room(self._config)
             try:
                 raw = kept.key.sign(digest, mechanism=Mechanism.ECDSA)
             except p11.PKCS11Error:
@@ -655,12 +657,11 @@ class Pkcs11Card(Card):
 
         with self._module.lock:
             if self._module.kept_session(self._config, self.serial) is None:
-                return None  # nothing kept: no token lookup either
-            try:
-                return self._module.run(self._config, self.serial, sign)
-            except CardNotFoundError:
-                self._module.drop_session(self._config, self.serial)
-                return None
+                return None  # nothing kept: no initialisation, no token lookup either
+            # a kept session means no reinitialisation since its login: activate only takes the
+            # token directory's flock, under which the session is checked again
+            self._module.activate(self._config)
+            return sign_in(self._module.kept_session(self._config, self.serial))
 
     def forget_session(self) -> None:
         """Log out the session kept for this card, if any (the card was locked or revoked)."""
@@ -796,8 +797,12 @@ class Pkcs11Card(Card):
 
 def _der_signature(raw: bytes) -> bytes:
     """DER ECDSA with low S from a token's r || s."""
-    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-    return to_low_s(encode_dss_signature(r, s))
+    if len(raw) != 64:
+        raise SigningError(f"a token's P-256 signature has {len(raw)} bytes, not 64")
+    try:
+        return low_s_der(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    except ValueError as error:
+        raise SigningError("a token's signature is out of range") from error
 
 
 def _public_key_template(serial: str) -> dict[Attribute, object]:

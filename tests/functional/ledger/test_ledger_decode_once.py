@@ -28,6 +28,8 @@ def _parsed_afresh(monkeypatch, decode, data):
     with monkeypatch.context() as patch:
         patch.setattr(memo, "PROPOSALS", memo.Memo())
         patch.setattr(m.proposal, "PROPOSALS", memo.Memo())
+        patch.setattr(memo, "TRANSACTIONS", memo.Memo())
+        patch.setattr(m.transaction, "TRANSACTIONS", memo.Memo())
         return decode(data)
 
 
@@ -38,7 +40,8 @@ def test_what_the_peer_reuses_is_what_parsing_the_bytes_gives(bare, monkeypatch)
     assert _parsed_afresh(monkeypatch, m.decode_proposal, signed.proposal_bytes) == decoded
     prepared = ledger.endorse(signed)
     known, ranges = ledger._endorsed[m.sha256(prepared.bytes)]
-    assert m.decode_transaction(prepared.bytes) == known
+    assert _parsed_afresh(monkeypatch, m.decode_transaction, prepared.bytes) == known
+    assert m.transaction.TRANSACTIONS.recall(prepared.bytes) is known  # the signing service's check
     assert range_reads(known.response_payload_bytes, ledger.chaincode) == ranges
 
 

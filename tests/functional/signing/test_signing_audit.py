@@ -280,3 +280,51 @@ def test_an_append_cut_short_by_the_disk_leaves_no_damaged_line(path):
         0,
         3,
     ]
+
+
+# The tail remembered between appends (issue #22): an append no longer reads and parses the
+# last line when it is the one this log wrote, and must continue exactly as if it had.
+
+
+def test_two_logs_on_one_file_alternate_and_keep_one_chain(path):
+    first, second = AuditLog(path), AuditLog(path)
+    for number in range(6):
+        (first if number % 2 else second).append({"n": number})
+    assert verify(path) == VerifyResult(ok=True, entries=6)
+
+
+def test_a_last_line_replaced_by_one_of_the_same_size_is_read_again(five, path, log):
+    """A remembered tail trusted on the file's size alone would chain the next line to a line
+    no longer there: the damaged line must stop appends as it did before."""
+    damaged = five[4][:-2] + "x\n"  # same length, no longer JSON
+    assert len(damaged) == len(five[4])
+    write_lines(path, [*five[:4], damaged])
+    with pytest.raises(SigningError, match="damaged line"):
+        log.append({"card": "card-6"})
+
+
+def test_a_last_line_replaced_by_a_valid_one_of_the_same_size_is_chained_to(five, path, log):
+    """The next line's prev is the hash of the line the file ends with, as before."""
+    other = AuditLog(path.with_name("other.jsonl"), clock=ticking_clock())
+    for number in range(1, 6):
+        other.append({"card": f"card-{number}", "result": "signed" if number < 5 else "sign_d"})
+    replacement = path.with_name("other.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[4]
+    assert len(replacement) == len(five[4]) and replacement != five[4]
+    write_lines(path, [*five[:4], replacement])
+    line = log.append({"card": "card-6"})
+    assert line["prev"] == hashlib.sha256(replacement.rstrip("\n").encode()).hexdigest()
+
+
+def test_keys_that_are_not_strings_are_written_as_they_read_back(log, path):
+    line = log.append({"counts": {1: "a", 10: "b", 2: "c"}})
+    assert line["entry"] == {"counts": {"1": "a", "10": "b", "2": "c"}}
+    assert verify(path) == VerifyResult(ok=True, entries=1)
+    log.append({"n": 2})
+    assert verify(path) == VerifyResult(ok=True, entries=2)
+
+
+def test_a_log_made_0640_is_made_0600_again(log, path):
+    log.append({"n": 1})
+    os.chmod(path, 0o640)
+    log.append({"n": 2})
+    assert os.stat(path).st_mode & 0o777 == 0o600

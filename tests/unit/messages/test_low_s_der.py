@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from goldticket.messages import BadSignatureError, is_low_s, to_low_s, verify_signature
-from goldticket.messages.crypto import ECDSA_SHA256, P256_HALF_N, P256_N
+from goldticket.messages.crypto import ECDSA_SHA256, P256_HALF_N, P256_N, low_s_der
 
 
 def _library_low_s(signature: bytes) -> bytes:
@@ -90,3 +90,17 @@ def _certificate(key) -> bytes:
         .sign(key, hashes.SHA256())
         .public_bytes(serialization.Encoding.PEM)
     )
+
+
+def test_a_cards_raw_r_and_s_are_written_as_the_library_writes_them():
+    """low_s_der (a PKCS#11 card's r || s, issue #22) against encode_dss_signature + low S."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pairs = [(1, 1), (0x80, 0x7F), (0xFF, P256_N - 1), (2**255, 2**255 + 5), (P256_HALF_N, P256_HALF_N + 1)]
+    for index in range(200):
+        r, s = decode_dss_signature(key.sign(f"m {index}".encode(), ECDSA_SHA256))
+        pairs += [(r, s), (r, P256_N - s)]
+    for r, s in pairs:
+        assert low_s_der(r, s) == _library_low_s(encode_dss_signature(r, s))
+    for r, s in [(0, 1), (1, 0), (P256_N, 1), (1, P256_N), (-1, 1)]:
+        with pytest.raises(ValueError):
+            low_s_der(r, s)
