@@ -378,18 +378,14 @@ def countersign_financing_assignment(
     the approval's transaction records. The document is the holder's as it stands: its terms
     state the rate bound the holder signed, never the approved rate (private to the holder and
     the bank, #19), and the countersignature adds none."""
-    signed = _kept(platform, str(application["assignment_sha256"]), "financing assignment")
-    terms = {**read_terms(signed), "signer_org_id": banker.member_id}
-    _, digest = card_sign(
+    return _countersign(
         platform,
         banker,
-        pin=pin,
-        rendered=signed,
-        terms=terms,
-        reason=f"GoldTicket financing assignment {terms.get('document_id')} countersigned",
-        field_name=BANK_COUNTERSIGNATURE,
+        pin,
+        str(application["assignment_sha256"]),
+        "financing assignment",
+        BANK_COUNTERSIGNATURE,
     )
-    return digest
 
 
 def _application_document(
@@ -435,16 +431,26 @@ def _kept(platform: Platform, digest: str, what: str) -> bytes:
 def countersign_agreement(platform: Platform, payee: Actor, *, pin: str, offer: dict[str, Any]) -> str:
     """The offer's assignment agreement countersigned by the transferee's (``payee``'s) card (a
     second PAdES signature, an incremental update); its SHA-256 (``countersigned_sha256``)."""
-    signed = _kept(platform, str(offer["agreement_sha256"]), "assignment agreement")
-    terms = {**read_terms(signed), "signer_org_id": payee.member_id}
+    return _countersign(
+        platform, payee, pin, str(offer["agreement_sha256"]), "assignment agreement", COUNTERSIGNATURE
+    )
+
+
+def _countersign(
+    platform: Platform, actor: Actor, pin: str, signed_sha256: str, what: str, field_name: str
+) -> str:
+    """The kept signed document ``signed_sha256`` (``what``) with a second PAdES signature by
+    ``actor``'s card in ``field_name`` (an incremental update); the new file's SHA-256."""
+    signed = _kept(platform, signed_sha256, what)
+    terms = {**read_terms(signed), "signer_org_id": actor.member_id}
     _, digest = card_sign(
         platform,
-        payee,
+        actor,
         pin=pin,
         rendered=signed,
         terms=terms,
-        reason=f"GoldTicket assignment agreement {terms.get('document_id')} countersigned",
-        field_name=COUNTERSIGNATURE,
+        reason=f"GoldTicket {what} {terms.get('document_id')} countersigned",
+        field_name=field_name,
     )
     return digest
 
