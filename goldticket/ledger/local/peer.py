@@ -168,28 +168,13 @@ class LocalLedger(Ledger):
         proposal time window whoever opens it."""
         store = LedgerStore(path)
         if store.get_meta("peer_key") is None:
-            key = ec.generate_private_key(ec.SECP256R1())
-            name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "peer0.local")])
-            now = dt.datetime.now(dt.UTC)
-            cert = (
-                x509.CertificateBuilder()
-                .subject_name(name)
-                .issuer_name(name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(minutes=5))
-                .not_valid_after(now + dt.timedelta(days=3650))
-                .sign(key, hashes.SHA256())
-            )
-            key_pem = key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            key_pem, cert_pem = new_peer_identity()
             genesis = m.new_block(0, b"", [], [])
             conn = store.connection()
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO meta (name, value) VALUES (?, ?)",
-                [("peer_key", key_pem), ("peer_cert", cert.public_bytes(serialization.Encoding.PEM))]
+                [("peer_key", key_pem), ("peer_cert", cert_pem)]
                 + ([("environment", environment.encode())] if environment else []),
             )
             conn.executemany("INSERT OR REPLACE INTO msp (msp_id, ca_pem) VALUES (?, ?)", list(msps.items()))
@@ -470,3 +455,24 @@ class LocalLedger(Ledger):
         if self._shared is not None:
             self._shared.close()
         self._store.close()
+
+
+def new_peer_identity() -> tuple[bytes, bytes]:
+    """A new endorsing key of the embedded peer and its self-signed certificate (PEM, PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "peer0.local")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)

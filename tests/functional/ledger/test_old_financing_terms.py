@@ -13,7 +13,6 @@ approval, as decisions.md says ("a ledger written before replays no longer")."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import shutil
 import sqlite3
@@ -21,15 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, TODAY
 
 from chaincode import GoldTicketContract
 from goldticket import domain as d
 from goldticket.domain.financing import SALT_FIELD
-from goldticket.ledger.local.peer import LocalLedger
+from goldticket.ledger.local.peer import LocalLedger, new_peer_identity
 from goldticket.ledger.local.verify import verify_ledger
 from goldticket.services import Actor, Platform, financing, setup
 from goldticket.settings import Settings
@@ -51,26 +47,11 @@ def _with_peer_key(path: Path) -> Path:
     so that this embedded ledger opens it: the key signs endorsements, it is no part of the
     records read here (``ledger verify`` refuses the copy: its blocks' endorser is no longer this
     peer; it checks the recording as it is)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "peer0.local")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem, cert_pem = new_peer_identity()
     with sqlite3.connect(path) as conn:
         conn.executemany(
             "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-            [("peer_key", pem), ("peer_cert", cert.public_bytes(serialization.Encoding.PEM))],
+            [("peer_key", pem), ("peer_cert", cert_pem)],
         )
     return path
 
