@@ -47,14 +47,14 @@ def _softhsm_token(root: Path, serial: str) -> Path | None:
 
 
 def _search_softhsm(
-    token: Path, serial: str, candidates: list[str], deadline: float
+    token: Path, serial: str, candidates: list[str], deadline: float, scratch: Path
 ) -> tuple[str | None, int]:
     import pkcs11
     from pkcs11 import exceptions as p11
 
-    tokens = Path(tempfile.mkdtemp(prefix="pin-search-"))
+    tokens = scratch / "tokens"  # a copy inside the scratch directory, removed with it
     shutil.copytree(token, tokens / token.name)
-    config = tokens.parent / f"{tokens.name}.conf"
+    config = scratch / "softhsm2.conf"
     config.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(config)
     module = next(path for path in SOFTHSM if os.path.exists(path))
@@ -107,7 +107,7 @@ def main(where: str, serial: str, candidates_file: str, seconds: str) -> None:
         software = next(root.rglob(f"{serial}.json"), None) if root.exists() else None
         if token is not None:
             attacked = "softhsm"
-            found, tried = _search_softhsm(token, serial, candidates, deadline)
+            found, tried = _search_softhsm(token, serial, candidates, deadline, Path(scratch))
         elif software is not None:
             attacked = "software"
             found, tried = _search_software(software, serial, candidates, deadline)
