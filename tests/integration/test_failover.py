@@ -102,7 +102,8 @@ def test_killing_a_peer_that_is_not_the_gateway_interrupts_nothing(
 ) -> None:
     other = platform.ledger.profile.peers[-1].name  # type: ignore[attr-defined]
     results = _strike(platform, "np", other, network)
-    assert [kind for _, kind, _ in results] == ["ok"] * RUN
+    failed = [(member_id, repr(value)[:300]) for member_id, kind, value in results if kind != "ok"]
+    assert not failed, failed  # (CI saw writes fail once, from the fifth on: their messages say why)
 
 
 def test_killing_the_raft_leader_loses_no_acknowledged_write(platform: Platform, network: object) -> None:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from fabric_checks import nodes
-from support import PIN, TODAY, invoice
+from support import PIN, TODAY, invoice, register
 
 from goldticket import domain as d
-from goldticket.services import Platform, tickets, transfers
+from goldticket.services import Platform, financing, tickets, transfers
 
 pytestmark = pytest.mark.integration
 THREADS, ROUNDS = 12, 4
@@ -134,3 +134,34 @@ def test_a_refusal_from_a_peer_a_block_behind_waits_for_it(
         assert "error" not in found, f"round {number}: {found['error']!r}"
         assert found["offer"].result["offer_id"]
     banks_portal.close()
+
+
+def test_private_terms_are_read_whichever_organisations_peer_is_the_gateway(
+    consortium, issued_ticket, tmp_path: Path
+) -> None:
+    """The portal's gateway is the core enterprise's peer (the first of its profile, or the one
+    it failed over to), outside the collection terms-BankMSP: the approval's answer and a later
+    read of the terms still carry the rate, read on a peer of the reader's own organisation (a
+    member of every terms collection), never "no terms" from a peer that cannot hold them."""
+    settings = consortium.platform.settings
+    profile = json.loads(Path(settings.fabric_profile).read_text(encoding="utf-8"))
+    profile["peers"].sort(key=lambda peer: peer["msp_id"] != "CoreMSP")
+    reordered = tmp_path / "core-first.json"
+    reordered.write_text(json.dumps(profile), encoding="utf-8")
+    portal = Platform.open(dataclasses.replace(settings, fabric_profile=reordered))
+    try:
+        application = financing.apply_financing(
+            portal, consortium.tier1, ticket_id=issued_ticket["id"], bank_org_id="bank",
+            max_annual_rate_bp=1_000, amount_fen=30_000_000, pin=PIN,
+        )  # fmt: skip
+        application_id = application["application_id"]
+        register(portal, consortium.bank, application_id)
+        approved = financing.approve_financing(
+            portal, consortium.bank, application_id=application_id, annual_rate_bp=317, value_date=TODAY,
+            pin=PIN,
+        )  # fmt: skip
+        assert approved["annual_rate_bp"] == 317
+        terms = financing.financing_terms(portal, consortium.tier1, application_id)
+        assert terms["annual_rate_bp"] == 317 and terms["proceeds_fen"] == approved["proceeds_fen"]
+    finally:
+        portal.close()

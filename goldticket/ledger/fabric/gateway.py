@@ -20,6 +20,7 @@ transaction id; the caller (``ledger.Contract``) turns an invalid commit into Co
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import threading
 import time
@@ -53,6 +54,8 @@ DISAGREEMENT_WAITS = (0.2, 0.5, 1.0)
 # never the refusal of a stale state.
 CATCH_UP_WAIT = 6.0
 CATCH_UP_POLL = 0.1
+# How long a private read waits for the values to reach a member's peer that has their hash.
+PRIVATE_DATA_WAIT = 10.0
 # The deadline of a peer's height asked after a refusal (an unreachable peer counts as unknown).
 HEIGHT_DEADLINE = 2.0
 # The contract's query for each kind ``record`` reads, and the query's key field.
@@ -216,10 +219,15 @@ class FabricLedger(Ledger):
         return None
 
     # ------------------------------------------------------------ the port
-    def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
+    def evaluate(self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()) -> bytes:
+        """``organizations``: only their peers may answer (a private data read must reach a
+        member of the collection, whichever organisation's peer is the gateway)."""
         tx_id = _tx_id_of_proposal(proposal)
         request = gateway_pb2.EvaluateRequest(
-            transaction_id=tx_id, channel_id=self.channel_id, proposed_transaction=proposal
+            transaction_id=tx_id,
+            channel_id=self.channel_id,
+            proposed_transaction=proposal,
+            target_organizations=list(organizations),
         )
 
         def call(peer: _Peer) -> bytes:
@@ -385,6 +393,8 @@ class FabricLedger(Ledger):
         contract's query, signed by this client's reader (the platform reads its read model
         first, ``Platform.lookup``)."""
         function, field = RECORD_QUERIES[kind]
+        if kind == "terms":
+            return self._terms(function, {field: key})
         try:
             found = Contract(self).evaluate(self._reader, function, {field: key})
         except EndorseError as error:
@@ -392,6 +402,35 @@ class FabricLedger(Ledger):
                 return None
             raise
         return found if isinstance(found, dict) else None
+
+    def _terms(self, function: str, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The private terms, asked of the reader's own organisation's peers (the operator's: a
+        member of every terms collection; the gateway's peer may be another organisation's, which
+        holds only their hash). A member's peer that committed the approval's block before the
+        values reached it (a non-endorsing member receives them from the endorsers, or pulls
+        them) answers ``terms`` None for a moment: asked again until ``PRIVATE_DATA_WAIT``."""
+        deadline = time.monotonic() + PRIVATE_DATA_WAIT
+        while True:
+            proposal = m.build_proposal(
+                channel_id=self.channel_id,
+                chaincode=self.chaincode,
+                function=function,
+                args=[json.dumps(request)],
+                creator=self._reader.identity,
+            )
+            signed = m.signed_proposal(proposal.bytes, self._reader.sign(proposal.bytes, purpose="proposal"))
+            try:
+                found = json.loads(self.evaluate(signed, organizations=(self._reader.identity.msp_id,)))
+            except EndorseError as error:
+                if isinstance(d.error_from_message(error.chaincode_message or ""), d.NotFoundError):
+                    return None
+                raise
+            if not isinstance(found, dict):
+                return None
+            if found.get("terms") or not found.get("sha256") or time.monotonic() > deadline:
+                return found
+            log.info("the terms of %s are not on the reader's peer yet", request)
+            time.sleep(CATCH_UP_POLL)
 
     def height(self) -> int:
         newest = list(self._deliver(0, newest=True))
