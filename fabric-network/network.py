@@ -7,7 +7,8 @@ network (fabnet/membership.py, docs/fabric.md): ``network.py channel propose-joi
 public file> --out <update.pb>``, ``network.py channel sign --dir <a member's own folder> --update
 <update.pb>`` by each signing member's admin, ``network.py channel submit --update <update.pb>``
 (the operator's admin signs too), then, from the newcomer's folder, ``network.py peer join --dir
-<its folder>``.
+<its folder>``. A member leaves the same way: ``network.py channel propose-remove --msp <its MSP
+id> --out <update.pb>``, then sign and submit by a majority.
 
 Settings (environment): GOLDTICKET_DATA_DIR (whose organisation CAs make the crypto; the network
 lives in its fabric/ folder, or GOLDTICKET_FABRIC_DIR), ORDERERS (1, 3 or 5 raft orderers; 4 or
@@ -85,12 +86,15 @@ def _existing(path: Path) -> Path:
 
 
 def channel_main(argv: list[str]) -> int:
-    """A new organisation joins by a config update a majority of the members' admins sign."""
+    """An organisation joins or leaves by a config update a majority of the members' admins sign."""
     parser = argparse.ArgumentParser(prog="network.py channel", description=channel_main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     propose = sub.add_parser("propose-join", help="the unsigned update adding an organisation")
     propose.add_argument("--file", required=True, type=Path, help="the newcomer's public file (org export)")
     propose.add_argument("--out", required=True, type=Path, help="where the update envelope is written")
+    remove = sub.add_parser("propose-remove", help="the unsigned update removing an organisation")
+    remove.add_argument("--msp", required=True, help="the member organisation to remove")
+    remove.add_argument("--out", required=True, type=Path, help="where the update envelope is written")
     for name, what in (("sign", "sign the update as"), ("submit", "sign and send the update as")):
         command = sub.add_parser(name, help=f"{what} one organisation's admin")
         command.add_argument("--update", required=True, type=Path)
@@ -107,6 +111,12 @@ def channel_main(argv: list[str]) -> int:
                 f"update adding {msp_id}: {args.out}; {count // 2 + 1} of the {count} members' admins must sign"
             )
             return 0
+        if args.command == "propose-remove":
+            count = membership.propose_remove(layout, fabric, args.msp, args.out)
+            print(
+                f"update removing {args.msp}: {args.out}; {count // 2 + 1} of the {count} members' admins must sign"
+            )
+            return 0
         update = _existing(args.update)
         admin = membership.signing_admin(layout, fabric, args.dir, args.msp or OPERATOR_MSP)
         if args.command == "sign":
@@ -114,6 +124,8 @@ def channel_main(argv: list[str]) -> int:
             print(f"signed by {', '.join(membership.signers(fabric, update))}")
         else:
             membership.submit_as(layout, fabric, admin, update)
+            for msp_id in membership.forget_departed(layout, fabric):
+                print(f"{msp_id} is no longer a member: its peer is not started from here again")
             print(
                 f"submitted; members: {', '.join(membership.members(layout, fabric, layout.peers[0], layout.root / 'work' / 'submit'))}"
             )

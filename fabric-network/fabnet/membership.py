@@ -488,6 +488,25 @@ def propose_join(layout: Layout, binaries: Binaries, data: dict[str, Any], out: 
     return msp_id, len(members(layout, binaries, layout.peers[0], workdir))
 
 
+def propose_remove(layout: Layout, binaries: Binaries, msp_id: str, out: Path) -> int:
+    """The unsigned update removing ``msp_id`` from the channel (a majority of the members'
+    admins sign it, as for a join); returns the number of members now."""
+    workdir = layout.root / "work" / f"remove-{msp_id}"
+    envelope = remove_organisation_update(layout, binaries, layout.peers[0], msp_id, workdir)
+    write_file(out, envelope.read_bytes())
+    return len(members(layout, binaries, layout.peers[0], workdir))
+
+
+def forget_departed(layout: Layout, binaries: Binaries) -> list[str]:
+    """Drop the records of joined organisations that are no longer channel members (removed by
+    an update): ``network-up`` starts no peer of theirs from this machine again. Returns them."""
+    current = set(members(layout, binaries, layout.peers[0], layout.root / "work" / "departed"))
+    gone = [msp_id for msp_id in joined(layout, binaries) if msp_id not in current]
+    for msp_id in gone:
+        (joined_dir(layout) / f"{msp_id}.json").unlink(missing_ok=True)
+    return gone
+
+
 def signing_admin(layout: Layout, binaries: Binaries, folder: Path | None, msp_id: str | None) -> Member:
     """The admin who signs or submits: the one in organisation folder ``folder`` (its own key),
     or that of ``msp_id``, one of the network's organisations or one recorded as joined."""

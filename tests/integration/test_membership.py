@@ -202,24 +202,30 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
         layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "CoreMSP", "BankMSP")]
     )
 
-    # removal the same way: signed by two of four, refused; by three of four, BankTwoMSP is out
-    envelope = membership.remove_organisation_update(
-        layout, fabric, operator, "BankTwoMSP", tmp_path / "out-2"
+    # removal the same way, from a shell: signed by two of four, refused; by three of four,
+    # BankTwoMSP is out, and network-up no longer starts its peer from here
+    out = tmp_path / "out.pb"
+    proposed = _ok(_network_py(layout, "channel", "propose-remove", "--msp", "BankTwoMSP", "--out", str(out)))
+    assert "update removing BankTwoMSP" in proposed and "3 of the 4 members' admins must sign" in proposed
+    _ok(_network_py(layout, "channel", "sign", "--dir", str(core_folder), "--update", str(out)))
+    refused = _network_py(layout, "channel", "submit", "--update", str(out))
+    assert refused.returncode == 1 and "requires 3 of the 'Admins' sub-policies" in refused.stderr, (
+        refused.stderr
     )
-    membership.sign(layout, fabric, core, envelope)
-    with pytest.raises(NetworkError, match="requires 3 of the 'Admins' sub-policies"):
-        membership.submit(layout, fabric, operator, envelope)
-    envelope = membership.remove_organisation_update(
-        layout, fabric, operator, "BankTwoMSP", tmp_path / "out-3"
-    )
-    membership.sign(layout, fabric, core, envelope)
-    membership.sign(layout, fabric, bank, envelope)
-    membership.submit(layout, fabric, operator, envelope)
+    _ok(_network_py(layout, "channel", "propose-remove", "--msp", "BankTwoMSP", "--out", str(out)))
+    for signer in (core_folder, layout.org_dir("BankMSP")):
+        _ok(_network_py(layout, "channel", "sign", "--dir", str(signer), "--update", str(out)))
+    submitted = _ok(_network_py(layout, "channel", "submit", "--update", str(out)))
+    assert "members: BankMSP, CoreMSP, OperatorMSP" in submitted, submitted
+    assert "BankTwoMSP is no longer a member" in submitted, submitted
+    assert "BankTwoMSP" not in membership.joined(layout, fabric)
     assert membership.members(layout, fabric, bank, tmp_path / "after-removal") == [
         "BankMSP",
         "CoreMSP",
         "OperatorMSP",
     ]
+    gone = _network_py(layout, "channel", "propose-remove", "--msp", "BankTwoMSP", "--out", str(out))
+    assert gone.returncode == 1 and "is not a member" in gone.stderr, gone.stderr
     # 2 of 3 is a majority again; the removed organisation's admin can no longer transact
     membership.invoke_ping(layout, fabric, operator_admin, core_and_bank)
     with pytest.raises(NetworkError, match="access denied: channel \\[goldticket\\] creator org unknown"):
