@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY, invoice
+from templates import MEMBERS, Templates, add_consortium, prepared_platform, take_consortium
 
-from goldticket.services import Actor, Platform, credit, members, setup
+from goldticket.services import Actor, Platform
 from goldticket.settings import Settings
 from goldticket.signing import SoftwareSigner, new_member_key
 
@@ -62,9 +63,15 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    """Data directories built once per session and copied per test (tests/templates.py)."""
+    return Templates(tmp_path_factory.mktemp("templates"))
+
+
 @pytest.fixture
-def platform(settings: Settings) -> Iterator[Platform]:
-    platform = setup.init_platform(settings)
+def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Platform]:
+    platform = prepared_platform(settings, request)
     yield platform
     platform.close()
 
@@ -82,32 +89,15 @@ class Consortium:
     credit_line: dict[str, object]
 
 
-MEMBERS = [
-    ("core", "华东重工", "East China Heavy", "core", "core.clerk"),
-    ("tier1", "苏州精密", "Suzhou Precision", "supplier", "tier1.clerk"),
-    ("tier2", "无锡电机", "Wuxi Motors", "supplier", "tier2.clerk"),
-    ("tier3", "常州铸钢", "Changzhou Steel", "supplier", "tier3.clerk"),
-    ("bank", "江南银行", "Jiangnan Bank", "bank", "bank.credit"),
-    ("factor", "海河保理", "Haihe Factoring", "bank", "factor.credit"),
-]
-
-
 @pytest.fixture
 def consortium(platform: Platform) -> Consortium:
-    operator = platform.actor("operator")
-    actors = {}
-    for member_id, name, name_en, role, username in MEMBERS:
-        members.register_member(
-            platform, platform.desk(), member_id=member_id, name=name, name_en=name_en, role=role
-        )
-        actors[member_id] = members.add_user(
-            platform, platform.desk(), member_id=member_id, username=username, pin=PIN
-        )
-    line = credit.grant_credit_line(
-        platform, actors["bank"], core_org_id="core", limit_fen=10_000_000_000, pin=PIN
+    """The demo members, each with a clerk and a card, and the bank's credit line to ``core``:
+    copied with the platform where it was (``prepared_platform``), else made here."""
+    made = take_consortium(platform.settings.data_dir)
+    actors, line = made if made is not None else add_consortium(platform)
+    return Consortium(
+        platform, platform.actor("operator"), *(actors[m[0]] for m in MEMBERS), credit_line=line
     )
-    line = credit.accept_credit_line(platform, actors["core"], credit_line_id=line["id"], pin=PIN)
-    return Consortium(platform, operator, *(actors[m[0]] for m in MEMBERS), credit_line=line)
 
 
 @pytest.fixture

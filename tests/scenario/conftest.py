@@ -10,14 +10,15 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from templates import prepared_platform
 
-from goldticket.services import Platform, setup
+from goldticket.services import Platform
 from goldticket.settings import Settings
 
 
 @pytest.fixture(params=["in-process", "gateway"])
 def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Platform]:
-    platform = setup.init_platform(settings)
+    platform = prepared_platform(settings, request)
     if request.param == "in-process":
         yield platform
         platform.close()

@@ -4,16 +4,19 @@ application over it, and a consortium built over HTTP by the operator desk."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from apiclient import MATURITY, MEMBERS, Members, activate, invoice, login
+from apiclient import MATURITY, MEMBERS, Api, Members, activate, invoice, login
 from contract import ContractClient
 from flask.testing import FlaskClient
 from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN
+from templates import Templates
 
 from goldticket.services import setup
 from goldticket.services.portal import Portal
@@ -29,9 +32,10 @@ def web_settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, password_memory_kib=8192)
 
 
-@pytest.fixture
-def portal(web_settings: Settings) -> Iterator[Portal]:
-    setup.init_portal(web_settings).close()
+@contextlib.contextmanager
+def running_portal(web_settings: Settings) -> Iterator[Portal]:
+    """The portal over an initialised data directory, its writes signed by a signing gateway
+    holding the cards, on a port of its own."""
     cards = Cards.open(web_settings)
     secret = "test gateway secret " + web_settings.data_dir.name
     server = GatewayServer(("127.0.0.1", 0), cards.service, secret.encode())
@@ -45,6 +49,36 @@ def portal(web_settings: Settings) -> Iterator[Portal]:
         server.shutdown()
         server.server_close()
         cards.registry.close()
+
+
+# The tokens, credit line and cards of the members copied into a data directory, by directory.
+_MEMBERS: dict[Path, tuple[str, dict[str, str], dict[str, Any], dict[str, str]]] = {}
+
+
+@pytest.fixture
+def portal(web_settings: Settings, request: pytest.FixtureRequest) -> Iterator[Portal]:
+    """On a fresh data directory: initialised by ``setup.init_portal``, or on SQLite a copy of
+    the one initialised once for the session (tests/templates.py), with the members in it when
+    the test asks for them (their logins' tokens are in the copied database)."""
+    if Templates.usable(web_settings):
+        templates: Templates = request.getfixturevalue("templates")
+        if "members" in request.fixturenames:
+            _MEMBERS[web_settings.data_dir] = templates.copy(web_settings, "web members", _built_members)
+        else:
+            templates.copy(web_settings, "portal", lambda made: setup.init_portal(made).close())
+    else:
+        setup.init_portal(web_settings).close()
+    with running_portal(web_settings) as portal:
+        yield portal
+
+
+def _built_members(web_settings: Settings) -> tuple[str, dict[str, str], dict[str, Any], dict[str, str]]:
+    setup.init_portal(web_settings).close()
+    with running_portal(web_settings) as portal:
+        client = create_app({"TESTING": True, "GOLDTICKET_PORTAL": portal, "FOLLOW_SECONDS": 0}).test_client()
+        made = _add_members(client)
+    tokens = {org_id: api.token or "" for org_id, api in made.users.items()}
+    return made.operator.token or "", tokens, made.credit_line, made.cards
 
 
 @pytest.fixture
@@ -76,7 +110,19 @@ def member_kyc(name: str, index: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def members(client: FlaskClient) -> Members:
+def members(client: FlaskClient, portal: Portal) -> Members:
+    """The members of apiclient.MEMBERS, each with an activated clerk and a card, logged in,
+    and the bank's credit line to ``core``: copied with the portal where it was, else made here."""
+    made = _MEMBERS.pop(portal.settings.data_dir, None)
+    if made is None:
+        return _add_members(client)
+    operator, tokens, line, cards = made
+    return Members(
+        client, Api(client, operator), {org: Api(client, t) for org, t in tokens.items()}, line, cards
+    )
+
+
+def _add_members(client: FlaskClient) -> Members:
     operator = login(client, "operator", OPERATOR_PASSWORD)
     users, cards = {}, {}
     for index, (org_id, role, username) in enumerate(MEMBERS):
