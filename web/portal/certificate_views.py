@@ -362,7 +362,7 @@ def verify_financing_assignment(application_id: str) -> Any:
 
 
 def _signed_in_upload_limit() -> int | None:
-    """The room for a document's PDF (MAX_UPLOAD_BYTES, the API's and the page's stated limit:
+    """The room for a certificate's or a document's PDF (MAX_UPLOAD_BYTES, the API's and the page's stated limit:
     the application's 256 KiB answered 413 to a file the page says it takes) for a signed-in
     user only, as the API reads one for any authenticated member: decided before the CSRF check
     parses the form; the view refuses a user outside the document's path (403)."""
@@ -376,7 +376,7 @@ def _signed_in_upload_limit() -> int | None:
     return MAX_UPLOAD_BYTES
 
 
-for _endpoint in ("verify_commitment", "verify_offer_document", "verify_financing_assignment"):
+for _endpoint in ("verify", "verify_commitment", "verify_offer_document", "verify_financing_assignment"):
     UPLOAD_LIMITS[f"portal.{_endpoint}"] = _signed_in_upload_limit
 
 OFFER_DOCUMENTS = {

@@ -164,6 +164,14 @@ def test_junk_and_oversized_uploads_answer_forged_or_413_never_500(app: Any, mem
     body += b"0" * (3 * 1024 * 1024) + b"\r\n--xyz--\r\n"
     too_big = bank.post("/certificates/verify", data=body, content_type="multipart/form-data; boundary=xyz")
     assert too_big.status_code == 413 and too_big.mimetype == "text/html"
+    # a file within the limit the page states (2048 KB), above the application's 256 KiB: checked
+    within = body.replace(b"0" * (3 * 1024 * 1024), b"0" * (1024 * 1024))
+    checked = bank.post("/certificates/verify", data=within, content_type="multipart/form-data; boundary=xyz")
+    assert checked.status_code == 200 and verdict(checked) == "forged", checked.status_code
+    stranger = app.test_client().post(  # no session: the application's 256 KiB, nothing read
+        "/certificates/verify", data=within, content_type="multipart/form-data; boundary=xyz"
+    )
+    assert stranger.status_code == 413
     assert "文件超出此表单的大小限制" in too_big.get_data(as_text=True)
     assert 'data-testid="user"' in too_big.get_data(as_text=True)  # the header stays (#20 point 12)
     broken = bank.post(
