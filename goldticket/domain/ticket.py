@@ -30,11 +30,14 @@ def parse_date(value: Any, field: str) -> dt.date:
     raise InvalidInputError(f"{field} must be a date as YYYY-MM-DD")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")  # a control character: ord < 32
+
+
 def require_text(value: Any, field: str, max_length: int = 128) -> str:
     """A non-empty string of at most ``max_length`` characters with no control characters."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{field} must be a non-empty string")
-    if len(value) > max_length or any(ord(ch) < 32 for ch in value):
+    if len(value) > max_length or _CONTROL.search(value):
         raise InvalidInputError(f"{field} is too long or has control characters")
     return value
 

@@ -36,7 +36,8 @@ class Offer:
     notice_delivered_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # every field is a str, int or None: no deep copy to make (dataclasses.asdict's)
+        data = {field.name: getattr(self, field.name) for field in _OFFER_FIELDS}
         for field in DOCUMENT_FIELDS:  # only when set: offers written before replay unchanged
             if data[field] is None:
                 del data[field]
@@ -45,6 +46,9 @@ class Offer:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Offer:
         return cls(**data)
+
+
+_OFFER_FIELDS = dataclasses.fields(Offer)
 
 
 def require_not_matured(ticket: Ticket, today: dt.date) -> None:
