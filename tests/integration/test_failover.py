@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fabnet import nodes
 from fabric_checks import committed_codes, kill, outcome, raft_leader, restart
 
 from goldticket.ledger import LedgerError
@@ -104,6 +105,25 @@ def test_killing_a_peer_that_is_not_the_gateway_interrupts_nothing(
     results = _strike(platform, "np", other, network)
     failed = [(member_id, repr(value)[:300]) for member_id, kind, value in results if kind != "ok"]
     assert not failed, failed  # (CI saw writes fail once, from the fifth on: their messages say why)
+
+
+def test_a_peer_killed_just_after_the_gateway_peer_restarted_interrupts_nothing(
+    platform: Platform, network: object
+) -> None:
+    """The gateway's peer is killed and started again, and at once another organisation's peer
+    is killed: the restarted peer may not know every peer yet (its gossip view grows after the
+    restart), so its Gateway can find no layout of endorsers without the killed one; another
+    organisation's gateway is asked then, and every write still commits."""
+    peers = platform.ledger.profile.peers  # type: ignore[attr-defined]
+    gateway, other = peers[0].name, peers[-1].name
+    layout = network.layout  # type: ignore[attr-defined]
+    killed = next(peer for peer in layout.peers if peer.name == gateway)
+    kill(layout, gateway)
+    nodes.wait_until(lambda: not nodes.listening(killed.port, killed.host), f"{gateway}'s port freed", 30)
+    restart(layout, gateway)
+    results = _strike(platform, "rs", other, network)
+    failed = [(member_id, repr(value)[:600]) for member_id, kind, value in results if kind != "ok"]
+    assert not failed, failed
 
 
 def test_killing_the_raft_leader_loses_no_acknowledged_write(platform: Platform, network: object) -> None:

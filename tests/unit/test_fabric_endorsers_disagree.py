@@ -56,3 +56,38 @@ def test_a_not_found_from_the_chaincode_is_asked_of_the_other_gateways() -> None
         grpc.StatusCode.ABORTED, "chaincode response 500, forbidden: not your application", ()
     )
     assert not refused.not_found
+
+
+def test_a_gateway_that_knows_no_endorsers_is_told_apart_from_a_refusal() -> None:
+    """What CI's failover run saw after the gateway's peer was started again (its gossip view not
+    yet whole): another organisation's gateway is asked, then the same one after a wait."""
+    planless = GatewayFailure(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "no combination of peers can be derived which satisfy the endorsement policy: required chaincodes"
+        " are not installed on sufficient peers",
+        (),
+    )
+    assert planless.no_endorsers and not planless.endorsers_disagree
+    unreachable = GatewayFailure(
+        grpc.StatusCode.ABORTED,
+        "failed to collect enough transaction endorsements, see attached details for more info",
+        (("BankMSP", "10.77.92.13:17170", "rpc error: code = Unavailable desc = connection refused"),),
+    )
+    assert unreachable.no_endorsers
+    refused = GatewayFailure(
+        grpc.StatusCode.ABORTED,
+        "failed to collect enough transaction endorsements, see attached details for more info",
+        (("BankMSP", "10.77.92.13:17170", "chaincode response 500, rule_violation: only a held piece"),),
+    )
+    assert not refused.no_endorsers  # a chaincode's refusal is the caller's answer
+    assert not SEEN_FAILURE.no_endorsers  # a disagreement has its own wait
+    private = GatewayFailure(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "requires endorsement from organisation(s) that are not in the distribution policy of the"
+        " private data collection(s): [CoreMSP]; retry specifying trusted endorsing organizations",
+        (),
+    )
+    assert not private.no_endorsers
+
+
+SEEN_FAILURE = GatewayFailure(grpc.StatusCode.ABORTED, *SEEN)

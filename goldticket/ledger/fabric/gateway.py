@@ -48,6 +48,9 @@ MAX_AWAITED = 10_000
 # Seconds before endorsing the same proposal again when its endorsers disagreed (a peer one
 # block behind another); after the last, the disagreement is the caller's error.
 DISAGREEMENT_WAITS = (0.2, 0.5, 1.0)
+# The same when no gateway knew a set of reachable endorsers satisfying the policy: a peer just
+# started again learns of the others by gossip within seconds (alive messages every 2 s).
+NO_ENDORSERS_WAITS = (0.5, 1.0, 2.0, 4.0)
 # How long a chaincode refusal waits for the peers that gave it to reach the newest block seen
 # before the proposal goes to the chaincode again (whose answer then stands), and how often their
 # height is asked meanwhile; a peer still behind after it is a ledger error (503, "try again"),
@@ -145,6 +148,7 @@ class FabricLedger(Ledger):
         on_failure: Callable[[GatewayFailure], Exception],
         *,
         read: bool = False,
+        may_move: Callable[[], bool] = lambda: True,
     ) -> T:
         """``call`` on the current gateway, then the next ones while they are unreachable; with
         ``read`` (a chaincode call) also while the chaincode answers not_found: that gateway's
@@ -156,12 +160,21 @@ class FabricLedger(Ledger):
         rule refused on a state one block old ("no current registration" just after the
         registration committed) is the same proposal run again once they have."""
         last: GatewayFailure | None = None
+        # a gateway that knew no endorsers: that, not a later gateway's being unreachable, is
+        # what the caller is told (endorse waits for gossip on it and asks again)
+        planless: GatewayFailure | None = None
         for peer in self._order():
             try:
                 result = call(peer)
             except grpc.RpcError as error:
                 last = failure(error)
+                planless = last if last.no_endorsers else planless
                 if last.retryable or (read and last.not_found):
+                    continue
+                if read and last.no_endorsers and may_move():
+                    # this gateway's peer knows no endorsers that satisfy the policy (it was just
+                    # started again, or lost one): another organisation's gateway is asked
+                    log.info("%s found no endorsers: %s", peer.endpoint.name, last.describe()[:300])
                     continue
                 if not read or last.chaincode_message() is None or last.endorsers_disagree:
                     raise on_failure(last) from error
@@ -176,7 +189,7 @@ class FabricLedger(Ledger):
             self._prefer(peer)
             return result
         assert last is not None
-        raise on_failure(last)
+        raise on_failure(planless or last)
 
     def _await_refusers(self, gateway: _Peer, refusal: GatewayFailure) -> None:
         """Wait until the peers that refused (the details' organisations, else ``gateway``'s
@@ -185,7 +198,10 @@ class FabricLedger(Ledger):
         (no chaincode message: a ledger error, "try again") when one stays behind for
         ``CATCH_UP_WAIT`` seconds."""
         refusing_msps = {detail[0] for detail in refusal.details if detail[0]}
-        refusers = [p for p in self._peers if p.endpoint.msp_id in refusing_msps] or [gateway]
+        self._await_peers([p for p in self._peers if p.endpoint.msp_id in refusing_msps] or [gateway])
+
+    def _await_peers(self, refusers: list[_Peer]) -> None:
+        """Wait until ``refusers`` hold the newest block seen (as :meth:`_await_refusers`)."""
         heights = {p.endpoint.name: self._peer_height(p) for p in self._peers}
         with self._lock:
             newest = self._seen_height
@@ -245,21 +261,32 @@ class FabricLedger(Ledger):
         def call(peer: _Peer) -> common_pb2.Envelope:
             return peer.gateway.Endorse(request, timeout=self._deadlines.endorse).prepared_transaction
 
+        def on_failure(found: GatewayFailure) -> Exception:
+            if found.endorsers_disagree or found.no_endorsers:
+                return _Disagreed(found)
+            return _endorse_error("endorse", found, tx_id)
+
         envelope = None
-        for wait in (*DISAGREEMENT_WAITS, None):
+        waits = {"disagreed": iter(DISAGREEMENT_WAITS), "no endorsers": iter(NO_ENDORSERS_WAITS)}
+        while envelope is None:
             try:
                 envelope = self._each_gateway(
                     call,
-                    lambda f: _Disagreed(f) if f.endorsers_disagree else _endorse_error("endorse", f, tx_id),
+                    on_failure,
                     read=True,
+                    # a proposal with private data (its transient map) goes to no other
+                    # organisation's gateway for this: that peer would see the private values
+                    may_move=lambda: not _has_transient(proposal),
                 )
-                break
             except _Disagreed as disagreed:
+                # a peer had not committed the block another had, or no gateway knew endorsers
+                # enough (gossip still learning of a peer started again): the same signed
+                # proposal is endorsed again a moment later (nothing was written or signed again)
+                kind = "disagreed" if disagreed.failure.endorsers_disagree else "no endorsers"
+                wait = next(waits[kind], None)
                 if wait is None:
                     raise _endorse_error("endorse", disagreed.failure, tx_id) from None
-                # a peer had not committed the block another had: the same signed proposal is
-                # endorsed again once it has (nothing was written, nothing is signed again)
-                log.info("endorsers of %s disagreed; endorsing again in %.2f s", tx_id, wait)
+                log.info("endorsement of %s: %s; endorsing again in %.2f s", tx_id, kind, wait)
                 time.sleep(wait)
         assert envelope is not None
         payload = bytes(envelope.payload)
@@ -410,6 +437,7 @@ class FabricLedger(Ledger):
         values reached it (a non-endorsing member receives them from the endorsers, or pulls
         them) answers ``terms`` None for a moment: asked again until ``PRIVATE_DATA_WAIT``."""
         deadline = time.monotonic() + PRIVATE_DATA_WAIT
+        not_found_again = False
         while True:
             proposal = m.build_proposal(
                 channel_id=self.channel_id,
@@ -419,12 +447,19 @@ class FabricLedger(Ledger):
                 creator=self._reader.identity,
             )
             signed = m.signed_proposal(proposal.bytes, self._reader.sign(proposal.bytes, purpose="proposal"))
+            own = self._reader.identity.msp_id
             try:
-                found = json.loads(self.evaluate(signed, organizations=(self._reader.identity.msp_id,)))
+                found = json.loads(self.evaluate(signed, organizations=(own,)))
             except EndorseError as error:
-                if isinstance(d.error_from_message(error.chaincode_message or ""), d.NotFoundError):
+                if not isinstance(d.error_from_message(error.chaincode_message or ""), d.NotFoundError):
+                    raise
+                if not_found_again:
                     return None
-                raise
+                # the reader's organisation's peer may be behind (just started again, catching
+                # up): asked once more when it holds the newest block seen
+                not_found_again = True
+                self._await_peers([p for p in self._peers if p.endpoint.msp_id == own])
+                continue
             if not isinstance(found, dict):
                 return None
             if found.get("terms") or not found.get("sha256") or time.monotonic() > deadline:
@@ -462,6 +497,11 @@ def _endorse_error(phase: str, found: GatewayFailure, tx_id: str) -> LedgerError
     if chaincode_message is not None:
         return EndorseError(f"chaincode refused the {phase}: {chaincode_message}", tx_id, chaincode_message)
     return EndorseError(f"{phase} failed: {found.describe()}", tx_id)
+
+
+def _has_transient(signed: proposal_pb2.SignedProposal) -> bool:
+    proposal = proposal_pb2.Proposal.FromString(signed.proposal_bytes)
+    return bool(proposal_pb2.ChaincodeProposalPayload.FromString(proposal.payload).TransientMap)
 
 
 def _tx_id_of_proposal(proposal: proposal_pb2.SignedProposal) -> str:

@@ -20,6 +20,10 @@ RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE})
 # What the gateway says when the endorsing peers answered differently: one of them had not yet
 # committed the block another had (their reads differ), a race, not a refusal (#19 (a)).
 _PAYLOADS_DIFFER = "ProposalResponsePayloads do not match"
+# What the gateway says when it knows no layout of endorsers (FAILED_PRECONDITION) or could not
+# reach enough of the ones it chose (ABORTED, with each endorser's error in the details).
+_NO_COMBINATION = "no combination of peers can be derived"
+_NOT_ENOUGH = "failed to collect enough transaction endorsements"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +46,18 @@ class GatewayFailure:
         """The endorsers' answers differed (a peer behind by a block): the same signed proposal
         may be endorsed again a moment later."""
         return any(_PAYLOADS_DIFFER in text for text in [self.message, *(d[2] for d in self.details)])
+
+    @property
+    def no_endorsers(self) -> bool:
+        """This gateway found no set of endorsers that satisfies the policy among the peers it
+        knows (a peer just started again knows few until gossip tells it of the others), or the
+        ones it chose were unreachable: not a refusal, and another organisation's gateway, with
+        its own view of the network, may find one."""
+        if self.chaincode_message() is not None or self.endorsers_disagree:
+            return False
+        if self.code == grpc.StatusCode.FAILED_PRECONDITION:
+            return _NO_COMBINATION in self.message
+        return self.code == grpc.StatusCode.ABORTED and _NOT_ENOUGH in self.message
 
     def describe(self) -> str:
         parts = [self.message] + [f"{msp} {address}: {text}" for msp, address, text in self.details]
