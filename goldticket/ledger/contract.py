@@ -77,9 +77,14 @@ class Contract:
         )
         return m.signed_proposal(proposal.bytes, signer.sign(proposal.bytes, purpose="proposal"))
 
-    def evaluate(self, signer: SignerLike, function: str, request: dict[str, Any]) -> Any:
-        """Run a query; raises EndorseError (its chaincode_message says why)."""
-        return json.loads(self.ledger.evaluate(self._signed_proposal(signer, function, request)))
+    def evaluate(
+        self, signer: SignerLike, function: str, request: dict[str, Any], organizations: tuple[str, ...] = ()
+    ) -> Any:
+        """Run a query (on the peers of ``organizations`` only, when given); raises EndorseError
+        (its chaincode_message says why)."""
+        return json.loads(
+            self.ledger.evaluate(self._signed_proposal(signer, function, request), organizations)
+        )
 
     def rehearse(
         self,

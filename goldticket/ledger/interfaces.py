@@ -35,8 +35,10 @@ class Ledger(abc.ABC):
     chaincode: str
 
     @abc.abstractmethod
-    def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
-        """Run a query and return its result; nothing is written. Raises EndorseError."""
+    def evaluate(self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()) -> bytes:
+        """Run a query and return its result; nothing is written. Raises EndorseError.
+        ``organizations``: only their peers may answer (a private data read must reach a member
+        of the collection; the embedded ledger holds every collection)."""
 
     @abc.abstractmethod
     def endorse(self, proposal: proposal_pb2.SignedProposal) -> PreparedTransaction:

@@ -20,7 +20,6 @@ transaction id; the caller (``ledger.Contract``) turns an invalid commit into Co
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import threading
 import time
@@ -236,8 +235,6 @@ class FabricLedger(Ledger):
 
     # ------------------------------------------------------------ the port
     def evaluate(self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()) -> bytes:
-        """``organizations``: only their peers may answer (a private data read must reach a
-        member of the collection, whichever organisation's peer is the gateway)."""
         tx_id = _tx_id_of_proposal(proposal)
         request = gateway_pb2.EvaluateRequest(
             transaction_id=tx_id,
@@ -439,17 +436,9 @@ class FabricLedger(Ledger):
         deadline = time.monotonic() + PRIVATE_DATA_WAIT
         not_found_again = False
         while True:
-            proposal = m.build_proposal(
-                channel_id=self.channel_id,
-                chaincode=self.chaincode,
-                function=function,
-                args=[json.dumps(request)],
-                creator=self._reader.identity,
-            )
-            signed = m.signed_proposal(proposal.bytes, self._reader.sign(proposal.bytes, purpose="proposal"))
             own = self._reader.identity.msp_id
             try:
-                found = json.loads(self.evaluate(signed, organizations=(own,)))
+                found = Contract(self).evaluate(self._reader, function, request, organizations=(own,))
             except EndorseError as error:
                 if not isinstance(d.error_from_message(error.chaincode_message or ""), d.NotFoundError):
                     raise

@@ -241,7 +241,7 @@ class LocalLedger(Ledger):
         response, _ = self._simulate(proposal)
         return bytes(response.payload)
 
-    def evaluate(self, proposal: proposal_pb2.SignedProposal) -> bytes:
+    def evaluate(self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()) -> bytes:
         decoded = self._checked_proposal(proposal)
         response, _ = self._simulate(decoded)
         return bytes(response.payload)
