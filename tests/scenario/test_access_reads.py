@@ -20,9 +20,9 @@ def _count_signed_queries(platform, monkeypatch) -> list[str]:
     calls: list[str] = []
     evaluate = platform.ledger.evaluate
 
-    def counted(proposal):
+    def counted(proposal, organizations=()):
         calls.append("evaluate")
-        return evaluate(proposal)
+        return evaluate(proposal, organizations)
 
     monkeypatch.setattr(platform.ledger, "evaluate", counted)
     return calls
