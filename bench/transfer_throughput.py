@@ -48,7 +48,11 @@ SHARED = False  # the process rows' workers share one group commit (set per row)
 
 
 def bench_settings(data_dir: Path, cards: str = "") -> Settings:
-    shared = {"ledger_shared_commit": True} if SHARED else {}  # (a tree before #22 (b) has no such setting)
+    shared: dict[str, object] = (
+        {"ledger_shared_commit": True} if SHARED else {}
+    )  # (a tree before #22 (b) has no such setting)
+    if "documents" in Settings.__dataclass_fields__:  # a tree since #21's rule: the ledger's
+        shared["documents"] = "optional"  # operations alone, no PDFs rendered and signed
     return Settings(
         signer_url=GATEWAY_URL,
         signer_secret=GATEWAY_SECRET if GATEWAY_URL else "",

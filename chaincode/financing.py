@@ -80,6 +80,7 @@ class FinancingTransactions:
             recourse=req.get("recourse"),  # type: ignore[arg-type]
             assignment_sha256=req.get("assignment_sha256"),
         )
+        await tx.require_documents(assignment_sha256=application.assignment_sha256)  # #21
         await tx.put("application", (application.id,), application.to_dict())
         await tx.save(ticket, "apply_financing", caller, old)
         return {"application_id": application.id, "ticket": public(ticket)}

@@ -53,8 +53,35 @@ class IdentityTransactions:
             await self._put_identity(tx, reader)
         months = _term_months(req.get("max_term_months", d.DEFAULT_MAX_TERM_MONTHS))
         config = {"tx_id": tx.tx_id, "max_term_months": months, "environment": environment}
+        if "documents" in req:  # #21 (a bootstrap before the rule stated none: optional)
+            config["documents"] = d.check_document_rule(req["documents"], environment)
         await tx.put("config", ("bootstrap",), config)
         return member
+
+    @transaction
+    async def RequireDocuments(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The operator turns the documents rule on for a ledger bootstrapped without it (#21):
+        from the next block, every issue, transfer offer and financing application records its
+        signed document. Once on, no transaction turns it off."""
+        await tx.caller("operator", admin=True)
+        config = d.require_document_rule_change(await tx.require("config", "bootstrap"))
+        await tx.put("config", ("bootstrap",), config)
+        return await self._rules(config)
+
+    @transaction
+    async def GetLedgerRules(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
+        """The rules every member's moves are held to: the longest payment term, whether moves
+        need their signed documents, the ledger's environment."""
+        await tx.viewer()
+        return await self._rules(await tx.require("config", "bootstrap"))
+
+    @staticmethod
+    async def _rules(config: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "max_term_months": config["max_term_months"],
+            "documents": d.document_rule(config),
+            "environment": config.get("environment", "prod"),
+        }
 
     @transaction
     async def SetTermCap(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:

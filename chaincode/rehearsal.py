@@ -41,6 +41,7 @@ READS = frozenset(
         "channel_id",
         "tx_id",
         "before_key_policies",  # the embedded ledger's replay of old approvals (state.py)
+        "before_document_rule",  # and of moves recorded before #21's documents rule
     }
 )
 

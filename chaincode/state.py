@@ -9,7 +9,7 @@ from typing import Any
 
 from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 
-from goldticket.domain import InvalidInputError, NotFoundError
+from goldticket.domain import InvalidInputError, NotFoundError, require_documents
 
 from .endorsement import put_validation_parameter
 
@@ -91,6 +91,17 @@ class State:
         ledger's verifier replays a transaction recorded before the chaincode did (its stub says
         so), which it replays as the chaincode then ran."""
         return not getattr(self.stub, "before_key_policies", False)
+
+    async def require_documents(self, **hashes: Any) -> None:
+        """#21: a move missing one of its documents' SHA-256 is refused on a ledger whose rule
+        requires them (the rule is read only then: a move with its documents reads what it read
+        before the rule). The embedded ledger's verifier replays a document-less move recorded
+        before the rule without reading it (its stub says so; it checks the ledger had no rule)."""
+        if all(value is not None for value in hashes.values()):
+            return
+        if getattr(self.stub, "before_document_rule", False):
+            return
+        require_documents(await self.require("config", "bootstrap"), **hashes)
 
     async def require_endorsement(self, kind: str, attributes: tuple[str, ...], policy: bytes) -> None:
         """From the next transaction on, a write to this key needs endorsements satisfying

@@ -38,6 +38,9 @@ class TicketTransactions:
             grace_days=req.get("grace_days"),  # type: ignore[arg-type]
             commitment_sha256=req.get("commitment_sha256"),  # type: ignore[arg-type]
         )
+        d.require_documents(
+            config, commitment_sha256=ticket.commitment_sha256
+        )  # #21, after the input's checks
         await require_review(tx, caller, core, "IssueTicket", ticket.amount_fen)
         # An invoice is its document: records are keyed by its SHA-256, across every issuer, and
         # belong to the core enterprise that first used the document.
@@ -127,6 +130,7 @@ class TicketTransactions:
             agreement_sha256=req.get("agreement_sha256"),
             notice_sha256=req.get("notice_sha256"),
         )
+        await tx.require_documents(agreement_sha256=offer.agreement_sha256, notice_sha256=offer.notice_sha256)
         await require_review(tx, caller, member, "OfferTransfer", offer.amount_fen)
         await tx.put("offer", (offer.id,), offer.to_dict())
         await tx.save(ticket, "offer_transfer", caller, old)

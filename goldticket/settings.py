@@ -27,6 +27,7 @@ class ProductionRefusedError(ConfigError):
 LEDGERS = ("local", "fabric")
 ENVIRONMENT_FILE = "environment.json"  # in the data directory, written by ``goldticket init``
 ENVIRONMENTS = ("prod", "dev", "test")
+DOCUMENT_RULES = ("required", "optional")
 # The consortium's organisations (MSP ID -> the name on its CA) and the organisation each member
 # role belongs to: suppliers are onboarded under the operator's organisation.
 ORGANISATIONS = {"OperatorMSP": "GoldTicket Operator", "CoreMSP": "Core Enterprises", "BankMSP": "Banks"}
@@ -70,6 +71,10 @@ class Settings:
     ledger_shared_commit: bool = False
     env: str = "prod"  # GOLDTICKET_ENV: prod | dev | test
     today: dt.date | None = None  # GOLDTICKET_TODAY (dev and test only)
+    # GOLDTICKET_DOCUMENTS: required | optional, recorded by the ledger's bootstrap only (#21):
+    # required, the chaincode refuses an issue, transfer offer or financing application that
+    # does not record its signed document; optional is for measuring the ledger alone (bench/)
+    documents: str = "required"
     channel: str = "goldticket"  # GOLDTICKET_CHANNEL
     chaincode: str = "goldticket"  # GOLDTICKET_CHAINCODE
     fabric_profile: Path | None = None  # GOLDTICKET_FABRIC_PROFILE (None = <data dir>/fabric/...)
@@ -122,6 +127,7 @@ class Settings:
             "ledger": env.get("GOLDTICKET_LEDGER", "local"),
             "ledger_shared_commit": env.get("GOLDTICKET_LEDGER_SHARED_COMMIT", "") in ("1", "true", "yes"),
             "env": env.get("GOLDTICKET_ENV", "prod"),
+            "documents": env.get("GOLDTICKET_DOCUMENTS", "required"),
             "channel": env.get("GOLDTICKET_CHANNEL", "goldticket"),
             "chaincode": env.get("GOLDTICKET_CHAINCODE", "goldticket"),
             "fabric_profile": Path(profile) if (profile := env.get("GOLDTICKET_FABRIC_PROFILE")) else None,
@@ -234,6 +240,12 @@ class Settings:
             raise ConfigError("GOLDTICKET_CARD_KDF_N must be a power of two from 16384 to 262144")
         if self.today is not None and self.env not in ("dev", "test"):
             raise ConfigError("GOLDTICKET_TODAY is only allowed when GOLDTICKET_ENV is dev or test")
+        if self.documents not in DOCUMENT_RULES:
+            raise ConfigError(f"GOLDTICKET_DOCUMENTS must be one of {', '.join(DOCUMENT_RULES)}")
+        if self.documents != "required" and self.env not in ("dev", "test"):
+            raise ConfigError(
+                "GOLDTICKET_DOCUMENTS=optional is only allowed when GOLDTICKET_ENV is dev or test"
+            )
         if not 60 <= self.token_ttl <= 30 * 86400:
             raise ConfigError("GOLDTICKET_TOKEN_TTL must be from 60 seconds to 30 days")
         if not self.public_url.startswith(("http://", "https://")):

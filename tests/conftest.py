@@ -54,6 +54,7 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
         chaincode=chaincode,
         fabric_profile=profile,
         env="test",
+        documents="optional" if request.node.get_closest_marker("documents_optional") else "required",
         today=TODAY,
         card_backend=request.config.getoption("--cards"),
         card_kdf_n=2**14,

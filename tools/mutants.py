@@ -47,6 +47,7 @@ CONTRACT_TESTS = [
     "tests/scenario/test_certificate_life.py",
     "tests/functional/certificates/test_certificate_pdf.py",
     "tests/scenario/test_need_to_know.py",
+    "tests/scenario/test_documents_required.py",  # #21's documents rule
     # issue #17: rate bound, invoice owner, credit lines, claimed identities, recovery
     "tests/scenario/test_prices_credit_invoices.py",
     "tests/scenario/test_claimed_identities.py",
@@ -73,6 +74,11 @@ TARGETS: dict[str, list[str]] = {
     # issue #20: maker-checker (the chaincode's guards and the domain's setting and intent rules)
     "chaincode/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
     "goldticket/domain/dual_control.py": [*SCENARIOS, "tests/scenario/test_dual_control.py"],
+    # issue #21: the documents rule (each move records its signed document; turned on, never off)
+    "goldticket/domain/documents.py": [
+        "tests/scenario/test_documents_required.py",
+        "tests/functional/ledger/test_contract_replay.py",
+    ],
     # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)
     "chaincode/recourse.py": ["tests/scenario/test_overdue_recourse.py"],
     # issue #21: registration (中登网): who records it, what it must say, search before funding

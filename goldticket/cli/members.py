@@ -111,6 +111,28 @@ def member_term_cap(months: int, desk_user: str, operator_pin: str) -> None:
         out(members.set_term_cap(opened, open_desk(opened, desk_user, operator_pin), months))
 
 
+@member.command("rules")
+@handles_errors
+def member_rules() -> None:
+    """The ledger's rules: the longest payment term, whether moves need their signed documents."""
+    from goldticket.services import members
+
+    with platform() as opened:
+        out(members.ledger_rules(opened))
+
+
+@member.command("require-documents")
+@desk_options
+@handles_errors
+def member_require_documents(desk_user: str, operator_pin: str) -> None:
+    """Turn on the documents rule of a ledger bootstrapped before it (#21; for good): every later
+    issue, transfer offer and financing application must record its card-signed document."""
+    from goldticket.services import members
+
+    with platform() as opened:
+        out(members.require_documents(opened, open_desk(opened, desk_user, operator_pin)))
+
+
 # A change of settlement account (#21): the member's admin asks, the operator desk confirms.
 @member.command("account-request")
 @as_option

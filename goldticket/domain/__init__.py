@@ -3,6 +3,13 @@
 from .bank_payments import BankEntry, apply_bank_entries, reconciliation
 from .certificate import check_certifiable, check_certificate_id, state_sha256
 from .credit import CreditLine, choose_credit_line, offer_credit_line
+from .documents import (
+    DOCUMENT_RULES,
+    check_document_rule,
+    document_rule,
+    require_document_rule_change,
+    require_documents,
+)
 from .dual_control import DualControl, intent_sha256
 from .errors import (
     DomainError,
@@ -73,6 +80,11 @@ from .ticket import Invoice, Ticket, normalise_invoice_number, parse_date, requi
 from .transfer import Offer, accept_offer, close_offer, offer_transfer
 
 __all__ = [
+    "DOCUMENT_RULES",
+    "check_document_rule",
+    "document_rule",
+    "require_document_rule_change",
+    "require_documents",
     "DualControl",
     "intent_sha256",
     "DEFAULT_REGISTRY",

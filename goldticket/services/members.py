@@ -54,6 +54,19 @@ def update_member(platform: Platform, desk: Desk, member_id: str, **details: Any
     return member
 
 
+def require_documents(platform: Platform, desk: Desk) -> dict[str, Any]:
+    """The operator desk turns the ledger's documents rule on (#21; once, for good): every later
+    issue, transfer offer and financing application must record its signed document."""
+    rules: dict[str, Any] = platform.submit(desk.actor, "RequireDocuments", {}, pin=desk.pin).result
+    platform.audit_desk(desk, "require documents")
+    return rules
+
+
+def ledger_rules(platform: Platform) -> dict[str, Any]:
+    """The ledger's rules (longest payment term, documents rule, environment)."""
+    return platform.evaluate("GetLedgerRules", {})  # type: ignore[no-any-return]
+
+
 def get_member(platform: Platform, member_id: str) -> dict[str, Any]:
     return platform.evaluate("GetMember", {"id": member_id})  # type: ignore[no-any-return]
 

@@ -181,6 +181,7 @@ def _build(
                 "name": operator_name,
                 "name_en": operator_name_en,
                 "environment": settings.env,
+                "documents": settings.documents,  # #21: the chaincode's documents rule
                 # the portal's read identity, registered with the operator: queries only
                 "reader_certificate_pem": platform.reader.identity.certificate_pem.decode(),
             }

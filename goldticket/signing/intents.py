@@ -45,6 +45,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "Bootstrap": frozenset({"member", "identity", "member_identity", "config"}),
     "RegisterMember": frozenset({"member"}),
     "SetTermCap": frozenset({"config"}),
+    "RequireDocuments": frozenset({"config"}),
     "UpdateMember": frozenset({"member"}),
     "RegisterIdentity": frozenset({"identity", "member_identity", "member"}),  # member: onboarded_tx
     "ApproveIdentity": frozenset({"identity"}),

@@ -934,3 +934,23 @@ def test_the_demo_leaves_one_piece_overdue_with_a_demand(env: Env) -> None:
         ]
     finally:
         opened.close()
+
+
+def test_the_ledger_rules_and_turning_the_documents_rule_on(env: Env, tmp_path: Path) -> None:
+    """#21: `goldticket init` bootstraps a ledger that requires each move's signed document; a
+    test ledger made without the rule gets it from the operator desk, once and for good."""
+    run(env, "init")
+    assert run_json(env, "member", "rules")["documents"] == "required"
+    fail(env, "member", "require-documents", code=5, error="conflict")
+
+    optional = {**env, "GOLDTICKET_DATA_DIR": str(tmp_path / "optional"), "GOLDTICKET_DOCUMENTS": "optional"}
+    run(optional, "init")
+    assert run_json(optional, "member", "rules")["documents"] == "optional"
+    assert run_json(optional, "member", "require-documents")["documents"] == "required"
+    assert run_json(optional, "member", "rules")["documents"] == "required"
+    fail(optional, "member", "require-documents", code=5, error="conflict")
+    # a production data directory is never made without it
+    prod = {**optional, "GOLDTICKET_ENV": "prod", "GOLDTICKET_DATA_DIR": str(tmp_path / "prod")}
+    prod.pop("GOLDTICKET_TODAY")
+    refused = run(prod, "init", code=2)
+    assert "GOLDTICKET_DOCUMENTS=optional is only allowed" in refused.stderr, refused.stderr

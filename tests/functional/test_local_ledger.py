@@ -17,7 +17,9 @@ from goldticket.messages.crypto import P256_N
 from goldticket.services import members, transfers
 from goldticket.signing import OrgCA, SoftwareSigner, new_member_key
 
-pytestmark = pytest.mark.functional
+# the ledger's machinery under raw requests: its ledger is made without the documents rule (#21;
+# tests/scenario/test_documents_required.py tests the rule)
+pytestmark = [pytest.mark.functional, pytest.mark.documents_optional]
 
 
 def proposal_for(platform, signer, function="Ping", request=None):

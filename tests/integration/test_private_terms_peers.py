@@ -89,6 +89,7 @@ def _ask_peer(platform, address: str, tls_ca: bytes, application_id: str, reader
     return json.loads(response.response.payload)
 
 
+@pytest.mark.documents_optional  # the new bank signs with a key, not a card: no countersignature (#21)
 def test_another_banks_peer_holds_no_private_financing_terms(
     fabric_network, consortium, issued_ticket, tmp_path: Path
 ) -> None:

@@ -117,7 +117,13 @@ def test_a_refusal_from_a_peer_a_block_behind_waits_for_it(
         try:
             tickets.accept_ticket(platform, consortium.tier1, issued["id"], pin=PIN)
             monkeypatch.undo()
-            request = {"ticket_id": issued["id"], "to_org_id": "tier2", "amount_fen": 1_000_00}
+            request = {
+                "ticket_id": issued["id"],
+                "to_org_id": "tier2",
+                "amount_fen": 1_000_00,
+                "agreement_sha256": "a1" * 32,  # the move records its documents (#21)
+                "notice_sha256": "2b" * 32,
+            }
 
             def offer(request: dict[str, object] = request, found: dict[str, object] = found) -> None:
                 try:

@@ -107,8 +107,8 @@ def world(consortium):
     waiting = issue("M-PENDING")
     active = tickets.accept_ticket(p, c.tier1, issue("M-ACTIVE")["id"], pin=PIN)
     offered = tickets.accept_ticket(p, c.tier1, issue("M-OFFER")["id"], pin=PIN)
-    offer = transfers.offer_transfer(  # without documents (#21): the matrix is about who may sign
-        p, c.tier1, ticket_id=offered["id"], to_org_id="tier2", amount_fen=100, pin=PIN, documents=False
+    offer = transfers.offer_transfer(
+        p, c.tier1, ticket_id=offered["id"], to_org_id="tier2", amount_fen=100, pin=PIN
     )
     applied = tickets.accept_ticket(p, c.tier1, issue("M-APPLY")["id"], pin=PIN)
     application = financing.apply_financing(
@@ -146,12 +146,19 @@ def world(consortium):
             "amount_fen": 500,
             "maturity_date": MATURITY.isoformat(),
             "invoices": [fresh],
+            "commitment_sha256": "c0" * 32,  # each move records its signed document (#21)
         },
         "AcceptTicket": {"ticket_id": waiting["id"]},
         "RejectTicket": {"ticket_id": waiting["id"]},
         "CancelTicket": {"ticket_id": waiting["id"]},
-        "OfferTransfer": {"ticket_id": active["id"], "to_org_id": "tier2", "amount_fen": 100},
-        "AcceptOffer": {"offer_id": offer["offer_id"]},
+        "OfferTransfer": {
+            "ticket_id": active["id"],
+            "to_org_id": "tier2",
+            "amount_fen": 100,
+            "agreement_sha256": "a9" * 32,
+            "notice_sha256": "9a" * 32,
+        },
+        "AcceptOffer": {"offer_id": offer["offer_id"], "countersigned_sha256": "cc" * 32},
         "RejectOffer": {"offer_id": offer["offer_id"]},
         "CancelOffer": {"offer_id": offer["offer_id"]},
         "ApplyFinancing": {
@@ -159,6 +166,7 @@ def world(consortium):
             "bank_org_id": "bank",
             "amount_fen": 100,
             "max_annual_rate_bp": 500,
+            "assignment_sha256": "a5" * 32,
         },
         "ApproveFinancing": {
             "application_id": application["application_id"],

@@ -21,7 +21,8 @@ def test_two_transfers_endorsed_together_commit_once(consortium, issued_ticket, 
     contract = Contract(p.ledger, clock=p.contract._clock)
     prepared = []
     for payee in ("tier2", "tier3"):
-        request = {"ticket_id": ticket_id, "to_org_id": payee, "amount_fen": 10_000_000}
+        request = {"ticket_id": ticket_id, "to_org_id": payee, "amount_fen": 10_000_000,
+                   "agreement_sha256": "a1" * 32, "notice_sha256": "2b" * 32}  # fmt: skip
         prepared.append(p.ledger.endorse(contract._signed_proposal(tier1_key, "OfferTransfer", request)))
     for transaction in prepared:  # both were endorsed against the same state
         p.ledger.submit(

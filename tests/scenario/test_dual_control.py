@@ -43,6 +43,7 @@ def _issue_request(number: str = "INV-MC-1", amount_fen: int = AMOUNT_FEN) -> di
         "amount_fen": amount_fen,
         "maturity_date": MATURITY.isoformat(),
         "invoices": [invoice(number, amount_fen)],
+        "commitment_sha256": "c0" * 32,  # its signed document (#21)
     }
 
 

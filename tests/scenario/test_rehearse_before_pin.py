@@ -30,6 +30,7 @@ def _issue(amount_fen: int, days: int) -> dict[str, object]:
         "maturity_date": (TODAY + dt.timedelta(days=days)).isoformat(),
         "invoices": [invoice("INV-RH-1", amount_fen)],
         "credit_line_id": None,
+        "commitment_sha256": "c0" * 32,  # its signed document (#21)
     }
 
 

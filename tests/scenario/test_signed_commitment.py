@@ -112,6 +112,7 @@ def test_only_members_in_the_path_download_or_verify(consortium, committed):
     assert hashlib.sha256(data).hexdigest() == committed["commitment_sha256"]
 
 
+@pytest.mark.documents_optional  # a ledger without #21's documents rule (test_documents_required)
 def test_a_ticket_issued_without_a_commitment_has_none(consortium):
     ticket = tickets.issue_ticket(
         consortium.platform, consortium.core, payee_org_id="tier1", amount_fen=5_00,
@@ -361,6 +362,7 @@ def test_the_banks_card_countersigns_the_assignment_when_it_approves(consortium,
         assert "6.00%" in text and "4.37" not in text, text
 
 
+@pytest.mark.documents_optional  # an application without an assignment is made there only
 def test_an_approval_without_the_banks_countersignature_is_refused_by_the_chaincode(consortium, committed):
     """The services' own signing stepped around: the chaincode refuses the approval of an
     application with an assignment unless it records the countersigned one; and refuses a

@@ -48,11 +48,18 @@ class _Records:
 
 class SimulationStub(ChaincodeStubInterface):
     def __init__(
-        self, store: LedgerStore, proposal: DecodedProposal, *, before_key_policies: bool = False
+        self,
+        store: LedgerStore,
+        proposal: DecodedProposal,
+        *,
+        before_key_policies: bool = False,
+        before_document_rule: bool = False,
     ) -> None:
         # True only when `ledger verify` replays a transaction recorded before the chaincode set
-        # key-level endorsement policies (chaincode/state.py, State.key_policies)
+        # key-level endorsement policies (chaincode/state.py, State.key_policies), or a move
+        # without documents recorded before #21's rule (State.require_documents)
         self.before_key_policies = before_key_policies
+        self.before_document_rule = before_document_rule
         self._store = store
         self._proposal = proposal
         self._reads: dict[str, tuple[int, int] | None] = {}

@@ -22,7 +22,9 @@ from goldticket.ledger.local.verify import verify_ledger
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
-pytestmark = pytest.mark.functional
+# the ledger's machinery under raw requests: its ledger is made without the documents rule (#21;
+# tests/scenario/test_documents_required.py tests the rule)
+pytestmark = [pytest.mark.functional, pytest.mark.documents_optional]
 
 
 def demo_ledger(tmp_path: Path) -> Path:
@@ -53,7 +55,7 @@ def test_the_contract_offers_the_same_transactions_and_queries() -> None:
         [
             "AcceptCreditLine", "AcceptOffer", "AcceptTicket", "ApplyFinancing", "ApproveFinancing",
             "ApproveIdentity", "ApproveRecovery", "ResumeIdentity", "SuspendIdentity",
-            "Bootstrap", "CancelOffer", "CancelTicket", "ClaimIdentity", "DeclineCreditLine",
+            "Bootstrap", "CancelOffer", "GetLedgerRules", "RequireDocuments", "CancelTicket", "ClaimIdentity", "DeclineCreditLine",
             "ExpectIdentity", "FreezeTicket", "GetApplication", "GetBankPayments", "RecordBankPayments",
                 "GetFinancingTerms",
             "GetCertificate", "GetHistory", "GetIdentity", "GetLineage", "GetMember", "GetOffer",

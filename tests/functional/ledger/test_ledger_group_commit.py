@@ -24,7 +24,9 @@ from goldticket.ledger import DuplicateTransactionError, SubmitError
 from goldticket.ledger.local.peer import LocalLedger
 from goldticket.ledger.local.verify import verify_ledger
 
-pytestmark = pytest.mark.functional
+# the ledger's machinery under raw requests: its ledger is made without the documents rule (#21;
+# tests/scenario/test_documents_required.py tests the rule)
+pytestmark = [pytest.mark.functional, pytest.mark.documents_optional]
 
 HERE = Path(__file__).parent
 

@@ -286,3 +286,28 @@ def test_the_whole_demo_life_cycle_replays_exactly(platform):
     report = verify_local_ledger(platform.settings.data_dir, cas)
     assert report.ok, report.reason
     assert report.blocks == platform.ledger.height() and report.transactions == report.blocks - 1
+
+
+def test_a_move_without_its_documents_on_a_ledger_that_requires_them_fails_verification(
+    life_cycle, consortium, monkeypatch
+):
+    """#21: the replay takes a document-less move recorded before the rule as it was (the demo
+    ledger's, test_contract_replay), never one on a ledger whose rule required the documents:
+    here a peer that skipped the rule endorsed a transfer offer without them."""
+    platform, moved = life_cycle
+    assert platform.evaluate("GetLedgerRules", {})["documents"] == "required"
+    from goldticket.ledger.local import peer as local_peer
+    from goldticket.ledger.local.stub import SimulationStub
+
+    class RuleSkipping(SimulationStub):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs, before_document_rule=True)
+
+    monkeypatch.setattr(local_peer, "SimulationStub", RuleSkipping)
+    request = {"ticket_id": moved["transferred"]["id"], "to_org_id": "tier3", "amount_fen": 100}
+    made = platform.submit(consortium.tier2, "OfferTransfer", request, pin=PIN)
+    monkeypatch.undo()
+    assert made.result["ticket"]["status"] == "LOCKED_TRANSFER"
+    report = verify_local_ledger(platform.settings.data_dir, platform.keystore.trusted())
+    assert_bad(report, made.block, "is refused when replayed")
+    assert "notice_sha256" in report.reason

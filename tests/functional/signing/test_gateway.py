@@ -23,7 +23,9 @@ from goldticket.signing.errors import (
 )
 from goldticket.signing.gateway import GatewayServer
 
-pytestmark = pytest.mark.functional
+# the ledger's machinery under raw requests: its ledger is made without the documents rule (#21;
+# tests/scenario/test_documents_required.py tests the rule)
+pytestmark = [pytest.mark.functional, pytest.mark.documents_optional]
 SECRET = "a deployment secret of some length"
 
 

@@ -12,7 +12,9 @@ from test_gateway_attacks import add, drop, endorsed, first, on_writes, refused_
 from goldticket import domain as d
 from goldticket.services import cards, dual_control, financing, members
 
-pytestmark = pytest.mark.functional
+# the ledger's machinery under raw requests: its ledger is made without the documents rule (#21;
+# tests/scenario/test_documents_required.py tests the rule)
+pytestmark = [pytest.mark.functional, pytest.mark.documents_optional]
 AMOUNT_FEN = 120_000_000
 
 
