@@ -77,6 +77,7 @@ TARGETS: dict[str, list[str]] = {
     # issue #21: the documents rule (each move records its signed document; turned on, never off)
     "goldticket/domain/documents.py": [
         "tests/scenario/test_documents_required.py",
+        "tests/functional/ledger/test_documents_bootstrap.py",
         "tests/functional/ledger/test_contract_replay.py",
     ],
     # issue #21: overdue and recourse (the chaincode's guards and the domain's rules)

@@ -16,9 +16,9 @@ from goldticket.ledger.local.peer import PEER_MSP, LocalLedger
 from goldticket.signing import OrgCA, SoftwareSigner, new_member_key
 
 
-def bare_ledger(data_dir: Path) -> tuple[LocalLedger, SoftwareSigner]:
+def bare_ledger(data_dir: Path, bootstrap: bool = True) -> tuple[LocalLedger, SoftwareSigner]:
     """A new embedded ledger under ``data_dir`` and a signer whose certificate its CA issued
-    (the operator's first admin, registered by Bootstrap)."""
+    (the operator's first admin, registered by Bootstrap; not yet with ``bootstrap`` False)."""
     ca = OrgCA.create("OperatorMSP", "Test Operator")
     ledger = LocalLedger.create(
         data_dir / "ledger.sqlite",
@@ -34,7 +34,8 @@ def bare_ledger(data_dir: Path) -> tuple[LocalLedger, SoftwareSigner]:
     )
     signer = SoftwareSigner(key, m.Identity("OperatorMSP", cert))
     # Ping writes only for the operator's registered users: the signer bootstraps the ledger
-    Contract(ledger).submit(signer, "Bootstrap", {"id": "operator", "name": "Test Operator"})
+    if bootstrap:
+        Contract(ledger).submit(signer, "Bootstrap", {"id": "operator", "name": "Test Operator"})
     return ledger, signer
 
 
