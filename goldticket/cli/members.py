@@ -32,6 +32,12 @@ def member() -> None:
 @click.option("--role", type=click.Choice(["core", "supplier", "bank"]), required=True)
 @click.option("--day-basis", type=click.Choice(["360", "365"]), default="360")
 @click.option("--fee-bp", type=int, default=0)
+@click.option(
+    "--msp",
+    "msp_id",
+    default=None,
+    help="a bank or core enterprise with its own node: its organisation's MSP id (trusted first: member trust-org)",
+)
 @click.option("--uscc", default=None, help="KYC (all or none): the 统一社会信用代码")
 @click.option("--legal-representative", default=None)
 @click.option("--registered-address", default=None)
@@ -48,6 +54,7 @@ def member_add(
     role: str,
     day_basis: str,
     fee_bp: int,
+    msp_id: str | None,
     desk_user: str,
     operator_pin: str,
     **kyc: str | None,
@@ -71,6 +78,7 @@ def member_add(
                     day_basis=int(day_basis),
                     fee_bp=fee_bp,
                     kyc={field: value or "" for field, value in kyc.items()},
+                    msp_id=msp_id,
                 )
             )
         return
@@ -85,8 +93,35 @@ def member_add(
                 name_en=name_en,
                 day_basis=int(day_basis),
                 fee_bp=fee_bp,
+                msp_id=msp_id,
             )
         )
+
+
+@member.command("trust-org")
+@click.option("--file", "public_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--folder", default=None, type=click.Path(file_okay=False), help="its own folder on this machine"
+)
+@desk_options
+@handles_errors
+def member_trust_org(public_file: str, folder: str | None, desk_user: str, operator_pin: str) -> None:
+    """Trust the CA of an organisation that joined the Fabric channel (#19), from its public file
+    (network.py org export): then members registered under it (member add --msp) get cards its
+    own CA certifies."""
+    import json
+    from pathlib import Path
+
+    from goldticket import domain as d
+    from goldticket.services import members
+
+    try:
+        public = json.loads(Path(public_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise d.InvalidInputError(f"{public_file} is not an organisation's public file: {error}") from error
+    with platform() as opened:
+        desk = open_desk(opened, desk_user, operator_pin)
+        out(members.trust_organisation(opened, desk, public, Path(folder) if folder else None))
 
 
 @member.command("list")

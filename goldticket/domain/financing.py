@@ -346,3 +346,24 @@ def reject_financing(
     check_transition(ticket.id, ticket.status, S.ACTIVE)
     unlocked = ticket.with_changes(status=S.ACTIVE, application_id=None)
     return unlocked, dataclasses.replace(application, status=REJECTED, reason=reason)
+
+
+def private_endorsers(
+    parties: frozenset[str] | set[str],
+    organisations: frozenset[str] | set[str],
+    banks: frozenset[str] | set[str],
+) -> tuple[str, ...]:
+    """The organisations (MSP ids) whose peers endorse a write carrying a financing's private
+    terms (#19): its parties' (the terms collection's members: the operator's organisation, for
+    the holder, and the bank's), and where they are not a MAJORITY of the channel's
+    ``organisations``, the fewest others it needs, in name order, never another bank's (its peer
+    would see the terms while endorsing). RuleViolationError when the channel has too few."""
+    needed = len(organisations | parties) // 2 + 1
+    others = sorted(set(organisations) - set(parties) - set(banks))
+    if len(parties) + len(others) < needed:
+        raise RuleViolationError(
+            f"a MAJORITY of the channel's {len(organisations | parties)} organisations must endorse, and "
+            f"only {len(parties) + len(others)} may see the financing's terms (its parties' and no other "
+            "bank's): the terms cannot be written privately on this channel"
+        )
+    return (*sorted(parties), *others[: max(0, needed - len(parties))])

@@ -114,15 +114,19 @@ class Contract:
         function: str,
         request: dict[str, Any],
         private: tuple[str, ...] | None = None,
+        organizations: tuple[str, ...] = (),
     ) -> tuple[Any, str, int]:
         """Endorse, sign, submit and wait for commit. Returns (result, tx_id, block number).
-        ``private`` names the request's fields that travel in the transient map, not the block.
+        ``private`` names the request's fields that travel in the transient map, not the block;
+        ``organizations``, when given, the organisations whose peers endorse (Ledger.endorse).
 
         Raises EndorseError, SubmitError, CommitStatusError, or CommitError
         (MVCCConflictError when another transaction changed what this one read: a key,
         MVCC_READ_CONFLICT, or a key range, PHANTOM_READ_CONFLICT).
         """
-        prepared = self.ledger.endorse(self._signed_proposal(signer, function, request, private))
+        prepared = self.ledger.endorse(
+            self._signed_proposal(signer, function, request, private), organizations
+        )
         envelope = m.signed_envelope(prepared.bytes, signer.sign(prepared.bytes, purpose="transaction"))
         self.ledger.submit(envelope)
         status = self.ledger.commit_status(prepared.tx_id, signer)

@@ -41,8 +41,12 @@ class Ledger(abc.ABC):
         of the collection; the embedded ledger holds every collection)."""
 
     @abc.abstractmethod
-    def endorse(self, proposal: proposal_pb2.SignedProposal) -> PreparedTransaction:
-        """Simulate the transaction and return the endorsed, unsigned envelope payload."""
+    def endorse(
+        self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()
+    ) -> PreparedTransaction:
+        """Simulate the transaction and return the endorsed, unsigned envelope payload; with
+        ``organizations``, endorsed by exactly those organisations' peers and sent through no
+        other organisation's gateway (a proposal carrying private data, #19)."""
 
     @abc.abstractmethod
     def submit(self, envelope: common_pb2.Envelope) -> None:

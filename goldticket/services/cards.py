@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 from goldticket import domain as d
-from goldticket.settings import ROLE_MSP
 from goldticket.signing.backup import migrate, open_backup, seal
 from goldticket.signing.errors import BackupError, CardStateError, WrongPinError
 from goldticket.signing.registry import CardRecord
@@ -62,8 +61,9 @@ def open_card(platform: Platform, desk: Desk, username: str, backend: str | None
     return record.public()
 
 
-def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) -> CardRecord:
-    """Seed, key, certificate and backup for an OPENED card; the ledger is not touched."""
+def personalise(platform: Platform, serial: str, pin: str, *, msp_id: str) -> CardRecord:
+    """Seed, key, certificate and backup for an OPENED card, certified by the CA of ``msp_id``
+    (the card's member's organisation); the ledger is not touched."""
     check_pin(pin)
     registry = platform.cards.registry
     record = registry.get(serial)
@@ -75,7 +75,7 @@ def personalise(platform: Platform, serial: str, pin: str, *, member_role: str) 
     if card.exists():  # an earlier attempt stopped after putting a key: start this card afresh
         card.destroy()
     card.put_key(private_value, pin)
-    ca = platform.member_ca(ROLE_MSP[member_role])
+    ca = platform.member_ca(msp_id)
     certificate = ca.issue(
         public_key_of(private_value),
         common_name=f"{record.username}@{record.member_id}",
@@ -130,7 +130,7 @@ def set_pin(
         if old_pin is not None:
             raise d.InvalidInputError("this card has no PIN yet: give new_pin only")
         member = _member(platform, record.member_id)
-        record = personalise(platform, serial, new_pin, member_role=member["role"])
+        record = personalise(platform, serial, new_pin, msp_id=member["msp_id"])
         return _claim(platform, actor, record, new_pin)
     if record.status == "ACTIVE" and old_pin is None and not _registered(platform, record):
         platform.cards.service.check_pin(record, new_pin)  # an earlier first time stopped half-way

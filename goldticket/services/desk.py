@@ -42,6 +42,7 @@ def create_org(
     day_basis: int = 360,
     fee_bp: int = 0,
     kyc: dict[str, Any] | None = None,
+    msp_id: str | None = None,
 ) -> dict[str, Any]:
     """Register a member on the ledger, signed by the operator desk's card. With ``kyc`` (the
     fields of goldticket.domain.kyc, checked: the 统一社会信用代码's check character, the
@@ -62,6 +63,7 @@ def create_org(
         day_basis=day_basis,
         fee_bp=fee_bp,
         kyc_sha256=checked.sha256 if checked is not None else None,
+        msp_id=msp_id,
     )
     return present_member(member)
 

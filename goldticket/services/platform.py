@@ -16,8 +16,10 @@ from typing import Any
 
 from goldticket import domain as d
 from goldticket.ledger import Contract, EndorseError, Ledger, LedgerError, MVCCConflictError
+from goldticket.ledger.contract import PRIVATE_FIELDS
 from goldticket.settings import (
     ENVIRONMENT_FILE,
+    ROLE_MSP,
     ConfigError,
     ProductionRefusedError,
     Settings,
@@ -217,8 +219,11 @@ class Platform:
         refusal (StateConflictError when a concurrent transaction won), a SigningError for a
         card problem (wrong PIN, locked, revoked) or a LedgerError."""
         signer = self.signer(actor, pin, function, request)
+        organizations = self.private_endorsers(signer.identity.msp_id, function, request)
         try:
-            result, tx_id, block = self.contract.submit(signer, function, request)
+            result, tx_id, block = self.contract.submit(
+                signer, function, request, organizations=organizations
+            )
         except EndorseError as error:
             raise _translate(error) from error
         except MVCCConflictError as error:
@@ -226,6 +231,22 @@ class Platform:
                 "the ticket changed while this request was in flight; nothing was written, try again"
             ) from error
         return Receipt(result, tx_id, block)
+
+    def private_endorsers(self, msp_id: str, function: str, request: dict[str, Any]) -> tuple[str, ...]:
+        """On Fabric, the organisations that endorse a write carrying private terms in its
+        transient map (#19): the operator's (for the holder) and the signer's (the bank's), and
+        the fewest others a MAJORITY of the channel needs, never another bank's
+        (domain.private_endorsers); the channel's organisations are those of its members.
+        Empty (the Gateway plans) for any other write, and on the embedded ledger."""
+        if self.ledger.kind != "fabric" or not any(f in request for f in PRIVATE_FIELDS.get(function, ())):
+            return ()
+        members = self.evaluate("ListMembers", {})["items"]
+        operator = ROLE_MSP["operator"]
+        return d.private_endorsers(
+            frozenset({operator, msp_id}),
+            frozenset({operator, *(member["msp_id"] for member in members)}),
+            frozenset(member["msp_id"] for member in members if member["role"] == "bank"),
+        )
 
     def rehearse(self, actor: Actor, function: str, request: dict[str, Any]) -> bool:
         """Run the write ``actor`` would sign through the chaincode without signing, endorsing

@@ -174,7 +174,7 @@ def _build(
                 user_role="admin",
                 backend=platform.cards.default_backend,
             )
-            cards.personalise(platform, card.serial, settings.operator_pin, member_role="operator")
+            cards.personalise(platform, card.serial, settings.operator_pin, msp_id=OPERATOR_MSP)
         if not platform.bootstrapped():
             request = {
                 "id": OPERATOR,

@@ -6,8 +6,10 @@ up to the same chain and runs the chaincode. Asked for the terms, the peers of t
 of the bank answer them; BankTwoMSP's peer answers the same hash the channel records and no terms:
 the values never reached it. The join tooling then gives BankTwoMSP its own collection (the next
 definition sequence, approved by every organisation, committed) and a financing between a
-supplier and the new bank keeps its rate there: the new bank reads it on its own peer, the first
-bank's peer has its hash only. It adds an organisation to the channel, so it runs on a network of
+supplier and the new bank keeps its rate there, made through the platform's own path (the desk
+trusts the new organisation's public file, registers the bank under BankTwoMSP, its clerk's card
+is certified by BankTwoMSP's own CA; the approval names the endorsers a private write of four
+organisations needs): the new bank's peer holds it, the first bank's peer has its hash only. It adds an organisation to the channel, so it runs on a network of
 its own (ports from GOLDTICKET_TEST_PRIVATE_PORT_BASE, default 25050), not the session's."""
 
 from __future__ import annotations
@@ -21,23 +23,16 @@ from pathlib import Path
 
 import grpc
 import pytest
+from cryptography import x509
 from fabnet import binaries, lifecycle, membership, network, orgs
 from fabnet.layout import Layout
-from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.common import common_pb2
 from fabric_protos.peer import peer_pb2_grpc
 from support import PIN, TODAY, register
 
 from goldticket import domain as d
 from goldticket import messages as m
-from goldticket import registry
-from goldticket.domain.registration import default_expiry
-from goldticket.ledger.contract import split_request
-from goldticket.ledger.fabric.status import failure
-from goldticket.services import financing, registration
-from goldticket.services.context import Actor
-from goldticket.signing import SoftwareSigner, new_member_key
-from goldticket.signing.ca_token import ca_token_module
-from goldticket.signing.organisations import OrganisationFolder
+from goldticket.services import financing, members, signed_documents
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +84,6 @@ def _ask_peer(platform, address: str, tls_ca: bytes, application_id: str, reader
     return json.loads(response.response.payload)
 
 
-@pytest.mark.documents_optional  # the new bank signs with a key, not a card: no countersignature (#21)
 def test_another_banks_peer_holds_no_private_financing_terms(
     fabric_network, consortium, issued_ticket, tmp_path: Path
 ) -> None:
@@ -155,101 +149,69 @@ def test_another_banks_peer_holds_no_private_financing_terms(
     assert answers["BankTwoMSP"]["terms"] is None, answers["BankTwoMSP"]  # another bank's peer: none
     assert answers["BankTwoMSP"]["collection"] == "terms-BankMSP"
 
-    # a financing between a supplier and the new bank: its rate stays in terms-BankTwoMSP
-    signer = _new_bank(p, folder)
+    # the platform's own path for the new bank: the operator desk trusts its public file (its
+    # CA certificate, no key), registers member bank2 under BankTwoMSP, and its clerk's card is
+    # certified by BankTwoMSP's own CA, from its own folder
+    desk = p.desk()
+    with pytest.raises(d.InvalidInputError, match="does not trust BankTwoMSP's CA"):
+        members.register_member(p, desk, member_id="bank2", name="Bank Two", role="bank", msp_id="BankTwoMSP")
+    with pytest.raises(d.InvalidInputError, match="a supplier runs no node"):
+        members.register_member(p, desk, member_id="s9", name="S9", role="supplier", msp_id="BankTwoMSP")
+    trusted = members.trust_organisation(p, desk, orgs.export(folder), folder)
+    assert trusted["msp_id"] == "BankTwoMSP"
+    assert not any(b"PRIVATE" in f.read_bytes() for f in p.settings.data_dir.rglob("*") if f.is_file()
+                   and "BankTwoMSP" in f.name)  # fmt: skip
+    members.register_member(
+        p, desk, member_id="bank2", name="Bank Two", name_en="Bank Two", role="bank", msp_id="BankTwoMSP"
+    )
+    clerk = members.add_user(p, desk, member_id="bank2", username="bank2.clerk", pin=PIN)
+    card = p.cards.registry.active_card(clerk.username)
+    issuer = x509.load_pem_x509_certificate(card.certificate_pem.encode()).issuer
+    assert card.msp_id == "BankTwoMSP"
+    assert issuer == x509.load_pem_x509_certificate(orgs.export(folder)["ca_pem"].encode()).subject
+
+    # a financing between a supplier and the new bank, through the services: the assignment
+    # signed by the supplier's card and countersigned by the new bank's; its rate stays in
+    # terms-BankTwoMSP, endorsed by the collection's members and a core enterprise (a MAJORITY
+    # of four needs three, and no other bank may see the terms)
     applied = financing.apply_financing(
         p, c.tier1, ticket_id=approved["remainder"]["id"], bank_org_id="bank2", max_annual_rate_bp=900,
-        amount_fen=20_000_000, pin=PIN, documents=False,  # the new bank signs with a key, not a card (#21)
+        amount_fen=20_000_000, pin=PIN,
     )  # fmt: skip
     second = applied["application_id"]
-    filing = registration.prepare_filing(p, BANK_TWO, second)
-    recorded = {
-        "application_id": second, "registration_number": f"ZD-{second}", "registry": d.DEFAULT_REGISTRY,
-        "registered_on": TODAY.isoformat(),
-        "expires_on": default_expiry(TODAY, filing["term_years"]).isoformat(),
-        "filing_sha256": registry.filing_sha256(filing),
-        "invoice_numbers": [item["number"] for item in filing["receivable"]["invoices"]],
-    }  # fmt: skip
-    p.contract.submit(signer, "RecordRegistration", recorded)
-    request = {
-        "application_id": second, "annual_rate_bp": 433, "value_date": TODAY.isoformat(),
-        "max_annual_rate_bp": 900, "terms_salt": "c0ffee" * 6,
-    }  # fmt: skip
-    # the Gateway plans a private write on the collection's members only (two of four: no
-    # MAJORITY), so the client names a third endorser, a core enterprise (docs/fabric.md)
-    raw = _approve_naming_endorsers(p, signer, request, ["OperatorMSP", "BankTwoMSP", "CoreMSP"], layout)
-    assert b'"annual_rate_bp"' not in raw and b"c0ffee" not in raw
+    register(p, clerk, second)
+    height = p.ledger.height()
+    financed = financing.approve_financing(
+        p, clerk, application_id=second, annual_rate_bp=433, value_date=TODAY, pin=PIN
+    )
+    assert financed["annual_rate_bp"] == 433
+    (raw, endorsers) = _approval_since(p, height)
+    assert endorsers == ["BankTwoMSP", "CoreMSP", "OperatorMSP"]
+    assert b'"annual_rate_bp"' not in raw
     tls_two = (folder / "msp" / "tlscacerts" / "ca.pem").read_bytes()
-    own = _ask_peer(p, bank_two.address, tls_two, second, reader=signer)  # the new bank, on its peer
+    own = _ask_peer(p, bank_two.address, tls_two, second)  # the new bank's own peer holds the values
     assert own["collection"] == "terms-BankTwoMSP" and own["terms"]["annual_rate_bp"] == 433
     assert d.financing_terms_sha256(second, own["terms"]) == own["sha256"]  # it checks the hash
+    assert own["terms"]["salt"].encode() not in raw
     holder = _ask_peer(p, operator.address, layout.ca_pem("OperatorMSP").read_bytes(), second)
     assert holder["terms"] == own["terms"]  # the holder's side (the operator's peer)
     other = _ask_peer(p, bank.address, layout.ca_pem("BankMSP").read_bytes(), second)
     assert other["terms"] is None and other["sha256"] == own["sha256"]  # the first bank: hash only
+    # the assignment countersigned by the new bank's card verifies for the holder
+    data, _ = signed_documents.download_financing_assignment(p, c.tier1, second)
+    verdict = signed_documents.verify_financing_assignment(p, c.tier1, second, data)
+    assert verdict["verdict"] == "valid", verdict
 
 
-BANK_TWO = Actor(username="bank2.clerk", member_id="bank2", role="clerk")
-
-
-def _new_bank(platform, folder: Path) -> SoftwareSigner:
-    """The member of the bank that joined (identities from its own folder's CA), registered by
-    the operator; a software key certified by that CA (the platform's cards are BankMSP's)."""
-    desk, pin = platform.actor("operator"), platform.settings.operator_pin
-    member = {
-        "id": "bank2", "name": "Bank Two", "name_en": "Bank Two", "role": "bank", "msp_id": "BankTwoMSP",
-        "day_basis": 360, "fee_bp": 0,
-    }  # fmt: skip
-    platform.submit(desk, "RegisterMember", member, pin=pin)
-    ca = OrganisationFolder(folder, ca_token_module(os.environ.get("GOLDTICKET_PKCS11_MODULE"))).ca()
-    key = new_member_key()
-    attributes = {"member": "bank2", "role": "clerk", "user": BANK_TWO.username}
-    cert = ca.issue(key.public_key(), common_name=BANK_TWO.username, attributes=attributes)
-    platform.submit(
-        desk, "RegisterIdentity", {"msp_id": "BankTwoMSP", "certificate_pem": cert.decode()}, pin=pin
-    )
-    return SoftwareSigner(key, m.Identity("BankTwoMSP", cert))
-
-
-def _approve_naming_endorsers(platform, signer, request: dict, organisations: list[str], layout) -> bytes:
-    """ApproveFinancing endorsed by exactly ``organisations`` (the Gateway's
-    endorsing_organizations), submitted and awaited; the committed transaction's payload."""
-    ledger = platform.ledger
-    args, transient = split_request("ApproveFinancing", request)
-    proposal = m.build_proposal(
-        channel_id=ledger.channel_id,
-        chaincode=ledger.chaincode,
-        function="ApproveFinancing",
-        args=args,
-        creator=signer.identity,
-        transient=transient,
-        timestamp=platform.contract._clock(),  # the platform's clock: the test's business date
-    )
-    signed = m.signed_proposal(proposal.bytes, signer.sign(proposal.bytes, purpose="proposal"))
-    operator = layout.peers[0]
-    credentials = grpc.ssl_channel_credentials(root_certificates=layout.ca_pem(operator.msp_id).read_bytes())
-    tx_id = proposal.tx_id
-    endorse = gateway_pb2.EndorseRequest(
-        transaction_id=tx_id, channel_id=ledger.channel_id, proposed_transaction=signed,
-        endorsing_organizations=organisations,
-    )  # fmt: skip
-    with grpc.secure_channel(operator.address, credentials) as channel:
-        for attempt in range(10):  # an endorser a block behind the others: the same proposal again
-            try:
-                prepared = (
-                    gateway_pb2_grpc.GatewayStub(channel).Endorse(endorse, timeout=60).prepared_transaction
-                )
-                break
-            except grpc.RpcError as error:
-                found = failure(error)
-                if attempt == 9 or found.code != grpc.StatusCode.ABORTED:
-                    raise AssertionError(found.describe()) from error
-                time.sleep(1)
-    payload = bytes(prepared.payload)
-    ledger.submit(m.signed_envelope(payload, signer.sign(payload, purpose="transaction")))
-    status = ledger.commit_status(tx_id)
-    assert status.ok, status.validation_code
-    return payload
+def _approval_since(platform, height: int) -> tuple[bytes, list[str]]:
+    """The committed ApproveFinancing after ``height``: its payload and its endorsers' MSPs."""
+    for block in platform.ledger.blocks(height):
+        for envelope_bytes in block.envelopes:
+            envelope = common_pb2.Envelope.FromString(envelope_bytes)
+            tx = m.decode_transaction(envelope.payload)
+            if tx.function == "ApproveFinancing":
+                return envelope.payload, sorted(m.Identity.deserialize(e).msp_id for e, _ in tx.endorsements)
+    raise AssertionError("no ApproveFinancing committed")
 
 
 def _encoded(value: dict) -> bytes:

@@ -148,6 +148,7 @@ class FabricLedger(Ledger):
         *,
         read: bool = False,
         may_move: Callable[[], bool] = lambda: True,
+        among: tuple[str, ...] = (),
     ) -> T:
         """``call`` on the current gateway, then the next ones while they are unreachable; with
         ``read`` (a chaincode call) also while the chaincode answers not_found: that gateway's
@@ -163,6 +164,8 @@ class FabricLedger(Ledger):
         # what the caller is told (endorse waits for gossip on it and asks again)
         planless: GatewayFailure | None = None
         for peer in self._order():
+            if among and peer.endpoint.msp_id not in among:
+                continue  # a gateway of another organisation would see the proposal's private data
             try:
                 result = call(peer)
             except grpc.RpcError as error:
@@ -170,7 +173,7 @@ class FabricLedger(Ledger):
                 planless = last if last.no_endorsers else planless
                 if last.retryable or (read and last.not_found):
                     continue
-                if read and last.no_endorsers and may_move():
+                if read and last.no_endorsers and may_move() and not among:
                     # this gateway's peer knows no endorsers that satisfy the policy (it was just
                     # started again, or lost one): another organisation's gateway is asked
                     log.info("%s found no endorsers: %s", peer.endpoint.name, last.describe()[:300])
@@ -187,7 +190,8 @@ class FabricLedger(Ledger):
                     raise on_failure(last) from again
             self._prefer(peer)
             return result
-        assert last is not None
+        if last is None:  # no gateway of the organisations named is in the connection profile
+            raise LedgerError(f"the connection profile names no peer of {', '.join(among)}")
         raise on_failure(planless or last)
 
     def _await_refusers(self, gateway: _Peer, refusal: GatewayFailure) -> None:
@@ -249,10 +253,20 @@ class FabricLedger(Ledger):
 
         return self._each_gateway(call, lambda f: _endorse_error("evaluate", f, tx_id), read=True)
 
-    def endorse(self, proposal: proposal_pb2.SignedProposal) -> m.PreparedTransaction:
+    def endorse(
+        self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()
+    ) -> m.PreparedTransaction:
+        """With ``organizations`` (a proposal with private data: its collection's members and
+        the fewest others a MAJORITY needs, services.platform), the Gateway endorses on exactly
+        their peers, and only their own gateways are asked: Fabric's Gateway refuses to plan a
+        private write beyond the collection's members ("retry specifying trusted endorsing
+        organizations"), and a gateway peer sees the transient map even when not endorsing."""
         tx_id = _tx_id_of_proposal(proposal)
         request = gateway_pb2.EndorseRequest(
-            transaction_id=tx_id, channel_id=self.channel_id, proposed_transaction=proposal
+            transaction_id=tx_id,
+            channel_id=self.channel_id,
+            proposed_transaction=proposal,
+            endorsing_organizations=list(organizations),
         )
 
         def call(peer: _Peer) -> common_pb2.Envelope:
@@ -274,6 +288,7 @@ class FabricLedger(Ledger):
                     # a proposal with private data (its transient map) goes to no other
                     # organisation's gateway for this: that peer would see the private values
                     may_move=lambda: not _has_transient(proposal),
+                    among=organizations,
                 )
             except _Disagreed as disagreed:
                 # a peer had not committed the block another had, or no gateway knew endorsers

@@ -246,7 +246,10 @@ class LocalLedger(Ledger):
         response, _ = self._simulate(decoded)
         return bytes(response.payload)
 
-    def endorse(self, proposal: proposal_pb2.SignedProposal) -> m.PreparedTransaction:
+    def endorse(
+        self, proposal: proposal_pb2.SignedProposal, organizations: tuple[str, ...] = ()
+    ) -> m.PreparedTransaction:
+        # one peer holds every collection here: ``organizations`` names no other
         decoded = self._checked_proposal(proposal)
         response, stub = self._simulate(decoded)
         rwset = stub.read_write_set(self.chaincode)

@@ -125,7 +125,7 @@ def test_issuing_again_finishes_a_registration_that_failed(consortium):
     platform = consortium.platform
     members.add_user(platform, platform.desk(), member_id="tier3", username="tier3.second")
     serial = cards.issue_card(platform, platform.desk(), "tier3.second")["serial"]
-    record = cards.personalise(platform, serial, PIN, member_role="supplier")  # as if the ledger call failed
+    record = cards.personalise(platform, serial, PIN, msp_id="OperatorMSP")  # as if the ledger call failed
     request = {"msp_id": record.msp_id, "certificate_pem": record.certificate_pem}
     with pytest.raises(NotFoundError):
         platform.evaluate("GetIdentity", request)
