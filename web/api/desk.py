@@ -31,6 +31,7 @@ def create_org(actor: Actor, body: NewOrg, write: Write) -> Any:
             day_basis=body.day_basis,
             fee_bp=body.fee_bp,
             kyc=body.kyc.model_dump() if body.kyc is not None else None,
+            msp_id=body.msp_id,
         ),
         desk.present_member,
     )

@@ -149,6 +149,13 @@ class NewOrg(DeskBody):
     day_basis: Literal[360, 365] = 360
     fee_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
     kyc: Kyc | None = Field(None, description="who the member is and where it is paid (#21)")
+    msp_id: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.-]+$")] | None = (
+        Field(
+            None,
+            description="a bank or core enterprise with its own node (#19): its organisation's MSP id, "
+            "trusted by the platform first (goldticket member trust-org); default: the role's",
+        )
+    )
 
 
 class OrgChange(DeskBody):

@@ -149,6 +149,7 @@ class FabricLedger(Ledger):
         read: bool = False,
         may_move: Callable[[], bool] = lambda: True,
         among: tuple[str, ...] = (),
+        again: bool = False,
     ) -> T:
         """``call`` on the current gateway, then the next ones while they are unreachable; with
         ``read`` (a chaincode call) also while the chaincode answers not_found: that gateway's
@@ -158,8 +159,13 @@ class FabricLedger(Ledger):
         refusal stands only once the peers that gave it have committed every block this client
         saw committed and every block another reachable peer holds (:meth:`_caught_up`): a
         rule refused on a state one block old ("no current registration" just after the
-        registration committed) is the same proposal run again once they have."""
+        registration committed) is the same proposal run again once they have. A not_found
+        from every gateway likewise stands only if the peers that gave it held the newest
+        block: else they are waited for and every gateway is asked once more (the record a
+        client just saw committed, asked of a peer whose orderer was killed: CI's raft leader
+        kill drill, 404 for an offer created a second before)."""
         last: GatewayFailure | None = None
+        absent: list[_Peer] = []  # the peers that answered not_found
         # a gateway that knew no endorsers: that, not a later gateway's being unreachable, is
         # what the caller is told (endorse waits for gossip on it and asks again)
         planless: GatewayFailure | None = None
@@ -171,6 +177,8 @@ class FabricLedger(Ledger):
             except grpc.RpcError as error:
                 last = failure(error)
                 planless = last if last.no_endorsers else planless
+                if read and last.not_found:
+                    absent.extend(p for p in self._refusers(peer, last) if p not in absent)
                 if last.retryable or (read and last.not_found):
                     continue
                 if read and last.no_endorsers and may_move() and not among:
@@ -192,7 +200,14 @@ class FabricLedger(Ledger):
             return result
         if last is None:  # no gateway of the organisations named is in the connection profile
             raise LedgerError(f"the connection profile names no peer of {', '.join(among)}")
+        if absent and not again and self._await_peers(absent):
+            return self._each_gateway(call, on_failure, read=read, may_move=may_move, among=among, again=True)
         raise on_failure(planless or last)
+
+    def _refusers(self, gateway: _Peer, refusal: GatewayFailure) -> list[_Peer]:
+        """The peers that refused: the details' organisations', else ``gateway``'s own."""
+        refusing_msps = {detail[0] for detail in refusal.details if detail[0]}
+        return [p for p in self._peers if p.endpoint.msp_id in refusing_msps] or [gateway]
 
     def _await_refusers(self, gateway: _Peer, refusal: GatewayFailure) -> None:
         """Wait until the peers that refused (the details' organisations, else ``gateway``'s
@@ -200,16 +215,17 @@ class FabricLedger(Ledger):
         peer's height (a peer that does not answer counts as holding it). Raises EndorseError
         (no chaincode message: a ledger error, "try again") when one stays behind for
         ``CATCH_UP_WAIT`` seconds."""
-        refusing_msps = {detail[0] for detail in refusal.details if detail[0]}
-        self._await_peers([p for p in self._peers if p.endpoint.msp_id in refusing_msps] or [gateway])
+        self._await_peers(self._refusers(gateway, refusal))
 
-    def _await_peers(self, refusers: list[_Peer]) -> None:
-        """Wait until ``refusers`` hold the newest block seen (as :meth:`_await_refusers`)."""
+    def _await_peers(self, refusers: list[_Peer]) -> bool:
+        """Wait until ``refusers`` hold the newest block seen (as :meth:`_await_refusers`);
+        whether any was behind."""
         heights = {p.endpoint.name: self._peer_height(p) for p in self._peers}
         with self._lock:
             newest = self._seen_height
         newest = max([newest, *(h for h in heights.values() if h is not None)])
         behind = [p for p in refusers if (heights[p.endpoint.name] or newest) < newest]
+        waited = bool(behind)
         if behind:
             log.info(
                 "a refusal came from %s below height %d", ", ".join(p.endpoint.name for p in behind), newest
@@ -221,6 +237,7 @@ class FabricLedger(Ledger):
         if behind:
             names = ", ".join(p.endpoint.name for p in behind)
             raise _Behind(f"{names} stayed below block {newest} for {CATCH_UP_WAIT:.0f} s; try again")
+        return waited
 
     def _peer_height(self, peer: _Peer) -> int | None:
         """The height of ``peer``'s ledger (its newest block + 1), None when it does not answer."""

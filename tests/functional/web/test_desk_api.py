@@ -81,3 +81,22 @@ def test_the_desk_corrects_a_member_and_only_the_fields_given(members, portal):
         before["role"],
         before["msp_id"],
     )
+
+
+def test_a_member_is_registered_under_its_own_organisation_only_once_trusted(members):
+    """#19 over the API: `msp_id` names the organisation of a bank with its own node; one the
+    platform does not trust is refused and nothing is registered; the role's own is taken."""
+    desk = members.operator
+    body = {
+        "desk_pin": OPERATOR_PIN,
+        "name": "江南银行",
+        "role": "bank",
+        "id": "jnyh",
+        "msp_id": "BankJnyhMSP",
+    }
+    refused = desk.post("/orgs", body, expect=400)
+    assert refused["error"] == "invalid_input" and "does not trust BankJnyhMSP" in refused["message"]
+    assert "jnyh" not in {org["id"] for org in desk.get("/orgs", expect=200)["items"]}
+    desk.post("/orgs", {**body, "msp_id": "bad msp!"}, expect=400)
+    made = desk.post("/orgs", {**body, "msp_id": "BankMSP"}, expect=201)
+    assert made["msp_id"] == "BankMSP"
