@@ -290,7 +290,9 @@ class FabricLedger(Ledger):
             return peer.gateway.Endorse(request, timeout=self._deadlines.endorse).prepared_transaction
 
         def on_failure(found: GatewayFailure) -> Exception:
-            if found.endorsers_disagree or found.no_endorsers:
+            # a named organisation's peer unreachable (stopped, restarting): no other may stand
+            # in for it, so the same proposal waits for it as for a gateway without endorsers
+            if found.endorsers_disagree or found.no_endorsers or (organizations and found.retryable):
                 return _Disagreed(found)
             return _endorse_error("endorse", found, tx_id)
 
