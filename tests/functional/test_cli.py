@@ -954,3 +954,33 @@ def test_the_ledger_rules_and_turning_the_documents_rule_on(env: Env, tmp_path: 
     prod.pop("GOLDTICKET_TODAY")
     refused = run(prod, "init", code=2)
     assert "GOLDTICKET_DOCUMENTS=optional is only allowed" in refused.stderr, refused.stderr
+
+
+def test_an_organisation_is_trusted_only_on_a_fabric_channel(env: Env, tmp_path: Path) -> None:
+    """#19: `member trust-org` takes an organisation's public file; the embedded ledger's
+    organisations are fixed when it is made, and a file that is not one is refused."""
+    from goldticket.signing import OrgCA
+
+    run(env, "init")
+    public = tmp_path / "jnyh.json"
+    ca = OrgCA.create("BankJnyhMSP", "江南银行")
+    public.write_text(json.dumps({"msp_id": "BankJnyhMSP", "ca_pem": ca.certificate_pem.decode()}))
+    refused = fail(env, "member", "trust-org", "--file", str(public), code=2, error="invalid_input")
+    assert "fixed when it is made" in refused.stderr
+    public.write_text("not json")
+    fail(env, "member", "trust-org", "--file", str(public), code=2, error="invalid_input")
+    added = run(
+        env,
+        "member",
+        "add",
+        "--id",
+        "jnyh",
+        "--name",
+        "江南银行",
+        "--role",
+        "bank",
+        "--msp",
+        "BankJnyhMSP",
+        code=2,
+    )
+    assert "does not trust BankJnyhMSP" in added.stderr
