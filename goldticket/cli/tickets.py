@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from typing import Any
 
 import click
@@ -19,7 +20,9 @@ from ._common import (
     handles_errors,
     money_pin_option,
     out,
+    pin_option,
     platform,
+    portal,
     read_command,
     reader_options,
     write_command,
@@ -154,6 +157,163 @@ def statement_show(root_id: str) -> None:
         if not found:
             raise d.NotFoundError(f"ticket {root_id} has no statement yet: its issuer settles it at maturity")
         out(found[-1])
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """Write a downloaded file (``-`` for stdout), then name it on stderr."""
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "wb") as target:
+            target.write(data)
+    except OSError as error:
+        raise d.InvalidInputError(f"cannot write {path}: {error.strerror}") from None
+    click.echo(f"wrote {path} ({len(data):,} bytes)", err=True)
+
+
+_FORMAT = click.Choice(["csv", "xlsx"])
+_LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", help="column titles")
+
+
+@statement.command("export")
+@as_option
+@reader_options
+@click.argument("root_id")
+@click.argument("statement_id")
+@click.option("--format", "fmt", type=_FORMAT, default="csv")
+@click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+@_LANG
+@handles_errors
+def statement_export(
+    username: str, root_id: str, statement_id: str, fmt: str, out_path: str, lang: str, **credentials: Any
+) -> None:
+    """The clearing statement as CSV or XLSX: the lines your member may read (#21)."""
+    from goldticket.services import exports
+
+    with portal() as opened:
+        actor = authenticated(opened.platform, username, **credentials)
+        made = exports.export_statement(opened, actor, root_id, statement_id, fmt, language=lang)
+        _write_file(out_path, made.data)
+
+
+@statement.command("payment-file")
+@as_option
+@reader_options
+@click.argument("root_id")
+@click.argument("statement_id")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xml", "csv", "xlsx"]), default="xml",
+    help="xml: the ISO 20022 pain.001.001.09 file for your bank; csv or xlsx: the same transfers",
+)  # fmt: skip
+@click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+@_LANG
+@handles_errors
+def statement_payment_file(
+    username: str, root_id: str, statement_id: str, fmt: str, out_path: str, lang: str, **credentials: Any
+) -> None:
+    """The settlement's payment file for the issuer's bank (the issuer only, #21)."""
+    from goldticket.services import exports, payments
+
+    with portal() as opened:
+        actor = authenticated(opened.platform, username, **credentials)
+        if fmt == "xml":
+            _, data = payments.statement_payment_file(opened, actor, root_id, statement_id)
+        else:
+            data = exports.export_payment_file(opened, actor, root_id, statement_id, fmt, language=lang).data
+        _write_file(out_path, data)
+
+
+@statement.command("reconciliation")
+@as_option
+@reader_options
+@click.argument("root_id")
+@click.argument("statement_id")
+@click.option(
+    "--format", "fmt", type=_FORMAT, default=None, help="write the report as CSV or XLSX (with --out)"
+)
+@click.option("--out", "out_path", default=None, help="the file to write (- for stdout)")
+@_LANG
+@handles_errors
+def statement_reconciliation(
+    username: str,
+    root_id: str,
+    statement_id: str,
+    fmt: str | None,
+    out_path: str | None,
+    lang: str,
+    **credentials: Any,
+) -> None:
+    """Each piece the statement pays with what the issuer's bank booked for it (#21)."""
+    from goldticket.services import exports, reconciliation
+
+    if (fmt is None) != (out_path is None):
+        raise d.InvalidInputError("give --format and --out together, or neither to show the report")
+    with portal() as opened:
+        actor = authenticated(opened.platform, username, **credentials)
+        if fmt is None:
+            out(reconciliation.reconciliation(opened, actor, root_id, statement_id))
+            return
+        made = exports.export_reconciliation(opened, actor, root_id, statement_id, fmt, language=lang)
+        _write_file(str(out_path), made.data)
+
+
+@statement.command("import-bank")
+@as_option
+@pin_option
+@click.argument("root_id")
+@click.argument("statement_id")
+@click.option("--file", "xml_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="the bank's camt.053.001.08 statement or camt.054.001.08 debit notification")  # fmt: skip
+@handles_errors
+def statement_import_bank(username: str, pin: str, root_id: str, statement_id: str, xml_file: str) -> None:
+    """Record what your bank booked for the statement's pieces on the ledger (PAID, partly paid);
+    the rest is reported (the issuer, #21)."""
+    from goldticket.services import reconciliation
+
+    with open(xml_file, "rb") as source:
+        xml = source.read()
+    with portal() as opened:
+        out(
+            reconciliation.import_bank_statement(
+                opened, opened.platform.actor(username), root_id, statement_id, xml, pin=pin
+            )
+        )
+
+
+@ticket.command("export")
+@as_option
+@reader_options
+@click.option("--holder")
+@click.option("--root")
+@click.option("--status", help="any case: active, locked_transfer, settled, ...")
+@click.option("--format", "fmt", type=_FORMAT, default="csv")
+@click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+@_LANG
+@handles_errors
+def ticket_export(
+    username: str,
+    holder: str | None,
+    root: str | None,
+    status: str | None,
+    fmt: str,
+    out_path: str,
+    lang: str,
+    **credentials: Any,
+) -> None:
+    """The tickets your member may see (by holder, root or status; e.g. your holdings, what you
+    issued, financed or settled) as CSV or XLSX (#21)."""
+    from goldticket.services import exports, pending, reads
+
+    with portal() as opened:
+        actor = authenticated(opened.platform, username, **credentials)
+        wanted = pending.ticket_status(status)
+        find = reads.TicketFilter(status=wanted) if wanted else reads.TicketFilter()
+        made = exports.export_tickets(
+            opened, actor, fmt, language=lang, holder_org_id=holder, root_id=root, find=find
+        )
+        _write_file(out_path, made.data)
 
 
 @ticket.command("list")

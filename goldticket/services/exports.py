@@ -245,6 +245,82 @@ def export_reconciliation(
     )
 
 
+PAYMENT_HEADERS = {
+    "zh": (
+        "清分单号",
+        "根票号",
+        "付款日",
+        "端到端标识（票号）",
+        "收款人户名",
+        "收款人账号",
+        "收款人开户行",
+        "收款行联行号",
+        "金额（元）",
+        "币种",
+        "附言",
+        "付款人户名",
+        "付款人账号",
+    ),
+    "en": (
+        "Statement no.",
+        "Root ticket no.",
+        "Execution date",
+        "End-to-end id (ticket no.)",
+        "Payee account name",
+        "Payee account no.",
+        "Payee bank",
+        "Payee bank CNAPS code",
+        "Amount (yuan)",
+        "Currency",
+        "Remittance information",
+        "Payer account name",
+        "Payer account no.",
+    ),
+}
+
+
+def export_payment_file(
+    portal: Portal, actor: Actor, root_id: str, statement_id: str, fmt: str, *, language: str = "zh"
+) -> Export:
+    """The settlement's payment file (the credit transfers its pain.001 instructs the issuer's
+    bank to make: services.payments) as ``fmt`` (csv or xlsx), one row per piece and a total
+    row: for the issuer, who pays, only. Raises NotFoundError, RuleViolationError,
+    InvalidInputError."""
+    from . import payments  # the payment file's access rule and accounts live there
+
+    if fmt not in FORMATS:
+        raise d.InvalidInputError("format must be csv or xlsx")
+    if language not in PAYMENT_HEADERS:
+        raise d.InvalidInputError("language must be zh or en")
+    made = payments.payment_instructions(portal, actor, root_id, statement_id)
+    debtor = made.debtor
+    rows: list[tuple[Any, ...]] = [
+        (
+            made.statement_id,
+            made.root_id,
+            made.execution_date,
+            transfer.end_to_end_id,
+            transfer.creditor.name,
+            transfer.creditor.number,
+            transfer.creditor.bank_name,
+            transfer.creditor.cnaps_code,
+            yuan(transfer.amount_fen),
+            "CNY",
+            transfer.remittance,
+            debtor.name,
+            debtor.number,
+        )
+        for transfer in made.transfers
+    ]
+    total_fen = sum(transfer.amount_fen for transfer in made.transfers)
+    total = (TOTAL[language], "", "", "", "", "", "", "", yuan(total_fen), "CNY", "", "", "")
+    header = PAYMENT_HEADERS[language]
+    data = _csv(header, [*rows, total]) if fmt == "csv" else _xlsx(header, [*rows, total], title="payments")
+    return Export(
+        data=data, mimetype=FORMATS[fmt], filename=f"payment-{made.statement_id}.{fmt}", rows=len(rows)
+    )
+
+
 def _cell(value: Any) -> str:
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     # a cell Excel would read as a formula is written as text

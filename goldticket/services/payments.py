@@ -6,6 +6,7 @@ account the member did not register)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -25,12 +26,24 @@ def registered_account(portal: Portal, member_id: str) -> payments.Account | Non
     return payments.Account(kyc["account_name"], kyc["account_number"], kyc["bank_name"], kyc["cnaps_code"])
 
 
-def statement_payment_file(
+@dataclasses.dataclass(frozen=True)
+class PaymentInstructions:
+    """What a settlement's payment file instructs the issuer's bank: from the debtor's account,
+    one credit transfer per piece the statement pays, on the statement's settlement date."""
+
+    statement_id: str
+    root_id: str
+    execution_date: dt.date
+    debtor: payments.Account
+    transfers: list[payments.CreditTransfer]
+
+
+def payment_instructions(
     portal: Portal, actor: Actor, root_id: str, statement_id: str
-) -> tuple[str, bytes]:
-    """(file name, pain.001 XML) paying every piece the statement ``statement_id`` of ``root_id``
-    pays. Raises NotFoundError (no such statement, or not the issuer's), RuleViolationError
-    (a party without a registered settlement account)."""
+) -> PaymentInstructions:
+    """The credit transfers paying every piece the statement ``statement_id`` of ``root_id``
+    pays, to the registered settlement accounts. Raises NotFoundError (no such statement, or
+    not the issuer's), RuleViolationError (a party without a registered settlement account)."""
     platform = portal.platform
     root = platform.lookup("ticket", d.require_text(root_id, "root_id"))
     if root["issuer_org_id"] != actor.member_id:
@@ -55,14 +68,29 @@ def statement_payment_file(
         )
         for payment in paid
     ]
+    return PaymentInstructions(
+        statement_id=str(statement["statement_id"]),
+        root_id=root_id,
+        execution_date=d.parse_date(statement["settled_on"], "settled_on"),
+        debtor=accounts[actor.member_id],  # type: ignore[arg-type]
+        transfers=transfers,
+    )
+
+
+def statement_payment_file(
+    portal: Portal, actor: Actor, root_id: str, statement_id: str
+) -> tuple[str, bytes]:
+    """(file name, pain.001 XML) of :func:`payment_instructions`; the same errors, and
+    RuleViolationError for an account the schema refuses."""
+    made = payment_instructions(portal, actor, root_id, statement_id)
     try:
         xml = payments.credit_transfer_initiation(
-            message_id=statement["statement_id"],
+            message_id=made.statement_id,
             created_at=dt.datetime.now(dt.UTC),
-            execution_date=d.parse_date(statement["settled_on"], "settled_on"),
-            debtor=accounts[actor.member_id],  # type: ignore[arg-type]
-            transfers=transfers,
+            execution_date=made.execution_date,
+            debtor=made.debtor,
+            transfers=made.transfers,
         )
     except payments.PaymentFileError as error:
         raise d.RuleViolationError(str(error)) from None
-    return f"payment-{statement['statement_id']}.xml", xml
+    return f"payment-{made.statement_id}.xml", xml

@@ -835,6 +835,87 @@ def test_the_demo_settlement_has_its_payment_file(env: Env) -> None:
     assert b"<CtrlSum>1000000.00</CtrlSum>" in xml
 
 
+def test_the_statement_files_from_the_command_line(env: Env, tmp_path: Path) -> None:
+    """#21 on the CLI: the demo settlement's payment file (pain.001 XML, and its transfers as
+    CSV and XLSX) for the issuer only, the clearing statement and the reconciliation as files,
+    the reconciliation shown, a list of tickets exported; a payee gets no payment file."""
+    import openpyxl
+
+    from goldticket.payments import schema
+    from goldticket.services.accounts import DEMO_PASSWORD
+    from goldticket.services.demo import DEMO_PIN
+
+    out = run(env, "demo").stdout
+    found = re.search(r"statement (\S+) for ticket (\S+) on", out)
+    assert found
+    statement_id, root_id = found.groups()
+    issuer = ["--as", "hdzg.clerk", "--password", DEMO_PASSWORD]
+    xml = tmp_path / "payment.xml"
+    run(env, "statement", "payment-file", *issuer, root_id, statement_id, "--out", str(xml))
+    schema().validate(xml.read_text(encoding="utf-8"))
+    csv_file = tmp_path / "payment.csv"
+    run(env, "statement", "payment-file", *issuer, root_id, statement_id, "--format", "csv", "--lang", "en",
+        "--out", str(csv_file))  # fmt: skip
+    lines = csv_file.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Statement no.,Root ticket no.,Execution date,End-to-end id")
+    assert lines[-1].split(",")[8] == "1000000.00" and lines[-1].startswith("Total")
+    xlsx = tmp_path / "payment.xlsx"
+    run(
+        env,
+        "statement",
+        "payment-file",
+        *issuer,
+        root_id,
+        statement_id,
+        "--format",
+        "xlsx",
+        "--out",
+        str(xlsx),
+    )
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet.cell(1, 1).value == "清分单号" and sheet.max_row == len(lines)
+    # a payee of the statement: no payment file for it
+    refused = run(env, "statement", "payment-file", "--as", "szjm.clerk", "--password", DEMO_PASSWORD, root_id,
+                  statement_id, "--out", str(tmp_path / "no.xml"), code=3)  # fmt: skip
+    assert refused.stderr.startswith("error: not_found:") and not (tmp_path / "no.xml").exists()
+    statement_csv = tmp_path / "statement.csv"
+    run(env, "statement", "export", *issuer, root_id, statement_id, "--out", str(statement_csv))
+    assert statement_csv.read_text(encoding="utf-8-sig").startswith("清分单号")
+    shown = run_json(env, "statement", "reconciliation", *issuer, root_id, statement_id)
+    assert shown["due_fen"] == 100_000_000
+    report = tmp_path / "reconciliation.xlsx"
+    run(
+        env,
+        "statement",
+        "reconciliation",
+        *issuer,
+        root_id,
+        statement_id,
+        "--format",
+        "xlsx",
+        "--out",
+        str(report),
+    )
+    assert openpyxl.load_workbook(report).active.cell(1, 1).value == "清分单号"
+    fail(env, "statement", "reconciliation", *issuer, root_id, statement_id, "--format", "csv", code=2,
+         error="invalid_input")  # fmt: skip
+    listed = tmp_path / "tickets.csv"
+    run(env, "ticket", "export", *issuer, "--root", root_id, "--out", str(listed))
+    assert root_id in listed.read_text(encoding="utf-8-sig")
+    # the issuer imports its bank's camt.053 for every transfer of the payment file: all paid
+    from decimal import Decimal
+
+    import camt053
+
+    transfers = [line.split(",") for line in lines[1:-1]]
+    booked = [(row[3], int(Decimal(row[8]) * 100), f"BK{n}") for n, row in enumerate(transfers)]
+    camt = tmp_path / "camt053.xml"
+    camt.write_bytes(camt053.statement(transfers[0][12], booked, dt.date.fromisoformat(transfers[0][2])))
+    imported = run_json(env, "statement", "import-bank", "--as", "hdzg.clerk", "--pin", DEMO_PIN, root_id,
+                        statement_id, "--file", str(camt))  # fmt: skip
+    assert imported["complete"] and imported["paid_fen"] == imported["due_fen"] == 100_000_000
+
+
 # ------------------------------------------------ a change of settlement account (#21)
 def test_a_settlement_account_change_by_the_members_admin_and_the_desk(env: Env) -> None:
     from stdnum.cn import uscc

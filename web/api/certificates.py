@@ -15,7 +15,7 @@ from goldticket.services.context import Actor
 
 from ..errors import ApiError
 from ._endpoint import Write, endpoint, portal
-from .schemas import BankStatementImport, StatementExportQuery
+from .schemas import BankStatementImport, PaymentFileQuery, StatementExportQuery
 
 bp = Blueprint("certificates", __name__)
 # The whole request: the PDF plus a multipart envelope. Larger uploads answer 413.
@@ -261,11 +261,25 @@ def bank_reconciliation(actor: Actor, root_id: str, statement_id: str) -> dict[s
     bp,
     "/tickets/<root_id>/statements/<statement_id>/payment-file",
     "GET",
-    summary="The settlement's ISO 20022 pain.001.001.09 payment file for the issuer's bank (the issuer only)",
-    produces="application/xml",
+    summary="The settlement's ISO 20022 pain.001.001.09 payment file for the issuer's bank, or its"
+    " transfers as CSV (UTF-8 with BOM) or XLSX (the issuer only)",
+    query=PaymentFileQuery,
+    produces=",".join(
+        ["application/xml", *(exports.FORMATS[kind].split(";")[0] for kind in ("csv", "xlsx"))]
+    ),
 )
-def payment_file(actor: Actor, root_id: str, statement_id: str) -> Response:
-    name, data = payments.statement_payment_file(portal(), actor, root_id, statement_id)
-    return Response(
-        data, mimetype="application/xml", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+def payment_file(actor: Actor, root_id: str, statement_id: str, query: PaymentFileQuery) -> Response:
+    if query.format == "xml":
+        name, data = payments.statement_payment_file(portal(), actor, root_id, statement_id)
+        return Response(
+            data,
+            mimetype="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    made = exports.export_payment_file(
+        portal(), actor, root_id, statement_id, query.format, language=query.lang
     )
+    response = Response(made.data, mimetype=made.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -396,6 +396,15 @@ class StatementExportQuery(BaseModel):
     lang: Literal["zh", "en"] = "zh"
 
 
+class PaymentFileQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["xml", "csv", "xlsx"] = Field(
+        "xml",
+        description="xml: the ISO 20022 pain.001.001.09 file for the bank; csv or xlsx: the same transfers",
+    )
+    lang: Literal["zh", "en"] = "zh"
+
+
 class NotificationQuery(Paging):
     unread: bool = Field(False, description="only the notifications none of the member's users has read")
 

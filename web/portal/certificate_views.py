@@ -194,6 +194,12 @@ def reconciliation_export(root_id: str, statement_id: str, fmt: str) -> Any:
     return _statement_file(root_id, statement_id, fmt, exports.export_reconciliation)
 
 
+@bp.get("/tickets/<root_id>/statements/<statement_id>/payment-file/<fmt>")
+def payment_file_export(root_id: str, statement_id: str, fmt: str) -> Any:
+    """The payment file's transfers as CSV or XLSX (the issuer only)."""
+    return _statement_file(root_id, statement_id, fmt, exports.export_payment_file)
+
+
 @bp.get("/tickets/<root_id>/statements/<statement_id>/export/<fmt>")
 def statement_export(root_id: str, statement_id: str, fmt: str) -> Any:
     """The clearing statement as CSV or XLSX."""

@@ -79,3 +79,52 @@ def test_the_statement_page_offers_the_payment_file_to_the_issuer_only(app, memb
     holder = portal_login(app, "tier1.clerk")
     assert 'id="payment-file"' not in holder.get(page).get_data(as_text=True)
     assert holder.get(page + "/payment-file").status_code == 404
+
+
+def test_the_payment_file_as_csv_and_xlsx_for_the_issuer_only(app, members, accepted, portal):
+    """#21 exports: the same transfers as the pain.001 file, one row per piece and a total row,
+    exact to the fen, over the API and from the statement page; nobody else gets them."""
+    import io
+
+    import openpyxl
+    from test_portal_pages import portal_login
+
+    root = accepted["id"]
+    portal.platform.settings = dataclasses.replace(portal.platform.settings, today=MATURITY)
+    statement = members["core"].post(f"/tickets/{root}/settle", {"pin": PIN}, expect=200)
+    path = f"/api/v1/tickets/{root}/statements/{statement['statement_id']}/payment-file"
+    core = {"Authorization": f"Bearer {members['core'].token}"}
+    answer = members.client.get(path + "?format=csv&lang=en", headers=core)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv", answer.get_data(as_text=True)
+    rows = answer.data.decode("utf-8-sig").splitlines()
+    assert rows[0].split(",")[:4] == [
+        "Statement no.",
+        "Root ticket no.",
+        "Execution date",
+        "End-to-end id (ticket no.)",
+    ]
+    tier1 = member_kyc("tier1 公司", 1)
+    (line,) = rows[1:-1]
+    cells = line.split(",")
+    assert (cells[3], cells[5], cells[7], cells[8], cells[9]) == (
+        root, tier1["account_number"], tier1["cnaps_code"], "1000000.00", "CNY",
+    )  # fmt: skip
+    assert rows[-1].split(",")[8] == "1000000.00"
+    answer = members.client.get(path + "?format=xlsx", headers=core)
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    assert sheet.cell(1, 1).value == "清分单号" and sheet.cell(2, 9).value == 1000000
+    assert sheet.cell(2, 6).value == tier1["account_number"]  # text, never a number
+    assert members.client.get(path + "?format=pdf", headers=core).status_code == 400
+    for other in ("tier1", "bank"):
+        refused = members.client.get(
+            path + "?format=csv", headers={"Authorization": f"Bearer {members[other].token}"}
+        )
+        assert refused.status_code == 404, other
+    page = f"/tickets/{root}/statements/{statement['statement_id']}"
+    issuer = portal_login(app, "core.clerk")
+    html = issuer.get(page).get_data(as_text=True)
+    assert 'id="payment-file-csv"' in html and 'id="payment-file-xlsx"' in html
+    assert issuer.get(page + "/payment-file/xlsx").status_code == 200
+    holder = portal_login(app, "tier1.clerk")
+    assert 'id="payment-file-csv"' not in holder.get(page).get_data(as_text=True)
+    assert holder.get(page + "/payment-file/csv").status_code == 404
