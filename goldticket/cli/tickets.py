@@ -424,14 +424,31 @@ def ticket_finance(
     yes: bool,
     recourse: bool | None,
 ) -> None:
-    """Apply to a bank to discount part or all of a ticket (holder), at most at --max-rate."""
-    from goldticket.services import financing
+    """Apply to a bank to discount part or all of a ticket (holder), at most at --max-rate. The
+    confirmation shows what you get at worst (that rate, the bank's fee and day basis, from
+    today): interest, fee, proceeds and the annualised total cost (#21, fee transparency)."""
+    from goldticket.services import access, financing, members
 
     amount_fen = amount_of(amount_text, amount_fen)
     max_rate_bp = rate_percent(max_rate)
     with platform() as opened:
+        actor = opened.actor(username)
+        access.require_holder(opened, actor, ticket_id)
+        bank = members.get_member(opened, bank_org_id)
+        worst = financing.quote(
+            amount_fen=amount_fen,
+            annual_rate_bp=max_rate_bp,
+            value_date=opened.today(),
+            maturity_date=access.ticket(opened, ticket_id)["maturity_date"],
+            day_basis=int(bank.get("day_basis") or 360),
+            fee_bp=int(bank.get("fee_bp") or 0),
+        )
+        cost = worst.annualised_cost_bp
         pin = confirm_amount(
-            f"ask {bank_org_id} to discount {ticket_id} at most at {d.format_rate(max_rate_bp)} a year",
+            f"ask {bank_org_id} to discount {ticket_id} at most at {d.format_rate(max_rate_bp)} a year"
+            f" ({worst.days} days: interest at most {d.format_fen(worst.discount_interest_fen)},"
+            f" fee {d.format_fen(worst.fee_fen)}, proceeds at least {d.format_fen(worst.proceeds_fen)},"
+            f" annualised total cost at most {d.format_rate(cost) if cost is not None else '-'})",
             amount_fen,
             pin=pin,
             yes=yes,
@@ -439,7 +456,7 @@ def ticket_finance(
         out(
             financing.apply_financing(
                 opened,
-                opened.actor(username),
+                actor,
                 ticket_id=ticket_id,
                 bank_org_id=bank_org_id,
                 amount_fen=amount_fen,

@@ -458,19 +458,14 @@ def test_life_cycle(consortium: Env) -> None:
     assert (part["holder_org_id"], part["amount_fen"]) == ("s2", 2_000_000)
     assert (kept["holder_org_id"], kept["amount_fen"]) == ("s1", 3_000_000)
 
-    applied = run_json(
-        env,
-        "ticket",
-        "finance",
-        part["id"],
-        *as_user("s2.clerk"),
-        "--bank",
-        "b1",
-        "--amount-fen",
-        "1500000",
-        "--max-rate",
-        "2.62",
-    )
+    # at the keyboard the holder sees what it gets at worst before its PIN is asked (#21): the
+    # 15,000.00 for 30 days at 2.62 %: interest 32.75, no fee, proceeds 14,967.25; the cost on
+    # the proceeds 2.66 % a year
+    finance = ["ticket", "finance", part["id"], "--as", "s2.clerk", "--bank", "b1", "--amount-fen", "1500000"]
+    result = run(env, *finance, "--max-rate", "2.62", "--json", stdin=f"y\n{PIN}\n")
+    assert "30 days: interest at most 32.75, fee 0.00, proceeds at least 14,967.25" in result.stderr
+    assert "annualised total cost at most 2.66 %" in result.stderr, result.stderr
+    applied = json.loads(result.stdout)
     assert applied["ticket"]["status"] == "LOCKED_FINANCING"
     # #21: approval needs the registration (中登网) first
     refused = ["financing", "approve", applied["application_id"], *as_user("b1.clerk")]
