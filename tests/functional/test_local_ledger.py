@@ -156,8 +156,8 @@ def test_the_client_reports_an_mvcc_conflict_as_a_typed_error(consortium, issued
     request = {"ticket_id": issued_ticket["id"], "to_org_id": "tier2", "amount_fen": 1000}
     original_endorse = ledger.endorse
 
-    def endorse_then_race(proposal):
-        prepared = original_endorse(proposal)
+    def endorse_then_race(proposal, organizations=()):
+        prepared = original_endorse(proposal, organizations)
         ledger.endorse = original_endorse
         Contract(ledger).submit(tier1_key, "OfferTransfer", {**request, "to_org_id": "tier3"})
         return prepared
