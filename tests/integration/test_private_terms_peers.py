@@ -159,6 +159,14 @@ def test_another_banks_peer_holds_no_private_financing_terms(
         members.register_member(p, desk, member_id="s9", name="S9", role="supplier", msp_id="BankTwoMSP")
     trusted = members.trust_organisation(p, desk, orgs.export(folder), folder)
     assert trusted["msp_id"] == "BankTwoMSP"
+    # a trusted CA is never replaced: not the newcomer's, not a founding organisation's
+    from goldticket.signing import OrgCA
+
+    for msp in ("BankTwoMSP", "BankMSP"):
+        other = {"msp_id": msp, "ca_pem": OrgCA.create(msp, "someone else").certificate_pem.decode()}
+        with pytest.raises(d.StateConflictError, match="never replaced"):
+            members.trust_organisation(p, desk, other)
+    assert members.trust_organisation(p, desk, orgs.export(folder), folder)["msp_id"] == "BankTwoMSP"
     assert not any(b"PRIVATE" in f.read_bytes() for f in p.settings.data_dir.rglob("*") if f.is_file()
                    and "BankTwoMSP" in f.name)  # fmt: skip
     members.register_member(

@@ -174,6 +174,7 @@ def test_queries_refuse_a_signer_that_is_not_registered_or_revoked(consortium, i
             ("GetMember", {"id": "tier1"}),
             ("ListMembers", {}),
             ("GetCertificate", {"sha256": "ab" * 32}),
+            ("GetLedgerRules", {}),
         ):
             with pytest.raises(Exception, match="forbidden"):
                 p.contract.evaluate(signer, function, request)
