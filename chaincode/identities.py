@@ -66,17 +66,17 @@ class IdentityTransactions:
         await tx.caller("operator", admin=True)
         config = d.require_document_rule_change(await tx.require("config", "bootstrap"))
         await tx.put("config", ("bootstrap",), config)
-        return await self._rules(config)
+        return self._rules(config)
 
     @transaction
     async def GetLedgerRules(self, tx: Tx, req: dict[str, Any]) -> dict[str, Any]:
         """The rules every member's moves are held to: the longest payment term, whether moves
         need their signed documents, the ledger's environment."""
         await tx.viewer()
-        return await self._rules(await tx.require("config", "bootstrap"))
+        return self._rules(await tx.require("config", "bootstrap"))
 
     @staticmethod
-    async def _rules(config: dict[str, Any]) -> dict[str, Any]:
+    def _rules(config: dict[str, Any]) -> dict[str, Any]:
         return {
             "max_term_months": config["max_term_months"],
             "documents": d.document_rule(config),
