@@ -38,6 +38,9 @@ PEER_ORGS = (("OperatorMSP", "operator"), ("CoreMSP", "core"), ("BankMSP", "bank
 # a namespace of their own, at an address of a private /24 on a bridge: its last byte here
 # (BFT's further orderer organisations Orderer<i>MSP: 20 + i).
 NAMESPACE_HOSTS = {ORDERER_MSP: 10, "OperatorMSP": 11, "CoreMSP": 12, "BankMSP": 13}
+# An organisation that joins later has the address its own folder gives its peer (``org init
+# --node peer:peer0.<org>:10.77.N.<k>:<port>``), k in this range, in a namespace of its own.
+JOINED_HOSTS = range(30, 255)
 
 
 def orderer_msp(index: int, consensus: str) -> str:
@@ -215,9 +218,23 @@ class Layout:
     def namespace(self, msp_id: str) -> str:
         return f"gt{self.subnet}-{msp_id.removesuffix('MSP').lower()}"
 
-    def veth(self, msp_id: str) -> str:
-        """The root-side end of the organisation's link (cut it to take the organisation off)."""
-        return f"gt{self.subnet}v{host_number(msp_id)}"
+    def veth(self, msp_id: str, host: int | None = None) -> str:
+        """The root-side end of the organisation's link (cut it to take the organisation off);
+        ``host``: the last byte of its address (a joined organisation's, from its endpoint)."""
+        return f"gt{self.subnet}v{host_number(msp_id) if host is None else host}"
+
+    def joined_host(self, address: str) -> int:
+        """The last byte of a joined organisation's address on this namespaced network: it must
+        be inside the network's /24, in JOINED_HOSTS (below are the network's own)."""
+        prefix = f"10.77.{self.subnet}."
+        last = address.removeprefix(prefix)
+        if not address.startswith(prefix) or not last.isdigit() or int(last) not in JOINED_HOSTS:
+            raise NetworkError(
+                f"{address} is not an address for a joining organisation on this network: its "
+                f"organisations are hosts of {prefix}0/24, a newcomer's peer one of "
+                f"{prefix}{JOINED_HOSTS[0]}-{JOINED_HOSTS[-1]}"
+            )
+        return int(last)
 
     def netns(self, msp_id: str) -> str | None:
         """The namespace the organisation's processes run in, None on 127.0.0.1."""

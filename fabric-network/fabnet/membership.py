@@ -23,7 +23,7 @@ import yaml
 
 from goldticket.signing.organisations import make_folders, write_file
 
-from . import lifecycle, nodes, orgs
+from . import lifecycle, netns, nodes, orgs
 from .binaries import Binaries
 from .errors import NetworkError
 from .layout import HOST, OPERATOR_MSP, Layout, Peer
@@ -201,13 +201,13 @@ def members(layout: Layout, binaries: Binaries, peer: Peer, workdir: Path) -> li
 # leave it), joins the channel from the genesis block the orderers serve to its members, catches
 # up, installs the package (public bytes, its id fixed) and approves the committed definition for
 # itself, with its own admin. Its peer then endorses; MAJORITY now counts it.
-def own_peer(folder: Path, port: int) -> Peer:
-    """The peer an organisation's folder describes (the first node of role peer)."""
+def own_peer(folder: Path, port: int, host: str = HOST) -> Peer:
+    """The peer an organisation's folder describes (the first node of role peer), at ``host``."""
     metadata = json.loads((folder / "org.json").read_text())
     peers = [node for node in metadata["nodes"] if node["role"] == "peer"]
     if not peers or not peers[0]["name"].startswith("peer0."):
         raise NetworkError(f"{folder} describes no peer named peer0.<org>")
-    return Peer(metadata["msp_id"], peers[0]["name"].removeprefix("peer0."), port)
+    return Peer(metadata["msp_id"], peers[0]["name"].removeprefix("peer0."), port, host)
 
 
 def own_peer_env(layout: Layout, binaries: Binaries, folder: Path, peer: Peer) -> dict[str, str]:
@@ -234,14 +234,20 @@ def own_admin_env(layout: Layout, binaries: Binaries, folder: Path, peer: Peer) 
 
 
 def start_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer, package_id: str) -> None:
-    """Its peer and its chaincode server (the same package id as every other organisation's)."""
+    """Its peer and its chaincode server (the same package id as every other organisation's); on
+    a namespaced network both in a namespace of its own at its peer's address, as a host of its
+    own would be."""
     make_folders(folder / "ledgers")
+    if layout.namespaces:
+        netns.add_joined(layout, peer.msp_id, peer.host)
     nodes.start(
         layout,
         peer.name,
         nodes.peer_command(binaries),
         own_peer_env(layout, binaries, folder, peer),
         (peer.port, peer.chaincode_port, peer.operations_port),
+        host=peer.host,
+        netns=layout.netns(peer.msp_id),
     )
     nodes.start(
         layout,
@@ -249,10 +255,14 @@ def start_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer,
         nodes.chaincode_command(),
         nodes.chaincode_env(peer, package_id),
         (peer.chaincode_server_port,),
+        host=peer.host,
+        netns=layout.netns(peer.msp_id),
     )
     log = layout.logs / f"{peer.name}.log"
-    nodes.wait_until(lambda: nodes.healthy(peer.operations_port), peer.name, 60, log)
-    nodes.wait_until(lambda: nodes.listening(peer.chaincode_server_port), f"chaincode.{peer.org}", 30)
+    nodes.wait_until(lambda: nodes.healthy(peer.operations_port, peer.host), peer.name, 60, log)
+    nodes.wait_until(
+        lambda: nodes.listening(peer.chaincode_server_port, peer.host), f"chaincode.{peer.org}", 30
+    )
 
 
 def join_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer, workdir: Path) -> None:
@@ -364,7 +374,13 @@ def joined_dir(layout: Layout) -> Path:
 
 def record_joined(layout: Layout, folder: Path, peer: Peer) -> Path:
     """Remember that ``folder``'s organisation runs ``peer`` on this machine (public facts only)."""
-    record = {"msp_id": peer.msp_id, "folder": str(folder.resolve()), "org": peer.org, "port": peer.port}
+    record = {
+        "msp_id": peer.msp_id,
+        "folder": str(folder.resolve()),
+        "org": peer.org,
+        "port": peer.port,
+        "host": peer.host,
+    }
     path = joined_dir(layout) / f"{peer.msp_id}.json"
     write_file(path, json.dumps(record, indent=1).encode())
     return path
@@ -377,7 +393,7 @@ def joined(layout: Layout, binaries: Binaries) -> dict[str, Member]:
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         record = json.loads(path.read_text(encoding="utf-8"))
         own = Path(record["folder"])
-        peer = Peer(record["msp_id"], record["org"], int(record["port"]))
+        peer = Peer(record["msp_id"], record["org"], int(record["port"]), str(record.get("host") or HOST))
         env = own_admin_env(layout, binaries, own, peer)
         found[peer.msp_id] = Member(peer, own / "msp" / "tlscacerts" / "ca.pem", env, own)
     return found
@@ -474,13 +490,13 @@ def invoke_ping(
 def propose_join(layout: Layout, binaries: Binaries, data: dict[str, Any], out: Path) -> tuple[str, int]:
     """The unsigned update adding the organisation of public file ``data`` (checked and imported
     under ``<fabric dir>/imported``), its first peer as anchor; returns (MSP id, members now)."""
-    if layout.namespaces:
-        raise NetworkError("joining an organisation to a namespaced network is not supported yet")
     msp_id = orgs.import_public(layout.root, data, own=OPERATOR_MSP)
     imported = layout.root / "imported" / msp_id
     metadata = json.loads((imported / "org.json").read_text(encoding="utf-8"))
     peers = [node for node in metadata["nodes"] if node["role"] == "peer"]
     host, port = peers[0]["endpoint"].rsplit(":", 1) if peers else (HOST, None)
+    if peers and layout.namespaces:
+        layout.joined_host(host)  # its anchor must be an address this network's peers can reach
     group = organisation_group(binaries, imported, msp_id, int(port) if port else None, host)
     workdir = layout.root / "work" / f"propose-{msp_id}"
     envelope = add_organisation_update(layout, binaries, layout.peers[0], group, msp_id, workdir)
@@ -553,8 +569,6 @@ def join_peer(layout: Layout, binaries: Binaries, folder: Path) -> tuple[Peer, d
     """The newcomer's whole part once it is a member, from its own folder: start its peer and
     chaincode server, join from the genesis block, install the package and approve the committed
     definition, and record it as a member run from here; returns its peer and chain info."""
-    if layout.namespaces:
-        raise NetworkError("joining an organisation to a namespaced network is not supported yet")
     nodes_listed = orgs.metadata(folder)["nodes"]
     if not isinstance(nodes_listed, list):
         raise NetworkError(f"{folder}/org.json lists no nodes")
@@ -562,9 +576,11 @@ def join_peer(layout: Layout, binaries: Binaries, folder: Path) -> tuple[Peer, d
     if not endpoints:
         raise NetworkError(f"{folder} describes no peer")
     host, port = endpoints[0].rsplit(":", 1)
-    if host != HOST:
+    if layout.namespaces:
+        layout.joined_host(host)  # a host of the network's /24 that none of its own holds
+    elif host != HOST:
         raise NetworkError(f"its peer's endpoint {endpoints[0]} is not on {HOST}, where this network runs")
-    peer = own_peer(folder, int(port))
+    peer = own_peer(folder, int(port), host)
     package_id = lifecycle.package_id(layout, binaries)
     start_own_peer(layout, binaries, folder, peer, package_id)
     join_own_peer(layout, binaries, folder, peer, layout.root / "work" / f"join-{peer.msp_id}")

@@ -3,7 +3,8 @@
 With GOLDTICKET_FABRIC_NAMESPACES=1 (root only) ``up`` makes a bridge ``gt<N>br`` holding
 10.77.N.1/24 in the machine's own namespace, and per organisation a namespace ``gt<N>-<org>``
 linked to the bridge by a veth pair, its end inside named eth0 with 10.77.N.<k>/24 (orderers .10,
-operator .11, core .12, bank .13, BFT's other orderer organisations .21, .22, ...), loopback up. Every process of that organisation (orderers,
+operator .11, core .12, bank .13, BFT's other orderer organisations .21, .22, ...; an organisation
+that joins later the address its own folder gives its peer, .30-.254), loopback up. Every process of that organisation (orderers,
 peer, chaincode server) runs inside its namespace (``ip netns exec``), listening on that address
 only, so organisations reach each other as separate hosts would: over the bridge, by address,
 with TLS names per host. N comes from the port base, so networks with different bases never
@@ -45,18 +46,21 @@ def organisations(layout: Layout) -> list[str]:
     return list(layout.msp_ids)
 
 
+def _prefix(layout: Layout) -> str:
+    return f"gt{layout.subnet}-"
+
+
 def existing(layout: Layout) -> list[str]:
-    """This network's namespaces that exist now."""
-    names = {line.split()[0] for line in _ip("netns", "list").stdout.splitlines() if line.strip()}
-    return [layout.namespace(msp) for msp in organisations(layout) if layout.namespace(msp) in names]
+    """This network's namespaces that exist now (an organisation's that joined later included)."""
+    names = [line.split()[0] for line in _ip("netns", "list").stdout.splitlines() if line.strip()]
+    return sorted(name for name in names if name.startswith(_prefix(layout)))
 
 
 def bridge_exists(layout: Layout) -> bool:
     return _ip("link", "show", layout.bridge, check=False).returncode == 0
 
 
-def create(layout: Layout) -> bool:
-    """Make the bridge and every organisation's namespace that is missing; True if it made any."""
+def _bridge(layout: Layout) -> bool:
     reason = available()
     if reason:
         raise NetworkError(f"GOLDTICKET_FABRIC_NAMESPACES=1: {reason}")
@@ -66,28 +70,53 @@ def create(layout: Layout) -> bool:
         _ip("addr", "add", f"{layout.bridge_address}/24", "dev", layout.bridge)
         made = True
     _ip("link", "set", layout.bridge, "up")
-    present = set(existing(layout))
-    for msp_id in organisations(layout):
-        name, veth = layout.namespace(msp_id), layout.veth(msp_id)
-        if name in present:
-            continue
-        inner = f"{veth}i"
-        _ip("link", "del", veth, check=False)  # a leftover of an interrupted run
-        _ip("netns", "add", name)
-        _ip("link", "add", veth, "type", "veth", "peer", "name", inner)
-        _ip("link", "set", inner, "netns", name)
-        _ip("-n", name, "link", "set", inner, "name", "eth0")
-        _ip("-n", name, "addr", "add", f"10.77.{layout.subnet}.{host_number(msp_id)}/24", "dev", "eth0")
-        _ip("-n", name, "link", "set", "eth0", "up")
-        _ip("-n", name, "link", "set", "lo", "up")
-        _ip("link", "set", veth, "master", layout.bridge)
-        _ip("link", "set", veth, "up")
-        made = True
     return made
 
 
+def _host(layout: Layout, msp_id: str, host: int) -> bool:
+    """The organisation's namespace at 10.77.N.<host>, linked to the bridge; False if it exists."""
+    name, veth = layout.namespace(msp_id), layout.veth(msp_id, host)
+    if name in existing(layout):
+        return False
+    inner = f"{veth}i"
+    _ip("link", "del", veth, check=False)  # a leftover of an interrupted run
+    _ip("netns", "add", name)
+    _ip("link", "add", veth, "type", "veth", "peer", "name", inner)
+    _ip("link", "set", inner, "netns", name)
+    _ip("-n", name, "link", "set", inner, "name", "eth0")
+    _ip("-n", name, "addr", "add", f"10.77.{layout.subnet}.{host}/24", "dev", "eth0")
+    _ip("-n", name, "link", "set", "eth0", "up")
+    _ip("-n", name, "link", "set", "lo", "up")
+    _ip("link", "set", veth, "master", layout.bridge)
+    _ip("link", "set", veth, "up")
+    return True
+
+
+def create(layout: Layout) -> bool:
+    """Make the bridge and every organisation's namespace that is missing; True if it made any."""
+    made = _bridge(layout)
+    for msp_id in organisations(layout):
+        made |= _host(layout, msp_id, host_number(msp_id))
+    return made
+
+
+def add_joined(layout: Layout, msp_id: str, address: str) -> bool:
+    """The namespace of an organisation that joined later, at the address its own folder gives
+    its peer (checked by :meth:`Layout.joined_host`); True if it was made now."""
+    host = layout.joined_host(address)
+    for name in existing(layout):
+        if (
+            name != layout.namespace(msp_id)
+            and f" {address}/" in _ip("-n", name, "-o", "addr", "show").stdout
+        ):
+            raise NetworkError(f"{address} is the address of another organisation on this network ({name})")
+    made = _bridge(layout)
+    return _host(layout, msp_id, host) or made
+
+
 def destroy(layout: Layout) -> list[str]:
-    """Remove this network's namespaces (their veth pairs go with them) and its bridge."""
+    """Remove this network's namespaces (their veth pairs go with them: the inner end is gone
+    with its namespace) and its bridge."""
     removed: list[str] = []
     if available() is not None:
         return removed

@@ -95,7 +95,9 @@ def init(folder: Path, msp_id: str, name: str, nodes: list[Node]) -> None:
         msp_id, name
     )
     for node in nodes:
-        _write_identity(folder / "nodes" / node.name, ca, node.name, node.role)
+        # its TLS certificate names the host its endpoint gives (a namespace's address, a DNS name)
+        hosts = tuple(dict.fromkeys(("localhost", "127.0.0.1", node.endpoint.rsplit(":", 1)[0])))
+        _write_identity(folder / "nodes" / node.name, ca, node.name, node.role, hosts)
     _write_identity(folder / "admin", ca, f"admin.{msp_id.lower()}", "admin")
     metadata = {
         "msp_id": msp_id,

@@ -43,7 +43,6 @@ def start_servers(layout: Layout, package_id: str, slot: int, peers: list[Peer] 
     """Each organisation's chaincode server for the new package, beside the running one (the
     network's organisations by default; ``peers``: the channel's members run from here)."""
     peers = list(layout.peers) if peers is None else peers
-    own = {peer.msp_id for peer in layout.peers}
     for peer in peers:
         port = peer.chaincode_server_port + slot
         env = {**nodes.chaincode_env(peer, package_id), "CHAINCODE_SERVER_ADDRESS": f"{peer.host}:{port}"}
@@ -54,8 +53,8 @@ def start_servers(layout: Layout, package_id: str, slot: int, peers: list[Peer] 
             env,
             (port,),
             host=peer.host,
-            # an organisation that joined later runs its nodes where its own folder is
-            netns=layout.netns(peer.msp_id) if peer.msp_id in own else None,
+            # an organisation that joined later runs its nodes in its own namespace too
+            netns=layout.netns(peer.msp_id),
         )
     for peer in peers:
         port = peer.chaincode_server_port + slot

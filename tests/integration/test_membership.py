@@ -6,7 +6,9 @@ upgrade is approved by all four organisations, the Gateway picks the newcomer's 
 the network is stopped and started again with the newcomer, and the newcomer is removed by a
 majority. It adds an organisation to the channel, which changes every
 MAJORITY policy after it, so it runs on a network of its own (ports from
-GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE, default 19050), not the session's."""
+GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE, default 19050), not the session's. It runs twice: on
+127.0.0.1, and (as root) with every organisation a host of its own in a Linux network namespace,
+the newcomer's peer in a namespace of its own at the address its folder gives (ports 300 above)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fabnet import binaries, lifecycle, membership, network, nodes, probe, upgrade
+from fabnet import binaries, lifecycle, membership, netns, network, nodes, probe, upgrade
 from fabnet.errors import NetworkError
 from fabnet.layout import Layout
 from fabric_checks import restart
@@ -30,15 +32,21 @@ PORT_BASE = int(os.environ.get("GOLDTICKET_TEST_MEMBERSHIP_PORT_BASE") or 19050)
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def own_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
+@pytest.fixture(scope="module", params=["127.0.0.1", "namespaces"])
+def own_network(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
+    namespaced = request.param == "namespaces"
+    if namespaced and (reason := netns.available()):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs as root and must run this: {reason}")
+        pytest.skip(reason)
     root = tmp_path_factory.mktemp("membership")
     layout = Layout.from_env(
         {
             "GOLDTICKET_DATA_DIR": str(root / "data"),
             "GOLDTICKET_ENV": "test",
-            "GOLDTICKET_FABRIC_PORT_BASE": str(PORT_BASE),
+            "GOLDTICKET_FABRIC_PORT_BASE": str(PORT_BASE + (300 if namespaced else 0)),
             "GOLDTICKET_FABRIC_BATCH_TIMEOUT": "100ms",
+            "GOLDTICKET_FABRIC_NAMESPACES": "1" if namespaced else "0",
         }
     )
     try:
@@ -63,8 +71,8 @@ def _network_py(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
         {
             "GOLDTICKET_DATA_DIR": str(layout.data_dir),
             "GOLDTICKET_ENV": "test",
-            "GOLDTICKET_FABRIC_PORT_BASE": str(PORT_BASE),
-            "GOLDTICKET_FABRIC_NAMESPACES": "0",
+            "GOLDTICKET_FABRIC_PORT_BASE": str(layout.port_base),
+            "GOLDTICKET_FABRIC_NAMESPACES": "1" if layout.namespaces else "0",
             "PYTHONPATH": str(REPOSITORY),
         }
     )
@@ -83,10 +91,13 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     layout, fabric = own_network, binaries.find_binaries()
     operator, core, bank = layout.peers  # OperatorMSP, CoreMSP, BankMSP
     assert [p.msp_id for p in layout.peers] == ["OperatorMSP", "CoreMSP", "BankMSP"]
-    # the second bank makes its own folder and writes its public file, from a shell
+    # the second bank makes its own folder and writes its public file, from a shell; on the
+    # namespaced network its peer is a host of its own (10.77.N.30)
     bank_two, public = tmp_path / "banktwo", tmp_path / "banktwo.json"
+    host = f"10.77.{layout.subnet}.30" if layout.namespaces else "127.0.0.1"
+    port = layout.port_base + 140
     _ok(_network_py(layout, "org", "init", "--msp", "BankTwoMSP", "--name", "Bank Two", "--dir", str(bank_two),
-                    "--node", f"peer:peer0.banktwo:127.0.0.1:{PORT_BASE + 140}"))  # fmt: skip
+                    "--node", f"peer:peer0.banktwo:{host}:{port}"))  # fmt: skip
     _ok(_network_py(layout, "org", "export", "--dir", str(bank_two), "--out", str(public)))
 
     # signed by one of three (the operator alone, as submitter): refused by the orderer
@@ -132,8 +143,10 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     # approves the committed definition for itself and endorses; MAJORITY is now 3 of 4
     joined = _ok(_network_py(layout, "peer", "join", "--dir", str(bank_two)))
     assert "peer0.banktwo (BankTwoMSP) joined goldticket" in joined, joined
-    fabric_peer = membership.own_peer(bank_two, PORT_BASE + 140)
+    fabric_peer = membership.own_peer(bank_two, port, host)
     assert (fabric_peer.msp_id, fabric_peer.name) == ("BankTwoMSP", "peer0.banktwo")
+    if layout.namespaces:
+        _in_own_namespace(layout, ["peer0.banktwo", "chaincode.banktwo"], f"gt{layout.subnet}-banktwo")
     own_admin = membership.own_admin_env(layout, fabric, bank_two, fabric_peer)
     operator_admin = nodes.admin_env(layout, fabric, operator)
     _same_chain(layout, fabric, own_admin, operator_admin)
@@ -196,7 +209,11 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     # joined organisation's peer comes back from its own folder, every member's server of the
     # upgraded package too; the newcomer's peer catches up and endorses on sequence 2
     network.down(layout, say=lambda _: None)
+    if layout.namespaces:  # down leaves no namespace, the newcomer's included
+        assert netns.existing(layout) == [] and not netns.bridge_exists(layout)
     network.up(layout, say=lambda _: None)
+    if layout.namespaces:
+        _in_own_namespace(layout, ["peer0.banktwo", "chaincode.banktwo"], f"gt{layout.subnet}-banktwo")
     _same_chain(layout, fabric, own_admin, operator_admin)
     membership.invoke_ping(
         layout, fabric, own_admin, [endorsed_by[m] for m in ("BankTwoMSP", "CoreMSP", "BankMSP")]
@@ -230,6 +247,14 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
     membership.invoke_ping(layout, fabric, operator_admin, core_and_bank)
     with pytest.raises(NetworkError, match="access denied: channel \\[goldticket\\] creator org unknown"):
         membership.invoke_ping(layout, fabric, own_admin, core_and_bank)
+
+
+def _in_own_namespace(layout: Layout, names: list[str], namespace: str) -> None:
+    """Each process ``names`` runs in ``namespace`` (a host of its own), none on the machine's."""
+    for name in names:
+        pid = (layout.pids / f"{name}.pid").read_text().split()[0]
+        found = subprocess.run(["ip", "netns", "identify", pid], capture_output=True, text=True, check=True)
+        assert found.stdout.strip() == namespace, (name, found.stdout, found.stderr)
 
 
 def _same_chain(

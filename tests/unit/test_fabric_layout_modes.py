@@ -63,6 +63,26 @@ def test_up_refuses_to_switch_a_network_to_the_other_mode(tmp_path: Path) -> Non
 
 
 def test_the_suites_port_bases_have_subnets_of_their_own() -> None:
-    # CI's network, the test session's, membership, BFT, namespaces, org keys, benchmarks
-    bases = [7050, 17050, 19050, 21050, 24050, 25050, 27050, 31050, 37050]
+    # CI's network, the test session's, membership (both modes), BFT, namespaces, org keys, benchmarks
+    bases = [7050, 17050, 19050, 19350, 21050, 24050, 25050, 27050, 31050, 37050]
     assert len({subnet_index(base) for base in bases}) == len(bases)
+
+
+def test_a_joining_organisation_gets_an_address_of_the_networks_own_subnet(tmp_path: Path) -> None:
+    layout = Layout.from_env(env(tmp_path, GOLDTICKET_FABRIC_NAMESPACES="1"))
+    subnet = layout.subnet
+    assert layout.joined_host(f"10.77.{subnet}.30") == 30
+    assert layout.veth("BankTwoMSP", 30) == f"gt{subnet}v30"
+    assert layout.namespace("BankTwoMSP") == f"gt{subnet}-banktwo"
+    refused = [
+        f"10.77.{subnet}.13",  # the first bank's host: the network's own are below .30
+        f"10.77.{subnet}.1",  # the bridge
+        f"10.77.{subnet}.255",
+        f"10.77.{subnet + 1}.30",  # another network's subnet
+        "127.0.0.1",
+        "10.0.3.13",
+        f"10.77.{subnet}.3x",
+    ]
+    for address in refused:
+        with pytest.raises(NetworkError, match="not an address for a joining organisation"):
+            layout.joined_host(address)
