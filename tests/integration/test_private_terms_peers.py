@@ -9,15 +9,19 @@ definition sequence, approved by every organisation, committed) and a financing 
 supplier and the new bank keeps its rate there, made through the platform's own path (the desk
 trusts the new organisation's public file, registers the bank under BankTwoMSP, its clerk's card
 is certified by BankTwoMSP's own CA; the approval names the endorsers a private write of four
-organisations needs): the new bank's peer holds it, the first bank's peer has its hash only. It adds an organisation to the channel, so it runs on a network of
+organisations needs): the new bank's peer holds it, the first bank's peer has its hash only, and
+never had the Endorse request either when it is the client's current gateway (its /metrics: its
+gateway would see the rate in the transient map). It adds an organisation to the channel, so it runs on a network of
 its own (ports from GOLDTICKET_TEST_PRIVATE_PORT_BASE, default 25050), not the session's."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +36,7 @@ from support import PIN, TODAY, register
 
 from goldticket import domain as d
 from goldticket import messages as m
-from goldticket.services import financing, members, signed_documents
+from goldticket.services import Platform, financing, members, operations, signed_documents
 
 pytestmark = pytest.mark.integration
 
@@ -188,11 +192,31 @@ def test_another_banks_peer_holds_no_private_financing_terms(
     )  # fmt: skip
     second = applied["application_id"]
     register(p, clerk, second)
-    height = p.ledger.height()
-    financed = financing.approve_financing(
-        p, clerk, application_id=second, annual_rate_bp=433, value_date=TODAY, pin=PIN
-    )
+    # the approval is made through a client whose current gateway is the first bank's peer (the
+    # first of its profile, as for a client that failed over to it): that gateway would see the
+    # transient map, the new bank's rate and salt, so the Endorse goes to an endorsing
+    # organisation's gateway and never reaches it (the other reads still do: it stays current)
+    profile = json.loads(p.settings.fabric_profile_path.read_text(encoding="utf-8"))
+    profile["peers"].sort(key=lambda peer: peer["msp_id"] != "BankMSP")
+    bank_first = tmp_path / "bank-first.json"
+    bank_first.write_text(json.dumps(profile), encoding="utf-8")
+    portal = Platform.open(dataclasses.replace(p.settings, fabric_profile=bank_first))
+    try:
+        height = portal.ledger.height()
+        before = _gateway_requests(profile)
+        financed = financing.approve_financing(
+            portal, clerk, application_id=second, annual_rate_bp=433, value_date=TODAY, pin=PIN
+        )
+        after = _gateway_requests(profile)
+    finally:
+        portal.close()
     assert financed["annual_rate_bp"] == 433
+    calls = {key: after.get(key, 0) - before.get(key, 0) for key in after}
+    assert calls.get(("BankMSP", "Endorse"), 0) == 0, (
+        f"the first bank's gateway got the private write: {calls}"
+    )
+    assert calls.get(("BankMSP", "Evaluate"), 0) >= 1, calls  # it was the current gateway
+    assert calls.get(("OperatorMSP", "Endorse"), 0) + calls.get(("CoreMSP", "Endorse"), 0) >= 1, calls
     (raw, endorsers) = _approval_since(p, height)
     assert endorsers == ["BankTwoMSP", "CoreMSP", "OperatorMSP"]
     assert b'"annual_rate_bp"' not in raw
@@ -209,6 +233,20 @@ def test_another_banks_peer_holds_no_private_financing_terms(
     data, _ = signed_documents.download_financing_assignment(p, c.tier1, second)
     verdict = signed_documents.verify_financing_assignment(p, c.tier1, second, data)
     assert verdict["verdict"] == "valid", verdict
+
+
+def _gateway_requests(profile: dict) -> dict[tuple[str, str], float]:
+    """(organisation, method) -> the Gateway requests its peer received, from the peer's
+    operations /metrics (Fabric's gRPC server counter, service gateway.Gateway)."""
+    found: dict[tuple[str, str], float] = {}
+    for peer in profile["peers"]:
+        with urllib.request.urlopen(f"{peer['operations']}/metrics", timeout=5) as response:
+            metrics = operations.parse_metrics(response.read().decode())
+        for labels, value in metrics.get("grpc_server_unary_requests_received", []):
+            if labels.get("service") == "gateway_Gateway":
+                key = (peer["msp_id"], labels["method"])
+                found[key] = found.get(key, 0) + value
+    return found
 
 
 def _approval_since(platform, height: int) -> tuple[bytes, list[str]]:
