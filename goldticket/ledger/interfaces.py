@@ -76,6 +76,12 @@ class Ledger(abc.ABC):
     def height(self) -> int:
         """The number of blocks committed."""
 
+    def organizations(self) -> tuple[str, ...] | None:
+        """The channel's member organisations (MSP ids) as its current config names them, whose
+        peers a MAJORITY endorsement counts; None where the ledger has no channel config to read
+        (the embedded ledger: its organisations are fixed when it is made)."""
+        return None
+
     def rehearse(self, proposal_bytes: bytes) -> bytes | None:
         """Run the chaincode on an unsigned proposal (the creator's identity as it will sign):
         its own rules against the current state, nothing endorsed, kept or ordered, so that a

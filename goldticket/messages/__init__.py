@@ -2,7 +2,15 @@
 the ``fabric_protos`` bindings; it imports nothing else of GoldTicket's. The ledger adapters
 and the signing gateway both stand on it."""
 
-from .blocks import Block, data_hash, decode_block, header_hash, new_block
+from .blocks import (
+    Block,
+    config_organisations,
+    data_hash,
+    decode_block,
+    header_hash,
+    last_config_index,
+    new_block,
+)
 from .crypto import is_low_s, sha256, to_low_s, verify_signature
 from .errors import BadSignatureError, MessageError
 from .identity import Identity
@@ -38,8 +46,10 @@ from .transaction import (
 
 __all__ = [
     "Block",
+    "config_organisations",
     "data_hash",
     "decode_block",
+    "last_config_index",
     "header_hash",
     "new_block",
     "is_low_s",

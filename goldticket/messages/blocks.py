@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fabric_protos.common import common_pb2
+from fabric_protos.common import common_pb2, configtx_pb2
 
 from .crypto import sha256
 from .errors import MessageError
@@ -81,3 +81,36 @@ def decode_block(data: bytes) -> Block:
         envelopes,
         codes,
     )
+
+
+def last_config_index(data: bytes) -> int:
+    """The number of the channel's newest config block, as the orderer wrote it in block ``data``'s
+    signatures metadata (OrdererBlockMetadata.last_config). Raises MessageError."""
+    try:
+        block = common_pb2.Block.FromString(data)
+        signatures = common_pb2.Metadata.FromString(block.metadata.metadata[common_pb2.SIGNATURES])
+        index = common_pb2.OrdererBlockMetadata.FromString(signatures.value).last_config.index
+    except Exception as error:
+        raise MessageError("the block names no last config block") from error
+    if index > block.header.number:
+        raise MessageError(f"block {block.header.number} names config block {index}, a later one")
+    return int(index)
+
+
+def config_organisations(data: bytes) -> tuple[str, ...]:
+    """The channel's application organisations (MSP ids, sorted) in config block ``data``: the
+    channel's members, whose peers a MAJORITY endorsement counts. Raises MessageError."""
+    try:
+        block = common_pb2.Block.FromString(data)
+        envelope = common_pb2.Envelope.FromString(block.data.data[0])
+        payload = common_pb2.Payload.FromString(envelope.payload)
+        channel_header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+        if channel_header.type != common_pb2.CONFIG:
+            raise MessageError(f"block {block.header.number} is not a config block")
+        config = configtx_pb2.ConfigEnvelope.FromString(payload.data).config
+        application = config.channel_group.groups["Application"]
+    except MessageError:
+        raise
+    except Exception as error:
+        raise MessageError("the config block does not decode") from error
+    return tuple(sorted(application.groups))

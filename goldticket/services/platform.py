@@ -236,16 +236,20 @@ class Platform:
         """On Fabric, the organisations that endorse a write carrying private terms in its
         transient map (#19): the operator's (for the holder) and the signer's (the bank's), and
         the fewest others a MAJORITY of the channel needs, never another bank's
-        (domain.private_endorsers); the channel's organisations are those of its members.
-        Empty (the Gateway plans) for any other write, and on the embedded ledger."""
+        (domain.private_endorsers). The channel's organisations are those its current config
+        names (an organisation that joined counts before any member of it is registered); one
+        with a bank among its members, or with no member the ledger knows, may be a bank and is
+        never asked to endorse. Empty (the Gateway plans) for any other write, and on the
+        embedded ledger."""
         if self.ledger.kind != "fabric" or not any(f in request for f in PRIVATE_FIELDS.get(function, ())):
             return ()
         members = self.evaluate("ListMembers", {})["items"]
         operator = ROLE_MSP["operator"]
+        known = {operator, *(member["msp_id"] for member in members)}
+        channel = set(self.ledger.organizations() or known)
+        banks = {member["msp_id"] for member in members if member["role"] == "bank"}
         return d.private_endorsers(
-            frozenset({operator, msp_id}),
-            frozenset({operator, *(member["msp_id"] for member in members)}),
-            frozenset(member["msp_id"] for member in members if member["role"] == "bank"),
+            frozenset({operator, msp_id}), frozenset(channel), frozenset(banks | (channel - known))
         )
 
     def rehearse(self, actor: Actor, function: str, request: dict[str, Any]) -> bool:

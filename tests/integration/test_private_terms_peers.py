@@ -153,6 +153,24 @@ def test_another_banks_peer_holds_no_private_financing_terms(
     assert answers["BankTwoMSP"]["terms"] is None, answers["BankTwoMSP"]  # another bank's peer: none
     assert answers["BankTwoMSP"]["collection"] == "terms-BankMSP"
 
+    # the channel now has four organisations, BankTwoMSP with no member on the ledger yet: a
+    # MAJORITY needs three, so the first bank's next approval is endorsed by its parties and the
+    # core enterprise (counted from the channel's config, not from the members registered; an
+    # organisation of no known member may be a bank and is not asked)
+    assert p.ledger.organizations() == ("BankMSP", "BankTwoMSP", "CoreMSP", "OperatorMSP")
+    assert p.private_endorsers("BankMSP", "ApproveFinancing", {"annual_rate_bp": 300}) == (
+        "BankMSP", "OperatorMSP", "CoreMSP"
+    )  # fmt: skip
+    again = financing.apply_financing(
+        p, c.tier1, ticket_id=approved["remainder"]["id"], bank_org_id="bank", max_annual_rate_bp=1_000,
+        amount_fen=10_000_000, pin=PIN,
+    )  # fmt: skip
+    register(p, c.bank, again["application_id"])
+    approved = financing.approve_financing(
+        p, c.bank, application_id=again["application_id"], annual_rate_bp=305, value_date=TODAY, pin=PIN
+    )
+    assert approved["annual_rate_bp"] == 305
+
     # the platform's own path for the new bank: the operator desk trusts its public file (its
     # CA certificate, no key), registers member bank2 under BankTwoMSP, and its clerk's card is
     # certified by BankTwoMSP's own CA, from its own folder

@@ -130,6 +130,8 @@ class FabricLedger(Ledger):
         # The height this client has seen committed (its commits' blocks + 1): a peer below it
         # answers from a state older than what this client already acknowledged.
         self._seen_height = 0
+        # the channel's organisations and the config block they were read from
+        self._organizations: tuple[int, tuple[str, ...]] | None = None
 
     # ----------------------------------------------------------------- calls
     def _order(self) -> list[_Peer]:
@@ -415,8 +417,12 @@ class FabricLedger(Ledger):
 
     # ---------------------------------------------------------------- blocks
     def _deliver(self, start: int, *, newest: bool = False) -> Iterator[m.Block]:
+        for data in self._deliver_raw(start, newest=newest):
+            yield m.decode_block(data)
+
+    def _deliver_raw(self, start: int, stop: int | None = None, *, newest: bool = False) -> list[bytes]:
         identity = self._reader.identity
-        payload = m.deliver_payload(self.channel_id, identity, start, newest=newest)
+        payload = m.deliver_payload(self.channel_id, identity, start, stop, newest=newest)
         envelope = common_pb2.Envelope(
             payload=payload, signature=self._reader.sign(payload, purpose="deliver")
         )
@@ -434,10 +440,25 @@ class FabricLedger(Ledger):
                     break
             return blocks
 
-        for data in self._each_gateway(
-            call, lambda f: CommitStatusError(f"cannot read blocks: {f.describe()}")
-        ):
-            yield m.decode_block(data)
+        return self._each_gateway(call, lambda f: CommitStatusError(f"cannot read blocks: {f.describe()}"))
+
+    def organizations(self) -> tuple[str, ...]:
+        """The channel's organisations from its newest config block (the newest block names it;
+        fetched again only when that changes: a join or a removal is a new config block)."""
+        newest = self._deliver_raw(0, newest=True)
+        if not newest:
+            raise CommitStatusError("the peer delivered no block")
+        index = m.last_config_index(newest[-1])
+        with self._lock:
+            if self._organizations is not None and self._organizations[0] == index:
+                return self._organizations[1]
+        config = self._deliver_raw(index, index)
+        if len(config) != 1:
+            raise CommitStatusError(f"the peer did not deliver config block {index}")
+        found = m.config_organisations(config[0])
+        with self._lock:
+            self._organizations = (index, found)
+        return found
 
     def blocks(self, start: int = 0) -> Iterator[m.Block]:
         if start < 0:
