@@ -188,8 +188,16 @@ def measure(layout: Layout, tmp: Path, args: argparse.Namespace) -> int:
         holder, payee, _ = chains[index]
         offered = 0
         if pending[index] is None:
+            # the ledger operation through the services, as transfer_throughput.py measures it: no
+            # transfer agreement or notice (PAdES signatures of the card, not of these keys)
             offer = transfers.offer_transfer(
-                platform, holder, ticket_id=heads[index], to_org_id=payee.member_id, amount_fen=1, pin=PIN
+                platform,
+                holder,
+                ticket_id=heads[index],
+                to_org_id=payee.member_id,
+                amount_fen=1,
+                pin=PIN,
+                documents=False,
             )
             pending[index], offered = offer["offer_id"], 1
         moved = transfers.accept_offer(platform, payee, str(pending[index]), pin=PIN)
