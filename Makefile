@@ -32,10 +32,11 @@ fonts:
 test: install
 	$(BIN)/python -m pytest -q
 
-# The scenario and integration tests on a real Fabric network: the one GOLDTICKET_TEST_NETWORK
+# The scenario and integration tests (the demo among them) and the HTTP life cycle on a real
+# Fabric network: the one GOLDTICKET_TEST_NETWORK
 # names (a data directory after `make network-up`), else one the test session brings up itself.
 test-fabric: install
-	$(BIN)/python -m pytest -q --ledger fabric tests/scenario tests/integration
+	$(BIN)/python -m pytest -q --ledger fabric tests/scenario tests/integration tests/functional/web/test_web_life_cycle.py
 
 lint: install
 	$(BIN)/ruff check goldticket chaincode web tests bench fabric-network
