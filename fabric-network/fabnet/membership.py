@@ -490,13 +490,19 @@ def invoke_ping(
 def propose_join(layout: Layout, binaries: Binaries, data: dict[str, Any], out: Path) -> tuple[str, int]:
     """The unsigned update adding the organisation of public file ``data`` (checked and imported
     under ``<fabric dir>/imported``), its first peer as anchor; returns (MSP id, members now)."""
+    listed = data.get("nodes") if isinstance(data, dict) else None
+    anchors = (
+        [n for n in listed if isinstance(n, dict) and n.get("role") == "peer"]
+        if isinstance(listed, list)
+        else []
+    )
+    if anchors and layout.namespaces:  # its anchor must be an address this network's peers reach
+        layout.joined_host(str(anchors[0].get("endpoint") or "").rsplit(":", 1)[0])  # before anything is kept
     msp_id = orgs.import_public(layout.root, data, own=OPERATOR_MSP)
     imported = layout.root / "imported" / msp_id
     metadata = json.loads((imported / "org.json").read_text(encoding="utf-8"))
     peers = [node for node in metadata["nodes"] if node["role"] == "peer"]
     host, port = peers[0]["endpoint"].rsplit(":", 1) if peers else (HOST, None)
-    if peers and layout.namespaces:
-        layout.joined_host(host)  # its anchor must be an address this network's peers can reach
     group = organisation_group(binaries, imported, msp_id, int(port) if port else None, host)
     workdir = layout.root / "work" / f"propose-{msp_id}"
     envelope = add_organisation_update(layout, binaries, layout.peers[0], group, msp_id, workdir)

@@ -100,6 +100,23 @@ def test_a_second_bank_joins_only_with_a_majority_of_the_members_admins(
                     "--node", f"peer:peer0.banktwo:{host}:{port}"))  # fmt: skip
     _ok(_network_py(layout, "org", "export", "--dir", str(bank_two), "--out", str(public)))
 
+    if layout.namespaces:  # an anchor this network's peers cannot reach is refused, nothing kept
+        elsewhere, elsewhere_public = tmp_path / "elsewhere", tmp_path / "elsewhere.json"
+        _ok(_network_py(layout, "org", "init", "--msp", "ElsewhereMSP", "--name", "Elsewhere", "--dir",
+                        str(elsewhere), "--node", f"peer:peer0.elsewhere:127.0.0.1:{port}"))  # fmt: skip
+        _ok(_network_py(layout, "org", "export", "--dir", str(elsewhere), "--out", str(elsewhere_public)))
+        refused = _network_py(
+            layout,
+            "channel",
+            "propose-join",
+            "--file",
+            str(elsewhere_public),
+            "--out",
+            str(tmp_path / "x.pb"),
+        )
+        assert refused.returncode == 1 and "not an address for a joining organisation" in refused.stderr
+        assert not (layout.root / "imported" / "ElsewhereMSP").exists() and not (tmp_path / "x.pb").exists()
+
     # signed by one of three (the operator alone, as submitter): refused by the orderer
     minority = tmp_path / "minority.pb"
     proposed = _ok(
