@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -175,15 +176,23 @@ def _write_file(path: str, data: bytes) -> None:
 
 _FORMAT = click.Choice(["csv", "xlsx"])
 _LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", help="column titles")
+_OUT = click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+
+
+def _statement_read(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A user's read of one clearing statement: ``--as``, how it proves who it is, ROOT_ID and
+    STATEMENT_ID (the same order as each decorator written out above the command)."""
+    for decorator in reversed(
+        (as_option, reader_options, click.argument("root_id"), click.argument("statement_id"))
+    ):
+        fn = decorator(fn)
+    return fn
 
 
 @statement.command("export")
-@as_option
-@reader_options
-@click.argument("root_id")
-@click.argument("statement_id")
+@_statement_read
 @click.option("--format", "fmt", type=_FORMAT, default="csv")
-@click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+@_OUT
 @_LANG
 @handles_errors
 def statement_export(
@@ -199,15 +208,12 @@ def statement_export(
 
 
 @statement.command("payment-file")
-@as_option
-@reader_options
-@click.argument("root_id")
-@click.argument("statement_id")
+@_statement_read
 @click.option(
     "--format", "fmt", type=click.Choice(["xml", "csv", "xlsx"]), default="xml",
     help="xml: the ISO 20022 pain.001.001.09 file for your bank; csv or xlsx: the same transfers",
 )  # fmt: skip
-@click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+@_OUT
 @_LANG
 @handles_errors
 def statement_payment_file(
@@ -226,10 +232,7 @@ def statement_payment_file(
 
 
 @statement.command("reconciliation")
-@as_option
-@reader_options
-@click.argument("root_id")
-@click.argument("statement_id")
+@_statement_read
 @click.option(
     "--format", "fmt", type=_FORMAT, default=None, help="write the report as CSV or XLSX (with --out)"
 )
@@ -289,7 +292,7 @@ def statement_import_bank(username: str, pin: str, root_id: str, statement_id: s
 @click.option("--root")
 @click.option("--status", help="any case: active, locked_transfer, settled, ...")
 @click.option("--format", "fmt", type=_FORMAT, default="csv")
-@click.option("--out", "out_path", required=True, help="the file to write (- for stdout)")
+@_OUT
 @_LANG
 @handles_errors
 def ticket_export(
