@@ -2,7 +2,7 @@
 concurrent clients, beside a one-key Ping in the same run (the bare-Fabric ceiling).
 
     python bench/fabric_throughput.py [--clients 50] [--seconds 30] [--rounds 2]
-        [--batch-timeout 250ms] [--orderers 1] [--port-base 37050] [--network DATA_DIR]
+        [--batch-timeout 250ms] [--orderers 1] [--port-base 26050] [--network DATA_DIR]
         [--json PATH]
 
 It brings up its own network (ports from --port-base to 140 above it) unless --network names
@@ -124,7 +124,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-timeout", default="250ms")
     parser.add_argument("--orderers", type=int, default=1)
-    parser.add_argument("--port-base", type=int, default=37050, help="first port of its own network")
+    parser.add_argument(
+        "--port-base", type=int, default=26050, help="first port of its own network (below 32768)"
+    )
     parser.add_argument("--network", help="data directory of a network that is up")
     parser.add_argument(
         "--namespaces",

@@ -259,9 +259,19 @@ def start_own_peer(layout: Layout, binaries: Binaries, folder: Path, peer: Peer,
         netns=layout.netns(peer.msp_id),
     )
     log = layout.logs / f"{peer.name}.log"
-    nodes.wait_until(lambda: nodes.healthy(peer.operations_port, peer.host), peer.name, 60, log)
     nodes.wait_until(
-        lambda: nodes.listening(peer.chaincode_server_port, peer.host), f"chaincode.{peer.org}", 30
+        lambda: nodes.healthy(peer.operations_port, peer.host),
+        peer.name,
+        60,
+        log,
+        lambda: nodes.running(layout, peer.name) is not None,
+    )
+    nodes.wait_until(
+        lambda: nodes.listening(peer.chaincode_server_port, peer.host),
+        f"chaincode.{peer.org}",
+        30,
+        layout.logs / f"chaincode.{peer.org}.log",
+        lambda: nodes.running(layout, f"chaincode.{peer.org}") is not None,
     )
 
 

@@ -44,6 +44,15 @@ def process_names(layout: Layout) -> list[str]:
     return names
 
 
+def ports(layout: Layout) -> list[int]:
+    """Every port the network's own nodes listen on, its upgrades' chaincode servers included."""
+    found = [port for o in layout.orderers for port in (o.port, o.admin_port, o.operations_port)]
+    for peer in layout.peers:
+        found += [peer.port, peer.chaincode_port, peer.operations_port, peer.chaincode_server_port]
+        found += [peer.chaincode_server_port + slot for slot in upgrade.SLOTS]
+    return found
+
+
 def _start_orderers(layout: Layout, binaries: Binaries) -> None:
     for orderer in layout.orderers:
         env = nodes.orderer_env(layout, binaries, orderer)
@@ -102,9 +111,13 @@ def _start_chaincode_servers(layout: Layout, pkg_id: str) -> None:
             netns=layout.netns(peer.msp_id),
         )
     for peer in layout.peers:
-        log = layout.logs / f"chaincode.{peer.org}.log"
+        name = f"chaincode.{peer.org}"
         nodes.wait_until(
-            lambda p=peer: nodes.listening(p.chaincode_server_port, p.host), f"chaincode.{peer.org}", 30, log
+            lambda p=peer: nodes.listening(p.chaincode_server_port, p.host),
+            name,
+            30,
+            layout.logs / f"{name}.log",
+            lambda name=name: nodes.running(layout, name) is not None,
         )
 
 
@@ -170,6 +183,7 @@ def with_recorded_mode(layout: Layout, environ: Mapping[str, str]) -> Layout:
 
 def up(layout: Layout, say: Say = print, probe: Callable[[Layout], None] | None = None) -> None:
     steps = Steps(say)
+    nodes.check_ports(ports(layout), "network-up")
     say(f"network {layout.root} ({len(layout.orderers)} orderer(s), 3 peer organisations)")
     layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     recorded = layout.root / MODE_FILE

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 from .binaries import HERE, Binaries
@@ -147,6 +148,42 @@ def chaincode_env(peer: Peer, package_id: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ processes
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel picks outgoing connections' local ports from (32768-60999 unless
+    the machine says otherwise; a new network namespace starts with the same default)."""
+    try:
+        low, high = (int(value) for value in EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def check_ports(ports: Iterable[int], what: str) -> None:
+    """Refuse a node's port inside the kernel's ephemeral range: any outgoing connection from
+    the same address (a peer opens many) may hold it, and the node then cannot bind when it
+    starts, perhaps long after the network came up (an upgrade's chaincode server did, in CI)."""
+    ephemeral = ephemeral_ports()
+    inside = sorted(port for port in ports if port in ephemeral)
+    if inside:
+        raise NetworkError(
+            f"{what}: port {inside[0]} lies in {ephemeral.start}-{ephemeral.stop - 1}, the range the"
+            " kernel gives outgoing connections (net.ipv4.ip_local_port_range), so a connection may"
+            f" hold it when the node starts; choose GOLDTICKET_FABRIC_PORT_BASE (and any node's port)"
+            f" so that every port is below {ephemeral.start}"
+        )
+
+
+def _last_line(log: Path | None) -> str:
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines() if log else []
+    except OSError:
+        return ""
+    return lines[-1].strip()[:300] if lines else ""
+
+
 def _start_time(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -182,6 +219,7 @@ def start(
     pid = running(layout, name)
     if pid is not None:
         return pid
+    check_ports(ports, f"cannot start {name}")
     busy = [port for port in ports if listening(port, host)]
     if busy:
         raise NetworkError(
@@ -276,6 +314,7 @@ def wait_until(
         if check():  # type: ignore[operator]
             return
         if alive is not None and not alive():  # type: ignore[operator]
-            raise NetworkError(f"{what} exited{hint}")
+            last = _last_line(log)
+            raise NetworkError(f"{what} exited{': ' + last if last else ''}{hint}")
         time.sleep(0.05)
     raise NetworkError(f"{what} did not come up within {timeout:.0f} s{hint}")

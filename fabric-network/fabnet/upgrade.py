@@ -58,11 +58,13 @@ def start_servers(layout: Layout, package_id: str, slot: int, peers: list[Peer] 
         )
     for peer in peers:
         port = peer.chaincode_server_port + slot
+        name = server_name(peer, slot)
         nodes.wait_until(
             lambda port=port, host=peer.host: nodes.listening(port, host),
-            server_name(peer, slot),
+            name,
             30,
-            layout.logs / f"{server_name(peer, slot)}.log",
+            layout.logs / f"{name}.log",
+            lambda name=name: nodes.running(layout, name) is not None,
         )
 
 
