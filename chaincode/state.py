@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
 
 from goldticket.domain import InvalidInputError, NotFoundError, require_documents
@@ -14,17 +15,26 @@ from goldticket.domain import InvalidInputError, NotFoundError, require_document
 from .endorsement import put_validation_parameter
 
 CHINA_OFFSET = dt.timedelta(hours=8)
-# json.dumps with these arguments builds an encoder per call (13 world-state writes per transfer
-# and acceptance); one built once writes the same bytes (it keeps no state between calls)
-_DETERMINISTIC = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def encode(value: dict[str, Any]) -> bytes:
-    """Deterministic JSON: every endorser writes the same bytes for the same value."""
-    return _DETERMINISTIC.encode(value).encode("utf-8")
+    """Deterministic JSON: every endorser writes the same bytes for the same value. orjson with
+    sorted keys writes exactly what ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` wrote before (tests/unit/chaincode/test_state_encoding.py), ~40x
+    faster (#22: 11 world-state writes and 17 reads per transfer and acceptance); it refuses
+    what JSON cannot say exactly (an integer beyond 64 bits, a non-text key)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def loads(raw: bytes | str) -> Any:
+    """A world-state value from the JSON :func:`encode` wrote (orjson: integers within 64 bits,
+    no floats, as the contract writes them)."""
+    return orjson.loads(raw)
 
 
 def decode_request(request: str) -> dict[str, Any]:
+    """A caller's request, decoded exactly by the standard library (orjson would read an integer
+    beyond 64 bits as a float); the domain's checks then refuse what is out of range."""
     try:
         data = json.loads(request)
     except (TypeError, ValueError) as error:
@@ -64,7 +74,7 @@ class State:
 
     async def get(self, kind: str, *attributes: str) -> dict[str, Any] | None:
         raw = await self.stub.get_state(self.key(kind, *attributes))
-        return json.loads(raw) if raw else None
+        return loads(raw) if raw else None
 
     async def get_many(self, *items: tuple[str, tuple[str, ...]]) -> list[dict[str, Any] | None]:
         """Several keys in one round trip to the peer (Fabric v3's GetMultipleStates) where it
@@ -75,7 +85,7 @@ class State:
             values = await client.handle_get_state_multiple("", keys, self.stub.channel_id, self.stub.tx_id)
         else:
             values = await self.stub.get_state_multiple(keys)
-        return [json.loads(raw) if raw else None for raw in values]
+        return [loads(raw) if raw else None for raw in values]
 
     async def require(self, kind: str, *attributes: str) -> dict[str, Any]:
         value = await self.get(kind, *attributes)
@@ -117,7 +127,7 @@ class State:
         items = []
         async for record in iterator:
             _, attributes = self.stub.split_composite_key(record.key)
-            items.append((attributes, json.loads(record.value) if record.value else {}))
+            items.append((attributes, loads(record.value) if record.value else {}))
         return items
 
     async def history(
@@ -130,7 +140,7 @@ class State:
             when = dt.datetime.fromtimestamp(
                 modification.timestamp.seconds + modification.timestamp.nanos / 1e9, dt.UTC
             )
-            value = None if modification.is_delete else json.loads(modification.value)
+            value = None if modification.is_delete else loads(modification.value)
             entries.append((modification.tx_id, when, value))
         entries.reverse()
         return entries

@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import orjson
+
 from goldticket import messages as m
 
 from .errors import CommitError, MVCCConflictError
@@ -82,7 +84,7 @@ class Contract:
     ) -> Any:
         """Run a query (on the peers of ``organizations`` only, when given); raises EndorseError
         (its chaincode_message says why)."""
-        return json.loads(
+        return orjson.loads(
             self.ledger.evaluate(self._signed_proposal(signer, function, request), organizations)
         )
 
@@ -142,4 +144,4 @@ class Contract:
                 prepared.tx_id,
                 status.validation_code,
             )
-        return json.loads(prepared.result), prepared.tx_id, status.block_number
+        return orjson.loads(prepared.result), prepared.tx_id, status.block_number

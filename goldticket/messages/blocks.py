@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from fabric_protos.common import common_pb2, configtx_pb2
 
@@ -41,8 +42,8 @@ class Block:
     envelopes: tuple[bytes, ...]
     validation_codes: tuple[int, ...]
 
-    @property
-    def hash(self) -> bytes:
+    @functools.cached_property
+    def hash(self) -> bytes:  # computed once: the store hashes a block it appends twice
         return header_hash(self.number, self.previous_hash, self.data_hash)
 
     def encode(self) -> bytes:

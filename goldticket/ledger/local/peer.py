@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -431,12 +432,12 @@ class LocalLedger(Ledger):
         if kind == "terms":
             return self._terms(key)
         found = self._store.get(f"\x00{kind}\x00{key}\x00")
-        return json.loads(found[0]) if found else None
+        return orjson.loads(found[0]) if found else None
 
     def _terms(self, application_id: str) -> dict[str, Any] | None:
         """GetFinancingTerms' answer, from the private store (this ledger holds every collection)."""
         found = self._store.get(f"\x00application\x00{application_id}\x00")
-        application = json.loads(found[0]) if found else {}
+        application = orjson.loads(found[0]) if found else {}
         collection = application.get("terms")
         if collection is None:
             quote = application.get("quote")
