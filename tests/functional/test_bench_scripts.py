@@ -33,6 +33,10 @@ SCRIPTS = {
         "GoldTicket via services",
     ),
     "gateway_signatures.py": (["--signatures", "4", "--clients", "2"], "gateway over HTTP"),
+    "ledger_phases.py": (
+        ["--operations", "3", "--warmup", "1", "--floor-count", "20"],
+        "peer: submit / commit / append the block",
+    ),
     "portal_pages.py": (["--tickets", "40", "--requests", "2"], "worst p95"),
     "soak.py": (
         ["--minutes", "0.25", "--interval", "4", "--clients", "2", "--tracemalloc"],
