@@ -177,8 +177,13 @@ def check_ports(ports: Iterable[int], what: str) -> None:
 
 
 def _last_line(log: Path | None) -> str:
+    """The last line of a log (read from its last 4 KB: a peer's log may be large)."""
+    if log is None:
+        return ""
     try:
-        lines = log.read_text(errors="replace").strip().splitlines() if log else []
+        with log.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
+            lines = handle.read().decode("utf-8", errors="replace").strip().splitlines()
     except OSError:
         return ""
     return lines[-1].strip()[:300] if lines else ""

@@ -98,3 +98,12 @@ def test_an_upgrade_server_whose_port_a_connection_holds_is_reported_at_once(tmp
         nodes.stop(layout, upgrade.server_name(peer, 1), timeout=2)
         for sock in sockets:
             sock.close()
+
+
+def test_the_reason_is_the_last_line_of_a_long_log(tmp_path: Path) -> None:
+    log = tmp_path / "peer0.bank.log"
+    log.write_text(
+        "".join(f"2026-12-06 INFO line {n} {'x' * 80}\n" for n in range(20_000)) + "panic: bind\n\n"
+    )
+    with pytest.raises(NetworkError, match=r"^peer0\.bank exited: panic: bind; see "):
+        nodes.wait_until(lambda: False, "peer0.bank", 5, log, lambda: False)
