@@ -27,6 +27,10 @@ FABRIC_PORTS = 140  # a Fabric network of fabnet.layout uses ports base .. base 
 SCRIPTS = {
     "api_latency.py": (["--tickets", "120", "--writes", "2", "--reads", "2"], "full rebuild of"),
     "certificates.py": (["--runs", "1"], "| render + sign |"),
+    "commit_shapes.py": (
+        ["--transactions", "6", "--warmup", "2", "--preload", "50", "--flush", "4", "--floor-count", "20"],
+        "blocks+index/4",
+    ),
     "floor.py": (["--count", "20", "--commits", "5"], "floor per operation"),
     "fabric_throughput.py": (
         ["--clients", "2", "--seconds", "1", "--rounds", "1"],
