@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import random
+import socket
+from pathlib import Path
 
 from goldticket.services import Platform
 
@@ -52,3 +55,29 @@ def register(
         registered_on=platform.today(),
         pin=pin,
     )
+
+
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+PORT_SPAN = 4000  # the ports tried lie in the span just below the kernel's ephemeral range
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A free port for a server that another process will bind later, drawn below the kernel's
+    ephemeral range (net.ipv4.ip_local_port_range; 32768-60999 by default). The kernel hands
+    out ports from that range to every bind to port 0 and every outgoing connection, so a port
+    found free there can be taken before the server binds it. In CI a signing gateway started
+    with ``--port 0`` took a portal's port and answered its health check. Fabric networks of the
+    tests use port bases from 10,000 to 26,190, below this span."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(max(1024, low - PORT_SPAN), low)
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port on {host} below {low}")

@@ -3,8 +3,10 @@ and ``goldticket reindex`` (rebuild the read model from the ledger)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -57,6 +59,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from goldticket.services.portal import Portal
     from goldticket.signing.keystore import KeyStore
 
+    _refuse_a_taken_port(host, port)
     current = settings()
     portal = Portal.open(current)  # initialised? migrations applied once, before the workers start
     try:
@@ -97,6 +100,32 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         supervise(children, stopping)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """Stop at once, before anything is opened, when the port cannot be listened on: gunicorn
+    would try five times and end, ``serve`` would start it again and again, and meanwhile the
+    program that holds the port would answer at the URL the ready line names (found by CI: a
+    signing gateway on ``--port 0`` had taken a test portal's port). A port is still taken if
+    another program binds it between this check and gunicorn's own bind."""
+    bound = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            bound or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is in use by another program: stop it, or serve on"
+                    " another port (--port or GOLDTICKET_PORT)"
+                ) from error
+            raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
 def _metrics_dir() -> Path:

@@ -10,7 +10,6 @@ import collections
 import concurrent.futures
 import json
 import secrets
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from fabnet.probe import admin_signer
 from fabric_chaincode_python.fabric_shim.interfaces import Chaincode
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import proposal_response_pb2
+from support import free_port
 
 from chaincode.peer_fixes import SENT, build_server
 from goldticket import messages as m
@@ -54,12 +54,6 @@ class ProbeChaincode(Chaincode):  # type: ignore[misc]
         return proposal_response_pb2.Response(status=200, payload=b'{"ok": true}')
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def probe_ledger(fabric_network: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FabricLedger]:
     layout = fabric_network.layout
@@ -67,7 +61,7 @@ def probe_ledger(fabric_network: Any, tmp_path_factory: pytest.TempPathFactory) 
     # the peers reach a server in the machine's own namespace at the bridge's address when each
     # organisation is in a namespace of its own, else on loopback
     host = layout.bridge_address if layout.namespaces else "127.0.0.1"
-    port = _free_port(host)
+    port = free_port(host)
     package = tmp_path_factory.mktemp("probe") / "probe.tar.gz"
     lifecycle.write_package(package, f"probe_{secrets.token_hex(3)}", f"{host}:{port}")
     package_id = lifecycle.package_id(layout, fabric, package)

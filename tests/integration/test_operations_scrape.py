@@ -21,6 +21,7 @@ from typing import Any
 import deploy_metrics
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support import free_port
 from werkzeug.serving import make_server
 
 from goldticket.services import operations, setup
@@ -33,12 +34,6 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 # metrics a Fabric vector exports only once it has a label value: an endorsement refused, a
 # refusal of the signing gateway; a quiet test network may not have one yet
 LATE = {"endorser_endorsement_failures", "goldticket_signer_refusals_total"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

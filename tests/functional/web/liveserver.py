@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from apiclient import PASSWORD
-from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY
+from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY, free_port
 
 from goldticket.services import accounts, credit, members, setup
 from goldticket.settings import Settings
@@ -30,12 +29,6 @@ CONSORTIUM = [
     ("tier2", "supplier", "tier2.clerk"),
     ("bank", "bank", "bank.credit"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(data_dir: Path, database_url: str = "") -> dict[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,18 +18,12 @@ from pathlib import Path
 
 import pytest
 from apiclient import PASSWORD
-from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY
+from support import OPERATOR_PASSWORD, OPERATOR_PIN, PIN, TODAY, free_port
 
 from goldticket.services import accounts, members, setup
 from goldticket.settings import Settings
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _request(url: str, method: str = "GET", body: object = None, headers: dict[str, str] | None = None):
@@ -103,7 +96,7 @@ def test_kill_minus_nine_in_the_middle_of_writes(tmp_path: Path):
         accounts.ensure_account(portal, username=username, org_id=member_id, role="clerk", password=PASSWORD)
     portal.close()
 
-    server = Server(env, _free_port())
+    server = Server(env, free_port())
     server.start()
     try:
         status, login = _request(
