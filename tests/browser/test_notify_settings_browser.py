@@ -11,7 +11,6 @@ import email.policy
 import hashlib
 import hmac
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 from portal_browser_kit import DEMO_PASSWORD, LiveSite, doc_shot, faults, shot
+from support import free_port
 from test_portal_browser import PHONE_FAULTS, issue_directly
 
 from goldticket.services import accounts
@@ -57,9 +57,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def outside(site: LiveSite) -> Iterator[tuple[_Mailbox, _Receiver]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     mailbox, receiver = _Mailbox(), _Receiver()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -6,10 +6,11 @@ another has blocks it lacks."""
 from __future__ import annotations
 
 import multiprocessing
-import socket
 import time
 from pathlib import Path
 from typing import Any
+
+from support import free_port
 
 from goldticket.ledger.fabric.profile import OperationsEndpoint
 from goldticket.services import operations
@@ -46,9 +47,7 @@ def test_workers_sampling_at_once_keep_one_sample_per_slot(tmp_path: Path) -> No
 
 
 def test_a_node_that_does_not_answer_is_down_at_once() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens once closed
+    port = free_port()  # nothing listens there
     started = time.monotonic()
     nodes = operations.probe_nodes(
         [OperationsEndpoint("peer0.x", "peer", f"http://127.0.0.1:{port}")] * 4, "goldticket"

@@ -8,7 +8,7 @@ import json
 import urllib.request
 
 import pytest
-from support import OPERATOR_PIN, PIN
+from support import OPERATOR_PIN, PIN, free_port
 
 from goldticket import messages as m
 from goldticket.services import Platform, transfers
@@ -266,13 +266,10 @@ def test_each_card_is_rate_limited(consortium, issued_ticket):
 
 
 def test_an_unreachable_gateway_is_a_typed_error(consortium, issued_ticket):
-    import socket
 
     from goldticket.signing.errors import GatewayUnavailableError
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens there
     remote = Platform(
         dataclasses.replace(
             consortium.platform.settings, signer_url=f"http://127.0.0.1:{port}", signer_secret=SECRET

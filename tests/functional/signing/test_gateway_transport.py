@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import PIN
+from support import PIN, free_port
 
 from goldticket.services import Platform, transfers
 from goldticket.signing.ca import OrgCA
@@ -228,9 +228,7 @@ def test_a_thread_keeps_its_connection_and_a_stopped_gateway_serves_it_no_more(
 
     tls = short_dir / "tls"
     issue_tls_files(OrgCA.create("OperatorMSP", "Operator"), tls)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = start()
     client = GatewayClient(server.url, SECRET, tls_dir=tls if transport == "tls" else None)
     try:

@@ -16,7 +16,6 @@ import http.server
 import json
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from apiclient import MATURITY, Api, Members, activate, invoice
 from sqlalchemy import func, select
-from support import OPERATOR_PIN, PIN
+from support import OPERATOR_PIN, PIN, free_port
 
 from goldticket.services.notify import sealed, worker
 from goldticket.services.portal import Portal
@@ -48,15 +47,9 @@ class _Mailbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Mailbox, int]]:
-    mailbox, port = _Mailbox(), _free_port()
+    mailbox, port = _Mailbox(), free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -336,7 +329,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried(
 
 
 def test_an_unreachable_receiver_is_retried_not_lost(members: Members, portal: Portal, admin: Api) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     _with(portal, webhook_timeout=2.0)
     admin.call(
         "PUT",
