@@ -7,6 +7,7 @@ answered its health check)."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,26 @@ from pathlib import Path
 import pytest
 
 pytestmark = [pytest.mark.functional]
+
+
+def _serve(arguments: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`goldticket serve` in a process group of its own; on timeout the whole group is killed
+    (a `serve` that kept running would leave its gateway and gunicorn behind) and the test fails."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "goldticket.cli", "serve", *arguments],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"serve kept running on a port it cannot use: {stderr[-800:]}")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def test_serve_refuses_a_port_another_program_listens_on(tmp_path: Path) -> None:
@@ -26,16 +47,7 @@ def test_serve_refuses_a_port_another_program_listens_on(tmp_path: Path) -> None
         env = {**os.environ, "GOLDTICKET_DATA_DIR": str(data_dir), "GOLDTICKET_ENV": "test"}
         for name in ("GOLDTICKET_PORT", "GOLDTICKET_HOST", "GOLDTICKET_SIGNER_URL"):
             env.pop(name, None)
-        try:
-            result = subprocess.run(
-                [sys.executable, "-m", "goldticket.cli", "serve", "--port", str(port)],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
-        except subprocess.TimeoutExpired as running:
-            pytest.fail(f"serve kept running on a port in use: {running.stderr!r}")
+        result = _serve(["--port", str(port)], env, timeout=30)
     assert result.returncode != 0
     assert f"port {port} on 127.0.0.1 is in use by another program" in result.stderr, result.stderr
     assert "ready" not in result.stderr
@@ -46,13 +58,7 @@ def test_serve_names_an_address_it_cannot_listen_on(tmp_path: Path) -> None:
     """192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine: no DNS asked."""
     env = {**os.environ, "GOLDTICKET_DATA_DIR": str(tmp_path / "var"), "GOLDTICKET_ENV": "test"}
     env.pop("GOLDTICKET_SIGNER_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "goldticket.cli", "serve", "--host", "192.0.2.1", "--port", "8000"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _serve(["--host", "192.0.2.1", "--port", "8000"], env, timeout=60)
     assert result.returncode != 0
     assert "cannot listen on 192.0.2.1:8000" in result.stderr, result.stderr
     assert not (tmp_path / "var").exists()
@@ -71,16 +77,7 @@ def test_an_initialised_portal_is_not_served_on_a_taken_port(tmp_path: Path) -> 
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        try:
-            result = subprocess.run(
-                [sys.executable, "-m", "goldticket.cli", "serve", "--port", str(port)],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=20,
-            )
-        except subprocess.TimeoutExpired as running:
-            pytest.fail(f"serve kept running on a port in use: {str(running.stderr)[-800:]}")
+        result = _serve(["--port", str(port)], env, timeout=20)
     assert result.returncode != 0
     assert f"port {port} on 127.0.0.1 is in use by another program" in result.stderr, result.stderr
     assert "GoldTicket is ready" not in result.stderr
