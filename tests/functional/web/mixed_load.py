@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import http.client
 import json
 import random
 import threading
@@ -101,11 +102,18 @@ class Client:
         )
         began = time.perf_counter()
         try:
-            with urllib.request.urlopen(prepared, timeout=TIMEOUT) as response:
-                status, raw, kind = response.status, response.read(), response.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as error:
-            status, raw, kind = error.code, error.read(), error.headers.get("Content-Type", "")
-        except OSError as error:
+            try:
+                with urllib.request.urlopen(prepared, timeout=TIMEOUT) as response:
+                    status, raw, kind = (
+                        response.status,
+                        response.read(),
+                        response.headers.get("Content-Type", ""),
+                    )
+            except urllib.error.HTTPError as error:
+                status, raw, kind = error.code, error.read(), error.headers.get("Content-Type", "")
+        except (OSError, http.client.HTTPException) as error:
+            # refused, reset, or cut in the middle of the answer's body (IncompleteRead: the
+            # worker serving it was killed by a drill): no answer, as a client sees it
             self.attempts.append(
                 Attempt(
                     op, username, key, None, time.perf_counter() - began, began - self.started, repr(error)
