@@ -7,9 +7,13 @@ import datetime as dt
 import hashlib
 import random
 import socket
+import sys
 from pathlib import Path
 
 from goldticket.services import Platform
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fabric-network"))
+from fabnet.nodes import ephemeral_ports  # noqa: E402  the range the Fabric network's ports avoid too
 
 TODAY = dt.date(2026, 12, 1)
 PIN = "135790"
@@ -57,7 +61,6 @@ def register(
     )
 
 
-EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 PORT_SPAN = 4000  # the ports tried lie in the span just below the kernel's ephemeral range
 
 
@@ -68,10 +71,7 @@ def free_port(host: str = "127.0.0.1") -> int:
     found free there can be taken before the server binds it. In CI a signing gateway started
     with ``--port 0`` took a portal's port and answered its health check. Fabric networks of the
     tests use port bases from 10,000 to 26,190, below this span."""
-    try:
-        low = int(EPHEMERAL_RANGE.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
+    low = ephemeral_ports().start
     for _ in range(200):
         port = random.randrange(max(1024, low - PORT_SPAN), low)
         with socket.socket() as probe:

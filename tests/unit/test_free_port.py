@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import socket
 
-from support import EPHEMERAL_RANGE, PORT_SPAN, free_port
+from support import PORT_SPAN, ephemeral_ports, free_port
 
 
 def test_the_port_is_free_and_below_the_ephemeral_range() -> None:
-    low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    low = ephemeral_ports().start
     for _ in range(50):
         port = free_port()
         assert low - PORT_SPAN <= port < low
@@ -21,7 +21,7 @@ def test_the_port_is_free_and_below_the_ephemeral_range() -> None:
 def test_a_port_that_is_taken_is_never_given() -> None:
     taken = []
     try:
-        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+        low = ephemeral_ports().start
         for port in range(low - PORT_SPAN, low, 2):  # every other port of the span held
             held = socket.socket()
             try:
